@@ -1,0 +1,52 @@
+/**
+ * In-process fan-out of routed events. The router publishes every request
+ * it answered; modules publish the events they emit. Listeners (event log,
+ * subscriptions) must be quick and must not throw.
+ */
+import type { RequestId } from "./protocol.js";
+import type { ErrorCode } from "./errors.js";
+
+export interface RoutedEvent {
+  /** Daemon-wide sequence number, increasing from 1 for each daemon start. */
+  seq: number;
+  /** Epoch ms when the event was routed. */
+  ts: number;
+  event: string;
+  id: RequestId | null;
+  agentId: string | undefined;
+  ok: boolean;
+  code?: ErrorCode;
+  /** Handling time in ms. */
+  ms: number;
+  data: unknown;
+  /** Extra fields for the event log (e.g. schedule_id, late_ms). */
+  meta?: Record<string, unknown>;
+}
+
+export type RoutedEventInput = Omit<RoutedEvent, "seq">;
+export type BusListener = (event: RoutedEvent) => void;
+
+export class Bus {
+  private readonly listeners: BusListener[] = [];
+  private seq = 0;
+
+  subscribe(listener: BusListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index !== -1) this.listeners.splice(index, 1);
+    };
+  }
+
+  publish(input: RoutedEventInput): RoutedEvent {
+    const event = input as RoutedEvent;
+    event.seq = ++this.seq;
+    for (const listener of this.listeners) listener(event);
+    return event;
+  }
+
+  /** The seq of the last published event (0 before any). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * One event, one definition: name, schema, summary and handler together.
+ * Validation, types, discover/help and CLI argument typing derive from it.
+ */
+import type { z } from "zod";
+import type { RequestId } from "./protocol.js";
+import type { Session } from "./session.js";
+
+export interface HandlerContext {
+  /** The caller: the request's agent_id, else the connection's (system:hello). */
+  readonly agentId: string | undefined;
+  readonly requestId: RequestId | null;
+  /** 0 for a client's request; each emit issued while handling an emitted event adds one. */
+  readonly depth: number;
+  /** The connection the request came on; null for events the daemon dispatches itself. */
+  readonly session: Session | null;
+}
+
+export interface EventDef<Schema extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly params: Schema;
+  readonly example?: z.input<Schema>;
+  // Method syntax keeps handlers assignable to the erased EventDef in the registry.
+  handler(data: z.output<Schema>, ctx: HandlerContext): unknown;
+}
+
+export function defineEvent<Schema extends z.ZodType>(def: EventDef<Schema>): EventDef<Schema> {
+  return def;
+}

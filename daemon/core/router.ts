@@ -1,0 +1,114 @@
+/**
+ * Mechanism only: look the event up, validate its data, run its handler,
+ * turn what happened into an outcome and publish it on the bus. The one
+ * place where thrown errors become wire errors.
+ */
+import { performance } from "node:perf_hooks";
+import type { z } from "zod";
+import type { Bus } from "./bus.js";
+import type { Clock } from "./clock.js";
+import { DaemonError, type WireError } from "./errors.js";
+import type { HandlerContext } from "./event.js";
+import type { Log } from "./log.js";
+import type { RequestId } from "./protocol.js";
+import type { Registry } from "./registry.js";
+import type { Session } from "./session.js";
+
+export type Outcome = { ok: true; data: unknown } | { ok: false; error: WireError };
+
+export interface Dispatch {
+  event: string;
+  data: Record<string, unknown>;
+  id?: RequestId | null;
+  agentId?: string | undefined;
+  session?: Session | null;
+  depth?: number;
+  /** Extra fields recorded with the event in the event log. */
+  meta?: Record<string, unknown>;
+}
+
+export class Router {
+  constructor(
+    private readonly registry: Registry,
+    private readonly bus: Bus,
+    private readonly clock: Clock,
+    private readonly log: Log,
+  ) {}
+
+  /** Synchronous when the handler is, so the common path costs no promise. */
+  dispatch(call: Dispatch): Outcome | Promise<Outcome> {
+    const started = performance.now();
+    const def = this.registry.get(call.event);
+    if (def === undefined) {
+      const suggestions = this.registry.suggestionsFor(call.event);
+      const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "; system:discover lists the events";
+      return this.finish(call, started, {
+        ok: false,
+        error: { code: "unknown_event", message: `no handler for ${call.event}${hint}`, details: { suggestions } },
+      });
+    }
+    const parsed = def.params.safeParse(call.data);
+    if (!parsed.success) {
+      return this.finish(call, started, { ok: false, error: invalidParams(call.event, parsed.error) });
+    }
+    const ctx: HandlerContext = {
+      agentId: call.agentId ?? call.session?.agentId,
+      requestId: call.id ?? null,
+      depth: call.depth ?? 0,
+      session: call.session ?? null,
+    };
+    let result: unknown;
+    try {
+      result = def.handler(parsed.data, ctx);
+    } catch (err) {
+      return this.finish(call, started, this.failure(call.event, err));
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (data: unknown) => this.finish(call, started, { ok: true, data }),
+        (err: unknown) => this.finish(call, started, this.failure(call.event, err)),
+      );
+    }
+    return this.finish(call, started, { ok: true, data: result });
+  }
+
+  private failure(event: string, err: unknown): Outcome {
+    if (err instanceof DaemonError) return { ok: false, error: err.toWire() };
+    this.log.error({ err, event }, "handler failed");
+    return {
+      ok: false,
+      error: { code: "internal", message: `internal error while handling ${event}; the daemon log has the details` },
+    };
+  }
+
+  private finish(call: Dispatch, started: number, outcome: Outcome): Outcome {
+    const record = {
+      ts: this.clock.now(),
+      event: call.event,
+      id: call.id ?? null,
+      agentId: call.agentId ?? call.session?.agentId,
+      ok: outcome.ok,
+      ms: performance.now() - started,
+      data: call.data,
+      ...(outcome.ok ? {} : { code: outcome.error.code }),
+      ...(call.meta === undefined ? {} : { meta: call.meta }),
+    };
+    this.bus.publish(record);
+    return outcome;
+  }
+}
+
+function invalidParams(event: string, error: z.ZodError): WireError {
+  const issues = error.issues.map((issue) => ({
+    path: issue.path.map(String).join("."),
+    message: issue.message,
+  }));
+  const first = issues[0]!;
+  const where = first.path === "" ? "" : ` at "${first.path}"`;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
+  return {
+    code: "invalid_params",
+    message: `invalid data for ${event}${where}: ${first.message}${more}`,
+    details: { issues },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Process entry of the daemon: argv and environment → Config → start();
+ * signals → stop(). The only place that exits the process.
+ */
+import { parseArgs } from "node:util";
+import { resolveConfig } from "./config.js";
+import { AlreadyRunningError } from "./core/instance-lock.js";
+import { start, type Daemon } from "./start.js";
+
+const USAGE = "usage: node daemon/main.js [--home DIR] [--socket PATH] [--store DIR] [--log-level LEVEL]";
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        home: { type: "string" },
+        socket: { type: "string" },
+        store: { type: "string" },
+        "log-level": { type: "string" },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`patternd: ${(err as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const config = resolveConfig(
+    { home: values.home, socket: values.socket, store: values.store, logLevel: values["log-level"] },
+    process.env,
+    process.cwd(),
+  );
+
+  let daemon: Daemon;
+  try {
+    daemon = await start(config);
+  } catch (err) {
+    const message = err instanceof AlreadyRunningError ? `${err.message}; stop it with: pat stop` : (err as Error).message;
+    process.stderr.write(`patternd: cannot start: ${message}\n`);
+    process.exit(1);
+  }
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      process.stderr.write(`patternd: ${signal} again; exiting without waiting\n`);
+      process.exit(1);
+    }
+    void daemon.stop(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("uncaughtException", (err) => {
+    process.stderr.write(`patternd: uncaught exception, stopping: ${err.stack ?? String(err)}\n`);
+    void daemon.stop("uncaught exception").finally(() => process.exit(1));
+  });
+
+  process.stdout.write(
+    `patternd ${daemon.version} listening on ${daemon.socketPath}\n` +
+      `home: ${config.home}\n` +
+      `In another shell, from this directory:\n` +
+      `  npx pat send system:health     # is it up?\n` +
+      `  npx pat discover               # what it answers\n` +
+      `  npx pat watch '**'             # see every event as it is routed\n` +
+      `  npx pat stop                   # stop it (or press Ctrl-C here)\n`,
+  );
+  await daemon.stopped;
+  process.exit(0);
+}
+
+void main();

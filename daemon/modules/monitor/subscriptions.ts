@@ -1,0 +1,133 @@
+/**
+ * Who gets which routed events. Each subscription belongs to one
+ * connection; a connection that stops reading loses its subscriptions (one
+ * `monitor:dropped` push) instead of growing the daemon's memory.
+ */
+import type { RoutedEvent } from "../../core/bus.js";
+import { DaemonError } from "../../core/errors.js";
+import { compileGlobs, type NameMatcher } from "../../core/glob.js";
+import type { Session } from "../../core/session.js";
+
+interface Subscription {
+  id: string;
+  session: Session;
+  matches: NameMatcher;
+  /** Until the subscribe reply is written, events are held here so none overtakes it. */
+  held: RoutedEvent[] | null;
+  /** Seq of the last event pushed to it. */
+  lastSeq: number;
+}
+
+export interface SubscribeResult {
+  subscription: string;
+  seq: number;
+  /** True when events after `since_seq` had left memory; monitor:get_events still has them. */
+  missed?: true;
+}
+
+export class Subscriptions {
+  private readonly byId = new Map<string, Subscription>();
+  /** Ring of the latest successful events, oldest at `recentStart`. */
+  private readonly recent: RoutedEvent[] = [];
+  private recentStart = 0;
+  /** Seq of the newest event pushed out of the ring. */
+  private evictedSeq = 0;
+  private nextId = 1;
+
+  constructor(
+    private readonly replayLimit: number,
+    private readonly perConnectionLimit: number,
+    private readonly queueLimitBytes: number,
+  ) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  add(session: Session, patterns: readonly string[], lastSeq: number, sinceSeq?: number): SubscribeResult {
+    let owned = 0;
+    for (const sub of this.byId.values()) if (sub.session === session) owned++;
+    if (owned >= this.perConnectionLimit) {
+      throw new DaemonError("limit_exceeded", `a connection may hold at most ${this.perConnectionLimit} subscriptions`, {
+        limit: this.perConnectionLimit,
+      });
+    }
+    const held: RoutedEvent[] = [];
+    const sub: Subscription = { id: `s${this.nextId++}`, session, matches: compileGlobs(patterns), held, lastSeq };
+    if (sinceSeq !== undefined) {
+      for (const event of this.recentInOrder()) if (event.seq > sinceSeq && sub.matches(event.event)) held.push(event);
+    }
+    this.byId.set(sub.id, sub);
+    session.onClose(() => this.byId.delete(sub.id));
+    // The reply is queued synchronously after this handler returns; release what was held after it.
+    setImmediate(() => this.release(sub));
+    const missed = sinceSeq !== undefined && sinceSeq < this.evictedSeq;
+    return missed ? { subscription: sub.id, seq: lastSeq, missed } : { subscription: sub.id, seq: lastSeq };
+  }
+
+  remove(session: Session, id: string): void {
+    const sub = this.byId.get(id);
+    if (sub === undefined || sub.session !== session) {
+      throw new DaemonError("not_found", `no subscription ${id} on this connection`);
+    }
+    this.byId.delete(id);
+  }
+
+  /** Bus listener: fan a routed event out to matching subscriptions. */
+  readonly onEvent = (event: RoutedEvent): void => {
+    if (!event.ok) return;
+    this.remember(event);
+    for (const sub of this.byId.values()) {
+      if (!sub.matches(event.event)) continue;
+      if (sub.held !== null) sub.held.push(event);
+      else this.deliver(sub, event);
+    }
+  };
+
+  private release(sub: Subscription): void {
+    const held = sub.held ?? [];
+    sub.held = null;
+    if (!this.byId.has(sub.id)) return;
+    for (const event of held) if (!this.deliver(sub, event)) return;
+  }
+
+  private deliver(sub: Subscription, event: RoutedEvent): boolean {
+    const ts = new Date(event.ts).toISOString();
+    if (sub.session.push({ event: event.event, data: event.data, subscription: sub.id, seq: event.seq, ts })) {
+      sub.lastSeq = event.seq;
+      return true;
+    }
+    this.byId.delete(sub.id);
+    sub.session.push(
+      {
+        event: "monitor:dropped",
+        data: {
+          subscription: sub.id,
+          reason: "the client did not read its pushes; the subscription ended",
+          limit: this.queueLimitBytes,
+          last_seq: sub.lastSeq,
+        },
+        subscription: sub.id,
+        seq: event.seq,
+        ts,
+      },
+      true,
+    );
+    return false;
+  }
+
+  private remember(event: RoutedEvent): void {
+    if (this.replayLimit === 0) return;
+    if (this.recent.length < this.replayLimit) {
+      this.recent.push(event);
+    } else {
+      this.evictedSeq = this.recent[this.recentStart]!.seq;
+      this.recent[this.recentStart] = event;
+      this.recentStart = (this.recentStart + 1) % this.replayLimit;
+    }
+  }
+
+  private recentInOrder(): RoutedEvent[] {
+    return [...this.recent.slice(this.recentStart), ...this.recent.slice(0, this.recentStart)];
+  }
+}

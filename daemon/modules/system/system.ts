@@ -1,0 +1,103 @@
+/** system:health / hello / discover / help / shutdown: the daemon describing itself. */
+import { z } from "zod";
+import { DaemonError } from "../../core/errors.js";
+import { defineEvent } from "../../core/event.js";
+import type { Module, ModuleContext } from "../../core/module.js";
+
+export const PROTOCOL_VERSION = 1;
+
+export function systemModule(ctx: ModuleContext): Module {
+  const { registry } = ctx;
+
+  const namespaces = () => [...new Set(registry.names().map((name) => name.slice(0, name.indexOf(":"))))];
+
+  const health = defineEvent({
+    name: "system:health",
+    summary: "Is the daemon up, and what is it holding",
+    params: z.strictObject({}),
+    example: {},
+    handler: () => {
+      const status = ctx.status();
+      return {
+        status: "ok",
+        version: status.version,
+        uptime_s: Math.round((ctx.clock.now() - status.startedAt) / 100) / 10,
+        pid: status.pid,
+        connections: status.connections,
+        events: status.events,
+        ...status.modules,
+      };
+    },
+  });
+
+  const hello = defineEvent({
+    name: "system:hello",
+    summary: "Introduce this connection; sets its default agent_id",
+    description: "Requests on this connection without their own agent_id are then attributed to this one (event log, git authorship).",
+    params: z.strictObject({
+      agent_id: z.string().min(1).max(128).optional(),
+      client: z.string().max(128).optional(),
+    }),
+    example: { agent_id: "orch_7f3e", client: "my-orchestrator/1.0" },
+    handler: (data, call) => {
+      if (call.session !== null && data.agent_id !== undefined) call.session.agentId = data.agent_id;
+      return {
+        server: "patternd",
+        version: ctx.status().version,
+        protocol: PROTOCOL_VERSION,
+        capabilities: [...namespaces(), "pipelining", "subscriptions"],
+      };
+    },
+  });
+
+  const discover = defineEvent({
+    name: "system:discover",
+    summary: "List the events the daemon answers, with their parameter schemas",
+    params: z.strictObject({ namespace: z.string().min(1).optional() }),
+    example: { namespace: "system" },
+    handler: (data) => {
+      const events = registry.list(data.namespace);
+      if (events.length === 0) {
+        throw new DaemonError("not_found", `no events in namespace ${data.namespace}; namespaces: ${namespaces().join(", ")}`, {
+          namespaces: namespaces(),
+        });
+      }
+      return { events: events.map((def) => registry.describe(def)) };
+    },
+  });
+
+  const help = defineEvent({
+    name: "system:help",
+    summary: "Describe one event: what it does, its parameters and an example",
+    params: z.strictObject({ event: z.string().min(1) }),
+    example: { event: "monitor:subscribe" },
+    handler: (data) => {
+      const def = registry.get(data.event);
+      if (def === undefined) {
+        const suggestions = registry.suggestionsFor(data.event);
+        const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "";
+        throw new DaemonError("unknown_event", `no event ${data.event}${hint}`, { suggestions });
+      }
+      return {
+        event: def.name,
+        summary: def.summary,
+        description: def.description ?? def.summary,
+        params: registry.jsonSchema(def),
+        example: { event: def.name, data: def.example ?? {} },
+      };
+    },
+  });
+
+  const shutdown = defineEvent({
+    name: "system:shutdown",
+    summary: "Stop the daemon cleanly after answering",
+    params: z.strictObject({}),
+    example: {},
+    handler: (_data, call) => {
+      ctx.requestStop(`system:shutdown from ${call.agentId ?? "a client"}`);
+      return { stopping: true };
+    },
+  });
+
+  return { name: "system", events: [health, hello, discover, help, shutdown] };
+}

@@ -1,0 +1,274 @@
+/**
+ * The typed client of the patternd socket: requests with ids and timeouts,
+ * pipelining (send many, replies are matched by id), and subscriptions as
+ * async iterators.
+ */
+import { createConnection, type Socket } from "node:net";
+import type { ErrorCode } from "../daemon/core/errors.js";
+import { LineSplitter } from "../daemon/core/framing.js";
+import type { Push, Reply } from "../daemon/core/protocol.js";
+
+export interface ClientOptions {
+  socketPath: string;
+  /** Sent as agent_id with every request that does not name its own. */
+  agentId?: string | undefined;
+  /** Default per-request timeout; 0 waits forever. */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  agentId?: string;
+}
+
+/** The daemon answered with an error (SPEC §2). */
+export class RemoteError extends Error {
+  constructor(
+    readonly event: string,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> | undefined,
+  ) {
+    super(message);
+    this.name = "RemoteError";
+  }
+}
+
+/** No daemon answers on the socket, or the connection was lost. */
+export class DaemonUnreachableError extends Error {
+  constructor(
+    readonly socketPath: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "DaemonUnreachableError";
+  }
+}
+
+export class RequestTimeoutError extends Error {
+  constructor(
+    readonly event: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`no reply to ${event} within ${timeoutMs} ms`);
+    this.name = "RequestTimeoutError";
+  }
+}
+
+interface Pending {
+  event: string;
+  resolve(reply: Reply): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Replies may be large (event-log queries); the client's own bound is generous. */
+const MAX_REPLY_BYTES = 256 * 1024 * 1024;
+/** Pushes for a subscription whose reply has not arrived yet are held, up to this many. */
+const MAX_EARLY_PUSHES = 10_000;
+
+export class Client {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly subscriptions = new Map<string, SubscriptionQueue>();
+  private readonly earlyPushes: Push[] = [];
+  private closedError: Error | null = null;
+  private readonly closeWaiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly options: ClientOptions,
+  ) {
+    const splitter = new LineSplitter(MAX_REPLY_BYTES);
+    socket.on("data", (chunk: Buffer) => {
+      for (const frame of splitter.push(chunk)) {
+        if (frame.kind === "overflow") {
+          this.fail(new DaemonUnreachableError(options.socketPath, `a message from the daemon exceeded ${frame.limit} bytes`));
+          socket.destroy();
+          return;
+        }
+        this.receive(frame.line);
+      }
+    });
+    socket.on("error", () => undefined); // reported through "close"
+    socket.on("close", () => {
+      this.fail(new DaemonUnreachableError(options.socketPath, `the connection to patternd at ${options.socketPath} closed`));
+    });
+  }
+
+  static connect(options: ClientOptions): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(options.socketPath);
+      socket.once("connect", () => {
+        socket.removeAllListeners("error");
+        socket.setNoDelay(true);
+        resolve(new Client(socket, options));
+      });
+      socket.once("error", (err: NodeJS.ErrnoException) => reject(unreachable(options.socketPath, err)));
+    });
+  }
+
+  /** Sends a request and resolves with its `data`; a daemon error rejects with RemoteError. */
+  async request<T = unknown>(event: string, data: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
+    const reply = await this.send(event, data, options);
+    if (reply.ok) return reply.data as T;
+    throw new RemoteError(event, reply.error.code, reply.error.message, reply.error.details);
+  }
+
+  /** Sends a request and resolves with the whole reply, error replies included. */
+  send(event: string, data: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<Reply> {
+    if (this.closedError !== null) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    const agentId = options.agentId ?? this.options.agentId;
+    const message = agentId === undefined ? { event, data, id } : { event, data, id, agent_id: agentId };
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 30_000;
+    return new Promise<Reply>((resolve, reject) => {
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.pending.delete(id);
+              reject(new RequestTimeoutError(event, timeoutMs));
+            }, timeoutMs)
+          : undefined;
+      this.pending.set(id, { event, resolve, reject, timer });
+      this.socket.write(JSON.stringify(message) + "\n");
+    });
+  }
+
+  /** Subscribes to routed events matching the globs; iterate the result to receive them. */
+  async subscribe(patterns: string[], options: { sinceSeq?: number } = {}): Promise<Subscription> {
+    const data: Record<string, unknown> = { patterns };
+    if (options.sinceSeq !== undefined) data.since_seq = options.sinceSeq;
+    const result = await this.request<{ subscription: string; seq: number }>("monitor:subscribe", data);
+    const queue = new SubscriptionQueue(result.subscription, result.seq, () => {
+      this.subscriptions.delete(result.subscription);
+      if (this.closedError === null) {
+        void this.request("monitor:unsubscribe", { subscription: result.subscription }).catch(() => undefined);
+      }
+    });
+    this.subscriptions.set(result.subscription, queue);
+    for (let i = this.earlyPushes.length - 1; i >= 0; i--) {
+      if (this.earlyPushes[i]!.subscription === result.subscription) queue.put(this.earlyPushes.splice(i, 1)[0]!);
+    }
+    return queue;
+  }
+
+  /** Resolves when the connection closes. */
+  closed(): Promise<void> {
+    if (this.closedError !== null) return Promise.resolve();
+    return new Promise((resolve) => this.closeWaiters.push(resolve));
+  }
+
+  close(): Promise<void> {
+    const done = this.closed();
+    this.socket.end();
+    return done;
+  }
+
+  private receive(line: string): void {
+    let message: Record<string, unknown>;
+    try {
+      message = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return; // the daemon only writes JSON; ignore noise rather than fail every request
+    }
+    if (typeof message.subscription === "string" && !("ok" in message)) {
+      const push = message as unknown as Push;
+      const queue = this.subscriptions.get(push.subscription);
+      if (queue !== undefined) queue.put(push);
+      else if (this.earlyPushes.length < MAX_EARLY_PUSHES) this.earlyPushes.push(push);
+      return;
+    }
+    const id = message.id;
+    const pending = typeof id === "number" ? this.pending.get(id) : undefined;
+    if (pending === undefined) return;
+    this.pending.delete(id as number);
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    pending.resolve(message as unknown as Reply);
+  }
+
+  private fail(err: Error): void {
+    if (this.closedError !== null) return;
+    this.closedError = err;
+    for (const pending of this.pending.values()) {
+      if (pending.timer !== undefined) clearTimeout(pending.timer);
+      pending.reject(err);
+    }
+    this.pending.clear();
+    for (const queue of this.subscriptions.values()) queue.end();
+    for (const resolve of this.closeWaiters.splice(0)) resolve();
+  }
+}
+
+export interface Subscription extends AsyncIterable<Push> {
+  readonly id: string;
+  /** The daemon's event seq when the subscription began. */
+  readonly seq: number;
+  /** Ends the subscription; iteration finishes after what was already received. */
+  close(): void;
+}
+
+class SubscriptionQueue implements Subscription {
+  private readonly items: Push[] = [];
+  private waiting: ((result: IteratorResult<Push>) => void) | null = null;
+  private ended = false;
+
+  constructor(
+    readonly id: string,
+    readonly seq: number,
+    private readonly onClose: () => void,
+  ) {}
+
+  put(push: Push): void {
+    if (this.ended) return;
+    if (this.waiting !== null) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: push, done: false });
+    } else {
+      this.items.push(push);
+    }
+    // The daemon ends a subscription after dropping it; so does the iterator, after this push.
+    if (push.event === "monitor:dropped") this.end();
+  }
+
+  end(): void {
+    this.ended = true;
+    if (this.waiting !== null && this.items.length === 0) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: undefined, done: true });
+    }
+  }
+
+  close(): void {
+    if (this.ended) return;
+    this.end();
+    this.onClose();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Push> {
+    return {
+      next: () => {
+        const item = this.items.shift();
+        if (item !== undefined) return Promise.resolve({ value: item, done: false });
+        if (this.ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (this.waiting = resolve));
+      },
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}
+
+function unreachable(socketPath: string, err: NodeJS.ErrnoException): DaemonUnreachableError {
+  const why =
+    err.code === "ENOENT"
+      ? `no socket at ${socketPath}`
+      : err.code === "ECONNREFUSED"
+        ? `nothing listens on ${socketPath} (a stale socket from a stopped daemon)`
+        : `cannot connect to ${socketPath}: ${err.message}`;
+  return new DaemonUnreachableError(socketPath, `patternd is not running: ${why}. Start it with \`pat start\`, or \`npm start\` in the foreground.`);
+}

@@ -2,10 +2,14 @@
  * Process entry of the daemon: argv and environment → Config → start();
  * signals → stop(). The only place that exits the process.
  */
+import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { resolveConfig } from "./config.js";
 import { AlreadyRunningError } from "./core/instance-lock.js";
 import { start, type Daemon } from "./start.js";
+
+/** Signals closer together than this count as one (Ctrl-C reaches both npm/pat and the daemon). */
+const REPEAT_SIGNAL_MS = 1_000;
 
 const USAGE = "usage: node daemon/main.js [--home DIR] [--socket PATH] [--store DIR] [--log-level LEVEL]";
 
@@ -40,13 +44,17 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals > 1) {
+    if (firstSignalAt === 0) {
+      firstSignalAt = performance.now();
+      void daemon.stop(signal);
+    } else if (performance.now() - firstSignalAt > REPEAT_SIGNAL_MS) {
+      // A deliberate second signal: the user does not want to wait for the clean stop.
       process.stderr.write(`patternd: ${signal} again; exiting without waiting\n`);
       process.exit(1);
     }
-    void daemon.stop(signal);
+    // Within the window it is the same Ctrl-C arriving twice (terminal and a wrapper like npm): ignore.
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

@@ -1,0 +1,193 @@
+/**
+ * Command-line arguments (pure): globals anywhere, positionals, and
+ * `--key value` pairs typed by the event's JSON Schema, dotted keys nesting.
+ */
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export interface Globals {
+  home?: string;
+  socket?: string;
+  agentId?: string;
+  json: boolean;
+  help: boolean;
+}
+
+export interface Pair {
+  key: string;
+  value: string | true;
+}
+
+export interface Argv {
+  globals: Globals;
+  positionals: string[];
+  pairs: Pair[];
+}
+
+const VALUED_GLOBALS: Record<string, "home" | "socket" | "agentId"> = {
+  "--home": "home",
+  "--socket": "socket",
+  "--agent-id": "agentId",
+};
+
+/** Splits argv; `--` ends option parsing (everything after is positional). */
+export function splitArgv(argv: readonly string[]): Argv {
+  const globals: Globals = { json: false, help: false };
+  const positionals: string[] = [];
+  const pairs: Pair[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("--") || arg === "--") {
+      if (arg === "-h") globals.help = true;
+      else positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
+    const next = argv[i + 1];
+    const takeValue = (): string | true => {
+      if (inline !== undefined) return inline;
+      if (next !== undefined && !next.startsWith("--")) {
+        i++;
+        return next;
+      }
+      return true;
+    };
+    if (flag === "--json") globals.json = true;
+    else if (flag === "--help") globals.help = true;
+    else if (flag in VALUED_GLOBALS) {
+      const value = takeValue();
+      if (value === true) throw new UsageError(`${flag} needs a value`);
+      globals[VALUED_GLOBALS[flag]!] = value;
+    } else {
+      const key = flag.slice(2);
+      if (key === "") throw new UsageError(`empty option ${arg}`);
+      pairs.push({ key, value: takeValue() });
+    }
+  }
+  return { globals, positionals, pairs };
+}
+
+type JsonSchema = {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+};
+
+/** Applies `--key value` pairs onto `base`, each value typed by `schema` (the event's params). */
+export function applyPairs(base: Record<string, unknown>, pairs: readonly Pair[], schema: unknown): Record<string, unknown> {
+  const result = structuredClone(base);
+  const appended = new Set<string>();
+  for (const { key, value } of pairs) {
+    const path = key.split(".");
+    if (path.some((segment) => segment === "" || segment === "__proto__" || segment === "constructor" || segment === "prototype")) {
+      throw new UsageError(`--${key} is not a usable key`);
+    }
+    const property = schemaAt(schema as JsonSchema, path);
+    const typed = coerce(value, property, key);
+    const isArray = property !== undefined && typesOf(property).has("array");
+    if (isArray && !Array.isArray(typed)) {
+      // Repeating an array option appends: --patterns a --patterns b
+      const current = appended.has(key) ? getDotted(result, path) : undefined;
+      setDotted(result, path, [...(Array.isArray(current) ? (current as unknown[]) : []), typed]);
+      appended.add(key);
+    } else {
+      setDotted(result, path, typed);
+    }
+  }
+  return result;
+}
+
+function schemaAt(schema: JsonSchema | undefined, path: readonly string[]): JsonSchema | undefined {
+  let current = schema;
+  for (const segment of path) {
+    if (current === undefined) return undefined;
+    const options = [current, ...(current.anyOf ?? []), ...(current.oneOf ?? [])];
+    current = options.map((option) => option.properties?.[segment]).find((found) => found !== undefined);
+  }
+  return current;
+}
+
+function typesOf(schema: JsonSchema): Set<string> {
+  const types = new Set<string>();
+  const visit = (s: JsonSchema) => {
+    if (typeof s.type === "string") types.add(s.type);
+    else if (Array.isArray(s.type)) s.type.forEach((t) => types.add(t));
+    if (s.enum !== undefined || s.const !== undefined) {
+      for (const v of s.enum ?? [s.const]) types.add(v === null ? "null" : typeof v);
+    }
+    for (const option of [...(s.anyOf ?? []), ...(s.oneOf ?? [])]) visit(option);
+  };
+  visit(schema);
+  return types;
+}
+
+function coerce(raw: string | true, schema: JsonSchema | undefined, key: string): unknown {
+  const types = schema === undefined ? new Set<string>() : typesOf(schema);
+  if (raw === true) {
+    if (types.size === 0 || types.has("boolean")) return true;
+    throw new UsageError(`--${key} needs a value (${[...types].join(" or ")})`);
+  }
+  if (types.size === 0) return inferred(raw);
+  if (types.has("boolean") && (raw === "true" || raw === "false")) return raw === "true";
+  if ((types.has("number") || types.has("integer")) && raw.trim() !== "" && Number.isFinite(Number(raw))) {
+    const number = Number(raw);
+    if (types.has("integer") && !types.has("number") && !Number.isInteger(number)) {
+      throw new UsageError(`--${key} expects a whole number, got ${raw}`);
+    }
+    return number;
+  }
+  if (types.has("null") && raw === "null") return null;
+  if ((types.has("object") || types.has("array")) && /^\s*[[{]/.test(raw)) {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch (err) {
+      throw new UsageError(`--${key} expects JSON: ${(err as Error).message}`);
+    }
+  }
+  if (types.has("string")) return raw;
+  if (types.has("array")) return coerce(raw, schema?.items, key);
+  throw new UsageError(`--${key} expects ${[...types].join(" or ")}, got ${JSON.stringify(raw)}`);
+}
+
+/** Without a schema: JSON literals (numbers, booleans, null, objects, arrays) as such, anything else as text. */
+function inferred(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+function getDotted(target: Record<string, unknown>, path: readonly string[]): unknown {
+  let current: unknown = target;
+  for (const segment of path) {
+    if (typeof current !== "object" || current === null) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+export function setDotted(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let current = target;
+  for (const segment of path.slice(0, -1)) {
+    const next = current[segment];
+    if (typeof next !== "object" || next === null || Array.isArray(next)) current[segment] = {};
+    current = current[segment] as Record<string, unknown>;
+  }
+  current[path[path.length - 1]!] = value;
+}

@@ -1,0 +1,35 @@
+/** What every `pat` command gets: resolved paths, output mode and a way to reach the daemon. */
+import type { Config } from "../../daemon/config.js";
+import { Client } from "../client.js";
+import type { Argv } from "./args.js";
+import { outline } from "./render.js";
+
+export const EXIT = { ok: 0, remote: 1, usage: 2, unreachable: 3 } as const;
+
+export interface Cli {
+  readonly config: Config;
+  readonly argv: Argv;
+  /** JSON output: --json, or stdout is not a terminal. */
+  readonly json: boolean;
+  out(text: string): void;
+  err(text: string): void;
+  connect(): Promise<Client>;
+  /** Prints a result: its raw JSON, or `human(data)` (an outline by default) on a terminal. */
+  print(data: unknown, human?: (data: never) => string): void;
+}
+
+export function createCli(config: Config, argv: Argv, stdoutIsTty: boolean): Cli {
+  const json = argv.globals.json || !stdoutIsTty;
+  return {
+    config,
+    argv,
+    json,
+    out: (text) => process.stdout.write(text + "\n"),
+    err: (text) => process.stderr.write(text + "\n"),
+    connect: () => Client.connect({ socketPath: config.socketPath, agentId: argv.globals.agentId }),
+    print(data, human) {
+      if (json) process.stdout.write(JSON.stringify(data, null, 2) + "\n");
+      else process.stdout.write((human === undefined ? outline(data) : human(data as never)) + "\n");
+    },
+  };
+}

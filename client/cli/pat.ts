@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/** `pat`: argv → command → exit code (0 ok, 1 the daemon answered an error, 2 usage, 3 daemon not reachable). */
+import { resolveConfig } from "../../daemon/config.js";
+import { suggest } from "../../daemon/core/suggest.js";
+import { DaemonUnreachableError, RemoteError, RequestTimeoutError } from "../client.js";
+import { splitArgv, UsageError } from "./args.js";
+import { COMMANDS } from "./commands.js";
+import { createCli, EXIT } from "./context.js";
+import { renderError } from "./render.js";
+
+function usage(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  return [
+    "usage: pat COMMAND [ARGS] [--home DIR] [--socket PATH] [--agent-id ID] [--json]",
+    "",
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    "",
+    "Home: --home, else $PATTERND_HOME, else the current directory. Output is JSON when piped or with --json.",
+    "Exit codes: 0 ok, 1 the daemon answered an error, 2 usage error, 3 daemon not reachable.",
+  ].join("\n");
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = splitArgv(argv);
+  } catch (err) {
+    process.stderr.write(`pat: ${(err as Error).message}\n`);
+    return EXIT.usage;
+  }
+  const [verb, ...rest] = parsed.positionals;
+  if (verb === undefined || verb === "help" && rest.length === 0 && parsed.pairs.length === 0) {
+    (verb === undefined && !parsed.globals.help ? process.stderr : process.stdout).write(usage() + "\n");
+    return verb === undefined && !parsed.globals.help ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS[verb];
+  if (command === undefined) {
+    const close = suggest(verb, Object.keys(COMMANDS));
+    process.stderr.write(`pat: unknown command ${verb}${close.length > 0 ? `; did you mean ${close.join(", ")}?` : ""}\n${usage()}\n`);
+    return EXIT.usage;
+  }
+  if (parsed.globals.help) {
+    process.stdout.write(`${command.usage}\n  ${command.summary}\n`);
+    return EXIT.ok;
+  }
+  const config = resolveConfig({ home: parsed.globals.home, socket: parsed.globals.socket }, process.env, process.cwd());
+  const cli = createCli(config, { ...parsed, positionals: rest }, process.stdout.isTTY === true);
+  try {
+    return await command.run(cli);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      cli.err(`pat: ${err.message}\n${command.usage}`);
+      return EXIT.usage;
+    }
+    if (err instanceof DaemonUnreachableError) {
+      cli.err(`pat: ${err.message}`);
+      return EXIT.unreachable;
+    }
+    if (err instanceof RemoteError) {
+      const error = { code: err.code, message: err.message, details: err.details };
+      if (cli.json) cli.out(JSON.stringify({ error }, null, 2));
+      cli.err(renderError(error));
+      return EXIT.remote;
+    }
+    if (err instanceof RequestTimeoutError) {
+      cli.err(`pat: ${err.message}`);
+      return EXIT.remote;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`pat: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,94 @@
+/** How `pat` prints results (pure): readable text on a terminal, JSON when piped or with --json. */
+import type { Push } from "../../daemon/core/protocol.js";
+
+/** A YAML-like outline of any JSON value. */
+export function outline(value: unknown, indent = ""): string {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    return value
+      .map((item) => {
+        const body = outline(item, indent + "  ");
+        return `${indent}- ${isBlock(item) ? body.trimStart() : body}`;
+      })
+      .join("\n");
+  }
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return "{}";
+    return entries
+      .map(([key, item]) => (isBlock(item) ? `${indent}${key}:\n${outline(item, indent + "  ")}` : `${indent}${key}: ${outline(item)}`))
+      .join("\n");
+  }
+  if (typeof value === "string") return /[\n:#]|^\s|\s$|^$/.test(value) ? JSON.stringify(value) : value;
+  return String(value);
+}
+
+function isBlock(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  return typeof value === "object" && value !== null && Object.keys(value).length > 0;
+}
+
+export interface EventSummary {
+  event: string;
+  summary: string;
+}
+
+export function renderDiscover(events: readonly EventSummary[]): string {
+  const width = Math.max(...events.map((e) => e.event.length));
+  return events.map((e) => `${e.event.padEnd(width)}  ${e.summary}`).join("\n");
+}
+
+interface ParamSchema {
+  type?: string | string[];
+  description?: string;
+  default?: unknown;
+  items?: ParamSchema;
+  anyOf?: ParamSchema[];
+}
+
+export interface HelpResult {
+  event: string;
+  summary: string;
+  description: string;
+  params: { properties?: Record<string, ParamSchema>; required?: string[] };
+  example: { event: string; data: unknown };
+}
+
+export function renderHelp(help: HelpResult): string {
+  const lines = [`${help.event} — ${help.summary}`];
+  if (help.description !== help.summary) lines.push("", help.description);
+  const properties = Object.entries(help.params.properties ?? {});
+  lines.push("", properties.length === 0 ? "params: none" : "params:");
+  const width = Math.max(0, ...properties.map(([name]) => name.length));
+  for (const [name, schema] of properties) {
+    const required = help.params.required?.includes(name) ? " (required)" : "";
+    const fallback = schema.default === undefined ? "" : ` [default ${JSON.stringify(schema.default)}]`;
+    const description = schema.description === undefined ? "" : `  ${schema.description}`;
+    lines.push(`  --${name.padEnd(width)}  ${typeName(schema)}${required}${fallback}${description}`);
+  }
+  lines.push("", "example:", `  pat send ${help.example.event} '${JSON.stringify(help.example.data)}'`);
+  return lines.join("\n");
+}
+
+function typeName(schema: ParamSchema): string {
+  if (schema.anyOf !== undefined) return schema.anyOf.map(typeName).join(" | ");
+  const type = Array.isArray(schema.type) ? schema.type.join(" | ") : (schema.type ?? "any");
+  return type === "array" && schema.items !== undefined ? `array of ${typeName(schema.items)}` : type;
+}
+
+export function renderPush(push: Push): string {
+  const time = push.ts.slice(11, 23);
+  const data = JSON.stringify(push.data);
+  return `${time}  #${push.seq}  ${push.event}  ${data.length > 200 ? data.slice(0, 199) + "…" : data}`;
+}
+
+export interface ErrorLike {
+  code: string;
+  message: string;
+  details?: Record<string, unknown> | undefined;
+}
+
+export function renderError(error: ErrorLike): string {
+  const details = error.details === undefined || Object.keys(error.details).length === 0 ? "" : `\n${outline(error.details, "  ")}`;
+  return `error [${error.code}]: ${error.message}${details}`;
+}

@@ -19,7 +19,7 @@ export function outline(value: unknown, indent = ""): string {
       .map(([key, item]) => (isBlock(item) ? `${indent}${key}:\n${outline(item, indent + "  ")}` : `${indent}${key}: ${outline(item)}`))
       .join("\n");
   }
-  if (typeof value === "string") return /[\n:#]|^\s|\s$|^$/.test(value) ? JSON.stringify(value) : value;
+  if (typeof value === "string") return /\n|: | #|^\s|\s$|^$/.test(value) ? JSON.stringify(value) : value;
   return String(value);
 }
 

@@ -4,9 +4,10 @@
  * `data` truncated; and the reader behind monitor:get_events, which scans
  * files newest first, from their ends, so recent queries stay cheap.
  */
-import { createWriteStream, type WriteStream } from "node:fs";
+import { closeSync, createWriteStream, fstatSync, openSync, readSync, type WriteStream } from "node:fs";
 import { open, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { finished } from "node:stream/promises";
 import type { RoutedEvent } from "../../core/bus.js";
 import type { Log } from "../../core/log.js";
 
@@ -39,6 +40,8 @@ export class EventLog {
   private day = "";
   private pending: string[] = [];
   private flushScheduled = false;
+  /** Settles once the streams of previous days have written everything and closed. */
+  private retired: Promise<unknown> = Promise.resolve();
 
   /** `dir` must exist (the daemon creates its var/ tree at start). */
   constructor(
@@ -64,6 +67,7 @@ export class EventLog {
   /** Resolves once everything appended so far is handed to the file. */
   async flush(): Promise<void> {
     this.writePending();
+    await this.retired;
     const stream = this.stream;
     if (stream === null || stream.writableLength === 0) return;
     await new Promise<void>((resolve) => stream.write("", () => resolve()));
@@ -122,8 +126,9 @@ export class EventLog {
   private serialize(event: RoutedEvent, ts: string): string {
     let data: unknown = event.data;
     let json = JSON.stringify(data) ?? "null";
-    if (json.length > this.maxDataBytes) {
-      data = { _truncated: true, bytes: Buffer.byteLength(json), preview: json.slice(0, this.maxDataBytes) };
+    // The limit is in bytes: length alone under-counts multi-byte text.
+    if (json.length > this.maxDataBytes || Buffer.byteLength(json) > this.maxDataBytes) {
+      data = { _truncated: true, bytes: Buffer.byteLength(json), preview: utf8Prefix(json, this.maxDataBytes) };
       json = JSON.stringify(data);
     }
     const record: Record<string, unknown> = {
@@ -142,10 +147,17 @@ export class EventLog {
   }
 
   private rotate(day: string): void {
-    this.stream?.end();
+    const previous = this.stream;
+    if (previous !== null) {
+      previous.end();
+      this.retired = Promise.all([this.retired, finished(previous).catch(() => undefined)]);
+    }
     this.day = day;
-    const stream = createWriteStream(join(this.dir, `${day}.ndjson`), { flags: "a" });
+    const path = join(this.dir, `${day}.ndjson`);
+    const stream = createWriteStream(path, { flags: "a" });
     stream.on("error", (err) => this.log.error({ err }, "event log write failed"));
+    // A crash may have left a torn last line: start a fresh one so the next record is not glued to it.
+    if (endsMidLine(path)) stream.write("\n");
     this.stream = stream;
   }
 
@@ -154,6 +166,30 @@ export class EventLog {
     if (this.pending.length === 0 || this.stream === null) return;
     this.stream.write(this.pending.join(""));
     this.pending = [];
+  }
+}
+
+/** The longest prefix of `text` that fits in `maxBytes` of UTF-8 without splitting a character. */
+function utf8Prefix(text: string, maxBytes: number): string {
+  const head = Buffer.from(text.slice(0, maxBytes), "utf8").subarray(0, maxBytes);
+  // In streaming mode an incomplete last character is held back instead of decoded as U+FFFD.
+  return new TextDecoder().decode(head, { stream: true });
+}
+
+/** True when the file exists and does not end with a newline. Runs once per day file opened; never throws (it runs in a bus listener). */
+function endsMidLine(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } catch {
+    return false; // missing (a new day) or unreadable: the write stream reports real trouble
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -1,0 +1,184 @@
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { RoutedEvent } from "../../core/bus.js";
+import { silentLog } from "../../core/log.js";
+import { EventLog, type EventRecord } from "./event-log.js";
+
+const DAY1 = Date.UTC(2026, 10, 21, 23, 59, 59, 0);
+const DAY2 = Date.UTC(2026, 10, 22, 0, 0, 0, 0);
+
+let dir: string;
+const logs: EventLog[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pd-events-"));
+});
+
+afterEach(async () => {
+  for (const log of logs.splice(0)) await log.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function open(maxDataBytes = 1024): EventLog {
+  const log = new EventLog(dir, maxDataBytes, silentLog());
+  logs.push(log);
+  return log;
+}
+
+let nextSeq = 1;
+function routed(ts: number, event: string, extra: Partial<RoutedEvent> = {}): RoutedEvent {
+  return { seq: nextSeq++, ts, event, id: null, agentId: undefined, ok: true, ms: 1.23456, data: {}, ...extra };
+}
+
+const all = () => true;
+
+async function fileLines(name: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(join(dir, name), "utf8");
+  expect(text.endsWith("\n")).toBe(true);
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe("EventLog writing", () => {
+  it("writes one JSON line per event into the file of its UTC day", async () => {
+    const log = open();
+    nextSeq = 1;
+    log.append(routed(DAY1, "a:one", { id: "r1", agentId: "orch_1", data: { x: 1 } }));
+    log.append(routed(DAY1 + 999, "a:two", { ok: false, code: "not_found", id: 7, ms: 0.5 }));
+    log.append(routed(DAY2, "a:three", { meta: { schedule_id: "sch_9", late_ms: 3 } }));
+    await log.flush();
+
+    expect((await readdir(dir)).sort()).toEqual(["2026-11-21.ndjson", "2026-11-22.ndjson"]);
+    expect(await fileLines("2026-11-21.ndjson")).toEqual([
+      { ts: "2026-11-21T23:59:59.000Z", seq: 1, event: "a:one", id: "r1", agent_id: "orch_1", ok: true, ms: 1.235, data: { x: 1 } },
+      { ts: "2026-11-21T23:59:59.999Z", seq: 2, event: "a:two", id: 7, agent_id: null, ok: false, code: "not_found", ms: 0.5, data: {} },
+    ]);
+    expect(await fileLines("2026-11-22.ndjson")).toEqual([
+      {
+        ts: "2026-11-22T00:00:00.000Z",
+        seq: 3,
+        event: "a:three",
+        id: null,
+        agent_id: null,
+        schedule_id: "sch_9",
+        late_ms: 3,
+        ok: true,
+        ms: 1.235,
+        data: {},
+      },
+    ]);
+  });
+
+  it("appends to the day's existing file across restarts", async () => {
+    const first = open();
+    first.append(routed(DAY1, "a:one"));
+    await first.close();
+    const second = open();
+    second.append(routed(DAY1 + 1, "a:two"));
+    await second.flush();
+    expect((await fileLines("2026-11-21.ndjson")).map((r) => r.event)).toEqual(["a:one", "a:two"]);
+  });
+
+  it.each<[string, unknown, boolean]>([
+    ["small data is kept", { text: "short" }, false],
+    ["data exactly at the limit is kept", { t: "x".repeat(64 - 8) }, false],
+    ["data one byte over the limit is truncated", { t: "x".repeat(64 - 7) }, true],
+    ["the limit counts UTF-8 bytes, not characters", { t: "é".repeat(30) }, true],
+    ["a large array is truncated", Array.from({ length: 100 }, (_, i) => i), true],
+  ])("%s", async (_name, data, truncated) => {
+    const limit = 64;
+    const log = open(limit);
+    log.append(routed(DAY1, "a:big", { data }));
+    const [record] = await log.read({ matches: all, limit: 10 });
+    const json = JSON.stringify(data);
+    if (!truncated) {
+      expect(record!.data).toEqual(data);
+      return;
+    }
+    const stored = record!.data as { _truncated: boolean; bytes: number; preview: string };
+    expect(stored._truncated).toBe(true);
+    expect(stored.bytes).toBe(Buffer.byteLength(json));
+    expect(Buffer.byteLength(stored.preview)).toBeLessThanOrEqual(limit);
+    expect(Buffer.byteLength(stored.preview)).toBeGreaterThan(limit - 4);
+    expect(json.startsWith(stored.preview)).toBe(true); // a clean prefix: no broken character
+  });
+});
+
+describe("EventLog.read", () => {
+  /** Ten events a minute apart, starting 5 minutes before midnight (UTC): five on each day. */
+  async function tenEvents(log: EventLog): Promise<number[]> {
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const ts = DAY2 - 5 * 60_000 + i * 60_000;
+      times.push(ts);
+      log.append(routed(ts, i % 2 === 0 ? "even:n" : "odd:n", { data: { i }, agentId: `agent_${i % 3}` }));
+    }
+    await log.flush();
+    return times;
+  }
+
+  const indexes = (records: EventRecord[]) => records.map((r) => (r.data as { i: number }).i);
+
+  it.each<[string, (t: number[]) => { since?: number; until?: number; limit: number; matches?: (r: EventRecord) => boolean }, number[]]>([
+    ["everything, oldest first", () => ({ limit: 100 }), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]],
+    ["limit keeps the newest", () => ({ limit: 3 }), [7, 8, 9]],
+    ["limit reaching into the previous day", () => ({ limit: 7 }), [3, 4, 5, 6, 7, 8, 9]],
+    ["matches filters before the limit", () => ({ limit: 3, matches: (r) => r.event === "even:n" }), [4, 6, 8]],
+    ["matches by agent", () => ({ limit: 100, matches: (r) => r.agent_id === "agent_1" }), [1, 4, 7]],
+    ["since is inclusive", (t) => ({ since: t[6]!, limit: 100 }), [6, 7, 8, 9]],
+    ["until is inclusive", (t) => ({ until: t[2]!, limit: 100 }), [0, 1, 2]],
+    ["since and until across midnight", (t) => ({ since: t[3]!, until: t[6]!, limit: 100 }), [3, 4, 5, 6]],
+    ["since and until inside the first day", (t) => ({ since: t[1]!, until: t[2]! + 1, limit: 100 }), [1, 2]],
+    ["until before everything", (t) => ({ until: t[0]! - 1, limit: 100 }), []],
+    ["since after everything", (t) => ({ since: t[9]! + 1, limit: 100 }), []],
+    ["limit with since", (t) => ({ since: t[2]!, limit: 2 }), [8, 9]],
+  ])("%s", async (_name, query, expected) => {
+    const log = open();
+    const times = await tenEvents(log);
+    const { matches = all, ...rest } = query(times);
+    expect(indexes(await log.read({ matches, ...rest }))).toEqual(expected);
+  });
+
+  it("sees events appended just before the read", async () => {
+    const log = open();
+    log.append(routed(DAY1, "a:one"));
+    expect((await log.read({ matches: all, limit: 10 })).map((r) => r.event)).toEqual(["a:one"]);
+  });
+
+  it("returns nothing when the directory is empty or missing", async () => {
+    expect(await open().read({ matches: all, limit: 10 })).toEqual([]);
+    const missing = new EventLog(join(dir, "nope"), 1024, silentLog());
+    expect(await missing.read({ matches: all, limit: 10 })).toEqual([]);
+  });
+
+  it("reads a file much larger than its read chunk, lines spanning chunk boundaries", async () => {
+    const log = open(4096);
+    nextSeq = 1;
+    const count = 700;
+    for (let i = 0; i < count; i++) log.append(routed(DAY1 - count + i, "a:n", { data: { i, pad: "ü".repeat(i % 150) } }));
+    const records = await log.read({ matches: all, limit: 10_000 });
+    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    expect(records.every((r, i) => (r.data as { pad: string }).pad === "ü".repeat(i % 150))).toBe(true);
+  });
+
+  it("skips a torn last line left by a crash", async () => {
+    const good = (seq: number) =>
+      JSON.stringify({ ts: new Date(DAY1 + seq).toISOString(), seq, event: "a:n", id: null, agent_id: null, ok: true, ms: 0, data: {} });
+    await writeFile(join(dir, "2026-11-21.ndjson"), `${good(1)}\n${good(2)}\n{"ts":"2026-11-21T23:59:59.003Z","seq":3,"ev`);
+    const log = open();
+    expect((await log.read({ matches: all, limit: 10 })).map((r) => r.seq)).toEqual([1, 2]);
+  });
+
+  it("keeps the first record written after a torn last line", async () => {
+    await appendFile(join(dir, "2026-11-21.ndjson"), '{"ts":"2026-11-21T00:00:00.000Z","seq":1,"event":"a:n","da');
+    const log = open();
+    nextSeq = 10;
+    log.append(routed(DAY1, "a:after"));
+    log.append(routed(DAY1 + 1, "a:after2"));
+    expect((await log.read({ matches: all, limit: 10 })).map((r) => r.event)).toEqual(["a:after", "a:after2"]);
+  });
+});

@@ -52,7 +52,7 @@ async function startLocked(config: Config, options: StartOptions, lock: Instance
   const clock = options.clock ?? systemClock();
   const { version } = packageInfo();
   const startedAt = clock.now();
-  const bus = new Bus();
+  const bus = new Bus((err, event) => log.error({ err, event: event.event }, "bus listener failed"));
   const registry = new Registry();
   const router = new Router(registry, bus, clock, log);
   const connections = new Set<Connection>();

@@ -1,7 +1,8 @@
 /**
  * In-process fan-out of routed events. The router publishes every request
  * it answered; modules publish the events they emit. Listeners (event log,
- * subscriptions) must be quick and must not throw.
+ * subscriptions) must be quick; one that throws is reported and skipped,
+ * never allowed to fail the request that published.
  */
 import type { RequestId } from "./protocol.js";
 import type { ErrorCode } from "./errors.js";
@@ -30,6 +31,8 @@ export class Bus {
   private readonly listeners: BusListener[] = [];
   private seq = 0;
 
+  constructor(private readonly onListenerError: (err: unknown, event: RoutedEvent) => void) {}
+
   subscribe(listener: BusListener): () => void {
     this.listeners.push(listener);
     return () => {
@@ -41,7 +44,13 @@ export class Bus {
   publish(input: RoutedEventInput): RoutedEvent {
     const event = input as RoutedEvent;
     event.seq = ++this.seq;
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.onListenerError(err, event);
+      }
+    }
     return event;
   }
 

@@ -58,7 +58,9 @@ afterEach(async () => {
 async function harness(overrides: Partial<Limits> = {}) {
   const limits: Limits = { ...DEFAULT_LIMITS, ...overrides };
   const log = silentLog();
-  const bus = new Bus();
+  const bus = new Bus((err) => {
+    throw err;
+  });
   const registry = new Registry();
   const published: RoutedEvent[] = [];
   bus.subscribe((event) => published.push(event));

@@ -3,6 +3,7 @@
  * into a request (or the error that answers it) and encoding replies.
  */
 import type { WireError } from "./errors.js";
+import { jsonErrorPosition } from "./json-position.js";
 
 export type RequestId = string | number;
 export type IdKey = "id" | "correlation_id";
@@ -61,7 +62,7 @@ export function parseRequest(line: string, maxDepth: number): ParsedLine {
     return fail(null, null, "id", {
       code: "invalid_json",
       message: `line is not valid JSON: ${(err as Error).message}`,
-      details: { position: jsonErrorPosition(err) },
+      details: { position: jsonErrorPosition(line) },
     });
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -130,11 +131,6 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   return `a ${typeof value}`;
-}
-
-function jsonErrorPosition(err: unknown): number | null {
-  const match = /position (\d+)/.exec((err as Error).message);
-  return match ? Number(match[1]) : null;
 }
 
 /**

@@ -28,7 +28,9 @@ function deferred(): Deferred {
 
 function setup() {
   const clock = manualClock(1_700_000_000_000);
-  const bus = new Bus();
+  const bus = new Bus((err) => {
+    throw err;
+  });
   const registry = new Registry();
   const log = silentLog();
   const published: RoutedEvent[] = [];
@@ -269,5 +271,20 @@ describe("Router publishes every dispatch on the bus", () => {
     const { router, published } = setup();
     sync(router.dispatch({ event: "test:echo", data: { n: 1 } }));
     expect(published[0]!.id).toBeNull();
+  });
+});
+
+describe("Bus", () => {
+  it("reports a throwing listener and still runs the others", () => {
+    const failures: unknown[] = [];
+    const bus = new Bus((err) => failures.push(err));
+    const seen: number[] = [];
+    bus.subscribe(() => {
+      throw new Error("listener broke");
+    });
+    bus.subscribe((event) => seen.push(event.seq));
+    bus.publish({ ts: 0, event: "x:y", id: null, agentId: undefined, ok: true, ms: 0, data: {} });
+    expect(seen).toEqual([1]);
+    expect(failures).toHaveLength(1);
   });
 });

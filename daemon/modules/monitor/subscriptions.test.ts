@@ -35,7 +35,9 @@ function fakeSession(id: number): FakeSession {
 }
 
 function setup(options: { replay?: number; perConnection?: number } = {}) {
-  const bus = new Bus();
+  const bus = new Bus((err) => {
+    throw err;
+  });
   const subs = new Subscriptions(options.replay ?? 100, options.perConnection ?? 8, QUEUE_LIMIT);
   bus.subscribe(subs.onEvent);
   let ts = T0;

@@ -63,14 +63,17 @@ async function main(): Promise<void> {
     void daemon.stop("uncaught exception").finally(() => process.exit(1));
   });
 
+  // The suggested commands must reach this daemon from where they are typed.
+  const where = config.home === process.cwd() ? "" : ` --home ${config.home}`;
+  const target = config.socketInHome ? where : `${where} --socket ${config.socketPath}`;
   process.stdout.write(
     `patternd ${daemon.version} listening on ${daemon.socketPath}\n` +
       `home: ${config.home}\n` +
-      `In another shell, from this directory:\n` +
-      `  npx pat send system:health     # is it up?\n` +
-      `  npx pat discover               # what it answers\n` +
-      `  npx pat watch '**'             # see every event as it is routed\n` +
-      `  npx pat stop                   # stop it (or press Ctrl-C here)\n`,
+      `In another shell${target === "" ? ", from this directory" : ""}:\n` +
+      `  npx pat send system:health${target}     # is it up?\n` +
+      `  npx pat discover${target}               # what it answers\n` +
+      `  npx pat watch '**'${target}             # see every event as it is routed\n` +
+      `  npx pat stop${target}                   # stop it (or press Ctrl-C here)\n`,
   );
   await daemon.stopped;
   process.exit(0);

@@ -63,7 +63,7 @@ export function splitArgv(argv: readonly string[]): Argv {
       }
       return true;
     };
-    if (flag === "--json") globals.json = true;
+    if (flag === "--json") globals.json = inline === undefined || inline === "true";
     else if (flag === "--help") globals.help = true;
     else if (flag in VALUED_GLOBALS) {
       const value = takeValue();

@@ -40,7 +40,7 @@ async function send(cli: Cli): Promise<number> {
   let data: Record<string, unknown> = {};
   for (const { value } of fromFile) {
     if (value === true) throw new UsageError("--from-file needs a path (or - for standard input)");
-    Object.assign(data, parseObject(readFileSync(value === "-" ? 0 : value, "utf8"), `--from-file ${value}`));
+    Object.assign(data, parseObject(readData(value), `--from-file ${value}`));
   }
   if (inline !== undefined) Object.assign(data, parseObject(inline, "the data argument"));
   const client = await cli.connect();
@@ -114,6 +114,14 @@ function onlyPositionals(argv: Argv, max: number): string[] {
   if (argv.pairs.length > 0) throw new UsageError(`unknown option --${argv.pairs[0]!.key}`);
   if (argv.positionals.length > max) throw new UsageError(`unexpected argument ${argv.positionals[max]}`);
   return argv.positionals;
+}
+
+function readData(path: string): string {
+  try {
+    return readFileSync(path === "-" ? 0 : path, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read --from-file ${path}: ${(err as Error).message}`);
+  }
 }
 
 function parseObject(text: string, what: string): Record<string, unknown> {

@@ -100,7 +100,7 @@ export async function stop(cli: Cli): Promise<number> {
   const { pid } = await client.request<Health>("system:health");
   await client.request("system:shutdown");
   const deadline = Date.now() + STOP_TIMEOUT_MS;
-  await Promise.race([client.closed(), sleep(STOP_TIMEOUT_MS)]);
+  await within(client.closed(), STOP_TIMEOUT_MS);
   while (Date.now() < deadline && (existsSync(cli.config.socketPath) || processAlive(pid))) await sleep(25);
   if (processAlive(pid)) {
     cli.err(`patternd (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; see ${cli.config.daemonLog}`);
@@ -140,6 +140,13 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** Waits for `work`, at most `ms`, leaving no timer behind to hold the process open. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function sleep(ms: number): Promise<void> {

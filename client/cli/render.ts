@@ -19,8 +19,13 @@ export function outline(value: unknown, indent = ""): string {
       .map(([key, item]) => (isBlock(item) ? `${indent}${key}:\n${outline(item, indent + "  ")}` : `${indent}${key}: ${outline(item)}`))
       .join("\n");
   }
-  if (typeof value === "string") return /\n|: | #|^\s|\s$|^$/.test(value) ? JSON.stringify(value) : value;
+  if (typeof value === "string") return looksLikeOtherType(value) ? JSON.stringify(value) : value;
   return String(value);
+}
+
+/** Strings that would read as something else unquoted: numbers, literals, multi-line or padded text. */
+function looksLikeOtherType(text: string): boolean {
+  return /\n|: | #|^\s|\s$|^$|^(true|false|null|\[\]|\{\})$/.test(text) || Number.isFinite(Number(text));
 }
 
 function isBlock(value: unknown): boolean {
@@ -63,11 +68,17 @@ export function renderHelp(help: HelpResult): string {
   for (const [name, schema] of properties) {
     const required = help.params.required?.includes(name) ? " (required)" : "";
     const fallback = schema.default === undefined ? "" : ` [default ${JSON.stringify(schema.default)}]`;
-    const description = schema.description === undefined ? "" : `  ${schema.description}`;
+    const described = schema.description ?? schema.items?.description;
+    const description = described === undefined ? "" : `  ${described}`;
     lines.push(`  --${name.padEnd(width)}  ${typeName(schema)}${required}${fallback}${description}`);
   }
-  lines.push("", "example:", `  pat send ${help.example.event} '${JSON.stringify(help.example.data)}'`);
+  lines.push("", "example:", `  pat send ${help.example.event} ${shellQuote(JSON.stringify(help.example.data))}`);
   return lines.join("\n");
+}
+
+/** Single-quoted for a POSIX shell, so the line can be pasted as it is. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 function typeName(schema: ParamSchema): string {

@@ -1,0 +1,259 @@
+/**
+ * splitArgv and applyPairs: what `pat` makes of its command line. The
+ * schemas are produced by zod's own toJSONSchema, exactly as the daemon's
+ * system:help returns them, plus a hand-written anyOf.
+ */
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { applyPairs, splitArgv, UsageError, type Argv } from "./args.js";
+
+// ------------------------------------------------------------------ splitArgv
+
+describe("splitArgv", () => {
+  const cases: { name: string; argv: string[]; expected: Partial<Argv> & { globals?: Partial<Argv["globals"]> } }[] = [
+    {
+      name: "globals after the verb",
+      argv: ["send", "system:health", "--home", "/h", "--json"],
+      expected: { globals: { home: "/h", json: true, help: false }, positionals: ["send", "system:health"], pairs: [] },
+    },
+    {
+      name: "globals before the verb, --key=value form",
+      argv: ["--home=/h", "--agent-id", "orch_1", "--socket=/s.sock", "status"],
+      expected: { globals: { home: "/h", agentId: "orch_1", socket: "/s.sock", json: false, help: false }, positionals: ["status"], pairs: [] },
+    },
+    {
+      name: "globals between pairs do not end the pairs",
+      argv: ["send", "monitor:get_events", "--limit", "2", "--json", "--patterns", "system:*", "--home", "/h"],
+      expected: {
+        globals: { home: "/h", json: true, help: false },
+        positionals: ["send", "monitor:get_events"],
+        pairs: [
+          { key: "limit", value: "2" },
+          { key: "patterns", value: "system:*" },
+        ],
+      },
+    },
+    {
+      name: "a bare --flag before another option is true",
+      argv: ["send", "x", "--dry-run", "--limit=5"],
+      expected: {
+        positionals: ["send", "x"],
+        pairs: [
+          { key: "dry-run", value: true },
+          { key: "limit", value: "5" },
+        ],
+      },
+    },
+    {
+      name: "a bare --flag at the end is true",
+      argv: ["send", "x", "--verbose"],
+      expected: { positionals: ["send", "x"], pairs: [{ key: "verbose", value: true }] },
+    },
+    {
+      name: "only the first = splits an inline value; an inline value may start with --",
+      argv: ["send", "x", "--expr=a=b", "--raw=--not-a-flag", "--empty="],
+      expected: {
+        pairs: [
+          { key: "expr", value: "a=b" },
+          { key: "raw", value: "--not-a-flag" },
+          { key: "empty", value: "" },
+        ],
+      },
+    },
+    {
+      name: "values starting with a single dash are values (negative numbers, - for stdin)",
+      argv: ["send", "x", "--delay", "-1", "--from-file", "-"],
+      expected: {
+        positionals: ["send", "x"],
+        pairs: [
+          { key: "delay", value: "-1" },
+          { key: "from-file", value: "-" },
+        ],
+      },
+    },
+    {
+      name: "the JSON data argument stays positional",
+      argv: ["send", "monitor:get_events", '{"limit": 1}', "--limit", "3"],
+      expected: { positionals: ["send", "monitor:get_events", '{"limit": 1}'], pairs: [{ key: "limit", value: "3" }] },
+    },
+    {
+      name: "-- ends options: everything after is positional, globals included",
+      argv: ["send", "x", "--limit", "1", "--", "--json", "--home", "-h"],
+      expected: {
+        globals: { json: false, help: false },
+        positionals: ["send", "x", "--json", "--home", "-h"],
+        pairs: [{ key: "limit", value: "1" }],
+      },
+    },
+    { name: "-h alone asks for help", argv: ["-h"], expected: { globals: { json: false, help: true }, positionals: [] } },
+    { name: "-h after a verb asks for help", argv: ["send", "-h"], expected: { globals: { json: false, help: true }, positionals: ["send"] } },
+    { name: "--help asks for help", argv: ["watch", "--help"], expected: { globals: { json: false, help: true }, positionals: ["watch"] } },
+    { name: "a repeated global: the last one wins", argv: ["--home", "/a", "status", "--home", "/b"], expected: { globals: { home: "/b", json: false, help: false } } },
+    { name: "nothing at all", argv: [], expected: { globals: { json: false, help: false }, positionals: [], pairs: [] } },
+  ];
+
+  it.each(cases)("$name", ({ argv, expected }) => {
+    const parsed = splitArgv(argv);
+    if (expected.globals !== undefined) expect(parsed.globals).toEqual(expected.globals);
+    if (expected.positionals !== undefined) expect(parsed.positionals).toEqual(expected.positionals);
+    if (expected.pairs !== undefined) expect(parsed.pairs).toEqual(expected.pairs);
+  });
+
+  it.each([
+    { argv: ["status", "--home"], message: /--home needs a value/ },
+    { argv: ["status", "--home", "--json"], message: /--home needs a value/ },
+    { argv: ["status", "--socket"], message: /--socket needs a value/ },
+    { argv: ["send", "x", "--agent-id"], message: /--agent-id needs a value/ },
+    { argv: ["send", "x", "--=1"], message: /empty option/ },
+  ])("refuses $argv", ({ argv, message }) => {
+    expect(() => splitArgv(argv)).toThrow(UsageError);
+    expect(() => splitArgv(argv)).toThrow(message);
+  });
+});
+
+// ------------------------------------------------------------------ applyPairs
+
+/** An event's params as the daemon describes them (zod → JSON Schema, input side). */
+const params = z.toJSONSchema(
+  z.strictObject({
+    limit: z.number().int().min(1).max(10_000).default(100),
+    delay: z.number().nonnegative().optional(),
+    verbose: z.boolean().optional(),
+    name: z.string().optional(),
+    patterns: z.array(z.string().min(1)).max(64).optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    since: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional(),
+    options: z
+      .object({
+        depth: z.number().int(),
+        label: z.string(),
+        deep: z.object({ flag: z.boolean(), ratio: z.number() }),
+      })
+      .partial()
+      .optional(),
+    note: z.string().nullable().optional(),
+    mode: z.enum(["fast", "slow"]).optional(),
+    anything: z.unknown().optional(),
+  }),
+  { io: "input", unrepresentable: "any" },
+);
+
+/** `pat send EVENT <args>` → the data it would send. */
+function dataFor(args: string[], base: Record<string, unknown> = {}, schema: unknown = params): Record<string, unknown> {
+  return applyPairs(base, splitArgv(["send", "some:event", ...args]).pairs, schema);
+}
+
+describe("applyPairs typed by the event's JSON Schema", () => {
+  it("the schema under test is what zod produces (sanity)", () => {
+    const properties = params.properties as Record<string, Record<string, unknown>>;
+    expect(properties.limit).toMatchObject({ type: "integer", default: 100 });
+    expect(properties.since).toHaveProperty("anyOf");
+    expect(properties.note).toMatchObject({ type: ["string", "null"] });
+    expect(properties.data).toMatchObject({ type: "object", additionalProperties: {} });
+  });
+
+  const cases: { args: string[]; expected: Record<string, unknown> }[] = [
+    { args: ["--limit", "5"], expected: { limit: 5 } },
+    { args: ["--limit=5"], expected: { limit: 5 } },
+    { args: ["--limit", "-3"], expected: { limit: -3 } },
+    { args: ["--delay", "1.5"], expected: { delay: 1.5 } },
+    { args: ["--delay", "0"], expected: { delay: 0 } },
+    { args: ["--verbose"], expected: { verbose: true } },
+    { args: ["--verbose", "false"], expected: { verbose: false } },
+    { args: ["--verbose=true"], expected: { verbose: true } },
+    { args: ["--name", "123"], expected: { name: "123" } },
+    { args: ["--name", "true"], expected: { name: "true" } },
+    { args: ["--name", "two words"], expected: { name: "two words" } },
+    { args: ["--name", '{"not":"parsed"}'], expected: { name: '{"not":"parsed"}' } },
+    { args: ["--mode", "fast"], expected: { mode: "fast" } },
+    { args: ["--note", "null"], expected: { note: null } },
+    { args: ["--note", "hello"], expected: { note: "hello" } },
+    { args: ["--patterns", "system:*"], expected: { patterns: ["system:*"] } },
+    { args: ["--patterns", "system:*", "--patterns", "monitor:**"], expected: { patterns: ["system:*", "monitor:**"] } },
+    { args: ["--patterns", '["a:*","b:*"]'], expected: { patterns: ["a:*", "b:*"] } },
+    { args: ["--since", "1700000000000"], expected: { since: 1_700_000_000_000 } },
+    { args: ["--since", "2026-11-21T10:00:00Z"], expected: { since: "2026-11-21T10:00:00Z" } },
+    { args: ["--data", '{"k":1,"l":[true]}'], expected: { data: { k: 1, l: [true] } } },
+    { args: ["--data.k", "1"], expected: { data: { k: 1 } } },
+    { args: ["--data.k", "hello"], expected: { data: { k: "hello" } } },
+    { args: ["--data.k", "null", "--data.m", "false"], expected: { data: { k: null, m: false } } },
+    { args: ["--data.k.deeper", '{"z":[1,2]}'], expected: { data: { k: { deeper: { z: [1, 2] } } } } },
+    { args: ["--options.depth", "3", "--options.label", "7"], expected: { options: { depth: 3, label: "7" } } },
+    { args: ["--options.deep.flag"], expected: { options: { deep: { flag: true } } } },
+    { args: ["--options.deep.ratio", "0.25", "--options.deep.flag", "false"], expected: { options: { deep: { ratio: 0.25, flag: false } } } },
+    { args: ["--anything", "[1,2]"], expected: { anything: [1, 2] } },
+    { args: ["--anything", "plain text"], expected: { anything: "plain text" } },
+    // Keys the schema does not know: JSON literals as such, anything else as text (the daemon then judges).
+    { args: ["--unknown", "42"], expected: { unknown: 42 } },
+    { args: ["--unknown", "true"], expected: { unknown: true } },
+    { args: ["--unknown", "null"], expected: { unknown: null } },
+    { args: ["--unknown", '{"a":[1]}'], expected: { unknown: { a: [1] } } },
+    { args: ["--unknown", "abc"], expected: { unknown: "abc" } },
+    { args: ["--unknown"], expected: { unknown: true } },
+    { args: ["--unknown.deep", "1.5"], expected: { unknown: { deep: 1.5 } } },
+    { args: ["--limit", "1", "--limit", "2"], expected: { limit: 2 } },
+  ];
+
+  it.each(cases)("$args", ({ args, expected }) => {
+    expect(dataFor(args)).toEqual(expected);
+  });
+
+  it("without any schema every value is inferred from JSON literals", () => {
+    expect(dataFor(["--n", "7", "--s", "x", "--b", "--o.p", "[]"], {}, undefined)).toEqual({ n: 7, s: "x", b: true, o: { p: [] } });
+  });
+
+  it("pairs override the keys of the JSON object argument and merge into nested objects", () => {
+    const base = { limit: 1, patterns: ["x:*"], data: { a: 1 }, keep: "me" };
+    expect(dataFor(["--limit", "3", "--data.b", "2"], base)).toEqual({ limit: 3, patterns: ["x:*"], data: { a: 1, b: 2 }, keep: "me" });
+  });
+
+  it("an array flag replaces the object's array, and repeating it appends", () => {
+    const base = { patterns: ["from:object"] };
+    expect(dataFor(["--patterns", "a:*"], base)).toEqual({ patterns: ["a:*"] });
+    expect(dataFor(["--patterns", "a:*", "--patterns", "b:*"], base)).toEqual({ patterns: ["a:*", "b:*"] });
+  });
+
+  it("does not modify the object it is given", () => {
+    const base = { data: { a: 1 }, patterns: ["p"] };
+    dataFor(["--data.b", "2", "--patterns", "q"], base);
+    expect(base).toEqual({ data: { a: 1 }, patterns: ["p"] });
+  });
+
+  const errors: { args: string[]; message: RegExp }[] = [
+    { args: ["--limit", "abc"], message: /--limit expects integer.*abc/ },
+    { args: ["--limit", "1.5"], message: /--limit expects a whole number, got 1\.5/ },
+    { args: ["--limit", ""], message: /--limit/ },
+    { args: ["--limit", "Infinity"], message: /--limit/ },
+    { args: ["--limit"], message: /--limit needs a value/ },
+    { args: ["--name"], message: /--name needs a value/ },
+    { args: ["--patterns"], message: /--patterns needs a value/ },
+    { args: ["--delay", "soon"], message: /--delay expects number/ },
+    { args: ["--verbose", "yes"], message: /--verbose expects boolean/ },
+    { args: ["--options.depth", "deep"], message: /--options\.depth expects integer/ },
+    { args: ["--patterns", '["unclosed"'], message: /--patterns expects JSON/ },
+    { args: ["--data", "not json"], message: /--data expects object/ },
+    { args: ["--__proto__.x", "1"], message: /--__proto__\.x is not a usable key/ },
+    { args: ["--data.__proto__.polluted", "1"], message: /not a usable key/ },
+    { args: ["--constructor.prototype.polluted", "1"], message: /not a usable key/ },
+    { args: ["--data..x", "1"], message: /not a usable key/ },
+    { args: ["--data.", "1"], message: /not a usable key/ },
+  ];
+
+  it.each(errors)("refuses $args", ({ args, message }) => {
+    let thrown: unknown;
+    try {
+      dataFor(args);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as Error).message).toMatch(message);
+  });
+
+  it("a refused __proto__ key pollutes nothing", () => {
+    expect(() => dataFor(["--__proto__.polluted", "yes"])).toThrow(UsageError);
+    expect(() => dataFor(["--__proto__", '{"polluted":"yes"}'], {}, undefined)).toThrow(UsageError);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty("polluted");
+  });
+});

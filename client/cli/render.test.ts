@@ -1,0 +1,202 @@
+/** What `pat` prints on a terminal: outlines, discover tables, help pages, pushes and errors. */
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { outline, renderDiscover, renderError, renderHelp, renderPush, type HelpResult } from "./render.js";
+
+describe("outline", () => {
+  it("prints scalars as they are", () => {
+    expect(outline(42)).toBe("42");
+    expect(outline(true)).toBe("true");
+    expect(outline(null)).toBe("null");
+    expect(outline("plain")).toBe("plain");
+  });
+
+  it("nests objects by two spaces per level", () => {
+    expect(outline({ status: "ok", store: { path: "/h/store", head: { sha: "abc", patterns: 3 } }, pid: 7 })).toBe(
+      ["status: ok", "store:", "  path: /h/store", "  head:", "    sha: abc", "    patterns: 3", "pid: 7"].join("\n"),
+    );
+  });
+
+  it("prints arrays as dashes, objects inside arrays aligned under their first key", () => {
+    expect(outline({ events: [{ event: "system:health", ok: true }, { event: "monitor:subscribe", ok: false }] })).toBe(
+      ["events:", "  - event: system:health", "    ok: true", "  - event: monitor:subscribe", "    ok: false"].join("\n"),
+    );
+    expect(outline(["a", "b"])).toBe("- a\n- b");
+  });
+
+  it("prints nested arrays as nested dashes", () => {
+    expect(outline({ grid: [[1, 2], [3]] })).toBe(["grid:", "  - - 1", "    - 2", "  - - 3"].join("\n"));
+  });
+
+  it("prints empty values inline", () => {
+    expect(outline({ list: [], map: {}, text: "", nothing: null })).toBe('list: []\nmap: {}\ntext: ""\nnothing: null');
+    expect(outline({})).toBe("{}");
+    expect(outline([])).toBe("[]");
+    expect(outline({ items: [[], {}] })).toBe("items:\n  - []\n  - {}");
+  });
+
+  it.each([
+    ["a: b", '"a: b"'],
+    ["two\nlines", '"two\\nlines"'],
+    [" leading", '" leading"'],
+    ["trailing ", '"trailing "'],
+    ["see # this", '"see # this"'],
+    ["", '""'],
+  ])("quotes a string that would read ambiguously: %j", (value, printed) => {
+    expect(outline({ v: value })).toBe(`v: ${printed}`);
+    expect(outline([value])).toBe(`- ${printed}`);
+  });
+
+  it.each(["system:health", "orchestration:**", "https://example.org/x", "run_42.status", "it's fine", "C#"])(
+    "leaves an everyday string unquoted: %j",
+    (value) => {
+      expect(outline({ v: value })).toBe(`v: ${value}`);
+    },
+  );
+});
+
+describe("renderDiscover", () => {
+  it("aligns the summaries in one column after the longest event name", () => {
+    const events = [
+      { event: "system:health", summary: "Is the daemon up" },
+      { event: "monitor:get_events", summary: "Recent records" },
+      { event: "a:b", summary: "Short" },
+    ];
+    const lines = renderDiscover(events).split("\n");
+    expect(lines).toEqual(["system:health       Is the daemon up", "monitor:get_events  Recent records", "a:b                 Short"]);
+    const columns = new Set(lines.map((line, i) => line.indexOf(events[i]!.summary)));
+    expect([...columns]).toEqual(["monitor:get_events".length + 2]);
+  });
+});
+
+const GET_EVENTS_HELP: HelpResult = {
+  event: "monitor:get_events",
+  summary: "Recent records of the event log, newest last",
+  description: "Recent records of the event log, newest last",
+  params: {
+    properties: {
+      patterns: { type: "array", items: { type: "string" } },
+      since: { anyOf: [{ type: "string" }, { type: "integer" }], description: "ISO-8601 time or epoch milliseconds" },
+      limit: { type: "integer", default: 100 },
+    },
+  },
+  example: { event: "monitor:get_events", data: { patterns: ["system:*"], limit: 10 } },
+};
+
+const SUBSCRIBE_HELP: HelpResult = {
+  event: "monitor:subscribe",
+  summary: "Receive pushes for routed events whose names match the patterns",
+  description: "Every successful request whose name matches one of the globs is pushed to this connection.",
+  params: {
+    properties: {
+      patterns: { type: "array", items: { type: "string" } },
+      since_seq: { type: "integer" },
+    },
+    required: ["patterns"],
+  },
+  example: { event: "monitor:subscribe", data: { patterns: ["composition:*", "orchestration:**"] } },
+};
+
+describe("renderHelp", () => {
+  it("heads with the event and summary, then the description when it says more", () => {
+    const lines = renderHelp(SUBSCRIBE_HELP).split("\n");
+    expect(lines[0]).toBe("monitor:subscribe — Receive pushes for routed events whose names match the patterns");
+    expect(lines).toContain("Every successful request whose name matches one of the globs is pushed to this connection.");
+    // Same text twice would be noise.
+    const getEvents = renderHelp(GET_EVENTS_HELP);
+    expect(getEvents.split("Recent records of the event log").length - 1).toBe(1);
+  });
+
+  it("lists every param as --name with its type, (required) and default, names aligned", () => {
+    const lines = renderHelp(SUBSCRIBE_HELP).split("\n");
+    expect(lines).toContain("params:");
+    expect(lines).toContain("  --patterns   array of string (required)");
+    expect(lines).toContain("  --since_seq  integer");
+    const other = renderHelp(GET_EVENTS_HELP).split("\n");
+    expect(other).toContain("  --limit     integer [default 100]");
+    expect(other).toContain("  --since     string | integer  ISO-8601 time or epoch milliseconds");
+    expect(other.find((line) => line.startsWith("  --limit"))).not.toContain("(required)");
+  });
+
+  it("ends with a pat send example line built from the example data", () => {
+    const lines = renderHelp(SUBSCRIBE_HELP).split("\n");
+    expect(lines.slice(-2)).toEqual(["example:", `  pat send monitor:subscribe '{"patterns":["composition:*","orchestration:**"]}'`]);
+  });
+
+  it("says so when an event takes no params", () => {
+    const text = renderHelp({
+      event: "system:health",
+      summary: "Is the daemon up",
+      description: "Is the daemon up",
+      params: { properties: {} },
+      example: { event: "system:health", data: {} },
+    });
+    expect(text).toContain("params: none");
+    expect(text).toContain("pat send system:health '{}'");
+  });
+
+  it("gives an example line a POSIX shell reads back as the example data, even with a quote in it", () => {
+    const data = { reason: "it's faster", note: "$HOME `x` \\ \"q\"" };
+    const text = renderHelp({ ...SUBSCRIBE_HELP, event: "composition:decide", example: { event: "composition:decide", data } });
+    const line = text.split("\n").at(-1)!.trim();
+    expect(line.startsWith("pat send composition:decide ")).toBe(true);
+    // Let a real shell split the line into words, as a user pasting it would.
+    const shell = spawnSync("sh", ["-c", `printf '%s\\0' ${line}`], { encoding: "utf8" });
+    expect(shell.status, `sh could not read: ${line}\n${shell.stderr}`).toBe(0);
+    const words = shell.stdout.split("\0").slice(0, -1);
+    expect(words.slice(0, 3)).toEqual(["pat", "send", "composition:decide"]);
+    expect(words).toHaveLength(4);
+    expect(JSON.parse(words[3]!)).toEqual(data);
+  });
+});
+
+describe("renderPush", () => {
+  const push = { event: "system:health", data: { a: 1 }, subscription: "s1", seq: 42, ts: "2026-11-21T10:00:05.123Z" };
+
+  it("prints time of day, seq, event and compact data on one line", () => {
+    expect(renderPush(push)).toBe('10:00:05.123  #42  system:health  {"a":1}');
+  });
+
+  it("cuts long data to 200 characters with an ellipsis, still one line", () => {
+    const text = renderPush({ ...push, data: { blob: "x".repeat(1000), lines: "a\nb" } });
+    const data = text.slice("10:00:05.123  #42  system:health  ".length);
+    expect(data).toHaveLength(200);
+    expect(data.endsWith("…")).toBe(true);
+    expect(text).not.toContain("\n");
+  });
+});
+
+describe("renderError", () => {
+  it("prints the code and message, then the details as an indented outline", () => {
+    expect(
+      renderError({
+        code: "unknown_event",
+        message: "no handler for system:helth; did you mean system:health?",
+        details: { suggestions: ["system:health", "system:help"] },
+      }),
+    ).toBe(
+      ["error [unknown_event]: no handler for system:helth; did you mean system:health?", "  suggestions:", "    - system:health", "    - system:help"].join(
+        "\n",
+      ),
+    );
+  });
+
+  it("prints nested details (invalid_params issues) readably", () => {
+    const text = renderError({
+      code: "invalid_params",
+      message: 'invalid data for monitor:get_events at "limit"',
+      details: { issues: [{ path: "limit", message: "Too small: expected number to be >=1" }] },
+    });
+    expect(text.split("\n")).toEqual([
+      'error [invalid_params]: invalid data for monitor:get_events at "limit"',
+      "  issues:",
+      "    - path: limit",
+      '      message: "Too small: expected number to be >=1"',
+    ]);
+  });
+
+  it("is one line without details or with empty details", () => {
+    expect(renderError({ code: "not_found", message: "no pattern x" })).toBe("error [not_found]: no pattern x");
+    expect(renderError({ code: "conflict", message: "exists", details: {} })).toBe("error [conflict]: exists");
+  });
+});

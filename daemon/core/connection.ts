@@ -45,6 +45,8 @@ export class Connection implements Session {
       this.writeBlocked = false;
       this.updateReading();
     });
+    // The client has sent all it will: answer what it asked, then close our side.
+    socket.on("end", () => void this.idle().then(() => this.close()));
     socket.on("error", (err) => this.log.debug({ err, connection: id }, "connection error"));
     socket.on("close", () => this.onSocketClose());
   }

@@ -34,7 +34,8 @@ export async function listen(options: ListenOptions): Promise<NetServer> {
   await preparePrivateDirectory(dirname(socketPath), options.ownsDirectory);
   for (let attempt = 0; ; attempt++) {
     await clearStaleSocket(socketPath);
-    const server = createServer((socket) => options.onConnection(socket));
+    // Half-open: a client may send its requests and end its side, and still read every reply.
+    const server = createServer({ allowHalfOpen: true }, (socket) => options.onConnection(socket));
     try {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);

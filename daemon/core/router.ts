@@ -82,18 +82,18 @@ export class Router {
   }
 
   private finish(call: Dispatch, started: number, outcome: Outcome): Outcome {
-    const record = {
+    // One object shape for every record: this runs once per request.
+    this.bus.publish({
       ts: this.clock.now(),
       event: call.event,
       id: call.id ?? null,
       agentId: call.agentId ?? call.session?.agentId,
       ok: outcome.ok,
+      code: outcome.ok ? undefined : outcome.error.code,
       ms: performance.now() - started,
       data: call.data,
-      ...(outcome.ok ? {} : { code: outcome.error.code }),
-      ...(call.meta === undefined ? {} : { meta: call.meta }),
-    };
-    this.bus.publish(record);
+      meta: call.meta,
+    });
     return outcome;
   }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RoutedEvent } from "../../core/bus.js";
+import { systemClock } from "../../core/clock.js";
 import { silentLog } from "../../core/log.js";
 import { EventLog, type EventRecord } from "./event-log.js";
 
@@ -22,7 +23,7 @@ afterEach(async () => {
 });
 
 function open(maxDataBytes = 1024): EventLog {
-  const log = new EventLog(dir, maxDataBytes, silentLog());
+  const log = new EventLog(dir, maxDataBytes, silentLog(), systemClock());
   logs.push(log);
   return log;
 }
@@ -151,7 +152,7 @@ describe("EventLog.read", () => {
 
   it("returns nothing when the directory is empty or missing", async () => {
     expect(await open().read({ matches: all, limit: 10 })).toEqual([]);
-    const missing = new EventLog(join(dir, "nope"), 1024, silentLog());
+    const missing = new EventLog(join(dir, "nope"), 1024, silentLog(), systemClock());
     expect(await missing.read({ matches: all, limit: 10 })).toEqual([]);
   });
 

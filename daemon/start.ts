@@ -14,7 +14,7 @@ import type { Module, ModuleContext } from "./core/module.js";
 import { Registry } from "./core/registry.js";
 import { Router } from "./core/router.js";
 import { checkSocketPath, listen, preparePrivateDirectory, socketAnswers, stopAccepting } from "./core/server.js";
-import { MODULES } from "./modules/index.js";
+import { createModules } from "./modules/index.js";
 import { packageInfo } from "./package-info.js";
 
 export interface Daemon {
@@ -79,11 +79,8 @@ async function startLocked(config: Config, options: StartOptions, lock: Instance
       modules: Object.assign({}, ...modules.map((m) => m.health?.() ?? {})) as Record<string, unknown>,
     }),
   };
-  for (const factory of MODULES) {
-    const module = factory({ ...ctx, log: log.child({ module: factory.name }) });
-    for (const def of module.events) registry.add(def);
-    modules.push(module);
-  }
+  modules.push(...createModules(ctx));
+  for (const module of modules) for (const def of module.events) registry.add(def);
   for (const module of modules) await module.start?.();
 
   let nextConnectionId = 1;

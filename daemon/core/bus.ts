@@ -21,7 +21,9 @@ export interface RoutedEvent {
   ms: number;
   data: unknown;
   /** Extra fields for the event log (e.g. schedule_id, late_ms). */
-  meta?: Record<string, unknown>;
+  meta?: Record<string, unknown> | undefined;
+  /** Subscriptions it was pushed to; counted by the listener that pushes. */
+  delivered?: number;
 }
 
 export type RoutedEventInput = Omit<RoutedEvent, "seq">;

@@ -46,4 +46,3 @@ export interface ModuleContext {
   status(): DaemonStatus;
 }
 
-export type ModuleFactory = (ctx: ModuleContext) => Module;

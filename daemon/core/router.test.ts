@@ -144,8 +144,10 @@ describe("Router.dispatch", () => {
   it("runs a synchronous handler synchronously with its context", () => {
     const { router, seen } = setup();
     const outcome = router.dispatch({ event: "test:echo", data: { n: 3 }, id: "r1", agentId: "a1", depth: 2 });
-    expect(outcome).toEqual({ ok: true, data: { n: 3 } });
+    expect(outcome).toMatchObject({ ok: true, data: { n: 3 } });
     expect(seen).toEqual([{ agentId: "a1", requestId: "r1", depth: 2, session: null }]);
+    // The outcome carries the record its dispatch published (event:emit reads `delivered` from it).
+    expect((outcome as Outcome).routed).toMatchObject({ event: "test:echo", id: "r1", agentId: "a1", ok: true });
   });
 
   it("takes the agent_id from the session when the request has none", () => {
@@ -162,7 +164,7 @@ describe("Router.dispatch", () => {
 
   it("hands the handler the parsed data, defaults applied", () => {
     const { router } = setup();
-    expect(router.dispatch({ event: "test:defaults", data: {} })).toEqual({ ok: true, data: { limit: 100 } });
+    expect(router.dispatch({ event: "test:defaults", data: {} })).toMatchObject({ ok: true, data: { limit: 100 } });
   });
 
   it("awaits an asynchronous handler", async () => {
@@ -170,12 +172,12 @@ describe("Router.dispatch", () => {
     const outcome = router.dispatch({ event: "test:slow", data: {} });
     expect(outcome).toBeInstanceOf(Promise);
     pending[0]!.resolve({ done: true });
-    await expect(outcome).resolves.toEqual({ ok: true, data: { done: true } });
+    await expect(outcome).resolves.toMatchObject({ ok: true, data: { done: true } });
   });
 
   it("turns a DaemonError into its code, message and details", () => {
     const { router } = setup();
-    expect(router.dispatch({ event: "test:missing", data: {} })).toEqual({
+    expect(router.dispatch({ event: "test:missing", data: {} })).toMatchObject({
       ok: false,
       error: { code: "not_found", message: "no pattern named x", details: { name: "x" } },
     });
@@ -185,7 +187,7 @@ describe("Router.dispatch", () => {
     const { router, pending } = setup();
     const outcome = router.dispatch({ event: "test:slow", data: {} });
     pending[0]!.reject(new DaemonError("conflict", "version not newer"));
-    await expect(outcome).resolves.toEqual({ ok: false, error: { code: "conflict", message: "version not newer" } });
+    await expect(outcome).resolves.toMatchObject({ ok: false, error: { code: "conflict", message: "version not newer" } });
   });
 
   it.each<[string, (router: Router, pending: Deferred[]) => Promise<Outcome>]>([

@@ -5,7 +5,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { z } from "zod";
-import type { Bus } from "./bus.js";
+import type { Bus, RoutedEvent } from "./bus.js";
 import type { Clock } from "./clock.js";
 import { DaemonError, type WireError } from "./errors.js";
 import type { HandlerContext } from "./event.js";
@@ -14,7 +14,10 @@ import type { RequestId } from "./protocol.js";
 import type { Registry } from "./registry.js";
 import type { Session } from "./session.js";
 
-export type Outcome = { ok: true; data: unknown } | { ok: false; error: WireError };
+export type Outcome = ({ ok: true; data: unknown } | { ok: false; error: WireError }) & {
+  /** The record published on the bus for this dispatch (what listeners saw). */
+  routed?: RoutedEvent;
+};
 
 export interface Dispatch {
   event: string;
@@ -83,7 +86,7 @@ export class Router {
 
   private finish(call: Dispatch, started: number, outcome: Outcome): Outcome {
     // One object shape for every record: this runs once per request.
-    this.bus.publish({
+    outcome.routed = this.bus.publish({
       ts: this.clock.now(),
       event: call.event,
       id: call.id ?? null,

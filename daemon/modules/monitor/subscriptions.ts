@@ -77,11 +77,14 @@ export class Subscriptions {
   readonly onEvent = (event: RoutedEvent): void => {
     if (!event.ok) return;
     this.remember(event);
+    let delivered = 0;
     for (const sub of this.byId.values()) {
       if (!sub.matches(event.event)) continue;
       if (sub.held !== null) sub.held.push(event);
-      else this.deliver(sub, event);
+      else if (!this.deliver(sub, event)) continue;
+      delivered++;
     }
+    event.delivered = delivered;
   };
 
   private release(sub: Subscription): void {

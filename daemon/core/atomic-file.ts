@@ -1,0 +1,33 @@
+/**
+ * Durable file writes. `writeAtomic`: a reader sees the old file or the new
+ * one, never half of either, and the new one survives a crash once this
+ * resolves (temp file + fsync + rename + directory fsync).
+ */
+import { open, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+export async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const file = await open(temp, "w", 0o600);
+  try {
+    await file.writeFile(content);
+    await file.sync();
+  } catch (err) {
+    await file.close();
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await file.close();
+  await rename(temp, path);
+  await syncDirectory(dirname(path));
+}
+
+/** Makes a rename or a newly created file in `dir` durable. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Emit conditions: JSON Logic rules evaluated against
+ * `{data, event, now, state, agent_id}` (pure). One engine, an allow-listed
+ * operator set, and bounds on a rule's size and depth; a rule is checked
+ * when it is emitted, so a bad one is invalid_params then, not a surprise
+ * when it fires.
+ */
+import { defaultMethods, LogicEngine } from "json-logic-engine";
+
+/** Operators a condition may use: comparison, logic, arithmetic, strings, arrays and data access. */
+export const ALLOWED_OPERATORS = [
+  "var", "val", "missing", "missing_some", "exists",
+  "==", "===", "!=", "!==", "<", "<=", ">", ">=",
+  "!", "!!", "and", "or", "if", "?:", "??",
+  "+", "-", "*", "/", "%", "min", "max",
+  "cat", "substr", "in", "length",
+  "merge", "some", "all", "none", "filter", "map", "reduce",
+] as const;
+
+export const RULE_LIMITS = { maxDepth: 32, maxNodes: 2_000, maxStringBytes: 4_096 } as const;
+
+/** Path segments that would reach an object's prototype. */
+const FORBIDDEN_SEGMENTS = new Set(["__proto__", "prototype", "constructor"]);
+const DATA_ACCESS = new Set(["var", "val", "missing", "missing_some", "exists"]);
+
+const allowed: Record<string, unknown> = {};
+for (const name of ALLOWED_OPERATORS) allowed[name] = (defaultMethods as Record<string, unknown>)[name];
+const engine = new LogicEngine(allowed);
+
+export interface RuleIssue {
+  path: string;
+  message: string;
+}
+
+export interface ConditionContext {
+  data: Record<string, unknown>;
+  event: string;
+  now: number;
+  state: Record<string, unknown>;
+  agent_id: string | null;
+}
+
+/** Problems with a rule, each with the path inside the rule; empty when it may be used. */
+export function checkRule(rule: unknown): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  let nodes = 0;
+  // Iterative walk: a rule is client input and its depth is what is being checked.
+  const stack: { node: unknown; path: string; depth: number; access: boolean }[] = [{ node: rule, path: "", depth: 0, access: false }];
+  while (stack.length > 0 && issues.length < 10) {
+    const { node, path, depth, access } = stack.pop()!;
+    if (++nodes > RULE_LIMITS.maxNodes) {
+      issues.push({ path, message: `rule has more than ${RULE_LIMITS.maxNodes} nodes` });
+      break;
+    }
+    if (depth > RULE_LIMITS.maxDepth) {
+      issues.push({ path, message: `rule is nested deeper than ${RULE_LIMITS.maxDepth} levels` });
+      continue;
+    }
+    if (typeof node === "string") {
+      if (Buffer.byteLength(node) > RULE_LIMITS.maxStringBytes) issues.push({ path, message: `string longer than ${RULE_LIMITS.maxStringBytes} bytes` });
+      if (access && node.split(".").some((segment) => FORBIDDEN_SEGMENTS.has(segment))) {
+        issues.push({ path, message: `path "${node}" reaches an object's prototype; use plain data keys` });
+      }
+      continue;
+    }
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => stack.push({ node: item, path: join(path, String(i)), depth: depth + 1, access }));
+      continue;
+    }
+    if (typeof node !== "object" || node === null) continue;
+    const keys = Object.keys(node);
+    if (keys.length !== 1) {
+      issues.push({ path, message: `a rule object has exactly one operator, found ${keys.length === 0 ? "none" : keys.join(", ")}` });
+      continue;
+    }
+    const operator = keys[0]!;
+    if (!(ALLOWED_OPERATORS as readonly string[]).includes(operator)) {
+      issues.push({ path, message: `operator "${operator}" is not allowed; allowed: ${ALLOWED_OPERATORS.join(" ")}` });
+      continue;
+    }
+    const args = (node as Record<string, unknown>)[operator];
+    stack.push({ node: args, path: join(path, operator), depth: depth + 1, access: DATA_ACCESS.has(operator) });
+  }
+  return issues;
+}
+
+/** Evaluates a checked rule; JSON Logic truthiness (empty arrays are false). A rule that fails at run time is false. */
+export function evaluateCondition(rule: unknown, context: ConditionContext): { value: boolean; error?: string } {
+  try {
+    const result: unknown = engine.run(rule, context);
+    return { value: Array.isArray(result) ? result.length > 0 : Boolean(result) };
+  } catch (err) {
+    return { value: false, error: describe(err) };
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === "object" && err !== null) return JSON.stringify(err);
+  return String(err);
+}
+
+function join(path: string, segment: string): string {
+  return path === "" ? segment : `${path}.${segment}`;
+}

@@ -1,0 +1,201 @@
+/** event:emit / cancel / scheduled: emit any event now, later, or only if a condition holds. */
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import { DaemonError } from "../../core/errors.js";
+import { defineEvent } from "../../core/event.js";
+import { compileGlob } from "../../core/glob.js";
+import type { Module, ModuleContext } from "../../core/module.js";
+import type { StateView } from "../state/state.js";
+import { checkRule, evaluateCondition } from "./condition.js";
+import type { Schedule } from "./schedule-book.js";
+import { Scheduler } from "./scheduler.js";
+
+export const EMIT_LIMITS = {
+  /** Emits nested inside the handling of emitted events. */
+  maxDepth: 16,
+  maxPending: 100_000,
+  maxDelaySeconds: 30 * 24 * 60 * 60,
+} as const;
+
+const eventName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/, "event names are colon-separated segments of letters, digits, _ . -");
+
+const rule = z.json().superRefine((value, issue) => {
+  for (const problem of checkRule(value)) {
+    issue.addIssue({ code: "custom", message: problem.message, path: problem.path === "" ? [] : problem.path.split(".") });
+  }
+});
+
+const emitParams = z
+  .strictObject({
+    event: eventName.describe("the event to emit"),
+    data: z.record(z.string(), z.unknown()).default({}).describe("its data"),
+    delay: z.number().nonnegative().optional().describe("seconds from now (fractions allowed, at most 30 days)"),
+    at: z.iso.datetime({ offset: true }).optional().describe("ISO-8601 time to emit at"),
+    condition: rule.optional().describe("JSON Logic rule over {data, event, now, state, agent_id}, checked when it would fire"),
+    key: z.string().min(1).max(256).optional().describe("a pending schedule with the same key is replaced"),
+  })
+  .refine((d) => d.delay === undefined || d.at === undefined, { message: "give delay or at, not both", path: ["at"] });
+
+export function eventModule(ctx: ModuleContext, state: StateView): Module {
+  const log = ctx.log.child({ module: "event" });
+  let scheduler!: Scheduler;
+
+  /** Namespaces whose events the daemon owns: an unknown name there is a typo, not a free-form event. */
+  const ownedNamespace = (event: string) => {
+    const colon = event.indexOf(":");
+    return colon > 0 && ctx.registry.list(event.slice(0, colon)).length > 0;
+  };
+
+  const conditionHolds = (condition: unknown, event: string, data: Record<string, unknown>, agentId: string | undefined) => {
+    const verdict = evaluateCondition(condition, { data, event, now: ctx.clock.now(), state: state.nested(), agent_id: agentId ?? null });
+    if (verdict.error !== undefined) log.warn({ event, error: verdict.error }, "condition failed to evaluate; treated as false");
+    return verdict.value;
+  };
+
+  /** Dispatches like a client request when a handler owns the event; otherwise only subscribers and the log see it. */
+  async function deliver(event: string, data: Record<string, unknown>, agentId: string | undefined, depth: number, meta?: Record<string, unknown>) {
+    if (ctx.registry.get(event) !== undefined) {
+      const outcome = await ctx.dispatch({ event, data, agentId, depth, meta });
+      const delivered = outcome.routed?.delivered ?? 0;
+      return outcome.ok ? { emitted: true, result: outcome.data, delivered } : { emitted: true, error: outcome.error, delivered };
+    }
+    const routed = ctx.bus.publish({ ts: ctx.clock.now(), event, id: null, agentId, ok: true, code: undefined, ms: 0, data, meta });
+    return { emitted: true, delivered: routed.delivered ?? 0 };
+  }
+
+  function checkTarget(event: string, data: Record<string, unknown>, delayed: boolean): void {
+    const def = ctx.registry.get(event);
+    if (def === undefined) {
+      if (!ownedNamespace(event)) return;
+      const suggestions = ctx.registry.suggestionsFor(event);
+      throw new DaemonError("unknown_event", `cannot emit ${event}: no such event in a daemon namespace${suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : ""}`, {
+        suggestions,
+      });
+    }
+    if (!delayed) return; // an immediate dispatch validates and reports in `error`
+    const parsed = def.params.safeParse(data);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: ["data", ...i.path.map(String)].join("."), message: i.message }));
+      throw new DaemonError("invalid_params", `data for ${event} would be rejected when it fires: ${issues[0]!.message} at "${issues[0]!.path}"`, { issues });
+    }
+  }
+
+  const emit = defineEvent({
+    name: "event:emit",
+    summary: "Emit an event now, later (delay/at), or only if a JSON Logic condition holds",
+    description:
+      "Immediate: the target is dispatched as if a client had sent it; the reply carries its result or error and how many subscribers got it. " +
+      "Delayed: the reply comes at once with schedule_id and fire_at, after the schedule is on disk; it survives restarts and can be cancelled. " +
+      "The condition is evaluated when the event would fire, against {data, event, now, state, agent_id}.",
+    params: emitParams,
+    example: { event: "orchestration:timeout", data: { run: "run_1" }, delay: 30, condition: { "!=": [{ var: "state.run_1.status" }, "done"] }, key: "run_1.timeout" },
+    handler: async (data, call) => {
+      if (call.depth >= EMIT_LIMITS.maxDepth) {
+        throw new DaemonError("limit_exceeded", `emit nested ${call.depth} deep: an emitted event keeps emitting (limit ${EMIT_LIMITS.maxDepth})`, {
+          limit: EMIT_LIMITS.maxDepth,
+        });
+      }
+      const delayed = data.delay !== undefined || data.at !== undefined;
+      checkTarget(data.event, data.data, delayed);
+      if (!delayed) {
+        if (data.condition !== undefined && !conditionHolds(data.condition, data.event, data.data, call.agentId)) {
+          return { emitted: false, reason: "condition_false" };
+        }
+        return deliver(data.event, data.data, call.agentId, call.depth + 1);
+      }
+      const now = ctx.clock.now();
+      const fireAt = data.at !== undefined ? Date.parse(data.at) : now + data.delay! * 1000;
+      if (fireAt - now > EMIT_LIMITS.maxDelaySeconds * 1000) {
+        throw new DaemonError("limit_exceeded", `a schedule may lie at most 30 days ahead; this one is ${Math.round((fireAt - now) / 86_400_000)} days out`, {
+          limit: EMIT_LIMITS.maxDelaySeconds,
+        });
+      }
+      const schedule: Schedule = {
+        schedule_id: `sch_${now.toString(36)}${randomBytes(5).toString("hex")}`,
+        event: data.event,
+        data: data.data,
+        fire_at: fireAt,
+        key: data.key,
+        condition: data.condition,
+        agent_id: call.agentId,
+        created_at: now,
+      };
+      const replaced = await scheduler.add(schedule);
+      const reply = { scheduled: true, schedule_id: schedule.schedule_id, fire_at: new Date(fireAt).toISOString() };
+      return replaced === undefined ? reply : { ...reply, replaced: replaced.schedule_id };
+    },
+  });
+
+  const cancel = defineEvent({
+    name: "event:cancel",
+    summary: "Cancel a pending delayed emit by schedule_id or key",
+    params: z
+      .strictObject({ schedule_id: z.string().min(1).optional(), key: z.string().min(1).optional() })
+      .refine((d) => (d.schedule_id === undefined) !== (d.key === undefined), { message: "give schedule_id or key (one of them)" }),
+    example: { key: "run_1.timeout" },
+    handler: async (data) => {
+      const removed = await scheduler.cancel(data);
+      if (removed === undefined) {
+        throw new DaemonError("not_found", data.key !== undefined ? `no pending schedule with key ${data.key}` : `no pending schedule ${data.schedule_id}`);
+      }
+      return { cancelled: true, schedule_id: removed.schedule_id };
+    },
+  });
+
+  const scheduled = defineEvent({
+    name: "event:scheduled",
+    summary: "List pending delayed emits, earliest first",
+    params: z.strictObject({
+      event: z.string().min(1).max(256).optional().describe("event-name glob"),
+      limit: z.number().int().min(1).max(10_000).default(100),
+    }),
+    example: { event: "orchestration:*", limit: 10 },
+    handler: (data) => {
+      const matches = data.event === undefined ? () => true : compileGlob(data.event);
+      const all = scheduler.list().filter((s) => matches(s.event));
+      return {
+        schedules: all.slice(0, data.limit).map((s) => ({
+          schedule_id: s.schedule_id,
+          event: s.event,
+          fire_at: new Date(s.fire_at).toISOString(),
+          ...(s.key === undefined ? {} : { key: s.key }),
+          ...(s.condition === undefined ? {} : { condition: s.condition }),
+          data: s.data,
+          ...(s.agent_id === undefined ? {} : { agent_id: s.agent_id }),
+        })),
+        total: all.length,
+      };
+    },
+  });
+
+  async function fire(schedule: Schedule, lateMs: number): Promise<void> {
+    const meta = { schedule_id: schedule.schedule_id, late_ms: Math.round(lateMs) };
+    if (schedule.condition !== undefined && !conditionHolds(schedule.condition, schedule.event, schedule.data, schedule.agent_id)) {
+      log.info({ ...meta, event: schedule.event }, "schedule not emitted: condition false");
+      return;
+    }
+    await deliver(schedule.event, schedule.data, schedule.agent_id, 1, meta);
+  }
+
+  return {
+    name: "event",
+    events: [emit, cancel, scheduled],
+    async start() {
+      const started = await Scheduler.start({
+        journalPath: ctx.config.scheduleJournal,
+        clock: ctx.clock,
+        log,
+        maxPending: EMIT_LIMITS.maxPending,
+        fire,
+      });
+      scheduler = started.scheduler;
+      log.info({ loaded: started.loaded, skipped: started.skipped, load_ms: Math.round(started.loadMs) }, "schedules loaded");
+    },
+    stop: () => scheduler.stop(),
+    health: () => ({ scheduled: scheduler.size }),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * state.json: loaded once at start, saved atomically after each change.
+ * Saves that arrive while one is being written are coalesced into the next
+ * write; each caller resolves once a write containing its change is durable.
+ */
+import { readFile } from "node:fs/promises";
+import { writeAtomic } from "../../core/atomic-file.js";
+
+export class StateFile {
+  private writing: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
+
+  constructor(
+    private readonly path: string,
+    private readonly snapshot: () => Record<string, unknown>,
+  ) {}
+
+  async load(): Promise<Map<string, unknown>> {
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return new Map();
+      throw err;
+    }
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new Error(`${this.path} does not hold a JSON object`);
+    }
+    return new Map(Object.entries(parsed));
+  }
+
+  /** Resolves when the state as it is now is on disk. */
+  save(): Promise<void> {
+    if (this.writing === null) {
+      this.writing = this.write().finally(() => (this.writing = null));
+      return this.writing;
+    }
+    // A write is in flight and may predate this change: join (or start) the one after it.
+    this.next ??= this.writing.catch(() => undefined).then(() => {
+      this.next = null;
+      return this.save();
+    });
+    return this.next;
+  }
+
+  private write(): Promise<void> {
+    return writeAtomic(this.path, JSON.stringify(this.snapshot(), null, 1) + "\n");
+  }
+}

@@ -42,15 +42,16 @@ export class Journal {
     private readonly path: string,
     private file: FileHandle,
     private readonly live: () => Schedule[],
+    private readonly liveCount: () => number,
     private readonly log: Log,
   ) {}
 
   /** Reads the journal, rewrites it with only the live schedules, and opens it for appends. */
-  static async open(path: string, live: () => Schedule[], log: Log): Promise<{ journal: Journal; replay: Replay }> {
+  static async open(path: string, live: () => Schedule[], liveCount: () => number, log: Log): Promise<{ journal: Journal; replay: Replay }> {
     const replay = await readJournal(path);
     await writeAtomic(path, replay.schedules.map((s) => JSON.stringify({ op: "add", ...s }) + "\n").join(""));
     const file = await open(path, "a");
-    return { journal: new Journal(path, file, live, log), replay };
+    return { journal: new Journal(path, file, live, liveCount, log), replay };
   }
 
   /** Resolves once the records are on disk. */
@@ -88,7 +89,7 @@ export class Journal {
         this.log.error({ err, path: this.path }, "schedule journal write failed");
         for (const waiter of waiters) waiter.reject(err);
       }
-      if (this.appendedSinceCompaction > COMPACT_MIN_RECORDS + 2 * this.live().length) await this.compact();
+      if (this.appendedSinceCompaction > COMPACT_MIN_RECORDS + 2 * this.liveCount()) await this.compact();
     }
     this.running = false;
     this.markIdle();

@@ -37,7 +37,12 @@ export class Scheduler {
   static async start(options: SchedulerOptions): Promise<{ scheduler: Scheduler; loaded: number; loadMs: number; skipped: number }> {
     const scheduler = new Scheduler(options);
     const started = performance.now();
-    const { journal, replay } = await Journal.open(options.journalPath, () => scheduler.book.list(), options.log);
+    const { journal, replay } = await Journal.open(
+      options.journalPath,
+      () => scheduler.book.list(),
+      () => scheduler.book.size,
+      options.log,
+    );
     scheduler.journal = journal;
     for (const schedule of replay.schedules) scheduler.book.add(schedule);
     const loadMs = performance.now() - started;

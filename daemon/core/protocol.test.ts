@@ -128,3 +128,22 @@ describe("exceedsDepth", () => {
     expect(exceedsDepth(text, limit)).toBe(expected);
   });
 });
+
+describe("parseRequest refuses __proto__ keys in data instead of losing them", () => {
+  it.each([
+    ['{"event":"x:y","id":1,"data":{"__proto__":{"polluted":true}}}', "__proto__"],
+    ['{"event":"x:y","id":1,"data":{"a":[{"b":{"__proto__":1}}]}}', "a.0.b.__proto__"],
+    ['{"event":"x:y","id":1,"data":{"\\u005f_proto__":1}}', "__proto__"],
+  ])("%s → invalid_params at %s", (line, path) => {
+    const parsed = parseRequest(line, 128);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.error.code).toBe("invalid_params");
+    expect(parsed.id).toBe(1);
+    expect(parsed.error.details).toEqual({ issues: [{ path, message: 'keys named "__proto__" are not accepted' }] });
+  });
+
+  it("accepts the word as a value, and other escaped keys", () => {
+    expect(parseRequest('{"event":"x:y","data":{"note":"__proto__","\\u0061":1}}', 128).ok).toBe(true);
+  });
+});

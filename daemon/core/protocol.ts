@@ -98,6 +98,19 @@ export function parseRequest(line: string, maxDepth: number): ParsedLine {
       message: `"data" must be a JSON object, got ${describe(data)}`,
     });
   }
+  // JSON.parse keeps a "__proto__" key as an own property, but every later copy or
+  // schema pass drops it (or worse): refuse it rather than lose it silently.
+  // The key may be written with \u escapes, hence the second test.
+  if (line.includes("__proto__") || line.includes("\\u")) {
+    const path = protoKeyPath(data);
+    if (path !== null) {
+      return fail(event, id, idKey, {
+        code: "invalid_params",
+        message: `data has a key named "__proto__" at "${path}"; rename it`,
+        details: { issues: [{ path, message: 'keys named "__proto__" are not accepted' }] },
+      });
+    }
+  }
   const agentId = msg.agent_id;
   if (agentId !== undefined && agentId !== null && typeof agentId !== "string") {
     return fail(event, id, idKey, {
@@ -125,6 +138,21 @@ export function encode(message: Reply | Push | Record<string, unknown>): string 
 
 function fail(event: string | null, id: RequestId | null, idKey: IdKey, error: WireError): ParsedLine {
   return { ok: false, event, id, idKey, error };
+}
+
+/** Dotted path of the first "__proto__" own key under `root`, or null. Iterative: depth is bounded but not tiny. */
+function protoKeyPath(root: unknown): string | null {
+  const stack: { node: unknown; path: string }[] = [{ node: root, path: "" }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (typeof node !== "object" || node === null) continue;
+    for (const key of Object.keys(node)) {
+      const child = path === "" ? key : `${path}.${key}`;
+      if (key === "__proto__") return child;
+      stack.push({ node: (node as Record<string, unknown>)[key], path: child });
+    }
+  }
+  return null;
 }
 
 function describe(value: unknown): string {

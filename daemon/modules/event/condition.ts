@@ -24,8 +24,53 @@ const FORBIDDEN_SEGMENTS = new Set(["__proto__", "prototype", "constructor"]);
 const DATA_ACCESS = new Set(["var", "val", "missing", "missing_some", "exists"]);
 
 const allowed: Record<string, unknown> = {};
-for (const name of ALLOWED_OPERATORS) allowed[name] = (defaultMethods as Record<string, unknown>)[name];
+for (const name of ALLOWED_OPERATORS) {
+  const method = (defaultMethods as Record<string, unknown>)[name];
+  allowed[name] = DATA_ACCESS.has(name) ? guarded(method as EngineMethod) : method;
+}
 const engine = new LogicEngine(allowed);
+
+interface EngineMethod {
+  method(args: unknown, ...rest: unknown[]): unknown;
+  optimizeUnary?: boolean;
+}
+
+/**
+ * checkRule sees only literal paths; one computed at run time
+ * (`{"var": {"cat": ["__pro", "to__"]}}`) is checked here, and no data
+ * access hands out a function. A fresh object on purpose: the engine reads
+ * var/val inline, bypassing `method`, when they carry its "original
+ * implementation" marker, and that includes computed paths it folded into
+ * constants.
+ */
+function guarded(original: EngineMethod): EngineMethod & { deterministic: boolean } {
+  return {
+    optimizeUnary: original.optimizeUnary === true,
+    deterministic: false,
+    method(args: unknown, ...rest: unknown[]): unknown {
+      const path = forbiddenPath(args);
+      if (path !== undefined) throw new Error(`path "${path}" reaches an object's prototype`);
+      const result = original.method(args, ...rest);
+      return typeof result === "function" ? null : result;
+    },
+  };
+}
+
+function forbiddenPath(args: unknown): string | undefined {
+  if (typeof args === "string") return reachesPrototype(args) ? args : undefined;
+  if (Array.isArray(args)) {
+    for (const arg of args) {
+      const found = forbiddenPath(arg);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Split as the engine may read a path: on dots, and on the slash of a `../` scope climb. */
+function reachesPrototype(path: string): boolean {
+  return path.split(/[./]/).some((segment) => FORBIDDEN_SEGMENTS.has(segment));
+}
 
 export interface RuleIssue {
   path: string;
@@ -58,7 +103,7 @@ export function checkRule(rule: unknown): RuleIssue[] {
     }
     if (typeof node === "string") {
       if (Buffer.byteLength(node) > RULE_LIMITS.maxStringBytes) issues.push({ path, message: `string longer than ${RULE_LIMITS.maxStringBytes} bytes` });
-      if (access && node.split(".").some((segment) => FORBIDDEN_SEGMENTS.has(segment))) {
+      if (access && reachesPrototype(node)) {
         issues.push({ path, message: `path "${node}" reaches an object's prototype; use plain data keys` });
       }
       continue;
@@ -87,11 +132,16 @@ export function checkRule(rule: unknown): RuleIssue[] {
 /** Evaluates a checked rule; JSON Logic truthiness (empty arrays are false). A rule that fails at run time is false. */
 export function evaluateCondition(rule: unknown, context: ConditionContext): { value: boolean; error?: string } {
   try {
-    const result: unknown = engine.run(rule, context);
+    const result = evaluateRule(rule, context);
     return { value: Array.isArray(result) ? result.length > 0 : Boolean(result) };
   } catch (err) {
     return { value: false, error: describe(err) };
   }
+}
+
+/** The rule's raw value; throws when the rule fails at run time. */
+export function evaluateRule(rule: unknown, context: ConditionContext): unknown {
+  return engine.run(rule, context);
 }
 
 function describe(err: unknown): string {

@@ -17,6 +17,13 @@ export const EMIT_LIMITS = {
   maxDelaySeconds: 30 * 24 * 60 * 60,
 } as const;
 
+/**
+ * SPEC §2's daemon-owned namespaces: a name there without a handler is a
+ * typo or a spoof (composition:changed comes from the daemon), never a
+ * free-form event.
+ */
+const DAEMON_NAMESPACES = new Set(["system", "event", "monitor", "state", "composition"]);
+
 const eventName = z
   .string()
   .min(1)
@@ -44,11 +51,7 @@ export function eventModule(ctx: ModuleContext, state: StateView): Module {
   const log = ctx.log.child({ module: "event" });
   let scheduler!: Scheduler;
 
-  /** Namespaces whose events the daemon owns: an unknown name there is a typo, not a free-form event. */
-  const ownedNamespace = (event: string) => {
-    const colon = event.indexOf(":");
-    return colon > 0 && ctx.registry.list(event.slice(0, colon)).length > 0;
-  };
+  const ownedNamespace = (event: string) => DAEMON_NAMESPACES.has(event.slice(0, event.indexOf(":")));
 
   const conditionHolds = (condition: unknown, event: string, data: Record<string, unknown>, agentId: string | undefined) => {
     const verdict = evaluateCondition(condition, { data, event, now: ctx.clock.now(), state: state.nested(), agent_id: agentId ?? null });

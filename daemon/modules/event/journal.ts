@@ -56,6 +56,8 @@ export class Journal {
 
   /** Resolves once the records are on disk. */
   append(records: readonly JournalRecord[]): Promise<void> {
+    // Nothing to write: a waiter queued now would wait for someone else's batch.
+    if (records.length === 0) return Promise.resolve();
     for (const record of records) this.queue.push(JSON.stringify(record) + "\n");
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!this.running) {

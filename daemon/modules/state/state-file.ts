@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { writeAtomic } from "../../core/atomic-file.js";
+import { keyProblem } from "./kv.js";
 
 export class StateFile {
   private writing: Promise<void> | null = null;
@@ -27,6 +28,11 @@ export class StateFile {
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
       throw new Error(`${this.path} does not hold a JSON object`);
     }
+    // The file is outside the daemon's control: a key like "__proto__.x" would reach Object.prototype in nest().
+    for (const key of Object.keys(parsed)) {
+      const problem = keyProblem(key);
+      if (problem !== null) throw new Error(`${this.path} holds the key ${JSON.stringify(key)}: ${problem}`);
+    }
     return new Map(Object.entries(parsed));
   }
 
@@ -44,7 +50,8 @@ export class StateFile {
     return this.next;
   }
 
-  private write(): Promise<void> {
-    return writeAtomic(this.path, JSON.stringify(this.snapshot(), null, 1) + "\n");
+  /** Async, so a snapshot that throws rejects the callers instead of throwing out of save(). */
+  private async write(): Promise<void> {
+    await writeAtomic(this.path, JSON.stringify(this.snapshot(), null, 1) + "\n");
   }
 }

@@ -50,6 +50,10 @@ const emitParams = z
 export function eventModule(ctx: ModuleContext, state: StateView): Module {
   const log = ctx.log.child({ module: "event" });
   let scheduler!: Scheduler;
+  // Unique across restarts by the per-start random part; sortable by creation within one run.
+  const instance = randomBytes(4).toString("hex");
+  let counter = 0;
+  const nextScheduleId = (now: number) => `sch_${now.toString(36)}_${instance}${(counter++).toString(36).padStart(4, "0")}`;
 
   const ownedNamespace = (event: string) => DAEMON_NAMESPACES.has(event.slice(0, event.indexOf(":")));
 
@@ -118,7 +122,7 @@ export function eventModule(ctx: ModuleContext, state: StateView): Module {
         });
       }
       const schedule: Schedule = {
-        schedule_id: `sch_${now.toString(36)}${randomBytes(5).toString("hex")}`,
+        schedule_id: nextScheduleId(now),
         event: data.event,
         data: data.data,
         fire_at: fireAt,

@@ -1,4 +1,5 @@
-import { mkdtemp, open, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -28,17 +29,17 @@ const add = (s: Schedule): JournalRecord => ({ op: "add", ...s });
 const done = (id: string): JournalRecord => ({ op: "done", schedule_id: id });
 const cancel = (id: string): JournalRecord => ({ op: "cancel", schedule_id: id });
 
-async function openJournal(live: () => Schedule[] = () => []) {
-  const result = await Journal.open(path, live, () => live().length, silentLog());
+async function openJournal(isQuiet: () => boolean = () => true) {
+  const result = await Journal.open(path, { isQuiet, log: silentLog() });
   opened.push(result.journal);
   return result;
 }
 
 /** Closes, then opens the same file again: what a restart would replay. */
-async function reopen(journal: Journal, live: () => Schedule[] = () => []) {
+async function reopen(journal: Journal) {
   await journal.close();
   opened.splice(opened.indexOf(journal), 1);
-  return openJournal(live);
+  return openJournal();
 }
 
 async function lines(): Promise<unknown[]> {
@@ -113,7 +114,7 @@ describe("Journal", () => {
 
   it("does not compact at 10 000 + 2 × live appended records", async () => {
     const live = [schedule("live-1"), schedule("live-2", { key: "k" })];
-    const { journal } = await openJournal(() => live);
+    const { journal } = await openJournal();
     await journal.append(live.map(add));
     await journal.append(Array.from({ length: 10_002 }, (_, i) => done(`gone-${i}`)));
     // close() waits for the drain, including any compaction it started.
@@ -124,7 +125,7 @@ describe("Journal", () => {
 
   it("compacts to the live adds once more than 10 000 + 2 × live records were appended", async () => {
     const live = [schedule("live-1"), schedule("live-2", { key: "k" })];
-    const { journal } = await openJournal(() => live);
+    const { journal } = await openJournal();
     await journal.append(live.map(add));
     await journal.append(Array.from({ length: 10_003 }, (_, i) => done(`gone-${i}`)));
     // Queued behind the compaction that the previous batch started: it goes to the new file.
@@ -134,6 +135,26 @@ describe("Journal", () => {
 
     const { replay } = await reopen(journal);
     expect(replay.schedules).toEqual(live);
+  });
+
+  it("puts compaction off while something is about to fire, but not forever", async () => {
+    let quiet = false;
+    const live = [schedule("live-1")];
+    const { journal } = await openJournal(() => quiet);
+    await journal.append(live.map(add));
+    await journal.append(Array.from({ length: 10_003 }, (_, i) => done(`gone-${i}`)));
+    expect(await lines()).toHaveLength(10_004); // due soon: not now
+    quiet = true;
+    await journal.append([done("gone-x")]);
+    // Queued behind the compaction that batch started: it lands in the new file.
+    await journal.append([done("after")]);
+    expect(await lines()).toEqual([...live.map(add), done("after")]);
+
+    quiet = false;
+    // Past four times the threshold it compacts even when never quiet.
+    await journal.append(Array.from({ length: 4 * (10_000 + 2) + 2 }, (_, i) => done(`more-${i}`)));
+    await journal.append([done("last")]);
+    expect(await lines()).toEqual([...live.map(add), done("last")]);
   });
 
   it("an append of no records resolves at once", async () => {
@@ -147,27 +168,25 @@ describe("Journal", () => {
     expect(await lines()).toEqual([add(schedule("a"))]);
   });
 
-  it("appends issued in the same tick share one write and one sync", async () => {
+  it("a record is in the file when append returns; its promise resolves once synced", async () => {
     const { journal } = await openJournal();
-    const handle = await open(join(dir, "probe"), "w");
-    const prototype = Object.getPrototypeOf(handle) as { write: unknown; datasync: unknown };
-    await handle.close();
-    const write = vi.spyOn(prototype as { write: () => Promise<unknown> }, "write");
-    const datasync = vi.spyOn(prototype as { datasync: () => Promise<void> }, "datasync");
-
     const resolved: string[] = [];
     const appends = Array.from({ length: 100 }, (_, i) => journal.append([add(schedule(`s${i}`))]).then(() => void resolved.push(`s${i}`)));
+    // Written synchronously, in call order, before any sync has happened.
+    const written = readFileSync(path, "utf8").trim().split("\n").map((line) => (JSON.parse(line) as { schedule_id: string }).schedule_id);
+    expect(written).toEqual(Array.from({ length: 100 }, (_, i) => `s${i}`));
+    expect(resolved).toHaveLength(0);
     await Promise.all(appends);
     expect(resolved).toHaveLength(100);
-    expect(write).toHaveBeenCalledTimes(1);
-    expect(datasync).toHaveBeenCalledTimes(1);
-    expect((await lines()).map((r) => (r as { schedule_id: string }).schedule_id)).toEqual(Array.from({ length: 100 }, (_, i) => `s${i}`));
+  });
 
-    // Appends in separate turns are separate batches.
-    await journal.append([done("s0")]);
-    await journal.append([done("s1")]);
-    expect(write).toHaveBeenCalledTimes(3);
-    expect(datasync).toHaveBeenCalledTimes(3);
+  it("appendNow writes before it returns (what a fire relies on), and throws once closed", async () => {
+    const { journal } = await openJournal();
+    journal.appendNow([add(schedule("a")), done("a")]);
+    expect(readFileSync(path, "utf8")).toContain('"op":"done","schedule_id":"a"');
+    opened.splice(opened.indexOf(journal), 1);
+    await journal.close();
+    expect(() => journal.appendNow([done("b")])).toThrow(/closed/);
   });
 
   it("close waits for queued appends", async () => {

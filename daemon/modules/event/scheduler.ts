@@ -1,15 +1,20 @@
 /**
  * Delayed emits over time: keeps one clock timer armed for the earliest
- * schedule, journals every change before acknowledging it, and hands due
- * schedules to `fire` only after their removal is on disk — so a crash can
- * not fire one twice, and the window in which a crash loses one is the
- * instant between that write and the dispatch.
+ * schedule, journals every change (fsync'd) before acknowledging it, and
+ * fires due schedules right after their "done" records are written, in the
+ * same turn of the event loop — so a killed daemon never fires one twice,
+ * and the window in which a kill loses one is the few microseconds between
+ * that write and the dispatch. (The fsync follows; only a power loss inside
+ * it could make a fired schedule fire again after reboot.)
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import { DaemonError } from "../../core/errors.js";
 import type { Log } from "../../core/log.js";
 import { Journal } from "./journal.js";
 import { ScheduleBook, type Schedule } from "./schedule-book.js";
+
+/** Nothing due within this long: the journal may take its time to compact. */
+const QUIET_MS = 250;
 
 /** Timers are re-armed at least this often, so very long delays never overflow setTimeout. */
 const MAX_TIMER_MS = 60 * 60 * 1000;
@@ -27,7 +32,7 @@ export class Scheduler {
   private readonly book = new ScheduleBook();
   private timer: TimerHandle | null = null;
   private armedFor = Infinity;
-  /** Due batches in order: each waits for its journal write, then fires. */
+  /** Settles when every fire started so far has finished (stop waits for it). */
   private firing: Promise<void> = Promise.resolve();
   private stopped = false;
   private journal!: Journal;
@@ -37,12 +42,10 @@ export class Scheduler {
   static async start(options: SchedulerOptions): Promise<{ scheduler: Scheduler; loaded: number; loadMs: number; skipped: number }> {
     const scheduler = new Scheduler(options);
     const started = performance.now();
-    const { journal, replay } = await Journal.open(
-      options.journalPath,
-      () => scheduler.book.list(),
-      () => scheduler.book.size,
-      options.log,
-    );
+    const { journal, replay } = await Journal.open(options.journalPath, {
+      isQuiet: () => (scheduler.book.nextFireAt() ?? Infinity) - options.clock.now() > QUIET_MS,
+      log: options.log,
+    });
     scheduler.journal = journal;
     for (const schedule of replay.schedules) scheduler.book.add(schedule);
     const loadMs = performance.now() - started;
@@ -69,7 +72,8 @@ export class Scheduler {
     const replaced = this.book.add(schedule);
     this.rearm();
     try {
-      await this.journal.append([{ op: "add", ...schedule }]);
+      const add = { op: "add" as const, ...schedule };
+      await this.journal.append(replaced === undefined ? [add] : [{ op: "cancel", schedule_id: replaced.schedule_id }, add]);
     } catch (err) {
       this.book.remove(schedule.schedule_id);
       if (replaced !== undefined) this.book.add(replaced);
@@ -124,26 +128,25 @@ export class Scheduler {
     this.armedFor = Infinity;
     const due = this.book.takeDue(this.options.clock.now());
     if (due.length > 0) {
-      const written = this.journal.append(due.map((s) => ({ op: "done" as const, schedule_id: s.schedule_id })));
-      this.firing = this.firing.then(() => this.fireBatch(due, written));
+      try {
+        this.journal.appendNow(due.map((s) => ({ op: "done" as const, schedule_id: s.schedule_id })));
+      } catch (err) {
+        // Not marked done: fire anyway (a restart may fire them again) rather than lose them.
+        this.options.log.error({ err, schedules: due.length }, "could not journal fired schedules");
+      }
+      // Every dispatch starts now, in order; none waits for another's handler (or its I/O).
+      const batch = Promise.all(due.map((schedule) => this.fireOne(schedule)));
+      this.firing = Promise.all([this.firing, batch]).then(() => undefined);
     }
     this.rearm();
   }
 
-  private async fireBatch(due: Schedule[], written: Promise<void>): Promise<void> {
+  private async fireOne(schedule: Schedule): Promise<void> {
+    const lateMs = Math.max(0, this.options.clock.now() - schedule.fire_at);
     try {
-      await written;
+      await this.options.fire(schedule, lateMs);
     } catch (err) {
-      // Not durably removed: fire anyway (a restart may fire them again) rather than lose them.
-      this.options.log.error({ err, schedules: due.length }, "could not journal fired schedules");
-    }
-    for (const schedule of due) {
-      const lateMs = Math.max(0, this.options.clock.now() - schedule.fire_at);
-      try {
-        await this.options.fire(schedule, lateMs);
-      } catch (err) {
-        this.options.log.error({ err, schedule_id: schedule.schedule_id }, "firing a schedule failed");
-      }
+      this.options.log.error({ err, schedule_id: schedule.schedule_id }, "firing a schedule failed");
     }
   }
 }

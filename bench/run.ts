@@ -1,14 +1,26 @@
 /**
- * `npm run bench`: prints the machine, then runs every benchmark in turn.
+ * `npm run bench`: prints the machine, then runs every benchmark in turn
+ * (socket, schedule, emit), each against its own daemon in a temporary home.
  * Options: --json (one JSON object on stdout, progress on stderr),
- * --requests N, --rounds N and --warmup N (socket bench), --daemon-cpu-prof DIR (run
- * the daemon under `node --cpu-prof`; its figures are then not representative).
+ * --only LIST (comma-separated: socket, schedule, emit),
+ * --requests N, --rounds N and --warmup N (socket and emit benches; --rounds also
+ * sets the restarts of the schedule bench), --schedules N (schedule bench, default
+ * 100 000, the daemon's bound on pending schedules), --daemon-cpu-prof DIR (run
+ * every daemon under `node --cpu-prof`; its figures are then not representative),
+ * --keep-homes (schedule bench: leave its temporary home, with daemon.log and the journal, in place).
  */
 import { cpus, loadavg, release } from "node:os";
 import { parseArgs } from "node:util";
-import { formatSocketBench, runSocketBench } from "./socket.js";
+import { formatEmitBench, runEmitBench, type EmitBenchResult } from "./emit.js";
+import { formatScheduleBench, runScheduleBench, type ScheduleBenchResult } from "./schedule.js";
+import { formatSocketBench, runSocketBench, type SocketBenchResult } from "./socket.js";
 
-const USAGE = "usage: node dist/bench/run.js [--json] [--requests N] [--rounds N] [--warmup N] [--daemon-cpu-prof DIR]";
+const BENCHES = ["socket", "schedule", "emit"] as const;
+type BenchName = (typeof BENCHES)[number];
+
+const USAGE =
+  "usage: node dist/bench/run.js [--json] [--only socket,schedule,emit] [--requests N] [--rounds N] [--warmup N] " +
+  "[--schedules N] [--daemon-cpu-prof DIR] [--keep-homes]";
 
 function machine() {
   const all = cpus();
@@ -29,19 +41,38 @@ function positiveInt(text: string | undefined, fallback: number, name: string): 
   return value;
 }
 
+function benchList(text: string | undefined): BenchName[] {
+  if (text === undefined) return [...BENCHES];
+  const names = text.split(",").map((name) => name.trim());
+  for (const name of names) {
+    if (!(BENCHES as readonly string[]).includes(name)) throw new Error(`--only takes ${BENCHES.join(", ")} (comma-separated), got ${name}`);
+  }
+  return BENCHES.filter((name) => names.includes(name));
+}
+
 async function main(): Promise<void> {
   let values;
+  let only: BenchName[];
+  let requests: number, rounds: number, warmup: number, schedules: number;
   try {
     ({ values } = parseArgs({
       options: {
         json: { type: "boolean", default: false },
+        only: { type: "string" },
         requests: { type: "string" },
         rounds: { type: "string" },
         warmup: { type: "string" },
+        schedules: { type: "string" },
         "daemon-cpu-prof": { type: "string" },
+        "keep-homes": { type: "boolean", default: false },
       },
       strict: true,
     }));
+    only = benchList(values.only);
+    requests = positiveInt(values.requests, 20_000, "requests");
+    rounds = positiveInt(values.rounds, 5, "rounds");
+    warmup = positiveInt(values.warmup, 5_000, "warmup");
+    schedules = positiveInt(values.schedules, 100_000, "schedules");
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
@@ -49,22 +80,40 @@ async function main(): Promise<void> {
   const json = values.json;
   const say = (text: string) => (json ? process.stderr : process.stdout).write(text + "\n");
   const progress = (text: string) => process.stderr.write(`  … ${text}\n`);
+  const daemonCpuProfDir = values["daemon-cpu-prof"];
 
   const host = machine();
   say(`machine: ${host.cpu}, ${host.cores} cores, Node ${host.node}, ${host.os}`);
   say(`load average (1 min) at start: ${host.load_1m}; the load generator, echo server and daemon share these cores\n`);
 
-  const socket = await runSocketBench({
-    requests: positiveInt(values.requests, 20_000, "requests"),
-    rounds: positiveInt(values.rounds, 5, "rounds"),
-    warmup: positiveInt(values.warmup, 5_000, "warmup"),
-    daemonCpuProfDir: values["daemon-cpu-prof"],
-    progress,
-  });
-  say(formatSocketBench(socket));
+  const results: { socket?: SocketBenchResult; schedule?: ScheduleBenchResult; emit?: EmitBenchResult } = {};
+  if (only.includes("socket")) {
+    results.socket = await runSocketBench({ requests, rounds, warmup, daemonCpuProfDir, progress });
+    say(formatSocketBench(results.socket));
+  }
+  if (only.includes("schedule")) {
+    if (results.socket !== undefined) say("");
+    results.schedule = await runScheduleBench({
+      count: schedules,
+      window: 256,
+      connections: 1,
+      fireFromS: 20,
+      fireToS: 35,
+      restarts: rounds,
+      daemonCpuProfDir,
+      keepHome: values["keep-homes"],
+      progress,
+    });
+    say(formatScheduleBench(results.schedule));
+  }
+  if (only.includes("emit")) {
+    if (results.socket !== undefined || results.schedule !== undefined) say("");
+    results.emit = await runEmitBench({ requests, rounds, warmup, subscribers: 4, depth: 64, daemonCpuProfDir, progress });
+    say(formatEmitBench(results.emit));
+  }
 
-  if (json) process.stdout.write(JSON.stringify({ machine: host, socket }, null, 2) + "\n");
-  if (!socket.clean) process.exitCode = 1;
+  if (json) process.stdout.write(JSON.stringify({ machine: host, ...results }, null, 2) + "\n");
+  if (Object.values(results).some((result) => !result.clean)) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -11,14 +11,13 @@
  * single round swings by ±30%, and whoever runs first pays the load
  * generator's own JIT warm-up, hence the rounds.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createConnection, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { median, percentile, processCpuNs, round, startChild, startDaemon, stopChild, thousands, waitReady, type Child } from "./common.js";
 
 export interface SocketBenchOptions {
   /** Measured requests per round, scenario and server. */
@@ -91,10 +90,7 @@ export const SCENARIOS: readonly Scenario[] = [
 ];
 
 const EVENT = "system:health";
-const READY_TIMEOUT_MS = 15_000;
-const STOP_TIMEOUT_MS = 15_000;
 
-const DAEMON_MAIN = fileURLToPath(new URL("../daemon/main.js", import.meta.url));
 const ECHO_SERVER = fileURLToPath(new URL("./echo-server.js", import.meta.url));
 
 export async function runSocketBench(options: SocketBenchOptions): Promise<SocketBenchResult> {
@@ -104,12 +100,11 @@ export async function runSocketBench(options: SocketBenchOptions): Promise<Socke
   const echoSocket = join(base, "echo.sock");
   const daemonSocket = join(home, "var", "run", "patternd.sock");
   const profiled = options.daemonCpuProfDir !== undefined;
-  const profArgs = profiled ? ["--cpu-prof", "--cpu-prof-dir", options.daemonCpuProfDir!] : [];
   let echo: Child | null = null;
   let daemon: Child | null = null;
   try {
     echo = startChild("echo server", [ECHO_SERVER, echoSocket]);
-    daemon = startChild("daemon", [...profArgs, DAEMON_MAIN, "--home", home]);
+    daemon = startDaemon(home, options.daemonCpuProfDir);
     await Promise.all([waitReady(echo, echoSocket), waitReady(daemon, daemonSocket)]);
 
     const scenarios: ScenarioResult[] = [];
@@ -314,26 +309,6 @@ function summarize(rates: number[], latencies: Float64Array, cpuPerRequest: numb
   };
 }
 
-/** CPU time of every thread of `pid` so far, in ns (Linux); null elsewhere. */
-function processCpuNs(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    let total = 0;
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-    }
-    return Number.isFinite(total) ? total : null;
-  } catch {
-    return null;
-  }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
-}
-
 /** Splits `total` requests evenly over the connections and runs them concurrently. */
 async function runAll(drivers: Driver[], depth: number, total: number, latencies: Float64Array | null): Promise<void> {
   let offset = 0;
@@ -344,94 +319,6 @@ async function runAll(drivers: Driver[], depth: number, total: number, latencies
     return run;
   });
   await Promise.all(runs);
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? NaN;
-}
-
-function round(value: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
-
-// ---------------------------------------------------------------- child processes
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  exited: Promise<string>;
-  stderr(): string;
-}
-
-function startChild(name: string, args: string[]): Child {
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stdout.resume();
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (text: string) => {
-    if (stderr.length < 64 * 1024) stderr += text;
-  });
-  const exited = new Promise<string>((resolve) => {
-    child.on("exit", (code, signal) => resolve(signal === null ? `exit ${code}` : `signal ${signal}`));
-    child.on("error", (err) => resolve(`spawn error: ${err.message}`));
-  });
-  return { name, process: child, exited, stderr: () => stderr };
-}
-
-/** Polls until the server answers a `system:health` request. */
-async function waitReady(child: Child, path: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  const ended: { how: string | null } = { how: null };
-  void child.exited.then((how) => (ended.how = how));
-  for (;;) {
-    if (ended.how !== null) throw new Error(`${child.name} ended before answering (${ended.how}): ${child.stderr().trim()}`);
-    if (await answersHealth(path)) return;
-    if (Date.now() > deadline) throw new Error(`${child.name} did not answer ${EVENT} within ${READY_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function answersHealth(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection(path);
-    let buffered = "";
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), 1_000);
-    socket.setEncoding("utf8");
-    socket.on("error", () => done(false));
-    socket.on("connect", () => socket.write(`{"event":"${EVENT}","id":0}\n`));
-    socket.on("data", (chunk: string) => {
-      buffered += chunk;
-      const nl = buffered.indexOf("\n");
-      if (nl === -1) return;
-      try {
-        done((JSON.parse(buffered.slice(0, nl)) as { ok?: unknown }).ok === true);
-      } catch {
-        done(false);
-      }
-    });
-  });
-}
-
-/** SIGTERM, then how the process ended ("exit 0" when clean). */
-async function stopChild(child: Child): Promise<string> {
-  child.process.kill("SIGTERM");
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("timeout"), STOP_TIMEOUT_MS)));
-  const how = await Promise.race([child.exited, timeout]);
-  clearTimeout(timer);
-  if (how === "timeout") {
-    child.process.kill("SIGKILL");
-    return `did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM (killed)`;
-  }
-  if (how !== "exit 0" && child.stderr().trim() !== "") return `${how}: ${child.stderr().trim()}`;
-  return how;
 }
 
 // ---------------------------------------------------------------- report
@@ -476,10 +363,4 @@ export function formatSocketBench(result: SocketBenchResult): string {
     `stopped: echo ${result.exits.echo}; daemon (SIGTERM) ${result.exits.daemon}${result.clean ? "" : "  <-- not clean"}`,
   ];
   return out.join("\n");
-}
-
-function thousands(value: number): string {
-  return Math.round(value)
-    .toString()
-    .replace(/\B(?=(\d{3})+(?!\d))/g, " ");
 }

@@ -12,7 +12,9 @@ export interface DaemonLog {
 }
 
 export function createLog(path: string, level: string): DaemonLog {
-  const destination = pino.destination({ dest: path, mkdir: true, sync: false });
+  // Synchronous: the daemon logs little, and an async destination that is not open yet
+  // throws from pino's exit hook when start-up fails before the first write.
+  const destination = pino.destination({ dest: path, mkdir: true, sync: true });
   const log = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
   return {
     log,

@@ -1,0 +1,184 @@
+/**
+ * composition:list / get / save / delete / validate / compose / history /
+ * reload: thin handlers over the pattern store. Every successful mutation
+ * is also published as composition:changed.
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { DaemonError } from "../../core/errors.js";
+import { defineEvent } from "../../core/event.js";
+import type { Module, ModuleContext } from "../../core/module.js";
+import { packageInfo } from "../../package-info.js";
+import { compose } from "./model/compose.js";
+import { YamlDocument, type Issue } from "./model/document.js";
+import { nameSchema, parseRef, refSchema } from "./model/ref.js";
+import { validateComposition } from "./model/schema.js";
+import { Catalog } from "./store/catalog.js";
+import { StoreFiles } from "./store/files.js";
+import { GitRepo } from "./store/git.js";
+import { PatternStore, type Mutation } from "./store/pattern-store.js";
+import { seedStore } from "./store/seed.js";
+import { StoreWatcher } from "./store/watcher.js";
+
+const compositionObject = z.record(z.string(), z.unknown()).describe("the whole document as JSON");
+const yamlText = z.string().max(2 * 1024 * 1024).describe("the whole document as YAML text");
+
+export function compositionModule(ctx: ModuleContext): Module {
+  const log = ctx.log.child({ module: "composition" });
+  const files = new StoreFiles(ctx.config.storeDir);
+  const git = new GitRepo(ctx.config.storeDir);
+  const catalog = new Catalog(files, log);
+  const store = new PatternStore(git, files, catalog, log);
+  let watcher: StoreWatcher | null = null;
+  let head: string | null = null;
+
+  const changed = (mutation: Mutation, agentId: string | undefined) => {
+    head = mutation.commit;
+    ctx.bus.publish({ ts: ctx.clock.now(), event: "composition:changed", id: null, agentId, ok: true, code: undefined, ms: 0, data: mutation, meta: undefined });
+  };
+
+  const list = defineEvent({
+    name: "composition:list",
+    summary: "List compositions, optionally of one type",
+    params: z.strictObject({ type: z.string().min(1).max(32).optional() }),
+    example: { type: "orchestration" },
+    handler: (data) => ({
+      compositions: catalog.list(data.type).map(({ name, type, version, description }) => ({ name, type, version, description })),
+    }),
+  });
+
+  const get = defineEvent({
+    name: "composition:get",
+    summary: "One composition, current or a tagged version (name@version)",
+    params: z.strictObject({ name: refSchema, format: z.enum(["json", "yaml"]).default("json") }),
+    example: { name: "tournament@1.0.0" },
+    handler: async (data) => {
+      const found = await store.read(parseRef(data.name));
+      const { name, version, path, commit } = found;
+      return data.format === "yaml" ? { name, version, path, commit, yaml: found.text } : { name, version, path, commit, composition: found.data };
+    },
+  });
+
+  const save = defineEvent({
+    name: "composition:save",
+    summary: "Create or update a composition: one commit, tagged name@version",
+    description:
+      "Give the whole document as `composition` (JSON; applied onto the current file so comments and unknown sections stay) or as `yaml` text. " +
+      "An update with an unchanged version gets its patch bumped; an older version is a conflict; identical content commits nothing.",
+    params: z
+      .strictObject({
+        composition: compositionObject.optional(),
+        yaml: yamlText.optional(),
+        message: z.string().min(1).max(500).optional(),
+        create_only: z.boolean().optional(),
+      })
+      .refine((d) => (d.composition === undefined) !== (d.yaml === undefined), { message: "give composition or yaml (one of them)" }),
+    example: { composition: { name: "my_pattern", type: "orchestration", version: "0.1.0", description: "What it is for" }, message: "first draft" },
+    handler: async (data, call) => {
+      const result = await store.save(data, call.agentId);
+      if (result.unchanged !== true) changed(result, call.agentId);
+      return result.unchanged === true
+        ? { name: result.name, version: result.version, commit: result.commit, unchanged: true }
+        : { name: result.name, version: result.version, commit: result.commit };
+    },
+  });
+
+  const remove = defineEvent({
+    name: "composition:delete",
+    summary: "Delete a composition (its history and tags stay)",
+    params: z.strictObject({ name: nameSchema, message: z.string().min(1).max(500).optional() }),
+    example: { name: "my_pattern" },
+    handler: async (data, call) => {
+      const result = await store.remove(data.name, data.message, call.agentId);
+      changed(result, call.agentId);
+      return { deleted: true, commit: result.commit };
+    },
+  });
+
+  const validate = defineEvent({
+    name: "composition:validate",
+    summary: "Check a composition (object, YAML or stored name) without saving it",
+    params: z
+      .strictObject({ composition: compositionObject.optional(), yaml: yamlText.optional(), name: nameSchema.optional() })
+      .refine((d) => [d.composition, d.yaml, d.name].filter((v) => v !== undefined).length === 1, {
+        message: "give one of composition, yaml or name",
+      }),
+    example: { name: "tournament" },
+    handler: async (data) => {
+      let doc: Record<string, unknown>;
+      if (data.name !== undefined) {
+        const entry = store.require(data.name);
+        const broken = catalog.invalid().find((f) => f.path === entry.path);
+        if (broken !== undefined) return { valid: false, issues: broken.issues, serving: entry.version };
+        doc = entry.data;
+      } else if (data.yaml !== undefined) {
+        const parsed = YamlDocument.parse(data.yaml);
+        if (!parsed.ok) return { valid: false, issues: parsed.issues };
+        doc = parsed.document.data;
+      } else {
+        doc = data.composition!;
+      }
+      const issues = await check(doc);
+      return { valid: issues.length === 0, issues };
+    },
+  });
+
+  /** Schema issues, then whether its inheritance resolves (missing parents, cycles, placeholders). */
+  async function check(doc: Record<string, unknown>): Promise<Issue[]> {
+    const valid = validateComposition(doc);
+    if (!valid.ok) return valid.issues;
+    const self = valid.composition.name;
+    try {
+      await compose({ name: self }, (ref) => (ref.name === self && ref.version === undefined ? Promise.resolve(doc) : store.load(ref)));
+      return [];
+    } catch (err) {
+      if (!(err instanceof DaemonError)) throw err;
+      const path = typeof err.details?.path === "string" ? err.details.path : "extends";
+      return [{ path, message: err.message }];
+    }
+  }
+
+  const composeEvent = defineEvent({
+    name: "composition:compose",
+    summary: "Resolve extends, mixins and variables into one document (profiles also get their prompt)",
+    params: z.strictObject({ name: refSchema, variables: z.record(z.string(), z.unknown()).optional() }),
+    example: { name: "base_orchestrator", variables: { agent_role: "planner" } },
+    handler: (data) => compose(parseRef(data.name), store.load, data.variables),
+  });
+
+  const history = defineEvent({
+    name: "composition:history",
+    summary: "Versions of a composition from git: commit, date, author, op, message",
+    params: z.strictObject({ name: nameSchema }),
+    example: { name: "tournament" },
+    handler: async (data) => ({ versions: await store.history(data.name) }),
+  });
+
+  const reload = defineEvent({
+    name: "composition:reload",
+    summary: "Re-read the store from disk now; lists files that do not parse or validate",
+    params: z.strictObject({}),
+    example: {},
+    handler: () => catalog.reconcile(),
+  });
+
+  return {
+    name: "composition",
+    events: [list, get, save, remove, validate, composeEvent, history, reload],
+    async start() {
+      const { root } = packageInfo();
+      await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);
+      const started = performance.now();
+      const { indexed, invalid } = await catalog.reconcile();
+      head = await git.head();
+      log.info({ indexed, invalid: invalid.length, ms: Math.round(performance.now() - started) }, "pattern store indexed");
+      watcher = await StoreWatcher.start(ctx.config.storeDir, catalog, ctx.clock, log, () => {
+        void git.head().then((h) => (head = h));
+      });
+    },
+    async stop() {
+      await watcher?.close();
+    },
+    health: () => ({ store: { path: ctx.config.storeDir, head, patterns: catalog.size } }),
+  };
+}

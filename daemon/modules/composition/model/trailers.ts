@@ -1,0 +1,27 @@
+/** Commit messages of the store: a subject line and `Key: value` trailers (SPEC §4.2), and back (pure). */
+
+export interface CommitMessage {
+  subject: string;
+  trailers: Record<string, string>;
+}
+
+export function formatCommitMessage({ subject, trailers }: CommitMessage): string {
+  const lines = Object.entries(trailers)
+    .filter(([, value]) => value !== "")
+    // A trailer value is one line: newlines in a reason would end the trailer block.
+    .map(([key, value]) => `${key}: ${value.replace(/\s*\n\s*/g, " ")}`);
+  return `${subject.replace(/\s*\n\s*/g, " ")}\n\n${lines.join("\n")}\n`;
+}
+
+/** Trailers of the message's last paragraph; {} when it has none. */
+export function parseTrailers(message: string): Record<string, string> {
+  const paragraphs = message.trim().split(/\n\s*\n/);
+  if (paragraphs.length < 2) return {};
+  const trailers: Record<string, string> = {};
+  for (const line of paragraphs[paragraphs.length - 1]!.split("\n")) {
+    const match = /^([A-Za-z][A-Za-z0-9-]*): (.*)$/.exec(line.trim());
+    if (match === null) return {};
+    trailers[match[1]!] = match[2]!;
+  }
+  return trailers;
+}

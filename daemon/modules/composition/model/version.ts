@@ -1,0 +1,36 @@
+/** Semantic versions: parse, compare, bump (pure). Pre-release tags order before their release. */
+
+export interface Version {
+  major: number;
+  minor: number;
+  patch: number;
+  prerelease: string;
+}
+
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+
+export function parseVersion(text: string): Version | null {
+  const match = SEMVER.exec(text);
+  if (match === null) return null;
+  return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]), prerelease: match[4] ?? "" };
+}
+
+export function compareVersions(a: string, b: string): number {
+  const x = parseVersion(a);
+  const y = parseVersion(b);
+  if (x === null || y === null) throw new Error(`not a version: ${x === null ? a : b}`);
+  if (x.major !== y.major) return x.major - y.major;
+  if (x.minor !== y.minor) return x.minor - y.minor;
+  if (x.patch !== y.patch) return x.patch - y.patch;
+  if (x.prerelease === y.prerelease) return 0;
+  if (x.prerelease === "") return 1;
+  if (y.prerelease === "") return -1;
+  return x.prerelease < y.prerelease ? -1 : 1;
+}
+
+export function bumpPatch(text: string): string {
+  const v = parseVersion(text);
+  if (v === null) throw new Error(`not a version: ${text}`);
+  // 1.2.0-rc.1 → 1.2.0 would be older than a later rc; a bump always moves past the release.
+  return `${v.major}.${v.minor}.${v.patch + 1}`;
+}

@@ -1,0 +1,48 @@
+/**
+ * The only reader and writer of pattern files: size-limited reads, atomic
+ * writes (temp + fsync + rename) that skip a file whose content would not
+ * change, and paths that cannot leave the store.
+ */
+import { lstat, mkdir, readFile, unlink } from "node:fs/promises";
+import { dirname, relative, resolve, sep } from "node:path";
+import { writeAtomic } from "../../../core/atomic-file.js";
+import { MAX_DOCUMENT_BYTES } from "../model/document.js";
+
+export class StoreFiles {
+  constructor(readonly root: string) {}
+
+  /** Absolute path of a store-relative path; refuses anything that would leave the store. */
+  resolve(path: string): string {
+    const absolute = resolve(this.root, path);
+    const inside = relative(this.root, absolute);
+    if (inside === "" || inside.startsWith("..") || inside.split(sep).includes(".git")) throw new Error(`path ${path} is outside the store`);
+    return absolute;
+  }
+
+  /** The text of a file, undefined when missing; an error when over the size limit or not a regular file. */
+  async read(path: string): Promise<string | undefined> {
+    const absolute = this.resolve(path);
+    let info;
+    try {
+      info = await lstat(absolute);
+    } catch {
+      return undefined;
+    }
+    if (!info.isFile()) throw new Error(`${path} is not a regular file`);
+    if (info.size > MAX_DOCUMENT_BYTES) throw new Error(`${path} is ${info.size} bytes; the limit is ${MAX_DOCUMENT_BYTES}`);
+    return readFile(absolute, "utf8");
+  }
+
+  /** Writes atomically; false (and nothing written) when the file already holds exactly `text`. */
+  async write(path: string, text: string): Promise<boolean> {
+    if ((await this.read(path).catch(() => undefined)) === text) return false;
+    const absolute = this.resolve(path);
+    await mkdir(dirname(absolute), { recursive: true });
+    await writeAtomic(absolute, text);
+    return true;
+  }
+
+  async remove(path: string): Promise<void> {
+    await unlink(this.resolve(path)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The pattern store: files + git + catalog behind one API. Every mutation
+ * is one exclusive git operation (write, add, commit, tag), rolled back on
+ * the disk if git refuses it, so what is acknowledged is in a commit and
+ * what failed leaves nothing behind.
+ */
+import { DaemonError } from "../../../core/errors.js";
+import type { Log } from "../../../core/log.js";
+import { suggest } from "../../../core/suggest.js";
+import { YamlDocument, deepEqual, type Issue } from "../model/document.js";
+import { formatRef, type Ref } from "../model/ref.js";
+import { typeDirectory, validateComposition } from "../model/schema.js";
+import { formatCommitMessage, parseTrailers } from "../model/trailers.js";
+import { bumpPatch, compareVersions } from "../model/version.js";
+import { Catalog, type Entry } from "./catalog.js";
+import type { StoreFiles } from "./files.js";
+import type { GitRepo } from "./git.js";
+
+export interface SaveInput {
+  composition?: Record<string, unknown> | undefined;
+  yaml?: string | undefined;
+  message?: string | undefined;
+  create_only?: boolean | undefined;
+}
+
+export interface Mutation {
+  name: string;
+  version: string;
+  op: string;
+  commit: string;
+}
+
+export interface VersionInfo {
+  version: string | null;
+  commit: string;
+  date: string;
+  author: string;
+  op: string;
+  message: string;
+}
+
+export class PatternStore {
+  constructor(
+    readonly git: GitRepo,
+    readonly files: StoreFiles,
+    readonly catalog: Catalog,
+    private readonly log: Log,
+  ) {}
+
+  /** Builds the document to save from a whole object (applied losslessly onto the current file) or YAML text. */
+  private prepare(input: SaveInput, current: Entry | undefined): YamlDocument {
+    if (input.yaml !== undefined) {
+      const parsed = YamlDocument.parse(input.yaml);
+      if (!parsed.ok) throw invalid("the YAML does not parse", parsed.issues);
+      return parsed.document;
+    }
+    const object = input.composition!;
+    const name = typeof object.name === "string" ? object.name : undefined;
+    if (current !== undefined && name === current.name) {
+      const parsed = YamlDocument.parse(current.text);
+      if (parsed.ok) {
+        parsed.document.applyObject(object);
+        return parsed.document;
+      }
+    }
+    return YamlDocument.fromObject(object);
+  }
+
+  save(input: SaveInput, agentId: string | undefined): Promise<Mutation & { unchanged?: true }> {
+    return this.git.exclusive(async () => {
+      const named = input.composition?.name;
+      const doc = this.prepare(input, typeof named === "string" ? this.catalog.get(named) : undefined);
+      const valid = validateComposition(doc.data);
+      if (!valid.ok) throw invalid("the composition is not valid", valid.issues);
+      const { name, type } = valid.composition;
+      const existing = this.catalog.get(name);
+      if (existing !== undefined && existing.type !== type) {
+        throw new DaemonError("conflict", `${name} already exists as a ${existing.type}; names are unique across types`, { path: existing.path });
+      }
+      if (existing !== undefined && input.create_only === true) {
+        throw new DaemonError("conflict", `${name} already exists (version ${existing.version}); create_only refuses to overwrite it`, { version: existing.version });
+      }
+      let version = valid.composition.version;
+      let bumped = false;
+      if (existing !== undefined) {
+        const order = compareVersions(version, existing.version);
+        if (order < 0) {
+          throw new DaemonError("conflict", `version ${version} is older than ${name}'s current ${existing.version}`, { current: existing.version });
+        }
+        if (order === 0) {
+          if (deepEqual(doc.data, existing.data)) {
+            return { name, version, op: "unchanged", commit: (await this.lastCommit(existing.path)) ?? "", unchanged: true as const };
+          }
+          version = bumpPatch(existing.version);
+          doc.set(["version"], version);
+          bumped = true;
+        }
+      }
+      if (await this.git.tagExists(`${name}@${version}`)) {
+        throw new DaemonError("conflict", `${name}@${version} already exists in the history; save it with a newer version`, { tag: `${name}@${version}` });
+      }
+      const op = existing === undefined ? "create" : "update";
+      const path = `${typeDirectory(type)}/${name}.yaml`;
+      // YAML text the daemon did not change is written exactly as given.
+      const text = input.yaml !== undefined && !bumped ? input.yaml : doc.toString();
+      const message = formatCommitMessage({
+        subject: input.message ?? `${op}: ${name} ${version}`,
+        trailers: { Op: op, Pattern: name, Version: version, ...(existing === undefined ? {} : { Previous: existing.version }), Agent: agentId ?? "" },
+      });
+      const commit = await this.commitFile(path, text, existing?.text, message, agentId, `${name}@${version}`);
+      const read = Catalog.read(path, text);
+      if (read.ok) this.catalog.put(read.entry);
+      return { name, version, op, commit };
+    });
+  }
+
+  remove(name: string, message: string | undefined, agentId: string | undefined): Promise<Mutation> {
+    return this.git.exclusive(async () => {
+      const entry = this.require(name);
+      await this.git.remove([entry.path]);
+      const commit = await this.git.commit(
+        formatCommitMessage({
+          subject: message ?? `delete: ${name}`,
+          trailers: { Op: "delete", Pattern: name, Version: entry.version, Agent: agentId ?? "" },
+        }),
+        agentId,
+      );
+      this.catalog.drop(name);
+      return { name, version: entry.version, op: "delete", commit };
+    });
+  }
+
+  /** The current entry, or not_found with suggestions. */
+  require(name: string): Entry {
+    const entry = this.catalog.get(name);
+    if (entry !== undefined) return entry;
+    const close = suggest(name, this.catalog.list().map((e) => e.name));
+    throw new DaemonError("not_found", `no composition ${name}${close.length > 0 ? `; did you mean ${close.join(", ")}?` : ""}`, { suggestions: close });
+  }
+
+  /** A document by reference: the current one, or the one tagged `name@version`. */
+  async read(ref: Ref): Promise<{ name: string; version: string; path: string; commit: string; text: string; data: Record<string, unknown> }> {
+    if (ref.version === undefined) {
+      const entry = this.require(ref.name);
+      return { ...entry, commit: (await this.lastCommit(entry.path)) ?? "" };
+    }
+    const tag = formatRef(ref);
+    const path = await this.pathAt(tag, ref.name);
+    const text = path === undefined ? undefined : await this.git.show(tag, path);
+    if (path === undefined || text === undefined) {
+      const versions = (await this.git.tags(`${ref.name}@*`)).map((t) => t.slice(ref.name.length + 1));
+      throw new DaemonError("not_found", `no version ${tag}${versions.length > 0 ? `; versions: ${versions.join(", ")}` : ""}`, { versions });
+    }
+    const parsed = YamlDocument.parse(text);
+    if (!parsed.ok) throw invalid(`${tag} does not parse`, parsed.issues);
+    const commit = (await this.git.resolve(tag)) ?? "";
+    return { name: ref.name, version: ref.version, path, commit, text, data: parsed.document.data };
+  }
+
+  /** Loader for compose: current documents from the catalog, tagged ones from git. */
+  readonly load = async (ref: Ref): Promise<Record<string, unknown> | undefined> => {
+    if (ref.version === undefined) return this.catalog.get(ref.name)?.data;
+    try {
+      return (await this.read(ref)).data;
+    } catch {
+      return undefined;
+    }
+  };
+
+  async history(name: string): Promise<VersionInfo[]> {
+    const entries = await this.git.log(`*/${name}.yaml`);
+    if (entries.length === 0) this.require(name);
+    return entries.map((entry) => {
+      const trailers = parseTrailers(entry.message);
+      return {
+        version: trailers.Version ?? null,
+        commit: entry.commit,
+        date: entry.date,
+        author: entry.author,
+        op: trailers.Op ?? "manual",
+        message: entry.message.split("\n")[0]!,
+      };
+    });
+  }
+
+  private async commitFile(path: string, text: string, previous: string | undefined, message: string, agentId: string | undefined, tag: string): Promise<string> {
+    await this.files.write(path, text);
+    try {
+      await this.git.add([path]);
+      const commit = await this.git.commit(message, agentId);
+      await this.git.tag(tag);
+      return commit;
+    } catch (err) {
+      this.log.error({ err, path }, "git refused a save; the file is restored");
+      if (previous === undefined) await this.files.remove(path);
+      else await this.files.write(path, previous);
+      await this.git.add([path]).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async lastCommit(path: string): Promise<string | null> {
+    return (await this.git.log(path, 1))[0]?.commit ?? null;
+  }
+
+  private async pathAt(revision: string, name: string): Promise<string | undefined> {
+    const current = this.catalog.get(name);
+    if (current !== undefined && (await this.git.show(revision, current.path)) !== undefined) return current.path;
+    return (await this.git.listFiles(revision))?.find((p) => p.endsWith(`/${name}.yaml`));
+  }
+}
+
+function invalid(what: string, issues: Issue[]): DaemonError {
+  const first = issues[0];
+  const where = first === undefined || first.path === "" ? "" : ` at ${first.path}`;
+  return new DaemonError("invalid_params", `${what}${where}: ${first?.message ?? "unknown problem"}`, { issues });
+}

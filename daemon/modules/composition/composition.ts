@@ -127,9 +127,8 @@ export function compositionModule(ctx: ModuleContext): Module {
   async function check(doc: Record<string, unknown>): Promise<Issue[]> {
     const valid = validateComposition(doc);
     if (!valid.ok) return valid.issues;
-    const self = valid.composition.name;
     try {
-      await compose({ name: self }, (ref) => (ref.name === self && ref.version === undefined ? Promise.resolve(doc) : store.load(ref)));
+      await store.checkInheritance(doc);
       return [];
     } catch (err) {
       if (!(err instanceof DaemonError)) throw err;

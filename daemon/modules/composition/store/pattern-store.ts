@@ -7,6 +7,7 @@
 import { DaemonError } from "../../../core/errors.js";
 import type { Log } from "../../../core/log.js";
 import { suggest } from "../../../core/suggest.js";
+import { compose } from "../model/compose.js";
 import { YamlDocument, deepEqual, type Issue } from "../model/document.js";
 import { formatRef, type Ref } from "../model/ref.js";
 import { typeDirectory, validateComposition } from "../model/schema.js";
@@ -73,6 +74,7 @@ export class PatternStore {
       const valid = validateComposition(doc.data);
       if (!valid.ok) throw invalid("the composition is not valid", valid.issues);
       const { name, type } = valid.composition;
+      await this.checkInheritance(doc.data);
       const existing = this.catalog.get(name);
       if (existing !== undefined && existing.type !== type) {
         throw new DaemonError("conflict", `${name} already exists as a ${existing.type}; names are unique across types`, { path: existing.path });
@@ -166,6 +168,22 @@ export class PatternStore {
       return undefined;
     }
   };
+
+  /**
+   * Throws what resolving the document's parents would (a missing parent:
+   * not_found; a cycle: invalid_params), with the document standing in for
+   * its own name. Placeholders are not checked: a variable without a default
+   * is the caller's to pass at compose time.
+   */
+  async checkInheritance(doc: Record<string, unknown>): Promise<void> {
+    const self = doc.name;
+    try {
+      await compose({ name: String(self) }, (ref) => (ref.name === self && ref.version === undefined ? Promise.resolve(doc) : this.load(ref)));
+    } catch (err) {
+      if (err instanceof DaemonError && err.details?.placeholder !== undefined) return;
+      throw err;
+    }
+  }
 
   async history(name: string): Promise<VersionInfo[]> {
     const entries = await this.git.log(`*/${name}.yaml`);

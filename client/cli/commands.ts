@@ -6,7 +6,17 @@ import { readFileSync } from "node:fs";
 import { applyPairs, UsageError, type Argv } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
 import { restart, runForeground, startDetached, status, stop } from "./lifecycle.js";
-import { renderDiscover, renderHelp, renderPush, type EventSummary, type HelpResult } from "./render.js";
+import {
+  renderDiscover,
+  renderHelp,
+  renderHistory,
+  renderPatterns,
+  renderPush,
+  type EventSummary,
+  type HelpResult,
+  type PatternSummary,
+  type VersionSummary,
+} from "./render.js";
 
 export interface Command {
   readonly usage: string;
@@ -28,6 +38,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   discover: { usage: "pat discover [NAMESPACE]", summary: "list the events the daemon answers", run: discover },
   help: { usage: "pat help EVENT", summary: "describe one event: parameters and an example", run: help },
   watch: { usage: "pat watch [PATTERN ...]", summary: "print routed events as they happen (default: all)", run: watch },
+  ls: { usage: "pat ls [--type T]", summary: "list the patterns in the store", run: ls },
+  show: { usage: "pat show REF", summary: "print a pattern (name or name@version) as YAML", run: show },
+  history: { usage: "pat history NAME", summary: "versions of a pattern, from git", run: history },
 };
 
 async function send(cli: Cli): Promise<number> {
@@ -59,22 +72,43 @@ async function send(cli: Cli): Promise<number> {
 
 async function discover(cli: Cli): Promise<number> {
   const [namespace] = onlyPositionals(cli.argv, 1);
-  const client = await cli.connect();
-  try {
-    const result = await client.request<{ events: EventSummary[] }>("system:discover", namespace === undefined ? {} : { namespace });
-    cli.print(result, (d: typeof result) => renderDiscover(d.events));
-    return EXIT.ok;
-  } finally {
-    await client.close();
-  }
+  return requestAndPrint(cli, "system:discover", namespace === undefined ? {} : { namespace }, (d: { events: EventSummary[] }) =>
+    renderDiscover(d.events),
+  );
 }
 
 async function help(cli: Cli): Promise<number> {
   const [event] = onlyPositionals(cli.argv, 1);
   if (event === undefined) throw new UsageError("pat help needs an event name, e.g. pat help monitor:subscribe");
+  return requestAndPrint(cli, "system:help", { event }, renderHelp);
+}
+
+async function ls(cli: Cli): Promise<number> {
+  const type = cli.argv.pairs.find((pair) => pair.key === "type")?.value;
+  if (type === true) throw new UsageError("--type needs a value, e.g. --type orchestration");
+  onlyPositionals({ ...cli.argv, pairs: cli.argv.pairs.filter((pair) => pair.key !== "type") }, 0);
+  return requestAndPrint(cli, "composition:list", type === undefined ? {} : { type }, (d: { compositions: PatternSummary[] }) =>
+    renderPatterns(d.compositions),
+  );
+}
+
+async function show(cli: Cli): Promise<number> {
+  const [ref] = onlyPositionals(cli.argv, 1);
+  if (ref === undefined) throw new UsageError("pat show needs a pattern, e.g. pat show tournament or pat show tournament@2.0.0");
+  return requestAndPrint(cli, "composition:get", { name: ref, format: "yaml" }, (d: { yaml: string }) => d.yaml.trimEnd());
+}
+
+async function history(cli: Cli): Promise<number> {
+  const [name] = onlyPositionals(cli.argv, 1);
+  if (name === undefined) throw new UsageError("pat history needs a pattern name");
+  return requestAndPrint(cli, "composition:history", { name }, (d: { versions: VersionSummary[] }) => renderHistory(d.versions));
+}
+
+/** One request, its result printed (JSON, or `human` on a terminal). */
+async function requestAndPrint<T>(cli: Cli, event: string, data: Record<string, unknown>, human: (data: T) => string): Promise<number> {
   const client = await cli.connect();
   try {
-    cli.print(await client.request<HelpResult>("system:help", { event }), renderHelp);
+    cli.print(await client.request<T>(event, data), human);
     return EXIT.ok;
   } finally {
     await client.close();

@@ -43,6 +43,44 @@ export function renderDiscover(events: readonly EventSummary[]): string {
   return events.map((e) => `${e.event.padEnd(width)}  ${e.summary}`).join("\n");
 }
 
+export interface PatternSummary {
+  name: string;
+  type: string;
+  version: string;
+  description: string;
+}
+
+export function renderPatterns(patterns: readonly PatternSummary[]): string {
+  if (patterns.length === 0) return "(no patterns)";
+  const name = Math.max(...patterns.map((p) => p.name.length));
+  const type = Math.max(...patterns.map((p) => p.type.length));
+  const version = Math.max(...patterns.map((p) => p.version.length));
+  return patterns
+    .map((p) => `${p.name.padEnd(name)}  ${p.type.padEnd(type)}  ${p.version.padEnd(version)}  ${firstSentence(p.description)}`)
+    .join("\n");
+}
+
+export interface VersionSummary {
+  version: string | null;
+  commit: string;
+  date: string;
+  author: string;
+  op: string;
+  message: string;
+}
+
+export function renderHistory(versions: readonly VersionSummary[]): string {
+  return versions
+    .map((v) => `${v.commit.slice(0, 10)}  ${v.date.slice(0, 19).replace("T", " ")}  ${(v.version ?? "-").padEnd(8)}  ${v.op.padEnd(8)}  ${v.author.padEnd(12)}  ${v.message}`)
+    .join("\n");
+}
+
+function firstSentence(text: string): string {
+  const end = text.search(/\.(\s|$)/);
+  const sentence = end === -1 ? text : text.slice(0, end + 1);
+  return sentence.length > 100 ? sentence.slice(0, 99) + "…" : sentence;
+}
+
 interface ParamSchema {
   type?: string | string[];
   description?: string;

@@ -160,6 +160,18 @@ export class GitRepo {
       });
   }
 
+  /** Commit → tag names for the tags matching a glob, e.g. `name@*`. */
+  async tagTargets(pattern: string): Promise<Map<string, string[]>> {
+    const text = await this.git.raw(["for-each-ref", "--format=%(objectname) %(refname:short)", `refs/tags/${pattern}`]);
+    const targets = new Map<string, string[]>();
+    for (const line of text.split("\n")) {
+      const [commit, tag] = line.split(" ");
+      if (commit === undefined || tag === undefined) continue;
+      targets.set(commit, [...(targets.get(commit) ?? []), tag]);
+    }
+    return targets;
+  }
+
   /** Tags matching a glob, e.g. `name@*`. */
   async tags(pattern: string): Promise<string[]> {
     return (await this.git.raw(["tag", "--list", "--", pattern])).split("\n").filter((line) => line !== "");

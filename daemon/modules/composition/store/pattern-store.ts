@@ -188,10 +188,13 @@ export class PatternStore {
   async history(name: string): Promise<VersionInfo[]> {
     const entries = await this.git.log(`*/${name}.yaml`);
     if (entries.length === 0) this.require(name);
+    // Commits without a Version trailer (the seed, hand commits) are named by their tag, if any.
+    const tagged = await this.git.tagTargets(`${name}@*`);
     return entries.map((entry) => {
       const trailers = parseTrailers(entry.message);
+      const tag = tagged.get(entry.commit)?.[0];
       return {
-        version: trailers.Version ?? null,
+        version: trailers.Version ?? (tag === undefined ? null : tag.slice(name.length + 1)),
         commit: entry.commit,
         date: entry.date,
         author: entry.author,

@@ -27,9 +27,13 @@ export async function compose(ref: Ref, load: Loader, variables: Record<string, 
 async function resolve(ref: Ref, load: Loader, chain: string[]): Promise<Record<string, unknown>> {
   const label = formatRef(ref);
   if (chain.includes(ref.name)) {
-    throw new DaemonError("invalid_params", `inheritance cycle: ${[...chain, ref.name].join(" → ")}`, { cycle: [...chain, ref.name] });
+    const message = `inheritance cycle: ${[...chain, ref.name].join(" → ")}`;
+    throw new DaemonError("invalid_params", message, { issues: [{ path: "extends", message }], cycle: [...chain, ref.name] });
   }
-  if (chain.length >= MAX_CHAIN) throw new DaemonError("invalid_params", `inheritance deeper than ${MAX_CHAIN}: ${chain.join(" → ")}`);
+  if (chain.length >= MAX_CHAIN) {
+    const message = `inheritance deeper than ${MAX_CHAIN}: ${chain.join(" → ")}`;
+    throw new DaemonError("invalid_params", message, { issues: [{ path: "extends", message }] });
+  }
   const doc = await load(ref);
   if (doc === undefined) {
     const from = chain.length === 0 ? "" : ` (needed by ${chain[chain.length - 1]})`;
@@ -107,10 +111,8 @@ function substituteText(text: string, values: Record<string, unknown>, path: str
 
 function lookup(name: string, values: Record<string, unknown>, path: string[]): unknown {
   if (!Object.hasOwn(values, name) || values[name] === undefined) {
-    throw new DaemonError("invalid_params", `unresolved placeholder {{${name}}} at ${path.join(".")}: declare it in variables or pass it`, {
-      placeholder: name,
-      path: path.join("."),
-    });
+    const message = `unresolved placeholder {{${name}}} at ${path.join(".")}: declare it in variables or pass it`;
+    throw new DaemonError("invalid_params", message, { issues: [{ path: path.join("."), message }], placeholder: name, path: path.join(".") });
   }
   return values[name];
 }

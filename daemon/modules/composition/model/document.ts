@@ -5,7 +5,7 @@
  * Parsing is safe: core schema (no custom tags), bounded aliases, unique
  * keys, and a size limit checked before the parser sees the text.
  */
-import { Document, isMap, isSeq, parseDocument } from "yaml";
+import { Document, isMap, isScalar, isSeq, parseDocument, type YAMLSeq } from "yaml";
 import { diffLines } from "./line-diff.js";
 
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -32,7 +32,8 @@ export class YamlDocument {
     if (bytes > MAX_DOCUMENT_BYTES) {
       return { ok: false, issues: [{ path: "", message: `document is ${bytes} bytes; the limit is ${MAX_DOCUMENT_BYTES} (1 MiB)` }] };
     }
-    const doc = parseDocument(text, { schema: "core", uniqueKeys: true, prettyErrors: false });
+    // prettyErrors: the errors get their line and column (linePos); the message is cut to its first line below.
+    const doc = parseDocument(text, { schema: "core", uniqueKeys: true, prettyErrors: true });
     // An unknown tag (!!js/function, !custom) is only a warning to the parser; for us it is an error.
     const problems = [...doc.errors, ...doc.warnings];
     if (problems.length > 0) {
@@ -67,7 +68,7 @@ export class YamlDocument {
 
   set(path: readonly string[], value: unknown): void {
     this.cached = null;
-    this.doc.setIn(path, this.doc.createNode(value));
+    this.replace(path, value);
   }
 
   delete(path: readonly string[]): void {
@@ -89,23 +90,12 @@ export class YamlDocument {
   /**
    * The document as text. When it was parsed from text, lines the edits did
    * not touch come back exactly as they were (the serialiser alone would
-   * normalise spacing before comments and the like): the edit is found as a
-   * line diff between the serialised original and the serialised result,
-   * and replayed onto the original text.
+   * normalise spacing before comments, blank lines and the like).
    */
   toString(): string {
     const edited = render(this.doc);
     if (this.source === null) return edited;
-    const original = this.source.split("\n");
-    const before = render(parseDocument(this.source, { schema: "core", uniqueKeys: true })).split("\n");
-    if (before.length !== original.length) return edited;
-    const after = edited.split("\n");
-    const ops = diffLines(before, after);
-    if (ops === null) return edited;
-    return ops
-      .filter((op) => op.op !== "delete")
-      .map((op) => (op.op === "equal" ? original[op.a]! : after[op.b]!))
-      .join("\n");
+    return replayOnto(this.source, render(parseDocument(this.source, { schema: "core", uniqueKeys: true })), edited) ?? edited;
   }
 
   private applyAt(path: string[], current: unknown, target: unknown): void {
@@ -118,12 +108,109 @@ export class YamlDocument {
       return;
     }
     if (deepEqual(current, target)) return;
-    const node = this.doc.createNode(target);
-    // A list written inline ([a, b]) stays inline.
+    const node: unknown = this.doc.getIn(path, true);
+    if (Array.isArray(current) && Array.isArray(target) && isSeq(node) && node.items.length === current.length && this.applyToList(path, node, current, target)) return;
+    this.replace(path, target);
+  }
+
+  /**
+   * Edits a list item by item (a line diff over the items): unchanged items
+   * keep their nodes, so comments and blank lines between them stay; a
+   * changed item is edited in place; others are removed or inserted.
+   */
+  private applyToList(path: string[], seq: YAMLSeq, current: unknown[], target: unknown[]): boolean {
+    const ops = diffLines(current.map((item) => JSON.stringify(item)), target.map((item) => JSON.stringify(item)));
+    if (ops === null) return false;
+    const items: unknown[] = [];
+    const changed: { at: number; a: number; b: number }[] = [];
+    let removed: number[] = [];
+    let added: number[] = [];
+    // Between two unchanged items, removed and added items pair up as edits in place.
+    const flush = () => {
+      added.forEach((b, k) => {
+        const a = removed[k];
+        if (a !== undefined) changed.push({ at: items.length, a, b });
+        items.push(a === undefined ? this.doc.createNode(target[b]) : seq.items[a]);
+      });
+      removed = [];
+      added = [];
+    };
+    for (const op of ops) {
+      if (op.op === "equal") {
+        flush();
+        items.push(seq.items[op.a]);
+      } else if (op.op === "delete") removed.push(op.a);
+      else added.push(op.b);
+    }
+    flush();
+    seq.items = items;
+    for (const { at, a, b } of changed) this.applyAt([...path, String(at)], current[a], target[b]);
+    return true;
+  }
+
+  /**
+   * Puts a new node for `value` where the node at `path` was. A list written
+   * inline ([a, b]) stays inline, and a value of the same kind keeps the old
+   * one's comments: `version: 1.0.0  # why` becomes `version: 1.0.1  # why`.
+   */
+  private replace(path: readonly string[], value: unknown): void {
+    const node = this.doc.createNode(value);
     const before: unknown = this.doc.getIn(path, true);
     if ((isMap(before) || isSeq(before)) && before.flow === true && (isMap(node) || isSeq(node))) node.flow = true;
+    const sameKind = (isScalar(before) && isScalar(node)) || (isMap(before) && isMap(node)) || (isSeq(before) && isSeq(node));
+    if (sameKind) {
+      node.comment = before.comment;
+      node.commentBefore = before.commentBefore;
+      node.spaceBefore = before.spaceBefore;
+    }
     this.doc.setIn(path, node);
   }
+}
+
+/**
+ * Replays the edit `before → after` (both serialiser output) onto
+ * `original` (the hand-written text `before` was rendered from). Lines of
+ * `before` are matched to lines of `original` ignoring whitespace runs;
+ * unchanged lines are taken from `original`, lines only the original has
+ * (extra blank lines, spacing) are kept where they were, lines only the
+ * serialiser produced are dropped unless the edit added them. Null when
+ * the texts are too large to diff.
+ */
+function replayOnto(original: string, before: string, after: string): string | null {
+  const o = original.split("\n");
+  const b = before.split("\n");
+  const a = after.split("\n");
+  const alignment = diffLines(b.map(normalise), o.map(normalise));
+  const edit = diffLines(b, a);
+  if (alignment === null || edit === null) return null;
+  const originalOf = new Map<number, number>();
+  for (const op of alignment) if (op.op === "equal") originalOf.set(op.a, op.b);
+  const out: string[] = [];
+  // The alignment is monotone, so original lines between two matched ones are the original's own.
+  let next = 0;
+  const catchUp = (upTo: number) => {
+    for (; next < upTo; next++) out.push(o[next]!);
+  };
+  for (const op of edit) {
+    if (op.op === "insert") {
+      out.push(a[op.b]!);
+      continue;
+    }
+    const at = originalOf.get(op.a);
+    if (at === undefined) {
+      // A line only the serialiser wrote: kept only as part of the edit (an insert), never on its own.
+      continue;
+    }
+    catchUp(at);
+    if (op.op === "equal") out.push(o[at]!);
+    next = at + 1;
+  }
+  catchUp(o.length);
+  return out.join("\n");
+}
+
+function normalise(line: string): string {
+  return line.replace(/\s+/g, " ").trim();
 }
 
 function render(doc: Document): string {

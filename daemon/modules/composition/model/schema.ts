@@ -48,7 +48,8 @@ export const compositionSchema = z.looseObject({
 export type Composition = z.infer<typeof compositionSchema>;
 
 export function validateComposition(data: unknown): { ok: true; composition: Composition } | { ok: false; issues: Issue[] } {
-  const parsed = compositionSchema.safeParse(data);
+  // reportInput: without it zod 4 leaves `input` off every issue, and a wrong type would read as "is required".
+  const parsed = compositionSchema.safeParse(data, { reportInput: true });
   if (parsed.success) return { ok: true, composition: parsed.data };
   return {
     ok: false,

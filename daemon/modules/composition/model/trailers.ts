@@ -7,9 +7,11 @@ export interface CommitMessage {
 
 export function formatCommitMessage({ subject, trailers }: CommitMessage): string {
   const lines = Object.entries(trailers)
-    .filter(([, value]) => value !== "")
     // A trailer value is one line: newlines in a reason would end the trailer block.
-    .map(([key, value]) => `${key}: ${value.replace(/\s*\n\s*/g, " ")}`);
+    // Trimmed, and left out when empty: a bare `Key:` line would make the whole block unreadable.
+    .map(([key, value]) => [key, value.replace(/\s*\n\s*/g, " ").trim()] as const)
+    .filter(([, value]) => value !== "")
+    .map(([key, value]) => `${key}: ${value}`);
   return `${subject.replace(/\s*\n\s*/g, " ")}\n\n${lines.join("\n")}\n`;
 }
 

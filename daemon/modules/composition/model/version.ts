@@ -25,7 +25,22 @@ export function compareVersions(a: string, b: string): number {
   if (x.prerelease === y.prerelease) return 0;
   if (x.prerelease === "") return 1;
   if (y.prerelease === "") return -1;
-  return x.prerelease < y.prerelease ? -1 : 1;
+  return comparePrerelease(x.prerelease.split("."), y.prerelease.split("."));
+}
+
+/** SemVer §11: identifier by identifier; numbers numerically and below words; a shorter prefix first (alpha.2 < alpha.10 < alpha.beta). */
+function comparePrerelease(x: string[], y: string[]): number {
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const a = x[i]!;
+    const b = y[i]!;
+    if (a === b) continue;
+    const aNumeric = /^\d+$/.test(a);
+    const bNumeric = /^\d+$/.test(b);
+    if (aNumeric && bNumeric) return Number(a) - Number(b) || (a < b ? -1 : 1);
+    if (aNumeric !== bNumeric) return aNumeric ? -1 : 1;
+    return a < b ? -1 : 1;
+  }
+  return x.length - y.length;
 }
 
 export function bumpPatch(text: string): string {

@@ -39,7 +39,7 @@ export class Catalog {
   private readonly invalidFiles = new Map<string, Issue[]>();
   private readonly seen = new Map<string, FileState>();
   private scanning: Promise<{ indexed: number; invalid: InvalidFile[] }> | null = null;
-  private rescan = false;
+  private queued: Promise<{ indexed: number; invalid: InvalidFile[] }> | null = null;
 
   constructor(
     private readonly files: StoreFiles,
@@ -78,22 +78,24 @@ export class Catalog {
   }
 
   /**
-   * Reconciles the index with the files. Concurrent calls share one scan,
-   * plus one more if asked for while it ran (files may have changed since it started).
+   * Reconciles the index with the files. A call while a scan runs gets the
+   * scan after it (files may have changed since the running one listed
+   * them), shared by every call made meanwhile.
    */
   reconcile(): Promise<{ indexed: number; invalid: InvalidFile[] }> {
-    if (this.scanning !== null) {
-      this.rescan = true;
+    if (this.scanning === null) {
+      this.scanning = this.scan().finally(() => {
+        this.scanning = null;
+      });
       return this.scanning;
     }
-    this.scanning = this.scan().finally(() => {
-      this.scanning = null;
-      if (this.rescan) {
-        this.rescan = false;
-        void this.reconcile();
-      }
-    });
-    return this.scanning;
+    this.queued ??= this.scanning
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = null;
+        return this.reconcile();
+      });
+    return this.queued;
   }
 
   /** Parses and validates one file's text as the pattern at `path`. */
@@ -114,14 +116,11 @@ export class Catalog {
   private async scan(): Promise<{ indexed: number; invalid: InvalidFile[] }> {
     const present = await this.patternFiles();
     const nameAt = new Map([...this.byName.values()].map((e) => [e.path, e.name]));
-    const owner = new Map<string, string>();
+    // A name served from a file that is still there stays its file's, whichever folder is read first.
+    const owner = new Map([...this.byName.values()].filter((e) => present.has(e.path)).map((e) => [e.name, e.path]));
     for (const [path, state] of present) {
       const before = this.seen.get(path);
-      if (before !== undefined && before.mtimeMs === state.mtimeMs && before.size === state.size) {
-        const name = nameAt.get(path);
-        if (name !== undefined) owner.set(name, path);
-        continue;
-      }
+      if (before !== undefined && before.mtimeMs === state.mtimeMs && before.size === state.size) continue;
       this.seen.set(path, state);
       let text: string | undefined;
       try {

@@ -4,10 +4,12 @@
  * race. Commands see a fixed environment — no user config, no hooks, no
  * ambient GIT_* — and authorship comes from the request's agent.
  */
+import { execFile } from "node:child_process";
 import { mkdirSync, realpathSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { simpleGit, type SimpleGit } from "simple-git";
+import { NAME_PATTERN } from "../model/ref.js";
+import { parseVersion } from "../model/version.js";
 
 export interface LogEntry {
   commit: string;
@@ -21,34 +23,30 @@ export interface LogEntry {
 const FIELD = "\x1f";
 const RECORD = "\x1e";
 
+/** Settings every command runs with, whatever the repository's or the user's config says. */
+const CONFIG = ["commit.gpgsign=false", "tag.gpgsign=false", "core.hooksPath=/dev/null", "init.defaultBranch=main", "core.quotePath=false"].flatMap((c) => ["-c", c]);
+
 export class GitRepo {
   private queue: Promise<unknown> = Promise.resolve();
-  private instance: SimpleGit | null = null;
+  /** One git process at a time per store, whether or not the caller holds `exclusive`. */
+  private processes: Promise<unknown> = Promise.resolve();
+  private created = false;
 
   constructor(readonly dir: string) {}
 
-  /** Created on first use: simple-git wants the directory to exist already. */
-  private get git(): SimpleGit {
-    if (this.instance !== null) return this.instance;
-    mkdirSync(this.dir, { recursive: true });
-    this.instance = simpleGit({
-      baseDir: this.dir,
-      maxConcurrentProcesses: 1,
-      // Setting core.hooksPath is how hooks are switched off; simple-git asks for this flag to allow it.
-      unsafe: { allowUnsafeHooksPath: true },
-      allowEnvironment: ["GIT_CONFIG_NOSYSTEM", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"],
-      config: ["commit.gpgsign=false", "tag.gpgsign=false", "core.hooksPath=/dev/null", "init.defaultBranch=main", "core.quotePath=false"],
-    }).env({
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      // No ~/.gitconfig, no /etc/gitconfig: the store behaves the same for every user.
-      HOME: "/nonexistent",
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_AUTHOR_NAME: "patternd",
-      GIT_AUTHOR_EMAIL: "patternd@patternd",
-      GIT_COMMITTER_NAME: "patternd",
-      GIT_COMMITTER_EMAIL: "patternd@patternd",
-    });
-    return this.instance;
+  /**
+   * Runs one git command in the store and returns its stdout. git is spawned
+   * directly rather than through simple-git, which waits a fixed 50 ms after
+   * every command that prints nothing (add, commit, tag): most of a save.
+   */
+  private raw(args: readonly string[]): Promise<string> {
+    if (!this.created) {
+      mkdirSync(this.dir, { recursive: true });
+      this.created = true;
+    }
+    const run = this.processes.then(() => spawnGit(this.dir, args));
+    this.processes = run.catch(() => undefined);
+    return run;
   }
 
   /** Runs `operation` after every operation queued before it; the queue goes on if it fails. */
@@ -61,32 +59,39 @@ export class GitRepo {
   /** True when the store directory is itself the top of a repository (not a folder inside another one). */
   async isRepository(): Promise<boolean> {
     try {
-      return (await this.git.raw(["rev-parse", "--show-toplevel"])).trim() === realpathSync(this.dir);
+      return (await this.raw(["rev-parse", "--show-toplevel"])).trim() === realpathSync(this.dir);
     } catch {
       return false;
     }
   }
 
   async init(): Promise<void> {
-    await this.git.init();
+    await this.raw(["init", "--quiet"]);
   }
 
   async add(paths: string[]): Promise<void> {
-    await this.git.raw(["add", "--", ...paths]);
+    await this.raw(["add", "--", ...paths]);
   }
 
   async remove(paths: string[]): Promise<void> {
-    await this.git.raw(["rm", "--quiet", "--", ...paths]);
+    await this.raw(["rm", "--quiet", "--", ...paths]);
   }
 
   /** Commits what is staged; returns the full hash. */
   async commit(message: string, agentId: string | undefined): Promise<string> {
-    await this.git.raw(["commit", "--quiet", "--no-verify", `--author=${author(agentId)}`, "-m", message]);
+    await this.raw(["commit", "--quiet", "--no-verify", `--author=${author(agentId)}`, "-m", message]);
     return this.head() as Promise<string>;
   }
 
+  /** Takes back `commit` (the last one), leaving the index as it was before it. */
+  async uncommit(commit: string): Promise<void> {
+    const parent = await this.resolve(`${commit}^`);
+    if (parent === null) await this.raw(["update-ref", "-d", "HEAD", commit]);
+    else await this.raw(["reset", "--quiet", "--soft", parent]);
+  }
+
   async tag(name: string): Promise<void> {
-    await this.git.raw(["tag", "--", name]);
+    await this.raw(["tag", "--", name]);
   }
 
   /**
@@ -99,13 +104,15 @@ export class GitRepo {
     const dir = join(this.dir, ".git", "refs", "tags");
     await mkdir(dir, { recursive: true });
     for (const name of names) {
-      if (!/^[a-z0-9][a-z0-9_-]*@[0-9A-Za-z.+-]+$/.test(name)) throw new Error(`not a tag name: ${name}`);
+      const parts = name.split("@");
+      const valid = parts.length === 2 && NAME_PATTERN.test(parts[0]!) && parseVersion(parts[1]!) !== null && !name.endsWith(".lock");
+      if (!valid) throw new Error(`not a tag name: ${name}`);
       await writeFile(join(dir, name), `${commit}\n`, { flag: "wx" });
     }
   }
 
   async tagExists(name: string): Promise<boolean> {
-    return (await this.git.raw(["tag", "--list", "--", name])).trim() === name;
+    return (await this.raw(["tag", "--list", "--", name])).trim() === name;
   }
 
   /** Full hash of HEAD, or null in a repository without commits. */
@@ -116,7 +123,7 @@ export class GitRepo {
   /** The commit a revision (a tag, HEAD) points at, or null. */
   async resolve(revision: string): Promise<string | null> {
     try {
-      return (await this.git.raw(["rev-parse", "--verify", "--quiet", `${revision}^{commit}`])).trim() || null;
+      return (await this.raw(["rev-parse", "--verify", "--quiet", `${revision}^{commit}`])).trim() || null;
     } catch {
       return null;
     }
@@ -125,7 +132,7 @@ export class GitRepo {
   /** A file's text at a revision, or undefined when it is not there. */
   async show(revision: string, path: string): Promise<string | undefined> {
     try {
-      return await this.git.raw(["show", `${revision}:${path}`]);
+      return await this.raw(["show", `${revision}:${path}`]);
     } catch {
       return undefined;
     }
@@ -134,7 +141,7 @@ export class GitRepo {
   /** Paths in the tree of a revision, or undefined when the revision does not exist. */
   async listFiles(revision: string): Promise<string[] | undefined> {
     try {
-      return (await this.git.raw(["ls-tree", "-r", "--name-only", revision])).split("\n").filter((line) => line !== "");
+      return (await this.raw(["ls-tree", "-r", "--name-only", revision])).split("\n").filter((line) => line !== "");
     } catch {
       return undefined;
     }
@@ -146,7 +153,7 @@ export class GitRepo {
     if (limit !== undefined) args.push(`-n${limit}`);
     let text: string;
     try {
-      text = await this.git.raw([...args, "--", path]);
+      text = await this.raw([...args, "--", path]);
     } catch {
       return [];
     }
@@ -162,7 +169,7 @@ export class GitRepo {
 
   /** Commit → tag names for the tags matching a glob, e.g. `name@*`. */
   async tagTargets(pattern: string): Promise<Map<string, string[]>> {
-    const text = await this.git.raw(["for-each-ref", "--format=%(objectname) %(refname:short)", `refs/tags/${pattern}`]);
+    const text = await this.raw(["for-each-ref", "--format=%(objectname) %(refname:short)", `refs/tags/${pattern}`]);
     const targets = new Map<string, string[]>();
     for (const line of text.split("\n")) {
       const [commit, tag] = line.split(" ");
@@ -174,7 +181,7 @@ export class GitRepo {
 
   /** Tags matching a glob, e.g. `name@*`. */
   async tags(pattern: string): Promise<string[]> {
-    return (await this.git.raw(["tag", "--list", "--", pattern])).split("\n").filter((line) => line !== "");
+    return (await this.raw(["tag", "--list", "--", pattern])).split("\n").filter((line) => line !== "");
   }
 }
 
@@ -182,4 +189,23 @@ export class GitRepo {
 export function author(agentId: string | undefined): string {
   const name = (agentId ?? "patternd").replace(/[^A-Za-z0-9_.@+-]/g, "_").slice(0, 128) || "patternd";
   return `${name} <${name.replace(/@/g, "_")}@patternd>`;
+}
+
+function spawnGit(cwd: string, args: readonly string[]): Promise<string> {
+  const env = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    // No ~/.gitconfig, no /etc/gitconfig, no ambient GIT_*: the store behaves the same for every user.
+    HOME: "/nonexistent",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_AUTHOR_NAME: "patternd",
+    GIT_AUTHOR_EMAIL: "patternd@patternd",
+    GIT_COMMITTER_NAME: "patternd",
+    GIT_COMMITTER_EMAIL: "patternd@patternd",
+  };
+  return new Promise((resolve, reject) => {
+    execFile("git", [...CONFIG, ...args], { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err === null) resolve(stdout);
+      else reject(new Error(`git ${args[0]} failed: ${stderr.trim() || stdout.trim() || err.message}`));
+    });
+  });
 }

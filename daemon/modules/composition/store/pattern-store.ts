@@ -206,13 +206,16 @@ export class PatternStore {
 
   private async commitFile(path: string, text: string, previous: string | undefined, message: string, agentId: string | undefined, tag: string): Promise<string> {
     await this.files.write(path, text);
+    let made: string | null = null;
     try {
       await this.git.add([path]);
-      const commit = await this.git.commit(message, agentId);
+      made = await this.git.commit(message, agentId);
       await this.git.tag(tag);
-      return commit;
+      return made;
     } catch (err) {
       this.log.error({ err, path }, "git refused a save; the file is restored");
+      // The tag failed after the commit: take the commit back too, or the next save would carry this one's undo.
+      if (made !== null) await this.git.uncommit(made);
       if (previous === undefined) await this.files.remove(path);
       else await this.files.write(path, previous);
       await this.git.add([path]).catch(() => undefined);

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { typeDirectory, validateComposition } from "./schema.js";
+
+const minimal = { name: "demo", type: "orchestration", version: "1.0.0", description: "What it is for" };
+
+describe("validateComposition", () => {
+  it("accepts the minimal document", () => {
+    expect(validateComposition(minimal)).toEqual({ ok: true, composition: minimal });
+  });
+
+  it("accepts every optional core field and keeps unknown sections as they are", () => {
+    const full = {
+      ...minimal,
+      type: "profile",
+      author: "someone",
+      extends: "base@1.0.0",
+      mixins: ["judging_panel", "round_timeouts@1.0.0"],
+      components: [{ name: "judge", profile: "judge", extra: { deep: [1] } }],
+      variables: { rounds: { type: "integer", default: 3, description: "how many" }, plain: 5, list: [1, 2], map_value: { a: 1 } },
+      metadata: { tags: ["a"], capabilities_required: ["x"], use_cases: ["y"], selection_criteria: { participants: { min: 2 } }, custom: true },
+      orchestration_logic: { description: "d", strategy: "s", extra: 1 },
+      lineage: { parent: "x@1.0.0" },
+      performance: { runs: 10, avg_score: 0.7, success_rate: 1, custom: "kept" },
+      learnings: [{ insight: "i", confidence: 0, evidence: ["e"], discovered_by: "agent" }],
+      forks: [{ name: "f" }],
+      merges: [],
+      agents: [{ id: "worker" }],
+      routing: { rules: [] },
+      transformers: null,
+    };
+    expect(validateComposition(full)).toEqual({ ok: true, composition: full });
+  });
+
+  it.each([
+    ["a missing name", { ...minimal, name: undefined }, "name", /name is required/],
+    ["a missing type", { ...minimal, type: undefined }, "type", /type is required/],
+    ["a missing version", { ...minimal, version: undefined }, "version", /version is required/],
+    ["a missing description", { ...minimal, description: undefined }, "description", /description is required/],
+    ["an empty description", { ...minimal, description: "" }, "description", /describe/],
+    ["a name with a slash", { ...minimal, name: "a/b" }, "name", /1-64 characters/],
+    ["a name ..", { ...minimal, name: ".." }, "name", /1-64 characters/],
+    ["an upper-case name", { ...minimal, name: "Demo" }, "name", /lower-case/],
+    ["a 65-character name", { ...minimal, name: "a".repeat(65) }, "name", /1-64/],
+    ["a decision-log name", { ...minimal, name: "demo_decisions" }, "name", /reserved/],
+    ["a number as name", { ...minimal, name: 7 }, "name", /string/],
+    ["an upper-case type", { ...minimal, type: "Orchestration" }, "type", /one lower-case word/],
+    ["a type of two words", { ...minimal, type: "two words" }, "type", /one lower-case word/],
+    ["a bad version", { ...minimal, version: "1.0" }, "version", /semantic version/],
+    ["a number as version", { ...minimal, version: 1 }, "version", /string/],
+    ["a bad extends ref", { ...minimal, extends: "base@1" }, "extends", /not a version/],
+    ["a bad mixin", { ...minimal, mixins: ["ok", "Bad"] }, "mixins.1", /lower-case/],
+    ["mixins not a list", { ...minimal, mixins: "ok" }, "mixins", /array/],
+    ["a component without a name", { ...minimal, components: [{ name: "a" }, { prompt: "x" }] }, "components.1.name", /required/],
+    ["a tag that is not a string", { ...minimal, metadata: { tags: ["a", 1] } }, "metadata.tags.1", /string/],
+    ["a success rate above 1", { ...minimal, performance: { success_rate: 1.5 } }, "performance.success_rate", /1/],
+    ["negative runs", { ...minimal, performance: { runs: -1 } }, "performance.runs", /0/],
+    ["a learning without insight", { ...minimal, learnings: [{ confidence: 0.5 }] }, "learnings.0.insight", /required/],
+    ["a learning confidence above 1", { ...minimal, learnings: [{ insight: "i", confidence: 2 }] }, "learnings.0.confidence", /1/],
+    ["variables as a list", { ...minimal, variables: ["x"] }, "variables", /record|object/],
+  ])("reports %s at its path", (_label, doc, path, message) => {
+    const result = validateComposition(doc);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const issue = result.issues.find((i) => i.path === path);
+    expect(issue, JSON.stringify(result.issues)).toBeDefined();
+    expect(issue!.message).toMatch(message);
+  });
+
+  it("reports every problem at once", () => {
+    const result = validateComposition({ name: "Bad", version: "x" });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => i.path).sort()).toEqual(["description", "name", "type", "version"]);
+  });
+
+  it.each([null, [], "text", 3])("refuses %j as a document", (value) => {
+    expect(validateComposition(value).ok).toBe(false);
+  });
+});
+
+describe("typeDirectory", () => {
+  it.each([
+    ["orchestration", "orchestrations"],
+    ["profile", "profiles"],
+    ["prompt", "prompts"],
+  ])("%s → %s", (type, dir) => {
+    expect(typeDirectory(type)).toBe(dir);
+  });
+});

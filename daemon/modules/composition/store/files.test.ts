@@ -1,0 +1,100 @@
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MAX_DOCUMENT_BYTES } from "../model/document.js";
+import { StoreFiles } from "./files.js";
+
+let root: string;
+let store: string;
+let files: StoreFiles;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "patternd-files-"));
+  store = join(root, "store");
+  mkdirSync(store);
+  files = new StoreFiles(store);
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("StoreFiles.resolve", () => {
+  it.each([
+    ["orchestrations/x.yaml", "orchestrations/x.yaml"],
+    ["profiles/a-b_c.yaml", "profiles/a-b_c.yaml"],
+    ["./orchestrations/x.yaml", "orchestrations/x.yaml"],
+    ["orchestrations/../profiles/x.yaml", "profiles/x.yaml"],
+  ])("%s stays inside the store", (path, inside) => {
+    expect(files.resolve(path)).toBe(join(store, inside));
+  });
+
+  it.each([
+    "../outside.yaml",
+    "../store-sibling/x.yaml",
+    "orchestrations/../../outside.yaml",
+    "a/b/../../../outside.yaml",
+    "/etc/passwd",
+    join(tmpdir(), "outside.yaml"),
+    "",
+    ".",
+    "orchestrations/..",
+    ".git/config",
+    ".git/refs/tags/x@1.0.0",
+    "orchestrations/../.git/HEAD",
+    "sub/.git/config",
+  ])("refuses %j", (path) => {
+    expect(() => files.resolve(path)).toThrow(/outside the store/);
+  });
+});
+
+describe("StoreFiles read / write / remove", () => {
+  it("reads a file, or undefined when it is missing", async () => {
+    mkdirSync(join(store, "orchestrations"));
+    writeFileSync(join(store, "orchestrations", "x.yaml"), "name: x\n");
+    expect(await files.read("orchestrations/x.yaml")).toBe("name: x\n");
+    expect(await files.read("orchestrations/missing.yaml")).toBeUndefined();
+    expect(await files.read("nodir/missing.yaml")).toBeUndefined();
+  });
+
+  it("refuses to read a file over 1 MiB, a directory or a symlink", async () => {
+    writeFileSync(join(store, "big.yaml"), "x".repeat(MAX_DOCUMENT_BYTES + 1));
+    await expect(files.read("big.yaml")).rejects.toThrow(/limit/);
+    mkdirSync(join(store, "dir.yaml"));
+    await expect(files.read("dir.yaml")).rejects.toThrow(/not a regular file/);
+    writeFileSync(join(root, "secret.yaml"), "secret: 1\n");
+    symlinkSync(join(root, "secret.yaml"), join(store, "link.yaml"));
+    await expect(files.read("link.yaml")).rejects.toThrow(/not a regular file/);
+  });
+
+  it("writes atomically, creating the folder, and leaves no temp file behind", async () => {
+    expect(await files.write("profiles/p.yaml", "name: p\n")).toBe(true);
+    expect(readFileSync(join(store, "profiles", "p.yaml"), "utf8")).toBe("name: p\n");
+    expect(await readdir(join(store, "profiles"))).toEqual(["p.yaml"]);
+    expect(await files.write("profiles/p.yaml", "name: p\nversion: 2\n")).toBe(true);
+    expect(readFileSync(join(store, "profiles", "p.yaml"), "utf8")).toBe("name: p\nversion: 2\n");
+    expect(await readdir(join(store, "profiles"))).toEqual(["p.yaml"]);
+  });
+
+  it("does not rewrite a file whose content would not change", async () => {
+    await files.write("x.yaml", "same\n");
+    const before = statSync(join(store, "x.yaml"));
+    expect(await files.write("x.yaml", "same\n")).toBe(false);
+    const after = statSync(join(store, "x.yaml"));
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  it("refuses to write or remove outside the store", async () => {
+    await expect(files.write("../escape.yaml", "x")).rejects.toThrow(/outside the store/);
+    await expect(files.remove("../escape.yaml")).rejects.toThrow(/outside the store/);
+    expect(await readdir(root)).toEqual(["store"]);
+  });
+
+  it("removes a file; removing a missing one is not an error", async () => {
+    await files.write("x.yaml", "x\n");
+    await files.remove("x.yaml");
+    expect(await files.read("x.yaml")).toBeUndefined();
+    await expect(files.remove("x.yaml")).resolves.toBeUndefined();
+  });
+});

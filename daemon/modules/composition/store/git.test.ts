@@ -1,0 +1,266 @@
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { author, GitRepo } from "./git.js";
+
+let root: string;
+let dir: string;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "patternd-git-"));
+  dir = join(root, "store");
+  mkdirSync(dir);
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** git for the test's own checks: no user config, a fixed identity for commits it makes itself. */
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, HOME: "/nonexistent", GIT_CONFIG_NOSYSTEM: "1" },
+  });
+}
+
+async function repoWithCommit(agent?: string): Promise<{ repo: GitRepo; commit: string }> {
+  const repo = new GitRepo(dir);
+  await repo.init();
+  writeFileSync(join(dir, "a.yaml"), "a: 1\n");
+  await repo.add(["a.yaml"]);
+  return { repo, commit: await repo.commit("create: a\n\nOp: create\nPattern: a\n", agent) };
+}
+
+describe("author", () => {
+  it.each([
+    [undefined, "patternd <patternd@patternd>"],
+    ["", "patternd <patternd@patternd>"],
+    ["orch_7f3e", "orch_7f3e <orch_7f3e@patternd>"],
+    ["orch 7f3e", "orch_7f3e <orch_7f3e@patternd>"],
+    ["a@b.c", "a@b.c <a_b.c@patternd>"],
+    ["<evil> x\ny", "_evil__x_y <_evil__x_y@patternd>"],
+    ["é", "_ <_@patternd>"],
+    ["x".repeat(200), `${"x".repeat(128)} <${"x".repeat(128)}@patternd>`],
+  ])("%j → %s", (agent, expected) => {
+    expect(author(agent)).toBe(expected);
+  });
+});
+
+describe("GitRepo", () => {
+  it("tells a repository from a plain folder, and from a folder inside another repository", async () => {
+    const repo = new GitRepo(dir);
+    expect(await repo.isRepository()).toBe(false);
+    await repo.init();
+    expect(await repo.isRepository()).toBe(true);
+    const inner = join(dir, "inner");
+    mkdirSync(inner);
+    expect(await new GitRepo(inner).isRepository()).toBe(false);
+  });
+
+  it("init makes a main branch", async () => {
+    const repo = new GitRepo(dir);
+    await repo.init();
+    expect(git(dir, "symbolic-ref", "HEAD").trim()).toBe("refs/heads/main");
+    expect(await repo.head()).toBeNull();
+  });
+
+  it("commits as the agent, with patternd as committer, and returns the full hash", async () => {
+    const { commit } = await repoWithCommit("orch_7f3e");
+    expect(commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(git(dir, "rev-parse", "HEAD").trim()).toBe(commit);
+    expect(git(dir, "log", "-1", "--format=%an|%ae|%cn|%ce").trim()).toBe("orch_7f3e|orch_7f3e@patternd|patternd|patternd@patternd");
+    expect(git(dir, "log", "-1", "--format=%B").trim()).toBe("create: a\n\nOp: create\nPattern: a");
+    expect(git(dir, "log", "--author=orch_7f3e", "--format=%H").trim()).toBe(commit);
+  });
+
+  it("commits as patternd when the agent is unknown", async () => {
+    await repoWithCommit(undefined);
+    expect(git(dir, "log", "-1", "--format=%an <%ae>").trim()).toBe("patternd <patternd@patternd>");
+  });
+
+  it("runs no hooks and does not sign, whatever the repository's own config says", async () => {
+    const repo = new GitRepo(dir);
+    await repo.init();
+    const hooks = join(root, "hooks");
+    mkdirSync(hooks);
+    for (const hook of ["pre-commit", "commit-msg", "post-commit", "reference-transaction"]) {
+      for (const where of [hooks, join(dir, ".git", "hooks")]) {
+        writeFileSync(join(where, hook), `#!/bin/sh\ntouch "${join(root, "hook-ran")}"\nexit 1\n`);
+        chmodSync(join(where, hook), 0o755);
+      }
+    }
+    git(dir, "config", "core.hooksPath", hooks);
+    git(dir, "config", "commit.gpgsign", "true");
+    git(dir, "config", "tag.gpgsign", "true");
+    git(dir, "config", "user.signingkey", "DEADBEEF");
+    writeFileSync(join(dir, "a.yaml"), "a: 1\n");
+    await repo.add(["a.yaml"]);
+    const commit = await repo.commit("msg\n\nOp: x\n", "agent");
+    await repo.tag("a@1.0.0");
+    expect(await repo.resolve("a@1.0.0")).toBe(commit);
+    expect(existsSync(join(root, "hook-ran"))).toBe(false);
+  });
+
+  it("ignores ambient GIT_* variables and user identity", async () => {
+    const elsewhere = join(root, "elsewhere");
+    mkdirSync(elsewhere);
+    git(elsewhere, "init", "-q");
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      GIT_DIR: join(elsewhere, ".git"),
+      GIT_WORK_TREE: elsewhere,
+      GIT_INDEX_FILE: join(elsewhere, "index.other"),
+      GIT_AUTHOR_NAME: "intruder",
+      GIT_AUTHOR_EMAIL: "intruder@example.com",
+      GIT_COMMITTER_NAME: "intruder",
+      EMAIL: "intruder@example.com",
+    });
+    try {
+      await repoWithCommit("agent_1");
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+    expect(git(dir, "log", "-1", "--format=%an|%cn").trim()).toBe("agent_1|patternd");
+    expect(git(elsewhere, "rev-list", "--all").trim()).toBe("");
+  });
+
+  it("tags, finds and resolves tags", async () => {
+    const { repo, commit } = await repoWithCommit();
+    await repo.tag("a@1.0.0");
+    await repo.tag("a@1.1.0");
+    await repo.tag("ab@1.0.0");
+    expect(await repo.tagExists("a@1.0.0")).toBe(true);
+    expect(await repo.tagExists("a@2.0.0")).toBe(false);
+    expect(await repo.tagExists("a@*")).toBe(false);
+    expect(await repo.tags("a@*")).toEqual(["a@1.0.0", "a@1.1.0"]);
+    expect(await repo.resolve("a@1.1.0")).toBe(commit);
+    expect(await repo.resolve("a@9.9.9")).toBeNull();
+    expect(await repo.head()).toBe(commit);
+    await expect(repo.tag("a@1.0.0")).rejects.toThrow(/exists/);
+  });
+
+  it("tagTargets maps each commit to its tags matching a glob", async () => {
+    const { repo, commit: first } = await repoWithCommit();
+    await repo.tag("a@1.0.0");
+    await repo.tag("b@1.0.0");
+    writeFileSync(join(dir, "a.yaml"), "a: 2\n");
+    await repo.add(["a.yaml"]);
+    const second = await repo.commit("second", undefined);
+    await repo.tag("a@1.1.0");
+    await repo.tag("a@1.1.0-rc.1");
+    expect(await repo.tagTargets("a@*")).toEqual(
+      new Map([
+        [first, ["a@1.0.0"]],
+        [second, ["a@1.1.0", "a@1.1.0-rc.1"]],
+      ]),
+    );
+    expect(await repo.tagTargets("none@*")).toEqual(new Map());
+  });
+
+  it("tagAll writes many tags at once that git reads like any other; fsck stays clean", async () => {
+    const { repo, commit } = await repoWithCommit();
+    const names = Array.from({ length: 30 }, (_, i) => `p${i}@1.0.${i}`);
+    await repo.tagAll(names, commit);
+    expect(git(dir, "tag", "-l").trim().split("\n").sort()).toEqual([...names].sort());
+    expect(git(dir, "rev-parse", "p7@1.0.7").trim()).toBe(commit);
+    expect(git(dir, "fsck", "--strict", "--no-progress")).toBe("");
+  });
+
+  it("tagAll refuses names that are not pattern@version, writing none of them", async () => {
+    const { repo, commit } = await repoWithCommit();
+    const bad = ["../escape@1.0.0", "a/b@1.0.0", "UPPER@1.0.0", "noversion", "a@1.0.0/x", "a@..", "a@1.0", ".hidden@1.0.0", "a@1.0.0@2.0.0", "a@1.0.0+x.lock"];
+    for (const name of bad) await expect(repo.tagAll([name], commit), name).rejects.toThrow(/not a tag name/);
+    expect(existsSync(join(root, "escape@1.0.0"))).toBe(false);
+    expect(git(dir, "tag", "-l")).toBe("");
+  });
+
+  it("tagAll does not move an existing tag", async () => {
+    const { repo, commit } = await repoWithCommit();
+    await repo.tag("a@1.0.0");
+    await expect(repo.tagAll(["a@1.0.0"], "0".repeat(40))).rejects.toThrow();
+    expect(await repo.resolve("a@1.0.0")).toBe(commit);
+  });
+
+  it("shows files and lists trees at a revision", async () => {
+    const { repo } = await repoWithCommit();
+    await repo.tag("a@1.0.0");
+    writeFileSync(join(dir, "a.yaml"), "a: 2\n");
+    mkdirSync(join(dir, "sub"));
+    writeFileSync(join(dir, "sub", "ü b.yaml"), "b: 1\n");
+    await repo.add(["a.yaml", "sub/ü b.yaml"]);
+    await repo.commit("second", undefined);
+    expect(await repo.show("a@1.0.0", "a.yaml")).toBe("a: 1\n");
+    expect(await repo.show("HEAD", "a.yaml")).toBe("a: 2\n");
+    expect(await repo.show("a@1.0.0", "sub/ü b.yaml")).toBeUndefined();
+    expect(await repo.show("nope@1.0.0", "a.yaml")).toBeUndefined();
+    expect(await repo.listFiles("a@1.0.0")).toEqual(["a.yaml"]);
+    expect(await repo.listFiles("HEAD")).toEqual(["a.yaml", "sub/ü b.yaml"]);
+    expect(await repo.listFiles("nope@1.0.0")).toBeUndefined();
+  });
+
+  it("logs the commits of a path, newest first, with author, ISO date and message", async () => {
+    const { repo, commit: first } = await repoWithCommit("agent_a");
+    writeFileSync(join(dir, "a.yaml"), "a: 2\n");
+    writeFileSync(join(dir, "other.yaml"), "o: 1\n");
+    await repo.add(["a.yaml"]);
+    const second = await repo.commit("update: a\n\nOp: update\nReason: contains | and \x1f odd characters\n", "agent_b");
+    await repo.add(["other.yaml"]);
+    await repo.commit("other", "agent_c");
+    const log = await repo.log("a.yaml");
+    expect(log.map((e) => [e.commit, e.author, e.email])).toEqual([
+      [second, "agent_b", "agent_b@patternd"],
+      [first, "agent_a", "agent_a@patternd"],
+    ]);
+    expect(log[0]!.date).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d([+-]\d\d:\d\d|Z)$/);
+    expect(log[1]!.message).toBe("create: a\n\nOp: create\nPattern: a");
+    expect(await repo.log("a.yaml", 1)).toHaveLength(1);
+    expect(await repo.log("*/a.yaml")).toEqual([]);
+    expect(await repo.log("missing.yaml")).toEqual([]);
+  });
+
+  it("logs nothing in a repository without commits", async () => {
+    const repo = new GitRepo(dir);
+    await repo.init();
+    expect(await repo.log("a.yaml")).toEqual([]);
+  });
+
+  it("remove stages a deletion", async () => {
+    const { repo } = await repoWithCommit();
+    await repo.remove(["a.yaml"]);
+    expect(existsSync(join(dir, "a.yaml"))).toBe(false);
+    await repo.commit("delete: a", undefined);
+    expect(await repo.listFiles("HEAD")).toEqual([]);
+  });
+});
+
+describe("GitRepo.exclusive", () => {
+  it("runs operations one at a time in order, and goes on after a failure", async () => {
+    const repo = new GitRepo(dir);
+    const events: string[] = [];
+    const step = (name: string, fail = false) => async () => {
+      events.push(`start ${name}`);
+      await new Promise((resolve) => setImmediate(resolve));
+      events.push(`end ${name}`);
+      if (fail) throw new Error(`${name} failed`);
+      return name;
+    };
+    const results = await Promise.allSettled([repo.exclusive(step("a")), repo.exclusive(step("b", true)), repo.exclusive(step("c"))]);
+    expect(events).toEqual(["start a", "end a", "start b", "end b", "start c", "end c"]);
+    expect(results.map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).message))).toEqual(["a", "b failed", "c"]);
+  });
+
+  it("a synchronous throw inside an operation rejects only that operation", async () => {
+    const repo = new GitRepo(dir);
+    const bad = repo.exclusive(() => {
+      throw new Error("sync");
+    });
+    const good = repo.exclusive(() => Promise.resolve(1));
+    await expect(bad).rejects.toThrow("sync");
+    await expect(good).resolves.toBe(1);
+  });
+});

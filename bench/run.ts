@@ -1,26 +1,29 @@
 /**
  * `npm run bench`: prints the machine, then runs every benchmark in turn
- * (socket, schedule, emit), each against its own daemon in a temporary home.
+ * (socket, schedule, emit, store), each against its own daemon in a temporary home.
  * Options: --json (one JSON object on stdout, progress on stderr),
- * --only LIST (comma-separated: socket, schedule, emit),
+ * --only LIST (comma-separated: socket, schedule, emit, store),
  * --requests N, --rounds N and --warmup N (socket and emit benches; --rounds also
  * sets the restarts of the schedule bench), --schedules N (schedule bench, default
- * 100 000, the daemon's bound on pending schedules), --daemon-cpu-prof DIR (run
+ * 100 000, the daemon's bound on pending schedules), --saves N and --gets N (store
+ * bench: measured saves and gets per kind, default 200 and 500), --patterns N (store
+ * bench: patterns in the synthetic store, default 10 000), --daemon-cpu-prof DIR (run
  * every daemon under `node --cpu-prof`; its figures are then not representative),
- * --keep-homes (schedule bench: leave its temporary home, with daemon.log and the journal, in place).
+ * --keep-homes (schedule and store benches: leave their temporary homes, with daemon.log, in place).
  */
 import { cpus, loadavg, release } from "node:os";
 import { parseArgs } from "node:util";
 import { formatEmitBench, runEmitBench, type EmitBenchResult } from "./emit.js";
 import { formatScheduleBench, runScheduleBench, type ScheduleBenchResult } from "./schedule.js";
 import { formatSocketBench, runSocketBench, type SocketBenchResult } from "./socket.js";
+import { formatStoreBench, runStoreBench, type StoreBenchResult } from "./store.js";
 
-const BENCHES = ["socket", "schedule", "emit"] as const;
+const BENCHES = ["socket", "schedule", "emit", "store"] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const USAGE =
-  "usage: node dist/bench/run.js [--json] [--only socket,schedule,emit] [--requests N] [--rounds N] [--warmup N] " +
-  "[--schedules N] [--daemon-cpu-prof DIR] [--keep-homes]";
+  "usage: node dist/bench/run.js [--json] [--only socket,schedule,emit,store] [--requests N] [--rounds N] [--warmup N] " +
+  "[--schedules N] [--saves N] [--gets N] [--patterns N] [--daemon-cpu-prof DIR] [--keep-homes]";
 
 function machine() {
   const all = cpus();
@@ -53,7 +56,7 @@ function benchList(text: string | undefined): BenchName[] {
 async function main(): Promise<void> {
   let values;
   let only: BenchName[];
-  let requests: number, rounds: number, warmup: number, schedules: number;
+  let requests: number, rounds: number, warmup: number, schedules: number, saves: number, gets: number, patterns: number;
   try {
     ({ values } = parseArgs({
       options: {
@@ -63,6 +66,9 @@ async function main(): Promise<void> {
         rounds: { type: "string" },
         warmup: { type: "string" },
         schedules: { type: "string" },
+        saves: { type: "string" },
+        gets: { type: "string" },
+        patterns: { type: "string" },
         "daemon-cpu-prof": { type: "string" },
         "keep-homes": { type: "boolean", default: false },
       },
@@ -73,6 +79,9 @@ async function main(): Promise<void> {
     rounds = positiveInt(values.rounds, 5, "rounds");
     warmup = positiveInt(values.warmup, 5_000, "warmup");
     schedules = positiveInt(values.schedules, 100_000, "schedules");
+    saves = positiveInt(values.saves, 200, "saves");
+    gets = positiveInt(values.gets, 500, "gets");
+    patterns = positiveInt(values.patterns, 10_000, "patterns");
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
@@ -86,7 +95,7 @@ async function main(): Promise<void> {
   say(`machine: ${host.cpu}, ${host.cores} cores, Node ${host.node}, ${host.os}`);
   say(`load average (1 min) at start: ${host.load_1m}; the load generator, echo server and daemon share these cores\n`);
 
-  const results: { socket?: SocketBenchResult; schedule?: ScheduleBenchResult; emit?: EmitBenchResult } = {};
+  const results: { socket?: SocketBenchResult; schedule?: ScheduleBenchResult; emit?: EmitBenchResult; store?: StoreBenchResult } = {};
   if (only.includes("socket")) {
     results.socket = await runSocketBench({ requests, rounds, warmup, daemonCpuProfDir, progress });
     say(formatSocketBench(results.socket));
@@ -110,6 +119,21 @@ async function main(): Promise<void> {
     if (results.socket !== undefined || results.schedule !== undefined) say("");
     results.emit = await runEmitBench({ requests, rounds, warmup, subscribers: 4, depth: 64, daemonCpuProfDir, progress });
     say(formatEmitBench(results.emit));
+  }
+  if (only.includes("store")) {
+    if (Object.keys(results).length > 0) say("");
+    results.store = await runStoreBench({
+      saves,
+      gets,
+      warmup: 20,
+      patterns,
+      starts: 3,
+      listCalls: 20,
+      daemonCpuProfDir,
+      keepHome: values["keep-homes"],
+      progress,
+    });
+    say(formatStoreBench(results.store));
   }
 
   if (json) process.stdout.write(JSON.stringify({ machine: host, ...results }, null, 2) + "\n");

@@ -1,0 +1,701 @@
+/**
+ * Pattern-store benchmark against the real daemon (git included):
+ *
+ * 1. composition:save, sequential (one at a time, each reply awaited), in a
+ *    fresh home with the seeded starter store: `saves` creates of distinct
+ *    new patterns, then `saves` updates of one pattern (each a new version:
+ *    the same version is sent back, so the daemon bumps the patch), after a
+ *    warm-up of each kind. Every reply must be ok, name the pattern, carry
+ *    a new commit and (updates) a newer version.
+ * 2. composition:get, sequential: `gets` current versions (served from the
+ *    index, plus the last commit of the file from git) and `gets` tagged
+ *    versions `name@version` (read from git).
+ * 3. start-up with a synthetic store of `patterns` realistic orchestration
+ *    patterns (1.5–3 KB each: comments, metadata, variables, components, a
+ *    multi-line strategy, an `agents:` section), generated here before the
+ *    daemon starts, committed once, with one packed tag per pattern (as a
+ *    store that has seen `git gc` keeps them); the daemon gets `--store`.
+ *    Per start: spawn → system:health answered, the daemon's own "pattern
+ *    store indexed" `ms` (daemon.log), VmRSS right after start and after one
+ *    composition:list, VmHWM. Then composition:list and composition:reload
+ *    (nothing changed) on that store, and a short save/get series on it
+ *    (a tenth of the counts above): what the store's size does to them.
+ *
+ * Latency is from the write of a request to the arrival of its whole reply.
+ * Daemon CPU is the daemon process's own (all threads, schedstat); git CPU
+ * is the user + system time of its reaped child processes (/proc/PID/stat
+ * cutime + cstime, clock ticks), i.e. the git commands it ran.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parse as parseYaml } from "yaml";
+import {
+  atMost,
+  DAEMON_MAIN,
+  LineConnection,
+  median,
+  percentile,
+  processCpuNs,
+  round,
+  seededRandom,
+  startChild,
+  stopChild,
+  table,
+  thousands,
+  type Child,
+  type Reply,
+  type Target,
+} from "./common.js";
+
+export interface StoreBenchOptions {
+  /** Measured saves per kind (create, update). */
+  saves: number;
+  /** Measured gets per kind (current, tagged). */
+  gets: number;
+  /** Unmeasured operations of each kind first. */
+  warmup: number;
+  /** Patterns in the synthetic store. */
+  patterns: number;
+  /** Daemon starts on the synthetic store. */
+  starts: number;
+  /** composition:list and composition:reload calls on the synthetic store. */
+  listCalls: number;
+  daemonCpuProfDir?: string | undefined;
+  keepHome?: boolean;
+  progress?: (line: string) => void;
+}
+
+export interface Series {
+  label: string;
+  count: number;
+  wall_ms: number;
+  per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  daemon_cpu_ms_per_op: number | null;
+  git_cpu_ms_per_op: number | null;
+}
+
+export interface StartRound {
+  ready_ms: number;
+  indexed_ms: number;
+  rss_start_mb: number;
+  rss_after_list_mb: number;
+  hwm_mb: number;
+}
+
+export interface StoreBenchResult {
+  saves: Series[];
+  gets: Series[];
+  synthetic: {
+    patterns: number;
+    bytes_total: number;
+    bytes_min: number;
+    bytes_median: number;
+    bytes_max: number;
+    generate_ms: number;
+    git_ms: number;
+    /** Reference: spawn → health of the first daemon (fresh home, seeds the starter store). */
+    seeded_ready_ms: number;
+    starts: StartRound[];
+    ready_ms: number;
+    indexed_ms: number;
+    rss_start_mb: number;
+    rss_after_list_mb: number;
+    hwm_mb: number;
+    list: Series & { reply_bytes: number };
+    reload: Series;
+    saves: Series[];
+    gets: Series[];
+  };
+  targets: Target[];
+  exit: string;
+  clean: boolean;
+  profiled: boolean;
+}
+
+const AGENT = "bench_store";
+/** A start that misses the 3 s target by far is still measured (waitReady gives up after 15 s). */
+const START_TIMEOUT_MS = 180_000;
+
+export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBenchResult> {
+  const progress = options.progress ?? (() => undefined);
+  const base = await mkdtemp(join(tmpdir(), "patternd-bench-store-"));
+  const running = new Set<Child>();
+  const start = (name: string, home: string, store?: string): Child => {
+    const prof = options.daemonCpuProfDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", options.daemonCpuProfDir];
+    const child = startChild(name, [...prof, DAEMON_MAIN, "--home", home, ...(store === undefined ? [] : ["--store", store])]);
+    running.add(child);
+    return child;
+  };
+  const stop = async (child: Child): Promise<string> => {
+    const how = await stopChild(child);
+    running.delete(child);
+    if (how !== "exit 0") throw new Error(`${child.name} did not stop cleanly on SIGTERM: ${how}`);
+    return how;
+  };
+  const exits: string[] = [];
+  try {
+    // ------------------------------------------------ 1 + 2: save and get on the seeded store
+    const home = join(base, "home");
+    const socketPath = join(home, "var", "run", "patternd.sock");
+    progress(`store: ${options.saves} creates and ${options.saves} updates (after ${options.warmup} of each), then ${options.gets} gets of each kind`);
+    const spawned = performance.now();
+    const daemon = start("daemon", home);
+    await waitHealth(daemon, socketPath, START_TIMEOUT_MS);
+    const seededReadyMs = round(performance.now() - spawned, 1);
+    const conn = await connect(socketPath);
+    const saves = await saveSeries(conn, daemon, "seeded", options.saves, options.warmup);
+    const gets = await getSeries(conn, daemon, "seeded", options.gets, options.warmup);
+    await conn.close();
+    exits.push(await stop(daemon));
+
+    // ------------------------------------------------ 3: start-up on a synthetic store
+    progress(`store: generating a git store of ${thousands(options.patterns)} patterns`);
+    const storeDir = join(base, "synthetic-store");
+    const generated = await generateStore(storeDir, options.patterns);
+    const bigHome = join(base, "home-synthetic");
+    const bigSocket = join(bigHome, "var", "run", "patternd.sock");
+    const logPath = join(bigHome, "var", "log", "daemon.log");
+    const starts: StartRound[] = [];
+    let big: Child | null = null;
+    for (let i = 0; i < options.starts; i++) {
+      progress(`store: start ${i + 1} of ${options.starts} on the ${thousands(options.patterns)}-pattern store`);
+      const spawned = performance.now();
+      big = start("daemon (synthetic store)", bigHome, storeDir);
+      await waitHealth(big, bigSocket, START_TIMEOUT_MS);
+      const readyMs = performance.now() - spawned;
+      const rssStart = memory(big.process.pid);
+      const c = await connect(bigSocket);
+      const health = await c.request(`{"event":"system:health","id":1}\n`);
+      const patterns = (health.data?.store as { patterns?: unknown } | undefined)?.patterns;
+      if (health.ok !== true || patterns !== options.patterns) throw new Error(`system:health reports ${String(patterns)} patterns, expected ${options.patterns}: ${JSON.stringify(health).slice(0, 300)}`);
+      const listed = await c.request(`{"event":"composition:list","id":2}\n`);
+      if (listed.ok !== true || (listed.data?.compositions as unknown[] | undefined)?.length !== options.patterns) {
+        throw new Error(`composition:list did not list ${options.patterns} patterns: ${JSON.stringify(listed).slice(0, 300)}`);
+      }
+      const rssList = memory(big.process.pid);
+      await c.close();
+      const line = await indexedLine(logPath, i + 1);
+      if (line.indexed !== options.patterns || line.invalid !== 0) {
+        throw new Error(`daemon.log: indexed ${line.indexed}, invalid ${line.invalid}; expected ${options.patterns} and 0`);
+      }
+      starts.push({
+        ready_ms: round(readyMs, 1),
+        indexed_ms: line.ms,
+        rss_start_mb: rssStart.rss_mb,
+        rss_after_list_mb: rssList.rss_mb,
+        hwm_mb: rssList.hwm_mb,
+      });
+      if (i < options.starts - 1) {
+        exits.push(await stop(big));
+        big = null;
+      }
+    }
+
+    progress(`store: composition:list and composition:reload ×${options.listCalls}, then saves and gets on the synthetic store`);
+    const c = await connect(bigSocket);
+    let replyBytes = 0;
+    const list = await sequential(c, big!, "composition:list", options.listCalls, (k) => `{"event":"composition:list","id":${k}}\n`, (reply, _k, raw) => {
+      if ((reply.data?.compositions as unknown[] | undefined)?.length !== options.patterns) throw new Error(`composition:list returned ${String((reply.data?.compositions as unknown[] | undefined)?.length)} entries`);
+      replyBytes = raw;
+    });
+    const reload = await sequential(c, big!, "composition:reload (no changes)", options.listCalls, (k) => `{"event":"composition:reload","id":${k}}\n`, (reply) => {
+      const invalid = reply.data?.invalid as unknown[] | undefined;
+      if (reply.data?.indexed !== options.patterns || invalid?.length !== 0) throw new Error(`composition:reload: ${JSON.stringify(reply.data).slice(0, 300)}`);
+    });
+    const bigSaves = await saveSeries(c, big!, "synthetic", Math.max(10, Math.round(options.saves / 10)), Math.min(options.warmup, 5));
+    const bigGets = await getSeries(c, big!, "synthetic", Math.max(10, Math.round(options.gets / 10)), Math.min(options.warmup, 5));
+    await c.close();
+    exits.push(await stop(big!));
+
+    const mid = (pick: (s: StartRound) => number) => round(median(starts.map(pick)), 1);
+    const synthetic = {
+      ...generated,
+      seeded_ready_ms: seededReadyMs,
+      starts,
+      ready_ms: mid((s) => s.ready_ms),
+      indexed_ms: mid((s) => s.indexed_ms),
+      rss_start_mb: mid((s) => s.rss_start_mb),
+      rss_after_list_mb: mid((s) => s.rss_after_list_mb),
+      hwm_mb: mid((s) => s.hwm_mb),
+      list: { ...list, reply_bytes: replyBytes },
+      reload,
+      saves: bigSaves,
+      gets: bigGets,
+    };
+    const exit = exits.every((how) => how === "exit 0") ? "exit 0" : exits.find((how) => how !== "exit 0")!;
+    return {
+      saves,
+      gets,
+      synthetic,
+      targets: [
+        atMost("save p50, create (ms)", saves[0]!.p50_ms, 30),
+        atMost("save p50, update (ms)", saves[1]!.p50_ms, 30),
+        atMost(`start-up with ${thousands(options.patterns)} patterns, spawn → health, median (ms)`, synthetic.ready_ms, 3000),
+        atMost(`RSS after start + composition:list, median (MB)`, Math.max(synthetic.rss_start_mb, synthetic.rss_after_list_mb), 300),
+      ],
+      exit,
+      clean: exit === "exit 0",
+      profiled: options.daemonCpuProfDir !== undefined,
+    };
+  } finally {
+    for (const child of running) child.process.kill("SIGKILL");
+    if (options.keepHome === true) progress(`store: temporary homes and stores kept under ${base}`);
+    else await rm(base, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- series
+
+async function connect(socketPath: string): Promise<LineConnection> {
+  const conn = await LineConnection.connect(socketPath);
+  const hello = await conn.request(`{"event":"system:hello","id":0,"data":{"agent_id":"${AGENT}","client":"bench"}}\n`);
+  if (hello.ok !== true) throw new Error(`system:hello: ${JSON.stringify(hello).slice(0, 300)}`);
+  return conn;
+}
+
+/**
+ * Sends `count` requests one at a time (each reply awaited), checks each
+ * (`ok`, echoed id, then `check`) and times it from write to reply.
+ */
+async function sequential(
+  conn: LineConnection,
+  daemon: Child,
+  label: string,
+  count: number,
+  make: (k: number) => string,
+  check: (reply: Reply, k: number, bytes: number) => void,
+): Promise<Series> {
+  const latencies = new Float64Array(count);
+  const pid = daemon.process.pid;
+  const cpuBefore = processCpuNs(pid);
+  const gitBefore = childCpuMs(pid);
+  const started = performance.now();
+  for (let k = 0; k < count; k++) {
+    const line = make(k);
+    const sent = performance.now();
+    const { reply, bytes } = await requestRaw(conn, line);
+    latencies[k] = performance.now() - sent;
+    if (reply.ok !== true || reply.id !== k) throw new Error(`${label} #${k}: unexpected reply: ${JSON.stringify(reply).slice(0, 400)}`);
+    check(reply, k, bytes);
+  }
+  const wallMs = performance.now() - started;
+  const cpuAfter = processCpuNs(pid);
+  const gitAfter = childCpuMs(pid);
+  latencies.sort();
+  return {
+    label,
+    count,
+    wall_ms: Math.round(wallMs),
+    per_s: round((count / wallMs) * 1000, 1),
+    p50_ms: round(percentile(latencies, 0.5), 2),
+    p99_ms: round(percentile(latencies, 0.99), 2),
+    max_ms: round(latencies[count - 1]!, 2),
+    daemon_cpu_ms_per_op: cpuBefore === null || cpuAfter === null ? null : round((cpuAfter - cpuBefore) / 1e6 / count, 2),
+    git_cpu_ms_per_op: gitBefore === null || gitAfter === null ? null : round((gitAfter - gitBefore) / count, 2),
+  };
+}
+
+/** One request; its parsed reply and the reply line's length (a whole line, however many chunks it took). */
+async function requestRaw(conn: LineConnection, line: string): Promise<{ reply: Reply; bytes: number }> {
+  let bytes = 0;
+  const previous = conn.onLines;
+  const reply = await new Promise<Reply>((resolve, reject) => {
+    conn.onFailure(reject);
+    conn.onLines = (lines) => {
+      conn.onLines = previous;
+      conn.onFailure(null);
+      bytes = Buffer.byteLength(lines[0]!);
+      try {
+        resolve(JSON.parse(lines[0]!) as Reply);
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    conn.write(line);
+  });
+  return { reply, bytes };
+}
+
+const COMMIT = /^[0-9a-f]{40}$/;
+
+/**
+ * Creates of distinct new patterns, then updates of one pattern, each
+ * measured after `warmup` unmeasured ones. Names carry `tag` so a series
+ * can run again on the same store.
+ */
+async function saveSeries(conn: LineConnection, daemon: Child, tag: string, count: number, warmup: number): Promise<Series[]> {
+  const commits = new Set<string>();
+  const checkCommit = (reply: Reply, what: string) => {
+    const commit = reply.data?.commit;
+    if (typeof commit !== "string" || !COMMIT.test(commit) || commits.has(commit) || reply.data?.unchanged === true) {
+      throw new Error(`${what}: no new commit in the reply: ${JSON.stringify(reply).slice(0, 300)}`);
+    }
+    commits.add(commit);
+  };
+  const createName = (n: number) => `bench_${tag}_create_${n}`;
+  const createLine = (n: number, id: number) => {
+    const doc = parseYaml(patternYaml(createName(n), 1_000_000 + n)) as Record<string, unknown>;
+    return JSON.stringify({ event: "composition:save", id, data: { composition: doc, message: `bench create ${n}` } }) + "\n";
+  };
+  const createCheck = (n: number) => (reply: Reply) => {
+    if (reply.data?.name !== createName(n)) throw new Error(`create ${n}: reply names ${String(reply.data?.name)}`);
+    checkCommit(reply, `create ${n}`);
+  };
+  await sequential(conn, daemon, "warm-up", warmup, (k) => createLine(count + k, k), (reply, k) => createCheck(count + k)(reply));
+  const creates = await sequential(conn, daemon, "save: create (new pattern)", count, (k) => createLine(k, k), (reply, k) => createCheck(k)(reply));
+
+  // Updates: one pattern, its own text from the generator; each update changes performance figures
+  // and a variable default and sends the current version back (the daemon bumps the patch).
+  const name = `bench_${tag}_update`;
+  const doc = parseYaml(patternYaml(name, 2_000_000)) as Record<string, unknown>;
+  let version = String(doc.version);
+  const first = await requestRaw(conn, JSON.stringify({ event: "composition:save", id: 0, data: { composition: doc, message: "bench update target" } }) + "\n");
+  if (first.reply.ok !== true) throw new Error(`creating ${name}: ${JSON.stringify(first.reply).slice(0, 300)}`);
+  let n = 0;
+  const updateLine = (id: number) => {
+    n++;
+    const performance = { runs: 10 + n, avg_score: round(0.5 + ((n * 37) % 50) / 100, 2), success_rate: round(0.6 + ((n * 13) % 40) / 100, 2) };
+    const variables = { ...(doc.variables as Record<string, unknown>), max_rounds: { type: "integer", default: 2 + (n % 7), description: "Rounds before the lead must decide." } };
+    const composition = { ...doc, version, performance, variables };
+    return JSON.stringify({ event: "composition:save", id, data: { composition, message: `bench update ${n}` } }) + "\n";
+  };
+  const updateCheck = (reply: Reply, k: number) => {
+    const next = reply.data?.version;
+    if (reply.data?.name !== name || typeof next !== "string" || compareSemver(next, version) <= 0) {
+      throw new Error(`update ${k}: expected a version newer than ${version}: ${JSON.stringify(reply).slice(0, 300)}`);
+    }
+    checkCommit(reply, `update ${k}`);
+    version = next;
+  };
+  await sequential(conn, daemon, "warm-up", warmup, updateLine, updateCheck);
+  const updates = await sequential(conn, daemon, "save: update (new version)", count, updateLine, updateCheck);
+  return [creates, updates];
+}
+
+/** Current versions of the created patterns (round robin), then tagged versions `name@version` of the update target. */
+async function getSeries(conn: LineConnection, daemon: Child, tag: string, count: number, warmup: number): Promise<Series[]> {
+  // The update target's versions: 0.1.0 and each patch after it.
+  const history = await requestRaw(conn, `{"event":"composition:history","id":0,"data":{"name":"bench_${tag}_update"}}\n`);
+  const versions = ((history.reply.data?.versions as { version: string | null }[] | undefined) ?? []).map((v) => v.version).filter((v): v is string => v !== null);
+  if (history.reply.ok !== true || versions.length < 2) throw new Error(`composition:history: ${JSON.stringify(history.reply).slice(0, 300)}`);
+  const creates = await requestRaw(conn, `{"event":"composition:list","id":0,"data":{"type":"orchestration"}}\n`);
+  const names = ((creates.reply.data?.compositions as { name: string }[] | undefined) ?? []).map((c) => c.name).filter((n) => n.startsWith(`bench_${tag}_create_`));
+  if (names.length === 0) throw new Error(`no bench_${tag}_create_* patterns listed`);
+
+  const current = (k: number) => `{"event":"composition:get","id":${k},"data":{"name":"${names[k % names.length]}"}}\n`;
+  const currentCheck = (reply: Reply, k: number) => {
+    if (reply.data?.name !== names[k % names.length] || typeof reply.data?.commit !== "string" || !COMMIT.test(reply.data.commit) || typeof reply.data.composition !== "object") {
+      throw new Error(`get ${names[k % names.length]}: ${JSON.stringify(reply).slice(0, 300)}`);
+    }
+  };
+  const tagged = (k: number) => `{"event":"composition:get","id":${k},"data":{"name":"bench_${tag}_update@${versions[k % versions.length]}"}}\n`;
+  const taggedCheck = (reply: Reply, k: number) => {
+    const composition = reply.data?.composition as { version?: unknown } | undefined;
+    if (reply.data?.version !== versions[k % versions.length] || composition?.version !== versions[k % versions.length]) {
+      throw new Error(`get bench_${tag}_update@${versions[k % versions.length]}: ${JSON.stringify(reply).slice(0, 300)}`);
+    }
+  };
+  await sequential(conn, daemon, "warm-up", warmup, current, currentCheck);
+  const a = await sequential(conn, daemon, "get: current (name)", count, current, currentCheck);
+  await sequential(conn, daemon, "warm-up", warmup, tagged, taggedCheck);
+  const b = await sequential(conn, daemon, "get: tagged (name@version)", count, tagged, taggedCheck);
+  return [a, b];
+}
+
+function compareSemver(a: string, b: string): number {
+  const pa = a.split(/[.+-]/).slice(0, 3).map(Number);
+  const pb = b.split(/[.+-]/).slice(0, 3).map(Number);
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i]! - pb[i]!;
+  return 0;
+}
+
+/** Polls every 2 ms (a refused connect returns at once) until `system:health` answers ok, or fails at the deadline. */
+async function waitHealth(child: Child, socketPath: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  const ended: { how: string | null } = { how: null };
+  void child.exited.then((how) => (ended.how = how));
+  for (;;) {
+    if (ended.how !== null) throw new Error(`${child.name} ended before answering (${ended.how}): ${child.stderr().trim()}`);
+    // A stat per poll until the socket exists: connect attempts every 2 ms would take CPU from a daemon still indexing.
+    const conn = existsSync(socketPath) ? await LineConnection.connect(socketPath).catch(() => null) : null;
+    if (conn !== null) {
+      try {
+        const reply = await conn.request(`{"event":"system:health","id":0}\n`);
+        if (reply.ok === true) return;
+      } catch {
+        // closed under us: try again
+      } finally {
+        await conn.close();
+      }
+    }
+    if (performance.now() > deadline) throw new Error(`${child.name} did not answer system:health within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+// ---------------------------------------------------------------- /proc
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (ms) of the reaped children of `pid` (Linux, /proc/PID/stat cutime + cstime); null elsewhere. */
+function childCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm)": state is field 3; cutime and cstime are fields 16 and 17.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS) * 1000;
+  } catch {
+    return null;
+  }
+}
+
+/** VmRSS and VmHWM of `pid` in MB (Linux). */
+function memory(pid: number | undefined): { rss_mb: number; hwm_mb: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+    return { rss_mb: round(kb("VmRSS") / 1024, 1), hwm_mb: round(kb("VmHWM") / 1024, 1) };
+  } catch {
+    return { rss_mb: NaN, hwm_mb: NaN };
+  }
+}
+
+/** The `starts`-th "pattern store indexed" record of daemon.log. */
+async function indexedLine(logPath: string, starts: number): Promise<{ ms: number; indexed: number; invalid: number }> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const records = (await readFile(logPath, "utf8").catch(() => ""))
+      .split("\n")
+      .filter((line) => line.includes(`"pattern store indexed"`))
+      .map((line) => JSON.parse(line) as { msg?: unknown; ms?: unknown; indexed?: unknown; invalid?: unknown })
+      .filter((record) => record.msg === "pattern store indexed");
+    if (records.length >= starts) {
+      const record = records[starts - 1]!;
+      if (typeof record.ms !== "number" || typeof record.indexed !== "number" || typeof record.invalid !== "number") {
+        throw new Error(`"pattern store indexed" without ms/indexed/invalid: ${JSON.stringify(record)}`);
+      }
+      return { ms: record.ms, indexed: record.indexed, invalid: record.invalid };
+    }
+    if (Date.now() > deadline) throw new Error(`daemon.log has ${records.length} "pattern store indexed" lines after ${starts} starts`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+// ---------------------------------------------------------------- the synthetic store
+
+function git(cwd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "git",
+      ["-c", "user.name=b", "-c", "user.email=b@b", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", "-c", "core.hooksPath=/dev/null", ...args],
+      // No user or system config, no ambient GIT_* variables.
+      { cwd, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cwd, GIT_CONFIG_NOSYSTEM: "1" }, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => (err === null ? resolve(stdout) : reject(new Error(`git ${args.join(" ")}: ${err.message} ${stderr}`))),
+    );
+  });
+}
+
+/** `count` patterns under orchestrations/, one commit, one packed tag `<name>@<version>` per pattern. */
+async function generateStore(
+  dir: string,
+  count: number,
+): Promise<{ patterns: number; bytes_total: number; bytes_min: number; bytes_median: number; bytes_max: number; generate_ms: number; git_ms: number }> {
+  const started = performance.now();
+  await mkdir(join(dir, "orchestrations"), { recursive: true });
+  const sizes: number[] = [];
+  const tags: string[] = [];
+  const BATCH = 64;
+  for (let from = 0; from < count; from += BATCH) {
+    const writes: Promise<void>[] = [];
+    for (let i = from; i < Math.min(count, from + BATCH); i++) {
+      const name = syntheticName(i);
+      const text = patternYaml(name, i);
+      sizes.push(Buffer.byteLength(text));
+      tags.push(`${name}@${/^version: (\S+)$/m.exec(text)![1]}`);
+      writes.push(writeFile(join(dir, "orchestrations", `${name}.yaml`), text));
+    }
+    await Promise.all(writes);
+  }
+  const generated = performance.now();
+  await git(dir, ["init", "-q"]);
+  await git(dir, ["add", "--", "orchestrations"]);
+  await git(dir, ["commit", "-q", "--no-verify", "-m", `bench: ${count} synthetic patterns\n\nOp: seed\nPatterns: ${count}`]);
+  const commit = (await git(dir, ["rev-parse", "HEAD"])).trim();
+  const refs = tags.map((t) => `refs/tags/${t}`).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  await writeFile(join(dir, ".git", "packed-refs"), `# pack-refs with: peeled fully-peeled sorted \n${refs.map((ref) => `${commit} ${ref}\n`).join("")}`);
+  const probe = (await git(dir, ["rev-parse", "--verify", "--quiet", `${tags[count - 1]}^{commit}`])).trim();
+  if (probe !== commit) throw new Error(`packed tag ${tags[count - 1]} does not resolve to the seed commit`);
+  const sorted = [...sizes].sort((a, b) => a - b);
+  return {
+    patterns: count,
+    bytes_total: sizes.reduce((a, b) => a + b, 0),
+    bytes_min: sorted[0]!,
+    bytes_median: sorted[sorted.length >> 1]!,
+    bytes_max: sorted[sorted.length - 1]!,
+    generate_ms: Math.round(generated - started),
+    git_ms: Math.round(performance.now() - generated),
+  };
+}
+
+const ADJECTIVES = ["adaptive", "layered", "parallel", "staged", "guarded", "iterative", "federated", "elastic", "cautious", "greedy", "rotating", "blind", "weighted", "lean"];
+const NOUNS = ["review", "consensus", "research", "triage", "planning", "debate", "audit", "synthesis", "routing", "refinement", "survey", "voting", "critique", "handoff"];
+const WORDS = (
+  "agents propose candidate answers while a reviewer checks each claim against the sources and records what it rejected " +
+  "the lead splits the task into parts assigns them to workers merges their results and asks for another round when scores stay low " +
+  "every step is tracked so that later runs can see which choices paid off and which ones wasted budget on dead ends " +
+  "useful when the task is broad the evidence is scattered and a single pass tends to miss important details or contradictions"
+).split(" ");
+const TAGS = ["research", "review", "planning", "coding", "writing", "analysis", "search", "voting", "debate", "safety", "qa", "data", "summaries", "routing", "evaluation", "long-running"];
+const CAPABILITIES = ["parallel_agents", "shared_state", "decision_tracking", "web_search", "code_execution", "file_access", "scheduling", "subscriptions"];
+const PROFILES = ["base_multi_agent", "judge", "researcher", "planner", "critic", "summarizer", "coder"];
+
+function syntheticName(i: number): string {
+  return `${ADJECTIVES[i % ADJECTIVES.length]}_${NOUNS[Math.floor(i / ADJECTIVES.length) % NOUNS.length]}_${String(i).padStart(5, "0")}`;
+}
+
+/** A realistic orchestration pattern (about 1.5–3 KB), the same text for the same name and seed. */
+export function patternYaml(name: string, seed: number): string {
+  const random = seededRandom(seed + 1);
+  const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const some = <T>(items: readonly T[], n: number): T[] => {
+    const pool = [...items];
+    const out: T[] = [];
+    while (out.length < n && pool.length > 0) out.push(pool.splice(Math.floor(random() * pool.length), 1)[0]!);
+    return out;
+  };
+  const sentence = (lo: number, hi: number) => {
+    const n = int(lo, hi);
+    const words: string[] = [];
+    let at = int(0, WORDS.length - 1);
+    for (let i = 0; i < n; i++) words.push(WORDS[(at++ + (random() < 0.2 ? int(1, 9) : 0)) % WORDS.length]!);
+    const text = words.join(" ");
+    return text[0]!.toUpperCase() + text.slice(1) + ".";
+  };
+  const components = some(["worker", "reviewer", "lead", "critic", "summarizer", "scout"], int(2, 4));
+  const rounds = int(2, 6);
+  const lines = [
+    `# ${sentence(6, 12)}`,
+    `name: ${name}`,
+    `type: orchestration`,
+    `version: ${int(0, 3)}.${int(0, 9)}.${int(0, 20)}`,
+    `description: ${sentence(18, 34)}`,
+    `author: bench-generator`,
+    `metadata:`,
+    `  tags: [${some(TAGS, int(3, 6)).join(", ")}]`,
+    `  use_cases:`,
+    ...Array.from({ length: int(2, 4) }, () => `    - ${sentence(5, 10).slice(0, -1).toLowerCase()}`),
+    `  capabilities_required: [${some(CAPABILITIES, int(1, 4)).join(", ")}]`,
+    `  selection_criteria:`,
+    `    participants: {min: ${int(1, 3)}, max: ${int(4, 12)}}`,
+    `    latency: ${pick(["low", "medium", "high"])}`,
+    `    cost: ${pick(["low", "medium", "high"])}`,
+    `variables:`,
+    `  run_id:`,
+    `    type: string`,
+    `    default: run_${seed}`,
+    `    description: Id of this run, used in state keys.`,
+    `  max_rounds:`,
+    `    type: integer`,
+    `    default: ${rounds}`,
+    `    description: Rounds before the lead must decide.`,
+    `  threshold:`,
+    `    type: number`,
+    `    default: ${(int(50, 95) / 100).toFixed(2)}`,
+    `    description: Score at which a candidate is accepted.`,
+    `components:`,
+    ...components.flatMap((component) => [
+      `  - name: ${component}`,
+      `    profile: ${pick(PROFILES)}`,
+      `    role: ${sentence(3, 7).slice(0, -1).toLowerCase()}`,
+      `    prompt: |`,
+      `      ${sentence(10, 18)}`,
+      `      ${sentence(8, 16)}`,
+    ]),
+    `orchestration_logic:`,
+    `  description: ${sentence(12, 24)}`,
+    `  strategy: |`,
+    `    STATE state:set {key: "{{run_id}}.status", value: "running"}`,
+    `    FOR EACH round r IN 1..{{max_rounds}}:`,
+    ...components.map((component) => `      SPAWN ${component} -> ${pick(["candidates", "notes", "scores", "a summary", "objections"])}`),
+    `      score = mean of reviewer scores for this round`,
+    `      IF score >= {{threshold}}:`,
+    `        TRACK composition:track_decision {pattern: "${name}", decision: "accepted in round <r>", outcome: "success", confidence: <score>}`,
+    `        BREAK`,
+    `      ELSE:`,
+    `        DECIDE which parts to redo; keep the rest`,
+    `    STATE state:set {key: "{{run_id}}.status", value: "done"}`,
+    `# Agents this pattern spawns: not a core field, kept as written.`,
+    `agents:`,
+    `  lead:`,
+    `    profile: ${pick(PROFILES)}`,
+    `    count: 1`,
+    `  workers:`,
+    `    profile: ${pick(PROFILES)}`,
+    `    count: ${int(2, 8)}`,
+    `    timeout_s: ${int(60, 900)}`,
+    `performance:`,
+    `  runs: ${int(0, 400)}`,
+    `  avg_score: ${(int(40, 95) / 100).toFixed(2)}`,
+    `  success_rate: ${(int(40, 99) / 100).toFixed(2)}`,
+  ];
+  return lines.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------- report
+
+export function formatStoreBench(result: StoreBenchResult): string {
+  const ms = (value: number) => (Number.isNaN(value) ? "n/a" : `${value.toFixed(value < 10 ? 2 : 1)} ms`);
+  const cpu = (value: number | null) => (value === null ? "n/a" : `${value.toFixed(2)} ms`);
+  const seriesTable = (rows: Series[], unit: string) =>
+    table(
+      ["series (sequential)", "count", "wall", `${unit}/s`, "p50", "p99", "max", "daemon CPU/op", "git CPU/op"],
+      rows.map((s) => [s.label, thousands(s.count), `${(s.wall_ms / 1000).toFixed(2)} s`, s.per_s.toFixed(1), ms(s.p50_ms), ms(s.p99_ms), ms(s.max_ms), cpu(s.daemon_cpu_ms_per_op), cpu(s.git_cpu_ms_per_op)]),
+    );
+  const s = result.synthetic;
+  const spreadOf = (values: number[], digits = 0) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+  const startTable = table(
+    ["start (same store)", "ready (spawn → health)", "indexed (daemon)", "RSS after start", "RSS after list", "VmHWM"],
+    [
+      ...s.starts.map((r, i) => [`#${i + 1}`, `${r.ready_ms.toFixed(0)} ms`, `${r.indexed_ms} ms`, `${r.rss_start_mb.toFixed(1)} MB`, `${r.rss_after_list_mb.toFixed(1)} MB`, `${r.hwm_mb.toFixed(1)} MB`]),
+      ["median", `${s.ready_ms.toFixed(0)} ms`, `${s.indexed_ms.toFixed(0)} ms`, `${s.rss_start_mb.toFixed(1)} MB`, `${s.rss_after_list_mb.toFixed(1)} MB`, `${s.hwm_mb.toFixed(1)} MB`],
+      ["min–max", `${spreadOf(s.starts.map((r) => r.ready_ms))} ms`, `${spreadOf(s.starts.map((r) => r.indexed_ms))} ms`, `${spreadOf(s.starts.map((r) => r.rss_start_mb), 1)} MB`, `${spreadOf(s.starts.map((r) => r.rss_after_list_mb), 1)} MB`, `${spreadOf(s.starts.map((r) => r.hwm_mb), 1)} MB`],
+    ],
+  );
+  const bound = (t: Target) => (t.name.includes("(MB)") ? `${t.value.toFixed(1)} MB (target ≤ ${t.max} MB)` : `${ms(t.value)} (target ≤ ${ms(t.max!)})`);
+  return [
+    `store: composition:save / composition:get on a fresh home (seeded starter store), one connection, one request at a time; ` +
+      `latency = write → whole reply;\ngit CPU = the daemon's reaped child processes (the git commands it runs), daemon CPU = its own threads` +
+      (result.profiled ? "\n(daemon under --cpu-prof: its figures are not representative)" : ""),
+    ...seriesTable(result.saves, "ops"),
+    ...seriesTable(result.gets, "ops").slice(2),
+    "",
+    `synthetic store: ${thousands(s.patterns)} orchestration patterns, ${(s.bytes_total / 1024 / 1024).toFixed(1)} MiB ` +
+      `(${thousands(s.bytes_min)}–${thousands(s.bytes_max)} B each, median ${thousands(s.bytes_median)} B), one commit, one packed tag each; ` +
+      `written in ${(s.generate_ms / 1000).toFixed(1)} s, git add + commit ${(s.git_ms / 1000).toFixed(1)} s;\n` +
+      `daemon started with --store on it ${s.starts.length} times; indexed = the daemon's "pattern store indexed" ms; RSS from /proc/PID/status; ` +
+      `for reference, the first daemon (fresh home, seeding the starter store) answered ${s.seeded_ready_ms.toFixed(0)} ms after spawn`,
+    ...startTable,
+    "",
+    `on the synthetic store (composition:list reply ${(s.list.reply_bytes / 1024).toFixed(0)} KiB):`,
+    ...seriesTable([s.list, s.reload, ...s.saves, ...s.gets], "ops"),
+    "",
+    "targets:",
+    ...result.targets.map((t) => `  ${t.met ? "met   " : "MISSED"}  ${t.name.replace(/ \((ms|MB)\)$/, "")} = ${bound(t)}`),
+    `stopped: every daemon (SIGTERM) ${result.exit}${result.clean ? "" : "  <-- not clean"}`,
+  ].join("\n");
+}

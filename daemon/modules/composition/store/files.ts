@@ -42,6 +42,16 @@ export class StoreFiles {
     return true;
   }
 
+  /** mtime and size, as the catalog compares them; undefined when missing. */
+  async state(path: string): Promise<{ mtimeMs: number; size: number } | undefined> {
+    try {
+      const info = await lstat(this.resolve(path));
+      return { mtimeMs: info.mtimeMs, size: info.size };
+    } catch {
+      return undefined;
+    }
+  }
+
   async remove(path: string): Promise<void> {
     await unlink(this.resolve(path)).catch(() => undefined);
   }

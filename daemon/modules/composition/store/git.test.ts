@@ -100,7 +100,7 @@ describe("GitRepo", () => {
     writeFileSync(join(dir, "a.yaml"), "a: 1\n");
     await repo.add(["a.yaml"]);
     const commit = await repo.commit("msg\n\nOp: x\n", "agent");
-    await repo.tag("a@1.0.0");
+    await repo.tag("a@1.0.0", commit);
     expect(await repo.resolve("a@1.0.0")).toBe(commit);
     expect(existsSync(join(root, "hook-ran"))).toBe(false);
   });
@@ -131,9 +131,9 @@ describe("GitRepo", () => {
 
   it("tags, finds and resolves tags", async () => {
     const { repo, commit } = await repoWithCommit();
-    await repo.tag("a@1.0.0");
-    await repo.tag("a@1.1.0");
-    await repo.tag("ab@1.0.0");
+    await repo.tag("a@1.0.0", commit);
+    await repo.tag("a@1.1.0", commit);
+    await repo.tag("ab@1.0.0", commit);
     expect(await repo.tagExists("a@1.0.0")).toBe(true);
     expect(await repo.tagExists("a@2.0.0")).toBe(false);
     expect(await repo.tagExists("a@*")).toBe(false);
@@ -141,18 +141,18 @@ describe("GitRepo", () => {
     expect(await repo.resolve("a@1.1.0")).toBe(commit);
     expect(await repo.resolve("a@9.9.9")).toBeNull();
     expect(await repo.head()).toBe(commit);
-    await expect(repo.tag("a@1.0.0")).rejects.toThrow(/exists/);
+    await expect(repo.tag("a@1.0.0", commit)).rejects.toThrow(/exists/);
   });
 
   it("tagTargets maps each commit to its tags matching a glob", async () => {
     const { repo, commit: first } = await repoWithCommit();
-    await repo.tag("a@1.0.0");
-    await repo.tag("b@1.0.0");
+    await repo.tag("a@1.0.0", first);
+    await repo.tag("b@1.0.0", first);
     writeFileSync(join(dir, "a.yaml"), "a: 2\n");
     await repo.add(["a.yaml"]);
     const second = await repo.commit("second", undefined);
-    await repo.tag("a@1.1.0");
-    await repo.tag("a@1.1.0-rc.1");
+    await repo.tag("a@1.1.0", second);
+    await repo.tag("a@1.1.0-rc.1", second);
     expect(await repo.tagTargets("a@*")).toEqual(
       new Map([
         [first, ["a@1.0.0"]],
@@ -181,14 +181,14 @@ describe("GitRepo", () => {
 
   it("tagAll does not move an existing tag", async () => {
     const { repo, commit } = await repoWithCommit();
-    await repo.tag("a@1.0.0");
+    await repo.tag("a@1.0.0", commit);
     await expect(repo.tagAll(["a@1.0.0"], "0".repeat(40))).rejects.toThrow();
     expect(await repo.resolve("a@1.0.0")).toBe(commit);
   });
 
   it("shows files and lists trees at a revision", async () => {
-    const { repo } = await repoWithCommit();
-    await repo.tag("a@1.0.0");
+    const { repo, commit } = await repoWithCommit();
+    await repo.tag("a@1.0.0", commit);
     writeFileSync(join(dir, "a.yaml"), "a: 2\n");
     mkdirSync(join(dir, "sub"));
     writeFileSync(join(dir, "sub", "ü b.yaml"), "b: 1\n");

@@ -5,8 +5,8 @@
  * ambient GIT_* — and authorship comes from the request's agent.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, realpathSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { NAME_PATTERN } from "../model/ref.js";
 import { parseVersion } from "../model/version.js";
@@ -80,7 +80,21 @@ export class GitRepo {
   /** Commits what is staged; returns the full hash. */
   async commit(message: string, agentId: string | undefined): Promise<string> {
     await this.raw(["commit", "--quiet", "--no-verify", `--author=${author(agentId)}`, "-m", message]);
-    return this.head() as Promise<string>;
+    return (await this.readHead()) ?? ((await this.head()) as string);
+  }
+
+  /**
+   * HEAD's commit read from .git, without a process: right after a commit
+   * the branch's loose ref holds it. Null when that is not the layout found.
+   */
+  private async readHead(): Promise<string | null> {
+    try {
+      const head = (await readFile(join(this.dir, ".git", "HEAD"), "utf8")).trim();
+      const ref = head.startsWith("ref: ") ? (await readFile(join(this.dir, ".git", head.slice(5)), "utf8")).trim() : head;
+      return /^[0-9a-f]{40,64}$/.test(ref) ? ref : null;
+    } catch {
+      return null;
+    }
   }
 
   /** Takes back `commit` (the last one), leaving the index as it was before it. */
@@ -90,15 +104,17 @@ export class GitRepo {
     else await this.raw(["reset", "--quiet", "--soft", parent]);
   }
 
-  async tag(name: string): Promise<void> {
-    await this.raw(["tag", "--", name]);
+  /** A lightweight tag on `commit`, through git's ref locking; fails if the tag exists. */
+  async tag(name: string, commit: string): Promise<void> {
+    await this.raw(["update-ref", `refs/tags/${name}`, commit, ""]);
   }
 
   /**
    * Lightweight tags for one commit, written as loose refs: seeding tags
    * dozens of patterns at once, and a git process per tag made every start
-   * of a fresh store slow. Tag names are validated pattern refs, so they
-   * are safe file names.
+   * of a fresh store slow. Only for a repository nothing else can be using
+   * yet (the seed just created it); tag names are checked, so they are
+   * safe file names.
    */
   async tagAll(names: readonly string[], commit: string): Promise<void> {
     const dir = join(this.dir, ".git", "refs", "tags");
@@ -111,8 +127,12 @@ export class GitRepo {
     }
   }
 
+  /** Read from .git (loose ref or packed-refs), without a process: it is asked on every save. */
   async tagExists(name: string): Promise<boolean> {
-    return (await this.raw(["tag", "--list", "--", name])).trim() === name;
+    const ref = `refs/tags/${name}`;
+    if (existsSync(join(this.dir, ".git", ref))) return true;
+    const packed = await readFile(join(this.dir, ".git", "packed-refs"), "utf8").catch(() => "");
+    return packed.split("\n").some((line) => line.endsWith(` ${ref}`));
   }
 
   /** Full hash of HEAD, or null in a repository without commits. */

@@ -41,6 +41,9 @@ export interface VersionInfo {
 }
 
 export class PatternStore {
+  /** path → the commit that last wrote it, with the text it wrote (valid while the text is unchanged). */
+  private readonly lastCommits = new Map<string, { commit: string; text: string }>();
+
   constructor(
     readonly git: GitRepo,
     readonly files: StoreFiles,
@@ -91,7 +94,7 @@ export class PatternStore {
         }
         if (order === 0) {
           if (deepEqual(doc.data, existing.data)) {
-            return { name, version, op: "unchanged", commit: (await this.lastCommit(existing.path)) ?? "", unchanged: true as const };
+            return { name, version, op: "unchanged", commit: (await this.lastCommit(existing.path, existing.text)) ?? "", unchanged: true as const };
           }
           version = bumpPatch(existing.version);
           doc.set(["version"], version);
@@ -111,7 +114,7 @@ export class PatternStore {
       });
       const commit = await this.commitFile(path, text, existing?.text, message, agentId, `${name}@${version}`);
       const read = Catalog.read(path, text);
-      if (read.ok) this.catalog.put(read.entry);
+      if (read.ok) this.catalog.put(read.entry, await this.files.state(path));
       return { name, version, op, commit };
     });
   }
@@ -144,7 +147,7 @@ export class PatternStore {
   async read(ref: Ref): Promise<{ name: string; version: string; path: string; commit: string; text: string; data: Record<string, unknown> }> {
     if (ref.version === undefined) {
       const entry = this.require(ref.name);
-      return { ...entry, commit: (await this.lastCommit(entry.path)) ?? "" };
+      return { ...entry, commit: (await this.lastCommit(entry.path, entry.text)) ?? "" };
     }
     const tag = formatRef(ref);
     const path = await this.pathAt(tag, ref.name);
@@ -210,7 +213,8 @@ export class PatternStore {
     try {
       await this.git.add([path]);
       made = await this.git.commit(message, agentId);
-      await this.git.tag(tag);
+      await this.git.tag(tag, made);
+      this.lastCommits.set(path, { commit: made, text });
       return made;
     } catch (err) {
       this.log.error({ err, path }, "git refused a save; the file is restored");
@@ -223,8 +227,13 @@ export class PatternStore {
     }
   }
 
-  private async lastCommit(path: string): Promise<string | null> {
-    return (await this.git.log(path, 1))[0]?.commit ?? null;
+  /** The last commit of a file, asked of git once per content (a `git log` costs more as history grows). */
+  private async lastCommit(path: string, text?: string): Promise<string | null> {
+    const known = this.lastCommits.get(path);
+    if (known !== undefined && text !== undefined && known.text === text) return known.commit;
+    const commit = (await this.git.log(path, 1))[0]?.commit ?? null;
+    if (commit !== null && text !== undefined) this.lastCommits.set(path, { commit, text });
+    return commit;
   }
 
   private async pathAt(revision: string, name: string): Promise<string | undefined> {

@@ -98,6 +98,25 @@ export class Catalog {
     return this.queued;
   }
 
+  /**
+   * True when every one of these store-relative paths is a pattern file the
+   * catalog already holds at its current mtime and size (the daemon's own
+   * saves): the watcher then has nothing to reconcile.
+   */
+  async holds(paths: readonly string[]): Promise<boolean> {
+    for (const path of paths) {
+      const known = this.seen.get(path);
+      if (known === undefined) return false;
+      try {
+        const info = await stat(join(this.files.root, path));
+        if (info.mtimeMs !== known.mtimeMs || info.size !== known.size) return false;
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Parses and validates one file's text as the pattern at `path`. */
   static read(path: string, text: string): { ok: true; entry: Entry } | { ok: false; issues: Issue[] } {
     const parsed = YamlDocument.parse(text);

@@ -3,6 +3,7 @@
  * daemon's back (a hand edit, git pull, git checkout): any file event
  * schedules one debounced reconcile from the files themselves.
  */
+import { relative, sep } from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import type { Clock, TimerHandle } from "../../../core/clock.js";
 import type { Log } from "../../../core/log.js";
@@ -12,15 +13,23 @@ const DEBOUNCE_MS = 100;
 
 export class StoreWatcher {
   private timer: TimerHandle | null = null;
+  /** Store-relative paths of the events since the last reconcile; null after an event on a folder. */
+  private changed: Set<string> | null = new Set();
 
   private constructor(
+    root: string,
     private readonly watcher: FSWatcher,
     private readonly catalog: Catalog,
     private readonly clock: Clock,
     private readonly log: Log,
     private readonly onChange: () => void,
   ) {
-    watcher.on("all", () => this.schedule());
+    watcher.on("all", (event, path) => {
+      const relativePath = relative(root, path).split(sep).join("/");
+      if (event === "add" || event === "change" || event === "unlink") this.changed?.add(relativePath);
+      else this.changed = null;
+      this.schedule();
+    });
     watcher.on("error", (err) => this.log.warn({ err }, "store watcher error"));
   }
 
@@ -31,7 +40,7 @@ export class StoreWatcher {
       ignored: (path) => /(^|[/\\])\.git([/\\]|$)/.test(path),
     });
     await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
-    return new StoreWatcher(watcher, catalog, clock, log, onChange);
+    return new StoreWatcher(root, watcher, catalog, clock, log, onChange);
   }
 
   async close(): Promise<void> {
@@ -43,7 +52,20 @@ export class StoreWatcher {
     if (this.timer !== null) this.clock.clearTimer(this.timer);
     this.timer = this.clock.setTimer(() => {
       this.timer = null;
-      this.catalog.reconcile().then(this.onChange, (err: unknown) => this.log.error({ err }, "store reconcile failed"));
+      const changed = this.changed;
+      this.changed = new Set();
+      void this.settle(changed);
     }, DEBOUNCE_MS);
+  }
+
+  /** The daemon's own saves are already in the catalog: only a change it does not hold costs a full reconcile. */
+  private async settle(changed: Set<string> | null): Promise<void> {
+    try {
+      if (changed !== null && (await this.catalog.holds([...changed]))) return;
+      await this.catalog.reconcile();
+      this.onChange();
+    } catch (err) {
+      this.log.error({ err }, "store reconcile failed");
+    }
   }
 }

@@ -37,7 +37,8 @@ export class StoreWatcher {
     const watcher = watch(root, {
       ignoreInitial: true,
       depth: 1,
-      ignored: (path) => /(^|[/\\])\.git([/\\]|$)/.test(path),
+      // Dot-files and folders: .git, and the temp files of atomic writes.
+      ignored: (path) => /(^|[/\\])\.[^/\\]+/.test(relative(root, path)),
     });
     await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
     return new StoreWatcher(root, watcher, catalog, clock, log, onChange);

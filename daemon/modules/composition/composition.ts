@@ -3,10 +3,12 @@
  * reload: thin handlers over the pattern store. Every successful mutation
  * is also published as composition:changed.
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { z } from "zod";
 import { DaemonError } from "../../core/errors.js";
 import { defineEvent } from "../../core/event.js";
+import type { TimerHandle } from "../../core/clock.js";
 import type { Module, ModuleContext } from "../../core/module.js";
 import { packageInfo } from "../../package-info.js";
 import { compose } from "./model/compose.js";
@@ -16,9 +18,13 @@ import { validateComposition } from "./model/schema.js";
 import { Catalog } from "./store/catalog.js";
 import { StoreFiles } from "./store/files.js";
 import { GitRepo } from "./store/git.js";
+import { readIndexCache, writeIndexCache } from "./store/index-cache.js";
 import { PatternStore, type Mutation } from "./store/pattern-store.js";
 import { seedStore } from "./store/seed.js";
 import { StoreWatcher } from "./store/watcher.js";
+
+/** How long after the index last changed its cache is rewritten. */
+const CACHE_DELAY_MS = 5_000;
 
 const compositionObject = z.record(z.string(), z.unknown()).describe("the whole document as JSON");
 const yamlText = z.string().max(2 * 1024 * 1024).describe("the whole document as YAML text");
@@ -32,7 +38,30 @@ export function compositionModule(ctx: ModuleContext): Module {
   let watcher: StoreWatcher | null = null;
   let head: string | null = null;
 
+  // The index cache: written a while after the index last changed, and at stop.
+  const cachePath = join(ctx.config.libDir, `index-${createHash("sha1").update(ctx.config.storeDir).digest("hex").slice(0, 12)}.json`);
+  let cachedRevision = -1;
+  let cacheTimer: TimerHandle | null = null;
+  let cacheWrite: Promise<void> = Promise.resolve();
+  const saveCache = () => {
+    if (cacheTimer !== null) ctx.clock.clearTimer(cacheTimer);
+    cacheTimer = null;
+    if (catalog.revision === cachedRevision) return cacheWrite;
+    const revision = catalog.revision;
+    cacheWrite = cacheWrite
+      .then(() => writeIndexCache(cachePath, ctx.config.storeDir, catalog.snapshot()))
+      .then(
+        () => void (cachedRevision = revision),
+        (err: unknown) => log.warn({ err, path: cachePath }, "index cache not written; the next start reads every file"),
+      );
+    return cacheWrite;
+  };
+  const cacheSoon = () => {
+    if (cacheTimer === null) cacheTimer = ctx.clock.setTimer(() => void saveCache(), CACHE_DELAY_MS);
+  };
+
   const changed = (mutation: Mutation, agentId: string | undefined) => {
+    cacheSoon();
     head = mutation.commit;
     ctx.bus.publish({ ts: ctx.clock.now(), event: "composition:changed", id: null, agentId, ok: true, code: undefined, ms: 0, data: mutation, meta: undefined });
   };
@@ -168,15 +197,25 @@ export function compositionModule(ctx: ModuleContext): Module {
       const { root } = packageInfo();
       await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);
       const started = performance.now();
+      const cached = await readIndexCache(cachePath, ctx.config.storeDir);
+      catalog.restore(cached);
+      const restored = catalog.revision;
       const { indexed, invalid } = await catalog.reconcile();
+      if (catalog.revision !== restored || cached.length === 0) await saveCache();
+      else cachedRevision = catalog.revision;
       head = await git.head();
-      log.info({ indexed, invalid: invalid.length, ms: Math.round(performance.now() - started) }, "pattern store indexed");
+      log.info(
+        { indexed, invalid: invalid.length, from_cache: cached.length, ms: Math.round(performance.now() - started) },
+        "pattern store indexed",
+      );
       watcher = await StoreWatcher.start(ctx.config.storeDir, catalog, ctx.clock, log, () => {
+        cacheSoon();
         void git.head().then((h) => (head = h));
       });
     },
     async stop() {
       await watcher?.close();
+      await saveCache();
     },
     health: () => ({ store: { path: ctx.config.storeDir, head, patterns: catalog.size } }),
   };

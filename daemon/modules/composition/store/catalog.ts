@@ -34,6 +34,12 @@ interface FileState {
   size: number;
 }
 
+/** An entry with the file state it was read at (what the index cache stores). */
+export interface CachedEntry {
+  entry: Entry;
+  state: FileState;
+}
+
 export class Catalog {
   private readonly byName = new Map<string, Entry>();
   private readonly invalidFiles = new Map<string, Issue[]>();
@@ -46,8 +52,28 @@ export class Catalog {
     private readonly log: Log,
   ) {}
 
+  /** Goes up on every change to the index (the cache is rewritten when it moved). */
+  revision = 0;
+
   get size(): number {
     return this.byName.size;
+  }
+
+  /** Entries read in an earlier run; reconcile() then re-reads only files whose mtime or size changed. */
+  restore(cached: readonly CachedEntry[]): void {
+    for (const { entry, state } of cached) {
+      this.byName.set(entry.name, entry);
+      this.seen.set(entry.path, state);
+    }
+  }
+
+  snapshot(): CachedEntry[] {
+    const entries: CachedEntry[] = [];
+    for (const entry of this.byName.values()) {
+      const state = this.seen.get(entry.path);
+      if (state !== undefined && !this.invalidFiles.has(entry.path)) entries.push({ entry, state });
+    }
+    return entries;
   }
 
   get(name: string): Entry | undefined {
@@ -65,6 +91,7 @@ export class Catalog {
 
   /** Records a document the daemon itself just wrote (no need to wait for the watcher). */
   put(entry: Entry, state?: FileState): void {
+    this.revision++;
     this.byName.set(entry.name, entry);
     this.invalidFiles.delete(entry.path);
     if (state !== undefined) this.seen.set(entry.path, state);
@@ -73,6 +100,7 @@ export class Catalog {
   drop(name: string): void {
     const entry = this.byName.get(name);
     if (entry === undefined) return;
+    this.revision++;
     this.byName.delete(name);
     this.seen.delete(entry.path);
   }
@@ -160,6 +188,7 @@ export class Catalog {
         continue;
       }
       owner.set(result.entry.name, path);
+      this.revision++;
       this.byName.set(result.entry.name, result.entry);
       this.invalidFiles.delete(path);
     }
@@ -168,6 +197,7 @@ export class Catalog {
       this.seen.delete(path);
       this.invalidFiles.delete(path);
       const name = nameAt.get(path);
+      this.revision++;
       if (name !== undefined && this.byName.get(name)?.path === path) this.byName.delete(name);
     }
     return { indexed: this.byName.size, invalid: this.invalid() };

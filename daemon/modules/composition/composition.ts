@@ -39,7 +39,7 @@ export function compositionModule(ctx: ModuleContext): Module {
   let head: string | null = null;
 
   // The index cache: written a while after the index last changed, and at stop.
-  const cachePath = join(ctx.config.libDir, `index-${createHash("sha1").update(ctx.config.storeDir).digest("hex").slice(0, 12)}.json`);
+  const cachePath = join(ctx.config.libDir, `index-${createHash("sha1").update(ctx.config.storeDir).digest("hex").slice(0, 12)}.ndjson`);
   let cachedRevision = -1;
   let cacheTimer: TimerHandle | null = null;
   let cacheWrite: Promise<void> = Promise.resolve();

@@ -1,0 +1,47 @@
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CachedEntry } from "./catalog.js";
+import { readIndexCache, writeIndexCache } from "./index-cache.js";
+
+let dir: string;
+let path: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "patternd-index-"));
+  path = join(dir, "index.ndjson");
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+function cached(name: string): CachedEntry {
+  const text = `name: ${name}\ntype: orchestration\nversion: 1.0.0\ndescription: d\n`;
+  return {
+    entry: { name, type: "orchestration", version: "1.0.0", description: "d", path: `orchestrations/${name}.yaml`, text, data: { name, nested: { list: [1, "x"] } } },
+    state: { mtimeMs: 1_700_000_000_000.5, size: text.length },
+  };
+}
+
+describe("index cache", () => {
+  it("reads back what it wrote, for the same store, across write chunks", async () => {
+    const entries = Array.from({ length: 1_203 }, (_, i) => cached(`p${i}`));
+    await writeIndexCache(path, "/store", entries);
+    expect(await readIndexCache(path, "/store")).toEqual(entries);
+  });
+
+  it("ignores a cache of another store, another format, a missing or garbled file", async () => {
+    await writeIndexCache(path, "/store", [cached("a")]);
+    expect(await readIndexCache(path, "/elsewhere")).toEqual([]);
+    expect(await readIndexCache(join(dir, "missing.ndjson"), "/store")).toEqual([]);
+    writeFileSync(path, readFileSync(path, "utf8").replace('"format":2', '"format":1'));
+    expect(await readIndexCache(path, "/store")).toEqual([]);
+    writeFileSync(path, "not json\n");
+    expect(await readIndexCache(path, "/store")).toEqual([]);
+  });
+
+  it("skips a damaged line and keeps the others", async () => {
+    await writeIndexCache(path, "/store", [cached("a"), cached("b")]);
+    appendFileSync(path, '{"entry": {"name": "c"');
+    expect((await readIndexCache(path, "/store")).map((e) => e.entry.name)).toEqual(["a", "b"]);
+  });
+});

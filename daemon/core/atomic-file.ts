@@ -6,8 +6,12 @@
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
-export async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+/**
+ * `tempDir` must be on the same file system as `path` (the rename must not
+ * cross devices); it defaults to the file's own directory.
+ */
+export async function writeAtomic(path: string, content: string | Uint8Array, tempDir = dirname(path)): Promise<void> {
+  const temp = join(tempDir, `.${basename(path)}.${process.pid}.tmp`);
   const file = await open(temp, "w", 0o600);
   try {
     await file.writeFile(content);

@@ -4,11 +4,13 @@
  * change, and paths that cannot leave the store.
  */
 import { lstat, mkdir, readFile, unlink } from "node:fs/promises";
-import { dirname, relative, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { writeAtomic } from "../../../core/atomic-file.js";
 import { MAX_DOCUMENT_BYTES } from "../model/document.js";
 
 export class StoreFiles {
+  private temp: string | undefined;
+
   constructor(readonly root: string) {}
 
   /** Absolute path of a store-relative path; refuses anything that would leave the store. */
@@ -38,7 +40,9 @@ export class StoreFiles {
     if ((await this.read(path).catch(() => undefined)) === text) return false;
     const absolute = this.resolve(path);
     await mkdir(dirname(absolute), { recursive: true });
-    await writeAtomic(absolute, text);
+    // The temp file goes under .git (same file system, never tracked, not watched): written beside the
+    // pattern, it made the watcher re-read the whole folder one more time per save.
+    await writeAtomic(absolute, text, (await this.tempDir()) ?? dirname(absolute));
     return true;
   }
 
@@ -50,6 +54,18 @@ export class StoreFiles {
     } catch {
       return undefined;
     }
+  }
+
+  /** `.git/patternd-tmp`, once the store is a repository (never creates `.git` itself). */
+  private async tempDir(): Promise<string | undefined> {
+    if (this.temp !== undefined) return this.temp;
+    const dir = join(this.root, ".git", "patternd-tmp");
+    const ready = await mkdir(dir).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => err.code === "EEXIST",
+    );
+    if (ready) this.temp = dir;
+    return this.temp;
   }
 
   async remove(path: string): Promise<void> {

@@ -6,7 +6,7 @@
  * condition with a deadline. Self-contained on purpose (no shared harness).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
@@ -684,5 +684,14 @@ describe("pat run (the daemon in the foreground)", () => {
       daemon.child.kill("SIGTERM");
       await daemon.exit();
     }
+  });
+});
+
+describe("the pat executable", () => {
+  it("is executable as built, so `npx pat` and the package's bin work without `node`", () => {
+    expect(statSync(PAT).mode & 0o111).toBe(0o111);
+    const result = spawnSync(PAT, ["--help"], { encoding: "utf8" });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("usage: pat");
   });
 });

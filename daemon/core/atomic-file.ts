@@ -7,14 +7,17 @@ import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /**
- * `tempDir` must be on the same file system as `path` (the rename must not
- * cross devices); it defaults to the file's own directory.
+ * `content` may be a sequence of chunks, written one after another, so a
+ * large file never has to be one string. `tempDir` must be on the same file
+ * system as `path` (the rename must not cross devices); it defaults to the
+ * file's own directory.
  */
-export async function writeAtomic(path: string, content: string | Uint8Array, tempDir = dirname(path)): Promise<void> {
+export async function writeAtomic(path: string, content: string | Uint8Array | Iterable<string>, tempDir = dirname(path)): Promise<void> {
   const temp = join(tempDir, `.${basename(path)}.${process.pid}.tmp`);
   const file = await open(temp, "w", 0o600);
   try {
-    await file.writeFile(content);
+    if (typeof content === "string" || content instanceof Uint8Array) await file.writeFile(content);
+    else for (const chunk of content) await file.write(chunk);
     await file.sync();
   } catch (err) {
     await file.close();

@@ -7,9 +7,8 @@
  * that replaces the old one atomically. A cache for another store, another
  * format or a damaged line is ignored (that entry is read from its file).
  */
-import { open, readFile, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { syncDirectory } from "../../../core/atomic-file.js";
+import { readFile } from "node:fs/promises";
+import { writeAtomic } from "../../../core/atomic-file.js";
 import type { CachedEntry } from "./catalog.js";
 
 const FORMAT = 2;
@@ -42,20 +41,15 @@ export async function readIndexCache(path: string, store: string): Promise<Cache
 }
 
 export async function writeIndexCache(path: string, store: string, entries: readonly CachedEntry[]): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const file = await open(temp, "w", 0o600);
-  try {
-    await file.write(JSON.stringify({ format: FORMAT, store }) + "\n");
-    for (let i = 0; i < entries.length; i += LINES_PER_WRITE) {
-      await file.write(entries.slice(i, i + LINES_PER_WRITE).map((e) => JSON.stringify(e) + "\n").join(""));
-    }
-    await file.sync();
-  } catch (err) {
-    await file.close();
-    await unlink(temp).catch(() => undefined);
-    throw err;
+  await writeAtomic(path, chunks(store, entries));
+}
+
+function* chunks(store: string, entries: readonly CachedEntry[]): Generator<string> {
+  yield JSON.stringify({ format: FORMAT, store }) + "\n";
+  for (let i = 0; i < entries.length; i += LINES_PER_WRITE) {
+    yield entries
+      .slice(i, i + LINES_PER_WRITE)
+      .map((e) => JSON.stringify(e) + "\n")
+      .join("");
   }
-  await file.close();
-  await rename(temp, path);
-  await syncDirectory(dirname(path));
 }

@@ -83,6 +83,12 @@ export class GitRepo {
     return (await this.readHead()) ?? ((await this.head()) as string);
   }
 
+  /** Commits the working-tree content of tracked `paths` only (no separate `git add`); returns the full hash. */
+  async commitPaths(paths: string[], message: string, agentId: string | undefined): Promise<string> {
+    await this.raw(["commit", "--quiet", "--no-verify", `--author=${author(agentId)}`, "-m", message, "--only", "--", ...paths]);
+    return (await this.readHead()) ?? ((await this.head()) as string);
+  }
+
   /**
    * HEAD's commit read from .git, without a process: right after a commit
    * the branch's loose ref holds it. Null when that is not the layout found.

@@ -211,8 +211,13 @@ export class PatternStore {
     await this.files.write(path, text);
     let made: string | null = null;
     try {
-      await this.git.add([path]);
-      made = await this.git.commit(message, agentId);
+      // A file git already tracks is committed in one process; a new one (or one a person added
+      // by hand without committing) has to be added first.
+      made = previous === undefined ? null : await this.git.commitPaths([path], message, agentId).catch(() => null);
+      if (made === null) {
+        await this.git.add([path]);
+        made = await this.git.commit(message, agentId);
+      }
       await this.git.tag(tag, made);
       this.lastCommits.set(path, { commit: made, text });
       return made;

@@ -200,18 +200,20 @@ export function compositionModule(ctx: ModuleContext): Module {
       const cached = await readIndexCache(cachePath, ctx.config.storeDir);
       catalog.restore(cached);
       const restored = catalog.revision;
-      const { indexed, invalid } = await catalog.reconcile();
-      if (catalog.revision !== restored || cached.length === 0) await saveCache();
+      // Watching starts before the scan, so that nothing changed meanwhile goes unseen.
+      watcher = StoreWatcher.start(ctx.config.storeDir, catalog, ctx.clock, log, () => {
+        cacheSoon();
+        void git.head().then((h) => (head = h));
+      });
+      const { indexed, invalid } = catalog.reconcile();
+      // A new or changed index is cached after start-up, off the path to answering.
+      if (catalog.revision !== restored || cached.length === 0) cacheSoon();
       else cachedRevision = catalog.revision;
       head = await git.head();
       log.info(
         { indexed, invalid: invalid.length, from_cache: cached.length, ms: Math.round(performance.now() - started) },
         "pattern store indexed",
       );
-      watcher = await StoreWatcher.start(ctx.config.storeDir, catalog, ctx.clock, log, () => {
-        cacheSoon();
-        void git.head().then((h) => (head = h));
-      });
     },
     async stop() {
       await watcher?.close();

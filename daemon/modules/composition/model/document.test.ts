@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MAX_DOCUMENT_BYTES, YamlDocument } from "./document.js";
+import { MAX_DOCUMENT_BYTES, YamlDocument, readData } from "./document.js";
 import { diffLines } from "./line-diff.js";
 
 const REPO = join(import.meta.dirname, "../../../..");
@@ -414,5 +414,40 @@ describe("YamlDocument get / set / delete by path", () => {
     const doc = parsed(FIXTURE);
     (doc.get(["metadata", "tags"]) as string[]).push("gamma");
     expect(doc.get(["metadata", "tags"])).toEqual(["alpha", "beta"]);
+  });
+});
+
+describe("readData (the index's read path) gives exactly what the Document parser gives", () => {
+  const bundled = ["compositions", "profiles"].flatMap((dir) =>
+    readdirSync(join(REPO, dir))
+      .filter((file) => file.endsWith(".yaml") && !file.endsWith("_decisions.yaml"))
+      .map((file) => readFileSync(join(REPO, dir, file), "utf8")),
+  );
+  const scalars = ["0x1F", "0o17", "017", "1_000", "+1", "1e3", ".5", ".inf", "-.Inf", ".NaN", "~", "Null", "TRUE", "yes", "on", "2026-01-01", "12:30", "0b101", "'x'", '"a\\tb"', "|\n  a\n  b", ">-\n  a\n\n  b", "[1, 2]", "{a: 1}", "x #c"];
+  const documents = [
+    ...bundled,
+    ...scalars.map((value) => `k: ${value}\n`),
+    "? [a]\n: 1\n",
+    "a: &x [1, 2]\nb: *x\n",
+    "a: !!str 12\n",
+    "__proto__: {polluted: 1}\n",
+  ];
+
+  it.each(documents.map((text, i) => [i, text]))("document %i", (_, text) => {
+    const fast = readData(text);
+    const full = YamlDocument.parse(text);
+    expect(fast.ok).toBe(full.ok);
+    if (fast.ok && full.ok) expect(fast.data).toStrictEqual(full.document.data);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("refuses what the Document parser refuses, with the same messages", () => {
+    for (const text of ["a: 1\na: 2\n", "a: [1, 2\n", "k: !custom x\n", aliasBomb(), "- just a list\n", documentOfSize(MAX_DOCUMENT_BYTES + 1)]) {
+      const fast = readData(text);
+      const full = YamlDocument.parse(text);
+      expect(fast.ok).toBe(false);
+      expect(full.ok).toBe(false);
+      if (!fast.ok && !full.ok) expect(fast.issues).toEqual(full.issues);
+    }
   });
 });

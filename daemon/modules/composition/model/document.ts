@@ -4,7 +4,18 @@
  * touches: comments, key order and every section we do not know survive.
  * Parsing is safe: core schema (no custom tags), bounded aliases, unique
  * keys, and a size limit checked before the parser sees the text.
+ *
+ * Reading a file only for its data (the index) first tries js-yaml, about
+ * ten times faster than building a Document (0.06 against 0.7 ms for a
+ * 2.5 KB pattern, which made the first index of 10 000 patterns take 15 s).
+ * It is used only on text with no anchors and no tags (so no alias
+ * expansion and no custom types are possible), no complex `?` keys and no
+ * `0b` numbers (the two places where the parsers read YAML 1.2 core
+ * differently), and only when it succeeds;
+ * anything it rejects goes through the yaml parser, whose verdict and
+ * messages are the ones users see. Edits always go through a Document.
  */
+import { CORE_SCHEMA, load } from "js-yaml";
 import { Document, isMap, isScalar, isSeq, parseDocument, type YAMLSeq } from "yaml";
 import { diffLines } from "./line-diff.js";
 
@@ -17,6 +28,22 @@ export interface Issue {
 }
 
 export type ParseResult = { ok: true; document: YamlDocument } | { ok: false; issues: Issue[] };
+
+const FAST_PATH_EXCLUDED = /[&!]|^[ \t-]*\?|\b0b/m;
+
+/** A document's data, for reading only (see the module comment). */
+export function readData(text: string): { ok: true; data: Record<string, unknown> } | { ok: false; issues: Issue[] } {
+  if (!FAST_PATH_EXCLUDED.test(text) && Buffer.byteLength(text) <= MAX_DOCUMENT_BYTES) {
+    try {
+      const data = load(text, { schema: CORE_SCHEMA });
+      if (isPlainObject(data)) return { ok: true, data };
+    } catch {
+      // the yaml parser below gives the error users see
+    }
+  }
+  const parsed = YamlDocument.parse(text);
+  return parsed.ok ? { ok: true, data: parsed.document.data } : parsed;
+}
 
 export class YamlDocument {
   private cached: Record<string, unknown> | null = null;

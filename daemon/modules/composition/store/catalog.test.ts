@@ -64,12 +64,12 @@ describe("Catalog.read", () => {
 });
 
 describe("Catalog.reconcile", () => {
-  it("indexes <type>s/<name>.yaml files and lists them by name, optionally by type", async () => {
+  it("indexes <type>s/<name>.yaml files and lists them by name, optionally by type", () => {
     put("orchestrations/b.yaml", yaml("b"));
     put("orchestrations/a.yaml", yaml("a"));
     put("profiles/p.yaml", yaml("p", { type: "profile" }));
     put("prompts/q.yaml", yaml("q", { type: "prompt" }));
-    expect(await catalog.reconcile()).toEqual({ indexed: 4, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 4, invalid: [] });
     expect(names()).toEqual(["a@1.0.0", "b@1.0.0", "p@1.0.0", "q@1.0.0"]);
     expect(catalog.list("profile").map((e) => e.name)).toEqual(["p"]);
     expect(catalog.list("nothing")).toEqual([]);
@@ -77,7 +77,7 @@ describe("Catalog.reconcile", () => {
     expect(catalog.size).toBe(4);
   });
 
-  it("leaves out decision logs, other files, dot folders, top-level files and deeper folders", async () => {
+  it("leaves out decision logs, other files, dot folders, top-level files and deeper folders", () => {
     put("orchestrations/a.yaml", yaml("a"));
     put("orchestrations/a_decisions.yaml", "- decision: x\n");
     put("orchestrations/notes.txt", "hello");
@@ -87,71 +87,71 @@ describe("Catalog.reconcile", () => {
     put(".git/x.yaml", yaml("x", { type: "git" }));
     put("top.yaml", yaml("top"));
     put("orchestrations/deeper/d.yaml", yaml("d"));
-    expect(await catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
     expect(names()).toEqual(["a@1.0.0"]);
   });
 
-  it("an empty or missing store indexes nothing", async () => {
-    expect(await catalog.reconcile()).toEqual({ indexed: 0, invalid: [] });
+  it("an empty or missing store indexes nothing", () => {
+    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [] });
     const missing = new Catalog(new StoreFiles(join(store, "missing")), silentLog());
-    expect(await missing.reconcile()).toEqual({ indexed: 0, invalid: [] });
+    expect(missing.reconcile()).toEqual({ indexed: 0, invalid: [] });
   });
 
-  it("picks up a hand-written file, a hand edit and a deletion", async () => {
+  it("picks up a hand-written file, a hand edit and a deletion", () => {
     put("orchestrations/a.yaml", yaml("a"));
-    await catalog.reconcile();
+    catalog.reconcile();
     put("orchestrations/new.yaml", yaml("new"));
-    await catalog.reconcile();
+    catalog.reconcile();
     expect(names()).toEqual(["a@1.0.0", "new@1.0.0"]);
     put("orchestrations/a.yaml", yaml("a", { version: "1.1.0", description: "edited by hand" }));
-    await catalog.reconcile();
+    catalog.reconcile();
     expect(catalog.get("a")).toMatchObject({ version: "1.1.0", description: "edited by hand" });
     unlinkSync(join(store, "orchestrations", "new.yaml"));
-    expect(await catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
     expect(catalog.get("new")).toBeUndefined();
   });
 
-  it("reports an invalid edit while the last good version keeps serving, until it is fixed", async () => {
+  it("reports an invalid edit while the last good version keeps serving, until it is fixed", () => {
     put("orchestrations/a.yaml", yaml("a"));
-    await catalog.reconcile();
+    catalog.reconcile();
     put("orchestrations/a.yaml", "name: a\ntype: orchestration\nversion: [broken\n");
-    const result = await catalog.reconcile();
+    const result = catalog.reconcile();
     expect(result.indexed).toBe(1);
     expect(result.invalid).toEqual([{ path: "orchestrations/a.yaml", issues: [expect.objectContaining({ message: expect.stringMatching(/line \d+/) as unknown })] }]);
     expect(catalog.get("a")).toMatchObject({ version: "1.0.0", description: "about a" });
     put("orchestrations/a.yaml", yaml("a", { version: "1.0.1" }));
-    expect(await catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
     expect(catalog.get("a")?.version).toBe("1.0.1");
   });
 
-  it("an invalid file that is deleted is no longer reported, and its pattern is gone", async () => {
+  it("an invalid file that is deleted is no longer reported, and its pattern is gone", () => {
     put("orchestrations/a.yaml", yaml("a"));
-    await catalog.reconcile();
+    catalog.reconcile();
     put("orchestrations/a.yaml", yaml("a", { version: "bad" }));
     expect(invalidPaths()).toEqual([]);
-    await catalog.reconcile();
+    catalog.reconcile();
     expect(invalidPaths()).toEqual(["orchestrations/a.yaml"]);
     unlinkSync(join(store, "orchestrations", "a.yaml"));
-    expect(await catalog.reconcile()).toEqual({ indexed: 0, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [] });
   });
 
-  it("a new invalid file is reported and not served", async () => {
+  it("a new invalid file is reported and not served", () => {
     put("orchestrations/a.yaml", yaml("a", { extra: "name: twice\n" }));
     put("orchestrations/big.yaml", `${yaml("big")}pad: ${"x".repeat(MAX_DOCUMENT_BYTES)}\n`);
     put("orchestrations/wrong.yaml", yaml("other"));
-    const result = await catalog.reconcile();
+    const result = catalog.reconcile();
     expect(result.indexed).toBe(0);
     expect(result.invalid.map((f) => f.path).sort()).toEqual(["orchestrations/a.yaml", "orchestrations/big.yaml", "orchestrations/wrong.yaml"]);
     expect(result.invalid.find((f) => f.path === "orchestrations/big.yaml")!.issues[0]!.message).toMatch(/limit/);
   });
 
-  it("a symlinked pattern file is reported, not followed", async () => {
+  it("a symlinked pattern file is reported, not followed", () => {
     const outside = `${store}-outside.yaml`;
     writeFileSync(outside, yaml("s"));
     mkdirSync(join(store, "orchestrations"));
     symlinkSync(outside, join(store, "orchestrations", "s.yaml"));
     try {
-      const result = await catalog.reconcile();
+      const result = catalog.reconcile();
       expect(result.indexed).toBe(0);
       expect(result.invalid[0]!.issues[0]!.message).toMatch(/not a regular file/);
     } finally {
@@ -159,80 +159,53 @@ describe("Catalog.reconcile", () => {
     }
   });
 
-  it("two files claiming one name across types: one is served, the other reported", async () => {
+  it("two files claiming one name across types: one is served, the other reported", () => {
     put("orchestrations/x.yaml", yaml("x"));
     put("profiles/x.yaml", yaml("x", { type: "profile" }));
-    const result = await catalog.reconcile();
+    const result = catalog.reconcile();
     expect(result.indexed).toBe(1);
     expect(result.invalid).toHaveLength(1);
     expect(result.invalid[0]!.issues[0]!.message).toMatch(/already used by .*unique across types/);
     expect([catalog.get("x")!.path, result.invalid[0]!.path].sort()).toEqual(["orchestrations/x.yaml", "profiles/x.yaml"]);
   });
 
-  it("a later file claiming an indexed name is reported, whichever folder sorts first", async () => {
+  it("a later file claiming an indexed name is reported, whichever folder sorts first", () => {
     put("profiles/x.yaml", yaml("x", { type: "profile" }));
-    await catalog.reconcile();
+    catalog.reconcile();
     // "agents" sorts before "profiles": the newcomer is read first in the next scan.
     put("agents/x.yaml", yaml("x", { type: "agent" }));
-    const result = await catalog.reconcile();
+    const result = catalog.reconcile();
     expect(catalog.get("x")).toMatchObject({ type: "profile", path: "profiles/x.yaml" });
     expect(result.invalid).toEqual([{ path: "agents/x.yaml", issues: [expect.objectContaining({ message: expect.stringMatching(/already used by profiles\/x.yaml/) as unknown })] }]);
     // Once the first owner is gone, the other file takes the name.
     unlinkSync(join(store, "profiles", "x.yaml"));
     put("agents/x.yaml", yaml("x", { type: "agent", version: "1.0.1" }));
-    expect(await catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
     expect(catalog.get("x")).toMatchObject({ type: "agent", version: "1.0.1" });
   });
 
-  it("a pattern moved to another type folder by hand follows its file", async () => {
+  it("a pattern moved to another type folder by hand follows its file", () => {
     put("orchestrations/x.yaml", yaml("x"));
-    await catalog.reconcile();
+    catalog.reconcile();
     unlinkSync(join(store, "orchestrations", "x.yaml"));
     put("profiles/x.yaml", yaml("x", { type: "profile" }));
-    expect(await catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
     expect(catalog.get("x")).toMatchObject({ type: "profile", path: "profiles/x.yaml" });
   });
 
-  it("concurrent reconciles share one scan", async () => {
+  it("a reconcile right after another re-reads nothing and reports the same", () => {
     put("orchestrations/a.yaml", yaml("a"));
-    const [first, second] = await Promise.all([catalog.reconcile(), catalog.reconcile()]);
-    expect(first.indexed).toBe(1);
-    expect(second.indexed).toBe(1);
-  });
-
-  it("a reconcile asked for while a scan runs sees the files as they are when it was asked", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let reading!: () => void;
-    const readStarted = new Promise<void>((resolve) => (reading = resolve));
-    /** Real files, with the first read held until the test lets it go. */
-    class GatedFiles extends StoreFiles {
-      override async read(path: string): Promise<string | undefined> {
-        reading();
-        await gate;
-        return super.read(path);
-      }
-    }
-    const gated = new Catalog(new GatedFiles(store), silentLog());
-    put("orchestrations/a.yaml", yaml("a"));
-    const first = gated.reconcile();
-    await readStarted;
-    // The running scan has listed the folder already; this file is new to it.
-    put("orchestrations/b.yaml", yaml("b"));
-    const second = gated.reconcile();
-    const third = gated.reconcile();
-    release();
-    expect((await first).indexed).toBe(1);
-    expect((await second).indexed).toBe(2);
-    expect(await third).toBe(await second);
-    expect(gated.list().map((e) => e.name)).toEqual(["a", "b"]);
+    const first = catalog.reconcile();
+    const revision = catalog.revision;
+    expect(catalog.reconcile()).toEqual(first);
+    expect(catalog.revision).toBe(revision);
   });
 });
 
 describe("Catalog.put / drop", () => {
-  it("put records a document the daemon wrote and clears its invalid report; drop forgets it", async () => {
+  it("put records a document the daemon wrote and clears its invalid report; drop forgets it", () => {
     put("orchestrations/a.yaml", yaml("a", { version: "bad" }));
-    await catalog.reconcile();
+    catalog.reconcile();
     expect(invalidPaths()).toEqual(["orchestrations/a.yaml"]);
     const read = Catalog.read("orchestrations/a.yaml", yaml("a"));
     if (!read.ok) throw new Error("fixture");

@@ -1,9 +1,11 @@
 /**
- * The only reader and writer of pattern files: size-limited reads, atomic
+ * The only reader and writer of pattern files: size-limited reads (synchronous:
+ * a pattern file is small, and the catalog reads thousands of them at start), atomic
  * writes (temp + fsync + rename) that skip a file whose content would not
  * change, and paths that cannot leave the store.
  */
-import { lstat, mkdir, readFile, unlink } from "node:fs/promises";
+import { lstatSync, readFileSync } from "node:fs";
+import { lstat, mkdir, unlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { writeAtomic } from "../../../core/atomic-file.js";
 import { MAX_DOCUMENT_BYTES } from "../model/document.js";
@@ -22,28 +24,32 @@ export class StoreFiles {
   }
 
   /** The text of a file, undefined when missing; an error when over the size limit or not a regular file. */
-  async read(path: string): Promise<string | undefined> {
+  read(path: string): string | undefined {
     const absolute = this.resolve(path);
-    let info;
-    try {
-      info = await lstat(absolute);
-    } catch {
-      return undefined;
-    }
+    const info = lstatSync(absolute, { throwIfNoEntry: false });
+    if (info === undefined) return undefined;
     if (!info.isFile()) throw new Error(`${path} is not a regular file`);
     if (info.size > MAX_DOCUMENT_BYTES) throw new Error(`${path} is ${info.size} bytes; the limit is ${MAX_DOCUMENT_BYTES}`);
-    return readFile(absolute, "utf8");
+    return readFileSync(absolute, "utf8");
   }
 
   /** Writes atomically; false (and nothing written) when the file already holds exactly `text`. */
   async write(path: string, text: string): Promise<boolean> {
-    if ((await this.read(path).catch(() => undefined)) === text) return false;
+    if (this.readIfPossible(path) === text) return false;
     const absolute = this.resolve(path);
     await mkdir(dirname(absolute), { recursive: true });
     // The temp file goes under .git (same file system, never tracked, not watched): written beside the
     // pattern, it made the watcher re-read the whole folder one more time per save.
     await writeAtomic(absolute, text, (await this.tempDir()) ?? dirname(absolute));
     return true;
+  }
+
+  private readIfPossible(path: string): string | undefined {
+    try {
+      return this.read(path);
+    } catch {
+      return undefined;
+    }
   }
 
   /** mtime and size, as the catalog compares them; undefined when missing. */

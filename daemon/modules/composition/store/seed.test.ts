@@ -93,7 +93,7 @@ describe("seedStore", () => {
     await seed();
     const files = new StoreFiles(dir);
     const catalog = new Catalog(files, silentLog());
-    const { indexed, invalid } = await catalog.reconcile();
+    const { indexed, invalid } = catalog.reconcile();
     expect(invalid).toEqual([]);
     expect(indexed).toBe(bundledPatterns().length);
     const store = new PatternStore(new GitRepo(dir), files, catalog, silentLog());

@@ -33,15 +33,24 @@ export class StoreWatcher {
     watcher.on("error", (err) => this.log.warn({ err }, "store watcher error"));
   }
 
-  static async start(root: string, catalog: Catalog, clock: Clock, log: Log, onChange: () => void): Promise<StoreWatcher> {
+  /**
+   * Starts watching without waiting for chokidar to be ready (on 10 000
+   * patterns that takes most of a second: it watches every file). Once it
+   * is, one full reconcile catches whatever changed in between.
+   */
+  static start(root: string, catalog: Catalog, clock: Clock, log: Log, onChange: () => void): StoreWatcher {
     const watcher = watch(root, {
       ignoreInitial: true,
       depth: 1,
       // Dot-files and folders: .git, and the temp files of atomic writes.
       ignored: (path) => /(^|[/\\])\.[^/\\]+/.test(relative(root, path)),
     });
-    await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
-    return new StoreWatcher(root, watcher, catalog, clock, log, onChange);
+    const storeWatcher = new StoreWatcher(root, watcher, catalog, clock, log, onChange);
+    watcher.once("ready", () => {
+      storeWatcher.changed = null;
+      storeWatcher.schedule();
+    });
+    return storeWatcher;
   }
 
   async close(): Promise<void> {
@@ -55,15 +64,15 @@ export class StoreWatcher {
       this.timer = null;
       const changed = this.changed;
       this.changed = new Set();
-      void this.settle(changed);
+      this.settle(changed);
     }, DEBOUNCE_MS);
   }
 
   /** The daemon's own saves are already in the catalog: only a change it does not hold costs a full reconcile. */
-  private async settle(changed: Set<string> | null): Promise<void> {
+  private settle(changed: Set<string> | null): void {
     try {
-      if (changed !== null && (await this.catalog.holds([...changed]))) return;
-      await this.catalog.reconcile();
+      if (changed !== null && this.catalog.holds([...changed])) return;
+      this.catalog.reconcile();
       this.onChange();
     } catch (err) {
       this.log.error({ err }, "store reconcile failed");

@@ -6,7 +6,6 @@
  * way a user would check it — through the socket and with plain `git` run in
  * the store.
  */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -14,6 +13,7 @@ import { parse as parseYaml, parseDocument } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client, Push } from "../client/index.js";
 import { cleanup, ROOT, startDaemon, waitFor, type Daemon } from "./harness.js";
+import { commitCount, expectFsckClean, git, head, lines, snapshot, trailers } from "./store-git.js";
 
 type Msg = Record<string, unknown>;
 
@@ -57,71 +57,6 @@ interface HistoryEntry {
   author: string;
   op: string;
   message: string;
-}
-
-// ---------------------------------------------------------------- plain git in the store
-
-/** git as a user runs it: no user or system config, no ambient GIT_* variables. */
-const GIT_ENV = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" };
-
-interface GitResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function gitRun(store: string, args: string[]): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    execFile("git", ["-C", store, ...args], { env: GIT_ENV, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err === null) return resolve({ code: 0, stdout, stderr });
-      if (typeof err.code === "number") return resolve({ code: err.code, stdout, stderr });
-      reject(new Error(`git ${args.join(" ")} could not run: ${err.message}`));
-    });
-  });
-}
-
-async function git(store: string, ...args: string[]): Promise<string> {
-  const result = await gitRun(store, args);
-  if (result.code !== 0) throw new Error(`git ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
-  return result.stdout;
-}
-
-function lines(text: string): string[] {
-  return text.split("\n").filter((line) => line !== "");
-}
-
-async function head(store: string): Promise<string> {
-  return (await git(store, "rev-parse", "HEAD")).trim();
-}
-
-async function commitCount(store: string): Promise<number> {
-  return Number((await git(store, "rev-list", "--count", "HEAD")).trim());
-}
-
-/** The trailers of a commit message, parsed by git itself. */
-async function trailers(store: string, commit: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const line of lines(await git(store, "log", "-1", "--format=%(trailers:only,unfold)", commit))) {
-    const colon = line.indexOf(": ");
-    if (colon > 0) out[line.slice(0, colon)] = line.slice(colon + 2);
-  }
-  return out;
-}
-
-/** What must not move when a request is refused: HEAD, the working tree, the tags. */
-async function snapshot(store: string): Promise<{ head: string; status: string; tags: string }> {
-  return {
-    head: await head(store),
-    status: await git(store, "status", "--porcelain", "--untracked-files=all"),
-    tags: await git(store, "tag", "-l"),
-  };
-}
-
-/** `git fsck --full` passes: exit 0 and nothing reported as broken. */
-async function expectFsckClean(store: string): Promise<void> {
-  const fsck = await gitRun(store, ["fsck", "--full", "--no-progress"]);
-  expect(fsck.code, `git fsck failed:\n${fsck.stdout}${fsck.stderr}`).toBe(0);
-  expect(fsck.stdout + fsck.stderr).not.toMatch(/error|missing|broken|corrupt|bad /i);
 }
 
 // ---------------------------------------------------------------- daemon helpers

@@ -1,6 +1,7 @@
 /**
  * composition:list / get / save / delete / validate / compose / history /
- * reload: thin handlers over the pattern store. Every successful mutation
+ * reload: thin handlers over the pattern store (fork / merge / diff /
+ * lineage are in evolution-events.ts). Every successful mutation
  * is also published as composition:changed.
  */
 import { createHash } from "node:crypto";
@@ -22,6 +23,8 @@ import { readIndexCache, writeIndexCache } from "./store/index-cache.js";
 import { PatternStore, type Mutation } from "./store/pattern-store.js";
 import { seedStore } from "./store/seed.js";
 import { StoreWatcher } from "./store/watcher.js";
+import { PatternEvolution } from "./store/evolution.js";
+import { evolutionEvents } from "./evolution-events.js";
 
 /** How long after the index last changed its cache is rewritten. */
 const CACHE_DELAY_MS = 5_000;
@@ -35,6 +38,7 @@ export function compositionModule(ctx: ModuleContext): Module {
   const git = new GitRepo(ctx.config.storeDir);
   const catalog = new Catalog(files, log);
   const store = new PatternStore(git, files, catalog, log);
+  const evolution = new PatternEvolution(store, () => ctx.clock.now());
   let watcher: StoreWatcher | null = null;
   let head: string | null = null;
 
@@ -192,7 +196,7 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   return {
     name: "composition",
-    events: [list, get, save, remove, validate, composeEvent, history, reload],
+    events: [list, get, save, remove, validate, composeEvent, history, reload, ...evolutionEvents(evolution, changed)],
     async start() {
       const { root } = packageInfo();
       await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);

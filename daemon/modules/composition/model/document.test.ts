@@ -212,7 +212,7 @@ describe("YamlDocument.applyObject changes only what differs", () => {
 
   it("one scalar: one line changes, its trailing comment stays", () => {
     const { changes, data, text } = edit((d) => ({ ...d, version: "1.1.0" }));
-    expect(changes).toEqual({ removed: ["version: 1.0.0  # bumped by hand"], added: [expect.stringMatching(/^version: 1\.1\.0 +# bumped by hand$/)] });
+    expect(changes).toEqual({ removed: ["version: 1.0.0  # bumped by hand"], added: ["version: 1.1.0  # bumped by hand"] });
     expect(data.version).toBe("1.1.0");
     expectCommentsKept(text, ["version: 1.0.0  # bumped by hand"]);
   });
@@ -220,7 +220,7 @@ describe("YamlDocument.applyObject changes only what differs", () => {
   it("a string with a trailing comment keeps the comment", () => {
     const { changes } = edit((d) => ({ ...d, description: "Another description" }));
     expect(changes.removed).toEqual(["description: A demo pattern   # keep this note"]);
-    expect(changes.added).toEqual([expect.stringMatching(/^description: Another description +# keep this note$/)]);
+    expect(changes.added).toEqual(["description: Another description   # keep this note"]);
   });
 
   it("a new key is appended; nothing else moves", () => {

@@ -218,9 +218,18 @@ function replayOnto(original: string, before: string, after: string): string | n
   const catchUp = (upTo: number) => {
     for (; next < upTo; next++) out.push(o[next]!);
   };
+  // A hunk's added lines are written after its removed ones are passed, so that an edited line can
+  // take the original's spacing before a kept comment.
+  let removed: string[] = [];
+  let added: string[] = [];
+  const flush = () => {
+    for (const line of added) out.push(withOriginalCommentSpacing(line, removed));
+    removed = [];
+    added = [];
+  };
   for (const op of edit) {
     if (op.op === "insert") {
-      out.push(a[op.b]!);
+      added.push(a[op.b]!);
       continue;
     }
     const at = originalOf.get(op.a);
@@ -228,12 +237,32 @@ function replayOnto(original: string, before: string, after: string): string | n
       // A line only the serialiser wrote: kept only as part of the edit (an insert), never on its own.
       continue;
     }
+    if (op.op === "equal") flush();
     catchUp(at);
     if (op.op === "equal") out.push(o[at]!);
+    else removed.push(o[at]!);
     next = at + 1;
   }
+  flush();
   catchUp(o.length);
   return out.join("\n");
+}
+
+const TRAILING_COMMENT = /^(\s*[^\s#][^#]*?:)(.*?\S)(\s+)(#.*)$/;
+
+/**
+ * `version: 1.0.1   # why` edited to `version: 1.1.0 # why` (the serialiser
+ * writes one space) comes back as `version: 1.1.0   # why`: same key, same
+ * comment, the person's alignment kept.
+ */
+function withOriginalCommentSpacing(line: string, removed: readonly string[]): string {
+  const edited = TRAILING_COMMENT.exec(line);
+  if (edited === null) return line;
+  for (const before of removed) {
+    const original = TRAILING_COMMENT.exec(before);
+    if (original !== null && original[1] === edited[1] && original[4] === edited[4]) return `${edited[1]}${edited[2]}${original[3]}${edited[4]}`;
+  }
+  return line;
 }
 
 function normalise(line: string): string {

@@ -8,7 +8,7 @@ import type { Issue } from "./document.js";
 import { nameSchema, refSchema } from "./ref.js";
 import { parseVersion } from "./version.js";
 
-const version = z.string().refine((v) => parseVersion(v) !== null, { message: "must be a semantic version like 1.2.0" });
+export const versionSchema = z.string().max(64).refine((v) => parseVersion(v) !== null, { message: "must be a semantic version like 1.2.0" });
 
 const variable = z.union([
   z.looseObject({ type: z.string().optional(), default: z.unknown().optional(), description: z.string().optional() }),
@@ -18,7 +18,7 @@ const variable = z.union([
 export const compositionSchema = z.looseObject({
   name: nameSchema,
   type: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "a type is one lower-case word, e.g. orchestration or profile"),
-  version,
+  version: versionSchema,
   description: z.string().min(1, "describe what the pattern is for"),
   author: z.string().optional(),
   extends: refSchema.optional(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bumpPatch, compareVersions, parseVersion } from "./version.js";
+import { bumpMinor, bumpPatch, compareVersions, parseVersion } from "./version.js";
 
 describe("parseVersion", () => {
   it.each([
@@ -72,5 +72,17 @@ describe("bumpPatch", () => {
 
   it("refuses something that is not a version", () => {
     expect(() => bumpPatch("1.0")).toThrow(/not a version/);
+  });
+});
+
+describe("bumpMinor", () => {
+  it.each([
+    ["0.1.0", "0.2.0"],
+    ["1.2.9", "1.3.0"],
+    ["1.9.3", "1.10.0"],
+    ["1.3.0-rc.1", "1.4.0"],
+  ])("%s → %s", (from, to) => {
+    expect(bumpMinor(from)).toBe(to);
+    expect(compareVersions(bumpMinor(from), from)).toBeGreaterThan(0);
   });
 });

@@ -49,3 +49,10 @@ export function bumpPatch(text: string): string {
   // 1.2.0-rc.1 → 1.2.0 would be older than a later rc; a bump always moves past the release.
   return `${v.major}.${v.minor}.${v.patch + 1}`;
 }
+
+/** What a merge makes: 1.2.3 → 1.3.0 (a pre-release moves past its release too: 1.3.0-rc.1 → 1.4.0). */
+export function bumpMinor(text: string): string {
+  const v = parseVersion(text);
+  if (v === null) throw new Error(`not a version: ${text}`);
+  return `${v.major}.${v.minor + 1}.0`;
+}

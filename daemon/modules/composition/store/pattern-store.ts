@@ -31,6 +31,13 @@ export interface Mutation {
   commit: string;
 }
 
+export interface FileWrite {
+  path: string;
+  text: string;
+  /** The file's text before this change; undefined for a new file. */
+  previous: string | undefined;
+}
+
 export interface VersionInfo {
   version: string | null;
   commit: string;
@@ -112,9 +119,8 @@ export class PatternStore {
         subject: input.message ?? `${op}: ${name} ${version}`,
         trailers: { Op: op, Pattern: name, Version: version, ...(existing === undefined ? {} : { Previous: existing.version }), Agent: agentId ?? "" },
       });
-      const commit = await this.commitFile(path, text, existing?.text, message, agentId, `${name}@${version}`);
-      const read = Catalog.read(path, text);
-      if (read.ok) this.catalog.put(read.entry, await this.files.state(path));
+      const commit = await this.commitFiles([{ path, text, previous: existing?.text }], message, agentId, `${name}@${version}`);
+      await this.index(path, text);
       return { name, version, op, commit };
     });
   }
@@ -207,33 +213,51 @@ export class PatternStore {
     });
   }
 
-  private async commitFile(path: string, text: string, previous: string | undefined, message: string, agentId: string | undefined, tag: string): Promise<string> {
-    await this.files.write(path, text);
+  /**
+   * Writes the files, commits them as one commit and tags it; on any
+   * failure every file is put back as it was (a new one removed) and a
+   * commit already made is taken back, so nothing half-done stays. The
+   * caller holds `git.exclusive`.
+   */
+  async commitFiles(writes: readonly FileWrite[], message: string, agentId: string | undefined, tag: string): Promise<string> {
+    const paths = writes.map((w) => w.path);
     let made: string | null = null;
     try {
-      // A file git already tracks is committed in one process; a new one (or one a person added
-      // by hand without committing) has to be added first.
-      made = previous === undefined ? null : await this.git.commitPaths([path], message, agentId).catch(() => null);
+      for (const { path, text } of writes) await this.files.write(path, text);
+      // Only these paths are committed (whatever else a person staged stays staged). A new file is
+      // added first; one a person created by hand and never added makes the commit fail, and then
+      // adding everything named is the way.
+      const created = writes.filter((w) => w.previous === undefined).map((w) => w.path);
+      if (created.length > 0) await this.git.add(created);
+      made = await this.git.commitPaths(paths, message, agentId).catch(() => null);
       if (made === null) {
-        await this.git.add([path]);
+        await this.git.add(paths);
         made = await this.git.commit(message, agentId);
       }
       await this.git.tag(tag, made);
-      this.lastCommits.set(path, { commit: made, text });
+      for (const { path, text } of writes) this.lastCommits.set(path, { commit: made, text });
       return made;
     } catch (err) {
-      this.log.error({ err, path }, "git refused a save; the file is restored");
-      // The tag failed after the commit: take the commit back too, or the next save would carry this one's undo.
+      this.log.error({ err, paths }, "git refused a change; the files are restored");
+      // The tag failed after the commit: take the commit back too, or the next change would carry this one's undo.
       if (made !== null) await this.git.uncommit(made);
-      if (previous === undefined) await this.files.remove(path);
-      else await this.files.write(path, previous);
-      await this.git.add([path]).catch(() => undefined);
+      for (const { path, previous } of writes) {
+        if (previous === undefined) await this.files.remove(path);
+        else await this.files.write(path, previous);
+      }
+      await this.git.add(paths).catch(() => undefined);
       throw err;
     }
   }
 
+  /** Puts a document the daemon just wrote into the index. */
+  async index(path: string, text: string): Promise<void> {
+    const read = Catalog.read(path, text);
+    if (read.ok) this.catalog.put(read.entry, await this.files.state(path));
+  }
+
   /** The last commit of a file, asked of git once per content (a `git log` costs more as history grows). */
-  private async lastCommit(path: string, text?: string): Promise<string | null> {
+  async lastCommit(path: string, text?: string): Promise<string | null> {
     const known = this.lastCommits.get(path);
     if (known !== undefined && text !== undefined && known.text === text) return known.commit;
     const commit = (await this.git.log(path, 1))[0]?.commit ?? null;
@@ -248,7 +272,8 @@ export class PatternStore {
   }
 }
 
-function invalid(what: string, issues: Issue[]): DaemonError {
+/** invalid_params naming the first issue and where it is; all issues in details. */
+export function invalid(what: string, issues: Issue[]): DaemonError {
   const first = issues[0];
   const where = first === undefined || first.path === "" ? "" : ` at ${first.path}`;
   return new DaemonError("invalid_params", `${what}${where}: ${first?.message ?? "unknown problem"}`, { issues });

@@ -1,0 +1,89 @@
+/**
+ * composition:fork / merge / diff / lineage: thin handlers over
+ * PatternEvolution. Fork and merge are mutations and are published as
+ * composition:changed like the others.
+ */
+import { z } from "zod";
+import { defineEvent, type EventDef } from "../../core/event.js";
+import { nameSchema, refSchema } from "./model/ref.js";
+import { versionSchema } from "./model/schema.js";
+import type { PatternEvolution } from "./store/evolution.js";
+import type { Mutation } from "./store/pattern-store.js";
+
+const MAX_MODIFICATIONS = 100;
+
+export function evolutionEvents(evolution: PatternEvolution, changed: (mutation: Mutation, agentId: string | undefined) => void): EventDef[] {
+  const fork = defineEvent({
+    name: "composition:fork",
+    summary: "Fork a pattern under a new name, with lineage, optionally modified: one commit, tagged name@version",
+    description:
+      "Copies the parent (current, or a tagged version with parent: name@version) with every section, comment and key order, " +
+      "records lineage {parent, parent_commit, fork_date, fork_reason, fork_author} and adds the fork to the parent's forks list. " +
+      "modifications set values by dotted path (orchestration_logic.strategy, metadata.tags); a path never turns a scalar or list into a map.",
+    params: z.strictObject({
+      parent: refSchema,
+      name: nameSchema,
+      reason: z.string().trim().min(1, "say why you fork (one line is enough)").max(500),
+      modifications: z
+        .record(z.string().min(1).max(200), z.unknown())
+        .refine((m) => Object.keys(m).length <= MAX_MODIFICATIONS, { message: `at most ${MAX_MODIFICATIONS} modifications` })
+        .optional(),
+      version: versionSchema.optional().describe("the fork's version (default 0.1.0)"),
+    }),
+    example: {
+      parent: "tournament",
+      name: "tournament_swiss",
+      reason: "Swiss pairing for 5-10 participants",
+      modifications: { "metadata.tags": ["tournament", "swiss"] },
+    },
+    handler: async (data, call) => {
+      const result = await evolution.fork(data, call.agentId);
+      changed(result, call.agentId);
+      return { name: result.name, version: result.version, parent: result.parent, commit: result.commit };
+    },
+  });
+
+  const merge = defineEvent({
+    name: "composition:merge",
+    summary: "3-way merge a fork back into its parent (or another ancestor): one commit, minor version bumped",
+    description:
+      "The base is the target as the fork was taken from it (or the source as it was last merged). Maps merge by key, components by name, " +
+      "multi-line text line by line; overlapping edits are merge_conflict with {path, base, ours, theirs} unless strategy ours or theirs decides. " +
+      "dry_run returns the result and the conflicts without writing.",
+    params: z.strictObject({
+      source: nameSchema.describe("the fork to merge"),
+      target: nameSchema.optional().describe("default: the source's lineage.parent"),
+      strategy: z.enum(["auto", "ours", "theirs"]).default("auto"),
+      dry_run: z.boolean().default(false),
+      message: z.string().trim().min(1).max(500).optional(),
+    }),
+    example: { source: "tournament_swiss", dry_run: true },
+    handler: async (data, call) => {
+      const result = await evolution.merge(data, call.agentId);
+      if ("commit" in result) changed({ name: result.name, version: result.version, op: "merge", commit: result.commit }, call.agentId);
+      return result;
+    },
+  });
+
+  const diff = defineEvent({
+    name: "composition:diff",
+    summary: "Structural diff of two refs (components matched by name), or a unified line diff of their YAML",
+    params: z.strictObject({ left: refSchema, right: refSchema, format: z.enum(["changes", "unified"]).default("changes") }),
+    example: { left: "tournament@1.0.0", right: "tournament" },
+    handler: (data) => evolution.diff(data.left, data.right, data.format),
+  });
+
+  const lineage = defineEvent({
+    name: "composition:lineage",
+    summary: "Ancestors and descendants of a pattern through lineage.parent and forks: JSON, tree, Mermaid or DOT",
+    params: z.strictObject({
+      name: nameSchema,
+      direction: z.enum(["up", "down", "both"]).default("both"),
+      format: z.enum(["json", "tree", "mermaid", "dot"]).default("json"),
+    }),
+    example: { name: "tournament", format: "tree" },
+    handler: (data) => evolution.lineage(data.name, data.direction, data.format),
+  });
+
+  return [fork, merge, diff, lineage] as EventDef[];
+}

@@ -1,0 +1,290 @@
+/**
+ * How patterns evolve (SPEC §3 fork / merge / diff / lineage): reads and
+ * writes through the pattern store, thinks through the pure model
+ * (modifications, merge3, diff, lineage). A fork writes the fork and the
+ * parent's `forks` entry in one commit; a merge is one commit on the
+ * target. Both run inside the store's exclusive git operation, so what a
+ * fork or merge read cannot change before it is written.
+ */
+import { DaemonError } from "../../../core/errors.js";
+import { diffDocuments, unifiedDiff, type Change } from "../model/diff.js";
+import { YamlDocument } from "../model/document.js";
+import { buildLineage, renderDot, renderMermaid, renderTree, type LineageDirection, type LineageInput } from "../model/lineage.js";
+import { merge3, type Conflict, type MergeStrategy } from "../model/merge3.js";
+import { applyModifications } from "../model/modifications.js";
+import { formatRef, parseRef } from "../model/ref.js";
+import { typeDirectory, validateComposition } from "../model/schema.js";
+import { formatCommitMessage } from "../model/trailers.js";
+import { bumpMinor } from "../model/version.js";
+import type { Entry } from "./catalog.js";
+import { invalid, type FileWrite, type Mutation, type PatternStore } from "./pattern-store.js";
+
+/** Keys a merge never takes from the source: they say which pattern this is and where it came from. */
+const IDENTITY_KEYS = ["name", "version", "lineage", "forks", "merges"] as const;
+
+export interface ForkInput {
+  parent: string;
+  name: string;
+  reason: string;
+  modifications?: Record<string, unknown> | undefined;
+  version?: string | undefined;
+}
+
+export interface MergeInput {
+  source: string;
+  target?: string | undefined;
+  strategy?: MergeStrategy | undefined;
+  dry_run?: boolean | undefined;
+  message?: string | undefined;
+}
+
+export type MergeOutcome =
+  | { merged: true; name: string; version: string; commit: string; from: string; base: string; changes: Change[] }
+  | { merged: true; unchanged: true; name: string; version: string; from: string; base: string; changes: [] }
+  | { dry_run: true; clean: boolean; name: string; version: string; from: string; base: string; changes: Change[]; conflicts: WireConflict[]; composition: Record<string, unknown> };
+
+/** A conflict as it goes on the wire: an absent side is null (undefined would vanish from the JSON). */
+type WireConflict = { path: string; base: unknown; ours: unknown; theirs: unknown };
+
+export class PatternEvolution {
+  constructor(
+    private readonly store: PatternStore,
+    private readonly now: () => number,
+  ) {}
+
+  fork(input: ForkInput, agentId: string | undefined): Promise<Mutation & { parent: string }> {
+    return this.store.git.exclusive(async () => {
+      const parent = await this.store.read(parseRef(input.parent));
+      const taken = this.store.catalog.get(input.name);
+      if (taken !== undefined) {
+        throw new DaemonError("conflict", `${input.name} already exists (${taken.type} ${taken.version}); fork to another name`, { name: input.name });
+      }
+      const version = input.version ?? "0.1.0";
+      const tag = `${input.name}@${version}`;
+      if (await this.store.git.tagExists(tag)) {
+        throw new DaemonError("conflict", `${tag} already exists in the history (a deleted pattern of that name); fork with a newer version`, { tag });
+      }
+      const parentRef = `${parent.name}@${parent.version}`;
+      const date = new Date(this.now()).toISOString();
+      const author = agentId ?? "patternd";
+      const data: Record<string, unknown> = {
+        ...applyModifications(parent.data, input.modifications ?? {}),
+        name: input.name,
+        version,
+        lineage: { parent: parentRef, parent_commit: parent.commit, fork_date: date, fork_reason: input.reason, fork_author: author },
+      };
+      // The parent's own children and merges are its history, not the fork's.
+      delete data.forks;
+      delete data.merges;
+      const fork = edited(parent.text, data);
+      const valid = validateComposition(fork.data);
+      if (!valid.ok) throw invalid("the fork would not be a valid composition", valid.issues);
+      await this.store.checkInheritance(fork.data);
+      const path = `${typeDirectory(valid.composition.type)}/${input.name}.yaml`;
+      const writes: FileWrite[] = [{ path, text: fork.toString(), previous: undefined }];
+      // The parent as it is now records the fork (it may have moved on since the version forked).
+      const current = this.store.catalog.get(parent.name);
+      if (current !== undefined) {
+        const forks: unknown[] = Array.isArray(current.data.forks) ? current.data.forks : [];
+        const entry = { name: input.name, version, from: parentRef, date, agent: author, reason: input.reason };
+        writes.push({ path: current.path, text: edited(current.text, { ...current.data, forks: [...forks, entry] }).toString(), previous: current.text });
+      }
+      const message = formatCommitMessage({
+        subject: `fork: ${parent.name} -> ${input.name}`,
+        trailers: { Op: "fork", Pattern: input.name, Version: version, Parent: parentRef, Agent: agentId ?? "", Reason: input.reason },
+      });
+      const commit = await this.store.commitFiles(writes, message, agentId, tag);
+      for (const write of writes) await this.store.index(write.path, write.text);
+      return { name: input.name, version, op: "fork", commit, parent: parentRef };
+    });
+  }
+
+  merge(input: MergeInput, agentId: string | undefined): Promise<MergeOutcome> {
+    return this.store.git.exclusive(async () => {
+      const source = this.store.require(input.source);
+      const parentRef = lineageParent(source);
+      const targetName = input.target ?? (parentRef === undefined ? undefined : parseRef(parentRef).name);
+      if (targetName === undefined) {
+        throw new DaemonError("invalid_params", `${source.name} has no lineage.parent: it is not a fork, so there is nothing to merge it back into`, {
+          source: source.name,
+        });
+      }
+      const target = this.store.require(targetName);
+      if (target.name === source.name) throw new DaemonError("invalid_params", `cannot merge ${source.name} into itself`, { source: source.name });
+      const from = `${source.name}@${source.version}`;
+      const base = await this.mergeBase(source, target);
+      const strategy = input.strategy ?? "auto";
+      const result = merge3(withoutIdentity(base.data), withoutIdentity(target.data), withoutIdentity(source.data), { strategy });
+      const conflicts = result.conflicts.map(onTheWire);
+      if (conflicts.length > 0 && input.dry_run !== true) {
+        const paths = conflicts.map((c) => c.path).join(", ");
+        throw new DaemonError(
+          "merge_conflict",
+          `${from} and ${target.name}@${target.version} both changed ${paths} since ${base.ref}; resolve by hand, or merge with strategy ours or theirs`,
+          { conflicts, base: base.ref, from, target: `${target.name}@${target.version}` },
+        );
+      }
+      if (result.changes.length === 0 && conflicts.length === 0) {
+        if (input.dry_run === true) {
+          return { dry_run: true, clean: true, name: target.name, version: target.version, from, base: base.ref, changes: [], conflicts: [], composition: target.data };
+        }
+        return { merged: true, unchanged: true, name: target.name, version: target.version, from, base: base.ref, changes: [] };
+      }
+      const version = bumpMinor(target.version);
+      const merges: unknown[] = Array.isArray(target.data.merges) ? target.data.merges : [];
+      const record = { from, base: base.ref, date: new Date(this.now()).toISOString(), agent: agentId ?? "patternd", ...(strategy === "auto" ? {} : { strategy }) };
+      const merged: Record<string, unknown> = { ...(result.merged as Record<string, unknown>) };
+      for (const key of IDENTITY_KEYS) if (Object.hasOwn(target.data, key)) merged[key] = target.data[key];
+      merged.version = version;
+      merged.merges = [...merges, record];
+      const doc = edited(target.text, merged);
+      const valid = validateComposition(doc.data);
+      if (!valid.ok) throw invalid("the merged document would not be a valid composition", valid.issues);
+      if (input.dry_run === true) {
+        return { dry_run: true, clean: conflicts.length === 0, name: target.name, version, from, base: base.ref, changes: result.changes, conflicts, composition: doc.data };
+      }
+      await this.store.checkInheritance(doc.data);
+      const tag = `${target.name}@${version}`;
+      if (await this.store.git.tagExists(tag)) {
+        throw new DaemonError("conflict", `${tag} already exists in the history; save ${target.name} with a newer version first`, { tag });
+      }
+      const message = formatCommitMessage({
+        subject: input.message ?? `merge: ${from} -> ${target.name} ${version}`,
+        trailers: {
+          Op: "merge",
+          Pattern: target.name,
+          Version: version,
+          Previous: target.version,
+          "Merged-From": from,
+          "Merge-Base": base.ref,
+          ...(strategy === "auto" ? {} : { Strategy: strategy }),
+          Agent: agentId ?? "",
+        },
+      });
+      const text = doc.toString();
+      const commit = await this.store.commitFiles([{ path: target.path, text, previous: target.text }], message, agentId, tag);
+      await this.store.index(target.path, text);
+      return { merged: true, name: target.name, version, commit, from, base: base.ref, changes: result.changes };
+    });
+  }
+
+  async diff(left: string, right: string, format: "changes" | "unified"): Promise<Record<string, unknown>> {
+    const [l, r] = await Promise.all([this.store.read(parseRef(left)), this.store.read(parseRef(right))]);
+    const refs = { left: `${l.name}@${l.version}`, right: `${r.name}@${r.version}` };
+    if (format === "unified") return { ...refs, unified: unifiedDiff(l.text, r.text, `${refs.left} (${l.path})`, `${refs.right} (${r.path})`) };
+    return { ...refs, changes: diffDocuments(l.data, r.data) };
+  }
+
+  lineage(name: string, direction: LineageDirection, format: "json" | "tree" | "mermaid" | "dot"): Record<string, unknown> {
+    this.store.require(name);
+    const patterns: LineageInput[] = this.store.catalog.list().map((entry) => {
+      const parent = lineageParent(entry);
+      const forks = forkNames(entry.data.forks);
+      return { name: entry.name, version: entry.version, ...(parent === undefined ? {} : { parent }), ...(forks.length === 0 ? {} : { forks }) };
+    });
+    const graph = buildLineage(patterns, name, direction);
+    if (format === "json") return { ...graph };
+    const render = { tree: renderTree, mermaid: renderMermaid, dot: renderDot }[format];
+    return { pattern: graph.pattern, direction, format, text: render(graph) };
+  }
+
+  /**
+   * The common ancestor of a merge: the source as it was when it was last
+   * merged into the target (so a second merge brings only what changed
+   * since), else the target's version the source's line forked from.
+   */
+  private async mergeBase(source: Entry, target: Entry): Promise<{ ref: string; data: Record<string, unknown> }> {
+    const previous = lastMergeFrom(target, source.name);
+    if (previous !== undefined) {
+      try {
+        return { ref: previous, data: (await this.store.read(parseRef(previous))).data };
+      } catch {
+        // that version's tag is gone: fall back to the fork point
+      }
+    }
+    const chain = [source.name];
+    let node: Entry = source;
+    for (;;) {
+      const parent = lineageParent(node);
+      if (parent === undefined) {
+        throw new DaemonError("invalid_params", `${source.name} is not a fork of ${target.name}: its lineage is ${chain.join(" <- ")} and ends there`, {
+          source: source.name,
+          target: target.name,
+          lineage: chain,
+        });
+      }
+      const ref = parseRef(parent);
+      if (ref.name === target.name) return { ref: formatRef(ref), data: await this.forkPoint(node, ref.version, target) };
+      const next = this.store.catalog.get(ref.name);
+      if (next === undefined || chain.includes(ref.name)) {
+        throw new DaemonError("invalid_params", `${source.name} is not a fork of ${target.name}: its lineage is ${[...chain, ref.name].join(" <- ")}`, {
+          source: source.name,
+          target: target.name,
+          lineage: [...chain, ref.name],
+        });
+      }
+      chain.push(ref.name);
+      node = next;
+    }
+  }
+
+  /** The target as the fork `child` was taken from it: by tag, else by the recorded parent commit. */
+  private async forkPoint(child: Entry, version: string | undefined, target: Entry): Promise<Record<string, unknown>> {
+    if (version !== undefined) {
+      try {
+        return (await this.store.read({ name: target.name, version })).data;
+      } catch {
+        // no tag: try the commit
+      }
+    }
+    const commit = isMap(child.data.lineage) ? child.data.lineage.parent_commit : undefined;
+    const text = typeof commit === "string" && /^[0-9a-f]{7,64}$/.test(commit) ? await this.store.git.show(commit, target.path) : undefined;
+    const parsed = text === undefined ? undefined : YamlDocument.parse(text);
+    if (parsed?.ok === true) return parsed.document.data;
+    const ref = formatRef({ name: target.name, ...(version === undefined ? {} : { version }) });
+    throw new DaemonError("not_found", `the fork base ${ref} of ${child.name} is not in the store's history (no tag, no parent_commit)`, { base: ref });
+  }
+}
+
+/** The parent's text with `data` applied to it losslessly. */
+function edited(text: string, data: Record<string, unknown>): YamlDocument {
+  const parsed = YamlDocument.parse(text);
+  const doc = parsed.ok ? parsed.document : YamlDocument.fromObject(data);
+  if (parsed.ok) doc.applyObject(data);
+  return doc;
+}
+
+function withoutIdentity(data: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...data };
+  for (const key of IDENTITY_KEYS) delete rest[key];
+  return rest;
+}
+
+function onTheWire(conflict: Conflict): WireConflict {
+  return { path: conflict.path, base: conflict.base ?? null, ours: conflict.ours ?? null, theirs: conflict.theirs ?? null };
+}
+
+function lineageParent(entry: Entry): string | undefined {
+  const lineage = entry.data.lineage;
+  return isMap(lineage) && typeof lineage.parent === "string" && lineage.parent !== "" ? lineage.parent : undefined;
+}
+
+/** The last `merges` record of the target that came from `source`: its `from` ref. */
+function lastMergeFrom(target: Entry, source: string): string | undefined {
+  const merges: unknown[] = Array.isArray(target.data.merges) ? target.data.merges : [];
+  for (let i = merges.length - 1; i >= 0; i--) {
+    const from = isMap(merges[i]) ? (merges[i] as Record<string, unknown>).from : undefined;
+    if (typeof from === "string" && parseRef(from).name === source && parseRef(from).version !== undefined) return from;
+  }
+  return undefined;
+}
+
+/** Names in a `forks` list: entries written by fork are maps with a name; hand-written ones may be plain names. */
+function forkNames(forks: unknown): string[] {
+  if (!Array.isArray(forks)) return [];
+  return forks.flatMap((f) => (typeof f === "string" ? [parseRef(f).name] : isMap(f) && typeof f.name === "string" ? [f.name] : []));
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

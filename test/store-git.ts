@@ -1,0 +1,71 @@
+/**
+ * Plain git in a daemon's pattern store, run the way a person runs it (no
+ * user or system config, no ambient GIT_* variables): what the end-to-end
+ * tests check the store's story with.
+ */
+import { execFile } from "node:child_process";
+import { expect } from "vitest";
+
+/** git as a user runs it: no user or system config, no ambient GIT_* variables. */
+const GIT_ENV = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" };
+
+export interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function gitRun(store: string, args: string[]): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile("git", ["-C", store, ...args], { env: GIT_ENV, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err === null) return resolve({ code: 0, stdout, stderr });
+      if (typeof err.code === "number") return resolve({ code: err.code, stdout, stderr });
+      reject(new Error(`git ${args.join(" ")} could not run: ${err.message}`));
+    });
+  });
+}
+
+export async function git(store: string, ...args: string[]): Promise<string> {
+  const result = await gitRun(store, args);
+  if (result.code !== 0) throw new Error(`git ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
+  return result.stdout;
+}
+
+export function lines(text: string): string[] {
+  return text.split("\n").filter((line) => line !== "");
+}
+
+export async function head(store: string): Promise<string> {
+  return (await git(store, "rev-parse", "HEAD")).trim();
+}
+
+export async function commitCount(store: string): Promise<number> {
+  return Number((await git(store, "rev-list", "--count", "HEAD")).trim());
+}
+
+/** The trailers of a commit message, parsed by git itself. */
+export async function trailers(store: string, commit: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const line of lines(await git(store, "log", "-1", "--format=%(trailers:only,unfold)", commit))) {
+    const colon = line.indexOf(": ");
+    if (colon > 0) out[line.slice(0, colon)] = line.slice(colon + 2);
+  }
+  return out;
+}
+
+/** What must not move when a request is refused: HEAD, the working tree, the tags. */
+export async function snapshot(store: string): Promise<{ head: string; status: string; tags: string }> {
+  return {
+    head: await head(store),
+    status: await git(store, "status", "--porcelain", "--untracked-files=all"),
+    tags: await git(store, "tag", "-l"),
+  };
+}
+
+/** `git fsck --full` passes: exit 0 and nothing reported as broken. */
+export async function expectFsckClean(store: string): Promise<void> {
+  const fsck = await gitRun(store, ["fsck", "--full", "--no-progress"]);
+  expect(fsck.code, `git fsck failed:\n${fsck.stdout}${fsck.stderr}`).toBe(0);
+  expect(fsck.stdout + fsck.stderr).not.toMatch(/error|missing|broken|corrupt|bad /i);
+}
+

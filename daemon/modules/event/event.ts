@@ -6,7 +6,7 @@ import { defineEvent } from "../../core/event.js";
 import { compileGlob } from "../../core/glob.js";
 import type { Module, ModuleContext } from "../../core/module.js";
 import type { StateView } from "../state/state.js";
-import { checkRule, evaluateCondition } from "./condition.js";
+import { checkRule, evaluateCondition } from "../../core/json-logic.js";
 import type { Schedule } from "./schedule-book.js";
 import { Scheduler } from "./scheduler.js";
 

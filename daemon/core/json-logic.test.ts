@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkRule, evaluateCondition, evaluateRule, RULE_LIMITS, type ConditionContext } from "./condition.js";
+import { checkRule, evaluateCondition, evaluateRule, RULE_LIMITS } from "./json-logic.js";
 
 /** `{"!": {"!": … true}}` with `levels` operators. */
 function nested(levels: number): unknown {
@@ -70,7 +70,7 @@ describe("checkRule", () => {
   });
 });
 
-const context: ConditionContext = {
+const context = {
   data: { n: 5, name: "x", tags: ["a", "b"], empty: [], list: [1, 2, 3] },
   event: "orchestration:tick",
   now: 1_700_000_000_000,

@@ -1,9 +1,8 @@
 /**
- * Emit conditions: JSON Logic rules evaluated against
- * `{data, event, now, state, agent_id}` (pure). One engine, an allow-listed
- * operator set, and bounds on a rule's size and depth; a rule is checked
- * when it is emitted, so a bad one is invalid_params then, not a surprise
- * when it fires.
+ * JSON Logic rules from clients (emit conditions, discover's `where`),
+ * pure: one engine, an allow-listed operator set, bounds on a rule's size
+ * and depth, and no path that reaches a prototype. A rule is checked when
+ * it arrives, so a bad one is invalid_params then, not a surprise later.
  */
 import { defaultMethods, LogicEngine } from "json-logic-engine";
 
@@ -77,14 +76,6 @@ export interface RuleIssue {
   message: string;
 }
 
-export interface ConditionContext {
-  data: Record<string, unknown>;
-  event: string;
-  now: number;
-  state: Record<string, unknown>;
-  agent_id: string | null;
-}
-
 /** Problems with a rule, each with the path inside the rule; empty when it may be used. */
 export function checkRule(rule: unknown): RuleIssue[] {
   const issues: RuleIssue[] = [];
@@ -130,7 +121,7 @@ export function checkRule(rule: unknown): RuleIssue[] {
 }
 
 /** Evaluates a checked rule; JSON Logic truthiness (empty arrays are false). A rule that fails at run time is false. */
-export function evaluateCondition(rule: unknown, context: ConditionContext): { value: boolean; error?: string } {
+export function evaluateCondition(rule: unknown, context: object): { value: boolean; error?: string } {
   try {
     const result = evaluateRule(rule, context);
     return { value: Array.isArray(result) ? result.length > 0 : Boolean(result) };
@@ -140,7 +131,7 @@ export function evaluateCondition(rule: unknown, context: ConditionContext): { v
 }
 
 /** The rule's raw value; throws when the rule fails at run time. */
-export function evaluateRule(rule: unknown, context: ConditionContext): unknown {
+export function evaluateRule(rule: unknown, context: object): unknown {
   return engine.run(rule, context);
 }
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { applyPairs, splitArgv, UsageError, type Argv } from "./args.js";
+import { applyPairs, parseAssignment, splitArgv, UsageError, type Argv } from "./args.js";
 
 // ------------------------------------------------------------------ splitArgv
 
@@ -255,5 +255,49 @@ describe("applyPairs typed by the event's JSON Schema", () => {
     expect(() => dataFor(["--__proto__", '{"polluted":"yes"}'], {}, undefined)).toThrow(UsageError);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty("polluted");
+  });
+});
+
+// ------------------------------------------------------------------ verb flags and --set
+
+describe("splitArgv with the verb's on/off options", () => {
+  const flagsOf = (verb: string) => new Set(verb === "merge" ? ["dry-run"] : []);
+
+  it("a flag never takes the next word: it stays positional, wherever the flag sits", () => {
+    expect(splitArgv(["merge", "--dry-run", "fork_a"], flagsOf)).toMatchObject({ positionals: ["merge", "fork_a"], pairs: [{ key: "dry-run", value: true }] });
+    expect(splitArgv(["merge", "fork_a", "--dry-run", "--into", "t"], flagsOf).pairs).toEqual([
+      { key: "dry-run", value: true },
+      { key: "into", value: "t" },
+    ]);
+  });
+
+  it("an inline value is still its value; other options still take the next word", () => {
+    expect(splitArgv(["merge", "x", "--dry-run=false"], flagsOf).pairs).toEqual([{ key: "dry-run", value: "false" }]);
+    expect(splitArgv(["merge", "x", "--strategy", "ours"], flagsOf).pairs).toEqual([{ key: "strategy", value: "ours" }]);
+  });
+
+  it("only the verb's flags: the same name under another verb takes a value as before", () => {
+    expect(splitArgv(["send", "composition:merge", "--dry-run", "x"], flagsOf).pairs).toEqual([{ key: "dry-run", value: "x" }]);
+  });
+});
+
+describe("parseAssignment (--set path=value)", () => {
+  it.each([
+    ["variables.rounds.default=3", "variables.rounds.default", 3],
+    ["metadata.tags=[\"a\",\"b\"]", "metadata.tags", ["a", "b"]],
+    ["flag=true", "flag", true],
+    ["gone=null", "gone", null],
+    ["obj={\"k\":1}", "obj", { k: 1 }],
+    ["quoted=\"42\"", "quoted", "42"],
+    ["text=Swiss pairing", "text", "Swiss pairing"],
+    ["expr=a=b", "expr", "a=b"],
+    ["empty=", "empty", ""],
+    ["broken=[1,", "broken", "[1,"],
+  ])("%s", (raw, path, value) => {
+    expect(parseAssignment(raw, "set")).toEqual([path, value]);
+  });
+
+  it.each<[string | true]>([[true], ["no_equals"], ["=1"], ["a..b=1"], [".a=1"]])("refuses %j", (raw) => {
+    expect(() => parseAssignment(raw, "set")).toThrow(UsageError);
   });
 });

@@ -35,8 +35,16 @@ const VALUED_GLOBALS: Record<string, "home" | "socket" | "agentId"> = {
   "--agent-id": "agentId",
 };
 
-/** Splits argv; `--` ends option parsing (everything after is positional). */
-export function splitArgv(argv: readonly string[]): Argv {
+const NO_FLAGS: ReadonlySet<string> = new Set();
+
+/**
+ * Splits argv; `--` ends option parsing (everything after is positional).
+ * `flagsOf(verb)` names the verb's on/off options (`dry-run`): after the verb
+ * (the first positional) such an option never takes the next word as its
+ * value, so `pat merge --dry-run fork` keeps `fork` positional
+ * (`--dry-run=false` still works).
+ */
+export function splitArgv(argv: readonly string[], flagsOf: (verb: string) => ReadonlySet<string> = () => NO_FLAGS): Argv {
   const globals: Globals = { json: false, help: false };
   const positionals: string[] = [];
   const pairs: Pair[] = [];
@@ -72,7 +80,8 @@ export function splitArgv(argv: readonly string[]): Argv {
     } else {
       const key = flag.slice(2);
       if (key === "") throw new UsageError(`empty option ${arg}`);
-      pairs.push({ key, value: takeValue() });
+      const isFlag = positionals.length > 0 && flagsOf(positionals[0]!).has(key);
+      pairs.push({ key, value: isFlag ? (inline ?? true) : takeValue() });
     }
   }
   return { globals, positionals, pairs };
@@ -162,6 +171,21 @@ function coerce(raw: string | true, schema: JsonSchema | undefined, key: string)
   if (types.has("string")) return raw;
   if (types.has("array")) return coerce(raw, schema?.items, key);
   throw new UsageError(`--${key} expects ${[...types].join(" or ")}, got ${JSON.stringify(raw)}`);
+}
+
+/**
+ * `path=value` (a `--set`): split at the first `=`; the value is JSON when it
+ * parses as JSON (numbers, booleans, null, arrays, objects, "quoted text"),
+ * else the text as it is.
+ */
+export function parseAssignment(raw: string | true, option: string): [path: string, value: unknown] {
+  const eq = raw === true ? -1 : raw.indexOf("=");
+  if (raw === true || eq === -1) {
+    throw new UsageError(`--${option} needs path=value, e.g. --${option} metadata.tags='["swiss"]' or --${option} variables.rounds.default=3`);
+  }
+  const path = raw.slice(0, eq).trim();
+  if (path === "" || path.split(".").some((segment) => segment === "")) throw new UsageError(`--${option} ${raw}: ${JSON.stringify(path)} is not a dotted path`);
+  return [path, inferred(raw.slice(eq + 1))];
 }
 
 /** Without a schema: JSON literals (numbers, booleans, null, objects, arrays) as such, anything else as text. */

@@ -3,17 +3,27 @@
  * rendering. A new verb is one row here.
  */
 import { readFileSync } from "node:fs";
-import { applyPairs, UsageError, type Argv } from "./args.js";
+import { applyPairs, parseAssignment, UsageError, type Argv } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
 import { restart, runForeground, startDetached, status, stop } from "./lifecycle.js";
 import {
+  renderDiff,
   renderDiscover,
+  renderError,
+  renderFork,
   renderHelp,
   renderHistory,
+  renderLineage,
+  renderMerge,
+  renderMergeConflict,
   renderPatterns,
   renderPush,
+  type DiffResult,
+  type ErrorLike,
   type EventSummary,
+  type ForkResult,
   type HelpResult,
+  type LineageResult,
   type PatternSummary,
   type VersionSummary,
 } from "./render.js";
@@ -21,7 +31,11 @@ import {
 export interface Command {
   readonly usage: string;
   readonly summary: string;
+  /** On/off options: they never take the next word as their value. */
+  readonly flags?: readonly string[];
   run(cli: Cli): Promise<number>;
+  /** How a daemon error is printed on stderr (default: renderError). */
+  readonly renderError?: (error: ErrorLike) => string;
 }
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
@@ -41,6 +55,24 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   ls: { usage: "pat ls [--type T]", summary: "list the patterns in the store", run: ls },
   show: { usage: "pat show REF", summary: "print a pattern (name or name@version) as YAML", run: show },
   history: { usage: "pat history NAME", summary: "versions of a pattern, from git", run: history },
+  fork: {
+    usage: "pat fork PARENT NAME --reason TEXT [--set path=value ...] [--version V]",
+    summary: "copy a pattern under a new name, with lineage; --set edits a dotted path",
+    run: fork,
+  },
+  merge: {
+    usage: "pat merge FORK [--into TARGET] [--strategy auto|ours|theirs] [--dry-run] [--message M]",
+    summary: "3-way merge a fork into its parent (or TARGET); --dry-run writes nothing",
+    flags: ["dry-run"],
+    run: merge,
+    renderError: (error) => (error.code === "merge_conflict" ? renderMergeConflict(error) : renderError(error)),
+  },
+  diff: { usage: "pat diff LEFT RIGHT [--unified]", summary: "what changed between two refs, by field or as a unified YAML diff", flags: ["unified"], run: diff },
+  lineage: {
+    usage: "pat lineage NAME [--format json|tree|mermaid|dot] [--direction up|down|both]",
+    summary: "ancestors and descendants of a pattern (default on a terminal: tree)",
+    run: lineage,
+  },
 };
 
 async function send(cli: Cli): Promise<number> {
@@ -104,6 +136,52 @@ async function history(cli: Cli): Promise<number> {
   return requestAndPrint(cli, "composition:history", { name }, (d: { versions: VersionSummary[] }) => renderHistory(d.versions));
 }
 
+async function fork(cli: Cli): Promise<number> {
+  const options = parseOptions(cli.argv, { reason: "value", set: "list", version: "value" }, 2);
+  const [parent, name] = options.positionals;
+  if (parent === undefined || name === undefined) {
+    throw new UsageError("pat fork needs the parent and the new name, e.g. pat fork tournament tournament_swiss --reason 'Swiss pairing'");
+  }
+  const reason = options.values.reason;
+  if (reason === undefined) throw new UsageError("pat fork needs --reason TEXT: why this fork exists (kept in its lineage and commit)");
+  const modifications = Object.fromEntries(options.lists.set.map((raw) => parseAssignment(raw, "set")));
+  const data: Record<string, unknown> = { parent, name, reason };
+  if (Object.keys(modifications).length > 0) data.modifications = modifications;
+  if (options.values.version !== undefined) data.version = options.values.version;
+  return requestAndPrint(cli, "composition:fork", data, (d: ForkResult) => renderFork(d, modifications));
+}
+
+async function merge(cli: Cli): Promise<number> {
+  const options = parseOptions(cli.argv, { into: "value", strategy: "value", "dry-run": "flag", message: "value" }, 1);
+  const [source] = options.positionals;
+  if (source === undefined) throw new UsageError("pat merge needs the fork to merge, e.g. pat merge tournament_swiss --dry-run");
+  const data: Record<string, unknown> = { source };
+  if (options.values.into !== undefined) data.target = options.values.into;
+  if (options.values.strategy !== undefined) data.strategy = oneOf("strategy", options.values.strategy, ["auto", "ours", "theirs"]);
+  if (options.flags.has("dry-run")) data.dry_run = true;
+  if (options.values.message !== undefined) data.message = options.values.message;
+  return requestAndPrint(cli, "composition:merge", data, renderMerge);
+}
+
+async function diff(cli: Cli): Promise<number> {
+  const options = parseOptions(cli.argv, { unified: "flag" }, 2);
+  const [left, right] = options.positionals;
+  if (left === undefined || right === undefined) throw new UsageError("pat diff needs two refs, e.g. pat diff tournament@2.0.0 tournament_swiss");
+  const format = options.flags.has("unified") ? "unified" : "changes";
+  return requestAndPrint(cli, "composition:diff", { left, right, format }, (d: DiffResult) => renderDiff(d));
+}
+
+async function lineage(cli: Cli): Promise<number> {
+  const options = parseOptions(cli.argv, { format: "value", direction: "value" }, 1);
+  const [name] = options.positionals;
+  if (name === undefined) throw new UsageError("pat lineage needs a pattern name, e.g. pat lineage tournament --format mermaid");
+  const given = options.values.format;
+  const format = given === undefined ? (cli.json ? "json" : "tree") : oneOf("format", given, ["json", "tree", "mermaid", "dot"]);
+  const data: Record<string, unknown> = { name, format };
+  if (options.values.direction !== undefined) data.direction = oneOf("direction", options.values.direction, ["up", "down", "both"]);
+  return requestAndPrint(cli, "composition:lineage", data, (d: LineageResult) => renderLineage(d));
+}
+
 /** One request, its result printed (JSON, or `human` on a terminal). */
 async function requestAndPrint<T>(cli: Cli, event: string, data: Record<string, unknown>, human: (data: T) => string): Promise<number> {
   const client = await cli.connect();
@@ -142,6 +220,48 @@ async function watch(cli: Cli): Promise<number> {
     return EXIT.unreachable;
   }
   return EXIT.ok;
+}
+
+type OptionKind = "value" | "flag" | "list";
+
+interface Options<S extends Record<string, OptionKind>> {
+  positionals: string[];
+  /** `--name value` options given (the last one wins when repeated). */
+  values: Partial<Record<{ [K in keyof S]: S[K] extends "value" ? K : never }[keyof S], string>>;
+  /** Every value of each repeatable option, in order. */
+  lists: Record<{ [K in keyof S]: S[K] extends "list" ? K : never }[keyof S], string[]>;
+  /** The on/off options that are on. */
+  flags: Set<string>;
+}
+
+/** A verb's options by `spec`, at most `max` positionals; anything else is a usage error. */
+function parseOptions<const S extends Record<string, OptionKind>>(argv: Argv, spec: S, max: number): Options<S> {
+  const values: Record<string, string> = {};
+  const lists: Record<string, string[]> = {};
+  const flags = new Set<string>();
+  for (const [name, kind] of Object.entries(spec)) if (kind === "list") lists[name] = [];
+  for (const { key, value } of argv.pairs) {
+    const kind = Object.hasOwn(spec, key) ? spec[key] : undefined;
+    if (kind === undefined) throw new UsageError(`unknown option --${key}`);
+    if (kind === "flag") {
+      if (value !== true && value !== "true" && value !== "false") throw new UsageError(`--${key} takes no value (got ${value})`);
+      if (value === "false") flags.delete(key);
+      else flags.add(key);
+    } else if (value === true) {
+      throw new UsageError(`--${key} needs a value`);
+    } else if (kind === "list") {
+      lists[key]!.push(value);
+    } else {
+      values[key] = value;
+    }
+  }
+  if (argv.positionals.length > max) throw new UsageError(`unexpected argument ${argv.positionals[max]}`);
+  return { positionals: argv.positionals, values, lists, flags } as Options<S>;
+}
+
+function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${option} must be one of ${allowed.join(", ")} (got ${value})`);
+  return value as T;
 }
 
 function onlyPositionals(argv: Argv, max: number): string[] {

@@ -8,12 +8,16 @@ import { COMMANDS } from "./commands.js";
 import { createCli, EXIT } from "./context.js";
 import { renderError } from "./render.js";
 
+/** Usage lines longer than this put their summary on the next line. */
+const USAGE_COLUMN = 40;
+
 function usage(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  const commands = Object.values(COMMANDS);
+  const width = Math.max(...commands.map((c) => c.usage.length).filter((length) => length <= USAGE_COLUMN));
   return [
     "usage: pat COMMAND [ARGS] [--home DIR] [--socket PATH] [--agent-id ID] [--json]",
     "",
-    ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...commands.map((c) => (c.usage.length <= width ? `  ${c.usage.padEnd(width)}  ${c.summary}` : `  ${c.usage}\n  ${"".padEnd(width)}  ${c.summary}`)),
     "",
     "Home: --home, else $PATTERND_HOME, else the current directory. Output is JSON when piped or with --json.",
     "Exit codes: 0 ok, 1 the daemon answered an error, 2 usage error, 3 daemon not reachable.",
@@ -23,7 +27,7 @@ function usage(): string {
 async function main(argv: readonly string[]): Promise<number> {
   let parsed;
   try {
-    parsed = splitArgv(argv);
+    parsed = splitArgv(argv, (verb) => new Set(Object.hasOwn(COMMANDS, verb) ? COMMANDS[verb]!.flags : []));
   } catch (err) {
     process.stderr.write(`pat: ${(err as Error).message}\n`);
     return EXIT.usage;
@@ -33,7 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
     (verb === undefined && !parsed.globals.help ? process.stderr : process.stdout).write(usage() + "\n");
     return verb === undefined && !parsed.globals.help ? EXIT.usage : EXIT.ok;
   }
-  const command = COMMANDS[verb];
+  const command = Object.hasOwn(COMMANDS, verb) ? COMMANDS[verb] : undefined;
   if (command === undefined) {
     const close = suggest(verb, Object.keys(COMMANDS));
     process.stderr.write(`pat: unknown command ${verb}${close.length > 0 ? `; did you mean ${close.join(", ")}?` : ""}\n${usage()}\n`);
@@ -59,7 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof RemoteError) {
       const error = { code: err.code, message: err.message, details: err.details };
       if (cli.json) cli.out(JSON.stringify({ error }, null, 2));
-      cli.err(renderError(error));
+      cli.err((command.renderError ?? renderError)(error));
       return EXIT.remote;
     }
     if (err instanceof RequestTimeoutError) {

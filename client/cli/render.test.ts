@@ -1,7 +1,20 @@
 /** What `pat` prints on a terminal: outlines, discover tables, help pages, pushes and errors. */
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { outline, renderDiscover, renderError, renderHelp, renderPush, type HelpResult } from "./render.js";
+import {
+  outline,
+  renderChange,
+  renderConflicts,
+  renderDiff,
+  renderDiscover,
+  renderError,
+  renderFork,
+  renderHelp,
+  renderMerge,
+  renderMergeConflict,
+  renderPush,
+  type HelpResult,
+} from "./render.js";
 
 describe("outline", () => {
   it("prints scalars as they are", () => {
@@ -198,5 +211,110 @@ describe("renderError", () => {
   it("is one line without details or with empty details", () => {
     expect(renderError({ code: "not_found", message: "no pattern x" })).toBe("error [not_found]: no pattern x");
     expect(renderError({ code: "conflict", message: "exists", details: {} })).toBe("error [conflict]: exists");
+  });
+});
+
+describe("fork, merge and diff", () => {
+  it("renderFork: one line naming both refs and the short commit, then what was set", () => {
+    const fork = { name: "tournament_swiss", version: "0.1.0", parent: "tournament@2.0.0", commit: "abc1234def5678" };
+    expect(renderFork(fork)).toBe("forked tournament@2.0.0 -> tournament_swiss@0.1.0 (commit abc1234)");
+    expect(renderFork(fork, { "metadata.tags": ["swiss"], "orchestration_logic.description": "a: b" }).split("\n").slice(1)).toEqual([
+      '  set metadata.tags = ["swiss"]',
+      '  set orchestration_logic.description = "a: b"',
+    ]);
+  });
+
+  it("renderChange: ~ + - with short values inline, long or multi-line ones left out", () => {
+    expect(renderChange({ op: "replace", path: "variables.rounds.default", from: 5, to: 3 })).toBe("~ variables.rounds.default  5 -> 3");
+    expect(renderChange({ op: "replace", path: "prompt", from: "a\nb", to: "a\nc" })).toBe("~ prompt");
+    expect(renderChange({ op: "replace", path: "description", from: "x".repeat(41), to: "y" })).toBe("~ description");
+    expect(renderChange({ op: "add", path: "metadata.tags", to: ["a"] })).toBe('+ metadata.tags  ["a"]');
+    expect(renderChange({ op: "add", path: "lineage", to: { parent: "x".repeat(80) } })).toBe("+ lineage");
+    expect(renderChange({ op: "remove", path: "forks", from: [1] })).toBe("- forks");
+  });
+
+  it("renderDiff: unified text as it is; changes one per line; no differences said so", () => {
+    expect(renderDiff({ left: "a@1.0.0", right: "b@0.1.0", unified: "--- a\n+++ b\n-x\n+y\n" })).toBe("--- a\n+++ b\n-x\n+y");
+    expect(renderDiff({ left: "a@1.0.0", right: "a@1.0.0", unified: "" })).toBe("no differences between a@1.0.0 and a@1.0.0");
+    expect(renderDiff({ left: "a@1.0.0", right: "b@0.1.0", changes: [{ op: "replace", path: "name", from: "a", to: "b" }] })).toBe(
+      "a@1.0.0 -> b@0.1.0: 1 change\n  ~ name  a -> b",
+    );
+    expect(renderDiff({ left: "a@1.0.0", right: "a@1.0.0", changes: [] })).toBe("no differences between a@1.0.0 and a@1.0.0");
+  });
+
+  it("renderMerge: merged, nothing to merge, and a clean dry run", () => {
+    const base = { name: "t", version: "2.1.0", from: "f@0.1.0", base: "t@2.0.0", changes: [{ op: "replace" as const, path: "x", from: 1, to: 2 }] };
+    expect(renderMerge({ ...base, merged: true, commit: "0123456789abcdef" })).toBe("merged f@0.1.0 into t@2.1.0 (commit 0123456, base t@2.0.0)\n  ~ x  1 -> 2");
+    expect(renderMerge({ ...base, merged: true, unchanged: true, changes: [] })).toBe("nothing to merge: t@2.1.0 already has every change of f@0.1.0");
+    const dry = renderMerge({ ...base, dry_run: true, clean: true, conflicts: [] });
+    expect(dry).toMatch(/^dry run: merging f@0\.1\.0 into t would make t@2\.1\.0 \(base t@2\.0\.0\); nothing was written\n {2}~ x {2}1 -> 2\nclean: /);
+  });
+
+  it("renderConflicts: short values on the label's line, absent said so, multi-line text cut to where the sides differ", () => {
+    const text = (middle: string) => ["one", "two", "three", middle, "five", "six", "seven"].join("\n") + "\n";
+    const out = renderConflicts(
+      [
+        { path: "rounds", base: 5, ours: 7, theirs: 3 },
+        { path: "note", base: "x", ours: "y" },
+        { path: "strategy", base: text("four"), ours: text("FOUR"), theirs: text("4") },
+      ],
+      { base: "t@1.0.0", ours: "t@1.1.0", theirs: "f@0.2.0" },
+    );
+    expect(out).toBe(
+      [
+        "3 conflicts (base t@1.0.0, ours t@1.1.0, theirs f@0.2.0):",
+        "  rounds",
+        "    base:   5",
+        "    ours:   7",
+        "    theirs: 3",
+        "  note",
+        "    base:   x",
+        "    ours:   y",
+        "    theirs: (absent)",
+        "  strategy",
+        "    base:",
+        "      … 2 lines in common",
+        "      three",
+        "      four",
+        "      five",
+        "      … 2 lines in common",
+        "    ours:",
+        "      … 2 lines in common",
+        "      three",
+        "      FOUR",
+        "      five",
+        "      … 2 lines in common",
+        "    theirs:",
+        "      … 2 lines in common",
+        "      three",
+        "      4",
+        "      five",
+        "      … 2 lines in common",
+      ].join("\n"),
+    );
+  });
+
+  it("renderConflicts: a long differing region is capped", () => {
+    const long = (tag: string) => Array.from({ length: 30 }, (_, i) => `${tag} ${i}`).join("\n");
+    const out = renderConflicts([{ path: "p", base: long("b"), ours: long("o"), theirs: long("t") }]);
+    expect(out).toContain("      … 18 more lines");
+    expect(out).not.toContain("b 12");
+  });
+
+  it("renderMergeConflict: message, conflicts, and the --strategy / --dry-run hint", () => {
+    const out = renderMergeConflict({
+      code: "merge_conflict",
+      message: "f@0.1.0 and t@2.1.0 both changed rounds since t@2.0.0",
+      details: { conflicts: [{ path: "rounds", base: 5, ours: 7, theirs: 3 }], base: "t@2.0.0", from: "f@0.1.0", target: "t@2.1.0" },
+    });
+    expect(out.split("\n")).toEqual([
+      "error [merge_conflict]: f@0.1.0 and t@2.1.0 both changed rounds since t@2.0.0",
+      "1 conflict (base t@2.0.0, ours t@2.1.0, theirs f@0.1.0):",
+      "  rounds",
+      "    base:   5",
+      "    ours:   7",
+      "    theirs: 3",
+      "hint: --strategy ours keeps t's values where both sides changed, --strategy theirs takes f's; --dry-run shows the whole merge without writing it",
+    ]);
   });
 });

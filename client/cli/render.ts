@@ -141,3 +141,211 @@ export function renderError(error: ErrorLike): string {
   const details = error.details === undefined || Object.keys(error.details).length === 0 ? "" : `\n${outline(error.details, "  ")}`;
   return `error [${error.code}]: ${error.message}${details}`;
 }
+
+// ------------------------------------------------------------------ pattern evolution: fork, merge, diff
+
+export interface Change {
+  op: "add" | "remove" | "replace";
+  path: string;
+  from?: unknown;
+  to?: unknown;
+}
+
+/** One merge conflict; a side where the value is absent (deleted, or never there) has no key. */
+export interface Conflict {
+  path: string;
+  base?: unknown;
+  ours?: unknown;
+  theirs?: unknown;
+}
+
+export interface ForkResult {
+  name: string;
+  version: string;
+  parent: string;
+  commit: string;
+}
+
+/** `forked tournament@2.0.0 -> tournament_swiss@0.1.0 (commit abc1234)`, then the values it set. */
+export function renderFork(fork: ForkResult, modifications: Readonly<Record<string, unknown>> = {}): string {
+  const lines = [`forked ${fork.parent} -> ${fork.name}@${fork.version} (commit ${fork.commit.slice(0, 7)})`];
+  for (const [path, value] of Object.entries(modifications)) lines.push(`  set ${path} = ${clip(oneLine(value), 80)}`);
+  return lines.join("\n");
+}
+
+export interface MergeResult {
+  merged?: boolean;
+  unchanged?: boolean;
+  dry_run?: boolean;
+  clean?: boolean;
+  name: string;
+  version: string;
+  commit?: string;
+  from: string;
+  base: string;
+  changes: Change[];
+  conflicts?: Conflict[];
+}
+
+/** A merge (or a dry run): what it did or would do, one line per change; a dry run's conflicts too. */
+export function renderMerge(result: MergeResult): string {
+  const dryRun = result.dry_run === true;
+  const conflicts = result.conflicts ?? [];
+  if (result.unchanged === true || (result.changes.length === 0 && conflicts.length === 0)) {
+    return `${dryRun ? "dry run: " : ""}nothing to merge: ${result.name}@${result.version} already has every change of ${result.from}`;
+  }
+  const lines = [
+    dryRun
+      ? `dry run: merging ${result.from} into ${result.name} would make ${result.name}@${result.version} (base ${result.base}); nothing was written`
+      : `merged ${result.from} into ${result.name}@${result.version} (commit ${(result.commit ?? "").slice(0, 7)}, base ${result.base})`,
+    ...result.changes.map((change) => `  ${renderChange(change)}`),
+  ];
+  if (dryRun && conflicts.length === 0) lines.push("clean: the same command without --dry-run merges it (--json shows the merged document)");
+  if (conflicts.length > 0) {
+    lines.push(renderConflicts(conflicts, { base: result.base, ours: result.name, theirs: result.from }), mergeHint(result.name, result.from));
+  }
+  return lines.join("\n");
+}
+
+/** A merge_conflict error: the daemon's message, each conflict's three values, and what to do next. */
+export function renderMergeConflict(error: ErrorLike): string {
+  const details = (error.details ?? {}) as { conflicts?: Conflict[]; base?: string; from?: string; target?: string };
+  const lines = [`error [${error.code}]: ${error.message}`];
+  if (details.conflicts !== undefined && details.conflicts.length > 0) {
+    lines.push(renderConflicts(details.conflicts, { base: details.base, ours: details.target, theirs: details.from }));
+  }
+  lines.push(mergeHint(details.target, details.from) + "; --dry-run shows the whole merge without writing it");
+  return lines.join("\n");
+}
+
+function mergeHint(target: string | undefined, source: string | undefined): string {
+  const ours = target === undefined ? "the target's" : `${target.replace(/@.*$/, "")}'s`;
+  const theirs = source === undefined ? "the fork's" : `${source.replace(/@.*$/, "")}'s`;
+  return `hint: --strategy ours keeps ${ours} values where both sides changed, --strategy theirs takes ${theirs}`;
+}
+
+type Side = "base" | "ours" | "theirs";
+const SIDES: readonly Side[] = ["base", "ours", "theirs"];
+/** Lines of one side of a multi-line text conflict, after what all sides share is cut. */
+const MAX_TEXT_LINES = 12;
+const MAX_INLINE = 300;
+
+/**
+ * Each conflict: its path, then base/ours/theirs. Short values on the label's
+ * line; multi-line text indented below it, cut to where the sides differ
+ * (one line of context); large maps and lists as an indented outline.
+ */
+export function renderConflicts(conflicts: readonly Conflict[], who: Partial<Record<Side, string | undefined>> = {}): string {
+  const named = SIDES.flatMap((side) => (who[side] === undefined ? [] : [`${side} ${who[side]}`]));
+  const lines = [`${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"}${named.length > 0 ? ` (${named.join(", ")})` : ""}:`];
+  for (const conflict of conflicts) {
+    lines.push(`  ${conflict.path}`);
+    const texts = SIDES.flatMap((side) => (isText(conflict[side]) ? [splitLines(conflict[side])] : []));
+    const shared = sharedLines(texts);
+    for (const side of SIDES) {
+      const value = conflict[side];
+      if (isText(value)) {
+        lines.push(`    ${side}:`, ...excerpt(splitLines(value), shared).map((line) => `      ${line}`));
+        continue;
+      }
+      const short = value === undefined ? "(absent)" : oneLine(value);
+      if (short.length <= (typeof value === "string" ? MAX_INLINE : 100) || typeof value !== "object" || value === null) {
+        lines.push(`    ${`${side}:`.padEnd(8)}${clip(short, MAX_INLINE)}`);
+      } else {
+        const block = outline(value).split("\n");
+        lines.push(`    ${side}:`, ...cap(block).map((line) => `      ${line}`));
+      }
+    }
+  }
+  return lines.join("\n");
+}
+
+function isText(value: unknown): value is string {
+  return typeof value === "string" && value.includes("\n");
+}
+
+/** Lines of a text, without the empty string after a final newline. */
+function splitLines(text: string): string[] {
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines;
+}
+
+/** How many leading and trailing lines every text shares, less one line of context each side. */
+function sharedLines(texts: readonly string[][]): { head: number; tail: number } {
+  if (texts.length < 2) return { head: 0, tail: 0 };
+  const first = texts[0]!;
+  const shortest = Math.min(...texts.map((lines) => lines.length));
+  let head = 0;
+  while (head < shortest && texts.every((lines) => lines[head] === first[head])) head++;
+  let tail = 0;
+  while (tail < shortest - head && texts.every((lines) => lines[lines.length - 1 - tail] === first[first.length - 1 - tail])) tail++;
+  return { head: Math.max(0, head - 1), tail: Math.max(0, tail - 1) };
+}
+
+function excerpt(lines: readonly string[], shared: { head: number; tail: number }): string[] {
+  const same = (n: number) => `… ${n} line${n === 1 ? "" : "s"} in common`;
+  const middle = lines.slice(shared.head, lines.length - shared.tail);
+  return [
+    ...(shared.head > 0 ? [same(shared.head)] : []),
+    ...(middle.length === 0 ? ["(empty)"] : cap(middle)),
+    ...(shared.tail > 0 ? [same(shared.tail)] : []),
+  ];
+}
+
+function cap(lines: readonly string[]): string[] {
+  if (lines.length <= MAX_TEXT_LINES) return [...lines];
+  return [...lines.slice(0, MAX_TEXT_LINES), `… ${lines.length - MAX_TEXT_LINES} more lines`];
+}
+
+/** `~ path  from -> to`, `+ path  value`, `- path`; values only when they fit on the line. */
+export function renderChange(change: Change): string {
+  const fits = (value: unknown, max: number) => !isText(value) && value !== undefined && oneLine(value).length <= max;
+  switch (change.op) {
+    case "remove":
+      return `- ${change.path}`;
+    case "add":
+      return fits(change.to, 60) ? `+ ${change.path}  ${oneLine(change.to)}` : `+ ${change.path}`;
+    default:
+      return fits(change.from, 40) && fits(change.to, 40)
+        ? `~ ${change.path}  ${oneLine(change.from)} -> ${oneLine(change.to)}`
+        : `~ ${change.path}`;
+  }
+}
+
+export interface DiffResult {
+  left: string;
+  right: string;
+  changes?: Change[];
+  unified?: string;
+}
+
+/** The unified text as it is, or a count and one line per change. */
+export function renderDiff(diff: DiffResult): string {
+  const none = `no differences between ${diff.left} and ${diff.right}`;
+  if (diff.unified !== undefined) return diff.unified === "" ? none : diff.unified.trimEnd();
+  const changes = diff.changes ?? [];
+  if (changes.length === 0) return none;
+  const count = `${changes.length} change${changes.length === 1 ? "" : "s"}`;
+  return [`${diff.left} -> ${diff.right}: ${count}`, ...changes.map((change) => `  ${renderChange(change)}`)].join("\n");
+}
+
+/** A value on one line: text as outline prints it (quoted only when ambiguous), anything else as compact JSON. */
+function oneLine(value: unknown): string {
+  return typeof value === "string" && !value.includes("\n") ? outline(value) : JSON.stringify(value);
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}… (${text.length} characters)`;
+}
+
+export interface LineageResult {
+  pattern: string;
+  /** Present for tree, mermaid and dot: the rendered graph. */
+  text?: string;
+}
+
+/** tree / mermaid / dot as the daemon drew them (ready to paste); the JSON graph as JSON. */
+export function renderLineage(lineage: LineageResult): string {
+  return lineage.text === undefined ? JSON.stringify(lineage, null, 2) : lineage.text.trimEnd();
+}

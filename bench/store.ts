@@ -26,22 +26,22 @@
  * is the user + system time of its reaped child processes (/proc/PID/stat
  * cutime + cstime, clock ticks), i.e. the git commands it ran.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parse as parseYaml } from "yaml";
+import { evolutionSeries } from "./evolution.js";
+import { patternYaml, syntheticName } from "./patterns.js";
+import { COMMIT, requestRaw, sequential, type Series } from "./series.js";
 import {
   atMost,
   DAEMON_MAIN,
   LineConnection,
   median,
-  percentile,
-  processCpuNs,
   round,
-  seededRandom,
   startChild,
   stopChild,
   table,
@@ -69,18 +69,6 @@ export interface StoreBenchOptions {
   progress?: (line: string) => void;
 }
 
-export interface Series {
-  label: string;
-  count: number;
-  wall_ms: number;
-  per_s: number;
-  p50_ms: number;
-  p99_ms: number;
-  max_ms: number;
-  daemon_cpu_ms_per_op: number | null;
-  git_cpu_ms_per_op: number | null;
-}
-
 export interface StartRound {
   ready_ms: number;
   indexed_ms: number;
@@ -92,6 +80,8 @@ export interface StartRound {
 export interface StoreBenchResult {
   saves: Series[];
   gets: Series[];
+  /** fork, merge, diff ×3 (bench/evolution.ts). */
+  evolution: Series[];
   synthetic: {
     patterns: number;
     bytes_total: number;
@@ -152,6 +142,8 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
     const conn = await connect(socketPath);
     const saves = await saveSeries(conn, daemon, "seeded", options.saves, options.warmup);
     const gets = await getSeries(conn, daemon, "seeded", options.gets, options.warmup);
+    progress(`store: ${options.saves} forks, merges of a 200-line pattern, diffs`);
+    const evolution = await evolutionSeries(conn, daemon, options.saves, options.warmup);
     await conn.close();
     exits.push(await stop(daemon));
 
@@ -233,10 +225,13 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
     return {
       saves,
       gets,
+      evolution,
       synthetic,
       targets: [
         atMost("save p50, create (ms)", saves[0]!.p50_ms, 30),
         atMost("save p50, update (ms)", saves[1]!.p50_ms, 30),
+        atMost("fork p50 (ms)", evolution[0]!.p50_ms, 30),
+        atMost(`first start-up with ${thousands(options.patterns)} patterns (no index cache), spawn → health (ms)`, starts[0]!.ready_ms, 3000),
         atMost(`start-up with ${thousands(options.patterns)} patterns, spawn → health, median (ms)`, synthetic.ready_ms, 3000),
         atMost(`RSS after start + composition:list, median (MB)`, Math.max(synthetic.rss_start_mb, synthetic.rss_after_list_mb), 300),
       ],
@@ -259,71 +254,6 @@ async function connect(socketPath: string): Promise<LineConnection> {
   if (hello.ok !== true) throw new Error(`system:hello: ${JSON.stringify(hello).slice(0, 300)}`);
   return conn;
 }
-
-/**
- * Sends `count` requests one at a time (each reply awaited), checks each
- * (`ok`, echoed id, then `check`) and times it from write to reply.
- */
-async function sequential(
-  conn: LineConnection,
-  daemon: Child,
-  label: string,
-  count: number,
-  make: (k: number) => string,
-  check: (reply: Reply, k: number, bytes: number) => void,
-): Promise<Series> {
-  const latencies = new Float64Array(count);
-  const pid = daemon.process.pid;
-  const cpuBefore = processCpuNs(pid);
-  const gitBefore = childCpuMs(pid);
-  const started = performance.now();
-  for (let k = 0; k < count; k++) {
-    const line = make(k);
-    const sent = performance.now();
-    const { reply, bytes } = await requestRaw(conn, line);
-    latencies[k] = performance.now() - sent;
-    if (reply.ok !== true || reply.id !== k) throw new Error(`${label} #${k}: unexpected reply: ${JSON.stringify(reply).slice(0, 400)}`);
-    check(reply, k, bytes);
-  }
-  const wallMs = performance.now() - started;
-  const cpuAfter = processCpuNs(pid);
-  const gitAfter = childCpuMs(pid);
-  latencies.sort();
-  return {
-    label,
-    count,
-    wall_ms: Math.round(wallMs),
-    per_s: round((count / wallMs) * 1000, 1),
-    p50_ms: round(percentile(latencies, 0.5), 2),
-    p99_ms: round(percentile(latencies, 0.99), 2),
-    max_ms: round(latencies[count - 1]!, 2),
-    daemon_cpu_ms_per_op: cpuBefore === null || cpuAfter === null ? null : round((cpuAfter - cpuBefore) / 1e6 / count, 2),
-    git_cpu_ms_per_op: gitBefore === null || gitAfter === null ? null : round((gitAfter - gitBefore) / count, 2),
-  };
-}
-
-/** One request; its parsed reply and the reply line's length (a whole line, however many chunks it took). */
-async function requestRaw(conn: LineConnection, line: string): Promise<{ reply: Reply; bytes: number }> {
-  let bytes = 0;
-  const previous = conn.onLines;
-  const reply = await new Promise<Reply>((resolve, reject) => {
-    conn.onFailure(reject);
-    conn.onLines = (lines) => {
-      conn.onLines = previous;
-      conn.onFailure(null);
-      bytes = Buffer.byteLength(lines[0]!);
-      try {
-        resolve(JSON.parse(lines[0]!) as Reply);
-      } catch (err) {
-        reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    };
-    conn.write(line);
-  });
-  return { reply, bytes };
-}
-
-const COMMIT = /^[0-9a-f]{40}$/;
 
 /**
  * Creates of distinct new patterns, then updates of one pattern, each
@@ -442,27 +372,6 @@ async function waitHealth(child: Child, socketPath: string, timeoutMs: number): 
 
 // ---------------------------------------------------------------- /proc
 
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU time (ms) of the reaped children of `pid` (Linux, /proc/PID/stat cutime + cstime); null elsewhere. */
-function childCpuMs(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after "(comm)": state is field 3; cutime and cstime are fields 16 and 17.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS) * 1000;
-  } catch {
-    return null;
-  }
-}
-
 /** VmRSS and VmHWM of `pid` in MB (Linux). */
 function memory(pid: number | undefined): { rss_mb: number; hwm_mb: number } {
   try {
@@ -551,111 +460,6 @@ async function generateStore(
   };
 }
 
-const ADJECTIVES = ["adaptive", "layered", "parallel", "staged", "guarded", "iterative", "federated", "elastic", "cautious", "greedy", "rotating", "blind", "weighted", "lean"];
-const NOUNS = ["review", "consensus", "research", "triage", "planning", "debate", "audit", "synthesis", "routing", "refinement", "survey", "voting", "critique", "handoff"];
-const WORDS = (
-  "agents propose candidate answers while a reviewer checks each claim against the sources and records what it rejected " +
-  "the lead splits the task into parts assigns them to workers merges their results and asks for another round when scores stay low " +
-  "every step is tracked so that later runs can see which choices paid off and which ones wasted budget on dead ends " +
-  "useful when the task is broad the evidence is scattered and a single pass tends to miss important details or contradictions"
-).split(" ");
-const TAGS = ["research", "review", "planning", "coding", "writing", "analysis", "search", "voting", "debate", "safety", "qa", "data", "summaries", "routing", "evaluation", "long-running"];
-const CAPABILITIES = ["parallel_agents", "shared_state", "decision_tracking", "web_search", "code_execution", "file_access", "scheduling", "subscriptions"];
-const PROFILES = ["base_multi_agent", "judge", "researcher", "planner", "critic", "summarizer", "coder"];
-
-function syntheticName(i: number): string {
-  return `${ADJECTIVES[i % ADJECTIVES.length]}_${NOUNS[Math.floor(i / ADJECTIVES.length) % NOUNS.length]}_${String(i).padStart(5, "0")}`;
-}
-
-/** A realistic orchestration pattern (about 1.5–3 KB), the same text for the same name and seed. */
-export function patternYaml(name: string, seed: number): string {
-  const random = seededRandom(seed + 1);
-  const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const some = <T>(items: readonly T[], n: number): T[] => {
-    const pool = [...items];
-    const out: T[] = [];
-    while (out.length < n && pool.length > 0) out.push(pool.splice(Math.floor(random() * pool.length), 1)[0]!);
-    return out;
-  };
-  const sentence = (lo: number, hi: number) => {
-    const n = int(lo, hi);
-    const words: string[] = [];
-    let at = int(0, WORDS.length - 1);
-    for (let i = 0; i < n; i++) words.push(WORDS[(at++ + (random() < 0.2 ? int(1, 9) : 0)) % WORDS.length]!);
-    const text = words.join(" ");
-    return text[0]!.toUpperCase() + text.slice(1) + ".";
-  };
-  const components = some(["worker", "reviewer", "lead", "critic", "summarizer", "scout"], int(2, 4));
-  const rounds = int(2, 6);
-  const lines = [
-    `# ${sentence(6, 12)}`,
-    `name: ${name}`,
-    `type: orchestration`,
-    `version: ${int(0, 3)}.${int(0, 9)}.${int(0, 20)}`,
-    `description: ${sentence(18, 34)}`,
-    `author: bench-generator`,
-    `metadata:`,
-    `  tags: [${some(TAGS, int(3, 6)).join(", ")}]`,
-    `  use_cases:`,
-    ...Array.from({ length: int(2, 4) }, () => `    - ${sentence(5, 10).slice(0, -1).toLowerCase()}`),
-    `  capabilities_required: [${some(CAPABILITIES, int(1, 4)).join(", ")}]`,
-    `  selection_criteria:`,
-    `    participants: {min: ${int(1, 3)}, max: ${int(4, 12)}}`,
-    `    latency: ${pick(["low", "medium", "high"])}`,
-    `    cost: ${pick(["low", "medium", "high"])}`,
-    `variables:`,
-    `  run_id:`,
-    `    type: string`,
-    `    default: run_${seed}`,
-    `    description: Id of this run, used in state keys.`,
-    `  max_rounds:`,
-    `    type: integer`,
-    `    default: ${rounds}`,
-    `    description: Rounds before the lead must decide.`,
-    `  threshold:`,
-    `    type: number`,
-    `    default: ${(int(50, 95) / 100).toFixed(2)}`,
-    `    description: Score at which a candidate is accepted.`,
-    `components:`,
-    ...components.flatMap((component) => [
-      `  - name: ${component}`,
-      `    profile: ${pick(PROFILES)}`,
-      `    role: ${sentence(3, 7).slice(0, -1).toLowerCase()}`,
-      `    prompt: |`,
-      `      ${sentence(10, 18)}`,
-      `      ${sentence(8, 16)}`,
-    ]),
-    `orchestration_logic:`,
-    `  description: ${sentence(12, 24)}`,
-    `  strategy: |`,
-    `    STATE state:set {key: "{{run_id}}.status", value: "running"}`,
-    `    FOR EACH round r IN 1..{{max_rounds}}:`,
-    ...components.map((component) => `      SPAWN ${component} -> ${pick(["candidates", "notes", "scores", "a summary", "objections"])}`),
-    `      score = mean of reviewer scores for this round`,
-    `      IF score >= {{threshold}}:`,
-    `        TRACK composition:track_decision {pattern: "${name}", decision: "accepted in round <r>", outcome: "success", confidence: <score>}`,
-    `        BREAK`,
-    `      ELSE:`,
-    `        DECIDE which parts to redo; keep the rest`,
-    `    STATE state:set {key: "{{run_id}}.status", value: "done"}`,
-    `# Agents this pattern spawns: not a core field, kept as written.`,
-    `agents:`,
-    `  lead:`,
-    `    profile: ${pick(PROFILES)}`,
-    `    count: 1`,
-    `  workers:`,
-    `    profile: ${pick(PROFILES)}`,
-    `    count: ${int(2, 8)}`,
-    `    timeout_s: ${int(60, 900)}`,
-    `performance:`,
-    `  runs: ${int(0, 400)}`,
-    `  avg_score: ${(int(40, 95) / 100).toFixed(2)}`,
-    `  success_rate: ${(int(40, 99) / 100).toFixed(2)}`,
-  ];
-  return lines.join("\n") + "\n";
-}
-
 // ---------------------------------------------------------------- report
 
 export function formatStoreBench(result: StoreBenchResult): string {
@@ -683,6 +487,7 @@ export function formatStoreBench(result: StoreBenchResult): string {
       (result.profiled ? "\n(daemon under --cpu-prof: its figures are not representative)" : ""),
     ...seriesTable(result.saves, "ops"),
     ...seriesTable(result.gets, "ops").slice(2),
+    ...seriesTable(result.evolution, "ops").slice(2),
     "",
     `synthetic store: ${thousands(s.patterns)} orchestration patterns, ${(s.bytes_total / 1024 / 1024).toFixed(1)} MiB ` +
       `(${thousands(s.bytes_min)}–${thousands(s.bytes_max)} B each, median ${thousands(s.bytes_median)} B), one commit, one packed tag each; ` +

@@ -178,6 +178,12 @@ describe("fork (SPEC §3 composition:fork)", () => {
     expect((await git(store, "log", "-1", "--format=%an %s", ok.commit)).trim()).toBe(`${AGENT} fork: evo_copy -> evo_copy_fork`);
     expect((await git(store, "rev-parse", "evo_copy_fork@0.1.0^{commit}")).trim()).toBe(ok.commit);
     expect(await git(store, "show", "evo_copy_fork@0.1.0:orchestrations/evo_copy_fork.yaml")).toBe(text);
+    // In the parent's history the fork commit is a change of its file, not a version of it.
+    const history = (await c.request<{ versions: { version: string | null; op: string; commit: string }[] }>("composition:history", { name: "evo_copy" })).versions;
+    expect(history.map(({ version, op }) => ({ version, op }))).toEqual([
+      { version: null, op: "fork" },
+      { version: "1.0.0", op: "create" },
+    ]);
   });
 
   it("forks a fork, and an older tagged version of a pattern", async () => {

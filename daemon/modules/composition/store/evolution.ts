@@ -170,8 +170,12 @@ export class PatternEvolution {
 
   async diff(left: string, right: string, format: "changes" | "unified"): Promise<Record<string, unknown>> {
     const [l, r] = await Promise.all([this.store.read(parseRef(left)), this.store.read(parseRef(right))]);
-    const refs = { left: `${l.name}@${l.version}`, right: `${r.name}@${r.version}` };
-    if (format === "unified") return { ...refs, unified: unifiedDiff(l.text, r.text, `${refs.left} (${l.path})`, `${refs.right} (${r.path})`) };
+    // The refs as asked: a current file can differ from its version's tag (a fork adds itself to its
+    // parent's forks list without a new version), so `tournament` is not labelled `tournament@2.0.0`.
+    const refs = { left, right, left_version: l.version, right_version: r.version };
+    const label = (ref: string, found: { name: string; version: string; path: string }) =>
+      `${found.name}@${found.version}${ref.includes("@") ? "" : ", current file"} (${found.path})`;
+    if (format === "unified") return { ...refs, unified: unifiedDiff(l.text, r.text, label(left, l), label(right, r)) };
     return { ...refs, changes: diffDocuments(l.data, r.data) };
   }
 

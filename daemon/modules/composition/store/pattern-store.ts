@@ -202,8 +202,11 @@ export class PatternStore {
     return entries.map((entry) => {
       const trailers = parseTrailers(entry.message);
       const tag = tagged.get(entry.commit)?.[0];
+      // A commit about another pattern that also touched this file (a fork recording itself in its
+      // parent's forks list) made no version of this one: its Version trailer is the other's.
+      const own = trailers.Pattern === undefined || trailers.Pattern === name;
       return {
-        version: trailers.Version ?? (tag === undefined ? null : tag.slice(name.length + 1)),
+        version: own && trailers.Version !== undefined ? trailers.Version : tag === undefined ? null : tag.slice(name.length + 1),
         commit: entry.commit,
         date: entry.date,
         author: entry.author,

@@ -7,7 +7,7 @@
  * the store.
  */
 import { existsSync } from "node:fs";
-import { readdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseYaml, parseDocument } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -376,6 +376,15 @@ describe("the store changed behind the daemon's back (SPEC §4.4 watcher, compos
     await waitFor("consensus_builder back to its committed text", async () => (await get("consensus_builder")).composition.description !== "edited by hand in the store");
     expect(await readFile(join(store, target), "utf8")).toBe(original);
     expect((await git(store, "status", "--porcelain")).trim()).toBe("");
+
+    // A type folder made by hand after start, and a file in it.
+    await mkdir(join(store, "prompts"));
+    await writeFile(join(store, "prompts", "hand_prompt.yaml"), "name: hand_prompt\ntype: prompt\nversion: 1.0.0\ndescription: a new kind, by hand\n");
+    await waitFor("hand_prompt in composition:list", async () => (await list("prompt")).some((e) => e.name === "hand_prompt"));
+    await writeFile(join(store, "prompts", "hand_prompt.yaml"), "name: hand_prompt\ntype: prompt\nversion: 1.0.1\ndescription: edited in the new folder\n");
+    await waitFor("the edit in the new folder", async () => (await get("hand_prompt")).version === "1.0.1");
+    await rm(join(store, "prompts"), { recursive: true });
+    await waitFor("hand_prompt gone with its folder", async () => !(await list()).some((e) => e.name === "hand_prompt"));
   });
 });
 

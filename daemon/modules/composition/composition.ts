@@ -205,9 +205,12 @@ export function compositionModule(ctx: ModuleContext): Module {
       catalog.restore(cached);
       const restored = catalog.revision;
       // Watching starts before the scan, so that nothing changed meanwhile goes unseen.
-      watcher = StoreWatcher.start(ctx.config.storeDir, catalog, ctx.clock, log, () => {
-        cacheSoon();
-        void git.head().then((h) => (head = h));
+      watcher = StoreWatcher.start(ctx.config.storeDir, catalog, ctx.clock, log, {
+        onChange: () => {
+          cacheSoon();
+          void git.head().then((h) => (head = h));
+        },
+        onDecisionLog: () => undefined,
       });
       const { indexed, invalid } = catalog.reconcile();
       // A new or changed index is cached after start-up, off the path to answering.
@@ -220,7 +223,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       );
     },
     async stop() {
-      await watcher?.close();
+      watcher?.close();
       await saveCache();
     },
     health: () => ({ store: { path: ctx.config.storeDir, head, patterns: catalog.size } }),

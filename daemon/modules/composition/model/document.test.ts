@@ -362,6 +362,17 @@ describe("YamlDocument.applyObject changes only what differs", () => {
   });
 });
 
+describe("YamlDocument.copy", () => {
+  it("gives an independent document: edits to one show in neither the other's data nor its text", () => {
+    const original = parsed("name: a  # keep\nversion: 1.0.0\n");
+    const copy = original.copy();
+    copy.set(["version"], "2.0.0");
+    original.set(["name"], "b");
+    expect(copy.toString()).toBe("name: a  # keep\nversion: 2.0.0\n");
+    expect(original.toString()).toBe("name: b  # keep\nversion: 1.0.0\n");
+  });
+});
+
 describe("YamlDocument get / set / delete by path", () => {
   it.each([
     [["name"], "demo"],

@@ -45,8 +45,63 @@ export function readData(text: string): { ok: true; data: Record<string, unknown
   return parsed.ok ? { ok: true, data: parsed.document.data } : parsed;
 }
 
+// As FAST_PATH_EXCLUDED, but `&` and `!` count only where a node can start.
+const SEQUENCE_FAST_PATH_EXCLUDED = /(?:^|[\s,[{:?-])[&!]|^[ \t-]*\?|\b0b/m;
+
+/**
+ * A log's items, for reading only: decision logs are YAML block sequences
+ * that only grow. The same two parsers as readData, with no size limit (a
+ * log grows by design; what a YAML bomb needs, aliases, stays bounded). The
+ * fast path looks for anchors and tags only where a node can start, since
+ * free text in a log ("done!", "A & B") would otherwise send every log to
+ * the slower parser.
+ */
+export function readSequence(text: string): { ok: true; items: unknown[] } | { ok: false; issues: Issue[] } {
+  if (!SEQUENCE_FAST_PATH_EXCLUDED.test(text)) {
+    try {
+      const data = load(text, { schema: CORE_SCHEMA });
+      if (data === undefined || data === null) return { ok: true, items: [] };
+      if (Array.isArray(data)) return { ok: true, items: data as unknown[] };
+    } catch {
+      // the yaml parser below gives the error users see
+    }
+  }
+  const doc = parseDocument(text, { schema: "core", uniqueKeys: true, prettyErrors: true });
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length > 0) return { ok: false, issues: problems.map((p) => ({ path: "", message: describeYamlError(p.message, p.linePos?.[0]) })) };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    return { ok: false, issues: [{ path: "", message: (err as Error).message }] };
+  }
+  if (data === null || data === undefined) return { ok: true, items: [] };
+  return Array.isArray(data) ? { ok: true, items: data as unknown[] } : { ok: false, issues: [{ path: "", message: "a log is a YAML sequence (- item) at the top level" }] };
+}
+
+/**
+ * JSON data as one item of a block sequence (`- ...` ending in a newline),
+ * so that items written one after another read back as one list: every line
+ * after the first is indented or empty, so nothing inside a string can start
+ * an item of its own. The text is read back before it is returned: the
+ * serialiser drops the spaces of whitespace-only lines in a block scalar, and
+ * such values are written again with every string quoted on one line.
+ */
+export function formatSequenceItem(value: unknown): string {
+  const doc = new Document([value]);
+  for (const blockQuote of [true, false]) {
+    const text = doc.toString({ lineWidth: 0, flowCollectionPadding: false, blockQuote });
+    const back = parseDocument(text, { schema: "core", uniqueKeys: true });
+    const oneItem = text.startsWith("-") && text.endsWith("\n") && !/\n[^ \n]/.test(text.slice(0, -1));
+    if (oneItem && back.errors.length === 0 && deepEqual(back.toJS(), [value])) return text;
+  }
+  throw new Error("value does not read back the same from YAML (not JSON data?)");
+}
+
 export class YamlDocument {
   private cached: Record<string, unknown> | null = null;
+  /** The serialiser's text of the document as parsed, taken just before its first edit (what the edit is replayed against). */
+  private unedited: string | null = null;
 
   /** The text this document was parsed from, if any: untouched lines are written back from it as they were. */
   private constructor(
@@ -78,6 +133,13 @@ export class YamlDocument {
     return { ok: true, document };
   }
 
+  /** An independent copy: edits to one do not show in the other. */
+  copy(): YamlDocument {
+    const copy = new YamlDocument(this.doc.clone(), this.source);
+    copy.unedited = this.unedited;
+    return copy;
+  }
+
   static fromObject(value: Record<string, unknown>): YamlDocument {
     return new YamlDocument(new Document(value), null);
   }
@@ -94,12 +156,12 @@ export class YamlDocument {
   }
 
   set(path: readonly string[], value: unknown): void {
-    this.cached = null;
+    this.beforeEdit();
     this.replace(path, value);
   }
 
   delete(path: readonly string[]): void {
-    this.cached = null;
+    this.beforeEdit();
     this.doc.deleteIn(path);
   }
 
@@ -110,8 +172,13 @@ export class YamlDocument {
    */
   applyObject(target: Record<string, unknown>): void {
     const current = this.data;
+    this.beforeEdit();
     this.applyAt([], current, target);
+  }
+
+  private beforeEdit(): void {
     this.cached = null;
+    if (this.source !== null && this.unedited === null) this.unedited = render(this.doc);
   }
 
   /**
@@ -120,9 +187,10 @@ export class YamlDocument {
    * normalise spacing before comments, blank lines and the like).
    */
   toString(): string {
+    if (this.source !== null && this.unedited === null) return this.source;
     const edited = render(this.doc);
-    if (this.source === null) return edited;
-    return replayOnto(this.source, render(parseDocument(this.source, { schema: "core", uniqueKeys: true })), edited) ?? edited;
+    if (this.source === null || this.unedited === null) return edited;
+    return replayOnto(this.source, this.unedited, edited) ?? edited;
   }
 
   private applyAt(path: string[], current: unknown, target: unknown): void {

@@ -76,7 +76,12 @@ export class PatternEvolution {
       // The parent's own children and merges are its history, not the fork's.
       delete data.forks;
       delete data.merges;
-      const fork = edited(parent.text, data);
+      const parsed = YamlDocument.parse(parent.text);
+      if (!parsed.ok) throw invalid(`${parentRef} does not parse`, parsed.issues);
+      // Forking the current version: the parent's own edit starts from the same text, parsed once.
+      const parentDoc = parent.text === this.store.catalog.get(parent.name)?.text ? parsed.document.copy() : undefined;
+      const fork = parsed.document;
+      fork.applyObject(data);
       const valid = validateComposition(fork.data);
       if (!valid.ok) throw invalid("the fork would not be a valid composition", valid.issues);
       await this.store.checkInheritance(fork.data);
@@ -87,7 +92,9 @@ export class PatternEvolution {
       if (current !== undefined) {
         const forks: unknown[] = Array.isArray(current.data.forks) ? current.data.forks : [];
         const entry = { name: input.name, version, from: parentRef, date, agent: author, reason: input.reason };
-        writes.push({ path: current.path, text: edited(current.text, { ...current.data, forks: [...forks, entry] }).toString(), previous: current.text });
+        const updated = parentDoc ?? edited(current.text);
+        updated.applyObject({ ...current.data, forks: [...forks, entry] });
+        writes.push({ path: current.path, text: updated.toString(), previous: current.text });
       }
       const message = formatCommitMessage({
         subject: `fork: ${parent.name} -> ${input.name}`,
@@ -137,7 +144,8 @@ export class PatternEvolution {
       for (const key of IDENTITY_KEYS) if (Object.hasOwn(target.data, key)) merged[key] = target.data[key];
       merged.version = version;
       merged.merges = [...merges, record];
-      const doc = edited(target.text, merged);
+      const doc = edited(target.text);
+      doc.applyObject(merged);
       const valid = validateComposition(doc.data);
       if (!valid.ok) throw invalid("the merged document would not be a valid composition", valid.issues);
       if (input.dry_run === true) {
@@ -250,12 +258,10 @@ export class PatternEvolution {
   }
 }
 
-/** The parent's text with `data` applied to it losslessly. */
-function edited(text: string, data: Record<string, unknown>): YamlDocument {
+/** A stored file's text as a document to edit; one that no longer parses is rebuilt from its indexed data by the caller's applyObject. */
+function edited(text: string): YamlDocument {
   const parsed = YamlDocument.parse(text);
-  const doc = parsed.ok ? parsed.document : YamlDocument.fromObject(data);
-  if (parsed.ok) doc.applyObject(data);
-  return doc;
+  return parsed.ok ? parsed.document : YamlDocument.fromObject({});
 }
 
 function withoutIdentity(data: Record<string, unknown>): Record<string, unknown> {

@@ -146,6 +146,21 @@ export class GitRepo {
     return packed.split("\n").some((line) => line.endsWith(` ${ref}`));
   }
 
+  /** Paths matching `pathspec` that differ from HEAD or are untracked (git status), store-relative. */
+  async changedFiles(pathspec: string): Promise<string[]> {
+    const out = await this.raw(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", pathspec]);
+    const paths: string[] = [];
+    const entries = out.split("\0");
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (entry.length < 4) continue;
+      paths.push(entry.slice(3));
+      // A rename is followed by its old path.
+      if (entry[0] === "R" || entry[0] === "C") i++;
+    }
+    return paths;
+  }
+
   /** Full hash of HEAD, or null in a repository without commits. */
   head(): Promise<string | null> {
     return this.resolve("HEAD");

@@ -1,0 +1,96 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { manualClock, type ManualClock } from "../../../core/clock.js";
+import { silentLog } from "../../../core/log.js";
+import { DecisionLogs } from "./decision-log.js";
+import { StoreFiles } from "./files.js";
+import { GitRepo } from "./git.js";
+
+let root: string;
+let clock: ManualClock;
+let git: GitRepo;
+let logs: DecisionLogs;
+
+function gitOut(...args: string[]): string {
+  return execFileSync("git", args, { cwd: root, encoding: "utf8", env: { PATH: process.env.PATH, HOME: "/nonexistent", GIT_CONFIG_NOSYSTEM: "1" } });
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "patternd-decisions-"));
+  mkdirSync(join(root, "orchestrations"));
+  git = new GitRepo(root);
+  await git.init();
+  writeFileSync(join(root, "orchestrations", "p.yaml"), "name: p\n");
+  await git.add(["orchestrations/p.yaml"]);
+  await git.commit("seed\n\nOp: seed\n", undefined);
+  clock = manualClock();
+  logs = new DecisionLogs(new StoreFiles(root), git, clock, silentLog());
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const LOG = "orchestrations/p_decisions.yaml";
+
+function item(n: number): string {
+  return `- id: d${n}\n  decision: "line one\\nline two of ${n}"\n`;
+}
+
+describe("DecisionLogs", () => {
+  it("names the log beside its pattern", () => {
+    expect(DecisionLogs.pathFor("orchestrations/tournament.yaml")).toBe("orchestrations/tournament_decisions.yaml");
+    expect(DecisionLogs.pathFor("profiles/judge.yaml")).toBe("profiles/judge_decisions.yaml");
+  });
+
+  it("appends concurrent records whole and in call order; the file only grows", async () => {
+    await Promise.all(Array.from({ length: 200 }, (_, n) => logs.append(LOG, item(n), "p", 1, `agent_${n % 4}`)));
+    expect(logs.read(LOG)).toBe(Array.from({ length: 200 }, (_, n) => item(n)).join(""));
+    expect(logs.read("orchestrations/none_decisions.yaml")).toBeUndefined();
+  });
+
+  it("commits a batch about a second after its first append, one Op: decisions commit naming the records", async () => {
+    await logs.append(LOG, item(1), "p", 1, "agent_a");
+    await logs.append(LOG, item(2), "p", 1, "agent_a");
+    clock.advance(999);
+    expect(gitOut("rev-list", "--count", "HEAD").trim()).toBe("1");
+    clock.advance(1);
+    // The timer's commit is under way; flush waits for it (and finds nothing more to commit).
+    await logs.flush();
+    expect(gitOut("rev-list", "--count", "HEAD").trim()).toBe("2");
+    expect(gitOut("log", "-1", "--format=%an|%s").trim()).toBe("agent_a|decisions: 2 records (p 2)");
+    expect(gitOut("log", "-1", "--format=%(trailers:only,unfold)")).toContain("Op: decisions");
+    expect(gitOut("show", `HEAD:${LOG}`)).toBe(item(1) + item(2));
+    expect(gitOut("status", "--porcelain")).toBe("");
+  });
+
+  it("flush commits what is pending at once; nothing pending, no commit", async () => {
+    await logs.flush();
+    expect(gitOut("rev-list", "--count", "HEAD").trim()).toBe("1");
+    await logs.append(LOG, item(1), "p", 1, undefined);
+    await logs.append("orchestrations/q_decisions.yaml", item(2), "q", 1, "agent_b");
+    await logs.flush();
+    expect(gitOut("log", "-1", "--format=%an|%s").trim()).toBe("agent_b|decisions: 2 records (p 1, q 1)");
+    expect(gitOut("status", "--porcelain")).toBe("");
+  });
+
+  it("a log whose last record was torn gets a newline before the next one", async () => {
+    writeFileSync(join(root, LOG), "- id: d0\n  decision: cut in the mid");
+    await logs.append(LOG, item(1), "p", 1, undefined);
+    expect(readFileSync(join(root, LOG), "utf8")).toBe(`- id: d0\n  decision: cut in the mid\n${item(1)}`);
+  });
+
+  it("recover commits logs a crash left uncommitted, and only those", async () => {
+    writeFileSync(join(root, LOG), item(1));
+    writeFileSync(join(root, "orchestrations", "p.yaml"), "name: p\nedited: by hand\n");
+    await logs.recover();
+    expect(gitOut("log", "-1", "--format=%s").trim()).toMatch(/^decisions: 1 log committed at start/);
+    expect(gitOut("show", "--format=", "--name-only", "HEAD").trim()).toBe(LOG);
+    expect(gitOut("status", "--porcelain").trim()).toBe("M orchestrations/p.yaml");
+    await logs.recover();
+    expect(gitOut("rev-list", "--count", "HEAD").trim()).toBe("2");
+  });
+});

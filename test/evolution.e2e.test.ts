@@ -133,7 +133,7 @@ describe("fork (SPEC §3 composition:fork)", () => {
       parent: "evo_copy",
       name: "evo_copy_fork",
       reason: "try a louder judge",
-      modifications: { "components.judge": "ignored" } as Msg,
+      modifications: { "components.judge": "ignored" },
     }).catch((err: unknown) => err as Error);
     // A modification that would index into a list of components is refused; nothing was written.
     expect(forked).toBeInstanceOf(Error);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { applyPairs, parseAssignment, splitArgv, UsageError, type Argv } from "./args.js";
+import { addComparison, applyPairs, parseAssignment, parseComparison, splitArgv, UsageError, type Argv } from "./args.js";
 
 // ------------------------------------------------------------------ splitArgv
 
@@ -299,5 +299,81 @@ describe("parseAssignment (--set path=value)", () => {
 
   it.each<[string | true]>([[true], ["no_equals"], ["=1"], ["a..b=1"], [".a=1"]])("refuses %j", (raw) => {
     expect(() => parseAssignment(raw, "set")).toThrow(UsageError);
+  });
+});
+
+describe("parseComparison (--where path OP value)", () => {
+  it.each([
+    ["performance.avg_score>0.7", { path: "performance.avg_score", op: ">", value: 0.7 }],
+    ["performance.runs >= 10", { path: "performance.runs", op: ">=", value: 10 }],
+    ["x<=3", { path: "x", op: "<=", value: 3 }],
+    ["x<-1", { path: "x", op: "<", value: -1 }],
+    ["author!=orch_7f3e", { path: "author", op: "!=", value: "orch_7f3e" }],
+    ["version==\"2.0.0\"", { path: "version", op: "==", value: "2.0.0" }],
+    ["tags=tournament", { path: "tags", op: null, value: "tournament" }],
+    ['tags=["a","b"]', { path: "tags", op: null, value: ["a", "b"] }],
+    ["flag=true", { path: "flag", op: null, value: true }],
+    ["description~blind judges", { path: "description", op: "contains", value: "blind judges" }],
+    ["created>2026-01-01", { path: "created", op: ">", value: "2026-01-01" }],
+    ["expr=a=b", { path: "expr", op: null, value: "a=b" }],
+    ["  padded  >  1  ", { path: "padded", op: ">", value: 1 }],
+  ])("%s", (raw, expected) => {
+    expect(parseComparison(raw, "where")).toEqual(expected);
+  });
+
+  it.each<[string | true, RegExp]>([
+    [true, /--where needs a value: it takes path OP value/],
+    ["performance.avg_score", /is not a comparison: it takes path OP value with OP one of >= <= != == > < = ~/],
+    [">0.7", /is not a comparison/],
+    ["x!1", /is not a comparison/],
+    ["two words>1", /is not a comparison/],
+    ["x>", /no value after >/],
+    ["a..b>1", /is not a dotted path/],
+    [".a=1", /is not a dotted path/],
+    ["__proto__>1", /is not a usable path/],
+    ["metadata.constructor=1", /is not a usable path/],
+  ])("refuses %j", (raw, message) => {
+    expect(() => parseComparison(raw, "where")).toThrow(UsageError);
+    expect(() => parseComparison(raw, "where")).toThrow(message);
+  });
+});
+
+describe("addComparison (--where into metadata_filter)", () => {
+  const build = (...raws: string[]) => {
+    const filter: Record<string, unknown> = {};
+    for (const raw of raws) addComparison(filter, parseComparison(raw, "where"), "where");
+    return filter;
+  };
+
+  it("= is the plain-value form; operators an {op: value} object", () => {
+    expect(build("tags=tournament", "performance.avg_score>0.7")).toEqual({ tags: "tournament", "performance.avg_score": { ">": 0.7 } });
+  });
+
+  it("several operators on one path join one object", () => {
+    expect(build("x>0.5", "x<=0.9", "x!=0.7")).toEqual({ x: { ">": 0.5, "<=": 0.9, "!=": 0.7 } });
+  });
+
+  it("several = on one path join one list (the field holds all), without repeats", () => {
+    expect(build("tags=a", 'tags=["b","c"]', "tags=a")).toEqual({ tags: ["a", "b", "c"] });
+  });
+
+  it("= with a map value is exact equality (a bare map would read as operators)", () => {
+    expect(build('p={"min":4}')).toEqual({ p: { "==": { min: 4 } } });
+  });
+
+  it("the same operator twice with the same value is kept once", () => {
+    expect(build("x>1", "x>1")).toEqual({ x: { ">": 1 } });
+  });
+
+  it("refuses an operator repeated with another value, and = mixed with operators", () => {
+    expect(() => build("x>1", "x>2")).toThrow(/x> is given twice \(1 and 2\)/);
+    expect(() => build("tags=a", "tags~b")).toThrow(/cannot be combined/);
+    expect(() => build("x>1", "x=2")).toThrow(UsageError);
+  });
+
+  it("merges into a filter given as JSON", () => {
+    const filter: Record<string, unknown> = { x: { "<": 9 }, y: 1 };
+    addComparison(filter, parseComparison("x>1", "where"), "where");
+    expect(filter).toEqual({ x: { "<": 9, ">": 1 }, y: 1 });
   });
 });

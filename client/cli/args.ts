@@ -145,7 +145,8 @@ function typesOf(schema: JsonSchema): Set<string> {
   return types;
 }
 
-function coerce(raw: string | true, schema: JsonSchema | undefined, key: string): unknown {
+/** One option's value typed by `schema` (a JSON Schema fragment such as `{type: "integer"}`); a UsageError names `--key`. */
+export function coerce(raw: string | true, schema: JsonSchema | undefined, key: string): unknown {
   const types = schema === undefined ? new Set<string>() : typesOf(schema);
   if (raw === true) {
     if (types.size === 0 || types.has("boolean")) return true;
@@ -194,6 +195,68 @@ function inferred(raw: string): unknown {
     return JSON.parse(raw) as unknown;
   } catch {
     return raw;
+  }
+}
+
+/** A `--where` comparison: `op` null is `=`, the plain-value form (equality, or membership for a list field). */
+export interface Comparison {
+  path: string;
+  op: ">" | ">=" | "<" | "<=" | "==" | "!=" | "contains" | null;
+  value: unknown;
+}
+
+const WHERE_FORMS = "path OP value with OP one of >= <= != == > < = ~ (~ is contains), e.g. --where 'performance.avg_score>0.7' or --where tags=tournament";
+/** Path, then the operator (two-character ones first), then the value. */
+const COMPARISON = /^\s*([^\s<>=!~]+)\s*(>=|<=|!=|==|>|<|=|~)\s*(.*?)\s*$/s;
+
+/**
+ * `path OP value` (a `--where`): the value typed like `--set` (JSON when it
+ * parses, else the text); `=` is the plain-value form, `~` is `contains`.
+ */
+export function parseComparison(raw: string | true, option: string): Comparison {
+  const match = raw === true ? null : COMPARISON.exec(raw);
+  if (raw === true || match === null) {
+    throw new UsageError(`--${option} ${raw === true ? "needs a value" : `${JSON.stringify(raw)} is not a comparison`}: it takes ${WHERE_FORMS}`);
+  }
+  const [, path, operator, text] = match as unknown as [string, string, string, string];
+  const segments = path.split(".");
+  if (segments.some((segment) => segment === "")) throw new UsageError(`--${option} ${raw}: ${JSON.stringify(path)} is not a dotted path; it takes ${WHERE_FORMS}`);
+  if (segments.some((segment) => segment === "__proto__" || segment === "constructor" || segment === "prototype")) {
+    throw new UsageError(`--${option} ${raw}: ${JSON.stringify(path)} is not a usable path`);
+  }
+  if (text === "") throw new UsageError(`--${option} ${raw}: no value after ${operator}; it takes ${WHERE_FORMS} (quote an empty text as '""')`);
+  const op = operator === "=" ? null : operator === "~" ? "contains" : (operator as Comparison["op"]);
+  return { path, op, value: inferred(text) };
+}
+
+/**
+ * Adds one comparison to a metadata_filter (`{path: value}` or `{path: {op: value}}`).
+ * Several on one path must all hold: operators join one object, plain values
+ * one list (a list field then holds all of them). A plain map value becomes
+ * `{"==": map}` (a bare map would read as operators). Mixing `=` with
+ * operators on one path, or repeating an operator there, is a usage error.
+ */
+export function addComparison(filter: Record<string, unknown>, { path, op, value }: Comparison, option: string): void {
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const condition = op === null ? (isMap(value) ? { "==": value } : value) : { [op]: value };
+  if (!Object.hasOwn(filter, path)) {
+    filter[path] = condition;
+    return;
+  }
+  const current = filter[path];
+  if (isMap(current) && isMap(condition)) {
+    const repeated = Object.keys(condition).find((key) => Object.hasOwn(current, key) && JSON.stringify(current[key]) !== JSON.stringify(condition[key]));
+    if (repeated !== undefined) {
+      const shown = repeated === "contains" ? "~" : repeated;
+      throw new UsageError(`--${option}: ${path}${shown} is given twice (${JSON.stringify(current[repeated])} and ${JSON.stringify(condition[repeated])}); give each operator once per path`);
+    }
+    filter[path] = { ...current, ...condition };
+  } else if (!isMap(current) && !isMap(condition)) {
+    const items = (v: unknown) => (Array.isArray(v) ? (v as unknown[]) : [v]);
+    const all = [...items(current), ...items(condition)];
+    filter[path] = all.filter((item, i) => all.findIndex((other) => JSON.stringify(other) === JSON.stringify(item)) === i);
+  } else {
+    throw new UsageError(`--${option}: ${path}=value cannot be combined with other comparisons of ${path}; use == (exact equality) or ~ (contains) instead of =`);
   }
 }
 

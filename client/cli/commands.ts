@@ -3,14 +3,16 @@
  * rendering. A new verb is one row here.
  */
 import { readFileSync } from "node:fs";
-import { applyPairs, parseAssignment, UsageError, type Argv } from "./args.js";
+import { addComparison, applyPairs, coerce, parseAssignment, parseComparison, UsageError, type Argv } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
 import { restart, runForeground, startDetached, status, stop } from "./lifecycle.js";
 import {
+  renderDecisions,
   renderDiff,
   renderDiscover,
   renderError,
   renderFork,
+  renderFound,
   renderHelp,
   renderHistory,
   renderLineage,
@@ -18,9 +20,13 @@ import {
   renderMergeConflict,
   renderPatterns,
   renderPush,
+  renderSelection,
+  renderTracked,
+  type DecisionsResult,
   type DiffResult,
   type ErrorLike,
   type EventSummary,
+  type FindResult,
   type ForkResult,
   type HelpResult,
   type LineageResult,
@@ -72,6 +78,26 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     usage: "pat lineage NAME [--format json|tree|mermaid|dot] [--direction up|down|both]",
     summary: "ancestors and descendants of a pattern (default on a terminal: tree)",
     run: lineage,
+  },
+  find: {
+    usage: "pat find [--type T] [--tag T ...] [--text WORDS] [--where 'path>0.7' ...] [--sort [-]PATH] [--fields a,b] [--limit N]",
+    summary: "search patterns: every --tag, every --text word, --where comparisons (>= <= != == > < = ~); also --filter '{json}', --rule '{json logic}', --offset N",
+    run: find,
+  },
+  select: {
+    usage: 'pat select "TASK" [--require key=value ...] [--type T] [--limit N]',
+    summary: "rank patterns for a task: the pick, each candidate's score, breakdown and reasons",
+    run: select,
+  },
+  decide: {
+    usage: "pat decide PATTERN DECISION [--outcome O] [--confidence 0..1] [--context key=value ...] [--context-json '{...}']",
+    summary: "append a decision to the pattern's decision log",
+    run: decide,
+  },
+  decisions: {
+    usage: "pat decisions PATTERN [--decision TEXT] [--outcome O] [--since ISO-TIME|YYYY-MM-DD] [--limit N]",
+    summary: "a pattern's decision log, newest first, with its stats",
+    run: decisions,
   },
 };
 
@@ -182,6 +208,83 @@ async function lineage(cli: Cli): Promise<number> {
   return requestAndPrint(cli, "composition:lineage", data, (d: LineageResult) => renderLineage(d));
 }
 
+async function find(cli: Cli): Promise<number> {
+  const options = parseOptions(
+    cli.argv,
+    { type: "value", tag: "list", text: "value", where: "list", filter: "value", rule: "value", sort: "value", fields: "list", limit: "value", offset: "value" },
+    Infinity,
+  );
+  if (options.positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${options.positionals[0]}; words to search for go in --text, e.g. pat find --text ${JSON.stringify(options.positionals.join(" "))}`);
+  }
+  const { values } = options;
+  const data: Record<string, unknown> = {};
+  if (values.type !== undefined) data.type = values.type;
+  if (options.lists.tag.length > 0) data.tags = options.lists.tag;
+  if (values.text !== undefined) data.text = values.text;
+  const filter = values.filter === undefined ? {} : parseObject(values.filter, "--filter");
+  for (const raw of options.lists.where) addComparison(filter, parseComparison(raw, "where"), "where");
+  if (Object.keys(filter).length > 0) data.metadata_filter = filter;
+  if (values.rule !== undefined) data.where = parseJson(values.rule, "--rule");
+  if (values.sort !== undefined) data.sort = values.sort;
+  const fields = options.lists.fields.flatMap((list) => list.split(",")).map((field) => field.trim()).filter((field) => field !== "");
+  if (fields.length > 0) data.fields = fields;
+  if (values.limit !== undefined) data.limit = coerce(values.limit, { type: "integer" }, "limit");
+  if (values.offset !== undefined) data.offset = coerce(values.offset, { type: "integer" }, "offset");
+  return requestAndPrint(cli, "composition:discover", data, (d: FindResult) => renderFound(d, { fields, offset: (data.offset as number | undefined) ?? 0 }));
+}
+
+async function select(cli: Cli): Promise<number> {
+  const options = parseOptions(cli.argv, { require: "list", type: "value", limit: "value" }, Infinity);
+  const [task, ...extra] = options.positionals;
+  if (task === undefined) throw new UsageError('pat select needs the task, e.g. pat select "rank 12 candidate answers" --require timeout_handling=true');
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}; quote the task as one argument: pat select ${JSON.stringify(options.positionals.join(" "))}`);
+  const data: Record<string, unknown> = { task };
+  const requirements = Object.fromEntries(options.lists.require.map((raw) => parseAssignment(raw, "require")));
+  if (Object.keys(requirements).length > 0) data.requirements = requirements;
+  if (options.values.type !== undefined) data.type = options.values.type;
+  if (options.values.limit !== undefined) data.limit = coerce(options.values.limit, { type: "integer" }, "limit");
+  return requestAndPrint(cli, "composition:select", data, renderSelection);
+}
+
+async function decide(cli: Cli): Promise<number> {
+  const options = parseOptions(cli.argv, { outcome: "value", confidence: "value", context: "list", "context-json": "value" }, Infinity);
+  const [pattern, decision, ...extra] = options.positionals;
+  if (pattern === undefined || decision === undefined) {
+    throw new UsageError("pat decide needs the pattern and the decision, e.g. pat decide tournament 'use 3 judges per match' --outcome success --confidence 0.8");
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}; quote the decision as one argument: pat decide ${pattern} ${JSON.stringify(options.positionals.slice(1).join(" "))}`);
+  const data: Record<string, unknown> = { pattern, decision };
+  const json = options.values["context-json"];
+  let context = json === undefined ? undefined : parseJson(json, "--context-json");
+  if (options.lists.context.length > 0) {
+    if (context !== undefined && (typeof context !== "object" || context === null || Array.isArray(context))) {
+      throw new UsageError("--context key=value adds keys to an object: --context-json must then be a JSON object");
+    }
+    // Dotted keys nest, values typed like --set; applyPairs refuses keys such as __proto__.
+    const pairs = options.lists.context.map((raw) => ({ key: parseAssignment(raw, "context")[0], value: raw.slice(raw.indexOf("=") + 1) }));
+    context = applyPairs((context ?? {}) as Record<string, unknown>, pairs, undefined);
+  }
+  if (context !== undefined) data.context = context;
+  if (options.values.outcome !== undefined) data.outcome = options.values.outcome;
+  if (options.values.confidence !== undefined) data.confidence = coerce(options.values.confidence, { type: "number" }, "confidence");
+  return requestAndPrint(cli, "composition:track_decision", data, renderTracked);
+}
+
+async function decisions(cli: Cli): Promise<number> {
+  const options = parseOptions(cli.argv, { decision: "value", outcome: "value", since: "value", limit: "value" }, 1);
+  const [pattern] = options.positionals;
+  if (pattern === undefined) throw new UsageError("pat decisions needs a pattern name, e.g. pat decisions tournament --outcome failure");
+  const data: Record<string, unknown> = { pattern };
+  if (options.values.decision !== undefined) data.decision = options.values.decision;
+  if (options.values.outcome !== undefined) data.outcome = options.values.outcome;
+  // A bare date is that day from midnight UTC, as pat prints times.
+  if (options.values.since !== undefined) data.since = /^\d{4}-\d{2}-\d{2}$/.test(options.values.since) ? `${options.values.since}T00:00:00Z` : options.values.since;
+  if (options.values.limit !== undefined) data.limit = coerce(options.values.limit, { type: "integer" }, "limit");
+  const filtered = data.decision !== undefined || data.outcome !== undefined || data.since !== undefined;
+  return requestAndPrint(cli, "composition:decisions", data, (d: DecisionsResult) => renderDecisions(d, filtered));
+}
+
 /** One request, its result printed (JSON, or `human` on a terminal). */
 async function requestAndPrint<T>(cli: Cli, event: string, data: Record<string, unknown>, human: (data: T) => string): Promise<number> {
   const client = await cli.connect();
@@ -278,13 +381,16 @@ function readData(path: string): string {
   }
 }
 
-function parseObject(text: string, what: string): Record<string, unknown> {
-  let value: unknown;
+function parseJson(text: string, what: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new UsageError(`${what} is not JSON: ${(err as Error).message}`);
   }
+}
+
+function parseObject(text: string, what: string): Record<string, unknown> {
+  const value = parseJson(text, what);
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new UsageError(`${what} must be a JSON object`);
   }

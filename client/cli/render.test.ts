@@ -5,14 +5,19 @@ import {
   outline,
   renderChange,
   renderConflicts,
+  renderDecisions,
   renderDiff,
   renderDiscover,
   renderError,
   renderFork,
+  renderFound,
   renderHelp,
   renderMerge,
   renderMergeConflict,
   renderPush,
+  renderSelection,
+  renderTracked,
+  type DecisionRecord,
   type HelpResult,
 } from "./render.js";
 
@@ -316,5 +321,128 @@ describe("fork, merge and diff", () => {
       "    theirs: 3",
       "hint: --strategy ours keeps t's values where both sides changed, --strategy theirs takes f's; --dry-run shows the whole merge without writing it",
     ]);
+  });
+});
+
+describe("find, select, decide and decisions", () => {
+  const found = [
+    { name: "tournament", type: "orchestration", version: "2.0.0", description: "Ranks candidates. More text.", performance: { avg_score: 0.78 }, metadata: { tags: ["a", "b"] } },
+    { name: "ab", type: "orchestration", version: "1.0.0", description: "Compares two." },
+  ];
+
+  it("renderFound: the ls table; a paging hint when more match", () => {
+    expect(renderFound({ compositions: found, total: 2 })).toBe(
+      ["tournament  orchestration  2.0.0  Ranks candidates.", "ab          orchestration  1.0.0  Compares two."].join("\n"),
+    );
+    expect(renderFound({ compositions: found, total: 7 }, { offset: 2 }).split("\n").at(-1)).toBe("showing 3-4 of 7; --offset 4 for more");
+  });
+
+  it("renderFound with fields: each pattern, then its fields, absent ones said so", () => {
+    expect(renderFound({ compositions: found, total: 2 }, { fields: ["performance.avg_score", "metadata.tags"] }).split("\n")).toEqual([
+      "tournament  orchestration  2.0.0",
+      "  performance.avg_score:  0.78",
+      '  metadata.tags:          ["a","b"]',
+      "ab          orchestration  1.0.0",
+      "  performance.avg_score:  (absent)",
+      "  metadata.tags:          (absent)",
+    ]);
+  });
+
+  it("renderFound: nothing found, or nothing past the offset", () => {
+    expect(renderFound({ compositions: [], total: 0 })).toBe("(no patterns match)");
+    expect(renderFound({ compositions: [], total: 3 }, { offset: 5 })).toBe("(no patterns past --offset 5; 3 match)");
+  });
+
+  it("renderSelection: the pick and its explanation, then each candidate with score, breakdown and reasons", () => {
+    const out = renderSelection({
+      selected: "tournament",
+      explanation: "tournament is the best of 2",
+      candidates: [
+        { name: "tournament", version: "2.0.0", score: 1.1688, breakdown: { relevance: 1, evidence: 0.1688, requirements: 0 }, reasons: ["relevance 1.00", "requirement t met: mixin"], requirements_met: true },
+        {
+          name: "ab",
+          version: "1.0.0",
+          score: -0.9,
+          breakdown: { relevance: 0.2, evidence: 0.15, requirements: -1.25 },
+          reasons: ["relevance 0.20", "requirement t not met: nothing mentions t"],
+          requirements_met: false,
+          unmet: [
+            { requirement: "t", reason: "nothing mentions t" },
+            { requirement: "u", reason: "no u" },
+          ],
+        },
+      ],
+    });
+    expect(out.split("\n")).toEqual([
+      "selected tournament@2.0.0",
+      "  tournament is the best of 2",
+      "candidates:",
+      "  1. tournament@2.0.0  score 1.169  (relevance 1.000, evidence 0.169, requirements 0.000)",
+      "       - relevance 1.00",
+      "       - requirement t met: mixin",
+      "  2. ab@1.0.0  score -0.900  (relevance 0.200, evidence 0.150, requirements -1.250)  ✗ unmet: t, u",
+      "       - relevance 0.20",
+      "       ✗ requirement t not met: nothing mentions t",
+      "       ✗ requirement u not met: no u",
+    ]);
+  });
+
+  it("renderSelection: nothing fits, with the explanation", () => {
+    expect(renderSelection({ selected: null, explanation: "no pattern mentions bread", candidates: [] })).toBe("nothing fits\n  no pattern mentions bread");
+  });
+
+  const record = (over: Partial<DecisionRecord>): DecisionRecord => ({
+    id: "d_1",
+    timestamp: "2026-11-21T07:24:22.385Z",
+    pattern: "tournament",
+    pattern_version: "2.0.0",
+    agent_id: null,
+    decision: "use 3 judges",
+    context: null,
+    outcome: null,
+    confidence: null,
+    ...over,
+  });
+
+  it("renderTracked: recorded ID in FILE, then what", () => {
+    expect(renderTracked({ tracked: record({ id: "d_0mwq318tt_000000", outcome: "success", confidence: 0.8 }), file: "orchestrations/tournament_decisions.yaml" })).toBe(
+      "recorded d_0mwq318tt_000000 in orchestrations/tournament_decisions.yaml\n  tournament@2.0.0: use 3 judges (outcome success, confidence 0.8)",
+    );
+    expect(renderTracked({ tracked: record({ decision: "two\nlines" }), file: "f.yaml" }).split("\n")[1]).toBe("  tournament@2.0.0: two lines");
+  });
+
+  it("renderDecisions: the stats, then one line per record (time, agent, outcome, confidence, decision)", () => {
+    const out = renderDecisions({
+      pattern: "tournament",
+      file: "orchestrations/tournament_decisions.yaml",
+      decisions: [record({ agent_id: "orch_x", outcome: "failure", confidence: 0.6, decision: "use 5 judges" }), record({ timestamp: "2026-11-20T09:31:02.915Z" })],
+      stats: {
+        total: 3,
+        by_decision: { "use 5 judges": 1, "use 3 judges": 2 },
+        by_outcome: { failure: 1, success: 1 },
+        mean_confidence: 0.7,
+        first_seen: "2026-11-18T14:02:11.417Z",
+        last_seen: "2026-11-21T07:24:22.385Z",
+        successes: 1,
+        failures: 1,
+      },
+      issues: [{ line: 12, message: "not a mapping" }],
+    });
+    expect(out.split("\n")).toEqual([
+      "tournament: 3 decisions in orchestrations/tournament_decisions.yaml, 2026-11-18 14:02:11 to 2026-11-21 07:24:22",
+      "outcomes: failure 1, success 1 (1 success, 1 failure); mean confidence 0.70",
+      "most frequent: use 3 judges (2)",
+      "newest 2 of 3:",
+      "2026-11-21 07:24:22  orch_x  failure  0.60  use 5 judges",
+      "2026-11-20 09:31:02  -       -           -  use 3 judges",
+      "warning: orchestrations/tournament_decisions.yaml:12: not a mapping",
+    ]);
+  });
+
+  it("renderDecisions: an empty log, or no match", () => {
+    const empty = { pattern: "judge", file: "profiles/judge_decisions.yaml", decisions: [] };
+    const stats = { total: 0, by_decision: {}, by_outcome: {}, mean_confidence: null, first_seen: null, last_seen: null, successes: 0, failures: 0 };
+    expect(renderDecisions({ ...empty, stats })).toBe("judge: no decisions recorded (profiles/judge_decisions.yaml)");
+    expect(renderDecisions({ ...empty, stats }, true)).toBe("judge: no decisions match (profiles/judge_decisions.yaml)");
   });
 });

@@ -349,3 +349,203 @@ export interface LineageResult {
 export function renderLineage(lineage: LineageResult): string {
   return lineage.text === undefined ? JSON.stringify(lineage, null, 2) : lineage.text.trimEnd();
 }
+
+// ------------------------------------------------------------------ discovery: find, select, decide, decisions
+
+export interface FoundPattern {
+  name: string;
+  type: string;
+  version: string;
+  description?: string;
+  [field: string]: unknown;
+}
+
+export interface FindResult {
+  compositions: FoundPattern[];
+  total: number;
+}
+
+/**
+ * The patterns found as `pat ls` prints them; with `fields`, each pattern's
+ * name, type and version, then one `path: value` line per field asked for.
+ * A last line says how to page when more match than were returned.
+ */
+export function renderFound(result: FindResult, options: { fields?: readonly string[]; offset?: number } = {}): string {
+  const { compositions, total } = result;
+  const offset = options.offset ?? 0;
+  const fields = options.fields ?? [];
+  if (compositions.length === 0) {
+    return total > 0 ? `(no patterns past --offset ${offset}; ${total} match)` : "(no patterns match)";
+  }
+  let lines: string[];
+  if (fields.length === 0) {
+    lines = renderPatterns(compositions.map((p) => ({ ...p, description: p.description ?? "" }))).split("\n");
+  } else {
+    const name = Math.max(...compositions.map((p) => p.name.length));
+    const type = Math.max(...compositions.map((p) => p.type.length));
+    const width = Math.max(...fields.map((field) => field.length));
+    lines = compositions.flatMap((p) => [
+      `${p.name.padEnd(name)}  ${p.type.padEnd(type)}  ${p.version}`,
+      ...fields.map((field) => {
+        const value = valueAt(p, field);
+        return `  ${`${field}:`.padEnd(width + 1)}  ${value === undefined ? "(absent)" : clip(oneLine(value), 120)}`;
+      }),
+    ]);
+  }
+  const last = offset + compositions.length;
+  if (last < total) lines.push(`showing ${offset + 1}-${last} of ${total}; --offset ${last} for more`);
+  return lines.join("\n");
+}
+
+function valueAt(value: unknown, path: string): unknown {
+  let current = value;
+  for (const segment of path.split(".")) {
+    if (typeof current !== "object" || current === null || Array.isArray(current) || !Object.hasOwn(current, segment)) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+export interface Candidate {
+  name: string;
+  version: string;
+  score: number;
+  breakdown: Record<string, number>;
+  reasons: string[];
+  requirements_met?: boolean;
+  unmet?: { requirement: string; reason: string }[];
+}
+
+export interface SelectResult {
+  selected: string | null;
+  explanation?: string;
+  candidates: Candidate[];
+}
+
+/**
+ * The pick (or "nothing fits") with the daemon's explanation, then each
+ * candidate: score = the sum of its breakdown, and its reasons; a reason for
+ * an unmet requirement is marked ✗ and the candidate's line names them.
+ */
+export function renderSelection(result: SelectResult): string {
+  const { selected, explanation, candidates } = result;
+  const pick = candidates.find((c) => c.name === selected);
+  const lines = [selected === null ? "nothing fits" : `selected ${pick === undefined ? selected : `${pick.name}@${pick.version}`}`];
+  if (explanation !== undefined) lines.push(`  ${explanation}`);
+  if (candidates.length === 0) return lines.join("\n");
+  lines.push("candidates:");
+  candidates.forEach((c, i) => {
+    const unmet = c.unmet ?? [];
+    const breakdown = Object.entries(c.breakdown).map(([criterion, value]) => `${criterion} ${score(value)}`).join(", ");
+    const marker = unmet.length > 0 ? `  ✗ unmet: ${unmet.map((u) => u.requirement).join(", ")}` : "";
+    lines.push(`  ${i + 1}. ${c.name}@${c.version}  score ${score(c.score)}  (${breakdown})${marker}`);
+    const explained = new Set<string>();
+    for (const reason of c.reasons) {
+      const failed = unmet.find((u) => reason.includes(u.reason));
+      if (failed !== undefined) explained.add(failed.requirement);
+      lines.push(`       ${failed === undefined ? "-" : "✗"} ${reason}`);
+    }
+    for (const u of unmet) if (!explained.has(u.requirement)) lines.push(`       ✗ requirement ${u.requirement} not met: ${u.reason}`);
+  });
+  return lines.join("\n");
+}
+
+function score(value: number): string {
+  return value.toFixed(3);
+}
+
+export interface DecisionRecord {
+  id: string;
+  timestamp: string;
+  pattern: string;
+  pattern_version: string;
+  agent_id: string | null;
+  decision: string;
+  context?: unknown;
+  outcome: string | null;
+  confidence: number | null;
+}
+
+export interface TrackResult {
+  tracked: DecisionRecord;
+  file: string;
+}
+
+/** `recorded d_… in orchestrations/x_decisions.yaml`, then what was recorded. */
+export function renderTracked({ tracked, file }: TrackResult): string {
+  const details = [tracked.outcome === null ? [] : [`outcome ${tracked.outcome}`], tracked.confidence === null ? [] : [`confidence ${tracked.confidence}`]].flat();
+  return [
+    `recorded ${tracked.id} in ${file}`,
+    `  ${tracked.pattern}@${tracked.pattern_version}: ${clip(flat(tracked.decision), 200)}${details.length > 0 ? ` (${details.join(", ")})` : ""}`,
+  ].join("\n");
+}
+
+export interface DecisionStats {
+  total: number;
+  by_decision: Record<string, number>;
+  by_outcome: Record<string, number>;
+  mean_confidence: number | null;
+  first_seen: string | null;
+  last_seen: string | null;
+  successes: number;
+  failures: number;
+}
+
+export interface DecisionsResult {
+  pattern: string;
+  file: string;
+  decisions: DecisionRecord[];
+  stats: DecisionStats;
+  /** Records of the log that could not be read. */
+  issues?: { line?: number; message: string }[];
+}
+
+/**
+ * The stats (over every record that matches) then one line per record
+ * returned, newest first: time, agent, outcome, confidence, decision.
+ * `filtered`: the query had filters, so the counts are of matching records.
+ */
+export function renderDecisions(result: DecisionsResult, filtered = false): string {
+  const { stats, decisions } = result;
+  const lines: string[] = [];
+  if (stats.total === 0) {
+    lines.push(`${result.pattern}: ${filtered ? "no decisions match" : "no decisions recorded"} (${result.file})`);
+  } else {
+    const { first_seen: first, last_seen: last } = stats;
+    const span = first === null || last === null ? "" : first === last ? `, ${time(first)}` : `, ${time(first)} to ${time(last)}`;
+    lines.push(`${result.pattern}: ${plural(stats.total, filtered ? "matching decision" : "decision")} in ${result.file}${span}`);
+    const outcomes = Object.entries(stats.by_outcome).map(([outcome, count]) => `${outcome} ${count}`);
+    const confidence = stats.mean_confidence === null ? "no confidence given" : `mean confidence ${stats.mean_confidence.toFixed(2)}`;
+    lines.push(
+      `outcomes: ${outcomes.length > 0 ? outcomes.join(", ") : "none recorded"} (${plural(stats.successes, "success", "successes")}, ${plural(stats.failures, "failure")}); ${confidence}`,
+    );
+    const repeated = Object.entries(stats.by_decision)
+      .filter(([, count]) => count > 1)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3);
+    if (repeated.length > 0) lines.push(`most frequent: ${repeated.map(([decision, count]) => `${clip(flat(decision), 60)} (${count})`).join(", ")}`);
+    if (decisions.length < stats.total) lines.push(`newest ${decisions.length} of ${stats.total}:`);
+    const agent = Math.max(1, ...decisions.map((d) => (d.agent_id ?? "-").length));
+    const outcome = Math.max(1, ...decisions.map((d) => (d.outcome ?? "-").length));
+    for (const d of decisions) {
+      const confidenceText = d.confidence === null ? "   -" : d.confidence.toFixed(2);
+      lines.push(`${time(d.timestamp)}  ${(d.agent_id ?? "-").padEnd(agent)}  ${(d.outcome ?? "-").padEnd(outcome)}  ${confidenceText}  ${clip(flat(d.decision), 120)}`);
+    }
+  }
+  for (const issue of result.issues ?? []) lines.push(`warning: ${result.file}${issue.line === undefined ? "" : `:${issue.line}`}: ${issue.message}`);
+  return lines.join("\n");
+}
+
+/** Free text on one line, as written otherwise (no quotes). */
+function flat(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** An ISO time as `YYYY-MM-DD HH:MM:SS` (UTC, as pat history prints dates). */
+function time(iso: string): string {
+  return iso.slice(0, 19).replace("T", " ");
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

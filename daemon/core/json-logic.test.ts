@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkRule, evaluateCondition, evaluateRule, RULE_LIMITS } from "./json-logic.js";
+import { checkRule, compileRule, evaluateCondition, evaluateRule, RULE_LIMITS } from "./json-logic.js";
 
 /** `{"!": {"!": … true}}` with `levels` operators. */
 function nested(levels: number): unknown {
@@ -113,6 +113,7 @@ describe("evaluateCondition", () => {
   it.each(rows.map(([label, rule, expected]) => [`${label} → ${expected}`, rule, expected] as const))("%s", (_label, rule, expected) => {
     expect(checkRule(rule)).toEqual([]);
     expect(evaluateCondition(rule, context)).toEqual({ value: expected });
+    expect(compileRule(rule)(context)).toBe(expected);
   });
 
   it.each<[string, unknown, RegExp]>([
@@ -125,6 +126,13 @@ describe("evaluateCondition", () => {
     const verdict = evaluateCondition(rule, context);
     expect(verdict.value).toBe(false);
     expect(verdict.error).toMatch(error);
+    expect(compileRule(rule)(context)).toBe(false);
+  });
+
+  it("a compiled rule still refuses a path computed at run time to reach a prototype, on every call", () => {
+    const polluting = compileRule({ some: [[1, 2], { "==": [{ var: { cat: ["__pro", "to__.polluted"] } }, null] }] });
+    for (let i = 0; i < 3; i++) expect(polluting({})).toBe(false);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
 

@@ -130,6 +130,29 @@ export function evaluateCondition(rule: unknown, context: object): { value: bool
   }
 }
 
+/**
+ * A checked rule built once into a function, for evaluating it against
+ * many contexts (discover's `where` over every pattern: about ten times
+ * faster than interpreting it each time). Same verdicts as
+ * evaluateCondition: truthiness, and false when it fails at run time.
+ */
+export function compileRule(rule: unknown): (context: object) => boolean {
+  let run: (context: object) => unknown;
+  try {
+    run = engine.build(rule) as (context: object) => unknown;
+  } catch {
+    return () => false;
+  }
+  return (context) => {
+    try {
+      const result = run(context);
+      return Array.isArray(result) ? result.length > 0 : Boolean(result);
+    } catch {
+      return false;
+    }
+  };
+}
+
 /** The rule's raw value; throws when the rule fails at run time. */
 export function evaluateRule(rule: unknown, context: object): unknown {
   return engine.run(rule, context);

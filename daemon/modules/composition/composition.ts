@@ -1,7 +1,8 @@
 /**
  * composition:list / get / save / delete / validate / compose / history /
  * reload: thin handlers over the pattern store (fork / merge / diff /
- * lineage are in evolution-events.ts). Every successful mutation
+ * lineage are in evolution-events.ts; discover / select / decisions in
+ * discovery-events.ts). Every successful mutation
  * is also published as composition:changed.
  */
 import { createHash } from "node:crypto";
@@ -25,6 +26,9 @@ import { seedStore } from "./store/seed.js";
 import { StoreWatcher } from "./store/watcher.js";
 import { PatternEvolution } from "./store/evolution.js";
 import { evolutionEvents } from "./evolution-events.js";
+import { discoveryEvents } from "./discovery-events.js";
+import { DecisionLogs } from "./store/decision-log.js";
+import { Selector } from "./store/selector.js";
 
 /** How long after the index last changed its cache is rewritten. */
 const CACHE_DELAY_MS = 5_000;
@@ -39,6 +43,8 @@ export function compositionModule(ctx: ModuleContext): Module {
   const catalog = new Catalog(files, log);
   const store = new PatternStore(git, files, catalog, log);
   const evolution = new PatternEvolution(store, () => ctx.clock.now());
+  const decisions = new DecisionLogs(files, git, ctx.clock, log);
+  const selector = new Selector(catalog, decisions);
   let watcher: StoreWatcher | null = null;
   let head: string | null = null;
 
@@ -196,10 +202,22 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   return {
     name: "composition",
-    events: [list, get, save, remove, validate, composeEvent, history, reload, ...evolutionEvents(evolution, changed)],
+    events: [
+      list,
+      get,
+      save,
+      remove,
+      validate,
+      composeEvent,
+      history,
+      reload,
+      ...evolutionEvents(evolution, changed),
+      ...discoveryEvents({ catalog, store, selector, decisions, clock: ctx.clock }),
+    ],
     async start() {
       const { root } = packageInfo();
       await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);
+      await decisions.recover();
       const started = performance.now();
       const cached = await readIndexCache(cachePath, ctx.config.storeDir);
       catalog.restore(cached);
@@ -210,7 +228,7 @@ export function compositionModule(ctx: ModuleContext): Module {
           cacheSoon();
           void git.head().then((h) => (head = h));
         },
-        onDecisionLog: () => undefined,
+        onDecisionLog: (path) => decisions.changed(path),
       });
       const { indexed, invalid } = catalog.reconcile();
       // A new or changed index is cached after start-up, off the path to answering.
@@ -224,6 +242,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     },
     async stop() {
       watcher?.close();
+      await decisions.flush();
       await saveCache();
     },
     health: () => ({ store: { path: ctx.config.storeDir, head, patterns: catalog.size } }),

@@ -78,6 +78,11 @@ export class Catalog {
     return this.byName.get(name);
   }
 
+  /** Every entry, in no particular order (list() sorts; discover and select order for themselves). */
+  entries(): IterableIterator<Entry> {
+    return this.byName.values();
+  }
+
   list(type?: string): Entry[] {
     const all = [...this.byName.values()];
     return (type === undefined ? all : all.filter((e) => e.type === type)).sort((a, b) => (a.name < b.name ? -1 : 1));

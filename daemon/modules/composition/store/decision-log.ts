@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 import { syncDirectory } from "../../../core/atomic-file.js";
 import type { Clock, TimerHandle } from "../../../core/clock.js";
 import type { Log } from "../../../core/log.js";
+import { evidenceOf, parseLog, type DecisionRecord, type Evidence } from "../model/decisions.js";
 import { DECISIONS_SUFFIX } from "../model/ref.js";
 import { formatCommitMessage } from "../model/trailers.js";
 import type { StoreFiles } from "./files.js";
@@ -41,6 +42,8 @@ export class DecisionLogs {
   private readonly syncs = new Map<string, Promise<void>>();
   /** Paths whose end was checked in this process (a torn last line is closed before the first append). */
   private readonly checked = new Set<string>();
+  /** Per path: the evidence of its records and the file size it was read at (no file: size -1). */
+  private readonly evidenceCache = new Map<string, { evidence: Evidence; size: number }>();
 
   constructor(
     private readonly files: StoreFiles,
@@ -60,6 +63,8 @@ export class DecisionLogs {
     const created = !this.checked.has(path) && this.closeTornEnd(absolute);
     this.checked.add(path);
     appendFileSync(absolute, text, { mode: 0o644 });
+    // Whatever the log held is no longer its whole evidence; the next read counts again.
+    this.evidenceCache.delete(path);
     const batch = this.pending.get(path) ?? { records: 0, pattern, agents: new Set<string>() };
     batch.records += records;
     if (agentId !== undefined) batch.agents.add(agentId);
@@ -77,6 +82,33 @@ export class DecisionLogs {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
     }
+  }
+
+  /** The records of a log (none when there is no log) and what could not be read of it. */
+  records(path: string): { records: DecisionRecord[]; issues: { message: string }[] } {
+    const text = this.read(path);
+    return text === undefined ? { records: [], issues: [] } : parseLog(text);
+  }
+
+  /**
+   * A log's outcomes for ranking, read once per change of the file: the
+   * daemon's own appends and the watcher's report of a hand edit both
+   * make the next call read it again.
+   */
+  evidence(path: string): Evidence {
+    const cached = this.evidenceCache.get(path);
+    if (cached !== undefined) return cached.evidence;
+    const evidence = evidenceOf(this.records(path).records);
+    this.evidenceCache.set(path, { evidence, size: statSync(this.files.resolve(path), { throwIfNoEntry: false })?.size ?? -1 });
+    return evidence;
+  }
+
+  /** The watcher saw the log change: forget its evidence unless the size is what was read (the daemon's own append, already counted). */
+  changed(path: string): void {
+    const cached = this.evidenceCache.get(path);
+    if (cached === undefined) return;
+    const size = statSync(this.files.resolve(path), { throwIfNoEntry: false })?.size ?? -1;
+    if (size !== cached.size) this.evidenceCache.delete(path);
   }
 
   /** Commits what is pending now (at stop; tests). */

@@ -119,7 +119,7 @@ describe("PatternStore.save", () => {
     expect(result).toMatchObject({ version: "1.0.1", op: "update" });
     const text = fileText("orchestrations/tour.yaml");
     // Only the description and the version changed; the version line keeps its comment (the serialiser puts one space before it).
-    expect(text).toBe(HAND_WRITTEN.replace("A tournament", "A better tournament").replace("version: 1.0.0  # first cut", "version: 1.0.1 # first cut"));
+    expect(text).toBe(HAND_WRITTEN.replace("A tournament", "A better tournament").replace("version: 1.0.0  # first cut", "version: 1.0.1  # first cut"));
     expect(tags("tour@*")).toEqual(["tour@1.0.0", "tour@1.0.1"]);
     expect(catalog.get("tour")?.version).toBe("1.0.1");
   });
@@ -166,8 +166,8 @@ describe("PatternStore.save", () => {
     delete data.routing;
     await store.save({ composition: data }, "a2");
     expect(fileText("orchestrations/tour.yaml")).toBe(
-      HAND_WRITTEN.replace("version: 1.0.0  # first cut", "version: 1.1.0 # first cut")
-        .replace("[ranking, pairwise]   #", "[ranking, pairwise, swiss] #")
+      HAND_WRITTEN.replace("version: 1.0.0  # first cut", "version: 1.1.0  # first cut")
+        .replace("[ranking, pairwise]   #", "[ranking, pairwise, swiss]   #")
         .replace("routing:\n  rules: [{from: judge, to: orchestrator}]\n", ""),
     );
   });

@@ -1,0 +1,81 @@
+/**
+ * composition:discover / select / track_decision / decisions: how agents
+ * find a pattern and record what they learned with it. Thin handlers: the
+ * thinking is in model/discover.ts, model/select.ts and model/decisions.ts,
+ * the files in store/decision-log.ts.
+ */
+import { z } from "zod";
+import type { Clock } from "../../core/clock.js";
+import { defineEvent, type EventDef } from "../../core/event.js";
+import { decisionsQuerySchema, formatRecord, makeRecord, queryDecisions, trackDecisionSchema } from "./model/decisions.js";
+import { discover, discoverQuerySchema } from "./model/discover.js";
+import type { Catalog } from "./store/catalog.js";
+import { DecisionLogs } from "./store/decision-log.js";
+import type { PatternStore } from "./store/pattern-store.js";
+import type { Selector } from "./store/selector.js";
+
+export function discoveryEvents(deps: { catalog: Catalog; store: PatternStore; selector: Selector; decisions: DecisionLogs; clock: Clock }): EventDef[] {
+  const { catalog, store, selector, decisions, clock } = deps;
+  let sequence = 0;
+
+  const discoverEvent = defineEvent({
+    name: "composition:discover",
+    summary: "Find patterns by type, tags, words, metadata filters or a JSON Logic rule; projected, sorted, paged",
+    description:
+      "metadata_filter: {dotted.path: value} (equality, or membership for a list field; a list value needs all its items) or " +
+      "{dotted.path: {op: value}} with ops > >= < <= == != in contains exists; paths are looked up under metadata, then at the top level. " +
+      "where: a JSON Logic rule over the whole document. fields: dotted paths to return; sort: a dotted path, - for descending.",
+    params: discoverQuerySchema,
+    example: { type: "orchestration", metadata_filter: { tags: ["tournament"], "performance.avg_score": { ">": 0.7 } } },
+    handler: (data) => discover([...catalog.entries()], data),
+  });
+
+  const select = defineEvent({
+    name: "composition:select",
+    summary: "Rank patterns for a task: text relevance, requirements, and evidence from performance and decision logs",
+    description:
+      "Each candidate has a numeric breakdown (relevance + evidence + requirements = score) and reasons. " +
+      "A candidate that misses a requirement ranks below every one that meets them all; selected is null, with an explanation, when nothing fits.",
+    params: z.strictObject({
+      task: z.string().trim().min(1, "say what the task is").max(2_000),
+      requirements: z.record(z.string().min(1).max(100), z.json()).optional().describe("e.g. {timeout_handling: true, max_participants: 20}"),
+      type: z.string().min(1).max(32).default("orchestration"),
+      limit: z.number().int().min(1).max(50).default(5),
+    }),
+    example: { task: "Evaluate 15 prompts competitively", requirements: { timeout_handling: true } },
+    handler: (data) => selector.select(data),
+  });
+
+  const track = defineEvent({
+    name: "composition:track_decision",
+    summary: "Append a decision (and how it went) to a pattern's decision log; on disk before the reply",
+    description:
+      "The record goes to <type>s/<pattern>_decisions.yaml beside the pattern: id, timestamp, pattern, pattern_version, agent_id, decision, context, outcome, confidence. " +
+      "Logs are committed to git in batches (Op: decisions), at most about a second behind.",
+    params: trackDecisionSchema,
+    example: { pattern: "tournament", decision: "use 3 judges per match", outcome: "success", confidence: 0.8, context: { entrants: 12 } },
+    handler: async (data, call) => {
+      const entry = store.require(data.pattern);
+      const record = makeRecord(data, { now: clock.now(), sequence: sequence++, agentId: call.agentId, patternVersion: entry.version });
+      const file = DecisionLogs.pathFor(entry.path);
+      await decisions.append(file, formatRecord(record), entry.name, 1, call.agentId);
+      return { tracked: record, file };
+    },
+  });
+
+  const query = defineEvent({
+    name: "composition:decisions",
+    summary: "A pattern's decision log, filtered, newest first, with stats (counts by decision and outcome, mean confidence, last seen)",
+    params: decisionsQuerySchema,
+    example: { pattern: "tournament", outcome: "failure", limit: 20 },
+    handler: (data) => {
+      const entry = store.require(data.pattern);
+      const file = DecisionLogs.pathFor(entry.path);
+      const { records, issues } = decisions.records(file);
+      const filter = { decision: data.decision, outcome: data.outcome, since: data.since, limit: data.limit };
+      return { pattern: entry.name, file, ...queryDecisions(records, filter), ...(issues.length === 0 ? {} : { issues }) };
+    },
+  });
+
+  return [discoverEvent, select, track, query] as EventDef[];
+}

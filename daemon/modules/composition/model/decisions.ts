@@ -1,0 +1,360 @@
+/**
+ * Decision records (SPEC §4.6, pure): the track_decision params, the record
+ * an append writes and its YAML text, reading a log back, and the stats
+ * that composition:decisions returns and select weighs as evidence.
+ *
+ * A record's text is one block-sequence item ending in a newline, with
+ * `confidence` (a number or null, so always one line) as its last key. An
+ * append cut short by a crash therefore either lacks its final newline or
+ * lacks keys: a torn tail is always recognised, reported, and never read as
+ * a record, and the records before it are kept.
+ */
+import { z } from "zod";
+import { DaemonError } from "../../../core/errors.js";
+import { formatSequenceItem, readSequence } from "./document.js";
+import { nameSchema } from "./ref.js";
+
+export const MAX_CONTEXT_BYTES = 64 * 1024;
+const MAX_CONTEXT_DEPTH = 64;
+/** by_decision and by_outcome keep the most frequent values: decisions are free text, and the reply stays small. */
+const MAX_GROUPS = 100;
+
+export interface DecisionRecord {
+  id: string;
+  timestamp: string;
+  pattern: string;
+  pattern_version: string;
+  agent_id: string | null;
+  decision: string;
+  context: unknown;
+  outcome: string | null;
+  confidence: number | null;
+}
+
+/** The order records are written in; confidence last (see the module comment). */
+const RECORD_KEYS = ["id", "timestamp", "pattern", "pattern_version", "agent_id", "decision", "context", "outcome", "confidence"] as const;
+
+const confidence = z
+  .number({ error: (issue) => `confidence is a number from 0 to 1, like 0.8, not ${JSON.stringify(issue.input)}` })
+  .min(0, { error: (issue) => `confidence is at least 0 (a number from 0 to 1), not ${String(issue.input)}` })
+  .max(1, { error: (issue) => `confidence is at most 1 (a number from 0 to 1), not ${String(issue.input)}` });
+
+export const trackDecisionSchema = z.strictObject({
+  pattern: nameSchema,
+  decision: z.string().min(1, "decision is empty; say in a sentence what was decided").max(2000, "decision is longer than 2000 characters; put the details in context"),
+  context: z
+    .unknown()
+    .superRefine((value, ctx) => {
+      const problem = contextProblem(value);
+      if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional()
+    .describe(`any JSON value, at most ${MAX_CONTEXT_BYTES / 1024} KiB serialised`),
+  outcome: z.string().min(1, "outcome is empty; leave it out when unknown").max(200, "outcome is longer than 200 characters").optional(),
+  confidence: confidence.optional().describe("0..1"),
+});
+
+export type TrackDecision = z.output<typeof trackDecisionSchema>;
+
+export const decisionsQuerySchema = z.strictObject({
+  pattern: nameSchema,
+  decision: z.string().min(1).max(2000).optional().describe("records whose decision contains this text (any case)"),
+  outcome: z.string().min(1).max(200).optional().describe('records with this outcome (any case); "success" and "failure" also match their kind'),
+  since: z.iso.datetime({ offset: true }).optional().describe("records at or after this ISO-8601 time"),
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+
+export type DecisionsQuery = Omit<z.output<typeof decisionsQuerySchema>, "pattern" | "limit"> & { limit?: number };
+
+/**
+ * Null when `value` is JSON data within the limits. Iterative, so a context
+ * nested ten thousand levels deep is refused instead of overflowing the
+ * stack; a lower bound of its size (the text it holds) refuses a huge one
+ * before it is serialised.
+ */
+function contextProblem(value: unknown): string | null {
+  let bound = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: at, depth } = stack.pop()!;
+    if (depth > MAX_CONTEXT_DEPTH) return `context is nested deeper than ${MAX_CONTEXT_DEPTH} levels`;
+    if (typeof at === "string") bound += at.length;
+    else if (Array.isArray(at)) for (const item of at) stack.push({ value: item, depth: depth + 1 });
+    else if (typeof at === "object" && at !== null) {
+      for (const [key, item] of Object.entries(at)) {
+        bound += key.length;
+        stack.push({ value: item, depth: depth + 1 });
+      }
+    } else if (!(at === null || typeof at === "boolean" || (typeof at === "number" && Number.isFinite(at)))) {
+      return `context is JSON data; it holds ${typeof at === "number" ? String(at) : typeof at}`;
+    }
+    if (bound > MAX_CONTEXT_BYTES) return tooLarge(`more than ${MAX_CONTEXT_BYTES} bytes`);
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  return bytes > MAX_CONTEXT_BYTES ? tooLarge(`${bytes} bytes`) : null;
+}
+
+function tooLarge(size: string): string {
+  return `context is ${size} when serialised; the limit is ${MAX_CONTEXT_BYTES / 1024} KiB: keep large data elsewhere and put a reference to it in context`;
+}
+
+export interface RecordStamp {
+  now: number;
+  /** A counter of the process: two records of the same millisecond still get distinct, ordered ids. */
+  sequence: number;
+  agentId: string | undefined;
+  patternVersion: string;
+}
+
+export function makeRecord(input: TrackDecision, stamp: RecordStamp): DecisionRecord {
+  return {
+    id: decisionId(stamp.now, stamp.sequence),
+    timestamp: new Date(stamp.now).toISOString(),
+    pattern: input.pattern,
+    pattern_version: stamp.patternVersion,
+    agent_id: stamp.agentId ?? null,
+    decision: input.decision,
+    context: input.context ?? null,
+    outcome: input.outcome ?? null,
+    confidence: input.confidence ?? null,
+  };
+}
+
+/**
+ * `d_<ms>_<sequence>`, both base 36 at a fixed width, so ids sort as the
+ * records were made: 9 digits of milliseconds last until the year 5138, 6 of
+ * sequence hold two billion records per process.
+ */
+export function decisionId(now: number, sequence: number): string {
+  return `d_${now.toString(36).padStart(9, "0")}_${sequence.toString(36).padStart(6, "0")}`;
+}
+
+/** The text appended to `<pattern>_decisions.yaml`: one sequence item, keys in RECORD_KEYS order. */
+export function formatRecord(record: DecisionRecord): string {
+  return formatSequenceItem(Object.fromEntries(RECORD_KEYS.map((key) => [key, record[key]])));
+}
+
+export interface LogIssue {
+  /** 1-based line where the item starts; absent when the log is not laid out one item per `- ` line. */
+  line?: number;
+  message: string;
+}
+
+/**
+ * The records of a log, oldest first, and what could not be read. Items
+ * that are not records are reported and skipped; when the YAML itself is
+ * broken, each item is read on its own so one bad item costs only itself.
+ * A log that does not end in a newline ends in a torn append (see the
+ * module comment), and that last item is reported, not read.
+ */
+export function parseLog(text: string): { records: DecisionRecord[]; issues: LogIssue[] } {
+  const starts = itemStarts(text);
+  const torn = !text.endsWith("\n") && starts.length > 0 ? starts.pop()! : undefined;
+  const issues: LogIssue[] = [];
+  const records: DecisionRecord[] = [];
+  for (const item of readItems(torn === undefined ? text : text.slice(0, torn.offset), starts, issues)) {
+    const record = asRecord(item.value);
+    if (typeof record !== "string") records.push(record);
+    else issues.push(item.line === undefined ? { message: `not a decision record: ${record}` } : { line: item.line, message: `line ${item.line}: not a decision record: ${record}` });
+  }
+  if (torn !== undefined) {
+    issues.push({
+      line: torn.line,
+      message: `line ${torn.line}: the last record is cut off (no newline at its end), an append was interrupted; the records before it are kept`,
+    });
+  }
+  return { records, issues };
+}
+
+interface ItemStart {
+  offset: number;
+  line: number;
+}
+
+/** Where each item of a top-level block sequence starts: a line beginning with `-` and a space, a tab or its end. */
+function itemStarts(text: string): ItemStart[] {
+  const starts: ItemStart[] = [];
+  let line = 1;
+  let counted = 0;
+  for (const match of text.matchAll(/^-(?=[ \t\r\n]|$)/gm)) {
+    for (let at = text.indexOf("\n", counted); at !== -1 && at < match.index; at = text.indexOf("\n", at + 1)) line++;
+    counted = match.index;
+    starts.push({ offset: match.index, line });
+  }
+  return starts;
+}
+
+function readItems(body: string, starts: readonly ItemStart[], issues: LogIssue[]): { value: unknown; line?: number }[] {
+  const whole = readSequence(body);
+  if (whole.ok) {
+    const aligned = whole.items.length === starts.length;
+    return whole.items.map((value, i) => (aligned ? { value, line: starts[i]!.line } : { value }));
+  }
+  const items: { value: unknown; line?: number }[] = [];
+  const head = readSequence(body.slice(0, starts[0]?.offset ?? body.length));
+  if (!head.ok || head.items.length > 0) {
+    const detail = head.ok ? "it is not comments" : head.issues[0]!.message;
+    const what = starts.length === 0 ? "not a decision log (a YAML list of records)" : "the text before the first record is not part of one";
+    issues.push({ line: 1, message: `line 1: ${what}: ${detail}` });
+  }
+  starts.forEach((start, i) => {
+    const chunk = readSequence(body.slice(start.offset, starts[i + 1]?.offset ?? body.length));
+    if (chunk.ok && chunk.items.length === 1) items.push({ value: chunk.items[0], line: start.line });
+    else {
+      const problem = chunk.ok ? "not one list item" : chunk.issues[0]!.message.replace(/^line (\d+)/, (_, n: string) => `line ${Number(n) + start.line - 1}`);
+      issues.push({ line: start.line, message: `line ${start.line}: unreadable record: ${problem}` });
+    }
+  });
+  return items;
+}
+
+/** The record an item holds, or what is wrong with it. Keys beyond the record's are dropped. */
+function asRecord(item: unknown): DecisionRecord | string {
+  if (typeof item !== "object" || item === null || Array.isArray(item)) return "an item is a map of record fields";
+  const fields = item as Record<string, unknown>;
+  const missing = RECORD_KEYS.filter((key) => !Object.hasOwn(fields, key));
+  if (missing.length > 0) return `missing ${missing.join(", ")}`;
+  const { id, timestamp, pattern, pattern_version, agent_id, decision, context, outcome, confidence } = fields;
+  if (typeof id !== "string" || id === "") return "id is not a string";
+  if (typeof timestamp !== "string") return "timestamp is not a string";
+  if (typeof pattern !== "string" || typeof pattern_version !== "string" || typeof decision !== "string") return "pattern, pattern_version and decision are strings";
+  if (agent_id !== null && typeof agent_id !== "string") return "agent_id is a string or null";
+  if (outcome !== null && typeof outcome !== "string") return "outcome is a string or null";
+  if (confidence !== null && !(typeof confidence === "number" && confidence >= 0 && confidence <= 1)) return "confidence is a number from 0 to 1, or null";
+  return { id, timestamp, pattern, pattern_version, agent_id, decision, context, outcome, confidence };
+}
+
+export interface DecisionStats {
+  total: number;
+  by_decision: Record<string, number>;
+  by_outcome: Record<string, number>;
+  mean_confidence: number | null;
+  first_seen: string | null;
+  last_seen: string | null;
+  successes: number;
+  failures: number;
+}
+
+/**
+ * Records matching the query, newest first and at most `limit`, with stats
+ * over all that match. `decision` matches a decision containing it, any
+ * case; `outcome` one equal to it, any case, and "success" or "failure"
+ * also every outcome of that kind, so {outcome: "failure"} finds timeouts
+ * and errors too. Records without an outcome are not in by_outcome.
+ */
+export function queryDecisions(records: readonly DecisionRecord[], query: DecisionsQuery): { decisions: DecisionRecord[]; stats: DecisionStats } {
+  const since = query.since === undefined ? undefined : Date.parse(query.since);
+  if (Number.isNaN(since)) throw new DaemonError("invalid_params", `since "${query.since}" is not an ISO-8601 time`, { issues: [{ path: "since", message: "not an ISO-8601 time" }] });
+  const text = query.decision?.toLowerCase();
+  const outcome = query.outcome?.toLowerCase();
+  const kind = outcome === "success" || outcome === "failure" ? outcome : undefined;
+  const matched = records.filter(
+    (record) =>
+      (text === undefined || record.decision.toLowerCase().includes(text)) &&
+      (outcome === undefined || record.outcome?.toLowerCase() === outcome || (kind !== undefined && outcomeClass(record.outcome) === kind)) &&
+      (since === undefined || timeOf(record) >= since),
+  );
+  const newestFirst = matched
+    .map((record, i) => ({ record, time: timeOf(record), i }))
+    .sort((a, b) => b.time - a.time || (a.record.id < b.record.id ? 1 : a.record.id > b.record.id ? -1 : b.i - a.i));
+  const dated = newestFirst.filter((entry) => entry.time !== -Infinity);
+  const evidence = evidenceOf(matched);
+  return {
+    decisions: newestFirst.slice(0, query.limit ?? newestFirst.length).map((entry) => entry.record),
+    stats: {
+      total: matched.length,
+      by_decision: mostFrequent(matched.map((record) => record.decision)),
+      by_outcome: mostFrequent(matched.flatMap((record) => (record.outcome === null ? [] : [record.outcome]))),
+      mean_confidence: evidence.mean_confidence,
+      first_seen: dated.at(-1)?.record.timestamp ?? null,
+      last_seen: dated[0]?.record.timestamp ?? null,
+      successes: evidence.successes,
+      failures: evidence.failures,
+    },
+  };
+}
+
+/** Milliseconds since the epoch; a timestamp that does not parse counts as the oldest. */
+function timeOf(record: DecisionRecord): number {
+  const time = Date.parse(record.timestamp);
+  return Number.isNaN(time) ? -Infinity : time;
+}
+
+/** Counts by value, the most frequent first (ties by value), at most MAX_GROUPS. Built with fromEntries: a decision may be "__proto__". */
+function mostFrequent(values: readonly string[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return Object.fromEntries(ranked.slice(0, MAX_GROUPS));
+}
+
+export interface Evidence {
+  successes: number;
+  failures: number;
+  total: number;
+  mean_confidence: number | null;
+}
+
+/** What a pattern's log says about it, for ranking: outcomes by kind and the mean of the confidences given. */
+export function evidenceOf(records: readonly DecisionRecord[]): Evidence {
+  let successes = 0;
+  let failures = 0;
+  let confidenceSum = 0;
+  let confidences = 0;
+  for (const record of records) {
+    const kind = outcomeClass(record.outcome);
+    if (kind === "success") successes++;
+    else if (kind === "failure") failures++;
+    if (record.confidence !== null) {
+      confidenceSum += record.confidence;
+      confidences++;
+    }
+  }
+  return { successes, failures, total: records.length, mean_confidence: confidences === 0 ? null : confidenceSum / confidences };
+}
+
+const SUCCESS_WORDS = new Set([
+  "success", "successful", "successfully", "succeeded", "succeeds", "succeed", "ok", "okay", "good", "great", "pass", "passed", "passes",
+  "win", "won", "wins", "done", "complete", "completed", "accepted", "approved", "resolved", "solved", "fixed", "merged", "correct", "positive", "yes",
+]);
+const FAILURE_WORDS = new Set([
+  "failure", "failures", "fail", "failed", "fails", "error", "errors", "errored", "timeout", "timeouts", "timed", "lost", "lose", "loss",
+  "bad", "poor", "rejected", "abandoned", "aborted", "crash", "crashed", "cancelled", "canceled", "killed", "broken", "wrong", "incorrect",
+  "invalid", "negative", "unsuccessful", "worse", "regressed",
+]);
+/** Words that say the result is not (yet) either: "partial success" is not a success. */
+const OPEN_WORDS = new Set(["pending", "partial", "partially", "mixed", "unknown", "inconclusive", "undecided", "skipped", "tie", "draw", "running"]);
+const NEGATIONS = new Set(["not", "no", "never", "without"]);
+
+/**
+ * The kind of a free-text outcome, by its words (any case, split on
+ * anything but letters and digits): a word right after "not", "no",
+ * "never" or "without" counts as its opposite ("no errors" is a success,
+ * "not good" a failure), and a negation with nothing after it is a
+ * failure. Then any failure word makes a failure ("completed with errors");
+ * otherwise an open word ("pending", "partial") makes other; otherwise any
+ * success word makes a success; anything else, or no outcome, is other.
+ */
+export function outcomeClass(outcome: string | null | undefined): "success" | "failure" | "other" {
+  if (outcome === null || outcome === undefined) return "other";
+  const words = outcome.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((word) => word !== "");
+  let success = false;
+  let failure = false;
+  let open = false;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (NEGATIONS.has(word)) {
+      const next = words[i + 1];
+      if (next === undefined) failure = true;
+      else if (SUCCESS_WORDS.has(next)) failure = true;
+      else if (FAILURE_WORDS.has(next)) success = true;
+      else continue;
+      i++;
+    } else if (FAILURE_WORDS.has(word)) failure = true;
+    else if (OPEN_WORDS.has(word)) open = true;
+    else if (SUCCESS_WORDS.has(word)) success = true;
+  }
+  if (failure) return "failure";
+  if (open) return "other";
+  return success ? "success" : "other";
+}

@@ -1,0 +1,687 @@
+/**
+ * Ranks patterns for a task (SPEC §4.5 composition:select) from an index
+ * that upsert and remove keep current, so a query over 10 000 patterns
+ * reads posting lists instead of documents (pure).
+ *
+ * score = relevance + evidence + requirements, the parts of `breakdown`:
+ * - relevance: BM25F over text.ts's FIELDS, scaled so the most relevant
+ *   candidate has 1. Statistics are per type and exact integers, so the
+ *   ranking never depends on the order patterns were added. Only a match
+ *   outside the strategy makes a pattern a candidate: strategy pseudo-code
+ *   shares words ("state", "round", "emit") with nearly every pattern. No
+ *   candidate means `selected: null`, never a fallback.
+ * - evidence: EVIDENCE_WEIGHT × the mean of a Beta posterior of "this
+ *   pattern works": a prior worth PRIOR_WEIGHT observations at PRIOR_MEAN,
+ *   plus each performance run (valued at the mean of its success_rate and
+ *   avg_score) and each success or failure in the decision log (pending and
+ *   partial records are not outcomes). Two lucky runs move 0.5 to 0.58,
+ *   fifty good ones reach 0.92. The weight is small on purpose: evidence
+ *   orders patterns of similar relevance; it cannot make one relevant.
+ * - requirements: −(1 + EVIDENCE_WEIGHT) per unmet requirement, more than
+ *   relevance and evidence together can give, so meeting every requirement
+ *   always ranks first and missing fewer ranks above missing more (rules at
+ *   compileRequirement below).
+ *
+ * Ties are broken by name.
+ */
+import { DaemonError } from "../../../core/errors.js";
+import { analyze, FIELDS, fieldTexts, plainText, stem, tokenize, type Token } from "./text.js";
+
+export interface SelectDoc {
+  name: string;
+  version: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** Outcomes in a pattern's decision log (SPEC §4.6); `total` counts every record, pending ones included. */
+export interface DecisionEvidence {
+  successes: number;
+  failures: number;
+  total: number;
+  mean_confidence?: number;
+}
+
+export interface SelectQuery {
+  task: string;
+  requirements?: Record<string, unknown>;
+  /** Default "orchestration". */
+  type?: string;
+  /** Default 5. */
+  limit?: number;
+}
+
+export interface Breakdown {
+  relevance: number;
+  evidence: number;
+  requirements: number;
+}
+
+export interface Candidate {
+  name: string;
+  version: string;
+  /** relevance + evidence + requirements. */
+  score: number;
+  breakdown: Breakdown;
+  reasons: string[];
+  requirements_met: boolean;
+  /** Only when requirements_met is false. */
+  unmet?: Array<{ requirement: string; reason: string }>;
+}
+
+export interface SelectResult {
+  selected: string | null;
+  explanation?: string;
+  candidates: Candidate[];
+}
+
+const K1 = 1.2;
+/**
+ * A posting holds a term's count in each field, 4 bits each, in one 32-bit
+ * number: 10 000 patterns' index stays small and is read with bit shifts.
+ * Counts stop at 15; after BM25's saturation more repeats add next to nothing.
+ */
+const TF_BITS = 4;
+const TF_MAX = 15;
+const STRATEGY = FIELDS.findIndex((field) => field.label === "strategy");
+const LOGIC = FIELDS.findIndex((field) => field.label === "logic");
+/** Strategy is the last field, so these bits are every match outside it. */
+const BEFORE_STRATEGY = 2 ** (TF_BITS * STRATEGY) - 1;
+const LOGIC_BITS = (TF_MAX << (TF_BITS * LOGIC)) | ((TF_MAX << (TF_BITS * STRATEGY)) >>> 0);
+const PRIOR_MEAN = 0.5;
+const PRIOR_WEIGHT = 10;
+const EVIDENCE_WEIGHT = 0.25;
+const REQUIREMENT_PENALTY = 1 + EVIDENCE_WEIGHT;
+
+interface Entry {
+  id: number;
+  name: string;
+  version: string;
+  type: string;
+  lengths: number[];
+  terms: string[];
+  /** Items declared false first, so the first item that matches a concept decides. */
+  declared: Declared[];
+  declaredTerms: string[];
+  criteriaKeys: string[];
+  performance: { runs: number; value: number; figures: string } | undefined;
+}
+
+/**
+ * The patterns of one type. Postings are keyed by entry id, and a query
+ * reads per-field weights from one array by id, not from the entries: at
+ * 10 000 patterns, following a pointer per posting costs more than the
+ * arithmetic.
+ */
+interface Partition {
+  entries: Set<Entry>;
+  postings: Map<string, Map<number, number>>;
+  /** term → ids with a declared item holding it (value 1): most requirements are settled without reading an entry. */
+  declaredIn: Map<string, Map<number, number>>;
+  /** criteria or metadata key → id → value. */
+  criteria: Map<string, Map<number, unknown>>;
+  lengthSums: number[];
+  /** Changes with every upsert and remove; `weights` is valid for `weightsAt`. */
+  generation: number;
+  /** Field weight over BM25 length normalisation, at `id * FIELDS.length + field`. */
+  weights: Float64Array;
+  weightsAt: number;
+}
+
+interface Scored {
+  entry: Entry;
+  breakdown: Breakdown;
+  score: number;
+  decisions: DecisionEvidence | undefined;
+}
+
+export class SelectIndex {
+  private readonly partitions = new Map<string, Partition>();
+  private readonly byName = new Map<string, Entry>();
+  private readonly freeIds: number[] = [];
+  private nextId = 0;
+
+  /** Adds or replaces the pattern called `doc.name`, whatever its type was before. */
+  upsert(doc: SelectDoc): void {
+    this.remove(doc.name);
+    const counts = new Map<string, number>();
+    const lengths = fieldTexts(doc.name, doc.data).map((text, f) => {
+      const terms = tokenize(text);
+      for (const term of terms) {
+        const packed = counts.get(term) ?? 0;
+        if (fieldCount(packed, f) < TF_MAX) counts.set(term, packed + 2 ** (TF_BITS * f));
+      }
+      return terms.length;
+    });
+    const declared = declaredItems(doc.data);
+    const criteria = criteriaOf(doc.data);
+    const entry: Entry = {
+      id: this.freeIds.pop() ?? this.nextId++,
+      name: doc.name,
+      version: doc.version,
+      type: doc.type,
+      lengths,
+      terms: [...counts.keys()],
+      declared,
+      declaredTerms: [...new Set(declared.flatMap((item) => item.terms))],
+      criteriaKeys: [...criteria.keys()],
+      performance: performanceOf(doc.data.performance),
+    };
+    const partition = this.partition(doc.type);
+    for (const [term, packed] of counts) put(partition.postings, term, entry.id, packed);
+    for (const term of entry.declaredTerms) put(partition.declaredIn, term, entry.id, 1);
+    for (const [key, value] of criteria) put(partition.criteria, key, entry.id, value);
+    lengths.forEach((length, f) => (partition.lengthSums[f]! += length));
+    partition.entries.add(entry);
+    partition.generation++;
+    this.byName.set(doc.name, entry);
+  }
+
+  remove(name: string): void {
+    const entry = this.byName.get(name);
+    if (entry === undefined) return;
+    const partition = this.partitions.get(entry.type)!;
+    for (const term of entry.terms) drop(partition.postings, term, entry.id);
+    for (const term of entry.declaredTerms) drop(partition.declaredIn, term, entry.id);
+    for (const key of entry.criteriaKeys) drop(partition.criteria, key, entry.id);
+    entry.lengths.forEach((length, f) => (partition.lengthSums[f]! -= length));
+    partition.entries.delete(entry);
+    partition.generation++;
+    this.byName.delete(name);
+    this.freeIds.push(entry.id);
+  }
+
+  /**
+   * Candidates for `query.task`, best first. `evidence(name)` gives a
+   * pattern's decision-log outcomes (undefined: none); it is asked only
+   * for patterns that can still reach the result. Throws invalid_params
+   * for a task without a word to search for, or a limit below 1.
+   */
+  query(query: SelectQuery, evidence: (name: string) => DecisionEvidence | undefined): SelectResult {
+    const type = query.type ?? "orchestration";
+    const limit = query.limit ?? 5;
+    if (!Number.isInteger(limit) || limit < 1) invalid("limit", `limit must be a positive integer, not ${String(limit)}`);
+    const words = taskWords(query.task);
+    const partition = this.partitions.get(type);
+    if (partition === undefined || partition.entries.size === 0) {
+      return { selected: null, explanation: `there are no patterns of type "${type}" to select from`, candidates: [] };
+    }
+    const { entries, scores } = this.relevance(partition, [...words.keys()]);
+    if (entries.length === 0) {
+      const looked = [...words.values()].join(", ");
+      return { selected: null, explanation: `no ${type} pattern mentions any word of the task (${looked}) outside its strategy`, candidates: [] };
+    }
+    const requirements = Object.entries(query.requirements ?? {}).map(([key, want]) => compileRequirement(key, want, partition, this.nextId));
+    let top = 0;
+    for (const entry of entries) top = Math.max(top, scores[entry.id]!);
+    const penalties = new Float64Array(entries.length);
+    const bases = new Float64Array(entries.length);
+    entries.forEach((entry, i) => {
+      let failed = 0;
+      for (const requirement of requirements) if (!requirement.met(entry)) failed++;
+      const penalty = failed === 0 ? 0 : -REQUIREMENT_PENALTY * failed;
+      penalties[i] = penalty;
+      bases[i] = scores[entry.id]! / top + penalty;
+    });
+    // Evidence adds less than EVIDENCE_WEIGHT, so a base that far below the
+    // limit-th best cannot reach the result: its evidence is not asked for.
+    const floor = kthLargest(bases, limit) - EVIDENCE_WEIGHT;
+    const best: Scored[] = [];
+    entries.forEach((entry, i) => {
+      if (bases[i]! < floor) return;
+      const decisions = evidence(entry.name);
+      const breakdown = { relevance: scores[entry.id]! / top, evidence: EVIDENCE_WEIGHT * posterior(entry.performance, decisions), requirements: penalties[i]! };
+      keepBest(best, { entry, breakdown, score: breakdown.relevance + breakdown.evidence + breakdown.requirements, decisions }, limit);
+    });
+    const meetsAll = penalties.includes(0);
+    const candidates = best.map((scored) => candidate(partition, scored, words, requirements));
+    const first = candidates[0]!;
+    if (!meetsAll) {
+      const unmet = [...new Set(candidates.flatMap((c) => (c.unmet ?? []).map((u) => u.requirement)))].join(", ");
+      const explanation = `${entries.length} ${type} pattern(s) match the task but none meets every requirement (unmet: ${unmet}); the closest are listed with what they lack`;
+      return { selected: null, explanation, candidates };
+    }
+    const met = requirements.length === 0 ? "" : ` and meets every requirement`;
+    const explanation = `${first.name} is the best of ${entries.length} matching ${type} pattern(s)${met}: ${first.reasons[0]!}`;
+    return { selected: first.name, explanation, candidates };
+  }
+
+  private partition(type: string): Partition {
+    let partition = this.partitions.get(type);
+    if (partition === undefined) {
+      partition = {
+        entries: new Set(),
+        postings: new Map(),
+        declaredIn: new Map(),
+        criteria: new Map(),
+        lengthSums: FIELDS.map(() => 0),
+        generation: 0,
+        weights: new Float64Array(0),
+        weightsAt: -1,
+      };
+      this.partitions.set(type, partition);
+    }
+    return partition;
+  }
+
+  /** BM25F: one saturation over the weighted, length-normalised counts of all fields. Scores are indexed by entry id. */
+  private relevance(partition: Partition, terms: string[]): { entries: Entry[]; scores: Float64Array } {
+    const n = partition.entries.size;
+    const weights = this.weights(partition);
+    const scores = new Float64Array(this.nextId);
+    const seen = new Uint8Array(this.nextId);
+    for (const term of terms) {
+      const postings = partition.postings.get(term);
+      if (postings === undefined) continue;
+      const idf = Math.log(1 + (n - postings.size + 0.5) / (postings.size + 0.5));
+      postings.forEach((packed, id) => {
+        let tf = 0;
+        for (let at = id * FIELDS.length, rest = packed; rest !== 0; at++, rest >>>= TF_BITS) tf += (rest & TF_MAX) * weights[at]!;
+        seen[id]! |= (packed & BEFORE_STRATEGY) === 0 ? 1 : 2;
+        scores[id]! += (idf * tf) / (K1 + tf);
+      });
+    }
+    return { entries: [...partition.entries].filter((entry) => (seen[entry.id]! & 2) !== 0), scores };
+  }
+
+  private weights(partition: Partition): Float64Array {
+    if (partition.weightsAt === partition.generation) return partition.weights;
+    const averages = partition.lengthSums.map((sum) => sum / partition.entries.size);
+    partition.weights = new Float64Array(this.nextId * FIELDS.length);
+    for (const entry of partition.entries) {
+      FIELDS.forEach((field, f) => {
+        const average = averages[f]!;
+        const norm = average === 0 ? 1 : 1 - field.b + (field.b * entry.lengths[f]!) / average;
+        partition.weights[entry.id * FIELDS.length + f] = field.weight / norm;
+      });
+    }
+    partition.weightsAt = partition.generation;
+    return partition.weights;
+  }
+}
+
+function put<V>(index: Map<string, Map<number, V>>, key: string, id: number, value: V): void {
+  let ids = index.get(key);
+  if (ids === undefined) index.set(key, (ids = new Map<number, V>()));
+  ids.set(id, value);
+}
+
+function drop<V>(index: Map<string, Map<number, V>>, key: string, id: number): void {
+  const ids = index.get(key);
+  ids?.delete(id);
+  if (ids?.size === 0) index.delete(key);
+}
+
+function kthLargest(values: Float64Array, k: number): number {
+  const top: number[] = [];
+  for (const value of values) {
+    if (top.length === k && value <= top[k - 1]!) continue;
+    let at = top.length;
+    while (at > 0 && value > top[at - 1]!) at--;
+    top.splice(at, 0, value);
+    if (top.length > k) top.pop();
+  }
+  return top.length < k ? -Infinity : top[k - 1]!;
+}
+
+/** Keeps `best` sorted (score down, then name) and at most `limit` long. */
+function keepBest(best: Scored[], scored: Scored, limit: number): void {
+  const before = (a: Scored, b: Scored) => a.score > b.score || (a.score === b.score && a.entry.name < b.entry.name);
+  let at = best.length;
+  while (at > 0 && before(scored, best[at - 1]!)) at--;
+  if (at >= limit) return;
+  best.splice(at, 0, scored);
+  if (best.length > limit) best.pop();
+}
+
+function candidate(partition: Partition, scored: Scored, words: Map<string, string>, requirements: Requirement[]): Candidate {
+  const { entry, breakdown } = scored;
+  const reasons = [matchReason(partition, entry, words, breakdown.relevance)];
+  for (const r of requirements) reasons.push(`requirement ${r.key} ${r.met(entry) ? "met" : "not met"}: ${r.why(entry)}`);
+  reasons.push(evidenceReason(entry.performance, scored.decisions));
+  const unmet = requirements.filter((r) => !r.met(entry)).map((r) => ({ requirement: r.key, reason: r.why(entry) }));
+  const result: Candidate = { name: entry.name, version: entry.version, score: scored.score, breakdown, reasons, requirements_met: unmet.length === 0 };
+  if (unmet.length > 0) result.unmet = unmet;
+  return result;
+}
+
+/** Distinct terms of the task, each with the first word that produced it. */
+function taskWords(task: unknown): Map<string, string> {
+  const words = new Map<string, string>();
+  if (typeof task === "string") for (const token of analyze(task)) if (!words.has(token.term)) words.set(token.term, token.word);
+  if (words.size === 0) invalid("task", 'task needs at least one word that is not a stop word, e.g. "rank 12 drafts by quality"');
+  return words;
+}
+
+function invalid(path: string, message: string): never {
+  throw new DaemonError("invalid_params", message, { issues: [{ path, message }] });
+}
+
+function fieldCount(packed: number | undefined, f: number): number {
+  return packed === undefined ? 0 : (packed >>> (TF_BITS * f)) & TF_MAX;
+}
+
+function matchReason(partition: Partition, entry: Entry, words: Map<string, string>, relevance: number): string {
+  const where: string[] = [];
+  const matched = new Set<string>();
+  FIELDS.forEach((field, f) => {
+    const found = [...words].filter(([term]) => fieldCount(partition.postings.get(term)?.get(entry.id), f) > 0);
+    for (const [term] of found) matched.add(term);
+    if (found.length > 0) where.push(`${field.label}: ${found.map(([, word]) => word).join(", ")}`);
+  });
+  return `relevance ${relevance.toFixed(2)}, ${matched.size} of ${words.size} task words matched (${where.join("; ")})`;
+}
+
+// ---------------------------------------------------------------- evidence
+
+function posterior(performance: Entry["performance"], decisions: DecisionEvidence | undefined): number {
+  const won = count(decisions?.successes);
+  const lost = count(decisions?.failures);
+  const runs = performance?.runs ?? 0;
+  return (PRIOR_MEAN * PRIOR_WEIGHT + (performance?.value ?? 0) * runs + won) / (PRIOR_WEIGHT + runs + won + lost);
+}
+
+function evidenceReason(performance: Entry["performance"], decisions: DecisionEvidence | undefined): string {
+  const parts: string[] = [];
+  if (performance !== undefined) parts.push(`${performance.runs} run(s) at ${performance.figures}`);
+  const won = count(decisions?.successes);
+  const lost = count(decisions?.failures);
+  if (won + lost > 0) {
+    const confidence = decisions?.mean_confidence;
+    const mean = typeof confidence === "number" && Number.isFinite(confidence) ? `, mean confidence ${confidence.toFixed(2)}` : "";
+    parts.push(`decision log: ${won} success(es), ${lost} failure(s) in ${count(decisions?.total)} record(s)${mean}`);
+  }
+  const from = parts.length === 0 ? "no recorded outcomes, so the prior alone" : parts.join("; ");
+  return `evidence ${posterior(performance, decisions).toFixed(2)} from ${from} (prior ${PRIOR_MEAN} worth ${PRIOR_WEIGHT} outcomes)`;
+}
+
+function performanceOf(value: unknown): Entry["performance"] {
+  const performance = asMap(value);
+  const runs = number(performance.runs);
+  const rates = (["success_rate", "avg_score"] as const).flatMap((key) => {
+    const rate = number(performance[key]);
+    return rate !== undefined && rate >= 0 && rate <= 1 ? [{ key, rate }] : [];
+  });
+  if (runs === undefined || runs <= 0 || rates.length === 0) return undefined;
+  const mean = rates.reduce((sum, r) => sum + r.rate, 0) / rates.length;
+  return { runs, value: mean, figures: rates.map((r) => `${r.key} ${r.rate}`).join(", ") };
+}
+
+function count(value: number | undefined): number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+// ---------------------------------------------------------------- requirements
+
+interface Declared {
+  label: string;
+  terms: string[];
+  negative: boolean;
+  tag: boolean;
+}
+
+/** A requirement compiled for one query; `why` is only worked out for the candidates shown. */
+interface Requirement {
+  key: string;
+  met(entry: Entry): boolean;
+  why(entry: Entry): string;
+}
+
+const GENERIC = new Set(
+  "handling handle handler support supported required require requirement need needed enabled enable allow allowed aware capable feature ability built"
+    .split(" ")
+    .map(stem),
+);
+const SYNONYMS = new Map<string, string>([
+  [stem("timeout"), stem("deadline")],
+  [stem("deadline"), stem("timeout")],
+  [stem("parallel"), stem("concurrent")],
+  [stem("concurrent"), stem("parallel")],
+]);
+const CEILINGS = new Set(["cost", "latency"]);
+const SCALE = ["low", "medium", "high"];
+const IN_LOGIC: Declared = { label: "orchestration_logic", terms: [], negative: false, tag: false };
+
+/**
+ * What meets `key: want` (keys compared lower-case, "-" and spaces read as "_"):
+ * - null: nothing is asked.
+ * - true: a selection_criteria or metadata key `key` with a truthy value;
+ *   without one, the key's words less generic ones ("handling", "support",
+ *   "required": timeout_handling asks for "timeout", and a deadline counts
+ *   as a timeout) all found in one declared item — a tag, a capability, a
+ *   criteria or metadata key with its text value, a mixin, the extended
+ *   pattern, a variable name — or in orchestration_logic (its description
+ *   or strategy). A matching key declared false or "no" fails it.
+ * - false: met unless `key` is declared truthy.
+ * - a number: a count the task will have (`participants: 15`,
+ *   `max_participants: 20`). It must lie in the pattern's range for that
+ *   quantity, from `q: {min, max}`, `q: n`, `min_q` / `max_q` or `q_min` /
+ *   `q_max`; no declared range fails it. `{min, max}` must lie inside it.
+ * - text: the words of criterion `key` include the value's (`output:
+ *   ranking`); for cost and latency low < medium < high and the value is a
+ *   ceiling. Without such a criterion, the key's and the value's words are
+ *   looked for together as for true (`pairing: swiss`), or the value's in a
+ *   tag (`domain: security`); "high" alone somewhere says nothing.
+ * - a list: every item is looked for as for true (`capabilities: [web_search]`).
+ *
+ * Compiled once per query over the partition's indexes into arrays by entry
+ * id (`ids` bounds them), so checking a candidate reads arrays instead of
+ * looking ids up in large maps, which at 10 000 patterns dominated the cost.
+ */
+function compileRequirement(key: string, want: unknown, partition: Partition, ids: number): Requirement {
+  const name = normalKey(key);
+  let values: unknown[] | undefined;
+  const declared = (entry: Entry) => {
+    if (values === undefined) {
+      values = new Array<unknown>(ids);
+      partition.criteria.get(name)?.forEach((value, id) => (values![id] = value));
+    }
+    return values[entry.id];
+  };
+  const rule = (met: (entry: Entry) => boolean, why: (entry: Entry) => string): Requirement => ({ key, met, why });
+  if (want === null || want === undefined) return rule(() => true, () => "nothing asked (null)");
+  if (typeof want === "boolean") {
+    const concept = compileConcept(conceptOf(name), partition, ids);
+    return rule(
+      (entry) => {
+        const value = declared(entry);
+        return value === undefined ? !want || concept.met(entry) : truthy(value) === want;
+      },
+      (entry) => {
+        if (declared(entry) !== undefined) return `declares ${name}: ${show(declared(entry))}`;
+        return want ? concept.why(entry) : `does not declare ${name}`;
+      },
+    );
+  }
+  if (typeof want === "number") return compileRange(key, name, want, want, partition, ids);
+  if (isMap(want)) {
+    const [min, max] = [number(want.min), number(want.max)];
+    if (min === undefined && max === undefined) return rule(() => false, () => "only {min, max} can be checked inside a requirement");
+    return compileRange(key, name, min ?? max!, max ?? min!, partition, ids);
+  }
+  if (Array.isArray(want)) {
+    const items = want.map((item) => ({ text: show(item), concept: compileConcept(analyze(show(item)), partition, ids) }));
+    return rule(
+      (entry) => items.every((item) => item.concept.met(entry)),
+      (entry) => {
+        const missing = items.filter((item) => !item.concept.met(entry)).map((item) => item.text);
+        if (missing.length > 0) return `lacks ${missing.join(", ")}`;
+        return `has ${items.map((item) => `${item.text} (${item.concept.why(entry)})`).join(", ")}`;
+      },
+    );
+  }
+  const text = show(want);
+  const wanted = tokenize(text);
+  const together = compileConcept([...conceptOf(name), ...analyze(text)], partition, ids);
+  const tagged = compileConcept(analyze(text), partition, ids, true);
+  const concept = { met: (e: Entry) => together.met(e) || tagged.met(e), why: (e: Entry) => (together.met(e) || !tagged.met(e) ? together.why(e) : tagged.why(e)) };
+  const asked = CEILINGS.has(name) ? SCALE.indexOf(text.toLowerCase()) : -1;
+  const rank = (value: unknown) => (asked >= 0 ? SCALE.indexOf(show(value).toLowerCase()) : -1);
+  // Declared values repeat ("low", "high"), so each distinct one is judged once per query.
+  const judged = new Map<unknown, boolean>();
+  const judge = (value: unknown) => {
+    let verdict = judged.get(value);
+    if (verdict === undefined) {
+      const has = rank(value);
+      verdict = has >= 0 ? has <= asked : (Array.isArray(value) ? value : [value]).some((v) => wanted.every((term) => tokenize(show(v)).includes(term)));
+      if (typeof value !== "object") judged.set(value, verdict);
+    }
+    return verdict;
+  };
+  return rule(
+    (entry) => {
+      const value = declared(entry);
+      return value === undefined || isMap(value) ? concept.met(entry) : judge(value);
+    },
+    (entry) => {
+      const value = declared(entry);
+      if (value === undefined || isMap(value)) return concept.why(entry);
+      return `declares ${name}: ${show(value)}${rank(value) >= 0 ? `, asked for ${text} at most` : ""}`;
+    },
+  );
+}
+
+function compileRange(key: string, name: string, low: number, high: number, partition: Partition, ids: number): Requirement {
+  const quantity = name.replace(/^(min|max)_|_(min|max)$/g, "");
+  // Bounds by entry id, NaN where undeclared: from `q: n` or `q: {min, max}`, else the first of the separate keys.
+  const [min, max] = [new Float64Array(ids).fill(Number.NaN), new Float64Array(ids).fill(Number.NaN)];
+  const take = (bounds: Float64Array, criterion: string, read: (value: unknown) => number | undefined) =>
+    partition.criteria.get(criterion)?.forEach((value, id) => {
+      const found = read(value);
+      if (found !== undefined && Number.isNaN(bounds[id])) bounds[id] = found;
+    });
+  take(min, quantity, (value) => number(value) ?? (isMap(value) ? number(value.min) : undefined));
+  take(max, quantity, (value) => number(value) ?? (isMap(value) ? number(value.max) : undefined));
+  for (const criterion of [`min_${quantity}`, `${quantity}_min`]) take(min, criterion, number);
+  for (const criterion of [`max_${quantity}`, `${quantity}_max`]) take(max, criterion, number);
+  const met = (entry: Entry) => {
+    const [lo, hi] = [min[entry.id]!, max[entry.id]!];
+    return !(Number.isNaN(lo) && Number.isNaN(hi)) && !(lo > low) && !(high > hi);
+  };
+  const asked = low === high ? String(low) : `${low}–${high}`;
+  const why = (entry: Entry) => {
+    const [lo, hi] = [min[entry.id]!, max[entry.id]!].map((bound) => (Number.isNaN(bound) ? "…" : String(bound)));
+    if (lo === "…" && hi === "…") return `declares no ${quantity} range`;
+    return `${quantity} ${lo}–${hi} ${met(entry) ? "allows" : "excludes"} ${asked}`;
+  };
+  return { key, met, why };
+}
+
+/**
+ * All `concept` words (or a synonym of each) in one declared item, or in
+ * orchestration_logic; a matching item declared false wins. With `tagsOnly`,
+ * only a tag counts.
+ */
+function compileConcept(concept: Token[], partition: Partition, ids: number, tagsOnly = false): Omit<Requirement, "key"> {
+  const words = concept.map((token) => token.word).join(" ");
+  const options = concept.map((token) => [token.term, ...(SYNONYMS.has(token.term) ? [SYNONYMS.get(token.term)!] : [])]);
+  // Per word, a flag by entry id (see compileRequirement).
+  const flags = (index: Map<string, Map<number, number>>, bits: number) =>
+    options.map((alternatives) => {
+      const marked = new Uint8Array(ids);
+      for (const term of alternatives) index.get(term)?.forEach((value, id) => (marked[id]! |= (value & bits) === 0 ? 0 : 1));
+      return marked;
+    });
+  // Built on first use: a requirement settled by a declared criterion never needs them.
+  let declaredIn: Uint8Array[] | undefined;
+  let logic: Uint8Array[] | undefined;
+  const indexed = (marks: Uint8Array[], id: number) => {
+    for (const marked of marks) if (marked[id] === 0) return false;
+    return true;
+  };
+  const covers = (terms: readonly string[]) => {
+    for (const alternatives of options) {
+      let found = false;
+      for (const term of alternatives) found ||= terms.includes(term);
+      if (!found) return false;
+    }
+    return true;
+  };
+  const locate = (entry: Entry): Declared | undefined => {
+    if (concept.length === 0) return undefined;
+    if (indexed((declaredIn ??= flags(partition.declaredIn, 1)), entry.id)) {
+      for (const item of entry.declared) if ((!tagsOnly || item.tag) && covers(item.terms)) return item;
+    }
+    return !tagsOnly && indexed((logic ??= flags(partition.postings, LOGIC_BITS)), entry.id) ? IN_LOGIC : undefined;
+  };
+  return {
+    met: (entry) => locate(entry)?.negative === false,
+    why: (entry) => {
+      const found = locate(entry);
+      if (concept.length === 0) return "the requirement has no word to look for";
+      if (found === undefined) return `no tag, capability, criterion, mixin, variable or orchestration_logic mentions ${words}`;
+      if (found === IN_LOGIC) return `orchestration_logic mentions ${words}`;
+      return found.negative ? `declares ${found.label}` : found.label;
+    },
+  };
+}
+
+function conceptOf(key: string): Token[] {
+  const tokens = analyze(key);
+  const specific = tokens.filter((token) => !GENERIC.has(token.term));
+  return specific.length > 0 ? specific : tokens;
+}
+
+function declaredItems(data: Record<string, unknown>): Declared[] {
+  const metadata = asMap(data.metadata);
+  const items: Declared[] = [];
+  const add = (label: string, text: string, negative = false, tag = false) => {
+    const terms = [...new Set(tokenize(text))];
+    if (terms.length > 0) items.push({ label, terms, negative, tag });
+  };
+  for (const tag of list(metadata.tags)) add(`tag ${tag}`, tag, false, true);
+  for (const capability of list(metadata.capabilities_required)) add(`capability ${capability}`, capability);
+  for (const [key, value] of criteriaOf(data)) {
+    if (value === null || value === undefined) continue;
+    if (truthy(value)) add(`${key}: ${show(value)}`, `${key} ${plainText(value, true)}`);
+    else add(`${key}: ${show(value)}`, key, true);
+  }
+  for (const mixin of list(data.mixins)) add(`mixin ${mixin}`, mixin.split("@")[0]!);
+  if (typeof data.extends === "string") add(`extends ${data.extends}`, data.extends.split("@")[0]!);
+  for (const variable of Object.keys(asMap(data.variables))) add(`variable ${variable}`, variable);
+  return [...items.filter((item) => item.negative), ...items.filter((item) => !item.negative)];
+}
+
+const LISTED = new Set(["tags", "use_cases", "capabilities_required", "selection_criteria"]);
+
+/** selection_criteria over the other metadata keys: where requirements look a key up. */
+function criteriaOf(data: Record<string, unknown>): Map<string, unknown> {
+  const metadata = asMap(data.metadata);
+  const criteria = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(metadata)) if (!LISTED.has(key)) criteria.set(normalKey(key), value);
+  for (const [key, value] of Object.entries(asMap(metadata.selection_criteria))) criteria.set(normalKey(key), value);
+  return criteria;
+}
+
+function truthy(value: unknown): boolean {
+  if (typeof value === "string") return !/^(|no|none|false|off|0)$/i.test(value.trim());
+  if (Array.isArray(value)) return value.length > 0;
+  return value !== false && value !== 0 && value !== null && value !== undefined;
+}
+
+function normalKey(key: string): string {
+  return key.trim().toLowerCase().replace(/[\s-]+/g, "_");
+}
+
+function number(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+function list(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
+function show(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (Array.isArray(value)) return value.map(show).join(", ");
+  return JSON.stringify(value) ?? String(value);
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function asMap(value: unknown): Record<string, unknown> {
+  return isMap(value) ? value : {};
+}

@@ -1,0 +1,293 @@
+/**
+ * Finding patterns and recording what was learned, end to end (SPEC §3
+ * composition:discover / select / track_decision / decisions, §4.4–§4.6):
+ * a real daemon, its git store, decision logs read back as YAML and from git.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Client } from "../client/index.js";
+import { cleanup, startDaemon, waitFor, type Daemon } from "./harness.js";
+import { git } from "./store-git.js";
+
+type Msg = Record<string, unknown>;
+
+interface WireErr {
+  code: string;
+  message: string;
+  details?: { issues?: { path: string; message: string }[] } & Msg;
+}
+
+interface Found {
+  compositions: Msg[];
+  total: number;
+}
+
+interface Candidate {
+  name: string;
+  version: string;
+  score: number;
+  breakdown: Record<string, number>;
+  reasons: string[];
+  requirements_met: boolean;
+}
+
+interface Selected {
+  selected: string | null;
+  explanation?: string;
+  candidates: Candidate[];
+}
+
+interface Record_ {
+  id: string;
+  timestamp: string;
+  pattern: string;
+  pattern_version: string;
+  agent_id: string | null;
+  decision: string;
+  context: unknown;
+  outcome: string | null;
+  confidence: number | null;
+}
+
+let d: Daemon;
+let c: Client;
+let store: string;
+
+beforeAll(async () => {
+  d = await startDaemon();
+  store = join(d.home, "var", "lib", "compositions");
+  c = await d.client({ agentId: "finder" });
+  // A small family to filter: numbers, lists, nested metadata, top-level performance.
+  const docs: Msg[] = [
+    { name: "dx_alpha", description: "Alpha sorts widgets", metadata: { tags: ["dx", "widgets", "fast"], use_cases: ["sorting widgets"], cost: 3, owner: "ann" }, performance: { avg_score: 0.91, runs: 40 } },
+    { name: "dx_beta", description: "Beta counts gadgets", metadata: { tags: ["dx", "gadgets"], use_cases: ["counting gadgets"], cost: 7, owner: "bob" }, performance: { avg_score: 0.55, runs: 4 } },
+    { name: "dx_gamma", description: "Gamma sorts gadgets slowly", metadata: { tags: ["dx", "gadgets", "slow"], cost: 5 } },
+  ];
+  for (const doc of docs) await c.request("composition:save", { composition: { type: "orchestration", version: "1.0.0", ...doc } });
+});
+afterAll(cleanup);
+
+async function failure(event: string, data: Msg): Promise<WireErr> {
+  const reply = await c.send(event, data);
+  expect(reply.ok, `${event} should fail, got ${JSON.stringify(reply).slice(0, 300)}`).toBe(false);
+  return (reply as unknown as { error: WireErr }).error;
+}
+
+async function names(query: Msg): Promise<string[]> {
+  return (await c.request<Found>("composition:discover", { tags: ["dx"], ...query })).compositions.map((p) => p.name as string);
+}
+
+describe("discover (SPEC §4.4)", () => {
+  it("the seed's example works as written", async () => {
+    const found = await c.request<Found>("composition:discover", { type: "orchestration", metadata_filter: { tags: ["tournament"], "performance.avg_score": { ">": 0.7 } } });
+    expect(found.compositions.map((p) => p.name)).toEqual(["tournament"]);
+    expect(found.total).toBe(1);
+  });
+
+  it("tags must all be present; text words match name, description, tags and use cases", async () => {
+    expect(await names({})).toEqual(["dx_alpha", "dx_beta", "dx_gamma"]);
+    expect(await names({ tags: ["dx", "gadgets"] })).toEqual(["dx_beta", "dx_gamma"]);
+    expect(await names({ text: "sorts" })).toEqual(["dx_alpha", "dx_gamma"]);
+    expect(await names({ text: "GADGET slow" })).toEqual(["dx_gamma"]);
+    expect(await names({ text: "counting" })).toEqual(["dx_beta"]);
+  });
+
+  it("each metadata_filter operator", async () => {
+    const filter = async (metadata_filter: Msg) => names({ metadata_filter });
+    expect(await filter({ owner: "ann" })).toEqual(["dx_alpha"]);
+    expect(await filter({ tags: "slow" })).toEqual(["dx_gamma"]);
+    expect(await filter({ tags: ["gadgets", "slow"] })).toEqual(["dx_gamma"]);
+    expect(await filter({ cost: { ">": 3 } })).toEqual(["dx_beta", "dx_gamma"]);
+    expect(await filter({ cost: { ">=": 5 } })).toEqual(["dx_beta", "dx_gamma"]);
+    expect(await filter({ cost: { "<": 5 } })).toEqual(["dx_alpha"]);
+    expect(await filter({ cost: { "<=": 5 } })).toEqual(["dx_alpha", "dx_gamma"]);
+    expect(await filter({ cost: { "==": 7 } })).toEqual(["dx_beta"]);
+    expect(await filter({ cost: { "!=": 7 } })).toEqual(["dx_alpha", "dx_gamma"]);
+    expect(await filter({ owner: { in: ["bob", "carl"] } })).toEqual(["dx_beta"]);
+    expect(await filter({ tags: { contains: "fast" } })).toEqual(["dx_alpha"]);
+    expect(await filter({ owner: { exists: true } })).toEqual(["dx_alpha", "dx_beta"]);
+    expect(await filter({ owner: { exists: false } })).toEqual(["dx_gamma"]);
+    expect(await filter({ "performance.runs": { ">": 10 } })).toEqual(["dx_alpha"]);
+    expect(await filter({ cost: { ">": 2, "<": 7 } })).toEqual(["dx_alpha", "dx_gamma"]);
+  });
+
+  it("where is a JSON Logic rule over the whole document; fields, sort, limit and offset", async () => {
+    expect(await names({ where: { ">": [{ var: "performance.avg_score" }, 0.6] } })).toEqual(["dx_alpha"]);
+    const page = await c.request<Found>("composition:discover", { tags: ["dx"], fields: ["metadata.cost"], sort: "-metadata.cost", limit: 2, offset: 1 });
+    expect(page.total).toBe(3);
+    expect(page.compositions).toEqual([
+      { name: "dx_gamma", type: "orchestration", version: "1.0.0", metadata: { cost: 5 } },
+      { name: "dx_alpha", type: "orchestration", version: "1.0.0", metadata: { cost: 3 } },
+    ]);
+  });
+
+  it("refuses an unknown operator, a bad or prototype-reaching rule and bad paths with the param's path; keeps serving", async () => {
+    const op = await failure("composition:discover", { metadata_filter: { cost: { "~=": 1 } } });
+    expect(op.code).toBe("invalid_params");
+    expect(op.details?.issues?.[0]?.path).toBe("metadata_filter.cost");
+    expect(op.message).toContain("~=");
+    for (const where of [{ eval: ["x"] }, { var: "__proto__.polluted" }, { var: "constructor.name" }, { "==": [1] , or: [] }]) {
+      const error = await failure("composition:discover", { where });
+      expect(error.code, JSON.stringify(where)).toBe("invalid_params");
+    }
+    // A path built at run time cannot be checked up front: it reaches nothing and matches nothing.
+    const computed = await c.request<Found>("composition:discover", { where: { "!!": { var: { cat: ["__pro", "to__.constructor"] } } } });
+    expect(computed.total).toBe(0);
+    expect((await failure("composition:discover", { fields: ["__proto__"] })).code).toBe("invalid_params");
+    expect((await failure("composition:discover", { limit: 0 })).code).toBe("invalid_params");
+    expect(({} as Msg).polluted).toBeUndefined();
+    expect((await c.request<{ status: string }>("system:health")).status).toBe("ok");
+  });
+});
+
+describe("select (SPEC §4.5)", () => {
+  it("the seed's example picks a tournament-style pattern that handles timeouts, and explains it", async () => {
+    const result = await c.request<Selected>("composition:select", { task: "Evaluate 15 prompts competitively", requirements: { timeout_handling: true } });
+    expect(result.selected).toBe("tournament");
+    const top = result.candidates[0]!;
+    expect(top.requirements_met).toBe(true);
+    expect(top.reasons.join(" ")).toMatch(/timeout/i);
+  });
+
+  it("every candidate's breakdown sums to its score; ranking is deterministic", async () => {
+    const first = await c.request<Selected>("composition:select", { task: "review code for security problems", limit: 10 });
+    expect(first.candidates.length).toBeGreaterThan(1);
+    for (const candidate of first.candidates) {
+      const sum = Object.values(candidate.breakdown).reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - candidate.score)).toBeLessThan(1e-9);
+      expect(candidate.reasons.length).toBeGreaterThan(0);
+    }
+    const scores = first.candidates.map((x) => x.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(await c.request<Selected>("composition:select", { task: "review code for security problems", limit: 10 })).toEqual(first);
+  });
+
+  it("nothing relevant: selected is null with an explanation, no invented fallback", async () => {
+    const result = await c.request<Selected>("composition:select", { task: "xylophone quokka zeppelin" });
+    expect(result.selected).toBeNull();
+    expect(result.explanation).toBeTruthy();
+    expect(result.candidates).toEqual([]);
+  });
+
+  it("50 good recorded outcomes outrank 2 on an equally relevant pattern", async () => {
+    const twin = (name: string) => ({
+      name,
+      type: "orchestration",
+      version: "1.0.0",
+      description: "Quarterly zorblax reconciliation across ledgers",
+      metadata: { tags: ["zorblax", "ledgers"], use_cases: ["reconcile zorblax ledgers"] },
+    });
+    await c.request("composition:save", { composition: twin("zorb_many") });
+    await c.request("composition:save", { composition: twin("zorb_few") });
+    const before = await c.request<Selected>("composition:select", { task: "reconcile the zorblax ledgers" });
+    const [a, b] = before.candidates;
+    expect(a!.breakdown.relevance!).toBeCloseTo(b!.breakdown.relevance!, 9);
+    await Promise.all([
+      ...Array.from({ length: 50 }, (_, i) => c.request("composition:track_decision", { pattern: "zorb_many", decision: `run ${i}`, outcome: "success", confidence: 0.9 })),
+      ...Array.from({ length: 2 }, (_, i) => c.request("composition:track_decision", { pattern: "zorb_few", decision: `run ${i}`, outcome: "success", confidence: 0.9 })),
+    ]);
+    const after = await c.request<Selected>("composition:select", { task: "reconcile the zorblax ledgers" });
+    expect(after.candidates.map((x) => x.name).slice(0, 2)).toEqual(["zorb_many", "zorb_few"]);
+    expect(after.candidates[0]!.breakdown.evidence!).toBeGreaterThan(after.candidates[1]!.breakdown.evidence!);
+  });
+
+  it("refuses an empty task", async () => {
+    expect((await failure("composition:select", { task: "   " })).code).toBe("invalid_params");
+    expect((await failure("composition:select", { task: "the and of" })).code).toBe("invalid_params");
+  });
+});
+
+describe("decision logs (SPEC §4.6)", () => {
+  it("a record is typed, stamped with the agent and the pattern's version, and on disk beside the pattern", async () => {
+    const reply = await c.request<{ tracked: Record_; file: string }>("composition:track_decision", {
+      pattern: "dx_alpha",
+      decision: "sort by cost first",
+      context: { note: "line one\nline two: with a colon # and a hash", nested: { n: 1 } },
+      outcome: "success",
+      confidence: 0.75,
+    });
+    expect(reply.file).toBe("orchestrations/dx_alpha_decisions.yaml");
+    expect(reply.tracked).toMatchObject({ pattern: "dx_alpha", pattern_version: "1.0.0", agent_id: "finder", outcome: "success", confidence: 0.75 });
+    expect(reply.tracked.id).toMatch(/^d_/);
+    const onDisk = parseYaml(await readFile(join(store, reply.file), "utf8")) as Record_[];
+    expect(onDisk).toEqual([reply.tracked]);
+    const read = await c.request<{ decisions: Record_[]; stats: Msg }>("composition:decisions", { pattern: "dx_alpha" });
+    expect(read.decisions).toEqual([reply.tracked]);
+    expect(read.stats).toMatchObject({ total: 1, mean_confidence: 0.75, last_seen: reply.tracked.timestamp });
+  });
+
+  it("refuses an unknown pattern, a bad confidence, a 5 MiB context and an empty decision; no log is created", async () => {
+    expect((await failure("composition:track_decision", { pattern: "no_such_pattern", decision: "x" })).code).toBe("not_found");
+    expect((await failure("composition:decisions", { pattern: "no_such_pattern" })).code).toBe("not_found");
+    for (const confidence of [1.7, -0.1, "high"]) {
+      const error = await failure("composition:track_decision", { pattern: "dx_beta", decision: "x", confidence });
+      expect(error.code).toBe("invalid_params");
+      expect(error.details?.issues?.[0]?.path).toBe("confidence");
+    }
+    const huge = await failure("composition:track_decision", { pattern: "dx_beta", decision: "x", context: { blob: "x".repeat(5 * 1024 * 1024) } });
+    expect(huge.code).toBe("invalid_params");
+    expect(huge.message).toMatch(/context/);
+    expect((await failure("composition:track_decision", { pattern: "dx_beta", decision: "" })).code).toBe("invalid_params");
+    expect((await c.request<{ decisions: unknown[] }>("composition:decisions", { pattern: "dx_beta" })).decisions).toEqual([]);
+    expect(await git(store, "status", "--porcelain", "--untracked-files=all")).not.toContain("dx_beta_decisions");
+  });
+
+  it("2 000 records from 8 concurrent clients: all there, whole, once each, valid YAML; the batch reaches git", async () => {
+    await c.request("composition:save", { composition: { name: "dx_busy", type: "orchestration", version: "1.0.0", description: "logged a lot" } });
+    const clients = await Promise.all(Array.from({ length: 8 }, (_, i) => d.client({ agentId: `writer_${i}` })));
+    const acked = await Promise.all(
+      clients.flatMap((client, i) =>
+        Array.from({ length: 250 }, (_, j) =>
+          client.request<{ tracked: Record_ }>("composition:track_decision", {
+            pattern: "dx_busy",
+            decision: `writer ${i} step ${j}`,
+            context: { writer: i, step: j, text: "multi\nline\n- id: not a record" },
+            outcome: j % 5 === 0 ? "failure" : "success",
+            confidence: (j % 10) / 10,
+          }),
+        ),
+      ),
+    );
+    const ids = acked.map((r) => r.tracked.id);
+    expect(new Set(ids).size).toBe(2000);
+    const log = join(store, "orchestrations", "dx_busy_decisions.yaml");
+    const records = parseYaml(await readFile(log, "utf8")) as Record_[];
+    expect(records).toHaveLength(2000);
+    expect(new Set(records.map((r) => r.id))).toEqual(new Set(ids));
+    for (const record of records) {
+      const { writer, step } = record.context as { writer: number; step: number };
+      expect(record.decision).toBe(`writer ${writer} step ${step}`);
+      expect(record.agent_id).toBe(`writer_${writer}`);
+    }
+    const stats = (await c.request<{ stats: { total: number; successes: number; failures: number } }>("composition:decisions", { pattern: "dx_busy", limit: 1 })).stats;
+    expect(stats).toMatchObject({ total: 2000, failures: 400, successes: 1600 });
+    await waitFor("the decision log committed", async () => (await git(store, "status", "--porcelain", "--", "orchestrations/dx_busy_decisions.yaml")) === "", 5_000, 100);
+    const committed = parseYaml(await git(store, "show", "HEAD:orchestrations/dx_busy_decisions.yaml")) as Record_[];
+    expect(committed).toHaveLength(2000);
+    const subjects = await git(store, "log", "--format=%s", "--", "orchestrations/dx_busy_decisions.yaml");
+    expect(subjects).toMatch(/^decisions: \d+ records? \(.*\bdx_busy \d+.*\)$/m);
+    const trailers = await git(store, "log", "-1", "--format=%(trailers:only,unfold)", "--", "orchestrations/dx_busy_decisions.yaml");
+    expect(trailers).toContain("Op: decisions");
+  });
+});
+
+describe("decision logs survive kill -9", () => {
+  it("every acknowledged append is there after a restart, and gets committed", async () => {
+    const own = await startDaemon();
+    const client = await own.client({ agentId: "crasher" });
+    const ownStore = join(own.home, "var", "lib", "compositions");
+    const ids: string[] = [];
+    for (let i = 0; i < 150; i++) ids.push((await client.request<{ tracked: Record_ }>("composition:track_decision", { pattern: "tournament", decision: `before the crash ${i}` })).tracked.id);
+    await own.kill();
+    const again = await startDaemon({ home: own.home });
+    const after = await again.client();
+    const read = await after.request<{ decisions: Record_[] }>("composition:decisions", { pattern: "tournament", decision: "before the crash", limit: 1000 });
+    expect(new Set(read.decisions.map((r) => r.id))).toEqual(new Set(ids));
+    // What the killed daemon had not committed yet is committed at start.
+    await waitFor("the log committed after the restart", async () => (await git(ownStore, "status", "--porcelain")) === "", 5_000, 100);
+    const committed = parseYaml(await git(ownStore, "show", "HEAD:orchestrations/tournament_decisions.yaml")) as Record_[];
+    expect(committed.filter((r) => ids.includes(r.id))).toHaveLength(150);
+  });
+});

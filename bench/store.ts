@@ -33,10 +33,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parse as parseYaml } from "yaml";
+import { decisionThroughput, discoverySeries, type DecisionThroughput } from "./discovery.js";
 import { evolutionSeries } from "./evolution.js";
+import { runSelectEval, type SelectEvalResult } from "./select-eval.js";
 import { patternYaml, syntheticName } from "./patterns.js";
 import { COMMIT, requestRaw, sequential, type Series } from "./series.js";
 import {
+  atLeast,
   atMost,
   DAEMON_MAIN,
   LineConnection,
@@ -82,6 +85,9 @@ export interface StoreBenchResult {
   gets: Series[];
   /** fork, merge, diff ×3 (bench/evolution.ts). */
   evolution: Series[];
+  /** track_decision from 8 clients, pipelined (bench/discovery.ts). */
+  decisions: DecisionThroughput;
+  select_eval: SelectEvalResult;
   synthetic: {
     patterns: number;
     bytes_total: number;
@@ -100,6 +106,9 @@ export interface StoreBenchResult {
     hwm_mb: number;
     list: Series & { reply_bytes: number };
     reload: Series;
+    /** discover queries and select tasks (bench/discovery.ts). */
+    discovery: Series[];
+    first_select_ms: number;
     saves: Series[];
     gets: Series[];
   };
@@ -145,6 +154,8 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
     progress(`store: ${options.saves} forks, merges of a 200-line pattern, diffs`);
     const evolution = await evolutionSeries(conn, daemon, options.saves, options.warmup);
     await conn.close();
+    progress("store: composition:track_decision from 8 clients, 16 in flight each");
+    const decisions = await decisionThroughput(socketPath, 8, Math.max(50, options.saves * 2), 16);
     exits.push(await stop(daemon));
 
     // ------------------------------------------------ 3: start-up on a synthetic store
@@ -201,6 +212,8 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       const invalid = reply.data?.invalid as unknown[] | undefined;
       if (reply.data?.indexed !== options.patterns || invalid?.length !== 0) throw new Error(`composition:reload: ${JSON.stringify(reply.data).slice(0, 300)}`);
     });
+    progress(`store: composition:discover and composition:select on the synthetic store`);
+    const discovery = await discoverySeries(c, big!, Math.max(20, options.listCalls * 5), Math.min(options.warmup, 5));
     const bigSaves = await saveSeries(c, big!, "synthetic", Math.max(10, Math.round(options.saves / 10)), Math.min(options.warmup, 5));
     const bigGets = await getSeries(c, big!, "synthetic", Math.max(10, Math.round(options.gets / 10)), Math.min(options.warmup, 5));
     await c.close();
@@ -218,19 +231,28 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       hwm_mb: mid((s) => s.hwm_mb),
       list: { ...list, reply_bytes: replyBytes },
       reload,
+      discovery: discovery.series,
+      first_select_ms: discovery.first_select_ms,
       saves: bigSaves,
       gets: bigGets,
     };
     const exit = exits.every((how) => how === "exit 0") ? "exit 0" : exits.find((how) => how !== "exit 0")!;
+    const selectEval = runSelectEval();
+    const discoverWorst = Math.max(...discovery.series.slice(0, -1).map((x) => x.p50_ms));
     return {
       saves,
       gets,
       evolution,
+      decisions,
+      select_eval: selectEval,
       synthetic,
       targets: [
         atMost("save p50, create (ms)", saves[0]!.p50_ms, 30),
         atMost("save p50, update (ms)", saves[1]!.p50_ms, 30),
         atMost("fork p50 (ms)", evolution[0]!.p50_ms, 30),
+        atMost(`discover p50 on ${thousands(options.patterns)} patterns, slowest query (ms)`, discoverWorst, 5),
+        atMost(`select p50 on ${thousands(options.patterns)} patterns (ms)`, discovery.series.at(-1)!.p50_ms, 20),
+        atLeast("decision appends acknowledged per second, 8 clients (/s)", decisions.per_s, 2000),
         atMost(`first start-up with ${thousands(options.patterns)} patterns (no index cache), spawn → health (ms)`, starts[0]!.ready_ms, 3000),
         atMost(`start-up with ${thousands(options.patterns)} patterns, spawn → health, median (ms)`, synthetic.ready_ms, 3000),
         atMost(`RSS after start + composition:list, median (MB)`, Math.max(synthetic.rss_start_mb, synthetic.rss_after_list_mb), 300),
@@ -480,7 +502,12 @@ export function formatStoreBench(result: StoreBenchResult): string {
       ["min–max", `${spreadOf(s.starts.map((r) => r.ready_ms))} ms`, `${spreadOf(s.starts.map((r) => r.indexed_ms))} ms`, `${spreadOf(s.starts.map((r) => r.rss_start_mb), 1)} MB`, `${spreadOf(s.starts.map((r) => r.rss_after_list_mb), 1)} MB`, `${spreadOf(s.starts.map((r) => r.hwm_mb), 1)} MB`],
     ],
   );
-  const bound = (t: Target) => (t.name.includes("(MB)") ? `${t.value.toFixed(1)} MB (target ≤ ${t.max} MB)` : `${ms(t.value)} (target ≤ ${ms(t.max!)})`);
+  const bound = (t: Target) =>
+    t.name.endsWith("(MB)")
+      ? `${t.value.toFixed(1)} MB (target ≤ ${t.max} MB)`
+      : t.name.endsWith("(/s)")
+        ? `${thousands(t.value)}/s (target ≥ ${thousands(t.min!)}/s)`
+        : `${ms(t.value)} (target ≤ ${ms(t.max!)})`;
   return [
     `store: composition:save / composition:get on a fresh home (seeded starter store), one connection, one request at a time; ` +
       `latency = write → whole reply;\ngit CPU = the daemon's reaped child processes (the git commands it runs), daemon CPU = its own threads` +
@@ -488,6 +515,11 @@ export function formatStoreBench(result: StoreBenchResult): string {
     ...seriesTable(result.saves, "ops"),
     ...seriesTable(result.gets, "ops").slice(2),
     ...seriesTable(result.evolution, "ops").slice(2),
+    "",
+    `composition:track_decision, ${result.decisions.clients} clients × ${result.decisions.depth} in flight, one log: ${thousands(result.decisions.records)} records acknowledged ` +
+      `(each after its fsync) in ${(result.decisions.wall_ms / 1000).toFixed(2)} s = ${thousands(result.decisions.per_s)}/s; latency p50 ${ms(result.decisions.p50_ms)}, p99 ${ms(result.decisions.p99_ms)}`,
+    `select evaluation (bench/select-eval): ${result.select_eval.cases} labelled tasks, top-1 ${result.select_eval.top1.toFixed(3)}, MRR ${result.select_eval.mrr.toFixed(3)}` +
+      (result.select_eval.misses.length === 0 ? "" : `; misses: ${result.select_eval.misses.map((m) => `"${m.task.slice(0, 40)}…" → ${m.got ?? "none"} (want ${m.expected})`).join("; ")}`),
     "",
     `synthetic store: ${thousands(s.patterns)} orchestration patterns, ${(s.bytes_total / 1024 / 1024).toFixed(1)} MiB ` +
       `(${thousands(s.bytes_min)}–${thousands(s.bytes_max)} B each, median ${thousands(s.bytes_median)} B), one commit, one packed tag each; ` +
@@ -497,10 +529,11 @@ export function formatStoreBench(result: StoreBenchResult): string {
     ...startTable,
     "",
     `on the synthetic store (composition:list reply ${(s.list.reply_bytes / 1024).toFixed(0)} KiB):`,
-    ...seriesTable([s.list, s.reload, ...s.saves, ...s.gets], "ops"),
+    ...seriesTable([s.list, s.reload, ...s.discovery, ...s.saves, ...s.gets], "ops"),
+    `(the first composition:select after start builds the ranking index: ${s.first_select_ms.toFixed(0)} ms)`,
     "",
     "targets:",
-    ...result.targets.map((t) => `  ${t.met ? "met   " : "MISSED"}  ${t.name.replace(/ \((ms|MB)\)$/, "")} = ${bound(t)}`),
+    ...result.targets.map((t) => `  ${t.met ? "met   " : "MISSED"}  ${t.name.replace(/ \((ms|MB|\/s)\)$/, "")} = ${bound(t)}`),
     `stopped: every daemon (SIGTERM) ${result.exit}${result.clean ? "" : "  <-- not clean"}`,
   ].join("\n");
 }

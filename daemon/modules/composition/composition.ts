@@ -229,6 +229,7 @@ export function compositionModule(ctx: ModuleContext): Module {
           void git.head().then((h) => (head = h));
         },
         onDecisionLog: (path) => decisions.changed(path),
+        whenIdle: (settle) => void git.exclusive(() => Promise.resolve(settle())),
       });
       const { indexed, invalid } = catalog.reconcile();
       // A new or changed index is cached after start-up, off the path to answering.

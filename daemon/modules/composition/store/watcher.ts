@@ -25,6 +25,12 @@ export interface WatcherHooks {
   onChange(): void;
   /** A decision log changed (store-relative path): not a pattern, so no reconcile. */
   onDecisionLog(path: string): void;
+  /**
+   * Runs `settle` when no store operation is half done (between the file
+   * write of a save and its entry in the catalog, the file would look like
+   * a change made behind the daemon's back and cost a full reconcile).
+   */
+  whenIdle(settle: () => void): void;
 }
 
 export class StoreWatcher {
@@ -110,9 +116,12 @@ export class StoreWatcher {
     if (this.timer !== null) this.clock.clearTimer(this.timer);
     this.timer = this.clock.setTimer(() => {
       this.timer = null;
-      const changed = this.changed;
-      this.changed = new Set();
-      this.settle(changed);
+      this.hooks.whenIdle(() => {
+        if (this.closed) return;
+        const changed = this.changed;
+        this.changed = new Set();
+        this.settle(changed);
+      });
     }, DEBOUNCE_MS);
   }
 

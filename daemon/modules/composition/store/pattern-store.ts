@@ -146,7 +146,8 @@ export class PatternStore {
     const entry = this.catalog.get(name);
     if (entry !== undefined) return entry;
     const close = suggest(name, this.catalog.list().map((e) => e.name));
-    throw new DaemonError("not_found", `no composition ${name}${close.length > 0 ? `; did you mean ${close.join(", ")}?` : ""}`, { suggestions: close });
+    if (close.length === 0) throw new DaemonError("not_found", `no composition ${name} in the store`, { name });
+    throw new DaemonError("not_found", `no composition ${name}; did you mean ${close.join(", ")}?`, { name, suggestions: close });
   }
 
   /** A document by reference: the current one, or the one tagged `name@version`. */

@@ -478,3 +478,13 @@ describe("document.ts: readSequence and formatSequenceItem", () => {
     expect(() => formatSequenceItem(Number.NaN)).toThrow(/read back/);
   });
 });
+
+describe("decisionsQuerySchema since", () => {
+  it("takes a date or a time with its offset, and says which forms when neither", () => {
+    expect(decisionsQuerySchema.safeParse({ pattern: "p", since: "2026-11-21" }).success).toBe(true);
+    expect(decisionsQuerySchema.safeParse({ pattern: "p", since: "2026-11-21T10:00:00+01:00" }).success).toBe(true);
+    const bad = decisionsQuerySchema.safeParse({ pattern: "p", since: "yesterday" });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.message).toMatch(/ISO-8601 date or time/);
+  });
+});

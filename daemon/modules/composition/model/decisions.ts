@@ -60,7 +60,10 @@ export const decisionsQuerySchema = z.strictObject({
   pattern: nameSchema,
   decision: z.string().min(1).max(2000).optional().describe("records whose decision contains this text (any case)"),
   outcome: z.string().min(1).max(200).optional().describe('records with this outcome (any case); "success" and "failure" also match their kind'),
-  since: z.iso.datetime({ offset: true }).optional().describe("records at or after this ISO-8601 time"),
+  since: z
+    .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: "since is an ISO-8601 date or time, like 2026-11-21 or 2026-11-21T10:00:00Z" })
+    .optional()
+    .describe("records at or after this ISO-8601 time (a date alone means its midnight UTC)"),
   limit: z.number().int().min(1).max(1000).default(100),
 });
 

@@ -673,10 +673,10 @@ describe("pat run (the daemon in the foreground)", () => {
       await waitFor("the daemon to answer", () => rawRequest(socket, "system:health"));
       const daemonPid = readPidFile(home);
       if (daemonPid !== null) daemonPids.add(daemonPid);
-      const suggested = daemon.stdout.split("\n").find((line) => /pat send system:health/.test(line));
-      expect(suggested, daemon.stdout).toBeDefined();
+      // The banner is written once the daemon listens: it may arrive just after the first answer.
+      const suggested = await waitFor("the banner's suggested command", () => daemon.stdout.split("\n").find((line) => /pat send system:health/.test(line)));
       // Type it as shown (minus the comment), from the directory the banner speaks of.
-      const words = suggested!.replace(/#.*$/, "").trim().split(/\s+/);
+      const words = suggested.replace(/#.*$/, "").trim().split(/\s+/);
       const args = words.slice(words.indexOf("pat") + 1);
       const result = await pat(args, { home: null, cwd });
       expect(result.code, `${suggested} from ${cwd}: ${result.stderr}`).toBe(0);

@@ -45,6 +45,9 @@ describe("author", () => {
     ["<evil> x\ny", "_evil__x_y <_evil__x_y@patternd>"],
     ["é", "_ <_@patternd>"],
     ["x".repeat(200), `${"x".repeat(128)} <${"x".repeat(128)}@patternd>`],
+    ["...", "patternd <patternd@patternd>"],
+    [".", "patternd <patternd@patternd>"],
+    [".orch.7.", "orch.7 <orch.7@patternd>"],
   ])("%j → %s", (agent, expected) => {
     expect(author(agent)).toBe(expected);
   });
@@ -127,6 +130,11 @@ describe("GitRepo", () => {
     }
     expect(git(dir, "log", "-1", "--format=%an|%cn").trim()).toBe("agent_1|patternd");
     expect(git(elsewhere, "rev-list", "--all").trim()).toBe("");
+  });
+
+  it("commits for an agent whose id git would refuse as a name", async () => {
+    await repoWithCommit("...");
+    expect(git(dir, "log", "-1", "--format=%an <%ae>").trim()).toBe("patternd <patternd@patternd>");
   });
 
   it("tags, finds and resolves tags", async () => {

@@ -233,7 +233,12 @@ export class GitRepo {
 
 /** `<agent> <agent@patternd>`; characters git would choke on are replaced. */
 export function author(agentId: string | undefined): string {
-  const name = (agentId ?? "patternd").replace(/[^A-Za-z0-9_.@+-]/g, "_").slice(0, 128) || "patternd";
+  // git trims dots from the ends of a name and refuses one with nothing left ("..."): trimmed here, so it never fails.
+  const name =
+    (agentId ?? "patternd")
+      .replace(/[^A-Za-z0-9_.@+-]/g, "_")
+      .slice(0, 128)
+      .replace(/^\.+|\.+$/g, "") || "patternd";
   return `${name} <${name.replace(/@/g, "_")}@patternd>`;
 }
 

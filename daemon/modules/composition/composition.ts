@@ -217,6 +217,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     async start() {
       const { root } = packageInfo();
       await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);
+      await store.recover();
       await decisions.recover();
       const started = performance.now();
       const cached = await readIndexCache(cachePath, ctx.config.storeDir);

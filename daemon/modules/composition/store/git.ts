@@ -103,6 +103,22 @@ export class GitRepo {
     }
   }
 
+  /** Takes `paths` out of the index back to HEAD's state (a new file becomes untracked). */
+  async unstage(paths: string[]): Promise<void> {
+    await this.raw(["reset", "--quiet", "--", ...paths]);
+  }
+
+  /** HEAD's commit and full message; null in a repository without commits. */
+  async headCommit(): Promise<{ commit: string; message: string } | null> {
+    try {
+      const out = await this.raw(["log", "-1", `--format=%H${FIELD}%B`, "HEAD"]);
+      const at = out.indexOf(FIELD);
+      return { commit: out.slice(0, at), message: out.slice(at + 1) };
+    } catch {
+      return null;
+    }
+  }
+
   /** Takes back `commit` (the last one), leaving the index as it was before it. */
   async uncommit(commit: string): Promise<void> {
     const parent = await this.resolve(`${commit}^`);

@@ -380,3 +380,43 @@ describe("PatternStore.history and remove", () => {
     expect(commitCount()).toBe(1);
   });
 });
+
+describe("PatternStore.recover (a daemon killed in the middle of a change)", () => {
+  const intent = (value: unknown) => writeFileSync(join(dir, ".git", "patternd-intent.json"), JSON.stringify(value));
+
+  it("puts back files of a change that never got its commit: a new file goes, a modified one returns to HEAD, the index too", async () => {
+    await store.save({ composition: pattern("parent") }, "a");
+    const committed = fileText("orchestrations/parent.yaml");
+    // As a kill between the writes and the commit leaves them: the parent edited and staged, the fork written and added.
+    writeFileSync(join(dir, "orchestrations", "parent.yaml"), committed + "forks:\n  - name: ghost\n");
+    writeFileSync(join(dir, "orchestrations", "ghost.yaml"), "name: ghost\n");
+    git("add", "orchestrations/parent.yaml", "orchestrations/ghost.yaml");
+    intent({ paths: ["orchestrations/ghost.yaml", "orchestrations/parent.yaml"], message: "fork: parent -> ghost\n\nOp: fork\n", tag: "ghost@0.1.0" });
+    const commits = commitCount();
+    await store.recover();
+    expect(git("status", "--porcelain", "--untracked-files=all")).toBe("");
+    expect(fileText("orchestrations/parent.yaml")).toBe(committed);
+    expect(existsSync(join(dir, "orchestrations", "ghost.yaml"))).toBe(false);
+    expect(commitCount()).toBe(commits);
+    expect(existsSync(join(dir, ".git", "patternd-intent.json"))).toBe(false);
+  });
+
+  it("tags a change whose commit was made before the kill", async () => {
+    await store.save({ composition: pattern("tagless") }, "a");
+    writeFileSync(join(dir, "orchestrations", "tagless.yaml"), fileText("orchestrations/tagless.yaml").replace("0.1.0", "0.2.0"));
+    git("add", "orchestrations/tagless.yaml");
+    const message = "update: tagless 0.2.0\n\nOp: update\nVersion: 0.2.0\n";
+    git("commit", "-q", "-m", message);
+    intent({ paths: ["orchestrations/tagless.yaml"], message, tag: "tagless@0.2.0" });
+    await store.recover();
+    expect(git("rev-parse", "tagless@0.2.0^{commit}").trim()).toBe(head());
+    expect(git("status", "--porcelain")).toBe("");
+  });
+
+  it("does nothing without an intent, and leaves a person's uncommitted edits alone", async () => {
+    await store.save({ composition: pattern("edited") }, "a");
+    writeFileSync(join(dir, "orchestrations", "edited.yaml"), fileText("orchestrations/edited.yaml") + "note: by hand\n");
+    await store.recover();
+    expect(fileText("orchestrations/edited.yaml")).toContain("note: by hand");
+  });
+});

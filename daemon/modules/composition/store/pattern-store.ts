@@ -4,6 +4,8 @@
  * the disk if git refuses it, so what is acknowledged is in a commit and
  * what failed leaves nothing behind.
  */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { DaemonError } from "../../../core/errors.js";
 import type { Log } from "../../../core/log.js";
 import { suggest } from "../../../core/suggest.js";
@@ -45,6 +47,19 @@ export interface VersionInfo {
   author: string;
   op: string;
   message: string;
+}
+
+/**
+ * What a store mutation is about to do, written to `.git/patternd-intent.json`
+ * before its first file is touched and removed when it is committed and
+ * tagged (or rolled back). A daemon killed in between finds it at start:
+ * a commit that was made gets its tag; anything else is put back as HEAD
+ * has it, so no half-done mutation is left behind or served.
+ */
+interface Intent {
+  paths: string[];
+  message: string;
+  tag: string | null;
 }
 
 export class PatternStore {
@@ -128,14 +143,22 @@ export class PatternStore {
   remove(name: string, message: string | undefined, agentId: string | undefined): Promise<Mutation> {
     return this.git.exclusive(async () => {
       const entry = this.require(name);
-      await this.git.remove([entry.path]);
-      const commit = await this.git.commit(
-        formatCommitMessage({
-          subject: message ?? `delete: ${name}`,
-          trailers: { Op: "delete", Pattern: name, Version: entry.version, Agent: agentId ?? "" },
-        }),
-        agentId,
-      );
+      const text = formatCommitMessage({
+        subject: message ?? `delete: ${name}`,
+        trailers: { Op: "delete", Pattern: name, Version: entry.version, Agent: agentId ?? "" },
+      });
+      this.writeIntent({ paths: [entry.path], message: text, tag: null });
+      let commit: string;
+      try {
+        await this.git.remove([entry.path]);
+        commit = await this.git.commit(text, agentId);
+      } catch (err) {
+        this.log.error({ err, path: entry.path }, "git refused a delete; the file is restored");
+        await this.restoreFromHead([entry.path]);
+        this.clearIntent();
+        throw err;
+      }
+      this.clearIntent();
       this.catalog.drop(name);
       return { name, version: entry.version, op: "delete", commit };
     });
@@ -226,6 +249,7 @@ export class PatternStore {
   async commitFiles(writes: readonly FileWrite[], message: string, agentId: string | undefined, tag: string): Promise<string> {
     const paths = writes.map((w) => w.path);
     let made: string | null = null;
+    this.writeIntent({ paths, message, tag });
     try {
       for (const { path, text } of writes) await this.files.write(path, text);
       // Only these paths are committed (whatever else a person staged stays staged). A new file is
@@ -240,6 +264,7 @@ export class PatternStore {
       }
       await this.git.tag(tag, made);
       for (const { path, text } of writes) this.lastCommits.set(path, { commit: made, text });
+      this.clearIntent();
       return made;
     } catch (err) {
       this.log.error({ err, paths }, "git refused a change; the files are restored");
@@ -249,9 +274,52 @@ export class PatternStore {
         if (previous === undefined) await this.files.remove(path);
         else await this.files.write(path, previous);
       }
-      await this.git.add(paths).catch(() => undefined);
+      await this.git.unstage(paths).catch(() => undefined);
+      this.clearIntent();
       throw err;
     }
+  }
+
+  /** Finishes or undoes a mutation a killed daemon left half done (see Intent); at start, before the index is built. */
+  async recover(): Promise<void> {
+    let intent: Intent;
+    try {
+      intent = JSON.parse(readFileSync(this.intentPath, "utf8")) as Intent;
+    } catch {
+      return;
+    }
+    const head = await this.git.headCommit();
+    if (head !== null && head.message.trim() === intent.message.trim()) {
+      if (intent.tag !== null && !(await this.git.tagExists(intent.tag))) await this.git.tag(intent.tag, head.commit);
+      this.log.warn({ paths: intent.paths, commit: head.commit, tag: intent.tag }, "a store change cut short by a stop was committed; its tag is now made");
+    } else {
+      await this.restoreFromHead(intent.paths);
+      this.log.warn({ paths: intent.paths, subject: intent.message.split("\n")[0] }, "a store change cut short by a stop was never committed; its files are back as HEAD has them");
+    }
+    this.clearIntent();
+  }
+
+  /** Puts `paths` back as HEAD has them: out of the index, and the file as committed (or gone when HEAD has none). */
+  private async restoreFromHead(paths: string[]): Promise<void> {
+    await this.git.unstage(paths).catch(() => undefined);
+    for (const path of paths) {
+      const committed = await this.git.show("HEAD", path);
+      if (committed === undefined) await this.files.remove(path);
+      else await this.files.write(path, committed);
+    }
+  }
+
+  private get intentPath(): string {
+    return join(this.files.root, ".git", "patternd-intent.json");
+  }
+
+  private writeIntent(intent: Intent): void {
+    // No fsync: the threat is a killed daemon, and the page cache keeps this write ahead of the files'.
+    writeFileSync(this.intentPath, JSON.stringify(intent));
+  }
+
+  private clearIntent(): void {
+    rmSync(this.intentPath, { force: true });
   }
 
   /** Puts a document the daemon just wrote into the index. */

@@ -216,6 +216,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     ],
     async start() {
       const { root } = packageInfo();
+      if (git.clearStaleLock()) log.warn({ store: ctx.config.storeDir }, "removed .git/index.lock left by a git process that was killed (no process works in the store)");
       await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);
       await store.recover();
       await decisions.recover();

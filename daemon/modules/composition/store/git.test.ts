@@ -137,6 +137,17 @@ describe("GitRepo", () => {
     expect(git(dir, "log", "-1", "--format=%an <%ae>").trim()).toBe("patternd <patternd@patternd>");
   });
 
+  it("removes an index.lock nobody holds (a killed git left it), and only then", async () => {
+    const { repo } = await repoWithCommit();
+    expect(repo.clearStaleLock()).toBe(false);
+    writeFileSync(join(dir, ".git", "index.lock"), "");
+    expect(() => git(dir, "add", "a.yaml")).toThrow(/index\.lock/);
+    expect(repo.clearStaleLock()).toBe(true);
+    expect(existsSync(join(dir, ".git", "index.lock"))).toBe(false);
+    writeFileSync(join(dir, "a.yaml"), "a: 2\n");
+    await repo.add(["a.yaml"]);
+  });
+
   it("tags, finds and resolves tags", async () => {
     const { repo, commit } = await repoWithCommit();
     await repo.tag("a@1.0.0", commit);

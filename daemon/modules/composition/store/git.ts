@@ -5,7 +5,7 @@
  * ambient GIT_* — and authorship comes from the request's agent.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync } from "node:fs";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { NAME_PATTERN } from "../model/ref.js";
@@ -54,6 +54,37 @@ export class GitRepo {
     const run = this.queue.then(operation, operation);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Removes `.git/index.lock` left by a git process that was killed (a
+   * power cut, an OOM kill, a whole service group killed): with it there,
+   * every git command fails and the daemon could never start again. Only
+   * when no process at all is working in the store (Linux /proc: nothing
+   * has its working directory there), so a person's running git keeps its
+   * lock. Returns true when a stale lock was removed.
+   */
+  clearStaleLock(): boolean {
+    const lock = join(this.dir, ".git", "index.lock");
+    if (!existsSync(lock)) return false;
+    let store: string;
+    let pids: string[];
+    try {
+      store = realpathSync(this.dir);
+      pids = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid);
+    } catch {
+      return false;
+    }
+    for (const pid of pids) {
+      try {
+        const cwd = readlinkSync(`/proc/${pid}/cwd`);
+        if (cwd === store || cwd.startsWith(`${store}/`)) return false;
+      } catch {
+        // gone, or not ours to look at
+      }
+    }
+    rmSync(lock, { force: true });
+    return true;
   }
 
   /** True when the store directory is itself the top of a repository (not a folder inside another one). */

@@ -19,6 +19,8 @@ export interface Limits {
   maxLoggedDataBytes: number;
   /** Routed events kept in memory for `monitor:subscribe {since_seq}`. */
   replayEvents: number;
+  /** ...and at most this much of their data (JSON length): 10 000 requests of 8 MiB would otherwise be 80 GB. */
+  replayBytes: number;
 }
 
 export interface Config {
@@ -54,6 +56,7 @@ export const DEFAULT_LIMITS: Limits = {
   drainTimeoutMs: 5_000,
   maxLoggedDataBytes: 4 * 1024,
   replayEvents: 10_000,
+  replayBytes: 32 * 1024 * 1024,
 };
 
 export function resolveConfig(

@@ -24,6 +24,8 @@ export interface RoutedEvent {
   meta?: Record<string, unknown> | undefined;
   /** Subscriptions it was pushed to; counted by the listener that pushes. */
   delivered?: number;
+  /** Length of `data` as JSON, set by the first listener that serialises it (the event log). */
+  dataSize?: number;
 }
 
 export type RoutedEventInput = Omit<RoutedEvent, "seq">;

@@ -18,7 +18,7 @@ const instant = z
 export function monitorModule(ctx: ModuleContext): Module {
   const { limits } = ctx.config;
   const eventLog = new EventLog(ctx.config.eventLogDir, limits.maxLoggedDataBytes, ctx.log, ctx.clock);
-  const subscriptions = new Subscriptions(limits.replayEvents, MAX_SUBSCRIPTIONS_PER_CONNECTION, limits.maxQueuedBytes);
+  const subscriptions = new Subscriptions(limits.replayEvents, MAX_SUBSCRIPTIONS_PER_CONNECTION, limits.maxQueuedBytes, limits.replayBytes);
   const unsubscribeBus = [
     ctx.bus.subscribe((event) => eventLog.append(event)),
     ctx.bus.subscribe(subscriptions.onEvent),

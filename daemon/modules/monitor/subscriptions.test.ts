@@ -34,11 +34,11 @@ function fakeSession(id: number): FakeSession {
   return session;
 }
 
-function setup(options: { replay?: number; perConnection?: number } = {}) {
+function setup(options: { replay?: number; perConnection?: number; replayBytes?: number } = {}) {
   const bus = new Bus((err) => {
     throw err;
   });
-  const subs = new Subscriptions(options.replay ?? 100, options.perConnection ?? 8, QUEUE_LIMIT);
+  const subs = new Subscriptions(options.replay ?? 100, options.perConnection ?? 8, QUEUE_LIMIT, options.replayBytes ?? 1024 * 1024);
   bus.subscribe(subs.onEvent);
   let ts = T0;
   const publish = (event: string, ok = true, data: unknown = { name: event }) =>
@@ -145,6 +145,19 @@ describe("Subscriptions", () => {
     expect(result.missed === true).toBe(missed);
     await released();
     expect(seqs(session)).toEqual(expected);
+  });
+
+  it("keeps at most replayBytes of data in memory: big events push old ones out, and a late since_seq is told it missed them", async () => {
+    const { bus, subscribe } = setup({ replay: 100, replayBytes: 10_000 });
+    let ts = T0;
+    // The event log measures data before the subscriptions see it; here the size is given as it would set it.
+    const publishSized = (event: string, dataSize: number) => bus.publish({ ts: ts++, event, id: null, agentId: undefined, ok: true, ms: 0, data: {}, dataSize }).seq;
+    for (let i = 1; i <= 5; i++) publishSized(`a:${i}`, 3_000);
+    const session = fakeSession(1);
+    const result = subscribe(session, ["a:*"], 0);
+    expect(result.missed).toBe(true);
+    await released();
+    expect(seqs(session)).toEqual([3, 4, 5]);
   });
 
   it("replays nothing without since_seq", async () => {

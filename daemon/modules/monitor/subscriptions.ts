@@ -25,11 +25,14 @@ export interface SubscribeResult {
   missed?: true;
 }
 
+const SMALL_EVENT_BYTES = 256;
+
 export class Subscriptions {
   private readonly byId = new Map<string, Subscription>();
-  /** Ring of the latest successful events, oldest at `recentStart`. */
-  private readonly recent: RoutedEvent[] = [];
+  /** The latest successful events, oldest at `recentStart`; at most `replayLimit` of them and `replayBytes` of data. */
+  private recent: RoutedEvent[] = [];
   private recentStart = 0;
+  private recentBytes = 0;
   /** Seq of the newest event pushed out of the ring. */
   private evictedSeq = 0;
   private nextId = 1;
@@ -38,6 +41,7 @@ export class Subscriptions {
     private readonly replayLimit: number,
     private readonly perConnectionLimit: number,
     private readonly queueLimitBytes: number,
+    private readonly replayBytes: number,
   ) {}
 
   get size(): number {
@@ -121,16 +125,23 @@ export class Subscriptions {
 
   private remember(event: RoutedEvent): void {
     if (this.replayLimit === 0) return;
-    if (this.recent.length < this.replayLimit) {
-      this.recent.push(event);
-    } else {
-      this.evictedSeq = this.recent[this.recentStart]!.seq;
-      this.recent[this.recentStart] = event;
-      this.recentStart = (this.recentStart + 1) % this.replayLimit;
+    this.recent.push(event);
+    // Data the event log did not measure is small (the log measures every event); a guess keeps the sum honest.
+    this.recentBytes += event.dataSize ?? SMALL_EVENT_BYTES;
+    while (this.recent.length - this.recentStart > this.replayLimit || (this.recentBytes > this.replayBytes && this.recent.length - this.recentStart > 1)) {
+      const evicted = this.recent[this.recentStart]!;
+      this.recent[this.recentStart++] = undefined as unknown as RoutedEvent;
+      this.recentBytes -= evicted.dataSize ?? SMALL_EVENT_BYTES;
+      this.evictedSeq = evicted.seq;
+    }
+    // Dropping the evicted prefix now and then keeps the array from growing with the daemon's age.
+    if (this.recentStart > 1024 && this.recentStart * 2 > this.recent.length) {
+      this.recent = this.recent.slice(this.recentStart);
+      this.recentStart = 0;
     }
   }
 
   private recentInOrder(): RoutedEvent[] {
-    return [...this.recent.slice(this.recentStart), ...this.recent.slice(0, this.recentStart)];
+    return this.recent.slice(this.recentStart);
   }
 }

@@ -65,3 +65,11 @@ describe("parseTrailers", () => {
     expect(parseTrailers("seed: 30 starter patterns\n\nOp: seed\nPatterns: 30")).toEqual({ Op: "seed", Patterns: "30" });
   });
 });
+
+describe("formatCommitMessage with control characters", () => {
+  it("never passes a NUL or another control character to git; tabs and text stay", () => {
+    const message = formatCommitMessage({ subject: "create: x\u0000 1.0.0", trailers: { Agent: "ev\u0000il\u001b[31m", Reason: "a\tb" } });
+    expect([...message].filter((c) => c < " " && c !== "\n" && c !== "\t")).toEqual([]);
+    expect(message).toBe("create: x\ufffd 1.0.0\n\nAgent: ev\ufffdil\ufffd[31m\nReason: a\tb\n");
+  });
+});

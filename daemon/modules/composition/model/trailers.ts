@@ -9,10 +9,16 @@ export function formatCommitMessage({ subject, trailers }: CommitMessage): strin
   const lines = Object.entries(trailers)
     // A trailer value is one line: newlines in a reason would end the trailer block.
     // Trimmed, and left out when empty: a bare `Key:` line would make the whole block unreadable.
-    .map(([key, value]) => [key, value.replace(/\s*\n\s*/g, " ").trim()] as const)
+    .map(([key, value]) => [key, oneLine(value).trim()] as const)
     .filter(([, value]) => value !== "")
     .map(([key, value]) => `${key}: ${value}`);
-  return `${subject.replace(/\s*\n\s*/g, " ")}\n\n${lines.join("\n")}\n`;
+  return `${oneLine(subject)}\n\n${lines.join("\n")}\n`;
+}
+
+/** Line breaks become spaces; other control characters (a NUL cannot even be passed to git) become U+FFFD. */
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
+  return text.replace(/\s*\n\s*/g, " ").replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "\ufffd");
 }
 
 /** Trailers of the message's last paragraph; {} when it has none. */

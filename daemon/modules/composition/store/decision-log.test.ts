@@ -77,6 +77,22 @@ describe("DecisionLogs", () => {
     expect(gitOut("status", "--porcelain")).toBe("");
   });
 
+  it("a batch whose records an earlier commit already took is done, not retried forever", async () => {
+    await logs.append(LOG, item(1), "p", 1, undefined);
+    gitOut("add", LOG);
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "took it"], { cwd: root, env: { PATH: process.env.PATH, HOME: "/nonexistent", GIT_CONFIG_NOSYSTEM: "1" } });
+    const messages: string[] = [];
+    const watched = new DecisionLogs(new StoreFiles(root), git, clock, { ...silentLog(), error: (_: unknown, message: string) => void messages.push(message) } as never);
+    await watched.append(LOG, item(2), "p", 1, undefined);
+    gitOut("add", LOG);
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "took it too"], { cwd: root, env: { PATH: process.env.PATH, HOME: "/nonexistent", GIT_CONFIG_NOSYSTEM: "1" } });
+    await watched.flush();
+    expect(messages).toEqual([]);
+    await watched.append(LOG, item(3), "p", 1, undefined);
+    await watched.flush();
+    expect(gitOut("show", `HEAD:${LOG}`)).toBe(item(1) + item(2) + item(3));
+  });
+
   it("a log whose last record was torn gets a newline before the next one", async () => {
     writeFileSync(join(root, LOG), "- id: d0\n  decision: cut in the mid");
     await logs.append(LOG, item(1), "p", 1, undefined);

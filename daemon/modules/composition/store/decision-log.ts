@@ -198,6 +198,9 @@ export class DecisionLogs {
           await this.git.commitPaths(paths, message, author);
         });
       } catch (err) {
+        // The previous batch's commit took the files as they were when it ran, records appended
+        // while it waited included: then this batch is already in git.
+        if (/nothing to commit|no changes added to commit/.test((err as Error).message)) return;
         // Not lost: the records are on disk; they go into the next batch's commit (or the next start's).
         this.log.error({ err, paths }, "decision logs not committed; retrying with the next batch");
         for (const [path, b] of batch) {

@@ -6,62 +6,12 @@
  * store at <home>/var/lib/compositions. Standard output is a pipe, so output
  * is JSON; the human rendering is checked on a pseudo-terminal (script(1)).
  */
-import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
-import { cleanup, makeHome, ROOT, startDaemon, type Daemon } from "./harness.js";
+import { cleanup, makeHome, startDaemon, type Daemon } from "./harness.js";
+import { hasScript, json, pat, patOnTerminal } from "./pat-process.js";
 import { commitCount, git, lines } from "./store-git.js";
-
-const PAT = join(ROOT, "dist", "client", "cli", "pat.js");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment of a user who set nothing patternd-specific. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith("PATTERND_")) delete env[key];
-  return env;
-}
-
-/** `pat ARGS --home HOME` with stdout and stderr on pipes. */
-function pat(home: string, args: readonly string[]): Promise<Run> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [PAT, ...args, "--home", home], { cwd: ROOT, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Is script(1) there to give the CLI a real terminal? */
-const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
-
-/** `pat ARGS --home HOME` with stdout on a pseudo-terminal, as a person at a shell runs it (stderr lands there too). */
-function patOnTerminal(home: string, args: readonly string[]): Run {
-  const command = [process.execPath, PAT, ...args, "--home", home].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(" ");
-  const result = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: ROOT, env: cleanEnv(), encoding: "utf8", timeout: 20_000 });
-  return { code: result.status, stdout: result.stdout.replaceAll("\r\n", "\n"), stderr: result.stderr };
-}
-
-function json<T = Record<string, unknown>>(run: Run): T {
-  try {
-    return JSON.parse(run.stdout) as T;
-  } catch {
-    throw new Error(`stdout is not JSON (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`);
-  }
-}
 
 interface Change {
   op: string;

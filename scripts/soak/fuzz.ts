@@ -9,23 +9,12 @@
  * ok. Requests that would change what the soak checks (shutdown, deletes,
  * forks, merges, the soak's own events) are never generated.
  */
+import { ERROR_CODES } from "../../daemon/core/errors.js";
 import { createConnection, type Socket } from "node:net";
 import { connect } from "../../client/index.js";
 import { isRecord, Rng, sleep, subSeed } from "./ledger.js";
 
-export const KNOWN_CODES = new Set([
-  "invalid_json",
-  "invalid_request",
-  "too_large",
-  "unknown_event",
-  "invalid_params",
-  "not_found",
-  "conflict",
-  "merge_conflict",
-  "limit_exceeded",
-  "shutting_down",
-  "internal",
-]);
+export const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
 const MAX_LINE_BYTES = 8 * 1024 * 1024;
 const REPLY_TIMEOUT_MS = 15_000;

@@ -1,0 +1,59 @@
+/**
+ * The compiled `pat` run as a real process, the way the CLI end-to-end
+ * tests need it: on pipes (JSON output) or on a pseudo-terminal (script(1),
+ * human output), always in the environment of a user who set nothing
+ * patternd-specific.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { ROOT } from "./harness.js";
+
+export const PAT = join(ROOT, "dist", "client", "cli", "pat.js");
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment of a user who set nothing patternd-specific. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith("PATTERND_")) delete env[key];
+  return env;
+}
+
+/** `pat ARGS --home HOME` with stdout and stderr on pipes. */
+export function pat(home: string, args: readonly string[]): Promise<Run> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [PAT, ...args, "--home", home], { cwd: ROOT, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Is script(1) there to give the CLI a real terminal? */
+export const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
+
+/** `pat ARGS --home HOME` with stdout on a pseudo-terminal, as a person at a shell runs it (stderr lands there too). */
+export function patOnTerminal(home: string, args: readonly string[]): Run {
+  const command = [process.execPath, PAT, ...args, "--home", home].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(" ");
+  const result = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: ROOT, env: cleanEnv(), encoding: "utf8", timeout: 20_000 });
+  return { code: result.status, stdout: result.stdout.replaceAll("\r\n", "\n"), stderr: result.stderr };
+}
+
+export function json<T = Record<string, unknown>>(run: Run): T {
+  try {
+    return JSON.parse(run.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`);
+  }
+}

@@ -28,6 +28,7 @@ import { PatternEvolution } from "./store/evolution.js";
 import { evolutionEvents } from "./evolution-events.js";
 import { discoveryEvents } from "./discovery-events.js";
 import { DecisionLogs } from "./store/decision-log.js";
+import { Finder } from "./store/finder.js";
 import { Selector } from "./store/selector.js";
 
 /** How long after the index last changed its cache is rewritten. */
@@ -212,7 +213,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       history,
       reload,
       ...evolutionEvents(evolution, changed),
-      ...discoveryEvents({ catalog, store, selector, decisions, clock: ctx.clock }),
+      ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, clock: ctx.clock }),
     ],
     async start() {
       const { root } = packageInfo();

@@ -8,14 +8,14 @@ import { z } from "zod";
 import type { Clock } from "../../core/clock.js";
 import { defineEvent, type EventDef } from "../../core/event.js";
 import { decisionsQuerySchema, formatRecord, makeRecord, queryDecisions, trackDecisionSchema } from "./model/decisions.js";
-import { discover, discoverQuerySchema } from "./model/discover.js";
-import type { Catalog } from "./store/catalog.js";
+import { discoverQuerySchema } from "./model/discover.js";
 import { DecisionLogs } from "./store/decision-log.js";
+import type { Finder } from "./store/finder.js";
 import type { PatternStore } from "./store/pattern-store.js";
 import type { Selector } from "./store/selector.js";
 
-export function discoveryEvents(deps: { catalog: Catalog; store: PatternStore; selector: Selector; decisions: DecisionLogs; clock: Clock }): EventDef[] {
-  const { catalog, store, selector, decisions, clock } = deps;
+export function discoveryEvents(deps: { finder: Finder; store: PatternStore; selector: Selector; decisions: DecisionLogs; clock: Clock }): EventDef[] {
+  const { finder, store, selector, decisions, clock } = deps;
   let sequence = 0;
 
   const discoverEvent = defineEvent({
@@ -27,7 +27,7 @@ export function discoveryEvents(deps: { catalog: Catalog; store: PatternStore; s
       "where: a JSON Logic rule over the whole document. fields: dotted paths to return; sort: a dotted path, - for descending.",
     params: discoverQuerySchema,
     example: { type: "orchestration", metadata_filter: { tags: ["tournament"], "performance.avg_score": { ">": 0.7 } } },
-    handler: (data) => discover([...catalog.entries()], data),
+    handler: (data) => finder.discover(data),
   });
 
   const select = defineEvent({

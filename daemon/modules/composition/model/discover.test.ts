@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DaemonError } from "../../../core/errors.js";
-import { compileDiscover, discover, discoverQuerySchema, firstInOrder, type DiscoverEntry, type DiscoverQuery } from "./discover.js";
+import { compileDiscover, discover, discoverQuerySchema, firstInOrder, lookup, type DiscoverEntry, type DiscoverQuery } from "./discover.js";
 
 function entry(data: Record<string, unknown>): DiscoverEntry {
   return { name: data.name as string, type: data.type as string, version: data.version as string, description: data.description as string, data };
@@ -290,6 +290,32 @@ describe("discover: projection", () => {
     expect(discover([frozen], { fields: ["a.b", "a.c"], sort: "-a.b", text: "d", where: { var: "metadata.a" } }).compositions).toEqual([
       { name: "f", type: "orchestration", version: "1.0.0", a: { b: 1, c: 2 } },
     ]);
+  });
+});
+
+describe("discover with columns (a caller's kept path values)", () => {
+  const queries: DiscoverQuery[] = [
+    { tags: ["tournament"] },
+    { metadata_filter: { "performance.avg_score": { ">": 0.7 }, tags: "ranking" } },
+    { type: "orchestration", metadata_filter: { "selection_criteria.participants.max": { ">=": 10 } } },
+    { metadata_filter: { nope: { exists: false } }, tags: [] },
+  ];
+
+  it.each(queries.map((q) => [JSON.stringify(q), q] as const))("%s: the same answer as reading the documents", (_, query) => {
+    const asked: string[] = [];
+    const columns = {
+      of: (segments: readonly string[]) => {
+        asked.push(segments.join("."));
+        return ALL.map((e) => lookup(e.data, segments));
+      },
+    };
+    expect(discover(ALL, query, columns)).toEqual(discover(ALL, query));
+    expect(asked.length).toBe((query.tags?.length ?? 0) > 0 ? 1 + Object.keys(query.metadata_filter ?? {}).length : Object.keys(query.metadata_filter ?? {}).length);
+  });
+
+  it("reads a value from its column by position, not from the document", () => {
+    const column = ALL.map((e) => (e === swiss ? ["planted"] : []));
+    expect(discover(ALL, { tags: ["planted"] }, { of: () => column }).compositions.map((c) => c.name)).toEqual(["tournament_swiss"]);
   });
 });
 

@@ -91,7 +91,8 @@ export const discoverQuerySchema = z.strictObject({
 export type DiscoverQuery = z.input<typeof discoverQuerySchema>;
 
 export interface CompiledDiscover {
-  matches(entry: DiscoverEntry): boolean;
+  /** `index` is the entry's position in the list the columns were made for. */
+  matches(entry: DiscoverEntry, index: number): boolean;
   /** The first `count` entries in the query's order. */
   order(entries: readonly DiscoverEntry[], count: number): DiscoverEntry[];
   project(entry: DiscoverEntry): Record<string, unknown>;
@@ -100,16 +101,27 @@ export interface CompiledDiscover {
 }
 
 /** The page of `entries` that `query` asks for, and how many match in all. */
-export function discover(entries: readonly DiscoverEntry[], query: DiscoverQuery): DiscoverResult {
-  const compiled = compileDiscover(query);
+export function discover(entries: readonly DiscoverEntry[], query: DiscoverQuery, columns?: Columns): DiscoverResult {
+  const compiled = compileDiscover(query, columns);
   const matched: DiscoverEntry[] = [];
-  for (const entry of entries) if (compiled.matches(entry)) matched.push(entry);
+  for (let i = 0; i < entries.length; i++) if (compiled.matches(entries[i]!, i)) matched.push(entries[i]!);
   const page = compiled.order(matched, compiled.offset + compiled.limit).slice(compiled.offset);
   return { compositions: page.map((entry) => compiled.project(entry)), total: matched.length };
 }
 
 /** Checks the whole query up front (invalid_params naming each bad param's path) and compiles it. */
-export function compileDiscover(query: DiscoverQuery): CompiledDiscover {
+/**
+ * The value of a dotted path (looked up as metadata_filter looks it up)
+ * for every entry of the list being searched, in its order. Reading a
+ * path from ten thousand differently shaped documents is most of a query;
+ * a caller that searches the same list again (the catalog between two
+ * changes) can keep the columns and pass them.
+ */
+export interface Columns {
+  of(segments: readonly string[]): readonly unknown[];
+}
+
+export function compileDiscover(query: DiscoverQuery, columns?: Columns): CompiledDiscover {
   const parsed = discoverQuerySchema.safeParse(query);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
@@ -119,19 +131,24 @@ export function compileDiscover(query: DiscoverQuery): CompiledDiscover {
     throw new DaemonError("invalid_params", `invalid discover query${where}: ${first.message}${more}`, { issues });
   }
   const q = parsed.data;
-  const tests: ((entry: DiscoverEntry) => boolean)[] = [];
+  const tests: ((entry: DiscoverEntry, index: number) => boolean)[] = [];
+  const valueOf = (segments: readonly string[]): ((entry: DiscoverEntry, index: number) => unknown) => {
+    const column = columns?.of(segments);
+    return column === undefined ? (entry) => lookup(entry.data, segments) : (_, index) => column[index];
+  };
   if (q.type !== undefined) {
     const type = q.type;
     tests.push((entry) => entry.type === type);
   }
   if (q.tags !== undefined && q.tags.length > 0) {
     const tags = q.tags;
-    tests.push((entry) => containsAll(lookup(entry.data, TAGS), tags));
+    const tagsOf = valueOf(TAGS);
+    tests.push((entry, index) => containsAll(tagsOf(entry, index), tags));
   }
   for (const [key, condition] of Object.entries(q.metadata_filter ?? {})) {
-    const segments = key.split(".");
     const test = compileCondition(condition).test!;
-    tests.push((entry) => test(lookup(entry.data, segments)));
+    const fieldOf = valueOf(key.split("."));
+    tests.push((entry, index) => test(fieldOf(entry, index)));
   }
   const wanted = q.text === undefined ? [] : [...new Set(words(q.text))];
   if (wanted.length > 0) {
@@ -147,8 +164,8 @@ export function compileDiscover(query: DiscoverQuery): CompiledDiscover {
     tests.push((entry) => holds(entry.data));
   }
   return {
-    matches(entry) {
-      for (const test of tests) if (!test(entry)) return false;
+    matches(entry, index) {
+      for (const test of tests) if (!test(entry, index)) return false;
       return true;
     },
     order: compileSort(q.sort),
@@ -236,7 +253,8 @@ function comparison(operator: ">" | ">=" | "<" | "<=", operand: number | string)
   }
 }
 
-function lookup(data: Record<string, unknown>, segments: readonly string[]): unknown {
+/** A path under `metadata` first, then at the top level (SPEC §4.4). */
+export function lookup(data: Record<string, unknown>, segments: readonly string[]): unknown {
   const found = walk(data.metadata, segments);
   return found === undefined ? walk(data, segments) : found;
 }

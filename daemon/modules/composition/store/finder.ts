@@ -1,0 +1,40 @@
+/**
+ * composition:discover over the catalog. Between two changes of the
+ * catalog the same list of patterns is searched again and again, so the
+ * values of the paths queries filter on (tags, performance.avg_score, ...)
+ * are kept as columns of that list: reading a path from ten thousand
+ * differently shaped documents is most of a query's time. Any change to
+ * the catalog starts afresh.
+ */
+import { discover, lookup, type DiscoverQuery, type DiscoverResult } from "../model/discover.js";
+import type { Catalog, Entry } from "./catalog.js";
+
+/** Columns kept per catalog state: each is one slot per pattern. */
+const MAX_COLUMNS = 64;
+
+export class Finder {
+  private entries: Entry[] = [];
+  private readonly columns = new Map<string, unknown[]>();
+  private revision = -1;
+
+  constructor(private readonly catalog: Catalog) {}
+
+  discover(query: DiscoverQuery): DiscoverResult {
+    if (this.revision !== this.catalog.revision) {
+      this.entries = [...this.catalog.entries()];
+      this.columns.clear();
+      this.revision = this.catalog.revision;
+    }
+    return discover(this.entries, query, { of: (segments) => this.column(segments) });
+  }
+
+  private column(segments: readonly string[]): unknown[] {
+    const key = segments.join(".");
+    let column = this.columns.get(key);
+    if (column === undefined) {
+      column = this.entries.map((entry) => lookup(entry.data, segments));
+      if (this.columns.size < MAX_COLUMNS) this.columns.set(key, column);
+    }
+    return column;
+  }
+}

@@ -5,7 +5,7 @@
  * ambient GIT_* — and authorship comes from the request's agent.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { NAME_PATTERN } from "../model/ref.js";
@@ -44,9 +44,47 @@ export class GitRepo {
       mkdirSync(this.dir, { recursive: true });
       this.created = true;
     }
-    const run = this.processes.then(() => spawnGit(this.dir, args));
+    const run = this.processes
+      .then(() => {
+        if (this.readIndexStamp() !== this.indexStamp) this.indexIsHead = false;
+        return spawnGit(this.dir, args);
+      })
+      .finally(() => (this.indexStamp = this.readIndexStamp()));
     this.processes = run.catch(() => undefined);
     return run;
+  }
+
+  /** `.git/index` as the daemon's own last git command left it (git replaces the file on every write). */
+  private indexStamp: string | null = null;
+  /**
+   * Known to hold nothing staged but what the daemon is committing: true
+   * after `checkIndex` or a plain commit, false as soon as anything else has
+   * written the index (a person's `git add`, `git status` refreshing it).
+   */
+  private indexIsHead = false;
+
+  private readIndexStamp(): string | null {
+    const info = statSync(join(this.dir, ".git", "index"), { throwIfNoEntry: false, bigint: true });
+    return info === undefined ? null : `${info.ino}:${info.size}:${info.mtimeNs}`;
+  }
+
+  /** Learns whether anything is staged (one process, at start). */
+  async checkIndex(): Promise<void> {
+    try {
+      await this.raw(["diff", "--cached", "--quiet"]);
+      this.indexIsHead = true;
+    } catch {
+      this.indexIsHead = false;
+    }
+  }
+
+  /**
+   * True when a plain `git commit` after adding the daemon's files commits
+   * exactly them: nothing a person staged could ride along. Cheaper than
+   * `commit --only`, which builds a temporary index.
+   */
+  canCommitAll(): boolean {
+    return this.indexIsHead && this.indexStamp !== null && this.indexStamp === this.readIndexStamp();
   }
 
   /** Runs `operation` after every operation queued before it; the queue goes on if it fails. */
@@ -111,6 +149,7 @@ export class GitRepo {
   /** Commits what is staged; returns the full hash. */
   async commit(message: string, agentId: string | undefined): Promise<string> {
     await this.raw(["commit", "--quiet", "--no-verify", `--author=${author(agentId)}`, "-m", message]);
+    this.indexIsHead = true;
     return (await this.readHead()) ?? ((await this.head()) as string);
   }
 

@@ -3,37 +3,11 @@
  * user or system config, no ambient GIT_* variables): what the end-to-end
  * tests check the store's story with.
  */
-import { execFile } from "node:child_process";
 import { expect } from "vitest";
 
-/** git as a user runs it: no user or system config, no ambient GIT_* variables. */
-const GIT_ENV = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" };
-
-export interface GitResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function gitRun(store: string, args: string[]): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    execFile("git", ["-C", store, ...args], { env: GIT_ENV, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err === null) return resolve({ code: 0, stdout, stderr });
-      if (typeof err.code === "number") return resolve({ code: err.code, stdout, stderr });
-      reject(new Error(`git ${args.join(" ")} could not run: ${err.message}`));
-    });
-  });
-}
-
-export async function git(store: string, ...args: string[]): Promise<string> {
-  const result = await gitRun(store, args);
-  if (result.code !== 0) throw new Error(`git ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
-  return result.stdout;
-}
-
-export function lines(text: string): string[] {
-  return text.split("\n").filter((line) => line !== "");
-}
+// The runner the soak reads stores with: one way to run git the way a person does.
+import { git, gitRun, lines } from "../scripts/soak/store.js";
+export { git, gitRun, lines, type GitResult } from "../scripts/soak/store.js";
 
 export async function head(store: string): Promise<string> {
   return (await git(store, "rev-parse", "HEAD")).trim();

@@ -1,5 +1,5 @@
 /** Realistic synthetic orchestration patterns for the benches: the same text for the same name and seed. */
-import { seededRandom } from "./common.js";
+import { seededRandom } from "./random.js";
 
 const ADJECTIVES = ["adaptive", "layered", "parallel", "staged", "guarded", "iterative", "federated", "elastic", "cautious", "greedy", "rotating", "blind", "weighted", "lean"];
 const NOUNS = ["review", "consensus", "research", "triage", "planning", "debate", "audit", "synthesis", "routing", "refinement", "survey", "voting", "critique", "handoff"];

@@ -31,7 +31,6 @@ import {
   pipeline,
   processCpuNs,
   round,
-  seededRandom,
   startDaemon,
   stopChild,
   table,
@@ -40,6 +39,7 @@ import {
   type Child,
   type Target,
 } from "./common.js";
+import { seededRandom } from "./random.js";
 
 export interface ScheduleBenchOptions {
   /** Schedules per run. The daemon's bound on pending schedules is 100 000. */

@@ -6,7 +6,7 @@
  * received. The invariant checks compare this ledger with the store, git
  * and the event log once the run is over.
  */
-import { seededRandom } from "../../bench/common.js";
+import { seededRandom } from "../../bench/random.js";
 
 /** A seeded PRNG with the helpers the soak needs; the same seed gives the same choices. */
 export class Rng {

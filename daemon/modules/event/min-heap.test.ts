@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MinHeap } from "./min-heap.js";
-
-/** mulberry32: a small seeded generator, so every run sees the same "random" inputs. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../../bench/random.js";
 
 function drain<T>(heap: MinHeap<T>): { priority: number; value: T }[] {
   const out: { priority: number; value: T }[] = [];
@@ -29,7 +18,7 @@ describe("MinHeap", () => {
     [5, 1_000, 3],
     [6, 5_000, 100],
   ])("seed %i: %i pushes over %i priorities pop in sorted order, ties in insertion order", (seed, count, range) => {
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const heap = new MinHeap<number>();
     const reference: { priority: number; value: number }[] = [];
     for (let i = 0; i < count; i++) {
@@ -45,7 +34,7 @@ describe("MinHeap", () => {
   });
 
   it.each([7, 8, 9])("seed %i: interleaved pushes and pops match a sorted reference", (seed) => {
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const heap = new MinHeap<number>();
     const reference: { priority: number; value: number }[] = [];
     let next = 0;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { MinHeap } from "./min-heap.js";
 import { ScheduleBook, type Schedule } from "./schedule-book.js";
+import { seededRandom } from "../../../bench/random.js";
 
 function schedule(id: string, fireAt: number, extra: Partial<Schedule> = {}): Schedule {
   return { schedule_id: id, event: "test:fired", data: { id }, fire_at: fireAt, created_at: 0, ...extra };
@@ -11,17 +12,6 @@ const ids = (schedules: readonly Schedule[]) => schedules.map((s) => s.schedule_
 /** Heap entries, live and dead: what the lazy deletion keeps in memory. */
 function heapEntries(book: ScheduleBook): number {
   return (book as unknown as { heap: MinHeap<Schedule> }).heap.size;
-}
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("ScheduleBook", () => {
@@ -101,7 +91,7 @@ describe("ScheduleBook", () => {
 
   it("100 000 replacements of one key keep the heap small and stay correct", () => {
     const book = new ScheduleBook();
-    const random = seeded(42);
+    const random = seededRandom(42);
     book.add(schedule("early", 500));
     const farFuture = 4_000_000_000_000;
     let last = 0;
@@ -138,7 +128,7 @@ describe("ScheduleBook", () => {
   });
 
   it.each([11, 12, 13])("seed %i: random adds, replacements, removals and takeDue match a reference model", (seed) => {
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const book = new ScheduleBook();
     // Reference: live schedules in insertion order.
     let model: Schedule[] = [];

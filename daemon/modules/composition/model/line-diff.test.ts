@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { diffLines, type LineOp } from "./line-diff.js";
-
-/** Small deterministic PRNG (mulberry32): the same seed gives the same inputs on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../../../bench/random.js";
 
 function lines(next: () => number, length: number, alphabet: number): string[] {
   return Array.from({ length }, () => `line ${Math.floor(next() * alphabet)}`);
@@ -79,7 +68,7 @@ describe("diffLines", () => {
   });
 
   it("on seeded random inputs the script reproduces b from a with a longest common subsequence", () => {
-    const next = random(0x5eed);
+    const next = seededRandom(0x5eed);
     for (let round = 0; round < 300; round++) {
       const a = lines(next, Math.floor(next() * 30), 1 + Math.floor(next() * 8));
       const b = next() < 0.5 ? lines(next, Math.floor(next() * 30), 1 + Math.floor(next() * 8)) : mutate(next, a);

@@ -1,10 +1,15 @@
 /**
  * Durable file writes. `writeAtomic`: a reader sees the old file or the new
  * one, never half of either, and the new one survives a crash once this
- * resolves (temp file + fsync + rename + directory fsync).
+ * resolves (temp file + fsync + rename + directory fsync). `writeAtomicAll`:
+ * the same for several small files at once.
  */
+import { closeSync, fsync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { promisify } from "node:util";
+
+const fsyncAsync = promisify(fsync);
 
 /**
  * `content` may be a sequence of chunks, written one after another, so a
@@ -37,4 +42,38 @@ export async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Small files (a pattern and its parent) made durable together: written to
+ * temp files synchronously (a few KB into the page cache cost less than the
+ * thread pool's round trips, which made two files take 3 ms), fsynced all at
+ * once off the event loop, renamed, then each directory fsynced once. Each
+ * file is atomic on its own; a crash between two renames leaves some new
+ * and some old, which the caller must be able to tell (the store's intent).
+ */
+export async function writeAtomicAll(files: readonly { path: string; content: string }[], tempDir?: string): Promise<void> {
+  const temps: { temp: string; path: string; fd: number }[] = [];
+  let renamed = 0;
+  try {
+    try {
+      for (const { path, content } of files) {
+        const temp = join(tempDir ?? dirname(path), `.${basename(path)}.${process.pid}.${temps.length}.tmp`);
+        const fd = openSync(temp, "w", 0o600);
+        temps.push({ temp, path, fd });
+        writeFileSync(fd, content);
+      }
+      await Promise.all(temps.map(({ fd }) => fsyncAsync(fd)));
+    } finally {
+      for (const { fd } of temps) closeSync(fd);
+    }
+    for (const { temp, path } of temps) {
+      renameSync(temp, path);
+      renamed++;
+    }
+  } finally {
+    // Whatever was not renamed into place is not left behind.
+    for (const { temp } of temps.slice(renamed)) rmSync(temp, { force: true });
+  }
+  await Promise.all([...new Set(files.map(({ path }) => dirname(path)))].map(syncDirectory));
 }

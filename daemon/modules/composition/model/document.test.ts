@@ -362,14 +362,70 @@ describe("YamlDocument.applyObject changes only what differs", () => {
   });
 });
 
-describe("YamlDocument.copy", () => {
-  it("gives an independent document: edits to one show in neither the other's data nor its text", () => {
-    const original = parsed("name: a  # keep\nversion: 1.0.0\n");
-    const copy = original.copy();
-    copy.set(["version"], "2.0.0");
-    original.set(["name"], "b");
-    expect(copy.toString()).toBe("name: a  # keep\nversion: 2.0.0\n");
-    expect(original.toString()).toBe("name: b  # keep\nversion: 1.0.0\n");
+describe("YamlDocument.withListItem splices an item into a top-level list", () => {
+  const entry = { name: "f2", version: "0.1.0", reason: "try: a \"quoted\" # not a comment\n- second line" };
+  const withItem = (text: string, item: unknown = entry) => parsed(text).withListItem("forks", item);
+
+  it("appends after the last item at the list's own indentation; every other byte stays", () => {
+    const text = "name: p   # the name\nforks:\n  - name: f1   # first\n    version: 0.1.0\n\n# about merges\nmerges: []\n";
+    const out = withItem(text)!;
+    expect(out.startsWith("name: p   # the name\nforks:\n  - name: f1   # first\n    version: 0.1.0\n  - name: f2\n")).toBe(true);
+    expect(out.endsWith("\n\n# about merges\nmerges: []\n")).toBe(true);
+    expect(changedLines(text, out).removed).toEqual([]);
+    expect(parsed(out).data.forks).toEqual([{ name: "f1", version: "0.1.0" }, entry]);
+  });
+
+  it("a list at column 0 gets its item at column 0", () => {
+    const out = withItem("forks:\n- name: f1\nname: p\n")!;
+    expect(out).toMatch(/^forks:\n- name: f1\n- name: f2\n {2}version: 0\.1\.0\n/);
+    expect(parsed(out).data).toEqual({ forks: [{ name: "f1" }, entry], name: "p" });
+  });
+
+  it("a document without the list gets one at its end, with or without a final newline", () => {
+    for (const text of ["name: p\n# last words\n", "name: p"]) {
+      const out = withItem(text, "f2")!;
+      expect(out).toBe(`${text}${text.endsWith("\n") ? "" : "\n"}forks:\n  - f2\n`);
+    }
+  });
+
+  it("an item after a last item that ends in a block scalar keeps both values", () => {
+    const text = "forks:\n  - name: f1\n    reason: |\n      one\n      two\n\nname: p\n";
+    const out = withItem(text)!;
+    expect(parsed(out).data.forks).toEqual([{ name: "f1", reason: "one\ntwo\n" }, entry]);
+    expect(out.endsWith("\n\nname: p\n")).toBe(true);
+  });
+
+  it("gives null (the caller edits the Document) for anything but a non-empty block list, or an edited document", () => {
+    expect(withItem("forks: [f1]\n")).toBeNull();
+    expect(withItem("forks:\n")).toBeNull();
+    expect(withItem("forks: f1\n")).toBeNull();
+    expect(withItem("forks: {a: 1}\n")).toBeNull();
+    const edited = parsed("forks:\n  - f1\n");
+    edited.set(["name"], "p");
+    expect(edited.withListItem("forks", "f2")).toBeNull();
+    expect(YamlDocument.fromObject({ forks: ["f1"] }).withListItem("forks", "f2")).toBeNull();
+  });
+
+  it("gives null when the splice would not read back as the list plus the item", () => {
+    // A last item with kept trailing blank lines: the item would be read as part of the scalar's end or shift it.
+    const text = "forks:\n  - reason: |+\n      kept\n\n\nname: p\n";
+    const out = withItem(text);
+    if (out !== null) expect(parsed(out).data.forks).toEqual([{ reason: "kept\n\n\n" }, entry]);
+    // The bundled library: every pattern takes two fork entries (a new list, then one more) and reads back as itself plus them.
+    const library = ["compositions", "profiles"].flatMap((dir) =>
+      readdirSync(join(REPO, dir))
+        .filter((file) => file.endsWith(".yaml") && !file.endsWith("_decisions.yaml"))
+        .map((file) => readFileSync(join(REPO, dir, file), "utf8")),
+    );
+    expect(library.length).toBeGreaterThanOrEqual(20);
+    for (const original of library) {
+      const before = parsed(original).data;
+      const once = parsed(original).withListItem("forks", "f1");
+      const twice = once === null ? null : parsed(once).withListItem("forks", entry);
+      expect(twice).not.toBeNull();
+      expect(changedLines(original, twice!).removed).toEqual([]);
+      expect(parsed(twice!).data).toEqual({ ...before, forks: [...((before.forks as unknown[] | undefined) ?? []), "f1", entry] });
+    }
   });
 });
 

@@ -134,13 +134,6 @@ export class YamlDocument {
     return { ok: true, document };
   }
 
-  /** An independent copy: edits to one do not show in the other. */
-  copy(): YamlDocument {
-    const copy = new YamlDocument(this.doc.clone(), this.source);
-    copy.unedited = this.unedited;
-    return copy;
-  }
-
   static fromObject(value: Record<string, unknown>): YamlDocument {
     return new YamlDocument(new Document(value), null);
   }
@@ -192,6 +185,38 @@ export class YamlDocument {
     const edited = render(this.doc);
     if (this.source === null || this.unedited === null) return edited;
     return replayOnto(this.source, this.unedited, edited) ?? edited;
+  }
+
+  /**
+   * The source text with `item` appended to the top-level block list `key`
+   * (or a new `key:` list at the end), every other byte as it was: a fork
+   * recording itself in its parent's `forks` is a splice, not an edit and
+   * render of the whole parent. The result is read back and compared with
+   * the data it must hold; null when it does not, when this document was
+   * edited or not parsed from text, or when `key` holds anything but a
+   * non-empty block list (the caller edits the Document then).
+   */
+  withListItem(key: string, item: unknown): string | null {
+    const source = this.source;
+    if (source === null || this.unedited !== null || !isMap(this.doc.contents)) return null;
+    const data = this.data;
+    const list = data[key];
+    const pair = this.doc.contents.items.find((p) => isScalar(p.key) && p.key.value === key);
+    let text: string;
+    if (pair === undefined) {
+      text = `${source}${source === "" || source.endsWith("\n") ? "" : "\n"}${key}:\n${indented(formatSequenceItem(item), "  ")}`;
+    } else {
+      const seq = pair.value;
+      if (!isSeq(seq) || seq.flow === true || seq.items.length === 0 || !Array.isArray(list) || seq.range == null) return null;
+      const [start, , end] = seq.range;
+      // The list must end at a line's end (not before a comment on its last line).
+      if (end < source.length && source[end - 1] !== "\n") return null;
+      const column = start - (source.lastIndexOf("\n", start - 1) + 1);
+      text = `${source.slice(0, end)}${end === source.length && !source.endsWith("\n") ? "\n" : ""}${indented(formatSequenceItem(item), " ".repeat(column))}${source.slice(end)}`;
+    }
+    const back = readData(text);
+    const items: unknown[] = Array.isArray(list) ? list : [];
+    return back.ok && deepEqual(back.data, { ...data, [key]: [...items, item] }) ? text : null;
   }
 
   private applyAt(path: string[], current: unknown, target: unknown): void {
@@ -332,6 +357,11 @@ function withOriginalCommentSpacing(line: string, removed: readonly string[]): s
     if (original !== null && original[1] === edited[1] && original[4] === edited[4]) return `${edited[1]}${edited[2]}${original[3]}${edited[4]}`;
   }
   return line;
+}
+
+/** Each non-empty line of `text` behind `prefix` (an empty line in a block scalar stays empty). */
+function indented(text: string, prefix: string): string {
+  return prefix === "" ? text : text.replace(/^(?=.)/gm, prefix);
 }
 
 function normalise(line: string): string {

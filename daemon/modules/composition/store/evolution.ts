@@ -78,24 +78,21 @@ export class PatternEvolution {
       delete data.merges;
       const parsed = YamlDocument.parse(parent.text);
       if (!parsed.ok) throw invalid(`${parentRef} does not parse`, parsed.issues);
-      // Forking the current version: the parent's own edit starts from the same text, parsed once.
-      const parentDoc = parent.text === this.store.catalog.get(parent.name)?.text ? parsed.document.copy() : undefined;
+      // The parent as it is now records the fork (it may have moved on since the version forked); worked
+      // out before the fork's edits when both start from the same text, so that text is parsed once.
+      const current = this.store.catalog.get(parent.name);
+      const entry = { name: input.name, version, from: parentRef, date, agent: author, reason: input.reason };
+      const parentWrite: FileWrite | undefined =
+        current === undefined
+          ? undefined
+          : { path: current.path, text: withForkEntry(current, current.text === parent.text ? parsed.document : undefined, entry), previous: current.text };
       const fork = parsed.document;
       fork.applyObject(data);
       const valid = validateComposition(fork.data);
       if (!valid.ok) throw invalid("the fork would not be a valid composition", valid.issues);
       await this.store.checkInheritance(fork.data);
       const path = `${typeDirectory(valid.composition.type)}/${input.name}.yaml`;
-      const writes: FileWrite[] = [{ path, text: fork.toString(), previous: undefined }];
-      // The parent as it is now records the fork (it may have moved on since the version forked).
-      const current = this.store.catalog.get(parent.name);
-      if (current !== undefined) {
-        const forks: unknown[] = Array.isArray(current.data.forks) ? current.data.forks : [];
-        const entry = { name: input.name, version, from: parentRef, date, agent: author, reason: input.reason };
-        const updated = parentDoc ?? edited(current.text);
-        updated.applyObject({ ...current.data, forks: [...forks, entry] });
-        writes.push({ path: current.path, text: updated.toString(), previous: current.text });
-      }
+      const writes: FileWrite[] = [{ path, text: fork.toString(), previous: undefined }, ...(parentWrite === undefined ? [] : [parentWrite])];
       const message = formatCommitMessage({
         subject: `fork: ${parent.name} -> ${input.name}`,
         trailers: { Op: "fork", Pattern: input.name, Version: version, Parent: parentRef, Agent: agentId ?? "", Reason: input.reason },
@@ -256,6 +253,20 @@ export class PatternEvolution {
     const ref = formatRef({ name: target.name, ...(version === undefined ? {} : { version }) });
     throw new DaemonError("not_found", `the fork base ${ref} of ${child.name} is not in the store's history (no tag, no parent_commit)`, { base: ref });
   }
+}
+
+/**
+ * The parent's text with `entry` added to its `forks` list: spliced into the
+ * text (`parsed`, when given, is the parent's current text, unedited), else
+ * by editing a Document of it.
+ */
+function withForkEntry(current: Entry, parsed: YamlDocument | undefined, entry: Record<string, unknown>): string {
+  const spliced = (parsed ?? edited(current.text)).withListItem("forks", entry);
+  if (spliced !== null) return spliced;
+  const forks: unknown[] = Array.isArray(current.data.forks) ? current.data.forks : [];
+  const doc = edited(current.text);
+  doc.applyObject({ ...current.data, forks: [...forks, entry] });
+  return doc.toString();
 }
 
 /** A stored file's text as a document to edit; one that no longer parses is rebuilt from its indexed data by the caller's applyObject. */

@@ -1,13 +1,13 @@
 /**
  * The only reader and writer of pattern files: size-limited reads (synchronous:
  * a pattern file is small, and the catalog reads thousands of them at start), atomic
- * writes (temp + fsync + rename) that skip a file whose content would not
- * change, and paths that cannot leave the store.
+ * writes (temp + fsync + rename, several files made durable together) that
+ * skip a file whose content would not change, and paths that cannot leave the store.
  */
-import { lstatSync, readFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync } from "node:fs";
 import { lstat, mkdir, unlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { writeAtomic } from "../../../core/atomic-file.js";
+import { writeAtomicAll } from "../../../core/atomic-file.js";
 import { MAX_DOCUMENT_BYTES } from "../model/document.js";
 
 export class StoreFiles {
@@ -35,13 +35,21 @@ export class StoreFiles {
 
   /** Writes atomically; false (and nothing written) when the file already holds exactly `text`. */
   async write(path: string, text: string): Promise<boolean> {
-    if (this.readIfPossible(path) === text) return false;
-    const absolute = this.resolve(path);
-    await mkdir(dirname(absolute), { recursive: true });
-    // The temp file goes under .git (same file system, never tracked, not watched): written beside the
-    // pattern, it made the watcher re-read the whole folder one more time per save.
-    await writeAtomic(absolute, text, (await this.tempDir()) ?? dirname(absolute));
-    return true;
+    return (await this.writeAll([{ path, text }])) > 0;
+  }
+
+  /**
+   * Writes several files atomically each, made durable together; returns how
+   * many were written (a file that already holds exactly its text is skipped).
+   */
+  async writeAll(writes: readonly { path: string; text: string }[]): Promise<number> {
+    const changed = writes.filter(({ path, text }) => this.readIfPossible(path) !== text).map(({ path, text }) => ({ path: this.resolve(path), content: text }));
+    if (changed.length === 0) return 0;
+    for (const dir of new Set(changed.map(({ path }) => dirname(path)))) mkdirSync(dir, { recursive: true });
+    // The temp files go under .git (same file system, never tracked, not watched): written beside the
+    // pattern, they made the watcher re-read the whole folder one more time per save.
+    await writeAtomicAll(changed, await this.tempDir());
+    return changed.length;
   }
 
   private readIfPossible(path: string): string | undefined {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -146,6 +146,25 @@ describe("GitRepo", () => {
     expect(existsSync(join(dir, ".git", "index.lock"))).toBe(false);
     writeFileSync(join(dir, "a.yaml"), "a: 2\n");
     await repo.add(["a.yaml"]);
+  });
+
+  it("runs git's maintenance itself every 100 commits rather than from each commit", async () => {
+    const { repo } = await repoWithCommit();
+    // A maintenance task any loose object triggers, so a pack shows when maintenance ran.
+    git(dir, "config", "maintenance.loose-objects.enabled", "true");
+    git(dir, "config", "maintenance.loose-objects.auto", "1");
+    const packs = () => readdirSync(join(dir, ".git", "objects", "pack")).filter((f) => f.endsWith(".pack")).length;
+    for (let i = 2; i < 100; i++) {
+      writeFileSync(join(dir, "a.yaml"), `a: ${i}\n`);
+      await repo.commitPaths(["a.yaml"], `commit ${i}`, undefined);
+    }
+    await repo.head();
+    expect(packs()).toBe(0);
+    writeFileSync(join(dir, "a.yaml"), "a: 100\n");
+    await repo.commitPaths(["a.yaml"], "commit 100", undefined);
+    // Queued behind the 100th commit: the next command runs after it.
+    await repo.head();
+    expect(packs()).toBeGreaterThan(0);
   });
 
   it("tags, finds and resolves tags", async () => {

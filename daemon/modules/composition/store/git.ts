@@ -23,14 +23,30 @@ export interface LogEntry {
 const FIELD = "\x1f";
 const RECORD = "\x1e";
 
-/** Settings every command runs with, whatever the repository's or the user's config says. */
-const CONFIG = ["commit.gpgsign=false", "tag.gpgsign=false", "core.hooksPath=/dev/null", "init.defaultBranch=main", "core.quotePath=false"].flatMap((c) => ["-c", c]);
+/**
+ * Settings every command runs with, whatever the repository's or the user's
+ * config says. No automatic maintenance: a commit would start `git
+ * maintenance run --auto` and wait for it, a second process on every save
+ * (a tenth of a fork); the store runs it itself every MAINTENANCE_EVERY
+ * commits instead, after the commit that reached the count.
+ */
+const CONFIG = [
+  "commit.gpgsign=false",
+  "tag.gpgsign=false",
+  "core.hooksPath=/dev/null",
+  "init.defaultBranch=main",
+  "core.quotePath=false",
+  "maintenance.auto=false",
+].flatMap((c) => ["-c", c]);
+
+const MAINTENANCE_EVERY = 100;
 
 export class GitRepo {
   private queue: Promise<unknown> = Promise.resolve();
   /** One git process at a time per store, whether or not the caller holds `exclusive`. */
   private processes: Promise<unknown> = Promise.resolve();
   private created = false;
+  private commitsSinceMaintenance = 0;
 
   constructor(readonly dir: string) {}
 
@@ -150,13 +166,28 @@ export class GitRepo {
   async commit(message: string, agentId: string | undefined): Promise<string> {
     await this.raw(["commit", "--quiet", "--no-verify", `--author=${author(agentId)}`, "-m", message]);
     this.indexIsHead = true;
+    this.committed();
     return (await this.readHead()) ?? ((await this.head()) as string);
   }
 
   /** Commits the working-tree content of tracked `paths` only (no separate `git add`); returns the full hash. */
   async commitPaths(paths: string[], message: string, agentId: string | undefined): Promise<string> {
     await this.raw(["commit", "--quiet", "--no-verify", `--author=${author(agentId)}`, "-m", message, "--only", "--", ...paths]);
+    this.committed();
     return (await this.readHead()) ?? ((await this.head()) as string);
+  }
+
+  /**
+   * Counts commits and, every MAINTENANCE_EVERY, queues what a commit would
+   * otherwise start each time (see CONFIG): git packs loose objects and refs
+   * when its own thresholds say so, in the background (gc detaches). Not
+   * awaited: no reply waits for it. A failure is left for the next round,
+   * as git itself does with --auto.
+   */
+  private committed(): void {
+    if (++this.commitsSinceMaintenance < MAINTENANCE_EVERY) return;
+    this.commitsSinceMaintenance = 0;
+    this.raw(["maintenance", "run", "--auto", "--quiet"]).catch(() => undefined);
   }
 
   /**

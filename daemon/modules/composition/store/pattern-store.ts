@@ -251,7 +251,7 @@ export class PatternStore {
     let made: string | null = null;
     this.writeIntent({ paths, message, tag });
     try {
-      for (const { path, text } of writes) await this.files.write(path, text);
+      await this.files.writeAll(writes);
       // Only these paths are committed (whatever else a person staged stays staged). A new file is
       // added first; one a person created by hand and never added makes the commit fail, and then
       // adding everything named is the way. With new files and nothing else staged, adding them all
@@ -276,10 +276,8 @@ export class PatternStore {
       this.log.error({ err, paths }, "git refused a change; the files are restored");
       // The tag failed after the commit: take the commit back too, or the next change would carry this one's undo.
       if (made !== null) await this.git.uncommit(made);
-      for (const { path, previous } of writes) {
-        if (previous === undefined) await this.files.remove(path);
-        else await this.files.write(path, previous);
-      }
+      for (const { path, previous } of writes) if (previous === undefined) await this.files.remove(path);
+      await this.files.writeAll(writes.flatMap(({ path, previous }) => (previous === undefined ? [] : [{ path, text: previous }])));
       await this.git.unstage(paths).catch(() => undefined);
       this.clearIntent();
       throw err;

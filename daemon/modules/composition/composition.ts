@@ -220,7 +220,6 @@ export function compositionModule(ctx: ModuleContext): Module {
       if (git.clearStaleLock()) log.warn({ store: ctx.config.storeDir }, "removed .git/index.lock left by a git process that was killed (no process works in the store)");
       await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);
       await store.recover();
-      await git.checkIndex();
       await decisions.recover();
       const started = performance.now();
       const cached = await readIndexCache(cachePath, ctx.config.storeDir);

@@ -25,8 +25,7 @@ beforeEach(async () => {
   git = new GitRepo(root);
   await git.init();
   writeFileSync(join(root, "orchestrations", "p.yaml"), "name: p\n");
-  await git.add(["orchestrations/p.yaml"]);
-  await git.commit("seed\n\nOp: seed\n", undefined);
+  await git.commitPaths(["orchestrations/p.yaml"], "seed\n\nOp: seed\n", undefined);
   clock = manualClock();
   logs = new DecisionLogs(new StoreFiles(root), git, clock, silentLog());
 });

@@ -126,10 +126,7 @@ export class DecisionLogs {
       subject: `decisions: ${changed.length} log${changed.length === 1 ? "" : "s"} committed at start (appended before a stop that did not commit them)`,
       trailers: { Op: "decisions", Logs: changed.join(", "), Agent: "" },
     });
-    await this.git.exclusive(async () => {
-      await this.git.add(changed);
-      await this.git.commitPaths(changed, message, undefined);
-    });
+    await this.git.exclusive(() => this.git.commitPaths(changed, message, undefined));
     this.log.info({ logs: changed }, "uncommitted decision logs committed at start");
   }
 
@@ -193,14 +190,11 @@ export class DecisionLogs {
         trailers: { Op: "decisions", Patterns: [...batch.values()].map((b) => b.pattern).join(", "), Records: String(records), Agent: [...agents].join(", ") },
       });
       try {
-        await this.git.exclusive(async () => {
-          await this.git.add(paths);
-          await this.git.commitPaths(paths, message, author);
-        });
+        await this.git.exclusive(() => this.git.commitPaths(paths, message, author));
       } catch (err) {
         // The previous batch's commit took the files as they were when it ran, records appended
         // while it waited included: then this batch is already in git.
-        if (/nothing to commit|no changes added to commit/.test((err as Error).message)) return;
+        if (/nothing to commit/.test((err as Error).message)) return;
         // Not lost: the records are on disk; they go into the next batch's commit (or the next start's).
         this.log.error({ err, paths }, "decision logs not committed; retrying with the next batch");
         for (const [path, b] of batch) {

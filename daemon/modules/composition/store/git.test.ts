@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,8 +31,7 @@ async function repoWithCommit(agent?: string): Promise<{ repo: GitRepo; commit: 
   const repo = new GitRepo(dir);
   await repo.init();
   writeFileSync(join(dir, "a.yaml"), "a: 1\n");
-  await repo.add(["a.yaml"]);
-  return { repo, commit: await repo.commit("create: a\n\nOp: create\nPattern: a\n", agent) };
+  return { repo, commit: await repo.commitPaths(["a.yaml"], "create: a\n\nOp: create\nPattern: a\n", agent) };
 }
 
 describe("author", () => {
@@ -101,8 +100,7 @@ describe("GitRepo", () => {
     git(dir, "config", "tag.gpgsign", "true");
     git(dir, "config", "user.signingkey", "DEADBEEF");
     writeFileSync(join(dir, "a.yaml"), "a: 1\n");
-    await repo.add(["a.yaml"]);
-    const commit = await repo.commit("msg\n\nOp: x\n", "agent");
+    const commit = await repo.commitPaths(["a.yaml"], "msg\n\nOp: x\n", "agent");
     await repo.tag("a@1.0.0", commit);
     expect(await repo.resolve("a@1.0.0")).toBe(commit);
     expect(existsSync(join(root, "hook-ran"))).toBe(false);
@@ -145,7 +143,7 @@ describe("GitRepo", () => {
     expect(repo.clearStaleLock()).toBe(true);
     expect(existsSync(join(dir, ".git", "index.lock"))).toBe(false);
     writeFileSync(join(dir, "a.yaml"), "a: 2\n");
-    await repo.add(["a.yaml"]);
+    await repo.commitPaths(["a.yaml"], "after the lock", undefined);
   });
 
   it("runs git's maintenance itself every 100 commits rather than from each commit", async () => {
@@ -187,8 +185,7 @@ describe("GitRepo", () => {
     await repo.tag("a@1.0.0", first);
     await repo.tag("b@1.0.0", first);
     writeFileSync(join(dir, "a.yaml"), "a: 2\n");
-    await repo.add(["a.yaml"]);
-    const second = await repo.commit("second", undefined);
+    const second = await repo.commitPaths(["a.yaml"], "second", undefined);
     await repo.tag("a@1.1.0", second);
     await repo.tag("a@1.1.0-rc.1", second);
     expect(await repo.tagTargets("a@*")).toEqual(
@@ -230,8 +227,7 @@ describe("GitRepo", () => {
     writeFileSync(join(dir, "a.yaml"), "a: 2\n");
     mkdirSync(join(dir, "sub"));
     writeFileSync(join(dir, "sub", "ü b.yaml"), "b: 1\n");
-    await repo.add(["a.yaml", "sub/ü b.yaml"]);
-    await repo.commit("second", undefined);
+    await repo.commitPaths(["a.yaml", "sub/ü b.yaml"], "second", undefined);
     expect(await repo.show("a@1.0.0", "a.yaml")).toBe("a: 1\n");
     expect(await repo.show("HEAD", "a.yaml")).toBe("a: 2\n");
     expect(await repo.show("a@1.0.0", "sub/ü b.yaml")).toBeUndefined();
@@ -245,10 +241,8 @@ describe("GitRepo", () => {
     const { repo, commit: first } = await repoWithCommit("agent_a");
     writeFileSync(join(dir, "a.yaml"), "a: 2\n");
     writeFileSync(join(dir, "other.yaml"), "o: 1\n");
-    await repo.add(["a.yaml"]);
-    const second = await repo.commit("update: a\n\nOp: update\nReason: contains | and \x1f odd characters\n", "agent_b");
-    await repo.add(["other.yaml"]);
-    await repo.commit("other", "agent_c");
+    const second = await repo.commitPaths(["a.yaml"], "update: a\n\nOp: update\nReason: contains | and \x1f odd characters\n", "agent_b");
+    await repo.commitPaths(["other.yaml"], "other", "agent_c");
     const log = await repo.log("a.yaml");
     expect(log.map((e) => [e.commit, e.author, e.email])).toEqual([
       [second, "agent_b", "agent_b@patternd"],
@@ -267,12 +261,48 @@ describe("GitRepo", () => {
     expect(await repo.log("a.yaml")).toEqual([]);
   });
 
-  it("remove stages a deletion", async () => {
+  it("commits on top of what a person committed by hand, with the branch packed, and writes the reflog as git does", async () => {
+    const { repo, commit: first } = await repoWithCommit();
+    writeFileSync(join(dir, "hand.yaml"), "by: hand\n");
+    git(dir, "add", "hand.yaml");
+    git(dir, "commit", "-q", "-m", "by hand");
+    git(dir, "pack-refs", "--all");
+    expect(existsSync(join(dir, ".git", "refs", "heads", "main"))).toBe(false);
+    writeFileSync(join(dir, "a.yaml"), "a: 2\n");
+    const second = await repo.commitPaths(["a.yaml"], "update: a", "agent_b");
+    expect(git(dir, "rev-parse", "HEAD~1").trim()).toBe(git(dir, "rev-parse", "HEAD@{1}").trim());
+    expect(git(dir, "log", "--format=%s", `${first}..${second}`).trim().split("\n")).toEqual(["update: a", "by hand"]);
+    expect(await repo.listFiles("HEAD")).toEqual(["a.yaml", "hand.yaml"]);
+    expect(git(dir, "reflog", "-1", "--format=%gs").trim()).toBe("commit: update: a");
+    expect(git(dir, "status", "--porcelain")).toBe("");
+    expect(git(dir, "fsck", "--strict", "--no-progress")).toBe("");
+  });
+
+  it("refuses to commit while another git holds the branch's lock, and moves nothing", async () => {
+    const { repo, commit } = await repoWithCommit();
+    writeFileSync(join(dir, ".git", "refs", "heads", "main.lock"), "");
+    writeFileSync(join(dir, "a.yaml"), "a: 2\n");
+    await expect(repo.commitPaths(["a.yaml"], "update: a", undefined)).rejects.toThrow(/cannot lock refs\/heads\/main/);
+    expect(await repo.head()).toBe(commit);
+    rmSync(join(dir, ".git", "refs", "heads", "main.lock"));
+    expect(await repo.commitPaths(["a.yaml"], "update: a", undefined)).toBe(await repo.head());
+  });
+
+  it("says nothing to commit when the files are as HEAD has them", async () => {
     const { repo } = await repoWithCommit();
-    await repo.remove(["a.yaml"]);
-    expect(existsSync(join(dir, "a.yaml"))).toBe(false);
-    await repo.commit("delete: a", undefined);
-    expect(await repo.listFiles("HEAD")).toEqual([]);
+    await expect(repo.commitPaths(["a.yaml"], "again", undefined)).rejects.toThrow(/nothing to commit/);
+  });
+
+  it("commits a missing file as a deletion, and a folder left empty disappears", async () => {
+    const { repo } = await repoWithCommit();
+    mkdirSync(join(dir, "sub", "deeper"), { recursive: true });
+    writeFileSync(join(dir, "sub", "deeper", "b.yaml"), "b: 1\n");
+    await repo.commitPaths(["sub/deeper/b.yaml"], "add b", undefined);
+    rmSync(join(dir, "sub"), { recursive: true });
+    await repo.commitPaths(["sub/deeper/b.yaml"], "delete: b", undefined);
+    expect(await repo.listFiles("HEAD")).toEqual(["a.yaml"]);
+    expect(git(dir, "status", "--porcelain")).toBe("");
+    expect(git(dir, "fsck", "--strict", "--no-progress")).toBe("");
   });
 });
 

@@ -1,15 +1,19 @@
 /**
- * The only code that runs git. One queue per store: each logical operation
- * (write + add + commit + tag) runs alone, so there is never an index.lock
- * race. Commands see a fixed environment — no user config, no hooks, no
- * ambient GIT_* — and authorship comes from the request's agent.
+ * The only code that runs git or writes into .git. One queue per store:
+ * each logical operation (write + add + commit + tag) runs alone, so there
+ * is never an index.lock race. Commands see a fixed environment — no user
+ * config, no hooks, no ambient GIT_* — and authorship comes from the
+ * request's agent. Commits and tags are written here without a process
+ * (git's object and ref formats, and its lock protocol); `git add` keeps
+ * the index in step.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { NAME_PATTERN } from "../model/ref.js";
 import { parseVersion } from "../model/version.js";
+import { cleanMessage, encodeCommit, encodeObject, formatIdent, TreeSnapshot, type GitObject, type HashAlgorithm } from "./git-objects.js";
 
 export interface LogEntry {
   commit: string;
@@ -23,22 +27,10 @@ export interface LogEntry {
 const FIELD = "\x1f";
 const RECORD = "\x1e";
 
-/**
- * Settings every command runs with, whatever the repository's or the user's
- * config says. No automatic maintenance: a commit would start `git
- * maintenance run --auto` and wait for it, a second process on every save
- * (a tenth of a fork); the store runs it itself every MAINTENANCE_EVERY
- * commits instead, after the commit that reached the count.
- */
-const CONFIG = [
-  "commit.gpgsign=false",
-  "tag.gpgsign=false",
-  "core.hooksPath=/dev/null",
-  "init.defaultBranch=main",
-  "core.quotePath=false",
-  "maintenance.auto=false",
-].flatMap((c) => ["-c", c]);
+/** Settings every command runs with, whatever the repository's or the user's config says. */
+const CONFIG = ["commit.gpgsign=false", "tag.gpgsign=false", "core.hooksPath=/dev/null", "init.defaultBranch=main", "core.quotePath=false"].flatMap((c) => ["-c", c]);
 
+/** Commits between two runs of git's own maintenance (see `committed`). */
 const MAINTENANCE_EVERY = 100;
 
 export class GitRepo {
@@ -47,6 +39,8 @@ export class GitRepo {
   private processes: Promise<unknown> = Promise.resolve();
   private created = false;
   private commitsSinceMaintenance = 0;
+  /** HEAD's tree as of the store's last commit (or its last look at HEAD). */
+  private snapshot: { commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm } | null = null;
 
   constructor(readonly dir: string) {}
 
@@ -56,51 +50,18 @@ export class GitRepo {
    * every command that prints nothing (add, commit, tag): most of a save.
    */
   private raw(args: readonly string[]): Promise<string> {
+    return this.inTurn(() => spawnGit(this.dir, args));
+  }
+
+  /** Runs `work` after every git command or in-process commit queued before it. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
     if (!this.created) {
       mkdirSync(this.dir, { recursive: true });
       this.created = true;
     }
-    const run = this.processes
-      .then(() => {
-        if (this.readIndexStamp() !== this.indexStamp) this.indexIsHead = false;
-        return spawnGit(this.dir, args);
-      })
-      .finally(() => (this.indexStamp = this.readIndexStamp()));
+    const run = this.processes.then(work);
     this.processes = run.catch(() => undefined);
     return run;
-  }
-
-  /** `.git/index` as the daemon's own last git command left it (git replaces the file on every write). */
-  private indexStamp: string | null = null;
-  /**
-   * Known to hold nothing staged but what the daemon is committing: true
-   * after `checkIndex` or a plain commit, false as soon as anything else has
-   * written the index (a person's `git add`, `git status` refreshing it).
-   */
-  private indexIsHead = false;
-
-  private readIndexStamp(): string | null {
-    const info = statSync(join(this.dir, ".git", "index"), { throwIfNoEntry: false, bigint: true });
-    return info === undefined ? null : `${info.ino}:${info.size}:${info.mtimeNs}`;
-  }
-
-  /** Learns whether anything is staged (one process, at start). */
-  async checkIndex(): Promise<void> {
-    try {
-      await this.raw(["diff", "--cached", "--quiet"]);
-      this.indexIsHead = true;
-    } catch {
-      this.indexIsHead = false;
-    }
-  }
-
-  /**
-   * True when a plain `git commit` after adding the daemon's files commits
-   * exactly them: nothing a person staged could ride along. Cheaper than
-   * `commit --only`, which builds a temporary index.
-   */
-  canCommitAll(): boolean {
-    return this.indexIsHead && this.indexStamp !== null && this.indexStamp === this.readIndexStamp();
   }
 
   /** Runs `operation` after every operation queued before it; the queue goes on if it fails. */
@@ -154,35 +115,29 @@ export class GitRepo {
     await this.raw(["init", "--quiet"]);
   }
 
-  async add(paths: string[]): Promise<void> {
-    await this.raw(["add", "--", ...paths]);
-  }
-
-  async remove(paths: string[]): Promise<void> {
-    await this.raw(["rm", "--quiet", "--", ...paths]);
-  }
-
-  /** Commits what is staged; returns the full hash. */
-  async commit(message: string, agentId: string | undefined): Promise<string> {
-    await this.raw(["commit", "--quiet", "--no-verify", `--author=${author(agentId)}`, "-m", message]);
-    this.indexIsHead = true;
-    this.committed();
-    return (await this.readHead()) ?? ((await this.head()) as string);
-  }
-
-  /** Commits the working-tree content of tracked `paths` only (no separate `git add`); returns the full hash. */
+  /**
+   * Commits the working-tree content of `paths` (a missing file: deleted)
+   * on top of HEAD, and nothing else: what a person staged stays staged,
+   * out of this commit. `git add -A` brings the index along, the one process
+   * per commit; the objects, the branch and its reflog are written here (see
+   * git-objects.ts). Returns the full hash; "nothing to commit" when the
+   * tree would not change.
+   */
   async commitPaths(paths: string[], message: string, agentId: string | undefined): Promise<string> {
-    await this.raw(["commit", "--quiet", "--no-verify", `--author=${author(agentId)}`, "-m", message, "--only", "--", ...paths]);
+    const text = cleanMessage(message);
+    if (text === null) throw new Error("git commit failed: the message is empty");
+    await this.raw(["add", "-A", "--", ...paths]);
+    const commit = await this.inTurn(() => this.writeCommit(paths, text, agentId));
     this.committed();
-    return (await this.readHead()) ?? ((await this.head()) as string);
+    return commit;
   }
 
   /**
-   * Counts commits and, every MAINTENANCE_EVERY, queues what a commit would
-   * otherwise start each time (see CONFIG): git packs loose objects and refs
-   * when its own thresholds say so, in the background (gc detaches). Not
-   * awaited: no reply waits for it. A failure is left for the next round,
-   * as git itself does with --auto.
+   * Counts commits and, every MAINTENANCE_EVERY, queues what `git commit`
+   * would have started after each one: git packs loose objects and refs when
+   * its own thresholds say so, in the background (gc detaches). Not awaited:
+   * no reply waits for it. A failure is left for the next round, as git
+   * itself does with --auto.
    */
   private committed(): void {
     if (++this.commitsSinceMaintenance < MAINTENANCE_EVERY) return;
@@ -190,18 +145,101 @@ export class GitRepo {
     this.raw(["maintenance", "run", "--auto", "--quiet"]).catch(() => undefined);
   }
 
-  /**
-   * HEAD's commit read from .git, without a process: right after a commit
-   * the branch's loose ref holds it. Null when that is not the layout found.
-   */
-  private async readHead(): Promise<string | null> {
-    try {
-      const head = (await readFile(join(this.dir, ".git", "HEAD"), "utf8")).trim();
-      const ref = head.startsWith("ref: ") ? (await readFile(join(this.dir, ".git", head.slice(5)), "utf8")).trim() : head;
-      return /^[0-9a-f]{40,64}$/.test(ref) ? ref : null;
-    } catch {
-      return null;
+  private async writeCommit(paths: string[], message: string, agentId: string | undefined): Promise<string> {
+    const head = this.readHead();
+    const base = this.snapshot !== null && this.snapshot.commit === head.commit ? this.snapshot : await this.readSnapshot(head.commit);
+    const changes = new Map<string, string | null>();
+    const objects: GitObject[] = [];
+    for (const path of paths) {
+      const content = readIfExists(join(this.dir, path), null);
+      if (content === undefined) {
+        changes.set(path, null);
+        continue;
+      }
+      const blob = encodeObject("blob", content, base.algorithm);
+      objects.push(blob);
+      changes.set(path, blob.id);
     }
+    const { snapshot, trees } = base.tree.with(changes, base.algorithm);
+    if (head.commit !== null && snapshot.root === base.tree.root) throw new Error("git commit failed: nothing to commit, working tree clean");
+    const now = new Date();
+    const committer = formatIdent(author(undefined), now);
+    const commit = encodeObject(
+      "commit",
+      encodeCommit({ tree: snapshot.root!, parent: head.commit, author: formatIdent(author(agentId), now), committer, message }),
+      base.algorithm,
+    );
+    for (const object of [...objects, ...trees, commit]) this.writeObject(object);
+    this.moveHead(head, commit.id, `${committer}\t${head.commit === null ? "commit (initial)" : "commit"}: ${message.split("\n")[0]!}`);
+    this.snapshot = { commit: commit.id, tree: snapshot, algorithm: base.algorithm };
+    return commit.id;
+  }
+
+  /** HEAD's tree as a snapshot (two processes: only when HEAD is not the commit the store made last). */
+  private async readSnapshot(commit: string | null): Promise<{ commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm }> {
+    const format = commit === null ? (await spawnGit(this.dir, ["rev-parse", "--show-object-format"])).trim() : commit.length === 64 ? "sha256" : "sha1";
+    if (format !== "sha1" && format !== "sha256") throw new Error(`git commit failed: object format ${format} is not supported`);
+    if (commit === null) return { commit, tree: TreeSnapshot.empty(), algorithm: format };
+    const [listing, root] = await Promise.all([
+      spawnGit(this.dir, ["ls-tree", "-r", "-t", "-z", "--full-tree", commit]),
+      spawnGit(this.dir, ["rev-parse", `${commit}^{tree}`]),
+    ]);
+    return { commit, tree: TreeSnapshot.fromLsTree(listing, root.trim()), algorithm: format };
+  }
+
+  /** A loose object, unless the store has it already (git add wrote the blobs; a tree may repeat an old one). */
+  private writeObject(object: GitObject): void {
+    const dir = join(this.dir, ".git", "objects", object.id.slice(0, 2));
+    const path = join(dir, object.id.slice(2));
+    if (existsSync(path)) return;
+    mkdirSync(dir, { recursive: true });
+    const temp = join(dir, `tmp_obj_${process.pid}_${object.id.slice(2, 10)}`);
+    writeFileSync(temp, object.deflated, { mode: 0o444 });
+    renameSync(temp, path);
+  }
+
+  /**
+   * Points HEAD's branch (or a detached HEAD) at `commit` through git's
+   * own `.lock` protocol, after checking it still holds what the commit
+   * was made on; then appends to the reflogs as git does.
+   */
+  private moveHead(head: { ref: string; commit: string | null }, commit: string, reflog: string): void {
+    const path = join(this.dir, ".git", head.ref);
+    mkdirSync(dirname(path), { recursive: true });
+    try {
+      writeFileSync(`${path}.lock`, `${commit}\n`, { flag: "wx" });
+    } catch (err) {
+      throw new Error(`git commit failed: cannot lock ${head.ref}: ${(err as Error).message} (another git process is changing it)`, { cause: err });
+    }
+    try {
+      if (this.readHead().commit !== head.commit) throw new Error(`git commit failed: ${head.ref} moved while the commit was made`);
+      renameSync(`${path}.lock`, path);
+    } catch (err) {
+      rmSync(`${path}.lock`, { force: true });
+      throw err;
+    }
+    const line = `${head.commit ?? "0".repeat(commit.length)} ${commit} ${reflog}\n`;
+    for (const ref of new Set([head.ref, "HEAD"])) {
+      const log = join(this.dir, ".git", "logs", ref);
+      mkdirSync(dirname(log), { recursive: true });
+      appendFileSync(log, line);
+    }
+  }
+
+  /** HEAD as the files in .git have it: the ref it names (or HEAD when detached) and that ref's commit (null before the first). */
+  private readHead(): { ref: string; commit: string | null } {
+    const git = join(this.dir, ".git");
+    const head = readFileSync(join(git, "HEAD"), "utf8").trim();
+    const ref = head.startsWith("ref: ") ? head.slice(5) : "HEAD";
+    const loose = ref === "HEAD" ? head : readIfExists(join(git, ref))?.trim();
+    const packed = () =>
+      readIfExists(join(git, "packed-refs"))
+        ?.split("\n")
+        .find((line) => line.endsWith(` ${ref}`) && /^[0-9a-f]/.test(line))
+        ?.split(" ")[0];
+    const commit = loose !== undefined && loose !== "" ? loose : (packed() ?? null);
+    if (commit !== null && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error(`git commit failed: ${ref} holds ${commit.slice(0, 40)}, not a commit id`);
+    return { ref, commit };
   }
 
   /** Takes `paths` out of the index back to HEAD's state (a new file becomes untracked). */
@@ -345,6 +383,18 @@ export class GitRepo {
   /** Tags matching a glob, e.g. `name@*`. */
   async tags(pattern: string): Promise<string[]> {
     return (await this.raw(["tag", "--list", "--", pattern])).split("\n").filter((line) => line !== "");
+  }
+}
+
+/** A file's content (text, or bytes with encoding null), undefined when there is none. */
+function readIfExists(path: string): string | undefined;
+function readIfExists(path: string, encoding: null): Buffer | undefined;
+function readIfExists(path: string, encoding: "utf8" | null = "utf8"): string | Buffer | undefined {
+  try {
+    return readFileSync(path, encoding === null ? undefined : encoding);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
   }
 }
 

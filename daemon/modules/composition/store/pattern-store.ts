@@ -18,6 +18,7 @@ import { bumpPatch, compareVersions } from "../model/version.js";
 import { Catalog, type Entry } from "./catalog.js";
 import type { StoreFiles } from "./files.js";
 import type { GitRepo } from "./git.js";
+import { cleanMessage } from "./git-objects.js";
 
 export interface SaveInput {
   composition?: Record<string, unknown> | undefined;
@@ -150,8 +151,8 @@ export class PatternStore {
       this.writeIntent({ paths: [entry.path], message: text, tag: null });
       let commit: string;
       try {
-        await this.git.remove([entry.path]);
-        commit = await this.git.commit(text, agentId);
+        await this.files.remove(entry.path);
+        commit = await this.git.commitPaths([entry.path], text, agentId);
       } catch (err) {
         this.log.error({ err, path: entry.path }, "git refused a delete; the file is restored");
         await this.restoreFromHead([entry.path]);
@@ -252,22 +253,8 @@ export class PatternStore {
     this.writeIntent({ paths, message, tag });
     try {
       await this.files.writeAll(writes);
-      // Only these paths are committed (whatever else a person staged stays staged). A new file is
-      // added first; one a person created by hand and never added makes the commit fail, and then
-      // adding everything named is the way. With new files and nothing else staged, adding them all
-      // and a plain commit is the same commit, and cheaper than --only's temporary index.
-      const created = writes.filter((w) => w.previous === undefined).map((w) => w.path);
-      if (created.length > 0 && this.git.canCommitAll()) {
-        await this.git.add(paths);
-        made = await this.git.commit(message, agentId);
-      } else {
-        if (created.length > 0) await this.git.add(created);
-        made = await this.git.commitPaths(paths, message, agentId).catch(() => null);
-      }
-      if (made === null) {
-        await this.git.add(paths);
-        made = await this.git.commit(message, agentId);
-      }
+      // Only these paths are committed: whatever else a person staged stays staged.
+      made = await this.git.commitPaths(paths, message, agentId);
       await this.git.tag(tag, made);
       for (const { path, text } of writes) this.lastCommits.set(path, { commit: made, text });
       this.clearIntent();
@@ -293,7 +280,7 @@ export class PatternStore {
       return;
     }
     const head = await this.git.headCommit();
-    if (head !== null && head.message.trim() === intent.message.trim()) {
+    if (head !== null && head.message.trim() === cleanMessage(intent.message)?.trim()) {
       if (intent.tag !== null && !(await this.git.tagExists(intent.tag))) await this.git.tag(intent.tag, head.commit);
       this.log.warn({ paths: intent.paths, commit: head.commit, tag: intent.tag }, "a store change cut short by a stop was committed; its tag is now made");
     } else {

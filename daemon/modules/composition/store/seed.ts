@@ -51,9 +51,9 @@ export async function seedStore(git: GitRepo, files: StoreFiles, bundled: readon
     written.push({ path, name: "", version: "" });
   }
   if (written.length === 0) return 0;
-  await git.add(written.map((w) => w.path));
   const patterns = written.filter((w) => w.name !== "");
-  const commit = await git.commit(
+  const commit = await git.commitPaths(
+    written.map((w) => w.path),
     formatCommitMessage({ subject: `seed: ${patterns.length} starter patterns`, trailers: { Op: "seed", Patterns: String(patterns.length) } }),
     undefined,
   );

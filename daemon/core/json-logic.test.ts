@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkRule, compileRule, evaluateCondition, evaluateRule, RULE_LIMITS } from "./json-logic.js";
+import { checkRule, compilePathRule, compileRule, evaluateCondition, evaluateRule, readPath, RULE_LIMITS } from "./json-logic.js";
 
 /** `{"!": {"!": … true}}` with `levels` operators. */
 function nested(levels: number): unknown {
@@ -192,5 +192,42 @@ describe("evaluateRule never hands out a prototype or a function", () => {
       expect(prototypes.has(value), path).toBe(false);
       expect(typeof value, path).not.toBe("function");
     }
+  });
+});
+
+describe("compilePathRule", () => {
+  const documents: Record<string, unknown>[] = [
+    { name: "a", metadata: { tags: ["x", "y"], runs: 120 }, performance: { runs: 5 } },
+    { name: "bb", metadata: { tags: null, runs: "120" } },
+    { name: "ccc", metadata: null },
+    { name: "d", metadata: { tags: "x", runs: 0 }, performance: { runs: null } },
+    {},
+  ];
+
+  it.each<[string, unknown]>([
+    ["membership and a comparison", { and: [{ in: ["x", { var: "metadata.tags" }] }, { ">": [{ var: "metadata.runs" }, 100] }] }],
+    ["defaults: missing, intermediate null, explicit null", { "==": [{ var: ["performance.runs", 9] }, 9] }],
+    ["a default on a list item", { "==": [{ var: ["metadata.tags.1", "none"] }, "none"] }],
+    ["into a string", { ">": [{ var: "name.length" }, 1] }],
+    ["the same path twice", { or: [{ "!": { var: "metadata.tags" } }, { "==": [{ var: "metadata.tags" }, "x"] }] }],
+    ["no data at all", { "==": [1, 1] }],
+  ])("%s: the same verdicts as the rule over whole documents", (_, rule) => {
+    const byPaths = compilePathRule(rule)!;
+    expect(byPaths).not.toBeNull();
+    const whole = compileRule(rule);
+    for (const document of documents) {
+      expect(byPaths.holds(byPaths.paths.map((segments) => readPath(document, segments)))).toBe(whole(document));
+    }
+  });
+
+  it.each<[string, unknown]>([
+    ["an iterator (its vars read items)", { some: [{ var: "metadata.tags" }, { "==": [{ var: "" }, "x"] }] }],
+    ["a computed path", { var: { cat: ["meta", "data"] } }],
+    ["another data access", { missing: ["name"] }],
+    ["val", { val: ["metadata", "tags"] }],
+    ["a path with escapes", { var: "a\\.b" }],
+    ["a rule as a default", { var: ["name", { cat: ["a", "b"] }] }],
+  ])("is null for %s", (_, rule) => {
+    expect(compilePathRule(rule)).toBeNull();
   });
 });

@@ -28,6 +28,12 @@ for (const name of ALLOWED_OPERATORS) {
   allowed[name] = DATA_ACCESS.has(name) ? guarded(method as EngineMethod) : method;
 }
 const engine = new LogicEngine(allowed);
+/**
+ * For rules compilePathRule rewrote: their only data access is `var` of
+ * its own slot names on its own context, so the engine's `var` may run
+ * unguarded, which it compiles inline instead of calling per document.
+ */
+const slotEngine = new LogicEngine({ ...allowed, var: (defaultMethods as Record<string, unknown>).var });
 
 interface EngineMethod {
   method(args: unknown, ...rest: unknown[]): unknown;
@@ -143,9 +149,13 @@ export function evaluateCondition(rule: unknown, context: object): { value: bool
  * evaluateCondition: truthiness, and false when it fails at run time.
  */
 export function compileRule(rule: unknown): (context: object) => boolean {
+  return compileOn(engine, rule);
+}
+
+function compileOn(on: LogicEngine, rule: unknown): (context: object) => boolean {
   let run: (context: object) => unknown;
   try {
-    run = engine.build(rule) as (context: object) => unknown;
+    run = on.build(rule) as (context: object) => unknown;
   } catch {
     return () => false;
   }
@@ -157,6 +167,76 @@ export function compileRule(rule: unknown): (context: object) => boolean {
       return false;
     }
   };
+}
+
+/** Operators whose inner rules read each item rather than the document. */
+const ITERATORS = new Set(["some", "all", "none", "filter", "map", "reduce"]);
+const PLAIN_PATH = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+
+/**
+ * A checked rule that reads the document only through `var` of plain
+ * literal paths (`metadata.tags`, with or without a default), outside any
+ * iterator, compiled to read those paths' values from the caller: `holds`
+ * takes them in `paths` order, each as `readPath` gives it. A caller that
+ * keeps the values as columns (discover over the same catalog) then tests
+ * ten thousand documents without walking any of them: walking documents
+ * of as many different shapes was most of a `where` query. Null for any
+ * other rule (compileRule then).
+ */
+export function compilePathRule(rule: unknown): { paths: string[][]; holds: (values: readonly unknown[]) => boolean } | null {
+  const slots = new Map<string, string>();
+  let plain = true;
+  let defaults = false;
+  const rewrite = (node: unknown): unknown => {
+    if (!plain || typeof node !== "object" || node === null) return node;
+    if (Array.isArray(node)) return node.map(rewrite);
+    const [operator, args] = Object.entries(node)[0] ?? [];
+    if (operator === undefined || ITERATORS.has(operator) || (DATA_ACCESS.has(operator) && operator !== "var")) {
+      plain = false;
+      return node;
+    }
+    if (operator !== "var") return { [operator]: rewrite(args) };
+    const [path, ...fallback] = Array.isArray(args) ? (args as unknown[]) : [args];
+    if (typeof path !== "string" || !PLAIN_PATH.test(path) || reachesPrototype(path) || fallback.length > 1 || (fallback.length === 1 && typeof fallback[0] === "object" && fallback[0] !== null)) {
+      plain = false;
+      return node;
+    }
+    let slot = slots.get(path);
+    if (slot === undefined) slots.set(path, (slot = `p${slots.size}`));
+    if (fallback.length === 0) return { var: slot };
+    defaults = true;
+    return { var: [slot, fallback[0]] };
+  };
+  const rewritten = rewrite(rule);
+  if (!plain) return null;
+  // The engine's inline `var` gives a default for a null found, its method only for a missing path:
+  // with a default, the method, as the whole document would be read.
+  const holds = compileOn(defaults ? engine : slotEngine, rewritten);
+  const names = [...slots.values()];
+  // One context for every call, always of the same shape: the values are set, the rule runs, nothing keeps it.
+  const context: Record<string, unknown> = Object.fromEntries(names.map((name) => [name, undefined]));
+  return {
+    paths: [...slots.keys()].map((path) => path.split(".")),
+    holds(values) {
+      for (let i = 0; i < names.length; i++) context[names[i]!] = values[i];
+      return holds(context);
+    },
+  };
+}
+
+/**
+ * What `{"var": "a.b"}` reads from `context` for a plain path: undefined
+ * when the path is not there (so a default applies), a value found as is,
+ * and never a function.
+ */
+export function readPath(context: unknown, segments: readonly string[]): unknown {
+  let at = context;
+  for (const segment of segments) {
+    if (at === null || at === undefined) return undefined;
+    at = (at as Record<string, unknown>)[segment];
+    if (at === undefined) return undefined;
+  }
+  return typeof at === "function" ? null : at;
 }
 
 /** The rule's raw value; throws when the rule fails at run time. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DaemonError } from "../../../core/errors.js";
+import { compileRule, readPath } from "../../../core/json-logic.js";
 import { compileDiscover, discover, discoverQuerySchema, firstInOrder, lookup, type DiscoverEntry, type DiscoverQuery } from "./discover.js";
 
 function entry(data: Record<string, unknown>): DiscoverEntry {
@@ -308,6 +309,9 @@ describe("discover with columns (a caller's kept path values)", () => {
         asked.push(segments.join("."));
         return ALL.map((e) => lookup(e.data, segments));
       },
+      exact: () => {
+        throw new Error("no where in these queries");
+      },
     };
     expect(discover(ALL, query, columns)).toEqual(discover(ALL, query));
     expect(asked.length).toBe((query.tags?.length ?? 0) > 0 ? 1 + Object.keys(query.metadata_filter ?? {}).length : Object.keys(query.metadata_filter ?? {}).length);
@@ -315,7 +319,40 @@ describe("discover with columns (a caller's kept path values)", () => {
 
   it("reads a value from its column by position, not from the document", () => {
     const column = ALL.map((e) => (e === swiss ? ["planted"] : []));
-    expect(discover(ALL, { tags: ["planted"] }, { of: () => column }).compositions.map((c) => c.name)).toEqual(["tournament_swiss"]);
+    expect(discover(ALL, { tags: ["planted"] }, { of: () => column, exact: () => [] }).compositions.map((c) => c.name)).toEqual(["tournament_swiss"]);
+  });
+
+  const exactColumns = (asked: string[]) => ({
+    of: (segments: readonly string[]) => ALL.map((e) => lookup(e.data, segments)),
+    exact: (segments: readonly string[]) => {
+      asked.push(segments.join("."));
+      return ALL.map((e) => readPath(e.data, segments));
+    },
+  });
+
+  it.each<[string, unknown]>([
+    ["a number", { ">": [{ var: "performance.avg_score" }, 0.8] }],
+    ["a path read twice and another", { and: [{ "<": [0.5, { var: "performance.avg_score" }, 0.99] }, { "!": { var: "metadata.nope" } }] }],
+    ["a default where the path is missing", { "==": [{ var: ["metadata.stage", "none"] }, "none"] }],
+    ["a default where an intermediate is missing", { "==": [{ var: ["x.y.z", 7] }, 7] }],
+    ["into a list and a string", { or: [{ "==": [{ var: "components.0.name" }, "rubric"] }, { ">": [{ var: "name.length" }, 15] }] }],
+    ["membership", { in: ["swiss", { var: "metadata.tags" }] }],
+    ["truthiness of a list", { var: "metadata.use_cases" }],
+  ])("where over exact columns (%s) gives what the engine gives over whole documents", (_, rule) => {
+    const asked: string[] = [];
+    const holds = compileRule(rule);
+    const expected = ALL.filter((e) => holds(e.data))
+      .map((e) => e.name)
+      .sort();
+    expect(discover(ALL, { where: rule as DiscoverQuery["where"] }, exactColumns(asked)).compositions.map((c) => c.name)).toEqual(expected);
+    expect(asked.length).toBeGreaterThan(0);
+  });
+
+  it("a where that iterates, or computes a path, reads the documents themselves", () => {
+    const asked: string[] = [];
+    const rule: unknown = { some: [{ var: "components" }, { "==": [{ var: "name" }, "rubric"] }] };
+    expect(discover(ALL, { where: rule as DiscoverQuery["where"] }, exactColumns(asked)).compositions.map((c) => c.name)).toEqual(["judge"]);
+    expect(asked).toEqual([]);
   });
 });
 

@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 import { DaemonError } from "../../../core/errors.js";
-import { checkRule, compileRule } from "../../../core/json-logic.js";
+import { checkRule, compilePathRule, compileRule, readPath } from "../../../core/json-logic.js";
 import { deepEqual } from "./document.js";
 
 export interface DiscoverEntry {
@@ -119,6 +119,8 @@ export function discover(entries: readonly DiscoverEntry[], query: DiscoverQuery
  */
 export interface Columns {
   of(segments: readonly string[]): readonly unknown[];
+  /** The same for a path read exactly as written (`where`'s `var`, see readPath). */
+  exact(segments: readonly string[]): readonly unknown[];
 }
 
 export function compileDiscover(query: DiscoverQuery, columns?: Columns): CompiledDiscover {
@@ -159,9 +161,21 @@ export function compileDiscover(query: DiscoverQuery, columns?: Columns): Compil
     });
   }
   if (q.where !== undefined) {
-    const rule = q.where;
-    const holds = compileRule(rule);
-    tests.push((entry) => holds(entry.data));
+    const byPaths = compilePathRule(q.where);
+    if (byPaths === null) {
+      const holds = compileRule(q.where);
+      tests.push((entry) => holds(entry.data));
+    } else {
+      const readers = byPaths.paths.map((segments) => {
+        const column = columns?.exact(segments);
+        return column === undefined ? (entry: DiscoverEntry) => readPath(entry.data, segments) : (_: DiscoverEntry, index: number) => column[index];
+      });
+      const values: unknown[] = [];
+      tests.push((entry, index) => {
+        for (let i = 0; i < readers.length; i++) values[i] = readers[i]!(entry, index);
+        return byPaths.holds(values);
+      });
+    }
   }
   return {
     matches(entry, index) {

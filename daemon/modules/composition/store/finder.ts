@@ -1,11 +1,12 @@
 /**
  * composition:discover over the catalog. Between two changes of the
  * catalog the same list of patterns is searched again and again, so the
- * values of the paths queries filter on (tags, performance.avg_score, ...)
- * are kept as columns of that list: reading a path from ten thousand
+ * values of the paths queries filter on (tags, performance.avg_score, ...,
+ * and the paths a `where` rule reads) are kept as columns of that list: reading a path from ten thousand
  * differently shaped documents is most of a query's time. Any change to
  * the catalog starts afresh.
  */
+import { readPath } from "../../../core/json-logic.js";
 import { discover, lookup, type DiscoverQuery, type DiscoverResult } from "../model/discover.js";
 import type { Catalog, Entry } from "./catalog.js";
 
@@ -25,14 +26,16 @@ export class Finder {
       this.columns.clear();
       this.revision = this.catalog.revision;
     }
-    return discover(this.entries, query, { of: (segments) => this.column(segments) });
+    return discover(this.entries, query, {
+      of: (segments) => this.column(segments.join("."), (data) => lookup(data, segments)),
+      exact: (segments) => this.column(`=${segments.join(".")}`, (data) => readPath(data, segments)),
+    });
   }
 
-  private column(segments: readonly string[]): unknown[] {
-    const key = segments.join(".");
+  private column(key: string, read: (data: Record<string, unknown>) => unknown): unknown[] {
     let column = this.columns.get(key);
     if (column === undefined) {
-      column = this.entries.map((entry) => lookup(entry.data, segments));
+      column = this.entries.map((entry) => read(entry.data));
       if (this.columns.size < MAX_COLUMNS) this.columns.set(key, column);
     }
     return column;

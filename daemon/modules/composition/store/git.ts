@@ -149,7 +149,7 @@ export class GitRepo {
     const head = this.readHead();
     const base = this.snapshot !== null && this.snapshot.commit === head.commit ? this.snapshot : await this.readSnapshot(head.commit);
     const changes = new Map<string, string | null>();
-    const objects: GitObject[] = [];
+    const blobs: GitObject[] = [];
     for (const path of paths) {
       const content = readIfExists(join(this.dir, path), null);
       if (content === undefined) {
@@ -157,7 +157,7 @@ export class GitRepo {
         continue;
       }
       const blob = encodeObject("blob", content, base.algorithm);
-      objects.push(blob);
+      blobs.push(blob);
       changes.set(path, blob.id);
     }
     const { snapshot, trees } = base.tree.with(changes, base.algorithm);
@@ -169,7 +169,7 @@ export class GitRepo {
       encodeCommit({ tree: snapshot.root!, parent: head.commit, author: formatIdent(author(agentId), now), committer, message }),
       base.algorithm,
     );
-    for (const object of [...objects, ...trees, commit]) this.writeObject(object);
+    for (const object of [...blobs, ...trees, commit]) this.writeObject(object);
     this.moveHead(head, commit.id, `${committer}\t${head.commit === null ? "commit (initial)" : "commit"}: ${message.split("\n")[0]!}`);
     this.snapshot = { commit: commit.id, tree: snapshot, algorithm: base.algorithm };
     return commit.id;
@@ -231,6 +231,8 @@ export class GitRepo {
     const git = join(this.dir, ".git");
     const head = readFileSync(join(git, "HEAD"), "utf8").trim();
     const ref = head.startsWith("ref: ") ? head.slice(5) : "HEAD";
+    // HEAD names where the commit will be written: never outside .git/refs.
+    if (ref !== "HEAD" && !/^refs\/(?!.*\.\.)[\w./-]+$/.test(ref)) throw new Error(`git commit failed: HEAD names ${ref}, not a branch under refs/`);
     const loose = ref === "HEAD" ? head : readIfExists(join(git, ref))?.trim();
     const packed = () =>
       readIfExists(join(git, "packed-refs"))

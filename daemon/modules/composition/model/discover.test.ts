@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DaemonError } from "../../../core/errors.js";
 import { compileRule, readPath } from "../../../core/json-logic.js";
-import { compileDiscover, discover, discoverQuerySchema, firstInOrder, lookup, type DiscoverEntry, type DiscoverQuery } from "./discover.js";
+import { compileDiscover, discover, discoverQuerySchema, firstInOrder, lookup, searchIndex, type DiscoverEntry, type DiscoverQuery } from "./discover.js";
 
 function entry(data: Record<string, unknown>): DiscoverEntry {
   return { name: data.name as string, type: data.type as string, version: data.version as string, description: data.description as string, data };
@@ -148,8 +148,16 @@ describe("discover: type, tags and text", () => {
     ["words do not run across fields", { text: "judgescores" }, []],
     ["punctuation alone is no constraint", { text: " -- ", type: "profile" }, ["judge"]],
     ["text and type together", { text: "judge", type: "profile" }, ["judge"]],
-  ])("%s", (_label, query, expected) => {
+    ["the second word only where the first is missing", { text: "swiss debaters" }, []],
+    ["a word's start at a line's start in the joined index", { text: "tournament swiss" }, ["tournament_swiss"]],
+  ])("%s (searching each document, and the caller's search index)", (_label, query, expected) => {
     expect(names(query)).toEqual(expected);
+    const columns = {
+      of: (segments: readonly string[]) => ALL.map((e) => lookup(e.data, segments)),
+      exact: (segments: readonly string[]) => ALL.map((e) => readPath(e.data, segments)),
+      texts: () => searchIndex(ALL),
+    };
+    expect(discover(ALL, query, columns).compositions.map((c) => c.name)).toEqual(expected);
   });
 
   it("searches a pattern's new text once the index replaced its data", () => {
@@ -312,6 +320,7 @@ describe("discover with columns (a caller's kept path values)", () => {
       exact: () => {
         throw new Error("no where in these queries");
       },
+      texts: () => searchIndex(ALL),
     };
     expect(discover(ALL, query, columns)).toEqual(discover(ALL, query));
     expect(asked.length).toBe((query.tags?.length ?? 0) > 0 ? 1 + Object.keys(query.metadata_filter ?? {}).length : Object.keys(query.metadata_filter ?? {}).length);
@@ -319,11 +328,12 @@ describe("discover with columns (a caller's kept path values)", () => {
 
   it("reads a value from its column by position, not from the document", () => {
     const column = ALL.map((e) => (e === swiss ? ["planted"] : []));
-    expect(discover(ALL, { tags: ["planted"] }, { of: () => column, exact: () => [] }).compositions.map((c) => c.name)).toEqual(["tournament_swiss"]);
+    expect(discover(ALL, { tags: ["planted"] }, { of: () => column, exact: () => [], texts: () => searchIndex(ALL) }).compositions.map((c) => c.name)).toEqual(["tournament_swiss"]);
   });
 
   const exactColumns = (asked: string[]) => ({
     of: (segments: readonly string[]) => ALL.map((e) => lookup(e.data, segments)),
+    texts: () => searchIndex(ALL),
     exact: (segments: readonly string[]) => {
       asked.push(segments.join("."));
       return ALL.map((e) => readPath(e.data, segments));

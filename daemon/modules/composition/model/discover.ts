@@ -121,6 +121,46 @@ export interface Columns {
   of(segments: readonly string[]): readonly unknown[];
   /** The same for a path read exactly as written (`where`'s `var`, see readPath). */
   exact(segments: readonly string[]): readonly unknown[];
+  /** Every entry's search text, for `text` queries (see searchIndex). */
+  texts(): SearchIndex;
+}
+
+/**
+ * The search texts of a list of entries, in its order: a query word is
+ * looked for in the whole text once, and the entries after a hit are
+ * skipped up to the next line, so a word costs one pass over the text
+ * whether it is rare or in every pattern (the first word); the others are
+ * looked for only in the lines that had all words before them.
+ */
+export interface SearchIndex {
+  text: string;
+  lines: readonly string[];
+  starts: Int32Array;
+}
+
+export function searchIndex(entries: readonly DiscoverEntry[]): SearchIndex {
+  const lines = entries.map(searchText);
+  const starts = new Int32Array(lines.length + 1);
+  for (let i = 0; i < lines.length; i++) starts[i + 1] = starts[i]! + lines[i]!.length + 1;
+  return { text: lines.join("\n"), lines, starts };
+}
+
+/** One flag per entry of the index: 1 when each of `wanted` starts one of its words. */
+function matchingAll(index: SearchIndex, wanted: readonly string[]): Uint8Array {
+  const { text, lines, starts } = index;
+  const matching = new Uint8Array(lines.length);
+  // The longest word first: likely the rarest, so the fewest lines are left for the others.
+  const [first, ...rest] = [...wanted].sort((a, b) => b.length - a.length);
+  let line = 0;
+  for (let at = text.indexOf(first!); at !== -1; at = text.indexOf(first!, at + 1)) {
+    while (starts[line + 1]! <= at) line++;
+    const before = at === 0 ? 10 : text.charCodeAt(at - 1);
+    if (before !== 32 && before !== 10) continue;
+    if (rest.every((word) => hasWordStarting(lines[line]!, word))) matching[line] = 1;
+    // On to the next line: this one is decided.
+    at = starts[line + 1]! - 1;
+  }
+  return matching;
 }
 
 export function compileDiscover(query: DiscoverQuery, columns?: Columns): CompiledDiscover {
@@ -153,7 +193,10 @@ export function compileDiscover(query: DiscoverQuery, columns?: Columns): Compil
     tests.push((entry, index) => test(fieldOf(entry, index)));
   }
   const wanted = q.text === undefined ? [] : [...new Set(words(q.text))];
-  if (wanted.length > 0) {
+  if (wanted.length > 0 && columns !== undefined) {
+    const matching = matchingAll(columns.texts(), wanted);
+    tests.push((_, index) => matching[index] === 1);
+  } else if (wanted.length > 0) {
     tests.push((entry) => {
       const text = searchText(entry);
       for (const word of wanted) if (!hasWordStarting(text, word)) return false;

@@ -191,7 +191,7 @@ export class Catalog {
     if (path !== expected) {
       return { ok: false, issues: [{ path: "name", message: `a ${type} named ${name} belongs at ${expected}, not ${path}` }] };
     }
-    return { ok: true, entry: { name, type, version, description, path, text, data } };
+    return { ok: true, entry: { name: flat(name), type, version, description, path, text, data } };
   }
 
   private markInvalid(path: string, issues: Issue[]): void {
@@ -226,4 +226,14 @@ function listDirectory(path: string): Dirent[] {
 
 function isPatternFileName(base: string): boolean {
   return !base.endsWith(DECISIONS_SUFFIX) && NAME_PATTERN.test(base);
+}
+
+/**
+ * A copy of `text` that is its own string: the parser's strings are slices
+ * of the file's text, and comparing slices costs V8 several times more.
+ * Names are compared on every discover and list that orders by name (a page
+ * of 50 out of 3 000 matches: 0.7 against 0.1 ms).
+ */
+function flat(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
 }

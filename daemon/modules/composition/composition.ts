@@ -217,7 +217,8 @@ export function compositionModule(ctx: ModuleContext): Module {
     ],
     async start() {
       const { root } = packageInfo();
-      if (git.clearStaleLock()) log.warn({ store: ctx.config.storeDir }, "removed .git/index.lock left by a git process that was killed (no process works in the store)");
+      const locks = git.clearStaleLocks();
+      if (locks.length > 0) log.warn({ store: ctx.config.storeDir, locks }, "removed lock files a killed writer left in the store (no process works in it)");
       await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);
       await store.recover();
       await decisions.recover();

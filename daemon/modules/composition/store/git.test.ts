@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -135,15 +135,27 @@ describe("GitRepo", () => {
     expect(git(dir, "log", "-1", "--format=%an <%ae>").trim()).toBe("patternd <patternd@patternd>");
   });
 
-  it("removes an index.lock nobody holds (a killed git left it), and only then", async () => {
-    const { repo } = await repoWithCommit();
-    expect(repo.clearStaleLock()).toBe(false);
-    writeFileSync(join(dir, ".git", "index.lock"), "");
+  it("removes the locks a killed writer left (index, branch, a tag) when nobody works in the store, and only then", async () => {
+    const { repo, commit } = await repoWithCommit();
+    expect(repo.clearStaleLocks()).toEqual([]);
+    const locks = [".git/index.lock", ".git/refs/heads/main.lock", ".git/refs/tags/a@1.0.0.lock"];
+    for (const lock of locks) writeFileSync(join(dir, lock), "");
     expect(() => git(dir, "add", "a.yaml")).toThrow(/index\.lock/);
-    expect(repo.clearStaleLock()).toBe(true);
-    expect(existsSync(join(dir, ".git", "index.lock"))).toBe(false);
+    // A person's git at work in the store (here: any process whose working directory it is) keeps them.
+    const person = spawn("sleep", ["30"], { cwd: dir, stdio: "ignore" });
+    try {
+      await new Promise((resolve) => person.once("spawn", resolve));
+      expect(repo.clearStaleLocks()).toEqual([]);
+      expect(existsSync(join(dir, ".git", "index.lock"))).toBe(true);
+    } finally {
+      person.kill();
+      await new Promise((resolve) => person.once("exit", resolve));
+    }
+    expect(repo.clearStaleLocks().sort()).toEqual([...locks].sort());
+    for (const lock of locks) expect(existsSync(join(dir, lock))).toBe(false);
+    await repo.tag("a@1.0.0", commit);
     writeFileSync(join(dir, "a.yaml"), "a: 2\n");
-    await repo.commitPaths(["a.yaml"], "after the lock", undefined);
+    await repo.commitPaths(["a.yaml"], "after the locks", undefined);
   });
 
   it("runs git's maintenance itself every 100 commits rather than from each commit", async () => {
@@ -285,6 +297,15 @@ describe("GitRepo", () => {
     await expect(repo.commitPaths(["a.yaml"], "update: a", undefined)).rejects.toThrow(/cannot lock refs\/heads\/main/);
     expect(await repo.head()).toBe(commit);
     rmSync(join(dir, ".git", "refs", "heads", "main.lock"));
+    expect(await repo.commitPaths(["a.yaml"], "update: a", undefined)).toBe(await repo.head());
+  });
+
+  it("waits for a ref lock another git lets go of within 100 ms, as git does", async () => {
+    const { repo } = await repoWithCommit();
+    const lock = join(dir, ".git", "refs", "heads", "main.lock");
+    writeFileSync(lock, "");
+    setTimeout(() => rmSync(lock), 30);
+    writeFileSync(join(dir, "a.yaml"), "a: 2\n");
     expect(await repo.commitPaths(["a.yaml"], "update: a", undefined)).toBe(await repo.head());
   });
 

@@ -9,7 +9,7 @@
  */
 import { execFile } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { NAME_PATTERN } from "../model/ref.js";
 import { parseVersion } from "../model/version.js";
@@ -72,34 +72,46 @@ export class GitRepo {
   }
 
   /**
-   * Removes `.git/index.lock` left by a git process that was killed (a
-   * power cut, an OOM kill, a whole service group killed): with it there,
-   * every git command fails and the daemon could never start again. Only
-   * when no process at all is working in the store (Linux /proc: nothing
-   * has its working directory there), so a person's running git keeps its
-   * lock. Returns true when a stale lock was removed.
+   * Removes the lock files a killed writer leaves behind (a power cut, an
+   * OOM kill, `kill -9` of the daemon or of its `git add`): `index.lock`,
+   * the branch's and HEAD's, and a tag's. With one there, every commit, or
+   * the tag a restart must finish, fails and the daemon could never work
+   * again. Only when no process at all is working in the store (Linux /proc:
+   * nothing has its working directory there), so a person's running git
+   * keeps its locks. Returns the store-relative paths removed.
    */
-  clearStaleLock(): boolean {
-    const lock = join(this.dir, ".git", "index.lock");
-    if (!existsSync(lock)) return false;
+  clearStaleLocks(): string[] {
+    const git = join(this.dir, ".git");
+    const tags = join(git, "refs", "tags");
+    const candidates = ["index.lock", "HEAD.lock", "packed-refs.lock"];
+    const head = readIfExists(join(git, "HEAD"))?.trim() ?? "";
+    if (head.startsWith("ref: refs/")) candidates.push(`${head.slice(5)}.lock`);
+    const tagLocks = existsSync(tags) ? readdirSync(tags).filter((name) => name.endsWith(".lock")) : [];
+    const locks = [...candidates, ...tagLocks.map((name) => `refs/tags/${name}`)].filter((path) => existsSync(join(git, path)));
+    if (locks.length === 0 || this.inUse()) return [];
+    for (const path of locks) rmSync(join(git, path), { force: true });
+    return locks.map((path) => `.git/${path}`);
+  }
+
+  /** True when some other process has its working directory in the store (or that cannot be told). */
+  private inUse(): boolean {
     let store: string;
     let pids: string[];
     try {
       store = realpathSync(this.dir);
       pids = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid);
     } catch {
-      return false;
+      return true;
     }
     for (const pid of pids) {
       try {
         const cwd = readlinkSync(`/proc/${pid}/cwd`);
-        if (cwd === store || cwd.startsWith(`${store}/`)) return false;
+        if (cwd === store || cwd.startsWith(`${store}/`)) return true;
       } catch {
         // gone, or not ours to look at
       }
     }
-    rmSync(lock, { force: true });
-    return true;
+    return false;
   }
 
   /** True when the store directory is itself the top of a repository (not a folder inside another one). */
@@ -170,7 +182,7 @@ export class GitRepo {
       base.algorithm,
     );
     for (const object of [...blobs, ...trees, commit]) this.writeObject(object);
-    this.moveHead(head, commit.id, `${committer}\t${head.commit === null ? "commit (initial)" : "commit"}: ${message.split("\n")[0]!}`);
+    await this.moveHead(head, commit.id, `${committer}\t${head.commit === null ? "commit (initial)" : "commit"}: ${message.split("\n")[0]!}`);
     this.snapshot = { commit: commit.id, tree: snapshot, algorithm: base.algorithm };
     return commit.id;
   }
@@ -203,14 +215,10 @@ export class GitRepo {
    * own `.lock` protocol, after checking it still holds what the commit
    * was made on; then appends to the reflogs as git does.
    */
-  private moveHead(head: { ref: string; commit: string | null }, commit: string, reflog: string): void {
+  private async moveHead(head: { ref: string; commit: string | null }, commit: string, reflog: string): Promise<void> {
     const path = join(this.dir, ".git", head.ref);
     mkdirSync(dirname(path), { recursive: true });
-    try {
-      writeFileSync(`${path}.lock`, `${commit}\n`, { flag: "wx" });
-    } catch (err) {
-      throw new Error(`git commit failed: cannot lock ${head.ref}: ${(err as Error).message} (another git process is changing it)`, { cause: err });
-    }
+    await lockRef(path, commit, `git commit failed: cannot lock ${head.ref}`);
     try {
       if (this.readHead().commit !== head.commit) throw new Error(`git commit failed: ${head.ref} moved while the commit was made`);
       renameSync(`${path}.lock`, path);
@@ -280,7 +288,7 @@ export class GitRepo {
     const dir = join(this.dir, ".git", "refs", "tags");
     await mkdir(dir, { recursive: true });
     const path = join(dir, name);
-    await writeFile(`${path}.lock`, `${commit}\n`, { flag: "wx" });
+    await lockRef(path, commit, `cannot make tag ${name}`);
     try {
       if (await this.tagExists(name)) throw new Error(`tag ${name} already exists`);
       await rename(`${path}.lock`, path);
@@ -385,6 +393,25 @@ export class GitRepo {
   /** Tags matching a glob, e.g. `name@*`. */
   async tags(pattern: string): Promise<string[]> {
     return (await this.raw(["tag", "--list", "--", pattern])).split("\n").filter((line) => line !== "");
+  }
+}
+
+/**
+ * git's ref lock: `<ref>.lock` created exclusively, holding the new value.
+ * Another holder (git's own gc packing refs, a person's command) gets up
+ * to 100 ms to let go, as git itself waits (core.filesRefLockTimeout).
+ */
+async function lockRef(path: string, value: string, failure: string): Promise<void> {
+  for (let waited = 0; ; waited += 5) {
+    try {
+      writeFileSync(`${path}.lock`, `${value}\n`, { flag: "wx" });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || waited >= 100) {
+        throw new Error(`${failure}: ${(err as Error).message} (another git process holds the lock)`, { cause: err });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 }
 

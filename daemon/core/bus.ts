@@ -24,8 +24,8 @@ export interface RoutedEvent {
   meta?: Record<string, unknown> | undefined;
   /** Subscriptions it was pushed to; counted by the listener that pushes. */
   delivered?: number;
-  /** Length of `data` as JSON, set by the first listener that serialises it (the event log). */
-  dataSize?: number;
+  /** `data` as JSON, set by the first listener that serialises it (the event log), for the others to reuse. */
+  dataJson?: string;
 }
 
 export type RoutedEventInput = Omit<RoutedEvent, "seq">;

@@ -133,7 +133,7 @@ export class EventLog {
 
   private serialize(event: RoutedEvent, ts: string): string {
     let json = JSON.stringify(event.data) ?? "null";
-    event.dataSize = json.length;
+    event.dataJson = json;
     // The limit is in bytes: length alone under-counts multi-byte text.
     if (json.length > this.maxDataBytes || Buffer.byteLength(json) > this.maxDataBytes) {
       json = JSON.stringify({ _truncated: true, bytes: Buffer.byteLength(json), preview: utf8Prefix(json, this.maxDataBytes) });

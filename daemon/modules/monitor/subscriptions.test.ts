@@ -150,14 +150,15 @@ describe("Subscriptions", () => {
   it("keeps at most replayBytes of data in memory: big events push old ones out, and a late since_seq is told it missed them", async () => {
     const { bus, subscribe } = setup({ replay: 100, replayBytes: 10_000 });
     let ts = T0;
-    // The event log measures data before the subscriptions see it; here the size is given as it would set it.
-    const publishSized = (event: string, dataSize: number) => bus.publish({ ts: ts++, event, id: null, agentId: undefined, ok: true, ms: 0, data: {}, dataSize }).seq;
+    const publishSized = (event: string, bytes: number) => bus.publish({ ts: ts++, event, id: null, agentId: undefined, ok: true, ms: 0, data: { text: "x".repeat(bytes - 11) } }).seq;
     for (let i = 1; i <= 5; i++) publishSized(`a:${i}`, 3_000);
     const session = fakeSession(1);
     const result = subscribe(session, ["a:*"], 0);
     expect(result.missed).toBe(true);
     await released();
     expect(seqs(session)).toEqual([3, 4, 5]);
+    // Kept as JSON text, replayed as the data it was.
+    expect(session.pushes.map((p) => p.message.data)).toEqual([3, 4, 5].map(() => ({ text: "x".repeat(2_989) })));
   });
 
   it("replays nothing without since_seq", async () => {

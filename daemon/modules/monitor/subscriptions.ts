@@ -8,12 +8,27 @@ import { DaemonError } from "../../core/errors.js";
 import { compileGlobs, type NameMatcher } from "../../core/glob.js";
 import type { Session } from "../../core/session.js";
 
+/** What a push needs of an event. */
+type Pushable = Pick<RoutedEvent, "event" | "data" | "seq" | "ts">;
+
+/**
+ * An event as the replay ring keeps it: its data as JSON text, parsed again
+ * only for a replay. Kept as objects, ten thousand events took several times
+ * their JSON size, and the ring's byte bound said less than it held.
+ */
+interface Remembered {
+  event: string;
+  seq: number;
+  ts: number;
+  json: string;
+}
+
 interface Subscription {
   id: string;
   session: Session;
   matches: NameMatcher;
   /** Until the subscribe reply is written, events are held here so none overtakes it. */
-  held: RoutedEvent[] | null;
+  held: Pushable[] | null;
   /** Seq of the last event pushed to it. */
   lastSeq: number;
 }
@@ -25,12 +40,10 @@ export interface SubscribeResult {
   missed?: true;
 }
 
-const SMALL_EVENT_BYTES = 256;
-
 export class Subscriptions {
   private readonly byId = new Map<string, Subscription>();
   /** The latest successful events, oldest at `recentStart`; at most `replayLimit` of them and `replayBytes` of data. */
-  private recent: RoutedEvent[] = [];
+  private recent: Remembered[] = [];
   private recentStart = 0;
   private recentBytes = 0;
   /** Seq of the newest event pushed out of the ring. */
@@ -56,10 +69,12 @@ export class Subscriptions {
         limit: this.perConnectionLimit,
       });
     }
-    const held: RoutedEvent[] = [];
+    const held: Pushable[] = [];
     const sub: Subscription = { id: `s${this.nextId++}`, session, matches: compileGlobs(patterns), held, lastSeq };
     if (sinceSeq !== undefined) {
-      for (const event of this.recentInOrder()) if (event.seq > sinceSeq && sub.matches(event.event)) held.push(event);
+      for (const kept of this.recentInOrder()) {
+        if (kept.seq > sinceSeq && sub.matches(kept.event)) held.push({ event: kept.event, seq: kept.seq, ts: kept.ts, data: JSON.parse(kept.json) as unknown });
+      }
     }
     this.byId.set(sub.id, sub);
     session.onClose(() => this.byId.delete(sub.id));
@@ -98,7 +113,7 @@ export class Subscriptions {
     for (const event of held) if (!this.deliver(sub, event)) return;
   }
 
-  private deliver(sub: Subscription, event: RoutedEvent): boolean {
+  private deliver(sub: Subscription, event: Pushable): boolean {
     const ts = new Date(event.ts).toISOString();
     if (sub.session.push({ event: event.event, data: event.data, subscription: sub.id, seq: event.seq, ts })) {
       sub.lastSeq = event.seq;
@@ -125,13 +140,13 @@ export class Subscriptions {
 
   private remember(event: RoutedEvent): void {
     if (this.replayLimit === 0) return;
-    this.recent.push(event);
-    // Data the event log did not measure is small (the log measures every event); a guess keeps the sum honest.
-    this.recentBytes += event.dataSize ?? SMALL_EVENT_BYTES;
+    const json = event.dataJson ?? JSON.stringify(event.data) ?? "null";
+    this.recent.push({ event: event.event, seq: event.seq, ts: event.ts, json });
+    this.recentBytes += json.length;
     while (this.recent.length - this.recentStart > this.replayLimit || (this.recentBytes > this.replayBytes && this.recent.length - this.recentStart > 1)) {
       const evicted = this.recent[this.recentStart]!;
-      this.recent[this.recentStart++] = undefined as unknown as RoutedEvent;
-      this.recentBytes -= evicted.dataSize ?? SMALL_EVENT_BYTES;
+      this.recent[this.recentStart++] = undefined as unknown as Remembered;
+      this.recentBytes -= evicted.json.length;
       this.evictedSeq = evicted.seq;
     }
     // Dropping the evicted prefix now and then keeps the array from growing with the daemon's age.
@@ -141,7 +156,7 @@ export class Subscriptions {
     }
   }
 
-  private recentInOrder(): RoutedEvent[] {
+  private recentInOrder(): Remembered[] {
     return this.recent.slice(this.recentStart);
   }
 }

@@ -1,19 +1,20 @@
 /**
- * The only code that runs git or writes into .git. One queue per store:
- * each logical operation (write + add + commit + tag) runs alone, so there
- * is never an index.lock race. Commands see a fixed environment — no user
- * config, no hooks, no ambient GIT_* — and authorship comes from the
- * request's agent. Commits and tags are written here without a process
- * (git's object and ref formats, and its lock protocol); `git add` keeps
- * the index in step.
+ * The only code that runs git or writes into .git (commits through
+ * git-commit.ts). One queue per store: each logical operation (write + add
+ * + commit + tag) runs alone, so there is never an index.lock race.
+ * Commands see a fixed environment — no user config, no hooks, no ambient
+ * GIT_* — and authorship comes from the request's agent. Commits and tags
+ * are written without a process (git's object and ref formats, and its
+ * lock protocol); `git add` keeps the index in step.
  */
 import { execFile } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync } from "node:fs";
 import { mkdir, readFile, rename, unlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { NAME_PATTERN } from "../model/ref.js";
 import { parseVersion } from "../model/version.js";
-import { cleanMessage, encodeCommit, encodeObject, formatIdent, TreeSnapshot, type GitObject, type HashAlgorithm } from "./git-objects.js";
+import { CommitWriter, lockRef, readIfExists } from "./git-commit.js";
+import { cleanMessage, formatIdent } from "./git-objects.js";
 
 export interface LogEntry {
   commit: string;
@@ -39,10 +40,11 @@ export class GitRepo {
   private processes: Promise<unknown> = Promise.resolve();
   private created = false;
   private commitsSinceMaintenance = 0;
-  /** HEAD's tree as of the store's last commit (or its last look at HEAD). */
-  private snapshot: { commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm } | null = null;
+  private readonly commits: CommitWriter;
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string) {
+    this.commits = new CommitWriter(dir, (args) => spawnGit(dir, args));
+  }
 
   /**
    * Runs one git command in the store and returns its stdout. git is spawned
@@ -131,15 +133,16 @@ export class GitRepo {
    * Commits the working-tree content of `paths` (a missing file: deleted)
    * on top of HEAD, and nothing else: what a person staged stays staged,
    * out of this commit. `git add -A` brings the index along, the one process
-   * per commit; the objects, the branch and its reflog are written here (see
-   * git-objects.ts). Returns the full hash; "nothing to commit" when the
-   * tree would not change.
+   * per commit; the objects, the branch and its reflog are written by
+   * git-commit.ts. Returns the full hash; "nothing to commit" when the tree
+   * would not change.
    */
   async commitPaths(paths: string[], message: string, agentId: string | undefined): Promise<string> {
     const text = cleanMessage(message);
     if (text === null) throw new Error("git commit failed: the message is empty");
     await this.raw(["add", "-A", "--", ...paths]);
-    const commit = await this.inTurn(() => this.writeCommit(paths, text, agentId));
+    const now = new Date();
+    const commit = await this.inTurn(() => this.commits.write(paths, text, formatIdent(author(agentId), now), formatIdent(author(undefined), now)));
     this.committed();
     return commit;
   }
@@ -155,101 +158,6 @@ export class GitRepo {
     if (++this.commitsSinceMaintenance < MAINTENANCE_EVERY) return;
     this.commitsSinceMaintenance = 0;
     this.raw(["maintenance", "run", "--auto", "--quiet"]).catch(() => undefined);
-  }
-
-  private async writeCommit(paths: string[], message: string, agentId: string | undefined): Promise<string> {
-    const head = this.readHead();
-    const base = this.snapshot !== null && this.snapshot.commit === head.commit ? this.snapshot : await this.readSnapshot(head.commit);
-    const changes = new Map<string, string | null>();
-    const blobs: GitObject[] = [];
-    for (const path of paths) {
-      const content = readIfExists(join(this.dir, path), null);
-      if (content === undefined) {
-        changes.set(path, null);
-        continue;
-      }
-      const blob = encodeObject("blob", content, base.algorithm);
-      blobs.push(blob);
-      changes.set(path, blob.id);
-    }
-    const { snapshot, trees } = base.tree.with(changes, base.algorithm);
-    if (head.commit !== null && snapshot.root === base.tree.root) throw new Error("git commit failed: nothing to commit, working tree clean");
-    const now = new Date();
-    const committer = formatIdent(author(undefined), now);
-    const commit = encodeObject(
-      "commit",
-      encodeCommit({ tree: snapshot.root!, parent: head.commit, author: formatIdent(author(agentId), now), committer, message }),
-      base.algorithm,
-    );
-    for (const object of [...blobs, ...trees, commit]) this.writeObject(object);
-    await this.moveHead(head, commit.id, `${committer}\t${head.commit === null ? "commit (initial)" : "commit"}: ${message.split("\n")[0]!}`);
-    this.snapshot = { commit: commit.id, tree: snapshot, algorithm: base.algorithm };
-    return commit.id;
-  }
-
-  /** HEAD's tree as a snapshot (two processes: only when HEAD is not the commit the store made last). */
-  private async readSnapshot(commit: string | null): Promise<{ commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm }> {
-    const format = commit === null ? (await spawnGit(this.dir, ["rev-parse", "--show-object-format"])).trim() : commit.length === 64 ? "sha256" : "sha1";
-    if (format !== "sha1" && format !== "sha256") throw new Error(`git commit failed: object format ${format} is not supported`);
-    if (commit === null) return { commit, tree: TreeSnapshot.empty(), algorithm: format };
-    const [listing, root] = await Promise.all([
-      spawnGit(this.dir, ["ls-tree", "-r", "-t", "-z", "--full-tree", commit]),
-      spawnGit(this.dir, ["rev-parse", `${commit}^{tree}`]),
-    ]);
-    return { commit, tree: TreeSnapshot.fromLsTree(listing, root.trim()), algorithm: format };
-  }
-
-  /** A loose object, unless the store has it already (git add wrote the blobs; a tree may repeat an old one). */
-  private writeObject(object: GitObject): void {
-    const dir = join(this.dir, ".git", "objects", object.id.slice(0, 2));
-    const path = join(dir, object.id.slice(2));
-    if (existsSync(path)) return;
-    mkdirSync(dir, { recursive: true });
-    const temp = join(dir, `tmp_obj_${process.pid}_${object.id.slice(2, 10)}`);
-    writeFileSync(temp, object.deflated, { mode: 0o444 });
-    renameSync(temp, path);
-  }
-
-  /**
-   * Points HEAD's branch (or a detached HEAD) at `commit` through git's
-   * own `.lock` protocol, after checking it still holds what the commit
-   * was made on; then appends to the reflogs as git does.
-   */
-  private async moveHead(head: { ref: string; commit: string | null }, commit: string, reflog: string): Promise<void> {
-    const path = join(this.dir, ".git", head.ref);
-    mkdirSync(dirname(path), { recursive: true });
-    await lockRef(path, commit, `git commit failed: cannot lock ${head.ref}`);
-    try {
-      if (this.readHead().commit !== head.commit) throw new Error(`git commit failed: ${head.ref} moved while the commit was made`);
-      renameSync(`${path}.lock`, path);
-    } catch (err) {
-      rmSync(`${path}.lock`, { force: true });
-      throw err;
-    }
-    const line = `${head.commit ?? "0".repeat(commit.length)} ${commit} ${reflog}\n`;
-    for (const ref of new Set([head.ref, "HEAD"])) {
-      const log = join(this.dir, ".git", "logs", ref);
-      mkdirSync(dirname(log), { recursive: true });
-      appendFileSync(log, line);
-    }
-  }
-
-  /** HEAD as the files in .git have it: the ref it names (or HEAD when detached) and that ref's commit (null before the first). */
-  private readHead(): { ref: string; commit: string | null } {
-    const git = join(this.dir, ".git");
-    const head = readFileSync(join(git, "HEAD"), "utf8").trim();
-    const ref = head.startsWith("ref: ") ? head.slice(5) : "HEAD";
-    // HEAD names where the commit will be written: never outside .git/refs.
-    if (ref !== "HEAD" && !/^refs\/(?!.*\.\.)[\w./-]+$/.test(ref)) throw new Error(`git commit failed: HEAD names ${ref}, not a branch under refs/`);
-    const loose = ref === "HEAD" ? head : readIfExists(join(git, ref))?.trim();
-    const packed = () =>
-      readIfExists(join(git, "packed-refs"))
-        ?.split("\n")
-        .find((line) => line.endsWith(` ${ref}`) && /^[0-9a-f]/.test(line))
-        ?.split(" ")[0];
-    const commit = loose !== undefined && loose !== "" ? loose : (packed() ?? null);
-    if (commit !== null && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error(`git commit failed: ${ref} holds ${commit.slice(0, 40)}, not a commit id`);
-    return { ref, commit };
   }
 
   /** Takes `paths` out of the index back to HEAD's state (a new file becomes untracked). */
@@ -393,37 +301,6 @@ export class GitRepo {
   /** Tags matching a glob, e.g. `name@*`. */
   async tags(pattern: string): Promise<string[]> {
     return (await this.raw(["tag", "--list", "--", pattern])).split("\n").filter((line) => line !== "");
-  }
-}
-
-/**
- * git's ref lock: `<ref>.lock` created exclusively, holding the new value.
- * Another holder (git's own gc packing refs, a person's command) gets up
- * to 100 ms to let go, as git itself waits (core.filesRefLockTimeout).
- */
-async function lockRef(path: string, value: string, failure: string): Promise<void> {
-  for (let waited = 0; ; waited += 5) {
-    try {
-      writeFileSync(`${path}.lock`, `${value}\n`, { flag: "wx" });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || waited >= 100) {
-        throw new Error(`${failure}: ${(err as Error).message} (another git process holds the lock)`, { cause: err });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-}
-
-/** A file's content (text, or bytes with encoding null), undefined when there is none. */
-function readIfExists(path: string): string | undefined;
-function readIfExists(path: string, encoding: null): Buffer | undefined;
-function readIfExists(path: string, encoding: "utf8" | null = "utf8"): string | Buffer | undefined {
-  try {
-    return readFileSync(path, encoding === null ? undefined : encoding);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
   }
 }
 

@@ -1,0 +1,144 @@
+/**
+ * Writes a commit the way `git commit` would, without its process: the
+ * files' blobs, the trees on their paths and the commit object as loose
+ * objects (formats in git-objects.ts), then the branch moved through git's
+ * `.lock` protocol after checking it still holds the parent, and the reflog
+ * entries git writes. Only git.ts uses it, inside its queue, after `git add`
+ * has brought the index along.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { encodeCommit, encodeObject, TreeSnapshot, type GitObject, type HashAlgorithm } from "./git-objects.js";
+
+export class CommitWriter {
+  /** HEAD's tree as of the last commit written here (or the last look at HEAD). */
+  private snapshot: { commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm } | null = null;
+
+  /** `git` runs one git command in the store (the caller's queue already holds the turn). */
+  constructor(
+    private readonly dir: string,
+    private readonly git: (args: readonly string[]) => Promise<string>,
+  ) {}
+
+  /** Commits the files at `paths` as they are (a missing one: deleted) on top of HEAD; returns the commit's id. */
+  async write(paths: readonly string[], message: string, author: string, committer: string): Promise<string> {
+    const head = this.readHead();
+    const base = this.snapshot !== null && this.snapshot.commit === head.commit ? this.snapshot : await this.readSnapshot(head.commit);
+    const changes = new Map<string, string | null>();
+    const blobs: GitObject[] = [];
+    for (const path of paths) {
+      const content = readIfExists(join(this.dir, path), null);
+      if (content === undefined) {
+        changes.set(path, null);
+        continue;
+      }
+      const blob = encodeObject("blob", content, base.algorithm);
+      blobs.push(blob);
+      changes.set(path, blob.id);
+    }
+    const { snapshot, trees } = base.tree.with(changes, base.algorithm);
+    if (head.commit !== null && snapshot.root === base.tree.root) throw new Error("git commit failed: nothing to commit, working tree clean");
+    const commit = encodeObject("commit", encodeCommit({ tree: snapshot.root!, parent: head.commit, author, committer, message }), base.algorithm);
+    for (const object of [...blobs, ...trees, commit]) this.writeObject(object);
+    await this.moveHead(head, commit.id, `${committer}\t${head.commit === null ? "commit (initial)" : "commit"}: ${message.split("\n")[0]!}`);
+    this.snapshot = { commit: commit.id, tree: snapshot, algorithm: base.algorithm };
+    return commit.id;
+  }
+
+  /** HEAD's tree as a snapshot (two processes: only when HEAD is not the commit the store made last). */
+  private async readSnapshot(commit: string | null): Promise<{ commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm }> {
+    const format = commit === null ? (await this.git(["rev-parse", "--show-object-format"])).trim() : commit.length === 64 ? "sha256" : "sha1";
+    if (format !== "sha1" && format !== "sha256") throw new Error(`git commit failed: object format ${format} is not supported`);
+    if (commit === null) return { commit, tree: TreeSnapshot.empty(), algorithm: format };
+    const [listing, root] = await Promise.all([
+      this.git(["ls-tree", "-r", "-t", "-z", "--full-tree", commit]),
+      this.git(["rev-parse", `${commit}^{tree}`]),
+    ]);
+    return { commit, tree: TreeSnapshot.fromLsTree(listing, root.trim()), algorithm: format };
+  }
+
+  /** A loose object, unless the store has it already (git add wrote the blobs; a tree may repeat an old one). */
+  private writeObject(object: GitObject): void {
+    const dir = join(this.dir, ".git", "objects", object.id.slice(0, 2));
+    const path = join(dir, object.id.slice(2));
+    if (existsSync(path)) return;
+    mkdirSync(dir, { recursive: true });
+    const temp = join(dir, `tmp_obj_${process.pid}_${object.id.slice(2, 10)}`);
+    writeFileSync(temp, object.deflated, { mode: 0o444 });
+    renameSync(temp, path);
+  }
+
+  /**
+   * Points HEAD's branch (or a detached HEAD) at `commit` through git's
+   * own `.lock` protocol, after checking it still holds what the commit
+   * was made on; then appends to the reflogs as git does.
+   */
+  private async moveHead(head: { ref: string; commit: string | null }, commit: string, reflog: string): Promise<void> {
+    const path = join(this.dir, ".git", head.ref);
+    mkdirSync(dirname(path), { recursive: true });
+    await lockRef(path, commit, `git commit failed: cannot lock ${head.ref}`);
+    try {
+      if (this.readHead().commit !== head.commit) throw new Error(`git commit failed: ${head.ref} moved while the commit was made`);
+      renameSync(`${path}.lock`, path);
+    } catch (err) {
+      rmSync(`${path}.lock`, { force: true });
+      throw err;
+    }
+    const line = `${head.commit ?? "0".repeat(commit.length)} ${commit} ${reflog}\n`;
+    for (const ref of new Set([head.ref, "HEAD"])) {
+      const log = join(this.dir, ".git", "logs", ref);
+      mkdirSync(dirname(log), { recursive: true });
+      appendFileSync(log, line);
+    }
+  }
+
+  /** HEAD as the files in .git have it: the ref it names (or HEAD when detached) and that ref's commit (null before the first). */
+  private readHead(): { ref: string; commit: string | null } {
+    const git = join(this.dir, ".git");
+    const head = readFileSync(join(git, "HEAD"), "utf8").trim();
+    const ref = head.startsWith("ref: ") ? head.slice(5) : "HEAD";
+    // HEAD names where the commit will be written: never outside .git/refs.
+    if (ref !== "HEAD" && !/^refs\/(?!.*\.\.)[\w./-]+$/.test(ref)) throw new Error(`git commit failed: HEAD names ${ref}, not a branch under refs/`);
+    const loose = ref === "HEAD" ? head : readIfExists(join(git, ref))?.trim();
+    const packed = () =>
+      readIfExists(join(git, "packed-refs"))
+        ?.split("\n")
+        .find((line) => line.endsWith(` ${ref}`) && /^[0-9a-f]/.test(line))
+        ?.split(" ")[0];
+    const commit = loose !== undefined && loose !== "" ? loose : (packed() ?? null);
+    if (commit !== null && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error(`git commit failed: ${ref} holds ${commit.slice(0, 40)}, not a commit id`);
+    return { ref, commit };
+  }
+}
+
+/**
+ * git's ref lock: `<ref>.lock` created exclusively, holding the new value.
+ * Another holder (git's own gc packing refs, a person's command) gets up
+ * to 100 ms to let go, as git itself waits (core.filesRefLockTimeout).
+ */
+export async function lockRef(path: string, value: string, failure: string): Promise<void> {
+  for (let waited = 0; ; waited += 5) {
+    try {
+      writeFileSync(`${path}.lock`, `${value}\n`, { flag: "wx" });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || waited >= 100) {
+        throw new Error(`${failure}: ${(err as Error).message} (another git process holds the lock)`, { cause: err });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
+/** A file's content (text, or bytes with encoding null), undefined when there is none. */
+export function readIfExists(path: string): string | undefined;
+export function readIfExists(path: string, encoding: null): Buffer | undefined;
+export function readIfExists(path: string, encoding: "utf8" | null = "utf8"): string | Buffer | undefined {
+  try {
+    return readFileSync(path, encoding === null ? undefined : encoding);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+

@@ -40,11 +40,24 @@ export function encodeObject(type: "blob" | "tree" | "commit", body: Buffer, alg
 
 /** A tree's body: entries in git's order (a tree's name sorts as if it ended in `/`). */
 export function encodeTree(entries: ReadonlyMap<string, TreeEntry>): Buffer {
-  const sortKey = (name: string, entry: TreeEntry) => (entry.mode === TREE_MODE ? `${name}/` : name);
-  const named = [...entries].map(([name, entry]) => ({ name, entry, key: Buffer.from(sortKey(name, entry)) }));
-  named.sort((a, b) => Buffer.compare(a.key, b.key));
-  return Buffer.concat(named.flatMap(({ name, entry }) => [Buffer.from(`${entry.mode} ${name}\0`), Buffer.from(entry.id, "hex")]));
+  const named = [...entries].map(([name, entry]) => ({ name, entry, key: entry.mode === TREE_MODE ? `${name}/` : name }));
+  // git compares names as bytes. For ASCII, comparing the strings is the same and far cheaper (a
+  // folder of 10 000 patterns is sorted on every commit); anything else is compared as UTF-8.
+  const ascii = !named.some(({ key }) => NON_ASCII.test(key));
+  named.sort(ascii ? (a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : (a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+  const idBytes = named.length === 0 ? 0 : named[0]!.entry.id.length / 2;
+  let size = 0;
+  for (const { name, entry } of named) size += entry.mode.length + 2 + Buffer.byteLength(name) + idBytes;
+  const body = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const { name, entry } of named) {
+    at += body.write(`${entry.mode} ${name}\0`, at);
+    at += body.write(entry.id, at, "hex");
+  }
+  return body;
 }
+
+const NON_ASCII = /[\u0080-\u{10ffff}]/u;
 
 /** `name <email> <seconds> <+hhmm>` from `name <email>`, in the local time zone as git writes it. */
 export function formatIdent(who: string, when: Date): string {

@@ -10,6 +10,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
+import type { DecisionRecord } from "../daemon/modules/composition/model/decisions.js";
 import { cleanup, makeHome, startDaemon, type Daemon } from "./harness.js";
 import { hasScript, json, pat, patOnTerminal } from "./pat-process.js";
 
@@ -30,18 +31,6 @@ interface Selection {
     requirements_met: boolean;
     unmet?: { requirement: string; reason: string }[];
   }[];
-}
-
-interface DecisionRecord {
-  id: string;
-  timestamp: string;
-  pattern: string;
-  pattern_version: string;
-  agent_id: string | null;
-  decision: string;
-  context: unknown;
-  outcome: string | null;
-  confidence: number | null;
 }
 
 interface Decisions {

@@ -4,12 +4,15 @@
  * resolves (temp file + fsync + rename + directory fsync). `writeAtomicAll`:
  * the same for several small files at once.
  */
-import { closeSync, fsync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fsync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
 
 const fsyncAsync = promisify(fsync);
+
+/** A temp file is created or truncated, never opened through a link planted at its name. */
+const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 /**
  * `content` may be a sequence of chunks, written one after another, so a
@@ -19,7 +22,7 @@ const fsyncAsync = promisify(fsync);
  */
 export async function writeAtomic(path: string, content: string | Uint8Array | Iterable<string>, tempDir = dirname(path)): Promise<void> {
   const temp = join(tempDir, `.${basename(path)}.${process.pid}.tmp`);
-  const file = await open(temp, "w", 0o600);
+  const file = await open(temp, TEMP_FLAGS, 0o600);
   try {
     if (typeof content === "string" || content instanceof Uint8Array) await file.writeFile(content);
     else for (const chunk of content) await file.write(chunk);
@@ -51,15 +54,22 @@ export async function syncDirectory(dir: string): Promise<void> {
  * once off the event loop, renamed, then each directory fsynced once. Each
  * file is atomic on its own; a crash between two renames leaves some new
  * and some old, which the caller must be able to tell (the store's intent).
+ * `beforeRename(path)` runs right before each rename, in the same turn of
+ * the event loop, and may throw to stop it (the store checks the path for
+ * links again: the fsync is long enough for one to be swapped in).
  */
-export async function writeAtomicAll(files: readonly { path: string; content: string }[], tempDir?: string): Promise<void> {
+export async function writeAtomicAll(
+  files: readonly { path: string; content: string }[],
+  tempDir?: string,
+  beforeRename?: (path: string) => void,
+): Promise<void> {
   const temps: { temp: string; path: string; fd: number }[] = [];
   let renamed = 0;
   try {
     try {
       for (const { path, content } of files) {
         const temp = join(tempDir ?? dirname(path), `.${basename(path)}.${process.pid}.${temps.length}.tmp`);
-        const fd = openSync(temp, "w", 0o600);
+        const fd = openSync(temp, TEMP_FLAGS, 0o600);
         temps.push({ temp, path, fd });
         writeFileSync(fd, content);
       }
@@ -68,6 +78,7 @@ export async function writeAtomicAll(files: readonly { path: string; content: st
       for (const { fd } of temps) closeSync(fd);
     }
     for (const { temp, path } of temps) {
+      beforeRename?.(path);
       renameSync(temp, path);
       renamed++;
     }

@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   "merge_conflict",
   "limit_exceeded",
   "shutting_down",
+  "unsafe_path",
   "internal",
 ] as const;
 

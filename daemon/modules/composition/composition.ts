@@ -195,7 +195,10 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   const reload = defineEvent({
     name: "composition:reload",
-    summary: "Re-read the store from disk now; lists files that do not parse or validate",
+    summary: "Re-read the store from disk now; lists files that do not parse or validate, and links it does not follow",
+    description:
+      "invalid: [{path, issues}] for files that do not parse or validate (their last good version keeps serving). " +
+      "ignored: [{path, reason, message, target}] for what is not read at all; reason unsafe_path: a symbolic link, which the store never follows.",
     params: z.strictObject({}),
     example: {},
     handler: () => catalog.reconcile(),
@@ -235,13 +238,13 @@ export function compositionModule(ctx: ModuleContext): Module {
         onDecisionLog: (path) => decisions.changed(path),
         whenIdle: (settle) => void git.exclusive(() => Promise.resolve(settle())),
       });
-      const { indexed, invalid } = catalog.reconcile();
+      const { indexed, invalid, ignored } = catalog.reconcile();
       // A new or changed index is cached after start-up, off the path to answering.
       if (catalog.revision !== restored || cached.length === 0) cacheSoon();
       else cachedRevision = catalog.revision;
       head = await git.head();
       log.info(
-        { indexed, invalid: invalid.length, from_cache: cached.length, ms: Math.round(performance.now() - started) },
+        { indexed, invalid: invalid.length, ignored: ignored.length, from_cache: cached.length, ms: Math.round(performance.now() - started) },
         "pattern store indexed",
       );
     },

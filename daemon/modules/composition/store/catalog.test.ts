@@ -69,7 +69,7 @@ describe("Catalog.reconcile", () => {
     put("orchestrations/a.yaml", yaml("a"));
     put("profiles/p.yaml", yaml("p", { type: "profile" }));
     put("prompts/q.yaml", yaml("q", { type: "prompt" }));
-    expect(catalog.reconcile()).toEqual({ indexed: 4, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 4, invalid: [], ignored: [] });
     expect(names()).toEqual(["a@1.0.0", "b@1.0.0", "p@1.0.0", "q@1.0.0"]);
     expect(catalog.list("profile").map((e) => e.name)).toEqual(["p"]);
     expect(catalog.list("nothing")).toEqual([]);
@@ -87,14 +87,14 @@ describe("Catalog.reconcile", () => {
     put(".git/x.yaml", yaml("x", { type: "git" }));
     put("top.yaml", yaml("top"));
     put("orchestrations/deeper/d.yaml", yaml("d"));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [] });
     expect(names()).toEqual(["a@1.0.0"]);
   });
 
   it("an empty or missing store indexes nothing", () => {
-    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [] });
     const missing = new Catalog(new StoreFiles(join(store, "missing")), silentLog());
-    expect(missing.reconcile()).toEqual({ indexed: 0, invalid: [] });
+    expect(missing.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [] });
   });
 
   it("picks up a hand-written file, a hand edit and a deletion", () => {
@@ -107,7 +107,7 @@ describe("Catalog.reconcile", () => {
     catalog.reconcile();
     expect(catalog.get("a")).toMatchObject({ version: "1.1.0", description: "edited by hand" });
     unlinkSync(join(store, "orchestrations", "new.yaml"));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [] });
     expect(catalog.get("new")).toBeUndefined();
   });
 
@@ -120,7 +120,7 @@ describe("Catalog.reconcile", () => {
     expect(result.invalid).toEqual([{ path: "orchestrations/a.yaml", issues: [expect.objectContaining({ message: expect.stringMatching(/line \d+/) as unknown })] }]);
     expect(catalog.get("a")).toMatchObject({ version: "1.0.0", description: "about a" });
     put("orchestrations/a.yaml", yaml("a", { version: "1.0.1" }));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [] });
     expect(catalog.get("a")?.version).toBe("1.0.1");
   });
 
@@ -132,7 +132,7 @@ describe("Catalog.reconcile", () => {
     catalog.reconcile();
     expect(invalidPaths()).toEqual(["orchestrations/a.yaml"]);
     unlinkSync(join(store, "orchestrations", "a.yaml"));
-    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [] });
   });
 
   it("a new invalid file is reported and not served", () => {
@@ -145,17 +145,33 @@ describe("Catalog.reconcile", () => {
     expect(result.invalid.find((f) => f.path === "orchestrations/big.yaml")!.issues[0]!.message).toMatch(/limit/);
   });
 
-  it("a symlinked pattern file is reported, not followed", () => {
-    const outside = `${store}-outside.yaml`;
-    writeFileSync(outside, yaml("s"));
-    mkdirSync(join(store, "orchestrations"));
-    symlinkSync(outside, join(store, "orchestrations", "s.yaml"));
+  it("links are listed as ignored (unsafe_path, with their target), never followed: a pattern file, a folder, a decision log", () => {
+    const outside = `${store}-outside`;
+    mkdirSync(outside);
+    writeFileSync(join(outside, "s.yaml"), yaml("s"));
+    writeFileSync(join(outside, "g.yaml"), yaml("g", { type: "gadget" }));
+    put("orchestrations/x.yaml", yaml("x"));
+    symlinkSync(join(outside, "s.yaml"), join(store, "orchestrations", "s.yaml"));
+    symlinkSync(join(outside, "s.yaml"), join(store, "orchestrations", "x_decisions.yaml"));
+    symlinkSync(outside, join(store, "gadgets"));
     try {
       const result = catalog.reconcile();
-      expect(result.indexed).toBe(0);
-      expect(result.invalid[0]!.issues[0]!.message).toMatch(/not a regular file/);
+      expect(names()).toEqual(["x@1.0.0"]);
+      expect(result.invalid).toEqual([]);
+      expect(result.ignored).toEqual([
+        { path: "gadgets", reason: "unsafe_path", target: outside, message: expect.stringMatching(/^gadgets is a symbolic link to /) },
+        { path: "orchestrations/s.yaml", reason: "unsafe_path", target: join(outside, "s.yaml"), message: expect.stringMatching(/never reads or writes through a link/) },
+        { path: "orchestrations/x_decisions.yaml", reason: "unsafe_path", target: join(outside, "s.yaml"), message: expect.any(String) },
+      ]);
+      // A link that replaces an indexed file takes its pattern out of the index; removing the link brings nothing back by itself.
+      unlinkSync(join(store, "orchestrations", "x.yaml"));
+      symlinkSync(join(outside, "s.yaml"), join(store, "orchestrations", "x.yaml"));
+      expect(catalog.reconcile().ignored.map((i) => i.path)).toContain("orchestrations/x.yaml");
+      expect(names()).toEqual([]);
+      unlinkSync(join(store, "gadgets"));
+      expect(catalog.reconcile().ignored.map((i) => i.path)).not.toContain("gadgets");
     } finally {
-      rmSync(outside);
+      rmSync(outside, { recursive: true });
     }
   });
 
@@ -180,7 +196,7 @@ describe("Catalog.reconcile", () => {
     // Once the first owner is gone, the other file takes the name.
     unlinkSync(join(store, "profiles", "x.yaml"));
     put("agents/x.yaml", yaml("x", { type: "agent", version: "1.0.1" }));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [] });
     expect(catalog.get("x")).toMatchObject({ type: "agent", version: "1.0.1" });
   });
 
@@ -189,7 +205,7 @@ describe("Catalog.reconcile", () => {
     catalog.reconcile();
     unlinkSync(join(store, "orchestrations", "x.yaml"));
     put("profiles/x.yaml", yaml("x", { type: "profile" }));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [] });
     expect(catalog.get("x")).toMatchObject({ type: "profile", path: "profiles/x.yaml" });
   });
 

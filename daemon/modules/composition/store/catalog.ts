@@ -5,8 +5,9 @@
  * stops parsing or validating is reported, and the last good version of its
  * pattern keeps serving until it is fixed or deleted.
  */
-import { readdirSync, statSync, type Dirent } from "node:fs";
+import { lstatSync, readdirSync, type Dirent } from "node:fs";
 import { join } from "node:path";
+import { isUnsafePath } from "./confined-path.js";
 import type { Log } from "../../../core/log.js";
 import { readData, type Issue } from "../model/document.js";
 import { DECISIONS_SUFFIX, NAME_PATTERN } from "../model/ref.js";
@@ -29,6 +30,14 @@ export interface InvalidFile {
   issues: Issue[];
 }
 
+/** A path the index does not read, and why (a stable reason code, and a sentence for people). */
+export interface IgnoredPath {
+  path: string;
+  reason: "unsafe_path";
+  message: string;
+  target: string;
+}
+
 interface FileState {
   mtimeMs: number;
   size: number;
@@ -44,6 +53,7 @@ export class Catalog {
   private readonly byName = new Map<string, Entry>();
   private readonly invalidFiles = new Map<string, Issue[]>();
   private readonly seen = new Map<string, FileState>();
+  private ignoredPaths = new Map<string, IgnoredPath>();
 
   constructor(
     private readonly files: StoreFiles,
@@ -92,6 +102,11 @@ export class Catalog {
     return [...this.invalidFiles].map(([path, issues]) => ({ path, issues }));
   }
 
+  /** What the last reconcile found and did not read (links), by path. */
+  ignored(): IgnoredPath[] {
+    return [...this.ignoredPaths.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
   /** Records a document the daemon itself just wrote (no need to wait for the watcher). */
   put(entry: Entry, state?: FileState): void {
     this.revision++;
@@ -115,7 +130,7 @@ export class Catalog {
    * interleaved with another needs no coordination. A store of 10 000
    * patterns costs ~40 ms to list, plus ~0.1 ms per changed file.
    */
-  reconcile(): { indexed: number; invalid: InvalidFile[] } {
+  reconcile(): { indexed: number; invalid: InvalidFile[]; ignored: IgnoredPath[] } {
     const present = this.patternFiles();
     const nameAt = new Map([...this.byName.values()].map((e) => [e.path, e.name]));
     // A name served from a file that is still there stays its file's, whichever folder is read first.
@@ -157,7 +172,7 @@ export class Catalog {
       this.revision++;
       if (name !== undefined && this.byName.get(name)?.path === path) this.byName.delete(name);
     }
-    return { indexed: this.byName.size, invalid: this.invalid() };
+    return { indexed: this.byName.size, invalid: this.invalid(), ignored: this.ignored() };
   }
 
   /**
@@ -169,12 +184,8 @@ export class Catalog {
     for (const path of paths) {
       const known = this.seen.get(path);
       if (known === undefined) return false;
-      try {
-        const info = statSync(join(this.files.root, path));
-        if (info.mtimeMs !== known.mtimeMs || info.size !== known.size) return false;
-      } catch {
-        return false;
-      }
+      const now = this.files.state(path);
+      if (now === undefined || now.mtimeMs !== known.mtimeMs || now.size !== known.size) return false;
     }
     return true;
   }
@@ -199,20 +210,44 @@ export class Catalog {
     this.log.warn({ path, issues }, "invalid composition file; its last good version keeps serving");
   }
 
-  /** `<dir>/<name>.yaml` one level down, decision logs and dot-folders excluded. */
+  /**
+   * `<dir>/<name>.yaml` one level down, decision logs and dot-folders
+   * excluded. Links are never followed: each one met (a folder, a pattern
+   * file, a decision log) is listed as ignored, and logged when first seen.
+   */
   private patternFiles(): Map<string, FileState> {
     const found = new Map<string, FileState>();
+    const links = new Map<string, IgnoredPath>();
     for (const dir of listDirectory(this.files.root)) {
-      if (!dir.isDirectory() || dir.name.startsWith(".")) continue;
+      if (dir.name.startsWith(".")) continue;
+      if (dir.isSymbolicLink()) this.ignoreLink(dir.name, links);
+      if (!dir.isDirectory()) continue;
       for (const file of listDirectory(join(this.files.root, dir.name))) {
-        if (!file.name.endsWith(".yaml") || !isPatternFileName(file.name.slice(0, -5))) continue;
         const path = `${dir.name}/${file.name}`;
-        // Followed, so that a link is read (and reported as not a regular file) rather than silently skipped.
-        const info = statSync(join(this.files.root, path), { throwIfNoEntry: false });
+        if (file.isSymbolicLink()) this.ignoreLink(path, links);
+        if (!file.isFile() || !file.name.endsWith(".yaml") || !isPatternFileName(file.name.slice(0, -5))) continue;
+        const info = lstatSync(join(this.files.root, path), { throwIfNoEntry: false });
         if (info?.isFile() === true) found.set(path, { mtimeMs: info.mtimeMs, size: info.size });
       }
     }
+    this.ignoredPaths = links;
     return found;
+  }
+
+  private ignoreLink(path: string, links: Map<string, IgnoredPath>): void {
+    let ignored = this.ignoredPaths.get(path);
+    if (ignored === undefined) {
+      try {
+        this.files.resolve(path);
+        return;
+      } catch (err) {
+        if (!isUnsafePath(err)) return;
+        const target = String(err.details?.target);
+        ignored = { path, reason: "unsafe_path", message: err.message, target };
+        this.log.warn({ path, target }, "a symbolic link in the store is ignored; the store never reads or writes through a link");
+      }
+    }
+    links.set(path, ignored);
   }
 }
 

@@ -10,7 +10,7 @@
  * about a second after the first append of a batch, again when the daemon
  * stops, and at start for whatever a crash left uncommitted.
  */
-import { appendFileSync, closeSync, fdatasync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fdatasync, fstatSync, readSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { syncDirectory } from "../../../core/atomic-file.js";
@@ -19,6 +19,7 @@ import type { Log } from "../../../core/log.js";
 import { evidenceOf, parseLog, type DecisionRecord, type Evidence } from "../model/decisions.js";
 import { DECISIONS_SUFFIX } from "../model/ref.js";
 import { formatCommitMessage } from "../model/trailers.js";
+import { isUnsafePath } from "./confined-path.js";
 import type { StoreFiles } from "./files.js";
 import type { GitRepo } from "./git.js";
 
@@ -26,6 +27,8 @@ import type { GitRepo } from "./git.js";
 const COMMIT_DELAY_MS = 1_000;
 
 const fdatasyncAsync = promisify(fdatasync);
+
+const { O_APPEND, O_CREAT, O_RDONLY, O_RDWR } = constants;
 
 interface Pending {
   records: number;
@@ -57,12 +60,20 @@ export class DecisionLogs {
     return `${patternPath.slice(0, -".yaml".length)}${DECISIONS_SUFFIX}.yaml`;
   }
 
-  /** Appends `text` (whole records) and resolves once it is on disk. */
+  /**
+   * Appends `text` (whole records) and resolves once it is on disk. A log
+   * that is a link, or under one, is refused (unsafe_path) before a byte is written.
+   */
   async append(path: string, text: string, pattern: string, records: number, agentId: string | undefined): Promise<void> {
-    const absolute = this.files.resolve(path);
-    const created = !this.checked.has(path) && this.closeTornEnd(absolute);
-    this.checked.add(path);
-    appendFileSync(absolute, text, { mode: 0o644 });
+    const fd = this.files.open(path, O_RDWR | O_APPEND | O_CREAT, 0o644);
+    let created: boolean;
+    try {
+      created = !this.checked.has(path) && closeTornEnd(fd);
+      this.checked.add(path);
+      writeFileSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
     // Whatever the log held is no longer its whole evidence; the next read counts again.
     this.evidenceCache.delete(path);
     const batch = this.pending.get(path) ?? { records: 0, pattern, agents: new Set<string>() };
@@ -70,18 +81,13 @@ export class DecisionLogs {
     if (agentId !== undefined) batch.agents.add(agentId);
     this.pending.set(path, batch);
     this.commitSoon();
-    await this.sync(path, absolute);
-    if (created) await syncDirectory(dirname(absolute));
+    await this.sync(path);
+    if (created) await syncDirectory(dirname(this.files.resolve(path)));
   }
 
-  /** The log's text; undefined when there is none. */
+  /** The log's text; undefined when there is none; unsafe_path when it is a link or under one. */
   read(path: string): string | undefined {
-    try {
-      return readFileSync(this.files.resolve(path), "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
-    }
+    return this.files.read(path, Number.MAX_SAFE_INTEGER);
   }
 
   /** The records of a log (none when there is no log) and what could not be read of it. */
@@ -98,8 +104,15 @@ export class DecisionLogs {
   evidence(path: string): Evidence {
     const cached = this.evidenceCache.get(path);
     if (cached !== undefined) return cached.evidence;
-    const evidence = evidenceOf(this.records(path).records);
-    this.evidenceCache.set(path, { evidence, size: statSync(this.files.resolve(path), { throwIfNoEntry: false })?.size ?? -1 });
+    let records: DecisionRecord[] = [];
+    try {
+      records = this.records(path).records;
+    } catch (err) {
+      // A log that is a link counts as no evidence (reload lists it as ignored); any other fault is a fault.
+      if (!isUnsafePath(err)) throw err;
+    }
+    const evidence = evidenceOf(records);
+    this.evidenceCache.set(path, { evidence, size: this.files.state(path)?.size ?? -1 });
     return evidence;
   }
 
@@ -107,8 +120,7 @@ export class DecisionLogs {
   changed(path: string): void {
     const cached = this.evidenceCache.get(path);
     if (cached === undefined) return;
-    const size = statSync(this.files.resolve(path), { throwIfNoEntry: false })?.size ?? -1;
-    if (size !== cached.size) this.evidenceCache.delete(path);
+    if ((this.files.state(path)?.size ?? -1) !== cached.size) this.evidenceCache.delete(path);
   }
 
   /** Commits what is pending now (at stop; tests). */
@@ -120,7 +132,7 @@ export class DecisionLogs {
 
   /** Commits logs a crash left changed but uncommitted (at start, before anything is appended). */
   async recover(): Promise<void> {
-    const changed = await this.git.exclusive(() => this.git.changedFiles(`*${DECISIONS_SUFFIX}.yaml`));
+    const changed = this.safe(await this.git.exclusive(() => this.git.changedFiles(`*${DECISIONS_SUFFIX}.yaml`)));
     if (changed.length === 0) return;
     const message = formatCommitMessage({
       subject: `decisions: ${changed.length} log${changed.length === 1 ? "" : "s"} committed at start (appended before a stop that did not commit them)`,
@@ -131,31 +143,29 @@ export class DecisionLogs {
   }
 
   /**
-   * True when the file did not exist. A file that does not end in a newline
-   * (a crash in the middle of an append, or a hand edit) gets one first, so
-   * the new record starts on a line of its own.
+   * The paths that are no link and under none; each other one is logged and
+   * left out of the commit (a person replaced the log with a link: what it
+   * points at is never committed).
    */
-  private closeTornEnd(absolute: string): boolean {
-    const size = statSync(absolute, { throwIfNoEntry: false })?.size;
-    if (size === undefined) return true;
-    if (size === 0) return false;
-    const fd = openSync(absolute, "r");
-    const last = Buffer.alloc(1);
-    try {
-      readSync(fd, last, 0, 1, size - 1);
-    } finally {
-      closeSync(fd);
-    }
-    if (last[0] !== 0x0a) appendFileSync(absolute, "\n");
-    return false;
+  private safe(paths: readonly string[]): string[] {
+    return paths.filter((path) => {
+      try {
+        this.files.resolve(path);
+        return true;
+      } catch (err) {
+        if (!isUnsafePath(err)) throw err;
+        this.log.warn({ path, target: err.details?.target }, "a decision log is a symbolic link now; it is not committed");
+        return false;
+      }
+    });
   }
 
-  private sync(path: string, absolute: string): Promise<void> {
+  private sync(path: string): Promise<void> {
     const shared = this.syncs.get(path);
     if (shared !== undefined) return shared;
     const sync = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       this.syncs.delete(path);
-      const fd = openSync(absolute, "r");
+      const fd = this.files.open(path, O_RDONLY);
       try {
         await fdatasyncAsync(fd);
       } finally {
@@ -180,7 +190,8 @@ export class DecisionLogs {
       this.pending = new Map();
       // Every append already acknowledged is synced by now: a commit never holds half a record.
       await Promise.all([...this.syncs.values()]);
-      const paths = [...batch.keys()];
+      const paths = this.safe([...batch.keys()]);
+      if (paths.length === 0) return;
       const records = [...batch.values()].reduce((sum, b) => sum + b.records, 0);
       const agents = new Set([...batch.values()].flatMap((b) => [...b.agents]));
       const author = agents.size === 1 ? [...agents][0] : undefined;
@@ -205,4 +216,18 @@ export class DecisionLogs {
     });
     return this.committing;
   }
+}
+
+/**
+ * True when the file is empty (new, as a rule: its folder entry needs a sync). A
+ * file that does not end in a newline (a crash in the middle of an append,
+ * or a hand edit) gets one first, so the next record starts on a line of its own.
+ */
+function closeTornEnd(fd: number): boolean {
+  const size = fstatSync(fd).size;
+  if (size === 0) return true;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  if (last[0] !== 0x0a) writeFileSync(fd, "\n");
+  return false;
 }

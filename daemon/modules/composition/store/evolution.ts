@@ -61,7 +61,7 @@ export class PatternEvolution {
       }
       const version = input.version ?? "0.1.0";
       const tag = `${input.name}@${version}`;
-      if (await this.store.git.tagExists(tag)) {
+      if (this.store.git.tagExists(tag)) {
         throw new DaemonError("conflict", `${tag} already exists in the history (a deleted pattern of that name); fork with a newer version`, { tag });
       }
       const parentRef = `${parent.name}@${parent.version}`;
@@ -98,7 +98,7 @@ export class PatternEvolution {
         trailers: { Op: "fork", Pattern: input.name, Version: version, Parent: parentRef, Agent: agentId ?? "", Reason: input.reason },
       });
       const commit = await this.store.commitFiles(writes, message, agentId, tag);
-      for (const write of writes) await this.store.index(write.path, write.text);
+      for (const write of writes) this.store.index(write.path, write.text);
       return { name: input.name, version, op: "fork", commit, parent: parentRef };
     });
   }
@@ -150,7 +150,7 @@ export class PatternEvolution {
       }
       await this.store.checkInheritance(doc.data);
       const tag = `${target.name}@${version}`;
-      if (await this.store.git.tagExists(tag)) {
+      if (this.store.git.tagExists(tag)) {
         throw new DaemonError("conflict", `${tag} already exists in the history; save ${target.name} with a newer version first`, { tag });
       }
       const message = formatCommitMessage({
@@ -168,7 +168,7 @@ export class PatternEvolution {
       });
       const text = doc.toString();
       const commit = await this.store.commitFiles([{ path: target.path, text, previous: target.text }], message, agentId, tag);
-      await this.store.index(target.path, text);
+      this.store.index(target.path, text);
       return { merged: true, name: target.name, version, commit, from, base: base.ref, changes: result.changes };
     });
   }

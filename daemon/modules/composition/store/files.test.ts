@@ -65,7 +65,7 @@ describe("StoreFiles read / write / remove", () => {
     expect(() => files.read("dir.yaml")).toThrow(/not a regular file/);
     writeFileSync(join(root, "secret.yaml"), "secret: 1\n");
     symlinkSync(join(root, "secret.yaml"), join(store, "link.yaml"));
-    expect(() => files.read("link.yaml")).toThrow(/not a regular file/);
+    expect(() => files.read("link.yaml")).toThrow(expect.objectContaining({ code: "unsafe_path", details: { path: "link.yaml", target: join(root, "secret.yaml") } }));
   });
 
   it("writes atomically, creating the folder, and leaves no temp file behind", async () => {

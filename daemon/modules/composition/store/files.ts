@@ -2,35 +2,48 @@
  * The only reader and writer of pattern files: size-limited reads (synchronous:
  * a pattern file is small, and the catalog reads thousands of them at start), atomic
  * writes (temp + fsync + rename, several files made durable together) that
- * skip a file whose content would not change, and paths that cannot leave the store.
+ * skip a file whose content would not change, and paths that cannot leave the
+ * store, neither by name (`..`, `.git`) nor through a symbolic link (confined-path.ts).
  */
-import { lstatSync, mkdirSync, readFileSync } from "node:fs";
-import { lstat, mkdir, unlink } from "node:fs/promises";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { lstatSync, mkdirSync } from "node:fs";
+import { mkdir, unlink } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { writeAtomicAll } from "../../../core/atomic-file.js";
 import { MAX_DOCUMENT_BYTES } from "../model/document.js";
+import { confinedPath, openConfined, readConfined } from "./confined-path.js";
+
+const TEMP_DIR = ".git/patternd-tmp";
 
 export class StoreFiles {
-  private temp: string | undefined;
-
   constructor(readonly root: string) {}
 
-  /** Absolute path of a store-relative path; refuses anything that would leave the store. */
+  /**
+   * Absolute path of a store-relative path: refuses anything that would leave
+   * the store or reach into .git (an Error), and a path through a link (unsafe_path).
+   */
   resolve(path: string): string {
-    const absolute = resolve(this.root, path);
-    const inside = relative(this.root, absolute);
-    if (inside === "" || inside.startsWith("..") || inside.split(sep).includes(".git")) throw new Error(`path ${path} is outside the store`);
-    return absolute;
+    return confinedPath(this.root, this.checkName(path));
   }
 
-  /** The text of a file, undefined when missing; an error when over the size limit or not a regular file. */
-  read(path: string): string | undefined {
-    const absolute = this.resolve(path);
-    const info = lstatSync(absolute, { throwIfNoEntry: false });
-    if (info === undefined) return undefined;
-    if (!info.isFile()) throw new Error(`${path} is not a regular file`);
-    if (info.size > MAX_DOCUMENT_BYTES) throw new Error(`${path} is ${info.size} bytes; the limit is ${MAX_DOCUMENT_BYTES}`);
-    return readFileSync(absolute, "utf8");
+  /** Opens a store file with `flags`, never through a link (unsafe_path). */
+  open(path: string, flags: number, mode?: number): number {
+    return openConfined(this.root, this.checkName(path), flags, mode);
+  }
+
+  /**
+   * The text of a file, undefined when missing; an error when over `maxBytes`
+   * (a pattern's limit unless told), not a regular file, or a link (unsafe_path).
+   */
+  read(path: string, maxBytes = MAX_DOCUMENT_BYTES): string | undefined {
+    return readConfined(this.root, this.checkName(path), maxBytes)?.toString("utf8");
+  }
+
+  private checkName(path: string): string {
+    const inside = relative(this.root, resolve(this.root, path));
+    if (inside === "" || inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside) || inside.split(sep).includes(".git")) {
+      throw new Error(`path ${path} is outside the store`);
+    }
+    return inside;
   }
 
   /** Writes atomically; false (and nothing written) when the file already holds exactly `text`. */
@@ -41,14 +54,18 @@ export class StoreFiles {
   /**
    * Writes several files atomically each, made durable together; returns how
    * many were written (a file that already holds exactly its text is skipped).
+   * Every path is checked for links before anything is written, and again
+   * just before its rename: a link swapped in while the files were synced is
+   * refused, never written through.
    */
   async writeAll(writes: readonly { path: string; text: string }[]): Promise<number> {
+    for (const { path } of writes) this.resolve(path);
     const changed = writes.filter(({ path, text }) => this.readIfPossible(path) !== text).map(({ path, text }) => ({ path: this.resolve(path), content: text }));
     if (changed.length === 0) return 0;
     for (const dir of new Set(changed.map(({ path }) => dirname(path)))) mkdirSync(dir, { recursive: true });
     // The temp files go under .git (same file system, never tracked, not watched): written beside the
     // pattern, they made the watcher re-read the whole folder one more time per save.
-    await writeAtomicAll(changed, await this.tempDir());
+    await writeAtomicAll(changed, await this.tempDir(), (absolute) => void this.resolve(relative(this.root, absolute)));
     return changed.length;
   }
 
@@ -60,29 +77,34 @@ export class StoreFiles {
     }
   }
 
-  /** mtime and size, as the catalog compares them; undefined when missing. */
-  async state(path: string): Promise<{ mtimeMs: number; size: number } | undefined> {
+  /** mtime and size, as the catalog compares them; undefined when missing (or not a regular file). */
+  state(path: string): { mtimeMs: number; size: number } | undefined {
     try {
-      const info = await lstat(this.resolve(path));
-      return { mtimeMs: info.mtimeMs, size: info.size };
+      const info = lstatSync(this.resolve(path));
+      return info.isFile() ? { mtimeMs: info.mtimeMs, size: info.size } : undefined;
     } catch {
       return undefined;
     }
   }
 
-  /** `.git/patternd-tmp`, once the store is a repository (never creates `.git` itself). */
+  /**
+   * `.git/patternd-tmp`, once the store is a repository (never creates `.git`
+   * itself), checked on every use: a link planted there would take every
+   * temp file outside the store. mkdir first, since it never follows a link.
+   */
   private async tempDir(): Promise<string | undefined> {
-    if (this.temp !== undefined) return this.temp;
-    const dir = join(this.root, ".git", "patternd-tmp");
-    const ready = await mkdir(dir).then(
-      () => true,
-      (err: NodeJS.ErrnoException) => err.code === "EEXIST",
-    );
-    if (ready) this.temp = dir;
-    return this.temp;
+    if (lstatSync(`${this.root}${sep}.git`, { throwIfNoEntry: false })?.isDirectory() !== true) return undefined;
+    await mkdir(`${this.root}${sep}${TEMP_DIR}`).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "EEXIST") throw err;
+    });
+    return confinedPath(this.root, TEMP_DIR);
   }
 
+  /** Removes a file (a missing one is not an error); a link is refused, never removed in its target's place. */
   async remove(path: string): Promise<void> {
-    await unlink(this.resolve(path)).catch(() => undefined);
+    const absolute = this.resolve(path);
+    await unlink(absolute).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
   }
 }

@@ -4,21 +4,30 @@
  * objects (formats in git-objects.ts), then the branch moved through git's
  * `.lock` protocol after checking it still holds the parent, and the reflog
  * entries git writes. Only git.ts uses it, inside its queue, after `git add`
- * has brought the index along.
+ * has brought the index along. Every file it reads or writes, in the work
+ * tree or in .git, is opened through confined-path.ts: a file swapped for a
+ * link after `git add` is refused, never read through into a commit.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { constants, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { confinedPath, readConfined, readText, writeConfined } from "./confined-path.js";
 import { encodeCommit, encodeObject, TreeSnapshot, type GitObject, type HashAlgorithm } from "./git-objects.js";
+
+const { O_APPEND, O_CREAT, O_TRUNC, O_WRONLY } = constants;
 
 export class CommitWriter {
   /** HEAD's tree as of the last commit written here (or the last look at HEAD). */
   private snapshot: { commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm } | null = null;
 
+  private readonly gitDir: string;
+
   /** `git` runs one git command in the store (the caller's queue already holds the turn). */
   constructor(
     private readonly dir: string,
     private readonly git: (args: readonly string[]) => Promise<string>,
-  ) {}
+  ) {
+    this.gitDir = join(dir, ".git");
+  }
 
   /** Commits the files at `paths` as they are (a missing one: deleted) on top of HEAD; returns the commit's id. */
   async write(paths: readonly string[], message: string, author: string, committer: string): Promise<string> {
@@ -27,7 +36,7 @@ export class CommitWriter {
     const changes = new Map<string, string | null>();
     const blobs: GitObject[] = [];
     for (const path of paths) {
-      const content = readIfExists(join(this.dir, path), null);
+      const content = readConfined(this.dir, path);
       if (content === undefined) {
         changes.set(path, null);
         continue;
@@ -59,13 +68,13 @@ export class CommitWriter {
 
   /** A loose object, unless the store has it already (git add wrote the blobs; a tree may repeat an old one). */
   private writeObject(object: GitObject): void {
-    const dir = join(this.dir, ".git", "objects", object.id.slice(0, 2));
-    const path = join(dir, object.id.slice(2));
-    if (existsSync(path)) return;
-    mkdirSync(dir, { recursive: true });
-    const temp = join(dir, `tmp_obj_${process.pid}_${object.id.slice(2, 10)}`);
-    writeFileSync(temp, object.deflated, { mode: 0o444 });
-    renameSync(temp, path);
+    const dir = `objects/${object.id.slice(0, 2)}`;
+    const path = `${dir}/${object.id.slice(2)}`;
+    if (lstatSync(confinedPath(this.gitDir, path), { throwIfNoEntry: false }) !== undefined) return;
+    mkdirSync(confinedPath(this.gitDir, dir), { recursive: true });
+    const temp = `${dir}/tmp_obj_${process.pid}_${object.id.slice(2, 10)}`;
+    writeConfined(this.gitDir, temp, object.deflated, O_WRONLY | O_CREAT | O_TRUNC, 0o444);
+    renameSync(confinedPath(this.gitDir, temp), confinedPath(this.gitDir, path));
   }
 
   /**
@@ -74,34 +83,32 @@ export class CommitWriter {
    * was made on; then appends to the reflogs as git does.
    */
   private async moveHead(head: { ref: string; commit: string | null }, commit: string, reflog: string): Promise<void> {
-    const path = join(this.dir, ".git", head.ref);
-    mkdirSync(dirname(path), { recursive: true });
-    await lockRef(path, commit, `git commit failed: cannot lock ${head.ref}`);
+    mkdirSync(dirname(confinedPath(this.gitDir, head.ref)), { recursive: true });
+    await lockRef(this.gitDir, head.ref, commit, `git commit failed: cannot lock ${head.ref}`);
     try {
       if (this.readHead().commit !== head.commit) throw new Error(`git commit failed: ${head.ref} moved while the commit was made`);
-      renameSync(`${path}.lock`, path);
+      renameSync(confinedPath(this.gitDir, `${head.ref}.lock`), confinedPath(this.gitDir, head.ref));
     } catch (err) {
-      rmSync(`${path}.lock`, { force: true });
+      rmSync(confinedPath(this.gitDir, `${head.ref}.lock`), { force: true });
       throw err;
     }
     const line = `${head.commit ?? "0".repeat(commit.length)} ${commit} ${reflog}\n`;
     for (const ref of new Set([head.ref, "HEAD"])) {
-      const log = join(this.dir, ".git", "logs", ref);
-      mkdirSync(dirname(log), { recursive: true });
-      appendFileSync(log, line);
+      const log = `logs/${ref}`;
+      mkdirSync(dirname(confinedPath(this.gitDir, log)), { recursive: true });
+      writeConfined(this.gitDir, log, line, O_WRONLY | O_APPEND | O_CREAT, 0o644);
     }
   }
 
   /** HEAD as the files in .git have it: the ref it names (or HEAD when detached) and that ref's commit (null before the first). */
   private readHead(): { ref: string; commit: string | null } {
-    const git = join(this.dir, ".git");
-    const head = readFileSync(join(git, "HEAD"), "utf8").trim();
+    const head = readText(this.gitDir, "HEAD")?.trim() ?? "";
     const ref = head.startsWith("ref: ") ? head.slice(5) : "HEAD";
     // HEAD names where the commit will be written: never outside .git/refs.
     if (ref !== "HEAD" && !/^refs\/(?!.*\.\.)[\w./-]+$/.test(ref)) throw new Error(`git commit failed: HEAD names ${ref}, not a branch under refs/`);
-    const loose = ref === "HEAD" ? head : readIfExists(join(git, ref))?.trim();
+    const loose = ref === "HEAD" ? head : readText(this.gitDir, ref)?.trim();
     const packed = () =>
-      readIfExists(join(git, "packed-refs"))
+      readText(this.gitDir, "packed-refs")
         ?.split("\n")
         .find((line) => line.endsWith(` ${ref}`) && /^[0-9a-f]/.test(line))
         ?.split(" ")[0];
@@ -112,14 +119,17 @@ export class CommitWriter {
 }
 
 /**
- * git's ref lock: `<ref>.lock` created exclusively, holding the new value.
- * Another holder (git's own gc packing refs, a person's command) gets up
- * to 100 ms to let go, as git itself waits (core.filesRefLockTimeout).
+ * git's ref lock: `<ref>.lock` (relative to the git directory) created
+ * exclusively, holding the new value. Another holder (git's own gc packing
+ * refs, a person's command) gets up to 100 ms to let go, as git itself
+ * waits (core.filesRefLockTimeout).
  */
-export async function lockRef(path: string, value: string, failure: string): Promise<void> {
+export async function lockRef(gitDir: string, ref: string, value: string, failure: string): Promise<void> {
+  const lock = confinedPath(gitDir, `${ref}.lock`);
   for (let waited = 0; ; waited += 5) {
     try {
-      writeFileSync(`${path}.lock`, `${value}\n`, { flag: "wx" });
+      // O_EXCL: never opened through a link planted at the lock's name.
+      writeFileSync(lock, `${value}\n`, { flag: "wx" });
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST" || waited >= 100) {
@@ -129,16 +139,3 @@ export async function lockRef(path: string, value: string, failure: string): Pro
     }
   }
 }
-
-/** A file's content (text, or bytes with encoding null), undefined when there is none. */
-export function readIfExists(path: string): string | undefined;
-export function readIfExists(path: string, encoding: null): Buffer | undefined;
-export function readIfExists(path: string, encoding: "utf8" | null = "utf8"): string | Buffer | undefined {
-  try {
-    return readFileSync(path, encoding === null ? undefined : encoding);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-}
-

@@ -182,9 +182,9 @@ describe("GitRepo", () => {
     await repo.tag("a@1.0.0", commit);
     await repo.tag("a@1.1.0", commit);
     await repo.tag("ab@1.0.0", commit);
-    expect(await repo.tagExists("a@1.0.0")).toBe(true);
-    expect(await repo.tagExists("a@2.0.0")).toBe(false);
-    expect(await repo.tagExists("a@*")).toBe(false);
+    expect(repo.tagExists("a@1.0.0")).toBe(true);
+    expect(repo.tagExists("a@2.0.0")).toBe(false);
+    expect(repo.tagExists("a@*")).toBe(false);
     expect(await repo.tags("a@*")).toEqual(["a@1.0.0", "a@1.1.0"]);
     expect(await repo.resolve("a@1.1.0")).toBe(commit);
     expect(await repo.resolve("a@9.9.9")).toBeNull();

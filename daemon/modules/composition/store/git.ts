@@ -8,12 +8,12 @@
  * lock protocol); `git add` keeps the index in step.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync } from "node:fs";
-import { mkdir, readFile, rename, unlink } from "node:fs/promises";
+import { constants, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { NAME_PATTERN } from "../model/ref.js";
 import { parseVersion } from "../model/version.js";
-import { CommitWriter, lockRef, readIfExists } from "./git-commit.js";
+import { confinedPath, readText, writeConfined } from "./confined-path.js";
+import { CommitWriter, lockRef } from "./git-commit.js";
 import { cleanMessage, formatIdent } from "./git-objects.js";
 
 export interface LogEntry {
@@ -41,9 +41,12 @@ export class GitRepo {
   private created = false;
   private commitsSinceMaintenance = 0;
   private readonly commits: CommitWriter;
+  /** The repository's own folder; every file the daemon touches in it is opened through confined-path.ts. */
+  private readonly gitDir: string;
 
   constructor(readonly dir: string) {
     this.commits = new CommitWriter(dir, (args) => spawnGit(dir, args));
+    this.gitDir = join(dir, ".git");
   }
 
   /**
@@ -83,15 +86,14 @@ export class GitRepo {
    * keeps its locks. Returns the store-relative paths removed.
    */
   clearStaleLocks(): string[] {
-    const git = join(this.dir, ".git");
-    const tags = join(git, "refs", "tags");
     const candidates = ["index.lock", "HEAD.lock", "packed-refs.lock"];
-    const head = readIfExists(join(git, "HEAD"))?.trim() ?? "";
+    const head = readText(this.gitDir, "HEAD")?.trim() ?? "";
     if (head.startsWith("ref: refs/")) candidates.push(`${head.slice(5)}.lock`);
-    const tagLocks = existsSync(tags) ? readdirSync(tags).filter((name) => name.endsWith(".lock")) : [];
-    const locks = [...candidates, ...tagLocks.map((name) => `refs/tags/${name}`)].filter((path) => existsSync(join(git, path)));
+    const tags = confinedPath(this.gitDir, "refs/tags");
+    const tagLocks = lstatSync(tags, { throwIfNoEntry: false })?.isDirectory() === true ? readdirSync(tags).filter((name) => name.endsWith(".lock")) : [];
+    const locks = [...candidates, ...tagLocks.map((name) => `refs/tags/${name}`)].filter((path) => lstatSync(confinedPath(this.gitDir, path), { throwIfNoEntry: false }) !== undefined);
     if (locks.length === 0 || this.inUse()) return [];
-    for (const path of locks) rmSync(join(git, path), { force: true });
+    for (const path of locks) rmSync(confinedPath(this.gitDir, path), { force: true });
     return locks.map((path) => `.git/${path}`);
   }
 
@@ -116,6 +118,20 @@ export class GitRepo {
     return false;
   }
 
+  /** A file of the daemon's own in the git directory (never tracked), e.g. a store change's intent; undefined when there is none. */
+  readOwnFile(name: string): string | undefined {
+    return readText(this.gitDir, name);
+  }
+
+  /** Replaces a file of the daemon's own in the git directory, never through a link. */
+  writeOwnFile(name: string, text: string): void {
+    writeConfined(this.gitDir, name, text, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
+  }
+
+  removeOwnFile(name: string): void {
+    rmSync(confinedPath(this.gitDir, name), { force: true });
+  }
+
   /** True when the store directory is itself the top of a repository (not a folder inside another one). */
   async isRepository(): Promise<boolean> {
     try {
@@ -135,11 +151,13 @@ export class GitRepo {
    * out of this commit. `git add -A` brings the index along, the one process
    * per commit; the objects, the branch and its reflog are written by
    * git-commit.ts. Returns the full hash; "nothing to commit" when the tree
-   * would not change.
+   * would not change. A path that is a link or under one is unsafe_path,
+   * before git sees it: git would stage the link itself, or refuse the path.
    */
   async commitPaths(paths: string[], message: string, agentId: string | undefined): Promise<string> {
     const text = cleanMessage(message);
     if (text === null) throw new Error("git commit failed: the message is empty");
+    for (const path of paths) confinedPath(this.dir, path);
     await this.raw(["add", "-A", "--", ...paths]);
     const now = new Date();
     const commit = await this.inTurn(() => this.commits.write(paths, text, formatIdent(author(agentId), now), formatIdent(author(undefined), now)));
@@ -193,15 +211,15 @@ export class GitRepo {
   async tag(name: string, commit: string): Promise<void> {
     if (!isTagName(name)) throw new Error(`not a tag name: ${name}`);
     if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
-    const dir = join(this.dir, ".git", "refs", "tags");
-    await mkdir(dir, { recursive: true });
-    const path = join(dir, name);
-    await lockRef(path, commit, `cannot make tag ${name}`);
+    const ref = `refs/tags/${name}`;
+    mkdirSync(confinedPath(this.gitDir, "refs/tags"), { recursive: true });
+    await lockRef(this.gitDir, ref, commit, `cannot make tag ${name}`);
+    const lock = confinedPath(this.gitDir, `${ref}.lock`);
     try {
-      if (await this.tagExists(name)) throw new Error(`tag ${name} already exists`);
-      await rename(`${path}.lock`, path);
+      if (this.tagExists(name)) throw new Error(`tag ${name} already exists`);
+      renameSync(lock, confinedPath(this.gitDir, ref));
     } catch (err) {
-      await unlink(`${path}.lock`).catch(() => undefined);
+      rmSync(lock, { force: true });
       throw err;
     }
   }
@@ -212,11 +230,10 @@ export class GitRepo {
   }
 
   /** Read from .git (loose ref or packed-refs), without a process: it is asked on every save. */
-  async tagExists(name: string): Promise<boolean> {
+  tagExists(name: string): boolean {
     const ref = `refs/tags/${name}`;
-    if (existsSync(join(this.dir, ".git", ref))) return true;
-    const packed = await readFile(join(this.dir, ".git", "packed-refs"), "utf8").catch(() => "");
-    return packed.split("\n").some((line) => line.endsWith(` ${ref}`));
+    if (lstatSync(confinedPath(this.gitDir, ref), { throwIfNoEntry: false }) !== undefined) return true;
+    return (readText(this.gitDir, "packed-refs") ?? "").split("\n").some((line) => line.endsWith(` ${ref}`));
   }
 
   /** Paths matching `pathspec` that differ from HEAD or are untracked (git status), store-relative. */

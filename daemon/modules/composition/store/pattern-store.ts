@@ -4,8 +4,6 @@
  * the disk if git refuses it, so what is acknowledged is in a commit and
  * what failed leaves nothing behind.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { DaemonError } from "../../../core/errors.js";
 import type { Log } from "../../../core/log.js";
 import { suggest } from "../../../core/suggest.js";
@@ -16,6 +14,7 @@ import { typeDirectory, validateComposition } from "../model/schema.js";
 import { formatCommitMessage, parseTrailers } from "../model/trailers.js";
 import { bumpPatch, compareVersions } from "../model/version.js";
 import { Catalog, type Entry } from "./catalog.js";
+import { isUnsafePath } from "./confined-path.js";
 import type { StoreFiles } from "./files.js";
 import type { GitRepo } from "./git.js";
 import { cleanMessage } from "./git-objects.js";
@@ -57,6 +56,8 @@ export interface VersionInfo {
  * a commit that was made gets its tag; anything else is put back as HEAD
  * has it, so no half-done mutation is left behind or served.
  */
+const INTENT_FILE = "patternd-intent.json";
+
 interface Intent {
   paths: string[];
   message: string;
@@ -124,7 +125,7 @@ export class PatternStore {
           bumped = true;
         }
       }
-      if (await this.git.tagExists(`${name}@${version}`)) {
+      if (this.git.tagExists(`${name}@${version}`)) {
         throw new DaemonError("conflict", `${name}@${version} already exists in the history; save it with a newer version`, { tag: `${name}@${version}` });
       }
       const op = existing === undefined ? "create" : "update";
@@ -136,7 +137,7 @@ export class PatternStore {
         trailers: { Op: op, Pattern: name, Version: version, ...(existing === undefined ? {} : { Previous: existing.version }), Agent: agentId ?? "" },
       });
       const commit = await this.commitFiles([{ path, text, previous: existing?.text }], message, agentId, `${name}@${version}`);
-      await this.index(path, text);
+      this.index(path, text);
       return { name, version, op, commit };
     });
   }
@@ -148,6 +149,7 @@ export class PatternStore {
         subject: message ?? `delete: ${name}`,
         trailers: { Op: "delete", Pattern: name, Version: entry.version, Agent: agentId ?? "" },
       });
+      this.files.resolve(entry.path);
       this.writeIntent({ paths: [entry.path], message: text, tag: null });
       let commit: string;
       try {
@@ -249,6 +251,8 @@ export class PatternStore {
    */
   async commitFiles(writes: readonly FileWrite[], message: string, agentId: string | undefined, tag: string): Promise<string> {
     const paths = writes.map((w) => w.path);
+    // A link on the way to any of them: refused before the intent or a file is written.
+    for (const path of paths) this.files.resolve(path);
     let made: string | null = null;
     this.writeIntent({ paths, message, tag });
     try {
@@ -263,11 +267,25 @@ export class PatternStore {
       this.log.error({ err, paths }, "git refused a change; the files are restored");
       // The tag failed after the commit: take the commit back too, or the next change would carry this one's undo.
       if (made !== null) await this.git.uncommit(made);
-      for (const { path, previous } of writes) if (previous === undefined) await this.files.remove(path);
-      await this.files.writeAll(writes.flatMap(({ path, previous }) => (previous === undefined ? [] : [{ path, text: previous }])));
+      for (const { path, previous } of writes) await this.putBack(path, previous);
       await this.git.unstage(paths).catch(() => undefined);
       this.clearIntent();
       throw err;
+    }
+  }
+
+  /**
+   * Puts one file back as it was (undefined: not there). A path that has
+   * become a link meanwhile is left alone: removing or replacing it would
+   * undo someone else's change, and nothing is done through it.
+   */
+  private async putBack(path: string, text: string | undefined): Promise<void> {
+    try {
+      if (text === undefined) await this.files.remove(path);
+      else await this.files.write(path, text);
+    } catch (err) {
+      if (!isUnsafePath(err)) throw err;
+      this.log.warn({ path, target: err.details?.target }, "a file to put back is a symbolic link now; it is left as it is");
     }
   }
 
@@ -275,13 +293,13 @@ export class PatternStore {
   async recover(): Promise<void> {
     let intent: Intent;
     try {
-      intent = JSON.parse(readFileSync(this.intentPath, "utf8")) as Intent;
+      intent = JSON.parse(this.git.readOwnFile(INTENT_FILE) ?? "") as Intent;
     } catch {
       return;
     }
     const head = await this.git.headCommit();
     if (head !== null && head.message.trim() === cleanMessage(intent.message)?.trim()) {
-      if (intent.tag !== null && !(await this.git.tagExists(intent.tag))) await this.git.tag(intent.tag, head.commit);
+      if (intent.tag !== null && !(this.git.tagExists(intent.tag))) await this.git.tag(intent.tag, head.commit);
       this.log.warn({ paths: intent.paths, commit: head.commit, tag: intent.tag }, "a store change cut short by a stop was committed; its tag is now made");
     } else {
       await this.restoreFromHead(intent.paths);
@@ -293,30 +311,22 @@ export class PatternStore {
   /** Puts `paths` back as HEAD has them: out of the index, and the file as committed (or gone when HEAD has none). */
   private async restoreFromHead(paths: string[]): Promise<void> {
     await this.git.unstage(paths).catch(() => undefined);
-    for (const path of paths) {
-      const committed = await this.git.show("HEAD", path);
-      if (committed === undefined) await this.files.remove(path);
-      else await this.files.write(path, committed);
-    }
-  }
-
-  private get intentPath(): string {
-    return join(this.files.root, ".git", "patternd-intent.json");
+    for (const path of paths) await this.putBack(path, await this.git.show("HEAD", path));
   }
 
   private writeIntent(intent: Intent): void {
     // No fsync: the threat is a killed daemon, and the page cache keeps this write ahead of the files'.
-    writeFileSync(this.intentPath, JSON.stringify(intent));
+    this.git.writeOwnFile(INTENT_FILE, JSON.stringify(intent));
   }
 
   private clearIntent(): void {
-    rmSync(this.intentPath, { force: true });
+    this.git.removeOwnFile(INTENT_FILE);
   }
 
   /** Puts a document the daemon just wrote into the index. */
-  async index(path: string, text: string): Promise<void> {
+  index(path: string, text: string): void {
     const read = Catalog.read(path, text);
-    if (read.ok) this.catalog.put(read.entry, await this.files.state(path));
+    if (read.ok) this.catalog.put(read.entry, this.files.state(path));
   }
 
   /** The last commit of a file, asked of git once per content (a `git log` costs more as history grows). */

@@ -152,13 +152,13 @@ export class DaemonProcess {
 
 const processes = new Set<DaemonProcess>();
 
-/** Spawns `node dist/daemon/main.js --home <home> ...args` without waiting for anything. */
-export function spawnDaemon(home: string, args: string[] = []): DaemonProcess {
+/** Spawns `node dist/daemon/main.js --home <home> ...args` without waiting for anything; `env` adds to (or overrides) the test's environment. */
+export function spawnDaemon(home: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): DaemonProcess {
   if (!existsSync(DAEMON_MAIN)) throw new Error(`${DAEMON_MAIN} is missing: run \`npm run build\` first`);
   const child = spawn(process.execPath, [DAEMON_MAIN, "--home", home, ...args], {
     cwd: home,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PATTERND_HOME: "", PATTERND_SOCKET: "", PATTERND_STORE: "" },
+    env: { ...process.env, PATTERND_HOME: "", PATTERND_SOCKET: "", PATTERND_STORE: "", ...env },
   });
   const proc = new DaemonProcess(home, child);
   processes.add(proc);
@@ -334,10 +334,10 @@ export async function waitUntilHealthy(proc: DaemonProcess, socketPath: string, 
 }
 
 /** Starts a daemon in `home` (a fresh temp home when omitted) and waits until it answers system:health. */
-export async function startDaemon(options: { home?: string; args?: string[] } = {}): Promise<Daemon> {
+export async function startDaemon(options: { home?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Daemon> {
   const home = options.home ?? (await makeHome());
   const socketPath = socketPathOf(home);
-  const proc = spawnDaemon(home, options.args);
+  const proc = spawnDaemon(home, options.args, options.env);
   await waitUntilHealthy(proc, socketPath);
   const mine = new Set<{ close(): void }>();
   const track = (handle: { close(): void }) => {

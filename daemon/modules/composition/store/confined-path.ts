@@ -15,103 +15,117 @@ import { DaemonError } from "../../../core/errors.js";
 
 const { O_NOFOLLOW, O_RDONLY } = constants;
 
-/**
- * The absolute path of `path` (relative to `root`), after checking that no
- * existing component of it is a symbolic link. Refuses a path that is not
- * below the root (`..`, absolute, the root itself) with a plain Error: that
- * is a bug of the caller, not something a user planted.
- */
-export function confinedPath(root: string, path: string): string {
-  const absolute = resolve(root, path);
-  const inside = relative(root, absolute);
-  if (inside === "" || isAbsolute(path) || inside === ".." || inside.startsWith(`..${sep}`)) throw new Error(`path ${path} is outside ${root}`);
-  let at = root;
-  for (const component of inside.split(sep)) {
-    at = `${at}${sep}${component}`;
-    const info = lstatSync(at, { throwIfNoEntry: false });
-    // Nothing below a missing component exists yet; whatever makes it makes real folders.
-    if (info === undefined) break;
-    if (info.isSymbolicLink()) throw unsafePath(root, at, inside);
-    if (!info.isDirectory()) break;
-  }
-  return absolute;
-}
+export class ConfinedDir {
+  /** `label` is how paths are named to people: "" for the store itself, ".git" for its repository folder. */
+  constructor(
+    readonly root: string,
+    private readonly label = "",
+  ) {}
 
-/** Opens `path` below `root` (see confinedPath) with `flags`, never following a link at its last component. */
-export function openConfined(root: string, path: string, flags: number, mode?: number): number {
-  const absolute = confinedPath(root, path);
-  try {
-    return openSync(absolute, flags | O_NOFOLLOW, mode);
-  } catch (err) {
-    // ELOOP: the last component became a link after the check (or was one, for a path the walk stopped short of).
-    if ((err as NodeJS.ErrnoException).code === "ELOOP") throw unsafePath(root, absolute, relative(root, absolute));
-    throw err;
-  }
-}
-
-/**
- * A regular file's bytes, or undefined when it does not exist. Refuses a
- * link (unsafe_path), anything that is not a regular file, and a file over
- * `maxBytes` (before reading it).
- */
-export function readConfined(root: string, path: string, maxBytes = Number.MAX_SAFE_INTEGER): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openConfined(root, path, O_RDONLY);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile()) throw new Error(`${path} is not a regular file`);
-    if (info.size > maxBytes) throw new Error(`${path} is ${info.size} bytes; the limit is ${maxBytes}`);
-    const buffer = Buffer.allocUnsafe(info.size);
-    let filled = 0;
-    while (filled < info.size) {
-      const read = readSync(fd, buffer, filled, info.size - filled, filled);
-      if (read === 0) break;
-      filled += read;
+  /**
+   * The absolute path of `path` (relative to the root), after checking that
+   * no existing component of it is a symbolic link. Refuses a path that is
+   * not below the root (`..`, absolute, the root itself) with a plain Error:
+   * that is a bug of the caller, not something a user planted.
+   */
+  path(path: string): string {
+    const absolute = resolve(this.root, path);
+    const inside = relative(this.root, absolute);
+    if (inside === "" || isAbsolute(path) || inside === ".." || inside.startsWith(`..${sep}`)) throw new Error(`path ${path} is outside ${this.root}`);
+    let at = this.root;
+    for (const component of inside.split(sep)) {
+      at = `${at}${sep}${component}`;
+      const info = lstatSync(at, { throwIfNoEntry: false });
+      // Nothing below a missing component exists yet; whatever makes it makes real folders.
+      if (info === undefined) break;
+      if (info.isSymbolicLink()) throw this.unsafe(at, absolute);
+      if (!info.isDirectory()) break;
     }
-    return filled === info.size ? buffer : buffer.subarray(0, filled);
-  } finally {
-    closeSync(fd);
+    return absolute;
   }
-}
 
-/** A file's text below `root`, undefined when there is none; never read through a link. */
-export function readText(root: string, path: string): string | undefined {
-  return readConfined(root, path)?.toString("utf8");
-}
+  /** Opens `path` with `flags`, never following a link at its last component. */
+  open(path: string, flags: number, mode?: number): number {
+    const absolute = this.path(path);
+    try {
+      return openSync(absolute, flags | O_NOFOLLOW, mode);
+    } catch (err) {
+      // ELOOP: the last component became a link after the check.
+      if ((err as NodeJS.ErrnoException).code === "ELOOP") throw this.unsafe(absolute, absolute);
+      throw err;
+    }
+  }
 
-/** Writes `data` to a file below `root` opened with `flags` (e.g. O_APPEND, or O_TRUNC), never through a link. */
-export function writeConfined(root: string, path: string, data: string | Uint8Array, flags: number, mode = 0o644): void {
-  const fd = openConfined(root, path, flags, mode);
-  try {
-    writeFileSync(fd, data);
-  } finally {
-    closeSync(fd);
+  /**
+   * A regular file's bytes, or undefined when it does not exist. Refuses a
+   * link (unsafe_path), anything that is not a regular file, and a file over
+   * `maxBytes` (before reading it).
+   */
+  read(path: string, maxBytes = Number.MAX_SAFE_INTEGER): Buffer | undefined {
+    let fd: number;
+    try {
+      fd = this.open(path, O_RDONLY);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+    try {
+      const info = fstatSync(fd);
+      if (!info.isFile()) throw new Error(`${this.named(path)} is not a regular file`);
+      if (info.size > maxBytes) throw new Error(`${this.named(path)} is ${info.size} bytes; the limit is ${maxBytes}`);
+      const buffer = Buffer.allocUnsafe(info.size);
+      let filled = 0;
+      while (filled < info.size) {
+        const read = readSync(fd, buffer, filled, info.size - filled, filled);
+        if (read === 0) break;
+        filled += read;
+      }
+      return filled === info.size ? buffer : buffer.subarray(0, filled);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** A file's text, undefined when there is none. */
+  readText(path: string): string | undefined {
+    return this.read(path)?.toString("utf8");
+  }
+
+  /** Writes `data` to a file opened with `flags` (O_APPEND, or O_TRUNC, ...). */
+  write(path: string, data: string | Uint8Array, flags: number, mode = 0o644): void {
+    const fd = this.open(path, flags, mode);
+    try {
+      writeFileSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private named(path: string): string {
+    const inside = relative(this.root, resolve(this.root, path));
+    return this.label === "" ? inside : `${this.label}/${inside}`;
+  }
+
+  /** `unsafe_path` for the link at `link` (absolute), met on the way to `absolute`. */
+  private unsafe(link: string, absolute: string): DaemonError {
+    let target: string;
+    try {
+      target = resolve(dirname(link), readlinkSync(link));
+    } catch {
+      target = "(a link that is gone again)";
+    }
+    const at = this.named(link);
+    const path = this.named(absolute);
+    const via = at === path ? `${at} is a symbolic link` : `${path} leads through ${at}, a symbolic link`;
+    return new DaemonError(
+      "unsafe_path",
+      `${via} to ${target}; the store never reads or writes through a link: replace it with the real file or folder, or remove it`,
+      { path: at, target },
+    );
   }
 }
 
 /** True when `err` is the refusal of a path that leads through a link. */
 export function isUnsafePath(err: unknown): err is DaemonError {
   return err instanceof DaemonError && err.code === "unsafe_path";
-}
-
-/** `unsafe_path` for the link at `link` (absolute), met on the way to `path` (relative to root). */
-function unsafePath(root: string, link: string, path: string): DaemonError {
-  let target: string;
-  try {
-    target = resolve(dirname(link), readlinkSync(link));
-  } catch {
-    target = "(a link that is gone again)";
-  }
-  const at = relative(root, link);
-  const via = at === path ? `${at} is a symbolic link` : `${path} leads through ${at}, a symbolic link`;
-  return new DaemonError(
-    "unsafe_path",
-    `${via} to ${target}; the store never reads or writes through a link: replace it with the real file or folder, or remove it`,
-    { path: at, target },
-  );
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -107,5 +107,27 @@ describe("DecisionLogs", () => {
     expect(gitOut("status", "--porcelain").trim()).toBe("M orchestrations/p.yaml");
     await logs.recover();
     expect(gitOut("rev-list", "--count", "HEAD").trim()).toBe("2");
+  });
+
+  it("a log that is a link: appends and reads refused, no evidence, and its batch waits until the file is a file again", async () => {
+    const outside = `${root}-outside`;
+    writeFileSync(outside, "export TOKEN=secret\n");
+    try {
+      await logs.append(LOG, item(1), "p", 1, "a");
+      unlinkSync(join(root, LOG));
+      symlinkSync(outside, join(root, LOG));
+      await expect(logs.append(LOG, item(2), "p", 1, "a")).rejects.toMatchObject({ code: "unsafe_path", details: { path: LOG, target: outside } });
+      expect(() => logs.read(LOG)).toThrow(expect.objectContaining({ code: "unsafe_path" }));
+      expect(logs.evidence(LOG).total).toBe(0);
+      await logs.flush();
+      expect(gitOut("log", "--format=%s")).toBe("seed\n");
+      expect(readFileSync(outside, "utf8")).toBe("export TOKEN=secret\n");
+      unlinkSync(join(root, LOG));
+      writeFileSync(join(root, LOG), item(1));
+      await logs.flush();
+      expect(gitOut("show", `HEAD:${LOG}`)).toBe(item(1));
+    } finally {
+      unlinkSync(outside);
+    }
   });
 });

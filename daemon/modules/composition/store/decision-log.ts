@@ -186,12 +186,16 @@ export class DecisionLogs {
   private commitPending(): Promise<void> {
     this.committing = this.committing.then(async () => {
       if (this.pending.size === 0) return;
-      const batch = this.pending;
+      const all = this.pending;
       this.pending = new Map();
       // Every append already acknowledged is synced by now: a commit never holds half a record.
       await Promise.all([...this.syncs.values()]);
-      const paths = this.safe([...batch.keys()]);
-      if (paths.length === 0) return;
+      const safe = new Set(this.safe([...all.keys()]));
+      const batch = new Map([...all].filter(([path]) => safe.has(path)));
+      // A log that is a link now waits for the next batch (or the stop): put back as it was, it is committed then.
+      this.requeue([...all].filter(([path]) => !safe.has(path)));
+      if (batch.size === 0) return;
+      const paths = [...batch.keys()];
       const records = [...batch.values()].reduce((sum, b) => sum + b.records, 0);
       const agents = new Set([...batch.values()].flatMap((b) => [...b.agents]));
       const author = agents.size === 1 ? [...agents][0] : undefined;
@@ -208,13 +212,18 @@ export class DecisionLogs {
         if (/nothing to commit/.test((err as Error).message)) return;
         // Not lost: the records are on disk; they go into the next batch's commit (or the next start's).
         this.log.error({ err, paths }, "decision logs not committed; retrying with the next batch");
-        for (const [path, b] of batch) {
-          const later = this.pending.get(path);
-          this.pending.set(path, later === undefined ? b : { ...later, records: later.records + b.records });
-        }
+        this.requeue([...batch]);
       }
     });
     return this.committing;
+  }
+
+  /** Puts logs back among the pending ones, their records counted with any appended since. */
+  private requeue(entries: readonly [string, Pending][]): void {
+    for (const [path, b] of entries) {
+      const later = this.pending.get(path);
+      this.pending.set(path, later === undefined ? b : { ...later, records: later.records + b.records });
+    }
   }
 }
 

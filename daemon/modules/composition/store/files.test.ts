@@ -97,4 +97,24 @@ describe("StoreFiles read / write / remove", () => {
     expect(files.read("x.yaml")).toBeUndefined();
     await expect(files.remove("x.yaml")).resolves.toBeUndefined();
   });
+
+  it("never writes, removes or reads through a link: a linked folder, a linked file, a linked temp folder", async () => {
+    const outside = join(root, "outside");
+    mkdirSync(outside);
+    writeFileSync(join(outside, "w1.yaml"), "precious\n");
+    symlinkSync(outside, join(store, "gadgets"));
+    const refused = { code: "unsafe_path", details: { path: "gadgets", target: outside } };
+    await expect(files.write("gadgets/w1.yaml", "name: w1\n")).rejects.toMatchObject(refused);
+    await expect(files.write("gadgets/new.yaml", "name: new\n")).rejects.toMatchObject(refused);
+    await expect(files.remove("gadgets/w1.yaml")).rejects.toMatchObject(refused);
+    expect(() => files.read("gadgets/w1.yaml")).toThrow(expect.objectContaining(refused));
+    symlinkSync(join(outside, "w1.yaml"), join(store, "link.yaml"));
+    await expect(files.write("link.yaml", "x\n")).rejects.toMatchObject({ code: "unsafe_path", details: { path: "link.yaml" } });
+    await expect(files.remove("link.yaml")).rejects.toMatchObject({ code: "unsafe_path" });
+    mkdirSync(join(store, ".git"));
+    symlinkSync(outside, join(store, ".git", "patternd-tmp"));
+    await expect(files.write("orchestrations/x.yaml", "x\n")).rejects.toMatchObject({ code: "unsafe_path", details: { path: ".git/patternd-tmp", target: outside } });
+    expect(await readdir(outside)).toEqual(["w1.yaml"]);
+    expect(readFileSync(join(outside, "w1.yaml"), "utf8")).toBe("precious\n");
+  });
 });

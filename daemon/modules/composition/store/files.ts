@@ -10,24 +10,28 @@ import { mkdir, unlink } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { writeAtomicAll } from "../../../core/atomic-file.js";
 import { MAX_DOCUMENT_BYTES } from "../model/document.js";
-import { confinedPath, openConfined, readConfined } from "./confined-path.js";
+import { ConfinedDir } from "./confined-path.js";
 
 const TEMP_DIR = ".git/patternd-tmp";
 
 export class StoreFiles {
-  constructor(readonly root: string) {}
+  private readonly dir: ConfinedDir;
+
+  constructor(readonly root: string) {
+    this.dir = new ConfinedDir(root);
+  }
 
   /**
    * Absolute path of a store-relative path: refuses anything that would leave
    * the store or reach into .git (an Error), and a path through a link (unsafe_path).
    */
   resolve(path: string): string {
-    return confinedPath(this.root, this.checkName(path));
+    return this.dir.path(this.checkName(path));
   }
 
   /** Opens a store file with `flags`, never through a link (unsafe_path). */
   open(path: string, flags: number, mode?: number): number {
-    return openConfined(this.root, this.checkName(path), flags, mode);
+    return this.dir.open(this.checkName(path), flags, mode);
   }
 
   /**
@@ -35,7 +39,7 @@ export class StoreFiles {
    * (a pattern's limit unless told), not a regular file, or a link (unsafe_path).
    */
   read(path: string, maxBytes = MAX_DOCUMENT_BYTES): string | undefined {
-    return readConfined(this.root, this.checkName(path), maxBytes)?.toString("utf8");
+    return this.dir.read(this.checkName(path), maxBytes)?.toString("utf8");
   }
 
   private checkName(path: string): string {
@@ -97,7 +101,7 @@ export class StoreFiles {
     await mkdir(`${this.root}${sep}${TEMP_DIR}`).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== "EEXIST") throw err;
     });
-    return confinedPath(this.root, TEMP_DIR);
+    return this.dir.path(TEMP_DIR);
   }
 
   /** Removes a file (a missing one is not an error); a link is refused, never removed in its target's place. */

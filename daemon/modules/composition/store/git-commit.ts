@@ -10,7 +10,7 @@
  */
 import { constants, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { confinedPath, readConfined, readText, writeConfined } from "./confined-path.js";
+import { ConfinedDir } from "./confined-path.js";
 import { encodeCommit, encodeObject, TreeSnapshot, type GitObject, type HashAlgorithm } from "./git-objects.js";
 
 const { O_APPEND, O_CREAT, O_TRUNC, O_WRONLY } = constants;
@@ -19,14 +19,16 @@ export class CommitWriter {
   /** HEAD's tree as of the last commit written here (or the last look at HEAD). */
   private snapshot: { commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm } | null = null;
 
-  private readonly gitDir: string;
+  private readonly workTree: ConfinedDir;
+  private readonly gitFiles: ConfinedDir;
 
   /** `git` runs one git command in the store (the caller's queue already holds the turn). */
   constructor(
     private readonly dir: string,
     private readonly git: (args: readonly string[]) => Promise<string>,
   ) {
-    this.gitDir = join(dir, ".git");
+    this.workTree = new ConfinedDir(dir);
+    this.gitFiles = new ConfinedDir(join(dir, ".git"), ".git");
   }
 
   /** Commits the files at `paths` as they are (a missing one: deleted) on top of HEAD; returns the commit's id. */
@@ -36,7 +38,7 @@ export class CommitWriter {
     const changes = new Map<string, string | null>();
     const blobs: GitObject[] = [];
     for (const path of paths) {
-      const content = readConfined(this.dir, path);
+      const content = this.workTree.read(path);
       if (content === undefined) {
         changes.set(path, null);
         continue;
@@ -70,11 +72,11 @@ export class CommitWriter {
   private writeObject(object: GitObject): void {
     const dir = `objects/${object.id.slice(0, 2)}`;
     const path = `${dir}/${object.id.slice(2)}`;
-    if (lstatSync(confinedPath(this.gitDir, path), { throwIfNoEntry: false }) !== undefined) return;
-    mkdirSync(confinedPath(this.gitDir, dir), { recursive: true });
+    if (lstatSync(this.gitFiles.path(path), { throwIfNoEntry: false }) !== undefined) return;
+    mkdirSync(this.gitFiles.path(dir), { recursive: true });
     const temp = `${dir}/tmp_obj_${process.pid}_${object.id.slice(2, 10)}`;
-    writeConfined(this.gitDir, temp, object.deflated, O_WRONLY | O_CREAT | O_TRUNC, 0o444);
-    renameSync(confinedPath(this.gitDir, temp), confinedPath(this.gitDir, path));
+    this.gitFiles.write(temp, object.deflated, O_WRONLY | O_CREAT | O_TRUNC, 0o444);
+    renameSync(this.gitFiles.path(temp), this.gitFiles.path(path));
   }
 
   /**
@@ -83,32 +85,32 @@ export class CommitWriter {
    * was made on; then appends to the reflogs as git does.
    */
   private async moveHead(head: { ref: string; commit: string | null }, commit: string, reflog: string): Promise<void> {
-    mkdirSync(dirname(confinedPath(this.gitDir, head.ref)), { recursive: true });
-    await lockRef(this.gitDir, head.ref, commit, `git commit failed: cannot lock ${head.ref}`);
+    mkdirSync(dirname(this.gitFiles.path(head.ref)), { recursive: true });
+    await lockRef(this.gitFiles, head.ref, commit, `git commit failed: cannot lock ${head.ref}`);
     try {
       if (this.readHead().commit !== head.commit) throw new Error(`git commit failed: ${head.ref} moved while the commit was made`);
-      renameSync(confinedPath(this.gitDir, `${head.ref}.lock`), confinedPath(this.gitDir, head.ref));
+      renameSync(this.gitFiles.path(`${head.ref}.lock`), this.gitFiles.path(head.ref));
     } catch (err) {
-      rmSync(confinedPath(this.gitDir, `${head.ref}.lock`), { force: true });
+      rmSync(this.gitFiles.path(`${head.ref}.lock`), { force: true });
       throw err;
     }
     const line = `${head.commit ?? "0".repeat(commit.length)} ${commit} ${reflog}\n`;
     for (const ref of new Set([head.ref, "HEAD"])) {
       const log = `logs/${ref}`;
-      mkdirSync(dirname(confinedPath(this.gitDir, log)), { recursive: true });
-      writeConfined(this.gitDir, log, line, O_WRONLY | O_APPEND | O_CREAT, 0o644);
+      mkdirSync(dirname(this.gitFiles.path(log)), { recursive: true });
+      this.gitFiles.write(log, line, O_WRONLY | O_APPEND | O_CREAT, 0o644);
     }
   }
 
   /** HEAD as the files in .git have it: the ref it names (or HEAD when detached) and that ref's commit (null before the first). */
   private readHead(): { ref: string; commit: string | null } {
-    const head = readText(this.gitDir, "HEAD")?.trim() ?? "";
+    const head = this.gitFiles.readText("HEAD")?.trim() ?? "";
     const ref = head.startsWith("ref: ") ? head.slice(5) : "HEAD";
     // HEAD names where the commit will be written: never outside .git/refs.
     if (ref !== "HEAD" && !/^refs\/(?!.*\.\.)[\w./-]+$/.test(ref)) throw new Error(`git commit failed: HEAD names ${ref}, not a branch under refs/`);
-    const loose = ref === "HEAD" ? head : readText(this.gitDir, ref)?.trim();
+    const loose = ref === "HEAD" ? head : this.gitFiles.readText(ref)?.trim();
     const packed = () =>
-      readText(this.gitDir, "packed-refs")
+      this.gitFiles.readText("packed-refs")
         ?.split("\n")
         .find((line) => line.endsWith(` ${ref}`) && /^[0-9a-f]/.test(line))
         ?.split(" ")[0];
@@ -124,8 +126,8 @@ export class CommitWriter {
  * refs, a person's command) gets up to 100 ms to let go, as git itself
  * waits (core.filesRefLockTimeout).
  */
-export async function lockRef(gitDir: string, ref: string, value: string, failure: string): Promise<void> {
-  const lock = confinedPath(gitDir, `${ref}.lock`);
+export async function lockRef(gitFiles: ConfinedDir, ref: string, value: string, failure: string): Promise<void> {
+  const lock = gitFiles.path(`${ref}.lock`);
   for (let waited = 0; ; waited += 5) {
     try {
       // O_EXCL: never opened through a link planted at the lock's name.

@@ -12,7 +12,7 @@ import { constants, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSyn
 import { join } from "node:path";
 import { NAME_PATTERN } from "../model/ref.js";
 import { parseVersion } from "../model/version.js";
-import { confinedPath, readText, writeConfined } from "./confined-path.js";
+import { ConfinedDir, isUnsafePath } from "./confined-path.js";
 import { CommitWriter, lockRef } from "./git-commit.js";
 import { cleanMessage, formatIdent } from "./git-objects.js";
 
@@ -41,12 +41,14 @@ export class GitRepo {
   private created = false;
   private commitsSinceMaintenance = 0;
   private readonly commits: CommitWriter;
-  /** The repository's own folder; every file the daemon touches in it is opened through confined-path.ts. */
-  private readonly gitDir: string;
+  /** The work tree and the repository's own folder: every file the daemon touches in them goes through confined-path.ts. */
+  private readonly workTree: ConfinedDir;
+  private readonly gitFiles: ConfinedDir;
 
   constructor(readonly dir: string) {
     this.commits = new CommitWriter(dir, (args) => spawnGit(dir, args));
-    this.gitDir = join(dir, ".git");
+    this.workTree = new ConfinedDir(dir);
+    this.gitFiles = new ConfinedDir(join(dir, ".git"), ".git");
   }
 
   /**
@@ -86,15 +88,27 @@ export class GitRepo {
    * keeps its locks. Returns the store-relative paths removed.
    */
   clearStaleLocks(): string[] {
-    const candidates = ["index.lock", "HEAD.lock", "packed-refs.lock"];
-    const head = readText(this.gitDir, "HEAD")?.trim() ?? "";
-    if (head.startsWith("ref: refs/")) candidates.push(`${head.slice(5)}.lock`);
-    const tags = confinedPath(this.gitDir, "refs/tags");
-    const tagLocks = lstatSync(tags, { throwIfNoEntry: false })?.isDirectory() === true ? readdirSync(tags).filter((name) => name.endsWith(".lock")) : [];
-    const locks = [...candidates, ...tagLocks.map((name) => `refs/tags/${name}`)].filter((path) => lstatSync(confinedPath(this.gitDir, path), { throwIfNoEntry: false }) !== undefined);
+    let locks: string[];
+    try {
+      locks = this.lockFiles();
+    } catch (err) {
+      // A link where a lock or its folder would be: nothing is removed through it (the writes that need it refuse it).
+      if (isUnsafePath(err)) return [];
+      throw err;
+    }
     if (locks.length === 0 || this.inUse()) return [];
-    for (const path of locks) rmSync(confinedPath(this.gitDir, path), { force: true });
+    for (const path of locks) rmSync(this.gitFiles.path(path), { force: true });
     return locks.map((path) => `.git/${path}`);
+  }
+
+  /** The lock files of git's that are there now, relative to .git. */
+  private lockFiles(): string[] {
+    const candidates = ["index.lock", "HEAD.lock", "packed-refs.lock"];
+    const head = this.gitFiles.readText("HEAD")?.trim() ?? "";
+    if (head.startsWith("ref: refs/")) candidates.push(`${head.slice(5)}.lock`);
+    const tags = this.gitFiles.path("refs/tags");
+    const tagLocks = lstatSync(tags, { throwIfNoEntry: false })?.isDirectory() === true ? readdirSync(tags).filter((name) => name.endsWith(".lock")) : [];
+    return [...candidates, ...tagLocks.map((name) => `refs/tags/${name}`)].filter((path) => lstatSync(this.gitFiles.path(path), { throwIfNoEntry: false }) !== undefined);
   }
 
   /** True when some other process has its working directory in the store (or that cannot be told). */
@@ -120,16 +134,16 @@ export class GitRepo {
 
   /** A file of the daemon's own in the git directory (never tracked), e.g. a store change's intent; undefined when there is none. */
   readOwnFile(name: string): string | undefined {
-    return readText(this.gitDir, name);
+    return this.gitFiles.readText(name);
   }
 
   /** Replaces a file of the daemon's own in the git directory, never through a link. */
   writeOwnFile(name: string, text: string): void {
-    writeConfined(this.gitDir, name, text, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
+    this.gitFiles.write(name, text, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
   }
 
   removeOwnFile(name: string): void {
-    rmSync(confinedPath(this.gitDir, name), { force: true });
+    rmSync(this.gitFiles.path(name), { force: true });
   }
 
   /** True when the store directory is itself the top of a repository (not a folder inside another one). */
@@ -157,7 +171,7 @@ export class GitRepo {
   async commitPaths(paths: string[], message: string, agentId: string | undefined): Promise<string> {
     const text = cleanMessage(message);
     if (text === null) throw new Error("git commit failed: the message is empty");
-    for (const path of paths) confinedPath(this.dir, path);
+    for (const path of paths) this.workTree.path(path);
     await this.raw(["add", "-A", "--", ...paths]);
     const now = new Date();
     const commit = await this.inTurn(() => this.commits.write(paths, text, formatIdent(author(agentId), now), formatIdent(author(undefined), now)));
@@ -212,12 +226,12 @@ export class GitRepo {
     if (!isTagName(name)) throw new Error(`not a tag name: ${name}`);
     if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
     const ref = `refs/tags/${name}`;
-    mkdirSync(confinedPath(this.gitDir, "refs/tags"), { recursive: true });
-    await lockRef(this.gitDir, ref, commit, `cannot make tag ${name}`);
-    const lock = confinedPath(this.gitDir, `${ref}.lock`);
+    mkdirSync(this.gitFiles.path("refs/tags"), { recursive: true });
+    await lockRef(this.gitFiles, ref, commit, `cannot make tag ${name}`);
+    const lock = this.gitFiles.path(`${ref}.lock`);
     try {
       if (this.tagExists(name)) throw new Error(`tag ${name} already exists`);
-      renameSync(lock, confinedPath(this.gitDir, ref));
+      renameSync(lock, this.gitFiles.path(ref));
     } catch (err) {
       rmSync(lock, { force: true });
       throw err;
@@ -232,8 +246,8 @@ export class GitRepo {
   /** Read from .git (loose ref or packed-refs), without a process: it is asked on every save. */
   tagExists(name: string): boolean {
     const ref = `refs/tags/${name}`;
-    if (lstatSync(confinedPath(this.gitDir, ref), { throwIfNoEntry: false }) !== undefined) return true;
-    return (readText(this.gitDir, "packed-refs") ?? "").split("\n").some((line) => line.endsWith(` ${ref}`));
+    if (lstatSync(this.gitFiles.path(ref), { throwIfNoEntry: false }) !== undefined) return true;
+    return (this.gitFiles.readText("packed-refs") ?? "").split("\n").some((line) => line.endsWith(` ${ref}`));
   }
 
   /** Paths matching `pathspec` that differ from HEAD or are untracked (git status), store-relative. */

@@ -6,7 +6,7 @@
  * with unsafe_path naming the link and its target. After each, the outside
  * files are byte-identical and nothing of them is in any git object.
  */
-import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
@@ -80,7 +80,7 @@ beforeAll(async () => {
   const realGit = (await import("node:child_process")).execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
   writeFileSync(
     join(bin, "git"),
-    `#!/bin/sh\n"${realGit}" "$@"\nrc=$?\nfor a in "$@"; do if [ "$a" = add ] && [ -f "${bin}/swap" ]; then p=$(cat "${bin}/swap"); rm -f "${bin}/swap" "$p"; ln -s "${outside}/secret.yaml" "$p"; fi; done\nexit $rc\n`,
+    `#!/bin/sh\nfor a in "$@"; do if [ "$a" = add ] && [ -f "${bin}/hold" ]; then touch "${bin}/waiting"; while [ -f "${bin}/hold" ]; do sleep 0.02; done; rm -f "${bin}/waiting"; fi; done\n"${realGit}" "$@"\nrc=$?\nfor a in "$@"; do if [ "$a" = add ] && [ -f "${bin}/swap" ]; then p=$(cat "${bin}/swap"); rm -f "${bin}/swap" "$p"; ln -s "${outside}/secret.yaml" "$p"; fi; done\nexit $rc\n`,
   );
   chmodSync(join(bin, "git"), 0o755);
   swapFile = join(bin, "swap");
@@ -194,22 +194,27 @@ describe("a link as a decision log (issue 23, case 1)", () => {
     await git(store, "checkout", "--", "orchestrations/p1_decisions.yaml");
   });
 
-  it("a log swapped for a link after an append and before its batch commit is not committed", async () => {
+  it("a log swapped for a link between the batch's check and its git add is not committed, and the index keeps HEAD's", async () => {
     const before = await head(store);
-    await c.request("composition:track_decision", { pattern: "p1", decision: "second", outcome: "success" });
     const log = join(store, "orchestrations", "p1_decisions.yaml");
-    // The batch commits about a second after the append: swapped well before that.
+    const hold = join(swapFile, "..", "hold");
+    // The wrapper git holds the batch's `git add` until the log is swapped: after the daemon checked it.
+    writeFileSync(hold, "");
+    await c.request("composition:track_decision", { pattern: "p1", decision: "second", outcome: "success" });
+    await waitFor("the batch's git add", () => existsSync(join(swapFile, "..", "waiting")), 10_000, 20);
     const mine = readFileSync(log);
     unlinkSync(log);
     symlinkSync(join(outside, "bashrc"), log);
-    await waitFor("the batch to have run", () => readFileSync(join(d.home, "var", "log", "daemon.log"), "utf8").split("it is not committed").length > 2, 5_000, 50);
+    rmSync(hold);
+    await waitFor("the batch refused", () => readFileSync(join(d.home, "var", "log", "daemon.log"), "utf8").includes("decision logs not committed"), 10_000, 50);
     expect(await head(store)).toBe(before);
+    await waitFor("the index back to HEAD's", async () => (await git(store, "ls-files", "--stage", "--", "orchestrations/p1_decisions.yaml")).startsWith("100644"), 5_000, 50);
     await expectOutsideUntouched();
     // Put back by the person, the record acknowledged before the swap is committed with the next batch.
     unlinkSync(log);
     writeFileSync(log, mine);
     await c.request("composition:track_decision", { pattern: "p1", decision: "third", outcome: "success" });
-    await waitFor("the decision log committed", async () => (await git(store, "status", "--porcelain", "--", log)) === "", 5_000, 50);
+    await waitFor("the decision log committed", async () => (await git(store, "status", "--porcelain", "--", log)) === "", 10_000, 50);
     const committed = await git(store, "show", "HEAD:orchestrations/p1_decisions.yaml");
     expect(committed).toContain("decision: second");
     expect(committed).toContain("decision: third");
@@ -224,7 +229,7 @@ describe("a link as a folder that holds patterns", () => {
     for (const file of readdirSync(moved)) originals.set(join(moved, file), readFileSync(join(moved, file)));
     symlinkSync(moved, folder);
     // Whether or not the watcher has dropped the profiles yet, the write goes through the folder.
-    const saved = await failure("composition:save", { composition: { name: "critic", type: "profile", version: "9.0.0", description: "edited through the link" } });
+    const saved = await failure("composition:save", { composition: { name: "critic", type: "profile", version: "9.0.0", description: "edited through the link" }, replace: true });
     expectUnsafe(saved, "profiles", moved);
     const forked = await failure("composition:fork", { parent: "p1", name: "p1_profiled", reason: "x", modifications: { type: "profile" } });
     expectUnsafe(forked, "profiles", moved);

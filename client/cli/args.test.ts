@@ -260,6 +260,28 @@ describe("applyPairs typed by the event's JSON Schema", () => {
 
 // ------------------------------------------------------------------ verb flags and --set
 
+describe("applyPairs into a parameter keyed by dotted paths (x-keys)", () => {
+  const schema = z.toJSONSchema(
+    z.strictObject({
+      modifications: z.record(z.string(), z.unknown()).meta({ "x-keys": "dotted-paths" }).optional(),
+      data: z.record(z.string(), z.unknown()).optional(),
+    }),
+    { io: "input" },
+  );
+
+  it("takes the rest of the flag as one key there, and still nests elsewhere", () => {
+    const pairs = [
+      { key: "modifications.variables.rounds.default", value: "4" },
+      { key: "modifications.metadata.tags", value: '["a"]' },
+      { key: "data.run.status", value: "done" },
+    ];
+    expect(applyPairs({}, pairs, schema)).toEqual({
+      modifications: { "variables.rounds.default": 4, "metadata.tags": ["a"] },
+      data: { run: { status: "done" } },
+    });
+  });
+});
+
 describe("splitArgv with the verb's on/off options", () => {
   const flagsOf = (verb: string) => new Set(verb === "merge" ? ["dry-run"] : []);
 

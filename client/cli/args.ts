@@ -1,6 +1,8 @@
 /**
  * Command-line arguments (pure): globals anywhere, positionals, and
- * `--key value` pairs typed by the event's JSON Schema, dotted keys nesting.
+ * `--key value` pairs typed by the event's JSON Schema, dotted keys nesting
+ * (except inside a parameter keyed by dotted paths: there the rest of the
+ * key is one path, `--modifications.variables.rounds.default 4`).
  */
 
 export class UsageError extends Error {
@@ -95,6 +97,8 @@ type JsonSchema = {
   oneOf?: JsonSchema[];
   enum?: unknown[];
   const?: unknown;
+  /** "dotted-paths": a map whose keys are dotted paths (fork modifications, update set, metadata_filter). */
+  "x-keys"?: string;
 };
 
 /** Applies `--key value` pairs onto `base`, each value typed by `schema` (the event's params). */
@@ -102,10 +106,11 @@ export function applyPairs(base: Record<string, unknown>, pairs: readonly Pair[]
   const result = structuredClone(base);
   const appended = new Set<string>();
   for (const { key, value } of pairs) {
-    const path = key.split(".");
-    if (path.some((segment) => segment === "" || segment === "__proto__" || segment === "constructor" || segment === "prototype")) {
+    const segments = key.split(".");
+    if (segments.some((segment) => segment === "" || segment === "__proto__" || segment === "constructor" || segment === "prototype")) {
       throw new UsageError(`--${key} is not a usable key`);
     }
+    const path = pathKeyed(schema as JsonSchema | undefined, segments);
     const property = schemaAt(schema as JsonSchema, path);
     const typed = coerce(value, property, key);
     const isArray = property !== undefined && typesOf(property).has("array");
@@ -119,6 +124,16 @@ export function applyPairs(base: Record<string, unknown>, pairs: readonly Pair[]
     }
   }
   return result;
+}
+
+/** The key's segments, with everything after a parameter keyed by dotted paths joined into one key. */
+function pathKeyed(schema: JsonSchema | undefined, segments: readonly string[]): string[] {
+  for (let i = 1; i < segments.length; i++) {
+    const at = schemaAt(schema, segments.slice(0, i));
+    const options = at === undefined ? [] : [at, ...(at.anyOf ?? []), ...(at.oneOf ?? [])];
+    if (options.some((option) => option["x-keys"] === "dotted-paths")) return [...segments.slice(0, i), segments.slice(i).join(".")];
+  }
+  return [...segments];
 }
 
 function schemaAt(schema: JsonSchema | undefined, path: readonly string[]): JsonSchema | undefined {

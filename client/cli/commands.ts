@@ -22,6 +22,7 @@ import {
   renderPush,
   renderSelection,
   renderTracked,
+  renderUpdate,
   type DecisionsResult,
   type DiffResult,
   type ErrorLike,
@@ -31,6 +32,7 @@ import {
   type HelpResult,
   type LineageResult,
   type PatternSummary,
+  type UpdateResult,
   type VersionSummary,
 } from "./render.js";
 
@@ -62,9 +64,16 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   show: { usage: "pat show REF", summary: "print a pattern (name or name@version) as YAML", run: show },
   history: { usage: "pat history NAME", summary: "versions of a pattern, from git", run: history },
   fork: {
-    usage: "pat fork PARENT NAME --reason TEXT [--set path=value ...] [--version V]",
-    summary: "copy a pattern under a new name, with lineage; --set edits a dotted path",
+    usage: "pat fork PARENT NAME --reason TEXT [--set path=value ...] [--replace-maps] [--version V]",
+    summary: "copy a pattern under a new name, with lineage; --set edits a dotted path (a map merges into a map unless --replace-maps)",
+    flags: ["replace-maps"],
     run: fork,
+  },
+  set: {
+    usage: "pat set NAME path=value ... [--unset path ...] [--replace-maps] [--message M]",
+    summary: "change values of a pattern by dotted path: one commit, lossless, patch bumped (pat send composition:save replaces the whole document)",
+    flags: ["replace-maps"],
+    run: set,
   },
   merge: {
     usage: "pat merge FORK [--into TARGET] [--strategy auto|ours|theirs] [--dry-run] [--message M]",
@@ -163,7 +172,7 @@ async function history(cli: Cli): Promise<number> {
 }
 
 async function fork(cli: Cli): Promise<number> {
-  const options = parseOptions(cli.argv, { reason: "value", set: "list", version: "value" }, 2);
+  const options = parseOptions(cli.argv, { reason: "value", set: "list", version: "value", "replace-maps": "flag" }, 2);
   const [parent, name] = options.positionals;
   if (parent === undefined || name === undefined) {
     throw new UsageError("pat fork needs the parent and the new name, e.g. pat fork tournament tournament_swiss --reason 'Swiss pairing'");
@@ -174,7 +183,28 @@ async function fork(cli: Cli): Promise<number> {
   const data: Record<string, unknown> = { parent, name, reason };
   if (Object.keys(modifications).length > 0) data.modifications = modifications;
   if (options.values.version !== undefined) data.version = options.values.version;
+  if (options.flags.has("replace-maps")) data.replace_maps = true;
   return requestAndPrint(cli, "composition:fork", data, (d: ForkResult) => renderFork(d, modifications));
+}
+
+async function set(cli: Cli): Promise<number> {
+  const options = parseOptions(cli.argv, { unset: "list", "replace-maps": "flag", message: "value" }, Infinity);
+  const [name, ...assignments] = options.positionals;
+  if (name === undefined || (assignments.length === 0 && options.lists.unset.length === 0)) {
+    throw new UsageError("pat set needs a pattern and path=value pairs, e.g. pat set tournament variables.rounds.default=4 metadata.tags='[\"swiss\"]'");
+  }
+  const values = Object.fromEntries(
+    assignments.map((raw) => {
+      if (!raw.includes("=")) throw new UsageError(`pat set ${name} ${raw}: each change is path=value (quote values with spaces), e.g. description='Swiss pairing'`);
+      return parseAssignment(raw, "set");
+    }),
+  );
+  const data: Record<string, unknown> = { name };
+  if (Object.keys(values).length > 0) data.set = values;
+  if (options.lists.unset.length > 0) data.unset = options.lists.unset;
+  if (options.flags.has("replace-maps")) data.replace_maps = true;
+  if (options.values.message !== undefined) data.message = options.values.message;
+  return requestAndPrint(cli, "composition:update", data, (d: UpdateResult) => renderUpdate(d, values, options.lists.unset));
 }
 
 async function merge(cli: Cli): Promise<number> {

@@ -17,6 +17,7 @@ import {
   renderPush,
   renderSelection,
   renderTracked,
+  renderUpdate,
   type DecisionRecord,
   type HelpResult,
 } from "./render.js";
@@ -227,6 +228,16 @@ describe("fork, merge and diff", () => {
       '  set metadata.tags = ["swiss"]',
       '  set orchestration_logic.description = "a: b"',
     ]);
+  });
+
+  it("renderFork and renderUpdate mark a path that did not exist (new), so a typo shows", () => {
+    const fork = { name: "t2", version: "0.1.0", parent: "t@1.0.0", commit: "abc1234def5678", new_paths: ["metadata.tgas"] };
+    expect(renderFork(fork, { "metadata.tgas": ["x"] }).split("\n")[1]).toBe('  set metadata.tgas = ["x"] (new)');
+    const update = { name: "t", version: "1.0.1", commit: "abc1234def5678", new_paths: ["variables.rouns"] };
+    expect(renderUpdate(update, { "variables.rounds.default": 4, "variables.rouns": 4 }, ["metadata.owner"])).toBe(
+      ["updated t to 1.0.1 (commit abc1234)", "  set variables.rounds.default = 4", "  set variables.rouns = 4 (new)", "  unset metadata.owner"].join("\n"),
+    );
+    expect(renderUpdate({ ...update, unchanged: true, new_paths: [] }, { a: 1 }, [])).toMatch(/^unchanged: t@1\.0\.1 already holds these values/);
   });
 
   it("renderChange: ~ + - with short values inline, long or multi-line ones left out", () => {

@@ -164,13 +164,34 @@ export interface ForkResult {
   version: string;
   parent: string;
   commit: string;
+  /** Paths the parent did not have: "(new)" in the output, so a typo shows. */
+  new_paths?: string[];
 }
 
 /** `forked tournament@2.0.0 -> tournament_swiss@0.1.0 (commit abc1234)`, then the values it set. */
 export function renderFork(fork: ForkResult, modifications: Readonly<Record<string, unknown>> = {}): string {
-  const lines = [`forked ${fork.parent} -> ${fork.name}@${fork.version} (commit ${fork.commit.slice(0, 7)})`];
-  for (const [path, value] of Object.entries(modifications)) lines.push(`  set ${path} = ${clip(oneLine(value), 80)}`);
-  return lines.join("\n");
+  return [`forked ${fork.parent} -> ${fork.name}@${fork.version} (commit ${fork.commit.slice(0, 7)})`, ...renderSets(modifications, fork.new_paths ?? [])].join("\n");
+}
+
+export interface UpdateResult {
+  name: string;
+  version: string;
+  commit: string;
+  unchanged?: boolean;
+  new_paths: string[];
+}
+
+/** `updated tournament to 2.0.1 (commit abc1234)`, then each value set (`(new)` where the path did not exist) and each path removed. */
+export function renderUpdate(result: UpdateResult, values: Readonly<Record<string, unknown>>, unset: readonly string[]): string {
+  const head =
+    result.unchanged === true
+      ? `unchanged: ${result.name}@${result.version} already holds these values (nothing committed)`
+      : `updated ${result.name} to ${result.version} (commit ${result.commit.slice(0, 7)})`;
+  return [head, ...renderSets(values, result.new_paths), ...unset.map((path) => `  unset ${path}`)].join("\n");
+}
+
+function renderSets(values: Readonly<Record<string, unknown>>, added: readonly string[]): string[] {
+  return Object.entries(values).map(([path, value]) => `  set ${path} = ${clip(oneLine(value), 80)}${added.includes(path) ? " (new)" : ""}`);
 }
 
 export interface MergeResult {

@@ -15,6 +15,7 @@ import type { Module, ModuleContext } from "../../core/module.js";
 import { packageInfo } from "../../package-info.js";
 import { compose } from "./model/compose.js";
 import { YamlDocument, type Issue } from "./model/document.js";
+import { pathKeyedSchema } from "./model/modifications.js";
 import { nameSchema, parseRef, refSchema } from "./model/ref.js";
 import { validateComposition } from "./model/schema.js";
 import { Catalog } from "./store/catalog.js";
@@ -30,6 +31,9 @@ import { discoveryEvents } from "./discovery-events.js";
 import { DecisionLogs } from "./store/decision-log.js";
 import { Finder } from "./store/finder.js";
 import { Selector } from "./store/selector.js";
+
+/** Paths one update may set and unset. */
+const MAX_EDITS = 100;
 
 /** How long after the index last changed its cache is rewritten. */
 const CACHE_DELAY_MS = 5_000;
@@ -101,9 +105,11 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   const save = defineEvent({
     name: "composition:save",
-    summary: "Create or update a composition: one commit, tagged name@version",
+    summary: "Create a composition, or replace one with a whole new document: one commit, tagged name@version",
     description:
-      "Give the whole document as `composition` (JSON; applied onto the current file so comments and unknown sections stay) or as `yaml` text. " +
+      "Give the whole document as `composition` (JSON; applied onto the current file so comments and the order of kept keys stay) or as `yaml` text. " +
+      "Sections the document leaves out are removed: to change some values, use composition:update. A save that would drop lineage, forks or merges, " +
+      "or more than half of the top-level sections, is a conflict naming them unless replace: true. " +
       "An update with an unchanged version gets its patch bumped; an older version is a conflict; identical content commits nothing.",
     params: z
       .strictObject({
@@ -111,6 +117,7 @@ export function compositionModule(ctx: ModuleContext): Module {
         yaml: yamlText.optional(),
         message: z.string().min(1).max(500).optional(),
         create_only: z.boolean().optional(),
+        replace: z.boolean().optional().describe("replace the whole document even if that drops its history or most of its sections"),
       })
       .refine((d) => (d.composition === undefined) !== (d.yaml === undefined), { message: "give composition or yaml (one of them)" }),
     example: { composition: { name: "my_pattern", type: "orchestration", version: "0.1.0", description: "What it is for" }, message: "first draft" },
@@ -120,6 +127,32 @@ export function compositionModule(ctx: ModuleContext): Module {
       return result.unchanged === true
         ? { name: result.name, version: result.version, commit: result.commit, unchanged: true }
         : { name: result.name, version: result.version, commit: result.commit };
+    },
+  });
+
+  const update = defineEvent({
+    name: "composition:update",
+    summary: "Change values of a composition by dotted path (a patch): one commit, lossless, patch version bumped",
+    description:
+      "set: {dotted.path: value}; unset: [dotted.path]. Only the touched lines change; comments, key order and every other section stay. " +
+      "A map given for a path that holds a map is merged into it key by key (replace_maps: true replaces it whole); lists are replaced whole; " +
+      "a path never turns a scalar or list into a map. The patch is bumped unless set gives a newer version. " +
+      "new_paths lists the paths that did not exist before (a typo shows up there).",
+    params: z
+      .strictObject({
+        name: nameSchema,
+        set: pathKeyedSchema(MAX_EDITS).optional().describe("dotted path → new value"),
+        unset: z.array(z.string().min(1).max(200)).max(MAX_EDITS).optional().describe("dotted paths to remove"),
+        replace_maps: z.boolean().optional().describe("a map given for a map replaces it whole instead of merging key by key"),
+        message: z.string().min(1).max(500).optional(),
+      })
+      .refine((d) => Object.keys(d.set ?? {}).length + (d.unset ?? []).length > 0, { message: "give set: {dotted.path: value} and/or unset: [dotted.path]" }),
+    example: { name: "tournament", set: { "variables.rounds.default": 4, "metadata.tags": ["tournament", "swiss"] }, message: "four rounds" },
+    handler: async (data, call) => {
+      const result = await store.update(data, call.agentId);
+      if (result.unchanged === true) return { name: result.name, version: result.version, commit: result.commit, unchanged: true, new_paths: result.new_paths };
+      changed(result, call.agentId);
+      return { name: result.name, version: result.version, commit: result.commit, new_paths: result.new_paths };
     },
   });
 
@@ -210,6 +243,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       list,
       get,
       save,
+      update,
       remove,
       validate,
       composeEvent,

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { defineEvent, type EventDef } from "../../core/event.js";
+import { pathKeyedSchema } from "./model/modifications.js";
 import { nameSchema, refSchema } from "./model/ref.js";
 import { versionSchema } from "./model/schema.js";
 import type { PatternEvolution } from "./store/evolution.js";
@@ -19,15 +20,14 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
     description:
       "Copies the parent (current, or a tagged version with parent: name@version) with every section, comment and key order, " +
       "records lineage {parent, parent_commit, fork_date, fork_reason, fork_author} and adds the fork to the parent's forks list. " +
-      "modifications set values by dotted path (orchestration_logic.strategy, metadata.tags); a path never turns a scalar or list into a map.",
+      "modifications set values by dotted path (orchestration_logic.strategy, metadata.tags); a path never turns a scalar or list into a map; " +
+      "a map given for a map is merged into it key by key unless replace_maps: true. new_paths lists the paths the parent did not have.",
     params: z.strictObject({
       parent: refSchema,
       name: nameSchema,
       reason: z.string().trim().min(1, "say why you fork (one line is enough)").max(500),
-      modifications: z
-        .record(z.string().min(1).max(200), z.unknown())
-        .refine((m) => Object.keys(m).length <= MAX_MODIFICATIONS, { message: `at most ${MAX_MODIFICATIONS} modifications` })
-        .optional(),
+      modifications: pathKeyedSchema(MAX_MODIFICATIONS).optional(),
+      replace_maps: z.boolean().optional().describe("a map given for a map replaces it whole instead of merging key by key"),
       version: versionSchema.optional().describe("the fork's version (default 0.1.0)"),
     }),
     example: {
@@ -39,7 +39,7 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
     handler: async (data, call) => {
       const result = await evolution.fork(data, call.agentId);
       changed(result, call.agentId);
-      return { name: result.name, version: result.version, parent: result.parent, commit: result.commit };
+      return { name: result.name, version: result.version, parent: result.parent, commit: result.commit, new_paths: result.new_paths };
     },
   });
 

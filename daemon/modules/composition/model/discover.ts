@@ -66,7 +66,8 @@ export const discoverQuerySchema = z.strictObject({
       return filter;
     }, filterRecord)
     .optional()
-    .describe("{dotted.path: value} or {dotted.path: {operator: value}}; operators > >= < <= == != in contains exists"),
+    .describe("{dotted.path: value} or {dotted.path: {operator: value}}; operators > >= < <= == != in contains exists")
+    .meta({ "x-keys": "dotted-paths" }),
   where: z
     .json()
     .superRefine((rule, ctx) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DaemonError } from "../../../core/errors.js";
-import { applyModifications } from "./modifications.js";
+import { applyModifications, newPaths, removePaths, UPDATE_RULES } from "./modifications.js";
 
 type Doc = Record<string, unknown>;
 
@@ -111,3 +111,63 @@ describe("applyModifications", () => {
     expect(({} as Doc).polluted).toBeUndefined();
   });
 });
+
+describe("a map given for a map (issue 12)", () => {
+  const withVariables: Doc = { ...parent, variables: { rounds: { type: "number", default: 3 }, judges: { default: 2 } } };
+
+  it("is merged key by key: the other variables and the definition's other keys stay", () => {
+    const result = applyModifications(withVariables, { variables: { rounds: { default: 4 } } });
+    expect(result.variables).toEqual({ rounds: { type: "number", default: 4 }, judges: { default: 2 } });
+  });
+
+  it("is replaced whole only when replaceMaps is asked for", () => {
+    const result = applyModifications(withVariables, { variables: { rounds: { default: 4 } } }, { ...UPDATE_RULES, replaceMaps: true });
+    expect(result.variables).toEqual({ rounds: { default: 4 } });
+  });
+
+  it("replaces a scalar or list with a map, and a map with a scalar, as given", () => {
+    expect(applyModifications(parent, { "metadata.tags": { a: 1 } }).metadata).toMatchObject({ tags: { a: 1 } });
+    expect(applyModifications(withVariables, { variables: "none" }).variables).toBe("none");
+  });
+
+  it("refuses a prototype key inside a merged map", () => {
+    expect(() => applyModifications(withVariables, { variables: JSON.parse('{"__proto__": {"x": 1}}') as Doc })).toThrow(/cannot be a key/);
+  });
+});
+
+describe("update rules", () => {
+  it("let version be set, but not name, lineage, forks or merges", () => {
+    expect(applyModifications(parent, { version: "3.0.0" }, UPDATE_RULES).version).toBe("3.0.0");
+    for (const path of ["name", "lineage.parent", "forks", "merges"]) {
+      expect(() => applyModifications(parent, { [path]: "x" }, UPDATE_RULES)).toThrow(/set ".*": ".*" is not changed by an update/);
+    }
+  });
+});
+
+describe("removePaths", () => {
+  it("removes values at dotted paths, leaving the rest", () => {
+    const result = removePaths(parent, ["metadata.owner", "components"]);
+    expect(result.metadata).toEqual({ tags: ["tournament"], rounds: 3 });
+    expect(Object.hasOwn(result, "components")).toBe(false);
+    expect(parent.components).toBeDefined();
+  });
+
+  it.each(["metadata.nothing", "nothing.at.all", "metadata.tags.x"])("refuses %s, where there is nothing to remove (or a list in the way)", (path) => {
+    expect(() => removePaths(parent, [path])).toThrow(DaemonError);
+  });
+
+  it("refuses a reserved root", () => {
+    expect(() => removePaths(parent, ["name"])).toThrow(/unset "name"/);
+  });
+});
+
+describe("newPaths", () => {
+  it("lists the paths that hold nothing yet", () => {
+    expect(newPaths(parent, { description: "x", "metadata.rounds": 4, "metadata.selection.min": 1, performance: {}, "description.x": 1 })).toEqual([
+      "metadata.selection.min",
+      "performance",
+      "description.x",
+    ]);
+  });
+});
+

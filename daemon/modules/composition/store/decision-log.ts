@@ -211,7 +211,9 @@ export class DecisionLogs {
         // while it waited included: then this batch is already in git.
         if (/nothing to commit/.test((err as Error).message)) return;
         // Not lost: the records are on disk; they go into the next batch's commit (or the next start's).
+        // The index goes back to HEAD's: what `git add` staged (a log swapped for a link meanwhile) stays out of it.
         this.log.error({ err, paths }, "decision logs not committed; retrying with the next batch");
+        await this.git.exclusive(() => this.git.unstage(paths)).catch(() => undefined);
         this.requeue([...batch]);
       }
     });

@@ -11,7 +11,7 @@ import { diffDocuments, unifiedDiff, type Change } from "../model/diff.js";
 import { YamlDocument } from "../model/document.js";
 import { buildLineage, renderDot, renderMermaid, renderTree, type LineageDirection, type LineageInput } from "../model/lineage.js";
 import { merge3, type Conflict, type MergeStrategy } from "../model/merge3.js";
-import { applyModifications } from "../model/modifications.js";
+import { applyModifications, FORK_RULES, newPaths } from "../model/modifications.js";
 import { formatRef, parseRef } from "../model/ref.js";
 import { typeDirectory, validateComposition } from "../model/schema.js";
 import { formatCommitMessage } from "../model/trailers.js";
@@ -27,6 +27,7 @@ export interface ForkInput {
   name: string;
   reason: string;
   modifications?: Record<string, unknown> | undefined;
+  replace_maps?: boolean | undefined;
   version?: string | undefined;
 }
 
@@ -52,7 +53,7 @@ export class PatternEvolution {
     private readonly now: () => number,
   ) {}
 
-  fork(input: ForkInput, agentId: string | undefined): Promise<Mutation & { parent: string }> {
+  fork(input: ForkInput, agentId: string | undefined): Promise<Mutation & { parent: string; new_paths: string[] }> {
     return this.store.git.exclusive(async () => {
       const parent = await this.store.read(parseRef(input.parent));
       const taken = this.store.catalog.get(input.name);
@@ -68,7 +69,7 @@ export class PatternEvolution {
       const date = new Date(this.now()).toISOString();
       const author = agentId ?? "patternd";
       const data: Record<string, unknown> = {
-        ...applyModifications(parent.data, input.modifications ?? {}),
+        ...applyModifications(parent.data, input.modifications ?? {}, { ...FORK_RULES, replaceMaps: input.replace_maps }),
         name: input.name,
         version,
         lineage: { parent: parentRef, parent_commit: parent.commit, fork_date: date, fork_reason: input.reason, fork_author: author },
@@ -99,7 +100,7 @@ export class PatternEvolution {
       });
       const commit = await this.store.commitFiles(writes, message, agentId, tag);
       for (const write of writes) this.store.index(write.path, write.text);
-      return { name: input.name, version, op: "fork", commit, parent: parentRef };
+      return { name: input.name, version, op: "fork", commit, parent: parentRef, new_paths: newPaths(parent.data, input.modifications ?? {}) };
     });
   }
 

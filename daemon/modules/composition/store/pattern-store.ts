@@ -13,6 +13,7 @@ import { formatRef, type Ref } from "../model/ref.js";
 import { typeDirectory, validateComposition } from "../model/schema.js";
 import { formatCommitMessage, parseTrailers } from "../model/trailers.js";
 import { bumpPatch, compareVersions } from "../model/version.js";
+import { applyModifications, newPaths, removePaths, UPDATE_RULES } from "../model/modifications.js";
 import { Catalog, type Entry } from "./catalog.js";
 import { isUnsafePath } from "./confined-path.js";
 import type { StoreFiles } from "./files.js";
@@ -24,6 +25,38 @@ export interface SaveInput {
   yaml?: string | undefined;
   message?: string | undefined;
   create_only?: boolean | undefined;
+  replace?: boolean | undefined;
+}
+
+export interface UpdateInput {
+  name: string;
+  set?: Record<string, unknown> | undefined;
+  unset?: string[] | undefined;
+  replace_maps?: boolean | undefined;
+  message?: string | undefined;
+}
+
+/** Sections a whole-document save may not drop without `replace: true`: the pattern's history. */
+const HISTORY_KEYS = ["lineage", "forks", "merges"];
+
+/**
+ * Refuses a whole-document save that would drop the pattern's history
+ * sections or more than half of its top-level keys: almost always a
+ * partial object meant as a patch (issue 12). Names what would be lost.
+ */
+function refuseLoss(existing: Entry, next: Record<string, unknown>): void {
+  const before = Object.keys(existing.data);
+  const lost = before.filter((key) => !Object.hasOwn(next, key));
+  const history = lost.filter((key) => HISTORY_KEYS.includes(key));
+  if (history.length === 0 && lost.length * 2 <= before.length) return;
+  const what = history.length > 0 ? `its ${history.join(", ")}` : `${lost.length} of its ${before.length} sections`;
+  throw new DaemonError(
+    "conflict",
+    `saving this as the whole of ${existing.name} would drop ${what} (${lost.join(", ")}); ` +
+      `to change some values send composition:update {name, set: {"dotted.path": value}} (pat set ${existing.name} path=value), ` +
+      "or pass replace: true to replace the whole document",
+    { lost, hint: "composition:update" },
+  );
 }
 
 export interface Mutation {
@@ -100,46 +133,83 @@ export class PatternStore {
       const doc = this.prepare(input, typeof named === "string" ? this.catalog.get(named) : undefined);
       const valid = validateComposition(doc.data);
       if (!valid.ok) throw invalid("the composition is not valid", valid.issues);
-      const { name, type } = valid.composition;
-      await this.checkInheritance(doc.data);
-      const existing = this.catalog.get(name);
-      if (existing !== undefined && existing.type !== type) {
-        throw new DaemonError("conflict", `${name} already exists as a ${existing.type}; names are unique across types`, { path: existing.path });
-      }
+      const existing = this.catalog.get(valid.composition.name);
       if (existing !== undefined && input.create_only === true) {
-        throw new DaemonError("conflict", `${name} already exists (version ${existing.version}); create_only refuses to overwrite it`, { version: existing.version });
+        throw new DaemonError("conflict", `${existing.name} already exists (version ${existing.version}); create_only refuses to overwrite it`, { version: existing.version });
       }
-      let version = valid.composition.version;
-      let bumped = false;
-      if (existing !== undefined) {
-        const order = compareVersions(version, existing.version);
-        if (order < 0) {
-          throw new DaemonError("conflict", `version ${version} is older than ${name}'s current ${existing.version}`, { current: existing.version });
-        }
-        if (order === 0) {
-          if (deepEqual(doc.data, existing.data)) {
-            return { name, version, op: "unchanged", commit: (await this.lastCommit(existing.path, existing.text)) ?? "", unchanged: true as const };
-          }
-          version = bumpPatch(existing.version);
-          doc.set(["version"], version);
-          bumped = true;
-        }
-      }
-      if (this.git.tagExists(`${name}@${version}`)) {
-        throw new DaemonError("conflict", `${name}@${version} already exists in the history; save it with a newer version`, { tag: `${name}@${version}` });
-      }
-      const op = existing === undefined ? "create" : "update";
-      const path = `${typeDirectory(type)}/${name}.yaml`;
+      if (existing !== undefined && existing.type === valid.composition.type && input.replace !== true) refuseLoss(existing, doc.data);
       // YAML text the daemon did not change is written exactly as given.
-      const text = input.yaml !== undefined && !bumped ? input.yaml : doc.toString();
-      const message = formatCommitMessage({
-        subject: input.message ?? `${op}: ${name} ${version}`,
-        trailers: { Op: op, Pattern: name, Version: version, ...(existing === undefined ? {} : { Previous: existing.version }), Agent: agentId ?? "" },
-      });
-      const commit = await this.commitFiles([{ path, text, previous: existing?.text }], message, agentId, `${name}@${version}`);
-      this.index(path, text);
-      return { name, version, op, commit };
+      return this.commitDocument(doc, existing, { message: input.message, agentId, text: input.yaml });
     });
+  }
+
+  /**
+   * composition:update: values set and removed by dotted path on the
+   * current document, written losslessly (only the touched lines change).
+   * The patch is bumped unless `set` gives a newer version.
+   */
+  update(input: UpdateInput, agentId: string | undefined): Promise<Mutation & { unchanged?: true; new_paths: string[] }> {
+    return this.git.exclusive(async () => {
+      const entry = this.require(input.name);
+      const parsed = YamlDocument.parse(entry.text);
+      if (!parsed.ok) throw invalid(`${entry.path} does not parse`, parsed.issues);
+      const rules = { ...UPDATE_RULES, replaceMaps: input.replace_maps };
+      const set = input.set ?? {};
+      const target = removePaths(applyModifications(entry.data, set, rules), input.unset ?? [], rules);
+      parsed.document.applyObject(target);
+      const result = await this.commitDocument(parsed.document, entry, { message: input.message, agentId, text: undefined });
+      return { ...result, new_paths: newPaths(entry.data, set) };
+    });
+  }
+
+  /**
+   * Validates a document and commits it as the current version of its
+   * pattern: a version not newer than the current one gets its patch bumped
+   * (unless the content is the same: nothing is committed), an older one is
+   * a conflict. `text` is the YAML to write as given when the version is
+   * kept. The caller holds `git.exclusive`.
+   */
+  private async commitDocument(
+    doc: YamlDocument,
+    existing: Entry | undefined,
+    options: { message: string | undefined; agentId: string | undefined; text: string | undefined },
+  ): Promise<Mutation & { unchanged?: true }> {
+    const valid = validateComposition(doc.data);
+    if (!valid.ok) throw invalid("the composition is not valid", valid.issues);
+    const { name, type } = valid.composition;
+    await this.checkInheritance(doc.data);
+    if (existing !== undefined && existing.type !== type) {
+      throw new DaemonError("conflict", `${name} already exists as a ${existing.type}; names are unique across types`, { path: existing.path });
+    }
+    let version = valid.composition.version;
+    let bumped = false;
+    if (existing !== undefined) {
+      const order = compareVersions(version, existing.version);
+      if (order < 0) {
+        throw new DaemonError("conflict", `version ${version} is older than ${name}'s current ${existing.version}`, { current: existing.version });
+      }
+      if (order === 0) {
+        if (deepEqual(doc.data, existing.data)) {
+          return { name, version, op: "unchanged", commit: (await this.lastCommit(existing.path, existing.text)) ?? "", unchanged: true as const };
+        }
+        version = bumpPatch(existing.version);
+        doc.set(["version"], version);
+        bumped = true;
+      }
+    }
+    if (this.git.tagExists(`${name}@${version}`)) {
+      throw new DaemonError("conflict", `${name}@${version} already exists in the history; save it with a newer version`, { tag: `${name}@${version}` });
+    }
+    const op = existing === undefined ? "create" : "update";
+    const path = `${typeDirectory(type)}/${name}.yaml`;
+    const text = options.text !== undefined && !bumped ? options.text : doc.toString();
+    const message = formatCommitMessage({
+      subject: options.message ?? `${op}: ${name} ${version}`,
+      trailers: { Op: op, Pattern: name, Version: version, ...(existing === undefined ? {} : { Previous: existing.version }), Agent: options.agentId ?? "" },
+    });
+    const commit = await this.commitFiles([{ path, text, previous: existing?.text }], message, options.agentId, `${name}@${version}`);
+    this.index(path, text);
+    return { name, version, op, commit };
   }
 
   remove(name: string, message: string | undefined, agentId: string | undefined): Promise<Mutation> {

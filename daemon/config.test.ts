@@ -1,5 +1,8 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { resolveConfig } from "./config.js";
+import { enclosingStore, findHome, isHome, resolveConfig, type EnclosingStore } from "./config.js";
 
 describe("resolveConfig", () => {
   it("derives every path from the home given as an option", () => {
@@ -28,5 +31,92 @@ describe("resolveConfig", () => {
       socketPath: "/w/s.sock",
       storeDir: "/w/st",
     });
+  });
+});
+
+/** A file-system view: the paths that exist. */
+const view = (...paths: string[]) => {
+  const present = new Set(paths);
+  return (path: string) => present.has(path);
+};
+
+describe("finding the home above the working directory (pat)", () => {
+  const running = view("/srv/h/var/run/patternd.sock");
+  const stopped = view("/srv/h/var/lib/compositions/.git", "/srv/h/var/lib/compositions/orchestrations");
+  const cases: { what: string; cwd: string; exists: (path: string) => boolean; home: string }[] = [
+    { what: "the home itself", cwd: "/srv/h", exists: running, home: "/srv/h" },
+    { what: "inside the store, daemon running", cwd: "/srv/h/var/lib/compositions/orchestrations", exists: running, home: "/srv/h" },
+    { what: "inside the store, daemon stopped", cwd: "/srv/h/var/lib/compositions/orchestrations", exists: stopped, home: "/srv/h" },
+    { what: "any folder below the home", cwd: "/srv/h/notes/a", exists: stopped, home: "/srv/h" },
+    { what: "the nearest home wins", cwd: "/srv/h/sub/x", exists: view("/srv/h/var/run/patternd.sock", "/srv/h/sub/var/run/patternd.sock"), home: "/srv/h/sub" },
+    { what: "no home above: the working directory", cwd: "/srv/other", exists: running, home: "/srv/other" },
+    { what: "a var/ that patternd did not make is no home", cwd: "/srv/p/src", exists: view("/srv/p/var", "/srv/p/var/run", "/srv/p/var/lib"), home: "/srv/p/src" },
+  ];
+  for (const c of cases) {
+    it(c.what, () => {
+      expect(resolveConfig({}, {}, c.cwd, c.exists).home).toBe(c.home);
+      expect(resolveConfig({}, {}, c.cwd, c.exists).socketPath).toBe(join(c.home, "var", "run", "patternd.sock"));
+    });
+  }
+
+  it("--home and PATTERND_HOME come before any search; without a search (the daemon) the working directory is the home", () => {
+    const cwd = "/srv/h/var/lib/compositions";
+    expect(resolveConfig({ home: "/x" }, {}, cwd, running).home).toBe("/x");
+    expect(resolveConfig({}, { PATTERND_HOME: "/y" }, cwd, running).home).toBe("/y");
+    expect(resolveConfig({}, {}, cwd).home).toBe(cwd);
+  });
+
+  it("findHome and isHome", () => {
+    expect(findHome("/srv/h/a/b", running)).toBe("/srv/h");
+    expect(findHome("/", running)).toBeUndefined();
+    expect(isHome("/srv/h", stopped)).toBe(true);
+    expect(isHome("/srv", stopped)).toBe(false);
+  });
+});
+
+describe("enclosingStore: is a directory inside a pattern store?", () => {
+  const cases: { what: string; dir: string; exists: (path: string) => boolean; found: EnclosingStore | undefined }[] = [
+    {
+      what: "a home's store: names the home",
+      dir: "/srv/h/var/lib/compositions/orchestrations",
+      exists: view("/srv/h/var/lib/compositions/.git"),
+      found: { store: "/srv/h/var/lib/compositions", home: "/srv/h" },
+    },
+    {
+      what: "a clone of a store elsewhere (it holds orchestrations/)",
+      dir: "/srv/clone/profiles",
+      exists: view("/srv/clone/.git", "/srv/clone/orchestrations"),
+      found: { store: "/srv/clone" },
+    },
+    {
+      what: "the project checkout (compositions/ and profiles/, no orchestrations/) is no store",
+      dir: "/src/patternd",
+      exists: view("/src/patternd/.git", "/src/patternd/compositions", "/src/patternd/profiles"),
+      found: undefined,
+    },
+    { what: "no git work tree at all", dir: "/tmp/x", exists: view("/tmp/x/orchestrations"), found: undefined },
+    {
+      what: "the nearest work tree decides (a repository inside a store's folder)",
+      dir: "/srv/clone/sub/repo",
+      exists: view("/srv/clone/.git", "/srv/clone/orchestrations", "/srv/clone/sub/repo/.git"),
+      found: undefined,
+    },
+  ];
+  for (const c of cases) it(c.what, () => expect(enclosingStore(c.dir, c.exists)).toEqual(c.found));
+});
+
+describe("home discovery on a real file system", () => {
+  it("finds the home of a store from inside it, by fs.existsSync", () => {
+    const home = mkdtempSync(join(tmpdir(), "pd-home-"));
+    try {
+      const inside = join(home, "var", "lib", "compositions", "orchestrations");
+      mkdirSync(inside, { recursive: true });
+      expect(resolveConfig({}, {}, inside, existsSync).home).toBe(inside);
+      mkdirSync(join(home, "var", "lib", "compositions", ".git"));
+      expect(resolveConfig({}, {}, inside, existsSync).home).toBe(home);
+      expect(enclosingStore(inside, existsSync)).toEqual({ store: join(home, "var", "lib", "compositions"), home });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

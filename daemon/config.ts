@@ -1,8 +1,10 @@
 /**
  * Every runtime path and limit, derived from the home directory (SPEC §1).
- * Pure: takes the options, environment and working directory as values.
+ * Pure: takes the options, environment and working directory as values, and
+ * the file system only as an injected existence check (for finding a home
+ * above the working directory, the way git finds `.git`).
  */
-import { isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 
 export interface Limits {
   /** Longest accepted request line, in bytes (too_large past it). */
@@ -59,12 +61,68 @@ export const DEFAULT_LIMITS: Limits = {
   replayBytes: 32 * 1024 * 1024,
 };
 
+/** Does this path exist? Injected, so that resolving stays pure (`pat` passes fs.existsSync). */
+export type Exists = (path: string) => boolean;
+
+/**
+ * What marks a directory as a home: the socket of a daemon running there
+ * (or left by one that crashed), or the pattern store a daemon initialised
+ * there. Both are made only by patternd, at paths only patternd uses, so an
+ * unrelated project's `var/` is never taken for a home; and the store's
+ * `.git` stays while the daemon is stopped, so `pat status` and `pat start`
+ * from inside the store still find the home the store belongs to.
+ */
+export const HOME_MARKERS: readonly string[] = [join("var", "run", "patternd.sock"), join("var", "lib", "compositions", ".git")];
+
+export function isHome(dir: string, exists: Exists): boolean {
+  return HOME_MARKERS.some((marker) => exists(join(dir, marker)));
+}
+
+/** The nearest directory at or above `start` (absolute) that is a home, if any. */
+export function findHome(start: string, exists: Exists): string | undefined {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (isHome(dir, exists)) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** The pattern store a directory lies in: the top of its git work tree, and the home whose store it is when it sits at `<home>/var/lib/compositions`. */
+export interface EnclosingStore {
+  store: string;
+  home?: string;
+}
+
+/**
+ * The pattern store `dir` (absolute) lies in, if any: the top of the
+ * enclosing git work tree when it is some home's `var/lib/compositions` or
+ * holds an `orchestrations/` folder (every store patternd seeds has one; a
+ * project checkout, which holds `compositions/` and `profiles/`, has none).
+ */
+export function enclosingStore(dir: string, exists: Exists): EnclosingStore | undefined {
+  for (let top = dir; ; top = dirname(top)) {
+    if (exists(join(top, ".git"))) {
+      const lib = dirname(top);
+      const inHome = basename(top) === "compositions" && basename(lib) === "lib" && basename(dirname(lib)) === "var";
+      if (inHome) return { store: top, home: dirname(dirname(lib)) };
+      return exists(join(top, "orchestrations")) ? { store: top } : undefined;
+    }
+    if (dirname(top) === top) return undefined;
+  }
+}
+
+/**
+ * The home is `--home`, else PATTERND_HOME, else, when `exists` is given
+ * (pat gives it; the daemon's own process does not search), the nearest
+ * home at or above `cwd`, else `cwd`.
+ */
 export function resolveConfig(
   options: ConfigOptions,
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
+  exists?: Exists,
 ): Config {
-  const home = resolve(cwd, options.home ?? nonEmpty(env.PATTERND_HOME) ?? ".");
+  const given = options.home ?? nonEmpty(env.PATTERND_HOME);
+  const home = given !== undefined ? resolve(cwd, given) : ((exists === undefined ? undefined : findHome(resolve(cwd), exists)) ?? resolve(cwd));
   const runDir = join(home, "var", "run");
   const defaultSocket = join(runDir, "patternd.sock");
   const socketOption = options.socket ?? nonEmpty(env.PATTERND_SOCKET);

@@ -25,8 +25,17 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 /** `pat ARGS --home HOME` with stdout and stderr on pipes. */
 export function pat(home: string, args: readonly string[]): Promise<Run> {
+  return runPat([...args, "--home", home], ROOT);
+}
+
+/** `pat ARGS` run in the directory `cwd`, without --home: the home is what pat finds from there. */
+export function patIn(cwd: string, args: readonly string[]): Promise<Run> {
+  return runPat(args, cwd);
+}
+
+function runPat(args: readonly string[], cwd: string): Promise<Run> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [PAT, ...args, "--home", home], { cwd: ROOT, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [PAT, ...args], { cwd, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

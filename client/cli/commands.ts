@@ -131,6 +131,7 @@ async function send(cli: Cli): Promise<number> {
     }
     const result = await client.request(event, data);
     cli.print(result);
+    warn(cli, result);
     return EXIT.ok;
   } finally {
     await client.close();
@@ -319,10 +320,21 @@ async function decisions(cli: Cli): Promise<number> {
 async function requestAndPrint<T>(cli: Cli, event: string, data: Record<string, unknown>, human: (data: T) => string): Promise<number> {
   const client = await cli.connect();
   try {
-    cli.print(await client.request<T>(event, data), human);
+    const result = await client.request<T>(event, data);
+    cli.print(result, human);
+    warn(cli, result);
     return EXIT.ok;
   } finally {
     await client.close();
+  }
+}
+
+/** A reply's warnings ([{path, message}]: accepted, but probably not what was meant) also go to stderr, where a person sees them whatever the output. */
+function warn(cli: Cli, result: unknown): void {
+  const warnings = (result as { warnings?: unknown } | null)?.warnings;
+  if (!Array.isArray(warnings)) return;
+  for (const warning of warnings as { path?: unknown; message?: unknown }[]) {
+    if (typeof warning?.message === "string") cli.err(`pat: warning${typeof warning.path === "string" ? ` at ${warning.path}` : ""}: ${warning.message}`);
   }
 }
 

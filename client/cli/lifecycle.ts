@@ -3,7 +3,9 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { enclosingStore, isHome } from "../../daemon/config.js";
 import { DaemonUnreachableError, type Client } from "../client.js";
+import { UsageError } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
 import { outline } from "./render.js";
 
@@ -48,7 +50,33 @@ export async function status(cli: Cli): Promise<number> {
   return EXIT.ok;
 }
 
+/**
+ * A daemon started in a directory that is not yet a home makes one there,
+ * with a new store. Inside a pattern store that is never what was meant:
+ * the patterns would be served from a second, freshly seeded store nested
+ * in the first, and the home's own patterns not at all. Refused, naming the
+ * home to use. (pat finds a home above the working directory first, so from
+ * inside a home's store this is reached only with --home or PATTERND_HOME.)
+ */
+function refuseHomeInsideStore(cli: Cli, verb: "start" | "run"): void {
+  const { home } = cli.config;
+  if (isHome(home, existsSync)) return;
+  const found = enclosingStore(home, existsSync);
+  if (found === undefined) return;
+  if (found.home !== undefined) {
+    throw new UsageError(
+      `${home} is inside the pattern store of the home ${found.home}, not a home itself: starting here would make a new home with a second store inside it. ` +
+        `Start the daemon of that home: pat ${verb} --home ${found.home} (or run pat from ${found.home})`,
+    );
+  }
+  throw new UsageError(
+    `${home} is inside ${found.store}, a git work tree of patterns (it holds orchestrations/), not a home: starting here would make a new home with a second store inside it. ` +
+      `Give the daemon a home of its own and this store: PATTERND_STORE=${found.store} pat ${verb} --home DIR`,
+  );
+}
+
 export async function startDetached(cli: Cli): Promise<number> {
+  refuseHomeInsideStore(cli, "start");
   const running = await health(cli);
   if (running !== null) {
     await running.client.close();
@@ -118,6 +146,7 @@ export async function restart(cli: Cli): Promise<number> {
 
 /** The daemon in the foreground; its exit code becomes ours. */
 export function runForeground(cli: Cli): Promise<number> {
+  refuseHomeInsideStore(cli, "run");
   const child = spawn(process.execPath, daemonArgs(cli), { stdio: "inherit" });
   // A terminal's Ctrl-C reaches the daemon directly too; it treats a repeat within a moment as one.
   const forward = (signal: NodeJS.Signals) => child.kill(signal);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `pat`: argv → command → exit code (0 ok, 1 the daemon answered an error, 2 usage, 3 daemon not reachable). */
+import { existsSync } from "node:fs";
 import { resolveConfig } from "../../daemon/config.js";
 import { suggest } from "../../daemon/core/suggest.js";
 import { DaemonUnreachableError, RemoteError, RequestTimeoutError } from "../client.js";
@@ -19,7 +20,9 @@ function usage(): string {
     "",
     ...commands.map((c) => (c.usage.length <= width ? `  ${c.usage.padEnd(width)}  ${c.summary}` : `  ${c.usage}\n  ${"".padEnd(width)}  ${c.summary}`)),
     "",
-    "Home: --home, else $PATTERND_HOME, else the current directory. Output is JSON when piped or with --json.",
+    "Home: --home, else $PATTERND_HOME, else the nearest directory at or above the current one holding",
+    "var/run/patternd.sock or var/lib/compositions/.git (like git finds .git), else the current directory.",
+    "Output is JSON when piped or with --json.",
     "Exit codes: 0 ok, 1 the daemon answered an error, 2 usage error, 3 daemon not reachable.",
   ].join("\n");
 }
@@ -47,7 +50,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${command.usage}\n  ${command.summary}\n`);
     return EXIT.ok;
   }
-  const config = resolveConfig({ home: parsed.globals.home, socket: parsed.globals.socket }, process.env, process.cwd());
+  const config = resolveConfig({ home: parsed.globals.home, socket: parsed.globals.socket }, process.env, process.cwd(), existsSync);
   const cli = createCli(config, { ...parsed, positionals: rest }, process.stdout.isTTY === true);
   try {
     return await command.run(cli);

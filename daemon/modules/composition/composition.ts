@@ -13,11 +13,11 @@ import { defineEvent } from "../../core/event.js";
 import type { TimerHandle } from "../../core/clock.js";
 import type { Module, ModuleContext } from "../../core/module.js";
 import { packageInfo } from "../../package-info.js";
-import { compose } from "./model/compose.js";
+import { compose, inherited, replacedDefinitions } from "./model/compose.js";
 import { YamlDocument, type Issue } from "./model/document.js";
 import { pathKeyedSchema } from "./model/modifications.js";
 import { nameSchema, parseRef, refSchema } from "./model/ref.js";
-import { validateComposition } from "./model/schema.js";
+import { checkTypeAsked, validateComposition } from "./model/schema.js";
 import { Catalog } from "./store/catalog.js";
 import { StoreFiles } from "./store/files.js";
 import { GitRepo } from "./store/git.js";
@@ -86,9 +86,10 @@ export function compositionModule(ctx: ModuleContext): Module {
     summary: "List compositions, optionally of one type",
     params: z.strictObject({ type: z.string().min(1).max(32).optional() }),
     example: { type: "orchestration" },
-    handler: (data) => ({
-      compositions: catalog.list(data.type).map(({ name, type, version, description }) => ({ name, type, version, description })),
-    }),
+    handler: (data) => {
+      checkTypeAsked(data.type, catalog.types());
+      return { compositions: catalog.list(data.type).map(({ name, type, version, description }) => ({ name, type, version, description })) };
+    },
   });
 
   const get = defineEvent({
@@ -110,7 +111,8 @@ export function compositionModule(ctx: ModuleContext): Module {
       "Give the whole document as `composition` (JSON; applied onto the current file so comments and the order of kept keys stay) or as `yaml` text. " +
       "Sections the document leaves out are removed: to change some values, use composition:update. A save that would drop lineage, forks or merges, " +
       "or more than half of the top-level sections, is a conflict naming them unless replace: true. " +
-      "An update with an unchanged version gets its patch bumped; an older version is a conflict; identical content commits nothing.",
+      "An update with an unchanged version gets its patch bumped; an older version is a conflict; identical content commits nothing. " +
+      "warnings: [{path, message}] for what is saved but probably not meant (a variable definition inherited through extends or mixins replaced by a plain value).",
     params: z
       .strictObject({
         composition: compositionObject.optional(),
@@ -124,9 +126,13 @@ export function compositionModule(ctx: ModuleContext): Module {
     handler: async (data, call) => {
       const result = await store.save(data, call.agentId);
       if (result.unchanged !== true) changed(result, call.agentId);
-      return result.unchanged === true
-        ? { name: result.name, version: result.version, commit: result.commit, unchanged: true }
-        : { name: result.name, version: result.version, commit: result.commit };
+      const reply =
+        result.unchanged === true
+          ? { name: result.name, version: result.version, commit: result.commit, unchanged: true }
+          : { name: result.name, version: result.version, commit: result.commit };
+      const saved = catalog.get(result.name);
+      const warnings = saved === undefined ? [] : await definitionWarnings(saved.data);
+      return warnings.length === 0 ? reply : { ...reply, warnings };
     },
   });
 
@@ -150,9 +156,11 @@ export function compositionModule(ctx: ModuleContext): Module {
     example: { name: "tournament", set: { "variables.rounds.default": 4, "metadata.tags": ["tournament", "swiss"] }, message: "four rounds" },
     handler: async (data, call) => {
       const result = await store.update(data, call.agentId);
-      if (result.unchanged === true) return { name: result.name, version: result.version, commit: result.commit, unchanged: true, new_paths: result.new_paths };
-      changed(result, call.agentId);
-      return { name: result.name, version: result.version, commit: result.commit, new_paths: result.new_paths };
+      if (result.unchanged !== true) changed(result, call.agentId);
+      const reply = { name: result.name, version: result.version, commit: result.commit, ...(result.unchanged === true ? { unchanged: true } : {}), new_paths: result.new_paths };
+      const updated = catalog.get(result.name);
+      const warnings = updated === undefined ? [] : await definitionWarnings(updated.data);
+      return warnings.length === 0 ? reply : { ...reply, warnings };
     },
   });
 
@@ -171,6 +179,9 @@ export function compositionModule(ctx: ModuleContext): Module {
   const validate = defineEvent({
     name: "composition:validate",
     summary: "Check a composition (object, YAML or stored name) without saving it",
+    description:
+      "issues: [{path, message}] that make it invalid (schema, missing parents, cycles). " +
+      "warnings: [{path, message}] for what is valid but probably not meant: a variable whose definition ({type, default, description}) inherited through extends or mixins is replaced by a plain value, losing its type and description.",
     params: z
       .strictObject({ composition: compositionObject.optional(), yaml: yamlText.optional(), name: nameSchema.optional() })
       .refine((d) => [d.composition, d.yaml, d.name].filter((v) => v !== undefined).length === 1, {
@@ -192,9 +203,23 @@ export function compositionModule(ctx: ModuleContext): Module {
         doc = data.composition!;
       }
       const issues = await check(doc);
-      return { valid: issues.length === 0, issues };
+      if (issues.length > 0) return { valid: false, issues };
+      const warnings = await definitionWarnings(doc);
+      return warnings.length === 0 ? { valid: true, issues } : { valid: true, issues, warnings };
     },
   });
+
+  /** Variables whose inherited definition the document replaces by a plain value (valid, but the type and description are silently lost). */
+  async function definitionWarnings(doc: Record<string, unknown>): Promise<Issue[]> {
+    const self = doc.name;
+    try {
+      return replacedDefinitions(doc, await inherited(doc, (ref) => (ref.name === self && ref.version === undefined ? Promise.resolve(doc) : store.load(ref))));
+    } catch (err) {
+      // Inheritance that does not resolve is an issue check() reports (or save refused); no warning to add.
+      if (err instanceof DaemonError) return [];
+      throw err;
+    }
+  }
 
   /** Schema issues, then whether its inheritance resolves (missing parents, cycles, placeholders). */
   async function check(doc: Record<string, unknown>): Promise<Issue[]> {
@@ -250,7 +275,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       history,
       reload,
       ...evolutionEvents(evolution, changed),
-      ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, clock: ctx.clock }),
+      ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, clock: ctx.clock, types: () => catalog.types() }),
     ],
     async start() {
       const { root } = packageInfo();

@@ -7,15 +7,26 @@
 import { z } from "zod";
 import type { Clock } from "../../core/clock.js";
 import { defineEvent, type EventDef } from "../../core/event.js";
-import { decisionsQuerySchema, formatRecord, makeRecord, queryDecisions, trackDecisionSchema } from "./model/decisions.js";
+import { decisionsQuerySchema, formatRecord, makeRecord, outcomeWarning, queryDecisions, trackDecisionSchema } from "./model/decisions.js";
 import { discoverQuerySchema } from "./model/discover.js";
+import { checkTypeAsked } from "./model/schema.js";
 import { DecisionLogs } from "./store/decision-log.js";
 import type { Finder } from "./store/finder.js";
 import type { PatternStore } from "./store/pattern-store.js";
 import type { Selector } from "./store/selector.js";
 
-export function discoveryEvents(deps: { finder: Finder; store: PatternStore; selector: Selector; decisions: DecisionLogs; clock: Clock }): EventDef[] {
-  const { finder, store, selector, decisions, clock } = deps;
+export interface DiscoveryDeps {
+  finder: Finder;
+  store: PatternStore;
+  selector: Selector;
+  decisions: DecisionLogs;
+  clock: Clock;
+  /** The types patterns have: a type asked for that is close to one of them but has none is a typo (checkTypeAsked). */
+  types: () => ReadonlySet<string>;
+}
+
+export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
+  const { finder, store, selector, decisions, clock, types } = deps;
   let sequence = 0;
 
   const discoverEvent = defineEvent({
@@ -27,7 +38,10 @@ export function discoveryEvents(deps: { finder: Finder; store: PatternStore; sel
       "where: a JSON Logic rule over the whole document. fields: dotted paths to return; sort: a dotted path, - for descending.",
     params: discoverQuerySchema,
     example: { type: "orchestration", metadata_filter: { tags: ["tournament"], "performance.avg_score": { ">": 0.7 } } },
-    handler: (data) => finder.discover(data),
+    handler: (data) => {
+      checkTypeAsked(data.type, types());
+      return finder.discover(data);
+    },
   });
 
   const select = defineEvent({
@@ -43,7 +57,10 @@ export function discoveryEvents(deps: { finder: Finder; store: PatternStore; sel
       limit: z.number().int().min(1).max(50).default(5),
     }),
     example: { task: "Evaluate 15 prompts competitively", requirements: { timeout_handling: true } },
-    handler: (data) => selector.select(data),
+    handler: (data) => {
+      checkTypeAsked(data.type, types());
+      return selector.select(data);
+    },
   });
 
   const track = defineEvent({
@@ -51,7 +68,8 @@ export function discoveryEvents(deps: { finder: Finder; store: PatternStore; sel
     summary: "Append a decision (and how it went) to a pattern's decision log; on disk before the reply",
     description:
       "The record goes to <type>s/<pattern>_decisions.yaml beside the pattern: id, timestamp, pattern, pattern_version, agent_id, decision, context, outcome, confidence. " +
-      "Logs are committed to git in batches (Op: decisions), at most about a second behind.",
+      "Logs are committed to git in batches (Op: decisions), at most about a second behind. " +
+      "warnings: [{path, message}] when the outcome has no word select reads (a typo like sucess): it is recorded as given, and counts as no evidence.",
     params: trackDecisionSchema,
     example: { pattern: "tournament", decision: "use 3 judges per match", outcome: "success", confidence: 0.8, context: { entrants: 12 } },
     handler: async (data, call) => {
@@ -59,7 +77,8 @@ export function discoveryEvents(deps: { finder: Finder; store: PatternStore; sel
       const record = makeRecord(data, { now: clock.now(), sequence: sequence++, agentId: call.agentId, patternVersion: entry.version });
       const file = DecisionLogs.pathFor(entry.path);
       await decisions.append(file, formatRecord(record), entry.name, 1, call.agentId);
-      return { tracked: record, file };
+      const warning = outcomeWarning(data.outcome);
+      return warning === undefined ? { tracked: record, file } : { tracked: record, file, warnings: [warning] };
     },
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DaemonError } from "../../../core/errors.js";
-import { compose, merge, type Loader } from "./compose.js";
+import { compose, inherited, merge, replacedDefinitions, type Loader } from "./compose.js";
 import { formatRef, type Ref } from "./ref.js";
 
 type Doc = Record<string, unknown>;
@@ -239,5 +239,56 @@ describe("compose: profile prompt", () => {
   it("other types have no prompt", async () => {
     const result = await compose({ name: "o" }, library({ o: doc("o", { components: [{ name: "c", prompt: "x" }] }) }));
     expect(result).not.toHaveProperty("prompt");
+  });
+});
+
+describe("replacedDefinitions: an inherited variable definition replaced by a plain value", () => {
+  const rounds = { type: "integer", default: 3, description: "how many rounds" };
+  const load = library({
+    base: doc("base", { variables: { rounds, judges: { type: "integer", description: "judges per match" }, seed: { default: 7 }, plain: 1 } }),
+    panel: doc("panel", { variables: { panel_size: { type: "integer", default: 3 } } }),
+  });
+
+  it("compose alone loses the definition silently: the value replaces it whole", async () => {
+    const child = doc("child", { extends: "base", variables: { rounds: 5 } });
+    const composed = await compose({ name: "child" }, library({ base: (await load({ name: "base" }))!, child }));
+    expect((composed.composition.variables as Doc).rounds).toBe(5);
+  });
+
+  const cases: { what: string; child: Doc; paths: string[] }[] = [
+    { what: "a scalar over a definition", child: { extends: "base", variables: { rounds: 5 } }, paths: ["variables.rounds"] },
+    { what: "null and a list count as values too", child: { extends: "base", variables: { rounds: null, judges: [1] } }, paths: ["variables.rounds", "variables.judges"] },
+    { what: "from a mixin", child: { mixins: ["panel"], variables: { panel_size: 5 } }, paths: ["variables.panel_size"] },
+    { what: "{default: v} keeps the definition", child: { extends: "base", variables: { rounds: { default: 5 } } }, paths: [] },
+    { what: "a definition of only a default loses nothing", child: { extends: "base", variables: { seed: 9 } }, paths: [] },
+    { what: "a value over a value", child: { extends: "base", variables: { plain: 2 } }, paths: [] },
+    { what: "a variable the parent does not have", child: { extends: "base", variables: { other: 1 } }, paths: [] },
+    { what: "no parent", child: { variables: { rounds: 5 } }, paths: [] },
+  ];
+  for (const c of cases) {
+    it(c.what, async () => {
+      const child = doc("child", c.child);
+      expect(replacedDefinitions(child, await inherited(child, load)).map((issue) => issue.path)).toEqual(c.paths);
+    });
+  }
+
+  it("says what the definition was, what is lost, and how to change only the default", async () => {
+    const child = doc("child", { extends: "base", variables: { rounds: 5 } });
+    expect(replacedDefinitions(child, await inherited(child, load))).toEqual([
+      {
+        path: "variables.rounds",
+        message:
+          'the definition of rounds inherited from base ({"type":"integer","default":3,"description":"how many rounds"}) is replaced by the value 5: ' +
+          "its type and description are lost. To change only the default, write rounds: {default: 5}",
+      },
+    ]);
+  });
+
+  it("inherited leaves the document's own fields out", async () => {
+    const child = doc("child", { extends: "base", variables: { rounds: 5 }, extra: true });
+    const fields = await inherited(child, load);
+    expect(fields.name).toBe("base");
+    expect(fields.extra).toBeUndefined();
+    expect((fields.variables as Doc).rounds).toEqual(rounds);
   });
 });

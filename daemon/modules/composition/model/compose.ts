@@ -5,6 +5,7 @@
  * substituted in one pass over the parsed tree.
  */
 import { DaemonError } from "../../../core/errors.js";
+import type { Issue } from "./document.js";
 import { formatRef, parseRef, type Ref } from "./ref.js";
 
 export type Loader = (ref: Ref) => Promise<Record<string, unknown> | undefined>;
@@ -39,16 +40,56 @@ async function resolve(ref: Ref, load: Loader, chain: string[]): Promise<Record<
     const from = chain.length === 0 ? "" : ` (needed by ${chain[chain.length - 1]})`;
     throw new DaemonError("not_found", `no composition ${label}${from}`, { ref: label, chain });
   }
-  const next = [...chain, ref.name];
-  let base: Record<string, unknown> = {};
-  if (typeof doc.extends === "string") base = await resolve(parseRef(doc.extends), load, next);
-  if (Array.isArray(doc.mixins)) {
-    for (const mixin of doc.mixins) if (typeof mixin === "string") base = merge(base, await resolve(parseRef(mixin), load, next));
-  }
   const own = { ...doc };
   delete own.extends;
   delete own.mixins;
-  return merge(base, own);
+  return merge(await base(doc, load, [...chain, ref.name]), own);
+}
+
+/** The document's extends chain, then its mixins, merged: what it inherits. */
+async function base(doc: Record<string, unknown>, load: Loader, chain: string[]): Promise<Record<string, unknown>> {
+  let inheritedFields: Record<string, unknown> = {};
+  if (typeof doc.extends === "string") inheritedFields = await resolve(parseRef(doc.extends), load, chain);
+  if (Array.isArray(doc.mixins)) {
+    for (const mixin of doc.mixins) if (typeof mixin === "string") inheritedFields = merge(inheritedFields, await resolve(parseRef(mixin), load, chain));
+  }
+  return inheritedFields;
+}
+
+/** What `doc` inherits from its extends chain and mixins, resolved but not substituted (its own fields left out). */
+export function inherited(doc: Record<string, unknown>, load: Loader): Promise<Record<string, unknown>> {
+  return base(doc, load, [String(doc.name)]);
+}
+
+/**
+ * A variable whose inherited definition ({type, default, description}) the
+ * document replaces by a plain value: merging puts the value in place of
+ * the whole definition, so its type and description are silently gone
+ * (the value becomes the default). Usually meant was `{default: value}`,
+ * which keeps the rest. One issue per such variable, at variables.<name>
+ * (a warning: compose still works, with the value as the default).
+ */
+export function replacedDefinitions(doc: Record<string, unknown>, inheritedFields: Record<string, unknown>): Issue[] {
+  const own = doc.variables;
+  const parents = inheritedFields.variables;
+  if (!isMap(own) || !isMap(parents)) return [];
+  const from = [typeof doc.extends === "string" ? [doc.extends] : [], Array.isArray(doc.mixins) ? doc.mixins.filter((m) => typeof m === "string") : []].flat().join(", ");
+  const issues: Issue[] = [];
+  for (const [name, value] of Object.entries(own)) {
+    const definition = Object.hasOwn(parents, name) ? parents[name] : undefined;
+    if (!isDefinition(definition) || isMap(value)) continue;
+    const lost = Object.keys(definition).filter((key) => key !== "default");
+    // A definition that only gave a default loses nothing: the value is the new default.
+    if (lost.length === 0) continue;
+    const lostText = lost.length === 1 ? lost[0]! : `${lost.slice(0, -1).join(", ")} and ${lost.at(-1)!}`;
+    issues.push({
+      path: `variables.${name}`,
+      message:
+        `the definition of ${name} inherited from ${from} (${JSON.stringify(definition)}) is replaced by the value ${JSON.stringify(value)}: ` +
+        `its ${lostText} ${lost.length === 1 ? "is" : "are"} lost. To change only the default, write ${name}: {default: ${JSON.stringify(value)}}`,
+    });
+  }
+  return issues;
 }
 
 /** Child wins; maps merge deeply; `components` merge by name; other lists are replaced. */
@@ -78,7 +119,7 @@ function declaredDefaults(variables: unknown): Record<string, unknown> {
   if (!isMap(variables)) return {};
   const defaults: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(variables)) {
-    if (isMap(spec) && ("default" in spec || "type" in spec || "description" in spec)) {
+    if (isDefinition(spec)) {
       if ("default" in spec) defaults[name] = spec.default;
     } else {
       defaults[name] = spec;
@@ -123,6 +164,11 @@ function promptOf(composition: Record<string, unknown>): string {
     .map((c) => (isMap(c) && typeof c.prompt === "string" ? c.prompt.trim() : ""))
     .filter((text) => text !== "")
     .join("\n\n");
+}
+
+/** A variable's definition, as opposed to its plain value: a map with a type, a default or a description. */
+function isDefinition(spec: unknown): spec is Record<string, unknown> {
+  return isMap(spec) && ("default" in spec || "type" in spec || "description" in spec);
 }
 
 function isMap(value: unknown): value is Record<string, unknown> {

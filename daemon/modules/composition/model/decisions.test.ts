@@ -11,6 +11,7 @@ import {
   makeRecord,
   MAX_CONTEXT_BYTES,
   outcomeClass,
+  outcomeWarning,
   parseLog,
   queryDecisions,
   trackDecisionSchema,
@@ -487,4 +488,32 @@ describe("decisionsQuerySchema since", () => {
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.message).toMatch(/ISO-8601 date or time/);
   });
+});
+
+describe("outcomeWarning: an outcome select cannot read is kept, with a warning", () => {
+  it.each([
+    ["sucess", "success"],
+    ["SUCESS", "success"],
+    ["faild", "fail"],
+    ["not sucessful", "not successful"],
+    ["timout after 30s", "timeout after 30s"],
+  ])("%s: did you mean %s", (outcome, meant) => {
+    const warning = outcomeWarning(outcome);
+    expect(outcomeClass(outcome)).toBe("other");
+    expect(warning?.path).toBe("outcome");
+    expect(warning?.message).toContain(`outcome "${outcome}" has no word select reads, so it counts as neither a success nor a failure`);
+    expect(warning?.message).toContain(`Did you mean "${meant}"?`);
+    expect(warning?.message).toContain("Words select reads: success, ok, passed");
+  });
+
+  it("an outcome with no close word: the warning and the vocabulary, no guess", () => {
+    const warning = outcomeWarning("42/100");
+    expect(warning?.message).not.toContain("Did you mean");
+    expect(warning?.message).toContain("partial, pending, skipped");
+  });
+
+  it.each([undefined, "success", "failure", "partial success", "pending", "skipped", "completed with errors", "no errors", "ok", "Timeout"])(
+    "%s: read by select, no warning",
+    (outcome) => expect(outcomeWarning(outcome)).toBeUndefined(),
+  );
 });

@@ -11,7 +11,8 @@
  */
 import { z } from "zod";
 import { DaemonError } from "../../../core/errors.js";
-import { formatSequenceItem, readSequence } from "./document.js";
+import { suggest } from "../../../core/suggest.js";
+import { formatSequenceItem, readSequence, type Issue } from "./document.js";
 import { nameSchema } from "./ref.js";
 
 export const MAX_CONTEXT_BYTES = 64 * 1024;
@@ -50,7 +51,15 @@ export const trackDecisionSchema = z.strictObject({
     })
     .optional()
     .describe(`any JSON value, at most ${MAX_CONTEXT_BYTES / 1024} KiB serialised`),
-  outcome: z.string().min(1, "outcome is empty; leave it out when unknown").max(200, "outcome is longer than 200 characters").optional(),
+  outcome: z
+    .string()
+    .min(1, "outcome is empty; leave it out when unknown")
+    .max(200, "outcome is longer than 200 characters")
+    .optional()
+    .describe(
+      "free text, counted by select as evidence by its words: a success (success, ok, passed, done, completed…), a failure (failure, error, timeout, rejected, aborted…; " +
+        '"not"/"no" before a word turns it over) or neither (partial, pending, skipped, mixed…). An outcome with none of these words is kept as written, with a warning',
+    ),
   confidence: confidence.optional().describe("0..1"),
 });
 
@@ -328,6 +337,41 @@ const FAILURE_WORDS = new Set([
 /** Words that say the result is not (yet) either: "partial success" is not a success. */
 const OPEN_WORDS = new Set(["pending", "partial", "partially", "mixed", "unknown", "inconclusive", "undecided", "skipped", "tie", "draw", "running"]);
 const NEGATIONS = new Set(["not", "no", "never", "without"]);
+/** Every word outcomeClass reads, for did-you-mean. */
+const OUTCOME_WORDS = [...SUCCESS_WORDS, ...FAILURE_WORDS, ...OPEN_WORDS, ...NEGATIONS];
+/** The usual words of each kind, as warnings name them. */
+const VOCABULARY = "success, ok, passed, done, completed (a success); failure, error, timeout, rejected, aborted (a failure); partial, pending, skipped, mixed (neither)";
+
+function outcomeWords(outcome: string): string[] {
+  return outcome.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((word) => word !== "");
+}
+
+/**
+ * A warning for an outcome select cannot read: none of its words says
+ * success, failure or neither (outcomeClass), so it counts as no evidence at
+ * all, the way a typo ("sucess") would silently. The outcome stays as
+ * written (it is free text, and logs in KSI's shape hold any); the warning
+ * says so, suggests the words it may have meant, and lists the vocabulary.
+ */
+export function outcomeWarning(outcome: string | undefined): Issue | undefined {
+  if (outcome === undefined || outcomeClass(outcome) !== "other") return undefined;
+  if (outcomeWords(outcome).some((word) => OPEN_WORDS.has(word))) return undefined;
+  // The outcome with each unread word of four letters or more replaced by the nearest word select reads.
+  const meant = outcome
+    .split(/([^\p{L}\p{N}]+)/u)
+    .map((part, i) => {
+      const word = part.toLowerCase();
+      if (i % 2 === 1) return part; // a separator
+      if (word.length < 4 || OUTCOME_WORDS.includes(word)) return part;
+      return suggest(word, OUTCOME_WORDS, 1)[0] ?? part;
+    })
+    .join("");
+  const guess = meant === outcome ? "" : ` Did you mean "${meant}"?`;
+  return {
+    path: "outcome",
+    message: `outcome "${outcome}" has no word select reads, so it counts as neither a success nor a failure (it is kept as written).${guess} Words select reads: ${VOCABULARY}.`,
+  };
+}
 
 /**
  * The kind of a free-text outcome, by its words (any case, split on
@@ -340,7 +384,7 @@ const NEGATIONS = new Set(["not", "no", "never", "without"]);
  */
 export function outcomeClass(outcome: string | null | undefined): "success" | "failure" | "other" {
   if (outcome === null || outcome === undefined) return "other";
-  const words = outcome.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((word) => word !== "");
+  const words = outcomeWords(outcome);
   let success = false;
   let failure = false;
   let open = false;

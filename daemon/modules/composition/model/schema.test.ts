@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { typeDirectory, validateComposition } from "./schema.js";
+import { DaemonError } from "../../../core/errors.js";
+import { checkTypeAsked, typeDirectory, validateComposition } from "./schema.js";
 
 const minimal = { name: "demo", type: "orchestration", version: "1.0.0", description: "What it is for" };
 
@@ -84,5 +85,37 @@ describe("typeDirectory", () => {
     ["prompt", "prompts"],
   ])("%s → %s", (type, dir) => {
     expect(typeDirectory(type)).toBe(dir);
+  });
+});
+
+describe("checkTypeAsked: a type no pattern has, close to one that patterns have, is a typo", () => {
+  const known = new Set(["orchestration", "profile", "capability"]);
+  it.each([
+    ["orchestrations", ["orchestration"]],
+    ["orchestraton", ["orchestration"]],
+    ["Profile", ["profile"]],
+    ["profiles", ["profile"]],
+    ["capabilities", ["capability"]],
+  ])("%s → invalid_params, did you mean %j", (type, close) => {
+    let error: unknown;
+    try {
+      checkTypeAsked(type, known);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(DaemonError);
+    const { code, message, details } = error as DaemonError;
+    expect(code).toBe("invalid_params");
+    expect(message).toBe(`no pattern has type ${type}; did you mean ${close.join(", ")}? (types in the store: capability, orchestration, profile)`);
+    expect(details).toEqual({ issues: [{ path: "type", message }], suggestions: close, types: ["capability", "orchestration", "profile"] });
+  });
+
+  it.each([
+    ["a type some pattern has", "profile", known],
+    ["no type asked", undefined, known],
+    ["a type far from every known one (none yet, not a typo)", "prompt", known],
+    ["an empty store", "orchestrations", new Set<string>()],
+  ])("%s: no error", (_what, type, types) => {
+    expect(() => checkTypeAsked(type, types)).not.toThrow();
   });
 });

@@ -4,6 +4,8 @@
  * agent can act on (`metadata.tags.1`).
  */
 import { z } from "zod";
+import { DaemonError } from "../../../core/errors.js";
+import { suggest } from "../../../core/suggest.js";
 import type { Issue } from "./document.js";
 import { nameSchema, refSchema } from "./ref.js";
 import { parseVersion } from "./version.js";
@@ -63,4 +65,19 @@ export function validateComposition(data: unknown): { ok: true; composition: Com
 /** Store directory for a type: orchestration → orchestrations/. */
 export function typeDirectory(type: string): string {
   return `${type}s`;
+}
+
+/**
+ * A type asked for (list, discover, select) that no pattern has, but close
+ * to one that patterns have (`orchestrations`, `orchestraton`), is taken for
+ * a typo: invalid_params naming the close types, instead of an empty answer
+ * that reads as "there are none". A type far from every known one may be
+ * one no pattern has yet, and gets its empty answer.
+ */
+export function checkTypeAsked(type: string | undefined, known: ReadonlySet<string>, path = "type"): void {
+  if (type === undefined || known.has(type)) return;
+  const close = suggest(type, known);
+  if (close.length === 0) return;
+  const message = `no pattern has type ${type}; did you mean ${close.join(", ")}? (types in the store: ${[...known].sort().join(", ")})`;
+  throw new DaemonError("invalid_params", message, { issues: [{ path, message }], suggestions: close, types: [...known].sort() });
 }

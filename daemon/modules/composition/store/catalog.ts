@@ -54,6 +54,7 @@ export class Catalog {
   private readonly invalidFiles = new Map<string, Issue[]>();
   private readonly seen = new Map<string, FileState>();
   private ignoredPaths = new Map<string, IgnoredPath>();
+  private typesAt: { revision: number; types: ReadonlySet<string> } | null = null;
 
   constructor(
     private readonly files: StoreFiles,
@@ -69,6 +70,7 @@ export class Catalog {
 
   /** Entries read in an earlier run; reconcile() then re-reads only files whose mtime or size changed. */
   restore(cached: readonly CachedEntry[]): void {
+    this.typesAt = null;
     for (const { entry, state } of cached) {
       this.byName.set(entry.name, entry);
       this.seen.set(entry.path, state);
@@ -96,6 +98,16 @@ export class Catalog {
   list(type?: string): Entry[] {
     const all = [...this.byName.values()];
     return (type === undefined ? all : all.filter((e) => e.type === type)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** The types the patterns have (kept until the index changes): a type asked for that none has may be a typo of one of them. */
+  types(): ReadonlySet<string> {
+    if (this.typesAt?.revision !== this.revision) {
+      const types = new Set<string>();
+      for (const entry of this.byName.values()) types.add(entry.type);
+      this.typesAt = { revision: this.revision, types };
+    }
+    return this.typesAt.types;
   }
 
   invalid(): InvalidFile[] {

@@ -25,6 +25,7 @@ import { readIndexCache, writeIndexCache } from "./store/index-cache.js";
 import { PatternStore, type Mutation } from "./store/pattern-store.js";
 import { seedStore } from "./store/seed.js";
 import { StoreWatcher } from "./store/watcher.js";
+import { OutsideChanges } from "./store/outside-changes.js";
 import { PatternEvolution } from "./store/evolution.js";
 import { evolutionEvents } from "./evolution-events.js";
 import { discoveryEvents } from "./discovery-events.js";
@@ -80,15 +81,30 @@ export function compositionModule(ctx: ModuleContext): Module {
     head = mutation.commit;
     ctx.bus.publish({ ts: ctx.clock.now(), event: "composition:changed", id: null, agentId, ok: true, code: undefined, ms: 0, data: mutation, meta: undefined });
   };
+  // A version committed outside the daemon is published like the daemon's own, with op "external" and no agent.
+  const outside = new OutsideChanges(store, log, (change) => changed(change, undefined));
+  /** Takes in what HEAD and the files picked up say (the caller holds git.exclusive). */
+  const takeIn = async (paths: readonly string[]) => {
+    await outside.takeIn();
+    head = git.takenHead ?? null;
+    await outside.report(paths);
+  };
 
   const list = defineEvent({
     name: "composition:list",
     summary: "List compositions, optionally of one type",
+    description: "Each entry: name, type, version, description, and dirty: true when its file differs from HEAD (an edit not committed yet).",
     params: z.strictObject({ type: z.string().min(1).max(32).optional() }),
     example: { type: "orchestration" },
-    handler: (data) => {
+    handler: async (data) => {
       checkTypeAsked(data.type, catalog.types());
-      return { compositions: catalog.list(data.type).map(({ name, type, version, description }) => ({ name, type, version, description })) };
+      const dirty = await store.dirtyCheck();
+      return {
+        compositions: catalog.list(data.type).map((entry) => {
+          const { name, type, version, description } = entry;
+          return dirty(entry) ? { name, type, version, description, dirty: true } : { name, type, version, description };
+        }),
+      };
     },
   });
 
@@ -97,10 +113,13 @@ export function compositionModule(ctx: ModuleContext): Module {
     summary: "One composition, current or a tagged version (name@version)",
     params: z.strictObject({ name: refSchema, format: z.enum(["json", "yaml"]).default("json") }),
     example: { name: "tournament@1.0.0" },
+    description:
+      "commit: the commit that holds what is served. dirty: true when the file differs from HEAD (an edit not committed yet): " +
+      "what is served is the file, and commit is null, since no commit holds it. A tagged version is never dirty.",
     handler: async (data) => {
       const found = await store.read(parseRef(data.name));
-      const { name, version, path, commit } = found;
-      return data.format === "yaml" ? { name, version, path, commit, yaml: found.text } : { name, version, path, commit, composition: found.data };
+      const { name, version, path, commit, dirty } = found;
+      return data.format === "yaml" ? { name, version, path, commit, dirty, yaml: found.text } : { name, version, path, commit, dirty, composition: found.data };
     },
   });
 
@@ -259,7 +278,12 @@ export function compositionModule(ctx: ModuleContext): Module {
       "ignored: [{path, reason, message, target}] for what is not read at all; reason unsafe_path: a symbolic link, which the store never follows.",
     params: z.strictObject({}),
     example: {},
-    handler: () => catalog.reconcile(),
+    handler: () =>
+      git.exclusive(async () => {
+        const { indexed, invalid, ignored, changed: paths } = catalog.reconcile();
+        await takeIn(paths);
+        return { indexed, invalid, ignored };
+      }),
   });
 
   return {
@@ -290,18 +314,21 @@ export function compositionModule(ctx: ModuleContext): Module {
       const restored = catalog.revision;
       // Watching starts before the scan, so that nothing changed meanwhile goes unseen.
       watcher = StoreWatcher.start(ctx.config.storeDir, catalog, ctx.clock, log, {
-        onChange: () => {
+        onChange: (paths) => {
           cacheSoon();
-          void git.head().then((h) => (head = h));
+          return takeIn(paths);
         },
+        headMoved: () => outside.moved(),
         onDecisionLog: (path) => decisions.changed(path),
-        whenIdle: (settle) => void git.exclusive(() => Promise.resolve(settle())),
+        whenIdle: (settle) => void git.exclusive(settle),
       });
       const { indexed, invalid, ignored } = catalog.reconcile();
       // A new or changed index is cached after start-up, off the path to answering.
       if (catalog.revision !== restored || cached.length === 0) cacheSoon();
       else cachedRevision = catalog.revision;
-      head = await git.head();
+      // Commits made while the daemon was stopped (or never tagged) are taken in before the first request.
+      await git.exclusive(() => outside.start());
+      head = git.takenHead ?? null;
       log.info(
         { indexed, invalid: invalid.length, ignored: ignored.length, from_cache: cached.length, ms: Math.round(performance.now() - started) },
         "pattern store indexed",
@@ -309,6 +336,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     },
     async stop() {
       watcher?.close();
+      outside.stop();
       await decisions.flush();
       await saveCache();
     },

@@ -35,12 +35,19 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
     description:
       "metadata_filter: {dotted.path: value} (equality, or membership for a list field; a list value needs all its items) or " +
       "{dotted.path: {op: value}} with ops > >= < <= == != in contains exists; paths are looked up under metadata, then at the top level. " +
-      "where: a JSON Logic rule over the whole document. fields: dotted paths to return; sort: a dotted path, - for descending.",
+      "where: a JSON Logic rule over the whole document. fields: dotted paths to return; sort: a dotted path, - for descending. " +
+      "An entry whose file differs from HEAD (an edit not committed yet) also has dirty: true.",
     params: discoverQuerySchema,
     example: { type: "orchestration", metadata_filter: { tags: ["tournament"], "performance.avg_score": { ">": 0.7 } } },
-    handler: (data) => {
+    handler: async (data) => {
       checkTypeAsked(data.type, types());
-      return finder.discover(data);
+      const result = finder.discover(data);
+      const dirty = await store.dirtyCheck();
+      for (const found of result.compositions) {
+        const entry = store.catalog.get(String(found.name));
+        if (entry !== undefined && dirty(entry)) found.dirty = true;
+      }
+      return result;
     },
   });
 

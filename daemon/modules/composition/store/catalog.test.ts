@@ -69,7 +69,9 @@ describe("Catalog.reconcile", () => {
     put("orchestrations/a.yaml", yaml("a"));
     put("profiles/p.yaml", yaml("p", { type: "profile" }));
     put("prompts/q.yaml", yaml("q", { type: "prompt" }));
-    expect(catalog.reconcile()).toEqual({ indexed: 4, invalid: [], ignored: [] });
+    const result = catalog.reconcile();
+    expect(result).toEqual({ indexed: 4, invalid: [], ignored: [], changed: expect.any(Array) as unknown });
+    expect(result.changed.sort()).toEqual(["orchestrations/a.yaml", "orchestrations/b.yaml", "profiles/p.yaml", "prompts/q.yaml"]);
     expect(names()).toEqual(["a@1.0.0", "b@1.0.0", "p@1.0.0", "q@1.0.0"]);
     expect(catalog.list("profile").map((e) => e.name)).toEqual(["p"]);
     expect(catalog.list("nothing")).toEqual([]);
@@ -87,14 +89,14 @@ describe("Catalog.reconcile", () => {
     put(".git/x.yaml", yaml("x", { type: "git" }));
     put("top.yaml", yaml("top"));
     put("orchestrations/deeper/d.yaml", yaml("d"));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], changed: ["orchestrations/a.yaml"] });
     expect(names()).toEqual(["a@1.0.0"]);
   });
 
   it("an empty or missing store indexes nothing", () => {
-    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [], changed: [] });
     const missing = new Catalog(new StoreFiles(join(store, "missing")), silentLog());
-    expect(missing.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [] });
+    expect(missing.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [], changed: [] });
   });
 
   it("picks up a hand-written file, a hand edit and a deletion", () => {
@@ -104,10 +106,10 @@ describe("Catalog.reconcile", () => {
     catalog.reconcile();
     expect(names()).toEqual(["a@1.0.0", "new@1.0.0"]);
     put("orchestrations/a.yaml", yaml("a", { version: "1.1.0", description: "edited by hand" }));
-    catalog.reconcile();
+    expect(catalog.reconcile().changed).toEqual(["orchestrations/a.yaml"]);
     expect(catalog.get("a")).toMatchObject({ version: "1.1.0", description: "edited by hand" });
     unlinkSync(join(store, "orchestrations", "new.yaml"));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], changed: ["orchestrations/new.yaml"] });
     expect(catalog.get("new")).toBeUndefined();
   });
 
@@ -120,7 +122,7 @@ describe("Catalog.reconcile", () => {
     expect(result.invalid).toEqual([{ path: "orchestrations/a.yaml", issues: [expect.objectContaining({ message: expect.stringMatching(/line \d+/) as unknown })] }]);
     expect(catalog.get("a")).toMatchObject({ version: "1.0.0", description: "about a" });
     put("orchestrations/a.yaml", yaml("a", { version: "1.0.1" }));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], changed: ["orchestrations/a.yaml"] });
     expect(catalog.get("a")?.version).toBe("1.0.1");
   });
 
@@ -132,7 +134,7 @@ describe("Catalog.reconcile", () => {
     catalog.reconcile();
     expect(invalidPaths()).toEqual(["orchestrations/a.yaml"]);
     unlinkSync(join(store, "orchestrations", "a.yaml"));
-    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [], changed: ["orchestrations/a.yaml"] });
   });
 
   it("a new invalid file is reported and not served", () => {
@@ -196,7 +198,7 @@ describe("Catalog.reconcile", () => {
     // Once the first owner is gone, the other file takes the name.
     unlinkSync(join(store, "profiles", "x.yaml"));
     put("agents/x.yaml", yaml("x", { type: "agent", version: "1.0.1" }));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], changed: ["agents/x.yaml", "profiles/x.yaml"] });
     expect(catalog.get("x")).toMatchObject({ type: "agent", version: "1.0.1" });
   });
 
@@ -205,7 +207,7 @@ describe("Catalog.reconcile", () => {
     catalog.reconcile();
     unlinkSync(join(store, "orchestrations", "x.yaml"));
     put("profiles/x.yaml", yaml("x", { type: "profile" }));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], changed: ["profiles/x.yaml", "orchestrations/x.yaml"] });
     expect(catalog.get("x")).toMatchObject({ type: "profile", path: "profiles/x.yaml" });
   });
 
@@ -213,7 +215,7 @@ describe("Catalog.reconcile", () => {
     put("orchestrations/a.yaml", yaml("a"));
     const first = catalog.reconcile();
     const revision = catalog.revision;
-    expect(catalog.reconcile()).toEqual(first);
+    expect(catalog.reconcile()).toEqual({ ...first, changed: [] });
     expect(catalog.revision).toBe(revision);
   });
 });

@@ -38,6 +38,14 @@ export interface IgnoredPath {
   target: string;
 }
 
+export interface ReconcileResult {
+  indexed: number;
+  invalid: InvalidFile[];
+  ignored: IgnoredPath[];
+  /** Pattern files read again (their mtime or size moved) or gone since the last reconcile. */
+  changed: string[];
+}
+
 interface FileState {
   mtimeMs: number;
   size: number;
@@ -142,7 +150,7 @@ export class Catalog {
    * interleaved with another needs no coordination. A store of 10 000
    * patterns costs ~40 ms to list, plus ~0.1 ms per changed file.
    */
-  reconcile(): { indexed: number; invalid: InvalidFile[]; ignored: IgnoredPath[] } {
+  reconcile(): ReconcileResult {
     const present = this.patternFiles();
     const nameAt = new Map([...this.byName.values()].map((e) => [e.path, e.name]));
     // A name served from a file that is still there stays its file's, whichever folder is read first.
@@ -151,8 +159,10 @@ export class Catalog {
       const before = this.seen.get(path);
       return before === undefined || before.mtimeMs !== state.mtimeMs || before.size !== state.size;
     });
+    const touched: string[] = [];
     for (const [path, state] of changed) {
       this.seen.set(path, state);
+      touched.push(path);
       let text: string | undefined;
       try {
         text = this.files.read(path);
@@ -180,11 +190,12 @@ export class Catalog {
       if (present.has(path)) continue;
       this.seen.delete(path);
       this.invalidFiles.delete(path);
+      touched.push(path);
       const name = nameAt.get(path);
       this.revision++;
       if (name !== undefined && this.byName.get(name)?.path === path) this.byName.delete(name);
     }
-    return { indexed: this.byName.size, invalid: this.invalid(), ignored: this.ignored() };
+    return { indexed: this.byName.size, invalid: this.invalid(), ignored: this.ignored(), changed: touched };
   }
 
   /**

@@ -72,7 +72,8 @@ export class PatternEvolution {
         ...applyModifications(parent.data, input.modifications ?? {}, { ...FORK_RULES, replaceMaps: input.replace_maps }),
         name: input.name,
         version,
-        lineage: { parent: parentRef, parent_commit: parent.commit, fork_date: date, fork_reason: input.reason, fork_author: author },
+        // A parent with uncommitted edits has no commit to name.
+        lineage: { parent: parentRef, ...(parent.commit === null ? {} : { parent_commit: parent.commit }), fork_date: date, fork_reason: input.reason, fork_author: author },
       };
       // The parent's own children and merges are its history, not the fork's.
       delete data.forks;

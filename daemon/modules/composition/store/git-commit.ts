@@ -31,8 +31,8 @@ export class CommitWriter {
     this.gitFiles = new ConfinedDir(join(dir, ".git"), ".git");
   }
 
-  /** Commits the files at `paths` as they are (a missing one: deleted) on top of HEAD; returns the commit's id. */
-  async write(paths: readonly string[], message: string, author: string, committer: string): Promise<string> {
+  /** Commits the files at `paths` as they are (a missing one: deleted) on top of HEAD; returns the commit's id and its parent's. */
+  async write(paths: readonly string[], message: string, author: string, committer: string): Promise<{ commit: string; parent: string | null }> {
     const head = this.readHead();
     const base = this.snapshot !== null && this.snapshot.commit === head.commit ? this.snapshot : await this.readSnapshot(head.commit);
     const changes = new Map<string, string | null>();
@@ -53,7 +53,17 @@ export class CommitWriter {
     for (const object of [...blobs, ...trees, commit]) this.writeObject(object);
     await this.moveHead(head, commit.id, `${committer}\t${head.commit === null ? "commit (initial)" : "commit"}: ${message.split("\n")[0]!}`);
     this.snapshot = { commit: commit.id, tree: snapshot, algorithm: base.algorithm };
-    return commit.id;
+    return { commit: commit.id, parent: head.commit };
+  }
+
+  /**
+   * The tree of `commit` (null: before the first commit): the one carried
+   * forward by the last commit written here when it is that one, else read
+   * (two processes) and kept, so the next commit on top of it needs none.
+   */
+  async treeAt(commit: string | null): Promise<{ tree: TreeSnapshot; algorithm: HashAlgorithm }> {
+    if (this.snapshot === null || this.snapshot.commit !== commit) this.snapshot = await this.readSnapshot(commit);
+    return this.snapshot;
   }
 
   /** HEAD's tree as a snapshot (two processes: only when HEAD is not the commit the store made last). */
@@ -103,7 +113,7 @@ export class CommitWriter {
   }
 
   /** HEAD as the files in .git have it: the ref it names (or HEAD when detached) and that ref's commit (null before the first). */
-  private readHead(): { ref: string; commit: string | null } {
+  readHead(): { ref: string; commit: string | null } {
     const head = this.gitFiles.readText("HEAD")?.trim() ?? "";
     const ref = head.startsWith("ref: ") ? head.slice(5) : "HEAD";
     // HEAD names where the commit will be written: never outside .git/refs.

@@ -38,6 +38,11 @@ export function encodeObject(type: "blob" | "tree" | "commit", body: Buffer, alg
   return { id: createHash(algorithm).update(whole).digest("hex"), deflated: deflateSync(whole, { level: 1 }) };
 }
 
+/** The id git gives `body` as a blob (what `git hash-object` prints), without making the object. */
+export function blobId(body: Buffer, algorithm: HashAlgorithm): string {
+  return createHash(algorithm).update(`blob ${body.length}\0`).update(body).digest("hex");
+}
+
 /** A tree's body: entries in git's order (a tree's name sorts as if it ended in `/`). */
 export function encodeTree(entries: ReadonlyMap<string, TreeEntry>): Buffer {
   const named = [...entries].map(([name, entry]) => ({ name, entry, key: entry.mode === TREE_MODE ? `${name}/` : name }));

@@ -353,3 +353,52 @@ describe("GitRepo.exclusive", () => {
     await expect(good).resolves.toBe(1);
   });
 });
+
+describe("GitRepo reading history for commits made by hand", () => {
+  it("blobs: many revision:path texts in one batch, byte-exact with multi-byte text, undefined for what is not there", async () => {
+    const { repo, commit } = await repoWithCommit();
+    writeFileSync(join(dir, "b.yaml"), "description: café ☕\n\nend\n");
+    git(dir, "add", "b.yaml");
+    git(dir, "commit", "--quiet", "-m", "b by hand");
+    const texts = await repo.blobs([`${commit}:a.yaml`, "HEAD:missing.yaml", "HEAD:b.yaml", `${commit}:b.yaml`]);
+    expect([...texts]).toEqual([
+      [`${commit}:a.yaml`, "a: 1\n"],
+      ["HEAD:missing.yaml", undefined],
+      ["HEAD:b.yaml", "description: café ☕\n\nend\n"],
+      [`${commit}:b.yaml`, undefined],
+    ]);
+  });
+
+  it("commitsBetween: oldest first, the files each changed, and which the daemon made", async () => {
+    const { repo, commit } = await repoWithCommit();
+    writeFileSync(join(dir, "b.yaml"), "b: 1\n");
+    git(dir, "add", "b.yaml");
+    git(dir, "commit", "--quiet", "-m", "b by hand");
+    const person = git(dir, "rev-parse", "HEAD").trim();
+    git(dir, "rm", "--quiet", "a.yaml");
+    git(dir, "commit", "--quiet", "-m", "a removed by hand");
+    const removal = git(dir, "rev-parse", "HEAD").trim();
+    writeFileSync(join(dir, "b.yaml"), "b: 2\n");
+    const ours = await repo.commitPaths(["b.yaml"], "update: b\n", "agent");
+    expect(await repo.commitsBetween(commit, ours)).toEqual([
+      { commit: person, own: false, paths: [{ path: "b.yaml", deleted: false }] },
+      { commit: removal, own: false, paths: [{ path: "a.yaml", deleted: true }] },
+      { commit: ours, own: true, paths: [{ path: "b.yaml", deleted: false }] },
+    ]);
+    expect((await repo.commitsBetween(null, ours)).map((c) => c.commit)).toEqual([commit, person, removal, ours]);
+    expect(await repo.commitsBetween(ours, commit)).toEqual([]);
+  });
+
+  it("takenHead follows the daemon's commits made on top of it, not those made on top of someone else's", async () => {
+    const { repo, commit } = await repoWithCommit();
+    repo.takenHead = commit;
+    writeFileSync(join(dir, "a.yaml"), "a: 2\n");
+    const next = await repo.commitPaths(["a.yaml"], "update: a\n", undefined);
+    expect(repo.takenHead).toBe(next);
+    expect(repo.headFromFiles()).toBe(next);
+    git(dir, "commit", "--quiet", "--allow-empty", "-m", "by hand");
+    writeFileSync(join(dir, "a.yaml"), "a: 3\n");
+    await repo.commitPaths(["a.yaml"], "update: a\n", undefined);
+    expect(repo.takenHead).toBe(next);
+  });
+});

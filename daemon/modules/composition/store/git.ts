@@ -7,14 +7,15 @@
  * are written without a process (git's object and ref formats, and its
  * lock protocol); `git add` keeps the index in step.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { constants, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { RangeCommit } from "../model/external-changes.js";
 import { NAME_PATTERN } from "../model/ref.js";
 import { parseVersion } from "../model/version.js";
 import { ConfinedDir, isUnsafePath } from "./confined-path.js";
 import { CommitWriter, lockRef } from "./git-commit.js";
-import { cleanMessage, formatIdent } from "./git-objects.js";
+import { cleanMessage, formatIdent, type HashAlgorithm, type TreeSnapshot } from "./git-objects.js";
 
 export interface LogEntry {
   commit: string;
@@ -31,6 +32,9 @@ const RECORD = "\x1e";
 /** Settings every command runs with, whatever the repository's or the user's config says. */
 const CONFIG = ["commit.gpgsign=false", "tag.gpgsign=false", "core.hooksPath=/dev/null", "init.defaultBranch=main", "core.quotePath=false"].flatMap((c) => ["-c", c]);
 
+/** The committer of every commit the daemon writes (author(undefined)): how its own commits are told from a person's. */
+const DAEMON_EMAIL = "patternd@patternd";
+
 /** Commits between two runs of git's own maintenance (see `committed`). */
 const MAINTENANCE_EVERY = 100;
 
@@ -44,6 +48,13 @@ export class GitRepo {
   /** The work tree and the repository's own folder: every file the daemon touches in them goes through confined-path.ts. */
   private readonly workTree: ConfinedDir;
   private readonly gitFiles: ConfinedDir;
+  /**
+   * The HEAD whose changes the daemon has taken in (undefined until start
+   * reads it). Its own commits move it along as they are made; a commit,
+   * pull or checkout by a person leaves it behind until the watcher takes
+   * that in (external-commits.ts). Files are clean or dirty against it.
+   */
+  takenHead: string | null | undefined = undefined;
 
   constructor(readonly dir: string) {
     this.commits = new CommitWriter(dir, (args) => spawnGit(dir, args));
@@ -174,7 +185,9 @@ export class GitRepo {
     for (const path of paths) this.workTree.path(path);
     await this.raw(["add", "-A", "--", ...paths]);
     const now = new Date();
-    const commit = await this.inTurn(() => this.commits.write(paths, text, formatIdent(author(agentId), now), formatIdent(author(undefined), now)));
+    const { commit, parent } = await this.inTurn(() => this.commits.write(paths, text, formatIdent(author(agentId), now), formatIdent(author(undefined), now)));
+    // On top of what was taken in: nothing new from anyone else to take in. Otherwise the watcher walks from there.
+    if (parent === this.takenHead) this.takenHead = commit;
     this.committed();
     return commit;
   }
@@ -213,6 +226,7 @@ export class GitRepo {
     const parent = await this.resolve(`${commit}^`);
     if (parent === null) await this.raw(["update-ref", "-d", "HEAD", commit]);
     else await this.raw(["reset", "--quiet", "--soft", parent]);
+    if (this.takenHead === commit) this.takenHead = parent;
   }
 
   /**
@@ -265,6 +279,97 @@ export class GitRepo {
     return paths;
   }
 
+  /**
+   * HEAD's commit as the files in .git have it, without a process (it is
+   * asked on every watcher event); undefined when they cannot be read that
+   * way (a store whose .git is a file, an odd ref), so the caller asks git.
+   */
+  headFromFiles(): string | null | undefined {
+    try {
+      return this.commits.readHead().commit;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The HEAD taken in; HEAD itself while nothing keeps track (before start, or a store used without a watcher). */
+  async takenIn(): Promise<string | null> {
+    if (this.takenHead !== undefined) return this.takenHead;
+    const now = this.headFromFiles();
+    return now !== undefined ? now : this.head();
+  }
+
+  /** The tree of a commit (null: the empty tree before the first), with the store's hash algorithm. */
+  treeAt(commit: string | null): Promise<{ tree: TreeSnapshot; algorithm: HashAlgorithm }> {
+    return this.inTurn(() => this.commits.treeAt(commit));
+  }
+
+  /**
+   * The commits in `head` but not in `base` (base..head), oldest first, each
+   * with the files it added, changed or deleted against its first parent
+   * (merges list none: what they bring is listed under the commits merged)
+   * and whether the daemon made it (its committer). One process however
+   * long the range. Throws when `base` is not a commit here any more.
+   * A null base: every commit of `head`.
+   */
+  async commitsBetween(base: string | null, head: string): Promise<RangeCommit[]> {
+    const range = base === null ? [head] : [`^${base}`, head];
+    const out = await this.raw(["log", "--reverse", "--topo-order", "--no-renames", "--name-status", `--format=${RECORD}%H${FIELD}%ce`, ...range, "--"]);
+    const commits: RangeCommit[] = [];
+    for (const record of out.split(RECORD)) {
+      const [header, ...rest] = record.split("\n");
+      if (header === undefined || !header.includes(FIELD)) continue;
+      const [commit, email] = header.split(FIELD) as [string, string];
+      const paths = rest
+        .map((line) => /^([ADMT])\t(.+)$/.exec(line))
+        .filter((match) => match !== null)
+        .map((match) => ({ path: match[2]!, deleted: match[1] === "D" }));
+      commits.push({ commit, own: email === DAEMON_EMAIL, paths });
+    }
+    return commits;
+  }
+
+  /**
+   * The text of many `<revision>:<path>` blobs through one `git cat-file
+   * --batch`; undefined for those that are not there.
+   */
+  async blobs(specs: readonly string[]): Promise<Map<string, string | undefined>> {
+    const found = new Map<string, string | undefined>();
+    if (specs.length === 0) return found;
+    // One spec a line: a newline in one would be read as two.
+    const asked = specs.filter((spec) => !spec.includes("\n"));
+    const out = await this.inTurn(() => spawnGitWithInput(this.dir, ["cat-file", "--batch"], asked.map((spec) => `${spec}\n`).join("")));
+    let at = 0;
+    for (const spec of asked) {
+      const nl = out.indexOf(0x0a, at);
+      if (nl === -1) break;
+      const header = /^[0-9a-f]+ (\w+) (\d+)$/.exec(out.toString("utf8", at, nl));
+      at = nl + 1;
+      if (header === null) {
+        found.set(spec, undefined);
+        continue;
+      }
+      const size = Number(header[2]);
+      found.set(spec, header[1] === "blob" ? out.toString("utf8", at, at + size) : undefined);
+      at += size + 1;
+    }
+    return found;
+  }
+
+  /** The newest commit (from `revision` back) touching each of `paths`, one process for all of them. */
+  async lastCommitsOf(paths: readonly string[], revision: string): Promise<Map<string, string>> {
+    const wanted = new Set(paths);
+    const found = new Map<string, string>();
+    if (wanted.size === 0) return found;
+    const out = await this.raw(["log", "--no-renames", "--name-only", `--format=${RECORD}%H`, revision, "--", ...wanted]);
+    for (const record of out.split(RECORD)) {
+      const [commit, ...names] = record.split("\n");
+      if (commit === undefined || commit === "") continue;
+      for (const name of names) if (wanted.has(name) && !found.has(name)) found.set(name, commit);
+    }
+    return found;
+  }
+
   /** Full hash of HEAD, or null in a repository without commits. */
   head(): Promise<string | null> {
     return this.resolve("HEAD");
@@ -297,10 +402,11 @@ export class GitRepo {
     }
   }
 
-  /** Commits touching `path`, newest first (following renames is not needed: paths are derived from names). */
-  async log(path: string, limit?: number): Promise<LogEntry[]> {
+  /** Commits touching `path`, newest first, from HEAD or `revision` (following renames is not needed: paths are derived from names). */
+  async log(path: string, limit?: number, revision?: string): Promise<LogEntry[]> {
     const args = ["log", `--format=%H${FIELD}%an${FIELD}%ae${FIELD}%aI${FIELD}%B${RECORD}`];
     if (limit !== undefined) args.push(`-n${limit}`);
+    if (revision !== undefined) args.push(revision);
     let text: string;
     try {
       text = await this.raw([...args, "--", path]);
@@ -346,8 +452,8 @@ export function author(agentId: string | undefined): string {
   return `${name} <${name.replace(/@/g, "_")}@patternd>`;
 }
 
-function spawnGit(cwd: string, args: readonly string[]): Promise<string> {
-  const env = {
+function gitEnv(): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     // No ~/.gitconfig, no /etc/gitconfig, no ambient GIT_*: the store behaves the same for every user.
     HOME: "/nonexistent",
@@ -355,13 +461,34 @@ function spawnGit(cwd: string, args: readonly string[]): Promise<string> {
     GIT_AUTHOR_NAME: "patternd",
     GIT_AUTHOR_EMAIL: "patternd@patternd",
     GIT_COMMITTER_NAME: "patternd",
-    GIT_COMMITTER_EMAIL: "patternd@patternd",
+    GIT_COMMITTER_EMAIL: DAEMON_EMAIL,
   };
+}
+
+function spawnGit(cwd: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("git", [...CONFIG, ...args], { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile("git", [...CONFIG, ...args], { cwd, env: gitEnv(), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err === null) resolve(stdout);
       else reject(new Error(`git ${args[0]} failed: ${stderr.trim() || stdout.trim() || err.message}`));
     });
+  });
+}
+
+/** Runs one git command with `input` on its stdin; stdout as bytes (a blob's size is counted in bytes). */
+function spawnGitWithInput(cwd: string, args: readonly string[], input: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", [...CONFIG, ...args], { cwd, env: gitEnv(), stdio: ["pipe", "pipe", "pipe"] });
+    const chunks: Buffer[] = [];
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve(Buffer.concat(chunks));
+      else reject(new Error(`git ${args[0]} failed: ${stderr.trim() || `exit ${code}`}`));
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(input);
   });
 }
 

@@ -18,7 +18,7 @@ import { Catalog, type Entry } from "./catalog.js";
 import { isUnsafePath } from "./confined-path.js";
 import type { StoreFiles } from "./files.js";
 import type { GitRepo } from "./git.js";
-import { cleanMessage } from "./git-objects.js";
+import { blobId, cleanMessage } from "./git-objects.js";
 
 export interface SaveInput {
   composition?: Record<string, unknown> | undefined;
@@ -100,6 +100,8 @@ interface Intent {
 export class PatternStore {
   /** path → the commit that last wrote it, with the text it wrote (valid while the text is unchanged). */
   private readonly lastCommits = new Map<string, { commit: string; text: string }>();
+  /** Git blob ids of served texts, per entry (an entry is replaced when its file changes, so each is hashed once). */
+  private readonly blobIds = new WeakMap<object, string>();
 
   constructor(
     readonly git: GitRepo,
@@ -189,12 +191,15 @@ export class PatternStore {
         throw new DaemonError("conflict", `version ${version} is older than ${name}'s current ${existing.version}`, { current: existing.version });
       }
       if (order === 0) {
-        if (deepEqual(doc.data, existing.data)) {
-          return { name, version, op: "unchanged", commit: (await this.lastCommit(existing.path, existing.text)) ?? "", unchanged: true as const };
+        const same = deepEqual(doc.data, existing.data);
+        const committed = same ? await this.lastCommit(existing.path, existing.text) : null;
+        if (committed !== null) return { name, version, op: "unchanged", commit: committed, unchanged: true as const };
+        // The same as an uncommitted edit whose version is still free: committed as it is, the person's version kept.
+        if (!same || this.git.tagExists(`${name}@${version}`)) {
+          version = bumpPatch(existing.version);
+          doc.set(["version"], version);
+          bumped = true;
         }
-        version = bumpPatch(existing.version);
-        doc.set(["version"], version);
-        bumped = true;
       }
     }
     if (this.git.tagExists(`${name}@${version}`)) {
@@ -246,11 +251,17 @@ export class PatternStore {
     throw new DaemonError("not_found", `no composition ${name}; did you mean ${close.join(", ")}?`, { name, suggestions: close });
   }
 
-  /** A document by reference: the current one, or the one tagged `name@version`. */
-  async read(ref: Ref): Promise<{ name: string; version: string; path: string; commit: string; text: string; data: Record<string, unknown> }> {
+  /**
+   * A document by reference: the current one, or the one tagged
+   * `name@version`. The current one's commit is the last that wrote its
+   * text; a file that differs from HEAD (an edit not committed yet) is
+   * `dirty`, with no commit (null): none holds what is served.
+   */
+  async read(ref: Ref): Promise<{ name: string; version: string; path: string; commit: string | null; dirty: boolean; text: string; data: Record<string, unknown> }> {
     if (ref.version === undefined) {
       const entry = this.require(ref.name);
-      return { ...entry, commit: (await this.lastCommit(entry.path, entry.text)) ?? "" };
+      const commit = await this.lastCommit(entry.path, entry.text);
+      return { ...entry, commit, dirty: commit === null };
     }
     const tag = formatRef(ref);
     const path = await this.pathAt(tag, ref.name);
@@ -262,7 +273,7 @@ export class PatternStore {
     const parsed = YamlDocument.parse(text);
     if (!parsed.ok) throw invalid(`${tag} does not parse`, parsed.issues);
     const commit = (await this.git.resolve(tag)) ?? "";
-    return { name: ref.name, version: ref.version, path, commit, text, data: parsed.document.data };
+    return { name: ref.name, version: ref.version, path, commit, dirty: false, text, data: parsed.document.data };
   }
 
   /** Loader for compose: current documents from the catalog, tagged ones from git. */
@@ -399,13 +410,43 @@ export class PatternStore {
     if (read.ok) this.catalog.put(read.entry, this.files.state(path));
   }
 
-  /** The last commit of a file, asked of git once per content (a `git log` costs more as history grows). */
-  async lastCommit(path: string, text?: string): Promise<string | null> {
+  /**
+   * The last commit that wrote `text` at `path` (as of the HEAD taken in),
+   * asked of git once per content (a `git log` costs more as history
+   * grows); null when HEAD does not hold that text there (the file is
+   * dirty, or not committed at all).
+   */
+  async lastCommit(path: string, text: string): Promise<string | null> {
     const known = this.lastCommits.get(path);
-    if (known !== undefined && text !== undefined && known.text === text) return known.commit;
-    const commit = (await this.git.log(path, 1))[0]?.commit ?? null;
-    if (commit !== null && text !== undefined) this.lastCommits.set(path, { commit, text });
+    if (known !== undefined && known.text === text) return known.commit;
+    const taken = await this.git.takenIn();
+    if (taken === null || (await this.dirtyCheck())({ path, text })) return null;
+    const commit = (await this.git.log(path, 1, taken))[0]?.commit ?? null;
+    if (commit !== null) this.lastCommits.set(path, { commit, text });
     return commit;
+  }
+
+  /** After commits made outside the daemon: the last commit of a file may be another one for the same text. */
+  forgetLastCommits(): void {
+    this.lastCommits.clear();
+  }
+
+  /**
+   * A test for "this text is not what the HEAD taken in has at its path":
+   * an edit not committed yet (or a file never committed). One read of
+   * HEAD's tree per HEAD (none after the daemon's own commits: the commit
+   * writer carries it forward); each text is hashed once.
+   */
+  async dirtyCheck(): Promise<(file: { path: string; text: string }) => boolean> {
+    const { tree, algorithm } = await this.git.treeAt(await this.git.takenIn());
+    return (file) => {
+      let id = this.blobIds.get(file);
+      if (id === undefined) {
+        id = blobId(Buffer.from(file.text), algorithm);
+        this.blobIds.set(file, id);
+      }
+      return tree.get(file.path)?.id !== id;
+    };
   }
 
   private async pathAt(revision: string, name: string): Promise<string | undefined> {

@@ -9,6 +9,15 @@
  * re-reads a whole folder on each event in it, so every atomic save on a
  * large store cost a directory scan. The events are only a hint here —
  * the reconcile reads the files — so the folder-level events are enough.
+ *
+ * HEAD is watched too, for a commit that changes no file (one the daemon
+ * served dirty until then): git appends to .git/logs/HEAD whenever HEAD
+ * moves (commit, pull, checkout, reset) and rewrites .git/HEAD on a branch
+ * switch, so those two names in those two folders are the trigger. Each
+ * check compares HEAD, read from two small files, with the HEAD taken in;
+ * the daemon's own commits have moved that along already, so they cost a
+ * timer and two reads. A slow poll of the same check covers a store
+ * without a reflog.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { readdirSync } from "node:fs";
@@ -19,10 +28,19 @@ import { DECISIONS_SUFFIX } from "../model/ref.js";
 import type { Catalog } from "./catalog.js";
 
 const DEBOUNCE_MS = 100;
+/** How often HEAD is looked at when nothing was heard from .git (a store without a reflog). */
+const HEAD_POLL_MS = 5_000;
+/** The folders of .git watched for HEAD moving, and the file name that matters in each. */
+const HEAD_FOLDERS = [".git", ".git/logs"];
 
 export interface WatcherHooks {
-  /** After a reconcile that was needed (the index may have changed). */
-  onChange(): void;
+  /**
+   * After a reconcile that was needed, or HEAD moved: `paths` are the
+   * pattern files read again or gone (none when only HEAD moved).
+   */
+  onChange(paths: readonly string[]): Promise<void>;
+  /** True when HEAD is not the commit the daemon has taken in (cheap: asked on every .git event). */
+  headMoved(): boolean;
   /** A decision log changed (store-relative path): not a pattern, so no reconcile. */
   onDecisionLog(path: string): void;
   /**
@@ -30,11 +48,12 @@ export interface WatcherHooks {
    * write of a save and its entry in the catalog, the file would look like
    * a change made behind the daemon's back and cost a full reconcile).
    */
-  whenIdle(settle: () => void): void;
+  whenIdle(settle: () => Promise<void>): void;
 }
 
 export class StoreWatcher {
   private timer: TimerHandle | null = null;
+  private poll: TimerHandle | null = null;
   /** Store-relative paths of the events since the last reconcile; null when a folder changed. */
   private changed: Set<string> | null = new Set();
   private readonly folders = new Map<string, FSWatcher>();
@@ -52,12 +71,15 @@ export class StoreWatcher {
     const watcher = new StoreWatcher(root, catalog, clock, log, hooks);
     watcher.watchFolder("");
     watcher.watchTypeFolders();
+    for (const folder of HEAD_FOLDERS) watcher.watchFolder(folder);
+    watcher.pollHead();
     return watcher;
   }
 
   close(): void {
     this.closed = true;
     if (this.timer !== null) this.clock.clearTimer(this.timer);
+    if (this.poll !== null) this.clock.clearTimer(this.poll);
     for (const handle of this.folders.values()) handle.close();
     this.folders.clear();
   }
@@ -92,8 +114,21 @@ export class StoreWatcher {
     for (const entry of entries) if (entry.isDirectory() && !entry.name.startsWith(".")) this.watchFolder(entry.name);
   }
 
+  private pollHead(): void {
+    if (this.closed) return;
+    this.poll = this.clock.setTimer(() => {
+      if (this.hooks.headMoved()) this.schedule();
+      this.pollHead();
+    }, HEAD_POLL_MS);
+  }
+
   private onEvent(folder: string, file: string | Buffer | null): void {
     const name = file === null ? null : String(file);
+    if (HEAD_FOLDERS.includes(folder)) {
+      // Everything else in .git (the index, objects, locks) is git's own business.
+      if (name === "HEAD") this.schedule();
+      return;
+    }
     // .git, and the temp files of atomic writes.
     if (name?.startsWith(".") === true) return;
     if (folder === "") {
@@ -117,20 +152,25 @@ export class StoreWatcher {
     this.timer = this.clock.setTimer(() => {
       this.timer = null;
       this.hooks.whenIdle(() => {
-        if (this.closed) return;
+        if (this.closed) return Promise.resolve();
         const changed = this.changed;
         this.changed = new Set();
-        this.settle(changed);
+        return this.settle(changed);
       });
     }, DEBOUNCE_MS);
   }
 
-  /** The daemon's own saves are already in the catalog: only a change it does not hold costs a full reconcile. */
-  private settle(changed: Set<string> | null): void {
+  /**
+   * The daemon's own saves are already in the catalog, and its own commits
+   * taken in: only a change it does not hold costs a full reconcile, and
+   * only a HEAD it has not taken in a walk of the new commits.
+   */
+  private async settle(changed: Set<string> | null): Promise<void> {
     try {
-      if (changed !== null && this.catalog.holds([...changed])) return;
-      this.catalog.reconcile();
-      this.hooks.onChange();
+      const held = changed !== null && this.catalog.holds([...changed]);
+      if (held && !this.hooks.headMoved()) return;
+      const paths = held ? [] : this.catalog.reconcile().changed;
+      await this.hooks.onChange(paths);
     } catch (err) {
       this.log.error({ err }, "store reconcile failed");
     }

@@ -121,7 +121,7 @@ describe("pat find / select / decide / decisions against a real daemon", () => {
   });
 
   it("pat find with a malformed --where: usage error (exit 2) naming the accepted forms; nothing on stdout", async () => {
-    for (const where of ["performance.avg_score", "performance.avg_score>", ">0.7", "score!0.7", "a..b>1"]) {
+    for (const where of ["performance.avg_score", "performance.avg_score>", ">0.7", "score!0.7", "a..b>1", "a>>0.7", "a=>1", "a<", ">1", "a===1", "a>1 && b<2"]) {
       const result = await run("find", "--where", where);
       expect(result.code, `${where}: ${result.stderr}`).toBe(2);
       expect(result.stderr).toMatch(/^pat: --where /);
@@ -143,6 +143,43 @@ describe("pat find / select / decide / decisions against a real daemon", () => {
       expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(2);
       expect(result.stdout).toBe("");
     }
+  });
+
+  it("pat find --where with a doubled operator or two comparisons: the message says what is wrong with it", async () => {
+    // Each used to pass: 'a>>0.7' compared a with the text ">0.7", 'a>1 && b<2' a with the text "1 && b<2".
+    const doubled = await run("find", "--where", "performance.avg_score>>0.7");
+    expect(doubled.code).toBe(2);
+    expect(doubled.stderr).toMatch(/^pat: --where "performance\.avg_score>>0\.7": the value ">0\.7" after > starts with an operator character: one operator per comparison/);
+    const joined = await run("find", "--where", "performance.avg_score>0.7 && performance.runs>1");
+    expect(joined.code).toBe(2);
+    expect(joined.stderr).toMatch(/joins another comparison on: give one comparison each \(all of them must hold\); it takes path OP value/);
+    // Quoted as JSON, such text is a value: nothing carries it, so nothing matches (and it is not an error).
+    const quoted = await run("find", "--where", 'description=">0.7"');
+    expect(quoted.code, quoted.stderr).toBe(0);
+    expect(json<Found>(quoted).total).toBe(0);
+  });
+
+  it("the where of composition:discover is JSON Logic: pat send with pat find's --where text is invalid_params showing both object forms", async () => {
+    for (const args of [
+      ["send", "composition:discover", "--where", "performance.avg_score>0.7"],
+      ["send", "composition:discover", '{"where": "performance.avg_score>0.7"}'],
+    ]) {
+      const result = await run(...args);
+      expect(result.code, result.stderr).toBe(1);
+      const { error } = json<{ error: { code: string; message: string } }>(result);
+      expect(error.code).toBe("invalid_params");
+      expect(error.message).toBe(
+        'invalid data for composition:discover at "where": a rule is a JSON Logic object ({operator: arguments}) or true/false, not text: ' +
+          'write "performance.avg_score>0.7" as {">":[{"var":"performance.avg_score"},0.7]}; or, to look the path up under metadata and then at the top level, ' +
+          `send metadata_filter {"performance.avg_score":{">":0.7}}, as pat find --where 'performance.avg_score>0.7' does`,
+      );
+    }
+    // What the message suggests finds what pat find --where finds.
+    const byRule = json<Found>(await run("send", "composition:discover", "--type", "orchestration", "--tags", "tournament", "--where", '{">": [{"var": "performance.avg_score"}, 0.7]}'));
+    const byFind = json<Found>(await run("find", "--type", "orchestration", "--tag", "tournament", "--where", "performance.avg_score>0.7"));
+    expect(names(byRule)).toEqual(["tournament"]);
+    expect(names(byFind)).toEqual(names(byRule));
+    expect(await client.request("system:health")).toMatchObject({ status: "ok" });
   });
 
   it("pat find with an operator the daemon refuses (in --filter): exit 1, invalid_params", async () => {
@@ -386,6 +423,10 @@ describe("pat find / select / decide / decisions against a real daemon", () => {
     expect(find.code).toBe(0);
     expect(find.stdout).toContain("--where 'path>0.7'");
     expect(find.stdout).toContain("--rule");
+    // Which option is which language, and what each sends.
+    expect(find.stdout).toContain("--where 'path OP value': one comparison each, all must hold");
+    expect(find.stdout).toContain("Sent as composition:discover's metadata_filter.");
+    expect(find.stdout).toContain("--rule '{json logic}': composition:discover's where, a JSON Logic object");
   });
 
   it("with no daemon: exit 3 and how to start it", async () => {

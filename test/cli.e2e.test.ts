@@ -452,6 +452,64 @@ describe("pat with a detached daemon (start, send, discover, help, watch, stop)"
     expect(result.stderr).toMatch(/invalid_params.*limit/);
   });
 
+  it("pat send event:emit --condition 'state.a.b == 4': exit 1, invalid_params with the object form; nothing is emitted or scheduled", async () => {
+    type Failure = { error: { code: string; message: string; details: { issues: { path: string; message: string }[] } } };
+    const objectForm = '{"==":[{"var":"state.a.b"},4]}';
+    for (const timing of [[], ["--delay", "0.05"]]) {
+      const result = await run(["send", "event:emit", "--event", "cli:notrule", "--condition", "state.a.b == 4", ...timing]);
+      expect(result.code, result.stderr).toBe(1);
+      const { error } = json<Failure>(result);
+      expect(error.code).toBe("invalid_params");
+      expect(error.details.issues.map((issue) => issue.path)).toEqual(["condition"]);
+      expect(error.message).toBe(`invalid data for event:emit at "condition": a rule is a JSON Logic object ({operator: arguments}) or true/false, not text: write "state.a.b == 4" as ${objectForm}`);
+      expect(result.stderr).toContain(`error [invalid_params]: invalid data for event:emit at "condition"`);
+      expect(result.stderr).toContain(objectForm);
+    }
+    // A number typed for a rule is a constant too.
+    const number = await run(["send", "event:emit", "--event", "cli:notrule", "--condition", "4"]);
+    expect(number.code).toBe(1);
+    expect(json<Failure>(number).error.message).toMatch(/got the number 4/);
+    // The object form (and true/false) are rules.
+    const object = await run(["send", "event:emit", "--event", "cli:notrule", "--condition", '{"==": [{"var": "state.a.b"}, 4]}']);
+    expect(json(object)).toEqual({ emitted: false, reason: "condition_false" });
+    const literal = await run(["send", "event:emit", "--event", "cli:notrule", "--condition", "true"]);
+    expect(json(literal)).toMatchObject({ emitted: true });
+    const scheduled = json<{ schedules: unknown[] }>(await run(["send", "event:scheduled", "--event", "cli:notrule"]));
+    expect(scheduled.schedules).toEqual([]);
+    const health = await run(["send", "system:health"]);
+    expect(json(health)).toMatchObject({ status: "ok" });
+  });
+
+  it("pat send event:emit --at in the past: exit 1, invalid_params saying how far back and to give allow_past; --allow_past true schedules it due now", async () => {
+    const at = new Date(Date.now() - 2 * 86_400_000).toISOString();
+    const refused = await run(["send", "event:emit", "--event", "cli:past", "--at", at]);
+    expect(refused.code).toBe(1);
+    const { error } = json<{ error: { code: string; message: string } }>(refused);
+    expect(error.code).toBe("invalid_params");
+    expect(error.message).toBe(`invalid data for event:emit at "at": at ${at} is 2 days in the past; give a future time, or allow_past: true to fire it at once`);
+    const before = Date.now();
+    const allowed = await run(["send", "event:emit", "--event", "cli:past", "--at", at, "--allow_past", "true"]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    const reply = json<{ scheduled: boolean; schedule_id: string; fire_at: string }>(allowed);
+    expect(reply.scheduled).toBe(true);
+    expect(Date.parse(reply.fire_at)).toBeGreaterThanOrEqual(before);
+  });
+
+  it("pat send --help says a rule is a JSON Logic object and how pat find --where differs", async () => {
+    const result = await run(["send", "--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("A rule (event:emit --condition, composition:discover --where) is a JSON Logic object or true/false");
+    expect(result.stdout).toContain(`--condition '{"==": [{"var": "state.a.b"}, 4]}'`);
+    expect(result.stdout).toContain("composition:discover --where is JSON Logic, unlike pat find --where 'path>0.7' (that one sends metadata_filter)");
+  });
+
+  it.skipIf(!hasScript)("pat help event:emit on a terminal: condition is a JSON Logic rule, allow_past is listed", () => {
+    const result = patOnTerminal(["help", "event:emit"], home);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toMatch(/^ {2}--condition +JSON Logic rule \(object or true\/false\) +JSON Logic rule over .* an object such as \{"!=":/m);
+    expect(result.stdout).toMatch(/^ {2}--allow_past +boolean +with at: a time in the past fires at once/m);
+  });
+
   it("pat bogus: exit 2, names the unknown command and shows the usage", async () => {
     const result = await run(["bogus"]);
     expect(result.code).toBe(2);

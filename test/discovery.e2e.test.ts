@@ -112,6 +112,33 @@ describe("discover (SPEC §4.4)", () => {
     ]);
   });
 
+  it("a where that is not a JSON Logic object is invalid_params with the object form, never every pattern; keeps serving", async () => {
+    // Each of these used to be a constant to the engine: text and numbers matched every pattern, null and a list none.
+    const cases: [unknown, RegExp][] = [
+      [
+        "performance.avg_score>0.7",
+        /^invalid data for composition:discover at "where": a rule is a JSON Logic object .* not text: write "performance\.avg_score>0\.7" as \{">":\[\{"var":"performance\.avg_score"\},0\.7\]\}; or, .* send metadata_filter \{"performance\.avg_score":\{">":0\.7\}\}, as pat find --where 'performance\.avg_score>0\.7' does$/,
+      ],
+      ["dx", /such as \{">":\[\{"var":"performance\.avg_score"\},0\.7\]\}; got the text "dx"$/],
+      ['{"==": [{"var": "name"}, "dx_alpha"]}', /not text holding one: send \{"==":\[\{"var":"name"\},"dx_alpha"\]\} itself/],
+      [1, /got the number 1/],
+      [null, /got null/],
+      [[{ "==": [1, 1] }], /got a list/],
+      [{ "=": [{ var: "name" }, "dx_alpha"] }, /operator "=" is not allowed; did you mean "=="\?/],
+    ];
+    for (const [where, message] of cases) {
+      const error = await failure("composition:discover", { tags: ["dx"], where });
+      expect(error.code, JSON.stringify(where)).toBe("invalid_params");
+      expect(error.message, JSON.stringify(where)).toMatch(message);
+      expect(error.details?.issues?.[0]?.path).toBe("where");
+    }
+    // The forms the hint shows do what the text meant.
+    expect(await names({ where: { ">": [{ var: "performance.avg_score" }, 0.6] } })).toEqual(["dx_alpha"]);
+    expect(await names({ where: true })).toEqual(["dx_alpha", "dx_beta", "dx_gamma"]);
+    expect(await names({ where: false })).toEqual([]);
+    expect((await c.request<{ status: string }>("system:health")).status).toBe("ok");
+  });
+
   it("refuses an unknown operator, a bad or prototype-reaching rule and bad paths with the param's path; keeps serving", async () => {
     const op = await failure("composition:discover", { metadata_filter: { cost: { "~=": 1 } } });
     expect(op.code).toBe("invalid_params");

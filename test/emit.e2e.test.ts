@@ -9,7 +9,7 @@
  * nothing happens; they end a bounded time after the fire_at the daemon
  * returned.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
@@ -410,6 +410,40 @@ describe("conditions", () => {
     expect(await logRecords(["cond:invalid"])).toEqual([]);
   });
 
+  it("a condition that is not a JSON Logic object (text, a number, a list, null) is invalid_params with the object form; nothing fires", async () => {
+    // Each used to be a constant to the engine: `"state.a.b == 4"` and 4 always held, so the emit always fired.
+    await c.request("state:set", { key: `notrule_${process.pid}.b`, value: 3 });
+    const cases: [string, unknown, RegExp][] = [
+      [
+        "a comparison typed as text",
+        "state.a.b == 4",
+        /^invalid data for event:emit at "condition": a rule is a JSON Logic object \(\{operator: arguments\}\) or true\/false, not text: write "state\.a\.b == 4" as \{"==":\[\{"var":"state\.a\.b"\},4\]\}$/,
+      ],
+      ["other text", "always", /or true\/false such as \{"!=":\[\{"var":"state\.run_1\.status"\},"done"\]\}; got the text "always"$/],
+      ["a rule sent as a JSON string", '{"==": [{"var": "state.a.b"}, 4]}', /not text holding one: send \{"==":\[\{"var":"state\.a\.b"\},4\]\} itself, not as a string/],
+      ["a number", 4, /got the number 4, which the engine would take as a constant/],
+      ["a list", [{ "==": [1, 2] }], /got a list/],
+      ["null", null, /got null/],
+      ["a misspelt operator", { "=": [{ var: `state.notrule_${process.pid}.b` }, 4] }, /operator "=" is not allowed; did you mean "=="\?/],
+    ];
+    for (const [what, condition, message] of cases) {
+      for (const timing of [{}, { delay: 0.05 }]) {
+        const error = await failure(c, "event:emit", { event: "cond:notrule", data: { what }, condition, ...timing });
+        expect(error.code, what).toBe("invalid_params");
+        expect(error.message, what).toMatch(message);
+        expect(issuePaths(error), what).toEqual(["condition"]);
+      }
+    }
+    expect((await scheduledList({ event: "cond:notrule" })).schedules).toEqual([]);
+    expect(await logRecords(["cond:notrule"])).toEqual([]);
+    // The object form shown holds or not as the text meant; the daemon still serves.
+    const b = { var: `state.notrule_${process.pid}.b` };
+    expect(await emit({ event: "cond:notrule", condition: { "==": [b, 4] } })).toEqual({ emitted: false, reason: "condition_false" });
+    expect(await emit({ event: "cond:notrule", condition: { "==": [b, 3] } })).toMatchObject({ emitted: true });
+    expect(await emit({ event: "cond:notrule", condition: true })).toMatchObject({ emitted: true });
+    await expect(c.request("system:health")).resolves.toMatchObject({ status: "ok" });
+  });
+
   it("rules that reach an object's prototype are rejected and nothing of it comes back", async () => {
     const rules: unknown[] = [
       { var: "__proto__" },
@@ -595,6 +629,44 @@ describe("delayed emits", () => {
     const ok = await schedule({ event: "later:far", delay: 30 * 86_400 - 60 });
     await c.request("event:cancel", { schedule_id: ok.schedule_id });
     expect((await scheduledList({ event: "later:*" })).schedules).toEqual([]);
+  });
+
+  it("an `at` more than 1 s in the past is refused, saying how far and that allow_past fires it at once; with allow_past it fires now", async () => {
+    const watcher = await Watcher.open(daemon, ["later:past"]);
+    const cases: [number, RegExp][] = [
+      [5_000, / is 5 s in the past; give a future time, or allow_past: true to fire it at once$/],
+      [90 * 60_000, / is 90 min in the past/],
+      [3 * 3_600_000, / is 3 h in the past/],
+      [3 * 86_400_000, / is 3 days in the past/],
+    ];
+    for (const [ago, message] of cases) {
+      const at = new Date(Date.now() - ago).toISOString();
+      const error = await failure(c, "event:emit", { event: "later:past", data: { ago }, at });
+      expect(error.code).toBe("invalid_params");
+      expect(error.message).toMatch(new RegExp(`^invalid data for event:emit at "at": at ${at.replace(/[.]/g, "\\.")}`));
+      expect(error.message).toMatch(message);
+      expect(issuePaths(error)).toEqual(["at"]);
+    }
+    // allow_past: false is the default, said out loud.
+    expect((await failure(c, "event:emit", { event: "later:past", at: new Date(Date.now() - 60_000).toISOString(), allow_past: false })).code).toBe("invalid_params");
+    expect((await scheduledList({ event: "later:past" })).schedules).toEqual([]);
+    expect(await logRecords(["later:past"])).toEqual([]);
+
+    // allow_past: a schedule due now, in the reply shape of any delayed emit, that fires at once.
+    const marker = tag("past");
+    const before = Date.now();
+    const reply = await schedule({ event: "later:past", data: { marker }, at: "2020-01-01T00:00:00Z", allow_past: true });
+    expect(reply).toEqual({ scheduled: true, schedule_id: expect.any(String) as string, fire_at: expect.stringMatching(ISO_UTC) as string });
+    expect(Date.parse(reply.fire_at)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(reply.fire_at)).toBeLessThanOrEqual(Date.now());
+    await watcher.waitPush("the allow_past schedule", (p) => p.data.marker === marker);
+
+    // Within the 1 s tolerance a slightly-behind `at` is now: it fires without allow_past.
+    const skewed = tag("skew");
+    const near = await schedule({ event: "later:past", data: { marker: skewed }, at: new Date(Date.now() - 300).toISOString() });
+    expect(near.scheduled).toBe(true);
+    await watcher.waitPush("the slightly-behind schedule", (p) => p.data.marker === skewed);
+    await expect(c.request("system:health")).resolves.toMatchObject({ status: "ok" });
   });
 
   it("cancel by schedule_id and by key: {cancelled:true}, never fires; cancelling again is not_found", async () => {
@@ -852,6 +924,35 @@ describe("schedules across restarts", () => {
     const records = await logRecords(["durable:fire"], c2);
     expect(records.map((r) => r.schedule_id).sort()).toEqual([kept.schedule_id, replacement.schedule_id].sort());
     expect((await failure(c2, "event:cancel", { key: "dk-2" })).code).toBe("not_found");
+  });
+
+  it("a journalled condition that is not a rule (text an older daemon accepted) is not emitted when it fires; daemon.log says why", async () => {
+    const first = await startDaemon();
+    const c1 = await first.client();
+    const textual = await c1.request<Scheduled>("event:emit", { event: "legacy:fire", data: { which: "text" }, delay: 0.6, condition: true });
+    const kept = await c1.request<Scheduled>("event:emit", { event: "legacy:fire", data: { which: "rule" }, delay: 0.6, condition: true });
+    expect((await first.stop()).code).toBe(0);
+    // What a daemon before rule checking wrote for --condition 'state.a.b == 4': the text itself (always true to the engine).
+    const journal = join(first.home, "var", "lib", "schedule.ndjson");
+    const lines = (await readFile(journal, "utf8")).split("\n").map((line) => {
+      if (line === "") return line;
+      const record = JSON.parse(line) as Msg;
+      return JSON.stringify(record.schedule_id === textual.schedule_id ? { ...record, condition: "state.a.b == 4" } : record);
+    });
+    await writeFile(journal, lines.join("\n"));
+
+    const second = await startDaemon({ home: first.home });
+    const watcher = await Watcher.open(second, ["legacy:*"], { since_seq: 0 });
+    await watcher.waitPush("the schedule with a rule", (p) => p.data.which === "rule");
+    const c2 = await second.client();
+    await c2.request("event:emit", { event: "legacy:marker", delay: 0 });
+    await watcher.waitPush("the marker", (p) => p.event === "legacy:marker");
+    expect(watcher.pushes((p) => p.event === "legacy:fire").map((p) => p.data.which)).toEqual(["rule"]);
+    expect((await logRecords(["legacy:fire"], c2)).map((r) => r.schedule_id)).toEqual([kept.schedule_id]);
+    const daemonLog = await readFile(join(first.home, "var", "log", "daemon.log"), "utf8");
+    const warning = daemonLog.split("\n").find((line) => line.includes(textual.schedule_id) && line.includes("not a JSON Logic rule"));
+    expect(warning, daemonLog.slice(-2_000)).toBeDefined();
+    expect(JSON.parse(warning!)).toMatchObject({ msg: "schedule not emitted: its condition is not a JSON Logic rule", condition: "state.a.b == 4" });
   });
 
   it("SIGTERM keeps pending schedules: they fire after the restart", async () => {

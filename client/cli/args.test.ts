@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { ruleParam } from "../../daemon/core/rule-param.js";
 import { addComparison, applyPairs, parseAssignment, parseComparison, splitArgv, UsageError, type Argv } from "./args.js";
 
 // ------------------------------------------------------------------ splitArgv
@@ -134,6 +135,7 @@ const params = z.toJSONSchema(
     note: z.string().nullable().optional(),
     mode: z.enum(["fast", "slow"]).optional(),
     anything: z.unknown().optional(),
+    condition: ruleParam({ example: { var: "x" } }).optional(),
   }),
   { io: "input", unrepresentable: "any" },
 );
@@ -150,6 +152,7 @@ describe("applyPairs typed by the event's JSON Schema", () => {
     expect(properties.since).toHaveProperty("anyOf");
     expect(properties.note).toMatchObject({ type: ["string", "null"] });
     expect(properties.data).toMatchObject({ type: "object", additionalProperties: {} });
+    expect(properties.condition).toEqual({ type: ["object", "boolean"], format: "json-logic" });
   });
 
   const cases: { args: string[]; expected: Record<string, unknown> }[] = [
@@ -192,6 +195,13 @@ describe("applyPairs typed by the event's JSON Schema", () => {
     { args: ["--unknown"], expected: { unknown: true } },
     { args: ["--unknown.deep", "1.5"], expected: { unknown: { deep: 1.5 } } },
     { args: ["--limit", "1", "--limit", "2"], expected: { limit: 2 } },
+    // A JSON Logic rule: JSON as such; text goes on as typed, for the daemon to answer with its object form.
+    { args: ["--condition", '{"==": [{"var": "state.a.b"}, 4]}'], expected: { condition: { "==": [{ var: "state.a.b" }, 4] } } },
+    { args: ["--condition", "true"], expected: { condition: true } },
+    { args: ["--condition", "false"], expected: { condition: false } },
+    { args: ["--condition", "state.a.b == 4"], expected: { condition: "state.a.b == 4" } },
+    { args: ["--condition", "4"], expected: { condition: 4 } },
+    { args: ["--condition", "[1]"], expected: { condition: [1] } },
   ];
 
   it.each(cases)("$args", ({ args, expected }) => {
@@ -232,6 +242,7 @@ describe("applyPairs typed by the event's JSON Schema", () => {
     { args: ["--options.depth", "deep"], message: /--options\.depth expects integer/ },
     { args: ["--patterns", '["unclosed"'], message: /--patterns expects JSON/ },
     { args: ["--data", "not json"], message: /--data expects object/ },
+    { args: ["--condition", '{"==": [1'], message: /--condition expects JSON/ },
     { args: ["--__proto__.x", "1"], message: /--__proto__\.x is not a usable key/ },
     { args: ["--data.__proto__.polluted", "1"], message: /not a usable key/ },
     { args: ["--constructor.prototype.polluted", "1"], message: /not a usable key/ },
@@ -345,11 +356,18 @@ describe("parseComparison (--where path OP value)", () => {
 
   it.each<[string | true, RegExp]>([
     [true, /--where needs a value: it takes path OP value/],
-    ["performance.avg_score", /is not a comparison: it takes path OP value with OP one of >= <= != == > < = ~/],
-    [">0.7", /is not a comparison/],
-    ["x!1", /is not a comparison/],
-    ["two words>1", /is not a comparison/],
+    ["performance.avg_score", /^--where "performance\.avg_score": not a comparison; it takes path OP value with OP one of >= <= != == > < = ~ \(~ is contains\), e\.g\. --where 'performance\.avg_score>0\.7' or --where tags=tournament$/],
+    [">0.7", /not a comparison/],
+    [">1", /not a comparison/],
+    ["x!1", /not a comparison/],
+    ["two words>1", /not a comparison/],
     ["x>", /no value after >/],
+    ["a<", /no value after </],
+    // A doubled or misspelt operator, or two comparisons in one: the rest would be compared as text.
+    ["a>>0.7", /^--where "a>>0\.7": the value ">0\.7" after > starts with an operator character.*; it takes path OP value/],
+    ["a=>1", /the value ">1" after = starts with an operator character/],
+    ["a==>1", /the value ">1" after == starts/],
+    ["a>1 && b<2", /joins another comparison on: give one comparison each/],
     ["a..b>1", /is not a dotted path/],
     [".a=1", /is not a dotted path/],
     ["__proto__>1", /is not a usable path/],

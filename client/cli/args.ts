@@ -4,6 +4,9 @@
  * (except inside a parameter keyed by dotted paths: there the rest of the
  * key is one path, `--modifications.variables.rounds.default 4`).
  */
+import { COMPARISON_FORMS, jsonOrText, parseComparison as parseComparisonText, type Comparison } from "../../daemon/core/comparison.js";
+
+export type { Comparison };
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -99,6 +102,7 @@ type JsonSchema = {
   const?: unknown;
   /** "dotted-paths": a map whose keys are dotted paths (fork modifications, update set, metadata_filter). */
   "x-keys"?: string;
+  format?: string;
 };
 
 /** Applies `--key value` pairs onto `base`, each value typed by `schema` (the event's params). */
@@ -167,7 +171,7 @@ export function coerce(raw: string | true, schema: JsonSchema | undefined, key: 
     if (types.size === 0 || types.has("boolean")) return true;
     throw new UsageError(`--${key} needs a value (${[...types].join(" or ")})`);
   }
-  if (types.size === 0) return inferred(raw);
+  if (types.size === 0) return jsonOrText(raw);
   if (types.has("boolean") && (raw === "true" || raw === "false")) return raw === "true";
   if ((types.has("number") || types.has("integer")) && raw.trim() !== "" && Number.isFinite(Number(raw))) {
     const number = Number(raw);
@@ -184,6 +188,8 @@ export function coerce(raw: string | true, schema: JsonSchema | undefined, key: 
       throw new UsageError(`--${key} expects JSON: ${(err as Error).message}`);
     }
   }
+  // A JSON Logic rule typed as text (`state.a.b == 4`) goes on as typed: the daemon answers with the object form of what was typed.
+  if (schema?.format === "json-logic") return jsonOrText(raw);
   if (types.has("string")) return raw;
   if (types.has("array")) return coerce(raw, schema?.items, key);
   throw new UsageError(`--${key} expects ${[...types].join(" or ")}, got ${JSON.stringify(raw)}`);
@@ -201,47 +207,21 @@ export function parseAssignment(raw: string | true, option: string): [path: stri
   }
   const path = raw.slice(0, eq).trim();
   if (path === "" || path.split(".").some((segment) => segment === "")) throw new UsageError(`--${option} ${raw}: ${JSON.stringify(path)} is not a dotted path`);
-  return [path, inferred(raw.slice(eq + 1))];
+  return [path, jsonOrText(raw.slice(eq + 1))];
 }
 
-/** Without a schema: JSON literals (numbers, booleans, null, objects, arrays) as such, anything else as text. */
-function inferred(raw: string): unknown {
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return raw;
-  }
-}
-
-/** A `--where` comparison: `op` null is `=`, the plain-value form (equality, or membership for a list field). */
-export interface Comparison {
-  path: string;
-  op: ">" | ">=" | "<" | "<=" | "==" | "!=" | "contains" | null;
-  value: unknown;
-}
-
-const WHERE_FORMS = "path OP value with OP one of >= <= != == > < = ~ (~ is contains), e.g. --where 'performance.avg_score>0.7' or --where tags=tournament";
-/** Path, then the operator (two-character ones first), then the value. */
-const COMPARISON = /^\s*([^\s<>=!~]+)\s*(>=|<=|!=|==|>|<|=|~)\s*(.*?)\s*$/s;
+const WHERE_FORMS = `${COMPARISON_FORMS}, e.g. --where 'performance.avg_score>0.7' or --where tags=tournament`;
 
 /**
- * `path OP value` (a `--where`): the value typed like `--set` (JSON when it
- * parses, else the text); `=` is the plain-value form, `~` is `contains`.
+ * `path OP value` (a `--where`, core/comparison.ts): the value typed like
+ * `--set` (JSON when it parses, else the text); `=` is the plain-value
+ * form, `~` is `contains`.
  */
 export function parseComparison(raw: string | true, option: string): Comparison {
-  const match = raw === true ? null : COMPARISON.exec(raw);
-  if (raw === true || match === null) {
-    throw new UsageError(`--${option} ${raw === true ? "needs a value" : `${JSON.stringify(raw)} is not a comparison`}: it takes ${WHERE_FORMS}`);
-  }
-  const [, path, operator, text] = match as unknown as [string, string, string, string];
-  const segments = path.split(".");
-  if (segments.some((segment) => segment === "")) throw new UsageError(`--${option} ${raw}: ${JSON.stringify(path)} is not a dotted path; it takes ${WHERE_FORMS}`);
-  if (segments.some((segment) => segment === "__proto__" || segment === "constructor" || segment === "prototype")) {
-    throw new UsageError(`--${option} ${raw}: ${JSON.stringify(path)} is not a usable path`);
-  }
-  if (text === "") throw new UsageError(`--${option} ${raw}: no value after ${operator}; it takes ${WHERE_FORMS} (quote an empty text as '""')`);
-  const op = operator === "=" ? null : operator === "~" ? "contains" : (operator as Comparison["op"]);
-  return { path, op, value: inferred(text) };
+  if (raw === true) throw new UsageError(`--${option} needs a value: it takes ${WHERE_FORMS}`);
+  const parsed = parseComparisonText(raw);
+  if (!parsed.ok) throw new UsageError(`--${option} ${JSON.stringify(raw)}: ${parsed.problem}; it takes ${WHERE_FORMS}`);
+  return parsed.comparison;
 }
 
 /**

@@ -41,6 +41,8 @@ export interface Command {
   readonly summary: string;
   /** On/off options: they never take the next word as their value. */
   readonly flags?: readonly string[];
+  /** More lines for `pat VERB --help`, under the usage and summary. */
+  readonly details?: readonly string[];
   run(cli: Cli): Promise<number>;
   /** How a daemon error is printed on stderr (default: renderError). */
   readonly renderError?: (error: ErrorLike) => string;
@@ -55,6 +57,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   send: {
     usage: "pat send EVENT ['{...}'] [--key value ...] [--from-file F|-]",
     summary: "send one event and print its reply",
+    details: [
+      "--key value pairs are typed by the event's params (pat help EVENT); dotted keys nest.",
+      "A rule (event:emit --condition, composition:discover --where) is a JSON Logic object or true/false,",
+      `e.g. --condition '{"==": [{"var": "state.a.b"}, 4]}'; text such as 'state.a.b == 4' is refused with its object form.`,
+      "composition:discover --where is JSON Logic, unlike pat find --where 'path>0.7' (that one sends metadata_filter).",
+    ],
     run: send,
   },
   discover: { usage: "pat discover [NAMESPACE]", summary: "list the events the daemon answers", run: discover },
@@ -91,6 +99,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   find: {
     usage: "pat find [--type T] [--tag T ...] [--text WORDS] [--where 'path>0.7' ...] [--sort [-]PATH] [--fields a,b] [--limit N]",
     summary: "search patterns: every --tag, every --text word, --where comparisons (>= <= != == > < = ~); also --filter '{json}', --rule '{json logic}', --offset N",
+    details: [
+      "--where 'path OP value': one comparison each, all must hold; OP one of >= <= != == > < = ~ (= equals or is in a list, ~ contains).",
+      "  The value is JSON when it parses, else text; quote text that starts with an operator as JSON: --where 'note=\">1\"'.",
+      "  Paths are looked up under metadata, then at the top level. Sent as composition:discover's metadata_filter.",
+      "--filter '{json}': a metadata_filter object, e.g. '{\"performance.avg_score\": {\">\": 0.7}}'.",
+      "--rule '{json logic}': composition:discover's where, a JSON Logic object over the whole document read as written,",
+      `  e.g. --rule '{">": [{"var": "performance.avg_score"}, 0.7]}'. (pat send composition:discover --where takes this form too.)`,
+    ],
     run: find,
   },
   select: {

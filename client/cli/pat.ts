@@ -47,7 +47,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT.usage;
   }
   if (parsed.globals.help) {
-    process.stdout.write(`${command.usage}\n  ${command.summary}\n`);
+    const details = (command.details ?? []).map((line) => `  ${line}\n`).join("");
+    process.stdout.write(`${command.usage}\n  ${command.summary}\n${details === "" ? "" : `\n${details}`}`);
     return EXIT.ok;
   }
   const config = resolveConfig({ home: parsed.globals.home, socket: parsed.globals.socket }, process.env, process.cwd(), existsSync);

@@ -137,6 +137,14 @@ describe("renderHelp", () => {
     expect(other.find((line) => line.startsWith("  --limit"))).not.toContain("(required)");
   });
 
+  it("names a JSON Logic rule param as such, not as a bare object | boolean", () => {
+    const text = renderHelp({
+      ...SUBSCRIBE_HELP,
+      params: { properties: { condition: { type: ["object", "boolean"], format: "json-logic", description: "when to emit" } } },
+    });
+    expect(text.split("\n")).toContain("  --condition  JSON Logic rule (object or true/false)  when to emit");
+  });
+
   it("ends with a pat send example line built from the example data", () => {
     const lines = renderHelp(SUBSCRIBE_HELP).split("\n");
     expect(lines.slice(-2)).toEqual(["example:", `  pat send monitor:subscribe '{"patterns":["composition:*","orchestration:**"]}'`]);

@@ -87,6 +87,7 @@ interface ParamSchema {
   default?: unknown;
   items?: ParamSchema;
   anyOf?: ParamSchema[];
+  format?: string;
 }
 
 export interface HelpResult {
@@ -120,6 +121,7 @@ function shellQuote(text: string): string {
 }
 
 function typeName(schema: ParamSchema): string {
+  if (schema.format === "json-logic") return "JSON Logic rule (object or true/false)";
   if (schema.anyOf !== undefined) return schema.anyOf.map(typeName).join(" | ");
   const type = Array.isArray(schema.type) ? schema.type.join(" | ") : (schema.type ?? "any");
   return type === "array" && schema.items !== undefined ? `array of ${typeName(schema.items)}` : type;

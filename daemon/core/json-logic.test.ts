@@ -11,8 +11,31 @@ function nested(levels: number): unknown {
 describe("checkRule", () => {
   it.each<[string, unknown, { path: string | RegExp; message: RegExp }[]]>([
     ["a comparison", { "!=": [{ var: "state.run_1.status" }, "done"] }, []],
-    ["a literal", true, []],
-    ["null", null, []],
+    ["true", true, []],
+    ["false", false, []],
+    ["a constant comparison", { "==": [1, 1] }, []],
+    ["a single var", { var: "data.flag" }, []],
+    // Not a rule: the engine would take each as a constant that always (or never) holds.
+    ["null", null, [{ path: "", message: /JSON Logic object .* or true\/false such as \{"==":\[\{"var":"state\.a\.b"\},4\]\}; got null/ }]],
+    ["a number", 4, [{ path: "", message: /such as .*; got the number 4, which the engine would take as a constant/ }]],
+    ["zero", 0, [{ path: "", message: /got the number 0/ }]],
+    ["a list", [{ "==": [1, 1] }], [{ path: "", message: /got a list/ }]],
+    ["an empty list", [], [{ path: "", message: /got a list/ }]],
+    ["plain text", "yes", [{ path: "", message: /such as \{"==":.*; got the text "yes"/ }]],
+    ["the text true", "true", [{ path: "", message: /got the text "true"/ }]],
+    ["a comparison as text", "state.a.b == 4", [{ path: "", message: /not text: write "state\.a\.b == 4" as \{"==":\[\{"var":"state\.a\.b"\},4\]\}$/ }]],
+    ["a comparison as text, no spaces", "performance.avg_score>0.7", [{ path: "", message: /as \{">":\[\{"var":"performance\.avg_score"\},0\.7\]\}/ }]],
+    ["contains as text", "tags~swiss", [{ path: "", message: /as \{"in":\["swiss",\{"var":"tags"\}\]\}/ }]],
+    ["a rule sent as a JSON string", '{"==": [{"var": "a"}, 1]}', [{ path: "", message: /not text holding one: send \{"==":\[\{"var":"a"\},1\]\} itself, not as a string/ }]],
+    ["a long text, shortened", "x".repeat(500), [{ path: "", message: /got the text "x+…$/ }]],
+    // Operators spelled as other languages spell them, or mistyped: refused with the likely one.
+    ["= for ==", { "=": [{ var: "a" }, 1] }, [{ path: "", message: /operator "=" is not allowed; did you mean "=="\?/ }]],
+    ["=> for >=", { and: [{ "=>": [{ var: "a" }, 1] }] }, [{ path: "and.0", message: /"=>" is not allowed; did you mean ">="\?/ }]],
+    ["&& for and", { "&&": [true, true] }, [{ path: "", message: /did you mean "and"\?/ }]],
+    ["a misspelt var", { "==": [{ vra: "a" }, 1] }, [{ path: "==.0", message: /"vra" is not allowed; did you mean .*"var"/ }]],
+    ["a capitalised operator", { Var: "a" }, [{ path: "", message: /did you mean "var"/ }]],
+    ["missing misspelt", { mising: ["a"] }, [{ path: "", message: /did you mean "missing"\?/ }]],
+    ["an operator with nothing close", { frobnicate: 1 }, [{ path: "", message: /^operator "frobnicate" is not allowed; allowed: / }]],
     ["nested logic with arrays", { and: [{ in: ["a", { var: "data.tags" }] }, { or: [false, { "<": [1, 2, 3] }] }] }, []],
     ["iteration", { some: [{ var: "data.list" }, { ">": [{ var: "" }, 1] }] }, []],
     ["a path that merely contains a forbidden word", { var: "data.my_constructor.prototypes" }, []],
@@ -64,6 +87,10 @@ describe("checkRule", () => {
     expect(checkRule(nested(100_000))[0]?.message).toMatch(/deeper than/);
   });
 
+  it("shows the caller's example when the mistake gives nothing better", () => {
+    expect(checkRule(7, { var: "metadata.ready" })[0]!.message).toMatch(/such as \{"var":"metadata\.ready"\}; got the number 7/);
+  });
+
   it("reports at most 10 issues", () => {
     const rule = { and: Array.from({ length: 50 }, () => ({ var: "__proto__" })) };
     expect(checkRule(rule)).toHaveLength(10);
@@ -107,8 +134,9 @@ describe("evaluateCondition", () => {
     ["some over a list", { some: [{ var: "data.list" }, { ">": [{ var: "" }, 2] }] }, true],
     ["all over a list", { all: [{ var: "data.list" }, { ">": [{ var: "" }, 2] }] }, false],
     ["a literal false", false, false],
-    ["a literal 0", 0, false],
-    ["a literal string", "yes", true],
+    ["a literal true", true, true],
+    ["0 as an argument is falsy", { "!!": 0 }, false],
+    ["a string as an argument is truthy", { "!!": "yes" }, true],
   ];
   it.each(rows.map(([label, rule, expected]) => [`${label} → ${expected}`, rule, expected] as const))("%s", (_label, rule, expected) => {
     expect(checkRule(rule)).toEqual([]);

@@ -2,9 +2,14 @@
  * JSON Logic rules from clients (emit conditions, discover's `where`),
  * pure: one engine, an allow-listed operator set, bounds on a rule's size
  * and depth, and no path that reaches a prototype. A rule is checked when
- * it arrives, so a bad one is invalid_params then, not a surprise later.
+ * it arrives, so a bad one is invalid_params then, not a surprise later;
+ * that includes a rule that is no rule at all (text, a number), which the
+ * engine would otherwise take as a constant (core/rule-param.ts is the
+ * parameter schema built on the check).
  */
 import { defaultMethods, LogicEngine } from "json-logic-engine";
+import { comparisonRule, jsonOrText, parseComparison } from "./comparison.js";
+import { suggest } from "./suggest.js";
 
 /** Operators a condition may use: comparison, logic, arithmetic, strings, arrays and data access. */
 export const ALLOWED_OPERATORS = [
@@ -88,8 +93,21 @@ export interface RuleIssue {
   message: string;
 }
 
-/** Problems with a rule, each with the path inside the rule; empty when it may be used. */
-export function checkRule(rule: unknown): RuleIssue[] {
+/** The object form shown when a rule is not one and nothing better is known. */
+const RULE_EXAMPLE = { "==": [{ var: "state.a.b" }, 4] };
+
+/**
+ * Problems with a rule, each with the path inside the rule; empty when it
+ * may be used. A rule is a JSON Logic object or true/false: anything else
+ * is a constant to the engine (text and numbers always hold, an empty list
+ * never), so a rule typed as text, or a number or list sent by mistake,
+ * would hold always or never without a word. `example` is the object form
+ * shown when the mistake gives nothing better to show.
+ */
+export function checkRule(rule: unknown, example: object = RULE_EXAMPLE): RuleIssue[] {
+  if (typeof rule !== "boolean" && (typeof rule !== "object" || rule === null || Array.isArray(rule))) {
+    return [{ path: "", message: notARule(rule, example) }];
+  }
   const issues: RuleIssue[] = [];
   let nodes = 0;
   // Iterative walk: a rule is client input and its depth is what is being checked.
@@ -123,13 +141,52 @@ export function checkRule(rule: unknown): RuleIssue[] {
     }
     const operator = keys[0]!;
     if (!(ALLOWED_OPERATORS as readonly string[]).includes(operator)) {
-      issues.push({ path, message: `operator "${operator}" is not allowed; allowed: ${ALLOWED_OPERATORS.join(" ")}` });
+      const close = closeOperators(operator);
+      const guess = close.length > 0 ? `did you mean ${close.map((name) => `"${name}"`).join(" or ")}? ` : "";
+      issues.push({ path, message: `operator "${operator}" is not allowed; ${guess}allowed: ${ALLOWED_OPERATORS.join(" ")}` });
       continue;
     }
     const args = (node as Record<string, unknown>)[operator];
     stack.push({ node: args, path: join(path, operator), depth: depth + 1, access: DATA_ACCESS.has(operator) });
   }
   return issues;
+}
+
+/** Operators as other languages spell them. */
+const SPELLINGS: Record<string, string> = { "=": "==", "=<": "<=", "=>": ">=", "<>": "!=", "&&": "and", "||": "or", not: "!", "!!!": "!", eq: "==", ne: "!=" };
+const WORD_OPERATORS = ALLOWED_OPERATORS.filter((name) => /^[a-z_]+$/.test(name));
+
+/** The allowed operators a mistyped one probably meant: letters swapped (`vra`) first, then by edit distance. */
+function closeOperators(operator: string): string[] {
+  const lower = operator.toLowerCase();
+  const spelled = SPELLINGS[lower];
+  if (spelled !== undefined) return [spelled];
+  if (!/^[a-z_]+$/.test(lower)) return [];
+  const letters = (word: string) => [...word].sort().join("");
+  const swapped = WORD_OPERATORS.filter((name) => letters(name) === letters(lower));
+  return [...new Set([...swapped, ...suggest(lower, WORD_OPERATORS, 2)])].slice(0, 2);
+}
+
+/**
+ * Why `value` is no rule, with the object form to send instead: the rule
+ * a `path OP value` text means (the short form `pat find --where` takes),
+ * the object a text holding JSON holds, else `example`.
+ */
+function notARule(value: unknown, example: object): string {
+  const lead = "a rule is a JSON Logic object ({operator: arguments}) or true/false";
+  if (typeof value === "string") {
+    const held = jsonOrText(value);
+    if (typeof held === "object" && held !== null) return `${lead}, not text holding one: send ${shorten(JSON.stringify(held))} itself, not as a string`;
+    const parsed = parseComparison(value);
+    if (parsed.ok) return `${lead}, not text: write ${JSON.stringify(value)} as ${JSON.stringify(comparisonRule(parsed.comparison))}`;
+    return `${lead} such as ${JSON.stringify(example)}; got the text ${shorten(JSON.stringify(value))}`;
+  }
+  const kind = value === null ? "null" : Array.isArray(value) ? "a list" : `the ${typeof value} ${JSON.stringify(value)}`;
+  return `${lead} such as ${JSON.stringify(example)}; got ${kind}, which the engine would take as a constant`;
+}
+
+function shorten(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 
 /** Evaluates a checked rule; JSON Logic truthiness (empty arrays are false). A rule that fails at run time is false. */

@@ -7,6 +7,7 @@ import { compileGlob } from "../../core/glob.js";
 import type { Module, ModuleContext } from "../../core/module.js";
 import type { StateView } from "../state/state.js";
 import { checkRule, evaluateCondition } from "../../core/json-logic.js";
+import { ruleParam } from "../../core/rule-param.js";
 import type { Schedule } from "./schedule-book.js";
 import { Scheduler } from "./scheduler.js";
 
@@ -30,19 +31,27 @@ const eventName = z
   .max(128)
   .regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/, "event names are colon-separated segments of letters, digits, _ . -");
 
-const rule = z.json().superRefine((value, issue) => {
-  for (const problem of checkRule(value)) {
-    issue.addIssue({ code: "custom", message: problem.message, path: problem.path === "" ? [] : problem.path.split(".") });
-  }
-});
+const CONDITION_EXAMPLE = { "!=": [{ var: "state.run_1.status" }, "done"] };
+const condition = ruleParam({ example: CONDITION_EXAMPLE });
+
+/**
+ * How far behind the daemon's clock an `at` may lie and still count as
+ * now: a client whose clock runs a little behind, or whose request took a
+ * moment, is not in the past. Beyond it, an `at` is refused unless
+ * allow_past says to fire it at once.
+ */
+export const PAST_TOLERANCE_MS = 1_000;
 
 const emitParams = z
   .strictObject({
     event: eventName.describe("the event to emit"),
     data: z.record(z.string(), z.unknown()).default({}).describe("its data"),
     delay: z.number().nonnegative().optional().describe("seconds from now (fractions allowed, at most 30 days)"),
-    at: z.iso.datetime({ offset: true }).optional().describe("ISO-8601 time to emit at"),
-    condition: rule.optional().describe("JSON Logic rule over {data, event, now, state, agent_id}, checked when it would fire"),
+    at: z.iso.datetime({ offset: true }).optional().describe("ISO-8601 time to emit at; more than 1 s in the past is refused unless allow_past"),
+    allow_past: z.boolean().optional().describe("with at: a time in the past fires at once (as a schedule due now) instead of being refused"),
+    condition: condition
+      .optional()
+      .describe(`JSON Logic rule over {data, event, now, state, agent_id}, checked when it would fire; an object such as ${JSON.stringify(CONDITION_EXAMPLE)}, or true/false`),
     key: z.string().min(1).max(256).optional().describe("a pending schedule with the same key is replaced"),
   })
   .refine((d) => d.delay === undefined || d.at === undefined, { message: "give delay or at, not both", path: ["at"] });
@@ -97,9 +106,10 @@ export function eventModule(ctx: ModuleContext, state: StateView): Module {
     description:
       "Immediate: the target is dispatched as if a client had sent it; the reply carries its result or error and how many subscribers got it. " +
       "Delayed: the reply comes at once with schedule_id and fire_at, after the schedule is on disk; it survives restarts and can be cancelled. " +
-      "The condition is evaluated when the event would fire, against {data, event, now, state, agent_id}.",
+      "The condition is evaluated when the event would fire, against {data, event, now, state, agent_id}. " +
+      `An at more than ${PAST_TOLERANCE_MS / 1000} s before the daemon's clock is refused (invalid_params) unless allow_past: true, which fires it at once.`,
     params: emitParams,
-    example: { event: "orchestration:timeout", data: { run: "run_1" }, delay: 30, condition: { "!=": [{ var: "state.run_1.status" }, "done"] }, key: "run_1.timeout" },
+    example: { event: "orchestration:timeout", data: { run: "run_1" }, delay: 30, condition: CONDITION_EXAMPLE, key: "run_1.timeout" },
     handler: async (data, call) => {
       if (call.depth >= EMIT_LIMITS.maxDepth) {
         throw new DaemonError("limit_exceeded", `emit nested ${call.depth} deep: an emitted event keeps emitting (limit ${EMIT_LIMITS.maxDepth})`, {
@@ -115,7 +125,7 @@ export function eventModule(ctx: ModuleContext, state: StateView): Module {
         return deliver(data.event, data.data, call.agentId, call.depth + 1);
       }
       const now = ctx.clock.now();
-      const fireAt = data.at !== undefined ? Date.parse(data.at) : now + data.delay! * 1000;
+      const fireAt = data.at !== undefined ? atOrNow(data.at, now, data.allow_past === true) : now + data.delay! * 1000;
       if (fireAt - now > EMIT_LIMITS.maxDelaySeconds * 1000) {
         throw new DaemonError("limit_exceeded", `a schedule may lie at most 30 days ahead; this one is ${Math.round((fireAt - now) / 86_400_000)} days out`, {
           limit: EMIT_LIMITS.maxDelaySeconds,
@@ -181,6 +191,11 @@ export function eventModule(ctx: ModuleContext, state: StateView): Module {
 
   async function fire(schedule: Schedule, lateMs: number): Promise<void> {
     const meta = { schedule_id: schedule.schedule_id, late_ms: Math.round(lateMs) };
+    // A journal written before rules were checked may hold one that is not a rule (text would always hold).
+    if (schedule.condition !== undefined && checkRule(schedule.condition).length > 0) {
+      log.warn({ ...meta, event: schedule.event, condition: schedule.condition }, "schedule not emitted: its condition is not a JSON Logic rule");
+      return;
+    }
     if (schedule.condition !== undefined && !conditionHolds(schedule.condition, schedule.event, schedule.data, schedule.agent_id)) {
       log.info({ ...meta, event: schedule.event }, "schedule not emitted: condition false");
       return;
@@ -205,4 +220,27 @@ export function eventModule(ctx: ModuleContext, state: StateView): Module {
     stop: () => scheduler.stop(),
     health: () => ({ scheduled: scheduler.size }),
   };
+}
+
+/**
+ * When an `at` fires: as given when it is ahead (or within
+ * PAST_TOLERANCE_MS behind), now when it is further behind and
+ * `allowPast`; otherwise invalid_params saying how far behind it is.
+ */
+function atOrNow(at: string, now: number, allowPast: boolean): number {
+  const fireAt = Date.parse(at);
+  const behind = now - fireAt;
+  if (behind <= PAST_TOLERANCE_MS) return fireAt;
+  if (allowPast) return now;
+  const message = `at ${at} is ${elapsed(behind)} in the past; give a future time, or allow_past: true to fire it at once`;
+  throw new DaemonError("invalid_params", `invalid data for event:emit at "at": ${message}`, { issues: [{ path: "at", message }] });
+}
+
+/** A duration for people: the largest unit that gives at least 2 of it. */
+function elapsed(ms: number): string {
+  const seconds = ms / 1000;
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 120 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 48 * 3600) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} days`;
 }

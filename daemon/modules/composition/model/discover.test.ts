@@ -82,6 +82,19 @@ describe("compileDiscover refuses a bad query up front, naming the param path", 
     ["a where path reaching a prototype", { where: { var: "__proto__.x" } }, "where.var", /reaches an object's prototype/],
     ["a nested where path through constructor", { where: { and: [true, { var: "constructor.name" }] } }, "where.and.1.var", /prototype/],
     ["a where object with two operators", { where: { "==": [1, 1], "!=": [1, 2] } }, "where", /exactly one operator/],
+    // Not a rule: each would match every pattern (or none) without a word.
+    [
+      "a where given as pat find --where text",
+      { where: "performance.avg_score>0.7" },
+      "where",
+      /not text: write "performance\.avg_score>0\.7" as \{">":\[\{"var":"performance\.avg_score"\},0\.7\]\}; or, to look the path up under metadata and then at the top level, send metadata_filter \{"performance\.avg_score":\{">":0\.7\}\}, as pat find --where 'performance\.avg_score>0\.7' does$/,
+    ],
+    ["a where given as = text", { where: "tags=tournament" }, "where", /as \{"==":\[\{"var":"tags"\},"tournament"\]\}; .*metadata_filter \{"tags":"tournament"\}/],
+    ["a where given as other text", { where: "tournament" }, "where", /such as \{">":\[\{"var":"performance\.avg_score"\},0\.7\]\}; got the text "tournament"$/],
+    ["a where given as a number", { where: 1 }, "where", /got the number 1/],
+    ["a where given as a list", { where: [{ "==": [1, 1] }] }, "where", /got a list/],
+    ["a where given as null", { where: null }, "where", /got null/],
+    ["a where with a misspelt operator", { where: { ">": [{ vra: "performance.avg_score" }, 0.7] } }, "where.>.0", /"vra" is not allowed; did you mean "var"/],
     ["a field reaching a prototype", { fields: ["name", "__proto__"] }, "fields.1", /prototype/],
     ["a field with an empty segment", { fields: ["performance."] }, "fields.0", /empty segment/],
     ["an empty field", { fields: [""] }, "fields.0", /not empty/],
@@ -229,7 +242,7 @@ describe("discover: where", () => {
     // A path computed at run time that reaches a prototype fails; failing is false, never a throw.
     ["a rule failing at run time matches nothing", { var: { cat: ["__pro", "to__"] } }, []],
   ])("%s", (_label, where, expected) => {
-    expect(names({ where: where as DiscoverQuery["where"] })).toEqual(expected);
+    expect(names({ where })).toEqual(expected);
   });
 
   it("runs with the other filters", () => {
@@ -354,14 +367,14 @@ describe("discover with columns (a caller's kept path values)", () => {
     const expected = ALL.filter((e) => holds(e.data))
       .map((e) => e.name)
       .sort();
-    expect(discover(ALL, { where: rule as DiscoverQuery["where"] }, exactColumns(asked)).compositions.map((c) => c.name)).toEqual(expected);
+    expect(discover(ALL, { where: rule }, exactColumns(asked)).compositions.map((c) => c.name)).toEqual(expected);
     expect(asked.length).toBeGreaterThan(0);
   });
 
   it("a where that iterates, or computes a path, reads the documents themselves", () => {
     const asked: string[] = [];
     const rule: unknown = { some: [{ var: "components" }, { "==": [{ var: "name" }, "rubric"] }] };
-    expect(discover(ALL, { where: rule as DiscoverQuery["where"] }, exactColumns(asked)).compositions.map((c) => c.name)).toEqual(["judge"]);
+    expect(discover(ALL, { where: rule }, exactColumns(asked)).compositions.map((c) => c.name)).toEqual(["judge"]);
     expect(asked).toEqual([]);
   });
 });

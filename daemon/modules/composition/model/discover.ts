@@ -15,7 +15,9 @@
  */
 import { z } from "zod";
 import { DaemonError } from "../../../core/errors.js";
-import { checkRule, compilePathRule, compileRule, readPath } from "../../../core/json-logic.js";
+import type { Comparison } from "../../../core/comparison.js";
+import { compilePathRule, compileRule, readPath } from "../../../core/json-logic.js";
+import { ruleParam } from "../../../core/rule-param.js";
 import { deepEqual } from "./document.js";
 
 export interface DiscoverEntry {
@@ -55,6 +57,14 @@ const filterRecord = z.record(z.string(), z.json()).superRefine((filter, ctx) =>
   }
 });
 
+const WHERE_EXAMPLE = { ">": [{ var: "performance.avg_score" }, 0.7] };
+
+/** A `path OP value` text sent as `where` is a metadata_filter comparison misplaced: say where it goes. */
+function metadataFilterHint({ path, op, value }: Comparison, text: string): string {
+  const filter = { [path]: op === null ? value : { [op]: value } };
+  return `or, to look the path up under metadata and then at the top level, send metadata_filter ${JSON.stringify(filter)}, as pat find --where '${text.trim()}' does`;
+}
+
 export const discoverQuerySchema = z.strictObject({
   type: z.string().max(64).optional().describe("only patterns of this type"),
   tags: z.array(z.string().max(128)).max(64).optional().describe("all must be in metadata.tags"),
@@ -66,15 +76,14 @@ export const discoverQuerySchema = z.strictObject({
       return filter;
     }, filterRecord)
     .optional()
-    .describe("{dotted.path: value} or {dotted.path: {operator: value}}; operators > >= < <= == != in contains exists")
+    .describe("{dotted.path: value} or {dotted.path: {operator: value}}; operators > >= < <= == != in contains exists; pat find --where 'path>0.7' sends this")
     .meta({ "x-keys": "dotted-paths" }),
-  where: z
-    .json()
-    .superRefine((rule, ctx) => {
-      for (const issue of checkRule(rule)) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path === "" ? [] : issue.path.split(".") });
-    })
+  where: ruleParam({ example: WHERE_EXAMPLE, comparisonHint: metadataFilterHint })
     .optional()
-    .describe("JSON Logic rule over the whole document"),
+    .describe(
+      `JSON Logic rule over the whole document, read as written, e.g. ${JSON.stringify(WHERE_EXAMPLE)}; ` +
+        "not the path>0.7 text of pat find --where (that is metadata_filter; pat find --rule sends where)",
+    ),
   fields: z.array(path).max(64).optional().describe("dotted paths to return (name, type and version always come)"),
   sort: z
     .string()

@@ -8,7 +8,9 @@
  * value instead. List items cannot be addressed (no `components.0.x`): a
  * position is not a stable name, so a list is replaced whole. Keys holding
  * a `.` cannot be addressed either. The keys a fork sets itself (identity
- * and lineage) are refused rather than overwritten later without a word.
+ * and lineage) are refused rather than overwritten later without a word, and
+ * so is `performance`: a fork's evidence is its own runs, recorded once it
+ * has run, never figures written at birth.
  */
 import { DaemonError } from "../../../core/errors.js";
 
@@ -56,6 +58,11 @@ function checkedSegments(path: string): string[] {
   if (segments.some((s) => s === "")) refuse("a path is dot-separated keys, none of them empty");
   const unsafe = segments.find((s) => UNSAFE_SEGMENTS.has(s));
   if (unsafe !== undefined) refuse(`"${unsafe}" cannot be a key`);
+  if (segments[0] === "performance") {
+    refuse(
+      "a fork starts with no performance of its own (the parent's is kept as lineage.parent_performance); record the fork's runs with composition:save once it has run",
+    );
+  }
   if (RESERVED_ROOTS.has(segments[0]!)) {
     refuse(`"${segments[0]!}" is set by the fork itself (${[...RESERVED_ROOTS].join(", ")} cannot be modified); pass the fork's name and version as their own parameters`);
   }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
-import { cleanup, startDaemon, type Daemon } from "./harness.js";
+import { cleanup, startDaemon, waitFor, type Daemon } from "./harness.js";
 import { commitCount, expectFsckClean, git, lines, snapshot, trailers } from "./store-git.js";
 
 type Msg = Record<string, unknown>;
@@ -464,6 +464,8 @@ learnings:
     const after = (await candidates("quokka census ranking")).get("evo_quokka_fork")!;
     expect(after.breakdown.evidence).toBeGreaterThan(before);
     expect(after.reasons.at(-1)).toContain("decision log: 3 success(es)");
+    // The logs reach git in a batch commit; wait for it so later tests' snapshots hold still.
+    await waitFor("the decision logs committed", async () => (await git(store, "status", "--porcelain")) === "", 10_000, 50);
   });
 
   it("a fork cannot be given performance by modifications: invalid_params, nothing written", async () => {

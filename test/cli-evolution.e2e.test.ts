@@ -296,12 +296,13 @@ describe("pat fork / diff / merge / lineage against a real daemon", () => {
     expect(result.stderr).toMatch(/^ {6}… \d+ lines in common$/m);
     expect(result.stderr).not.toContain("FINISH"); // the far end of the strategy is elided
     expect(result.stderr).toMatch(/--strategy ours.*--strategy theirs/);
+    expect(result.stderr).toMatch(/pat merge tournament_fast --set \S+=VALUE/);
     expect(result.stderr).toContain("--dry-run");
     expect(await commitCount(store)).toBe(before);
 
-    // A dry run lists the same conflicts, exit 0, and still writes nothing.
+    // A dry run lists the same conflicts and still writes nothing; it exits 1, as the merge would fail.
     const dry = await run("merge", "tournament_fast", "--dry-run");
-    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.code, dry.stderr).toBe(1);
     expect(json<{ clean: boolean; conflicts: Conflict[] }>(dry)).toMatchObject({ clean: false, conflicts: expect.arrayContaining([expect.objectContaining({ path: "variables.rounds.default" })]) });
     expect(await commitCount(store)).toBe(before);
 
@@ -312,6 +313,51 @@ describe("pat fork / diff / merge / lineage against a real daemon", () => {
     const now = await get("tournament");
     expect(now.composition.variables.rounds!.default).toBe(3);
     expect(now.composition.orchestration_logic.strategy).toContain("IF n <= 1:");
+  });
+
+  it("pat merge --set settles conflicts: values typed like pat fork --set; a path that is not a conflict is refused; one merge commit", async () => {
+    await client.request("composition:save", {
+      composition: {
+        name: "cli_resolve",
+        type: "orchestration",
+        version: "1.0.0",
+        description: "settled from the command line",
+        variables: { rounds: { default: 5 } },
+        metadata: { owner: "team a", tags: ["resolve"] },
+        orchestration_logic: { description: "rounds", strategy: "1. pair\n2. judge\n3. rank\n" },
+      },
+    });
+    expect((await run("fork", "cli_resolve", "cli_resolve_f", "--reason", "rivals", "--set", "variables.rounds.default=3", "--set", "metadata.owner=team b")).code).toBe(0);
+    const parent = (await get("cli_resolve")).composition;
+    await client.request("composition:save", { composition: { ...parent, variables: { rounds: { default: 7 } }, metadata: { ...parent.metadata, owner: "team c" } } });
+    const fork = (await get("cli_resolve_f")).composition;
+    await client.request("composition:save", { composition: { ...fork, orchestration_logic: { ...fork.orchestration_logic, strategy: "1. pair\n2. judge twice\n3. rank\n" } } });
+    const before = await commitCount(store);
+
+    // --dry-run with conflicts: printed (JSON here, the pipe), exit 1.
+    const dry = await run("merge", "cli_resolve_f", "--dry-run");
+    expect(dry.code, dry.stderr).toBe(1);
+    expect(json<{ conflicts: Conflict[] }>(dry).conflicts.map((conflict) => conflict.path)).toEqual(["variables.rounds.default", "metadata.owner"]);
+    // Settling one of two is still a conflict; dry-run with both settled is clean, exit 0.
+    const half = await run("merge", "cli_resolve_f", "--set", "variables.rounds.default=4");
+    expect(half.code).toBe(1);
+    expect(json<{ error: { code: string; details: { conflicts: Conflict[] } } }>(half).error.details.conflicts.map((conflict) => conflict.path)).toEqual(["metadata.owner"]);
+    const wrong = await run("merge", "cli_resolve_f", "--set", "variables.rounds=4");
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^error \[invalid_params\]: resolve names variables\.rounds, which is not a conflict of this merge; the conflicts are variables\.rounds\.default, metadata\.owner/);
+    const cleanDry = await run("merge", "cli_resolve_f", "--dry-run", "--set", "variables.rounds.default=4", "--set", "metadata.owner=team b and c");
+    expect(cleanDry.code, cleanDry.stderr).toBe(0);
+    expect(await commitCount(store)).toBe(before);
+
+    const merged = await run("merge", "cli_resolve_f", "--set", "variables.rounds.default=4", "--set", "metadata.owner=team b and c");
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(json(merged)).toMatchObject({ merged: true, name: "cli_resolve", resolved: ["variables.rounds.default", "metadata.owner"] });
+    expect(await commitCount(store)).toBe(before + 1);
+    const now = (await get("cli_resolve")).composition;
+    expect(now.variables.rounds!.default).toBe(4); // JSON: a number
+    expect((now.metadata as unknown as { owner: string }).owner).toBe("team b and c"); // not JSON: text
+    expect(now.orchestration_logic.strategy).toBe("1. pair\n2. judge twice\n3. rank\n"); // the clean change came along
+    expect(now.description).toBe("settled from the command line");
   });
 
   it("pat merge usage errors: no fork, a bad --strategy, a valued --dry-run (exit 2)", async () => {

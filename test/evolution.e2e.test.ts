@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
-import { cleanup, startDaemon, type Daemon } from "./harness.js";
+import { cleanup, startDaemon, waitFor, type Daemon } from "./harness.js";
 import { commitCount, expectFsckClean, git, lines, snapshot, trailers } from "./store-git.js";
 
 type Msg = Record<string, unknown>;
@@ -397,5 +397,201 @@ describe("parallel forks", () => {
     expect(lines(await git(store, "log", "--format=%an", `-100`)).sort()).toEqual(clients.flatMap((_, i) => Array.from({ length: 10 }, () => `forker_${i}`)).sort());
     expect(await git(store, "status", "--porcelain")).toBe("");
     await expectFsckClean(store);
+  });
+});
+
+interface Candidate {
+  name: string;
+  breakdown: { relevance: number; evidence: number; requirements: number };
+  reasons: string[];
+}
+
+describe("a fork's evidence is its own (issue 12)", () => {
+  /** A pattern with a proven record, words no other pattern has, and learnings. */
+  const proven = (name: string) => `name: ${name}
+type: orchestration
+version: 1.0.0
+description: Quokka census ranking with a proven record
+metadata:
+  tags: [quokka]
+orchestration_logic:
+  description: count the quokkas, rank the islands
+performance:   # measured over fifty runs
+  runs: 50
+  avg_score: 0.9
+  success_rate: 0.9
+learnings:
+  - insight: three counters beat one
+    confidence: 0.8
+    discovered_by: orch_counter
+`;
+
+  async function candidates(task: string): Promise<Map<string, Candidate>> {
+    const result = await c.request<{ candidates: Candidate[] }>("composition:select", { task, limit: 10 });
+    return new Map(result.candidates.map((candidate) => [candidate.name, candidate]));
+  }
+
+  it("a fork starts with no performance: the parent's is kept as lineage.parent_performance, learnings stay, select and discover do not count it", async () => {
+    await c.request("composition:save", { yaml: proven("evo_quokka") });
+    await c.request<Forked>("composition:fork", { parent: "evo_quokka", name: "evo_quokka_fork", reason: "count at night" });
+
+    const fork = parseYaml(await fileText("evo_quokka_fork")) as Msg;
+    expect(fork.performance).toBeUndefined();
+    expect((fork.lineage as Msg).parent_performance).toEqual({ runs: 50, avg_score: 0.9, success_rate: 0.9 });
+    expect(fork.learnings).toEqual([{ insight: "three counters beat one", confidence: 0.8, discovered_by: "orch_counter" }]);
+    // The parent keeps its figures and its comment.
+    expect(await fileText("evo_quokka")).toContain("performance:   # measured over fifty runs\n  runs: 50");
+
+    // select: the same text, so the same relevance; only the parent has evidence beyond the prior.
+    const ranked = await candidates("quokka census ranking");
+    const parent = ranked.get("evo_quokka")!;
+    const forked = ranked.get("evo_quokka_fork")!;
+    expect(forked.breakdown.evidence).toBeCloseTo(0.25 * 0.5, 9);
+    expect(parent.breakdown.evidence).toBeGreaterThan(forked.breakdown.evidence + 0.05);
+    expect(forked.reasons.at(-1)).toContain("no recorded outcomes, so the prior alone");
+    expect(parent.reasons.at(-1)).toContain("50 run(s)");
+
+    // discover: a filter on performance finds the parent, not the never-run fork.
+    const found = await c.request<{ compositions: Msg[] }>("composition:discover", { metadata_filter: { tags: ["quokka"], "performance.avg_score": { ">": 0.7 } } });
+    expect(found.compositions.map((p) => p.name)).toEqual(["evo_quokka"]);
+  });
+
+  it("the fork's evidence is its own decision log: the parent's records do not count for it, its own do", async () => {
+    const before = (await candidates("quokka census ranking")).get("evo_quokka_fork")!.breakdown.evidence;
+    for (let i = 0; i < 3; i++) await c.request("composition:track_decision", { pattern: "evo_quokka", decision: `parent run ${i}`, outcome: "success" });
+    expect((await candidates("quokka census ranking")).get("evo_quokka_fork")!.breakdown.evidence).toBeCloseTo(before, 9);
+    for (let i = 0; i < 3; i++) await c.request("composition:track_decision", { pattern: "evo_quokka_fork", decision: `fork run ${i}`, outcome: "success" });
+    const after = (await candidates("quokka census ranking")).get("evo_quokka_fork")!;
+    expect(after.breakdown.evidence).toBeGreaterThan(before);
+    expect(after.reasons.at(-1)).toContain("decision log: 3 success(es)");
+    // The logs reach git in a batch commit; wait for it so later tests' snapshots hold still.
+    await waitFor("the decision logs committed", async () => (await git(store, "status", "--porcelain")) === "", 10_000, 50);
+  });
+
+  it("a fork cannot be given performance by modifications: invalid_params, nothing written", async () => {
+    const before = await snapshot(store);
+    for (const path of ["performance", "performance.avg_score"]) {
+      const error = await failure("composition:fork", { parent: "evo_quokka", name: "evo_quokka_claims", reason: "claims a record", modifications: { [path]: 0.99 } });
+      expect(error.code).toBe("invalid_params");
+      expect(error.message).toContain("no performance of its own");
+    }
+    expect(await snapshot(store)).toEqual(before);
+  });
+
+  it("merging the fork back keeps the target's performance and takes the fork's new learnings", async () => {
+    const fork = await current("evo_quokka_fork");
+    const learnings = [...(fork.learnings as Msg[]), { insight: "night counts double", confidence: 0.6 }];
+    await c.request("composition:save", { composition: { ...fork, learnings, performance: { runs: 2, avg_score: 0.1 } } });
+    const merged = await c.request<Merged>("composition:merge", { source: "evo_quokka_fork" });
+    expect(merged.changes.map((change) => change.path)).toEqual(["learnings"]);
+    const parent = parseYaml(await fileText("evo_quokka")) as Msg;
+    expect(parent.performance).toEqual({ runs: 50, avg_score: 0.9, success_rate: 0.9 });
+    expect(parent.learnings).toEqual(learnings);
+  });
+});
+
+describe("merge resolve: conflicts settled in the same request (issue 12)", () => {
+  async function editComponent(name: string, component: string, prompt: string): Promise<void> {
+    const doc = await current(name);
+    const components = (doc.components as Msg[]).map((comp) => (comp.name === component ? { ...comp, prompt } : comp));
+    await c.request("composition:save", { composition: { ...doc, components } });
+  }
+
+  it("two conflicts; resolve of one still merge_conflict listing the other; a wrong path is invalid_params; resolving both merges in one commit", async () => {
+    await c.request("composition:save", { yaml: parentYaml("evo_r") });
+    await c.request<Forked>("composition:fork", { parent: "evo_r", name: "evo_rf", reason: "rival judge", modifications: { description: "evo_r forked to test resolve" } });
+    await editStrategy("evo_rf", strategy({ 3: "3. the fork's step three" }));
+    await editComponent("evo_rf", "judge", "Judge by the fork's rules.");
+    await editComponent("evo_rf", "worker", "Work in pairs."); // clean: only the fork changed it
+    await editStrategy("evo_r", strategy({ 3: "3. the parent's step three" }));
+    await editComponent("evo_r", "judge", "Judge by the parent's rules.");
+    const before = await snapshot(store);
+
+    const open = await failure("composition:merge", { source: "evo_rf" });
+    expect(open.code).toBe("merge_conflict");
+    expect((open.details as { conflicts: Conflict[] }).conflicts.map((conflict) => conflict.path)).toEqual(["components.judge.prompt", "orchestration_logic.strategy"]);
+    expect(open.message).toContain('resolve: {"components.judge.prompt": value}');
+    expect(open.message).toContain("pat merge evo_rf --set components.judge.prompt=VALUE");
+    expect(open.message).toContain("strategy ours or theirs");
+
+    const half = await failure("composition:merge", { source: "evo_rf", resolve: { "components.judge.prompt": "Judge by both." } });
+    expect(half.code).toBe("merge_conflict");
+    expect((half.details as { conflicts: Conflict[] }).conflicts.map((conflict) => conflict.path)).toEqual(["orchestration_logic.strategy"]);
+    expect(half.details?.resolved).toEqual(["components.judge.prompt"]);
+    expect(half.message).toContain("both changed orchestration_logic.strategy since");
+
+    const wrong = await failure("composition:merge", { source: "evo_rf", resolve: { "components.judge.prompt": "x", "orchestration_logic.strategi": "y" } });
+    expect(wrong.code).toBe("invalid_params");
+    expect(wrong.message).toContain("resolve names orchestration_logic.strategi");
+    expect(wrong.message).toContain("the conflicts are components.judge.prompt, orchestration_logic.strategy");
+    expect(wrong.details?.issues).toEqual([{ path: "resolve.orchestration_logic.strategi", message: expect.stringContaining("not a conflict") }]);
+    expect(await snapshot(store)).toEqual(before);
+
+    const settled = strategy({ 3: "3. step three, settled" });
+    const commits = await commitCount(store);
+    const merged = await c.request<Merged & { resolved: string[] }>("composition:merge", {
+      source: "evo_rf",
+      resolve: { "components.judge.prompt": "Judge by both.", "orchestration_logic.strategy": settled },
+    });
+    expect(merged).toMatchObject({ merged: true, name: "evo_r", resolved: ["components.judge.prompt", "orchestration_logic.strategy"] });
+    expect(await commitCount(store)).toBe(commits + 1);
+    const text = await fileText("evo_r");
+    const doc = parseYaml(text) as Msg;
+    expect(strategyOf(doc)).toBe(settled);
+    expect(Object.fromEntries((doc.components as Msg[]).map((comp) => [comp.name, comp.prompt]))).toEqual({ judge: "Judge by both.", worker: "Work in pairs." });
+    // The fork's description was written at fork time: it says what the fork is, so the parent keeps its own.
+    expect(doc.description).toBe("A pattern the evolution tests fork and merge back");
+    expect(doc.merges).toEqual([expect.objectContaining({ from: merged.from, resolved: ["components.judge.prompt", "orchestration_logic.strategy"] })]);
+    expect(text).toContain("# agents is not a core field: it must survive every machine edit");
+    expect(text).toContain("  - id: scout      # looks around");
+    expect(await trailers(store, merged.commit)).toMatchObject({ Op: "merge", Resolved: "components.judge.prompt, orchestration_logic.strategy" });
+
+    // Merged: nothing conflicts any more, so a resolution now names nothing.
+    const after = await snapshot(store);
+    const none = await failure("composition:merge", { source: "evo_rf", resolve: { description: "x" } });
+    expect(none.code).toBe("invalid_params");
+    expect(none.message).toContain("this merge has no conflicts");
+    expect(await snapshot(store)).toEqual(after);
+    expect((await c.request<{ status: string }>("system:health", {})).status).toBe("ok");
+  });
+
+  it("a dry run with resolve shows the merged result and the conflicts left, writing nothing", async () => {
+    await c.request("composition:save", { yaml: parentYaml("evo_rd") });
+    await c.request<Forked>("composition:fork", { parent: "evo_rd", name: "evo_rdf", reason: "dry" });
+    await editStrategy("evo_rdf", strategy({ 3: "3. fork" }));
+    await editStrategy("evo_rd", strategy({ 3: "3. parent" }));
+    const before = await snapshot(store);
+    const dry = await c.request<Msg>("composition:merge", { source: "evo_rdf", dry_run: true, resolve: { "orchestration_logic.strategy": "1. one\n" } });
+    expect(dry).toMatchObject({ dry_run: true, clean: true, conflicts: [], resolved: ["orchestration_logic.strategy"] });
+    expect(strategyOf(dry.composition as Msg)).toBe("1. one\n");
+    expect(await snapshot(store)).toEqual(before);
+  });
+
+  it("the description a fork was born with is not merged; one it changed later is (a conflict when the target has its own)", async () => {
+    const born = "evo_desc, forked for ten faster steps";
+    const parentDescription = "A pattern the evolution tests fork and merge back";
+    await c.request("composition:save", { yaml: parentYaml("evo_desc") });
+    await c.request<Forked>("composition:fork", { parent: "evo_desc", name: "evo_descf", reason: "own words", modifications: { description: born } });
+    await editStrategy("evo_descf", strategy({ 4: "4. step four, faster" }));
+    const first = await c.request<Merged>("composition:merge", { source: "evo_descf" });
+    expect(first.changes.map((change) => change.path)).toEqual(["orchestration_logic.strategy"]);
+    expect((await current("evo_desc")).description).toBe(parentDescription);
+
+    // Changed after the first merge: the base (the fork as merged) has the fork's words, the target its own.
+    const fork = await current("evo_descf");
+    await c.request("composition:save", { composition: { ...fork, description: "Ten steps, the fourth one faster" } });
+    const conflict = await failure("composition:merge", { source: "evo_descf" });
+    expect(conflict.code).toBe("merge_conflict");
+    expect(conflict.details?.conflicts).toEqual([{ path: "description", base: born, ours: parentDescription, theirs: "Ten steps, the fourth one faster" }]);
+    await c.request<Merged>("composition:merge", { source: "evo_descf", resolve: { description: "Ten steps, the fourth one faster" } });
+    expect((await current("evo_desc")).description).toBe("Ten steps, the fourth one faster");
+
+    // Changed before the first merge, with the target's description untouched: taken.
+    await c.request("composition:save", { yaml: parentYaml("evo_desc2") });
+    await c.request<Forked>("composition:fork", { parent: "evo_desc2", name: "evo_desc2f", reason: "own words", modifications: { description: born } });
+    const fork2 = await current("evo_desc2f");
+    await c.request("composition:save", { composition: { ...fork2, description: "Ten careful steps" } });
+    const taken = await c.request<Merged>("composition:merge", { source: "evo_desc2f" });
+    expect(taken.changes).toEqual([{ op: "replace", path: "description", from: parentDescription, to: "Ten careful steps" }]);
   });
 });

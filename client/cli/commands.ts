@@ -31,6 +31,7 @@ import {
   type ForkResult,
   type HelpResult,
   type LineageResult,
+  type MergeResult,
   type PatternSummary,
   type UpdateResult,
   type VersionSummary,
@@ -84,8 +85,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: set,
   },
   merge: {
-    usage: "pat merge FORK [--into TARGET] [--strategy auto|ours|theirs] [--dry-run] [--message M]",
-    summary: "3-way merge a fork into its parent (or TARGET); --dry-run writes nothing",
+    usage: "pat merge FORK [--into TARGET] [--set path=value ...] [--strategy auto|ours|theirs] [--dry-run] [--message M]",
+    summary: "3-way merge a fork into its parent (or TARGET); --set settles a conflict; --dry-run writes nothing (exit 1 on conflicts)",
     flags: ["dry-run"],
     run: merge,
     renderError: (error) => (error.code === "merge_conflict" ? renderMergeConflict(error) : renderError(error)),
@@ -225,15 +226,26 @@ async function set(cli: Cli): Promise<number> {
 }
 
 async function merge(cli: Cli): Promise<number> {
-  const options = parseOptions(cli.argv, { into: "value", strategy: "value", "dry-run": "flag", message: "value" }, 1);
+  const options = parseOptions(cli.argv, { into: "value", set: "list", strategy: "value", "dry-run": "flag", message: "value" }, 1);
   const [source] = options.positionals;
   if (source === undefined) throw new UsageError("pat merge needs the fork to merge, e.g. pat merge tournament_swiss --dry-run");
   const data: Record<string, unknown> = { source };
   if (options.values.into !== undefined) data.target = options.values.into;
+  // Conflict path = value, typed like pat fork --set (JSON when it parses, else text).
+  const resolve = Object.fromEntries(options.lists.set.map((raw) => parseAssignment(raw, "set")));
+  if (Object.keys(resolve).length > 0) data.resolve = resolve;
   if (options.values.strategy !== undefined) data.strategy = oneOf("strategy", options.values.strategy, ["auto", "ours", "theirs"]);
   if (options.flags.has("dry-run")) data.dry_run = true;
   if (options.values.message !== undefined) data.message = options.values.message;
-  return requestAndPrint(cli, "composition:merge", data, renderMerge);
+  const client = await cli.connect();
+  try {
+    const result = await client.request<MergeResult>("composition:merge", data);
+    cli.print(result, renderMerge);
+    // A dry run that finds conflicts is a merge that would fail: scripts see it in the exit code.
+    return (result.conflicts ?? []).length > 0 ? EXIT.remote : EXIT.ok;
+  } finally {
+    await client.close();
+  }
 }
 
 async function diff(cli: Cli): Promise<number> {

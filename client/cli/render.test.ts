@@ -274,6 +274,19 @@ describe("fork, merge and diff", () => {
     expect(dry).toMatch(/^dry run: merging f@0\.1\.0 into t would make t@2\.1\.0 \(base t@2\.0\.0\); nothing was written\n {2}~ x {2}1 -> 2\nclean: /);
   });
 
+  it("renderMerge: what --set resolved; a dry run's open conflicts with the --set hint", () => {
+    const base = { name: "t", version: "2.1.0", from: "f@0.1.0", base: "t@2.0.0", changes: [{ op: "replace" as const, path: "x", from: 1, to: 2 }] };
+    expect(renderMerge({ ...base, merged: true, commit: "0123456789abcdef", resolved: ["x"] }).split("\n")).toEqual([
+      "merged f@0.1.0 into t@2.1.0 (commit 0123456, base t@2.0.0)",
+      "  ~ x  1 -> 2",
+      "resolved by --set: x",
+    ]);
+    const open = renderMerge({ ...base, dry_run: true, clean: false, conflicts: [{ path: "rounds", base: 5, ours: 7, theirs: 3 }] });
+    expect(open.split("\n").at(-1)).toBe(
+      "hint: pat merge f --set rounds=VALUE (JSON, else text) settles a conflict; --strategy ours keeps t's values where both sides changed, --strategy theirs takes f's",
+    );
+  });
+
   it("renderConflicts: short values on the label's line, absent said so, multi-line text cut to where the sides differ", () => {
     const text = (middle: string) => ["one", "two", "three", middle, "five", "six", "seven"].join("\n") + "\n";
     const out = renderConflicts(
@@ -338,7 +351,7 @@ describe("fork, merge and diff", () => {
       "    base:   5",
       "    ours:   7",
       "    theirs: 3",
-      "hint: --strategy ours keeps t's values where both sides changed, --strategy theirs takes f's; --dry-run shows the whole merge without writing it",
+      "hint: pat merge f --set rounds=VALUE (JSON, else text) settles a conflict; --strategy ours keeps t's values where both sides changed, --strategy theirs takes f's; --dry-run shows the whole merge without writing it",
     ]);
   });
 });

@@ -208,6 +208,8 @@ export interface MergeResult {
   base: string;
   changes: Change[];
   conflicts?: Conflict[];
+  /** Conflict paths settled by --set (resolve). */
+  resolved?: string[];
 }
 
 /** A merge (or a dry run): what it did or would do, one line per change; a dry run's conflicts too. */
@@ -223,9 +225,10 @@ export function renderMerge(result: MergeResult): string {
       : `merged ${result.from} into ${result.name}@${result.version} (commit ${(result.commit ?? "").slice(0, 7)}, base ${result.base})`,
     ...result.changes.map((change) => `  ${renderChange(change)}`),
   ];
+  if ((result.resolved ?? []).length > 0) lines.push(`resolved by --set: ${result.resolved!.join(", ")}`);
   if (dryRun && conflicts.length === 0) lines.push("clean: the same command without --dry-run merges it (--json shows the merged document)");
   if (conflicts.length > 0) {
-    lines.push(renderConflicts(conflicts, { base: result.base, ours: result.name, theirs: result.from }), mergeHint(result.name, result.from));
+    lines.push(renderConflicts(conflicts, { base: result.base, ours: result.name, theirs: result.from }), mergeHint(result.name, result.from, conflicts));
   }
   return lines.join("\n");
 }
@@ -237,14 +240,17 @@ export function renderMergeConflict(error: ErrorLike): string {
   if (details.conflicts !== undefined && details.conflicts.length > 0) {
     lines.push(renderConflicts(details.conflicts, { base: details.base, ours: details.target, theirs: details.from }));
   }
-  lines.push(mergeHint(details.target, details.from) + "; --dry-run shows the whole merge without writing it");
+  lines.push(mergeHint(details.target, details.from, details.conflicts ?? []) + "; --dry-run shows the whole merge without writing it");
   return lines.join("\n");
 }
 
-function mergeHint(target: string | undefined, source: string | undefined): string {
+function mergeHint(target: string | undefined, source: string | undefined, conflicts: readonly Conflict[]): string {
   const ours = target === undefined ? "the target's" : `${target.replace(/@.*$/, "")}'s`;
-  const theirs = source === undefined ? "the fork's" : `${source.replace(/@.*$/, "")}'s`;
-  return `hint: --strategy ours keeps ${ours} values where both sides changed, --strategy theirs takes ${theirs}`;
+  const fork = source?.replace(/@.*$/, "");
+  const theirs = fork === undefined ? "the fork's" : `${fork}'s`;
+  const first = conflicts[0]?.path ?? "PATH";
+  const set = `pat merge ${fork ?? "FORK"} --set ${first}=VALUE (JSON, else text) settles a conflict`;
+  return `hint: ${set}; --strategy ours keeps ${ours} values where both sides changed, --strategy theirs takes ${theirs}`;
 }
 
 type Side = "base" | "ours" | "theirs";

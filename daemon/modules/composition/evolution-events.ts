@@ -12,6 +12,7 @@ import type { PatternEvolution } from "./store/evolution.js";
 import type { Mutation } from "./store/pattern-store.js";
 
 const MAX_MODIFICATIONS = 100;
+const MAX_RESOLVE = 100;
 
 export function evolutionEvents(evolution: PatternEvolution, changed: (mutation: Mutation, agentId: string | undefined) => void): EventDef[] {
   const fork = defineEvent({
@@ -20,8 +21,10 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
     description:
       "Copies the parent (current, or a tagged version with parent: name@version) with every section, comment and key order, " +
       "records lineage {parent, parent_commit, fork_date, fork_reason, fork_author} and adds the fork to the parent's forks list. " +
+      "The fork starts with no performance (the parent's is kept as lineage.parent_performance, which select and discover do not read); learnings are kept. " +
       "modifications set values by dotted path (orchestration_logic.strategy, metadata.tags); a path never turns a scalar or list into a map; " +
-      "a map given for a map is merged into it key by key unless replace_maps: true. new_paths lists the paths the parent did not have.",
+      "a map given for a map is merged into it key by key unless replace_maps: true; name, version, lineage, forks, merges and performance cannot be modified. " +
+      "new_paths lists the paths the parent did not have.",
     params: z.strictObject({
       parent: refSchema,
       name: nameSchema,
@@ -48,7 +51,10 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
     summary: "3-way merge a fork back into its parent (or another ancestor): one commit, minor version bumped",
     description:
       "The base is the target as the fork was taken from it (or the source as it was last merged). Maps merge by key, components by name, " +
-      "multi-line text line by line; overlapping edits are merge_conflict with {path, base, ours, theirs} unless strategy ours or theirs decides. " +
+      "multi-line text line by line; overlapping edits are merge_conflict with {path, base, ours, theirs} unless resolve settles them " +
+      "(conflict path → the value to keep, whole; null leaves it out; a path that is not a conflict is invalid_params) " +
+      "or strategy ours or theirs decides the rest. The target keeps its name, version, lineage, forks, merges and performance; " +
+      "the fork's description is taken only when the fork changed it after it was forked. " +
       "dry_run returns the result and the conflicts without writing.",
     params: z.strictObject({
       source: nameSchema.describe("the fork to merge"),
@@ -56,6 +62,11 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
       strategy: z.enum(["auto", "ours", "theirs"]).default("auto"),
       dry_run: z.boolean().default(false),
       message: z.string().trim().min(1).max(500).optional(),
+      resolve: z
+        .record(z.string().min(1).max(500), z.unknown())
+        .refine((r) => Object.keys(r).length <= MAX_RESOLVE, { message: `at most ${MAX_RESOLVE} resolutions` })
+        .optional()
+        .describe("conflict path (as merge_conflict lists it) → the value to keep there; null leaves it out"),
     }),
     example: { source: "tournament_swiss", dry_run: true },
     handler: async (data, call) => {

@@ -257,6 +257,18 @@ describe("YamlDocument.applyObject changes only what differs", () => {
     expect(data.agents).toEqual(parsed(FIXTURE).data.agents);
   });
 
+  it("a removed map whose key line has a comment takes that line too (not left as `key:   # why`, a null)", () => {
+    const text = "name: a\nperformance:   # measured over fifty runs\n  runs: 50\n  avg_score: 0.9\nlearnings:\n  - insight: x  # kept\n";
+    const doc = parsed(text);
+    const rest = { ...doc.data };
+    delete rest.performance;
+    doc.applyObject(rest);
+    expect(doc.toString()).toBe("name: a\nlearnings:\n  - insight: x  # kept\n");
+    const kept = parsed(text);
+    kept.applyObject({ ...kept.data, name: "b" });
+    expect(kept.toString()).toBe(text.replace("name: a", "name: b"));
+  });
+
   it("a flow list stays inline", () => {
     const { changes, data, text } = edit((d) => ({ ...d, metadata: { ...(d.metadata as object), tags: ["alpha", "beta", "gamma"] } }));
     expect(changes).toEqual({ removed: ["  tags: [alpha, beta]"], added: ["  tags: [alpha, beta, gamma]"] });

@@ -291,7 +291,10 @@ export class YamlDocument {
 /**
  * Replays the edit `before → after` (both serialiser output) onto
  * `original` (the hand-written text `before` was rendered from). Lines of
- * `before` are matched to lines of `original` ignoring whitespace runs;
+ * `before` are matched to lines of `original` ignoring whitespace runs and
+ * a comment after content (the serialiser moves `key:   # why` above a
+ * map's first entry, as its own line, so the key's line must still match:
+ * else deleting the key would leave the original's `key:   # why`, a null);
  * unchanged lines are taken from `original`, lines only the original has
  * (extra blank lines, spacing) are kept where they were, lines only the
  * serialiser produced are dropped unless the edit added them. Null when
@@ -365,7 +368,8 @@ function indented(text: string, prefix: string): string {
 }
 
 function normalise(line: string): string {
-  return line.replace(/\s+/g, " ").trim();
+  const content = line.trimStart().startsWith("#") ? line : line.replace(/\s#.*$/, "");
+  return content.replace(/\s+/g, " ").trim();
 }
 
 function render(doc: Document): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { merge3 } from "./merge3.js";
+import { DaemonError } from "../../../core/errors.js";
+import { merge3, type MergeOptions } from "./merge3.js";
 
 type Doc = Record<string, unknown>;
 
@@ -208,10 +209,106 @@ describe("merge3: structure", () => {
   });
 });
 
+describe("merge3: resolve settles named conflicts in the same merge", () => {
+  const ours = edited((d) => {
+    logic(d).strategy = strategy((l) => (l[4] = "5. ours"));
+    components(d)[0]!.model = "medium";
+    d.description = "Round robin, ours";
+  });
+  const theirs = edited((d) => {
+    logic(d).strategy = strategy((l) => {
+      l[4] = "5. theirs";
+      l[8] = "9. theirs, far from the conflict";
+    });
+    components(d)[0]!.model = "small";
+    components(d)[1]!.prompt = "Write a better answer.";
+    d.description = "Round robin, theirs";
+  });
+  const refused = (options: MergeOptions, b: Doc = base, o: Doc = ours, t: Doc = theirs): DaemonError => {
+    try {
+      merge3(b, o, t, options);
+    } catch (err) {
+      if (err instanceof DaemonError) return err;
+      throw err;
+    }
+    throw new Error("merge3 should have refused");
+  };
+
+  it("puts each resolution at its conflict, whole, and keeps every clean merge around it", () => {
+    const text = "1. all\n2. new\n";
+    const result = merge3(base, ours, theirs, { resolve: { "orchestration_logic.strategy": text, "components.judge.model": "large", description: "Round robin" } });
+    expect(result.conflicts).toEqual([]);
+    expect(result.resolved.map((c) => c.path)).toEqual(["description", "components.judge.model", "orchestration_logic.strategy"]);
+    expect(result.resolved[1]).toEqual({ path: "components.judge.model", base: "big", ours: "medium", theirs: "small" });
+    const merged = result.merged as Doc;
+    expect(logic(merged).strategy).toBe(text);
+    expect(components(merged)).toEqual([
+      { name: "judge", prompt: "Score each answer.", model: "large" },
+      { name: "writer", prompt: "Write a better answer." },
+    ]);
+    expect(merged.description).toBe("Round robin");
+    expect(merged.metadata).toEqual(base.metadata);
+  });
+
+  it("leaves the conflicts it does not name open under auto, and to the strategy otherwise", () => {
+    const result = merge3(base, ours, theirs, { resolve: { "components.judge.model": "large" } });
+    expect(result.conflicts.map((c) => c.path)).toEqual(["description", "orchestration_logic.strategy"]);
+    expect(result.resolved.map((c) => c.path)).toEqual(["components.judge.model"]);
+    // The unresolved text still takes theirs' clean hunk (line 9) around ours' side of the conflict.
+    expect(logic(result.merged as Doc).strategy).toBe(strategy((l) => ((l[4] = "5. ours"), (l[8] = "9. theirs, far from the conflict"))));
+    const byTheirs = merge3(base, ours, theirs, { strategy: "theirs", resolve: { "components.judge.model": "large" } });
+    expect(byTheirs.conflicts).toEqual([]);
+    expect(components(byTheirs.merged as Doc)[0]!.model).toBe("large");
+    expect((byTheirs.merged as Doc).description).toBe("Round robin, theirs");
+  });
+
+  it("null leaves the key, or the component, out", () => {
+    const deleted = edited((d) => components(d).splice(0, 1));
+    const changed = edited((d) => (components(d)[0]!.prompt = "Score harder."));
+    expect(components(merge3(base, deleted, changed, { resolve: { "components.judge": null } }).merged as Doc).map((c) => c.name)).toEqual(["writer"]);
+    const kept = merge3(base, deleted, changed, { resolve: { "components.judge": { name: "judge", prompt: "Score, gently." } } });
+    expect(components(kept.merged as Doc)).toEqual([{ name: "writer", prompt: "Write an answer." }, { name: "judge", prompt: "Score, gently." }]);
+    const noKey = merge3({ a: 1, b: 1 }, { a: 2, b: 1 }, { a: 3, b: 1 }, { resolve: { a: null } });
+    expect(noKey.merged).toEqual({ b: 1 });
+    expect(noKey.changes).toEqual([{ op: "remove", path: "a", from: 2 }]);
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ["a path with no conflict", { "metadata.tags": ["x"] }, ["metadata.tags"]],
+    ["a parent of a conflict", { orchestration_logic: {} }, ["orchestration_logic"]],
+    ["a child of a conflict", { "components.judge.model.size": 1 }, ["components.judge.model.size"]],
+    ["one stray among good ones", { description: "d", "components.judge.modle": "x" }, ["components.judge.modle"]],
+  ])("refuses %s as invalid_params naming the actual conflicts", (_label, resolve, stray) => {
+    const err = refused({ resolve });
+    expect(err.code).toBe("invalid_params");
+    expect(err.message).toContain(`resolve names ${stray.join(", ")}`);
+    expect(err.message).toContain("the conflicts are description, components.judge.model, orchestration_logic.strategy");
+    expect(err.details).toEqual({
+      issues: stray.map((path) => ({ path: `resolve.${path}`, message: expect.stringContaining(`${path} is not a conflict of this merge`) })),
+      conflicts: ["description", "components.judge.model", "orchestration_logic.strategy"],
+    });
+  });
+
+  it("refuses a resolve of a merge with no conflicts, and checks it under a strategy too", () => {
+    expect(refused({ resolve: { a: 1 } }, { a: 1 }, { a: 2 }, { a: 1 }).message).toContain("this merge has no conflicts");
+    expect(refused({ strategy: "ours", resolve: { nope: 1 } }).details?.conflicts).toEqual(["description", "components.judge.model", "orchestration_logic.strategy"]);
+  });
+
+  it("refuses a component's resolution that is not that component", () => {
+    const deleted = edited((d) => components(d).splice(0, 1));
+    const changed = edited((d) => (components(d)[0]!.prompt = "Score harder."));
+    for (const value of ["judge", { name: "critic" }, { prompt: "no name" }]) {
+      const err = refused({ resolve: { "components.judge": value } }, base, deleted, changed);
+      expect(err.code).toBe("invalid_params");
+      expect(err.message).toContain('a map with name: "judge"');
+    }
+  });
+});
+
 describe("merge3: no-ops and determinism", () => {
   it("with no change on either side gives ours", () => {
     const result = merge3(base, structuredClone(base), structuredClone(base));
-    expect(result).toEqual({ merged: base, conflicts: [], changes: [] });
+    expect(result).toEqual({ merged: base, conflicts: [], resolved: [], changes: [] });
   });
 
   it("is idempotent: merging theirs into an ours that already has it changes nothing", () => {
@@ -222,7 +319,7 @@ describe("merge3: no-ops and determinism", () => {
     const once = merge3(base, base, theirs);
     expect(once.changes).not.toEqual([]);
     const twice = merge3(base, once.merged, theirs);
-    expect(twice).toEqual({ merged: once.merged, conflicts: [], changes: [] });
+    expect(twice).toEqual({ merged: once.merged, conflicts: [], resolved: [], changes: [] });
   });
 
   it("takes theirs whole when ours is unchanged", () => {

@@ -29,11 +29,19 @@
  * `ours` build the same document; `auto` also lists the conflicts. Unchanged
  * subtrees are shared with the inputs, not copied.
  *
+ * `resolve` settles named conflicts in the same merge: conflict path → the
+ * value to keep there, whole (for text, the whole text, not a region; null
+ * leaves the key or component out). A resolved conflict is not listed, and a
+ * path that is not a conflict of this merge is refused with the paths that
+ * are, so a stale or mistyped resolution never passes unnoticed. The strategy
+ * decides only the conflicts `resolve` does not name.
+ *
  * Written here rather than taken from node-diff3 (a line diff3) and
  * json-diff-ts (key-based list diffs): each is several hundred lines and
  * covers half of the job, neither reports conflicts in our path shape, and
  * line-diff.ts already gives us the LCS both would bring again.
  */
+import { DaemonError } from "../../../core/errors.js";
 import { deepEqual } from "./document.js";
 import { diffDocuments, formatPath, isMap, namedItems, own, type Change } from "./diff.js";
 import { diffLines } from "./line-diff.js";
@@ -47,10 +55,18 @@ export interface Conflict {
   theirs: unknown;
 }
 
+export interface MergeOptions {
+  strategy?: MergeStrategy;
+  /** Conflict path → the value to keep there (null: absent). */
+  resolve?: Readonly<Record<string, unknown>>;
+}
+
 export interface MergeResult {
   merged: unknown;
-  /** Empty unless the strategy is `auto`. */
+  /** The conflicts `resolve` left open; empty unless the strategy is `auto`. */
   conflicts: Conflict[];
+  /** The conflicts `resolve` settled, in the order met. */
+  resolved: Conflict[];
   /** What theirs brought into ours: the changes from ours to merged. */
   changes: Change[];
 }
@@ -58,13 +74,28 @@ export interface MergeResult {
 interface Context {
   prefer: "ours" | "theirs";
   conflicts: Conflict[];
+  resolve: ReadonlyMap<string, unknown>;
+  resolved: Conflict[];
 }
 
-export function merge3(base: unknown, ours: unknown, theirs: unknown, options: { strategy?: MergeStrategy } = {}): MergeResult {
+/** Throws invalid_params when `resolve` names a path that is not a conflict, or gives a component a value that is not that component. */
+export function merge3(base: unknown, ours: unknown, theirs: unknown, options: MergeOptions = {}): MergeResult {
   const strategy = options.strategy ?? "auto";
-  const context: Context = { prefer: strategy === "theirs" ? "theirs" : "ours", conflicts: [] };
+  const resolve = new Map(Object.entries(options.resolve ?? {}));
+  const context: Context = { prefer: strategy === "theirs" ? "theirs" : "ours", conflicts: [], resolve, resolved: [] };
   const merged = mergeValue(base, ours, theirs, [], context);
-  return { merged, conflicts: strategy === "auto" ? context.conflicts : [], changes: diffDocuments(ours, merged) };
+  const settled = new Set(context.resolved.map((c) => c.path));
+  const stray = [...resolve.keys()].filter((path) => !settled.has(path));
+  if (stray.length > 0) {
+    const actual = [...context.resolved, ...context.conflicts].map((c) => c.path);
+    const are = actual.length === 0 ? "this merge has no conflicts" : `the conflicts are ${actual.join(", ")}`;
+    const issues = stray.map((path) => ({ path: `resolve.${path}`, message: `${path} is not a conflict of this merge; ${are}` }));
+    throw new DaemonError("invalid_params", `resolve names ${stray.join(", ")}, which ${stray.length === 1 ? "is" : "are"} not a conflict of this merge; ${are}`, {
+      issues,
+      conflicts: actual,
+    });
+  }
+  return { merged, conflicts: strategy === "auto" ? context.conflicts : [], resolved: context.resolved, changes: diffDocuments(ours, merged) };
 }
 
 /** The merged value; `undefined` means absent (a deleted key or item). */
@@ -100,7 +131,15 @@ function mergeNamed(base: Named, ours: Named, theirs: Named, path: string[], con
   const items: unknown[] = [];
   for (const name of names) {
     const item = mergeValue(base.get(name), ours.get(name), theirs.get(name), [...path, name], context);
-    if (item !== undefined) items.push(item);
+    if (item === undefined) continue;
+    // Only a resolution can put something else here; a list by name must stay one.
+    if (!isMap(item) || item.name !== name) {
+      const at = formatPath([...path, name]);
+      throw new DaemonError("invalid_params", `resolve ${at}: the value there is the item named ${JSON.stringify(name)}, a map with name: ${JSON.stringify(name)} (or null to leave it out)`, {
+        issues: [{ path: `resolve.${at}`, message: `a map with name: ${JSON.stringify(name)}, or null` }],
+      });
+    }
+    items.push(item);
   }
   return items;
 }
@@ -113,7 +152,7 @@ interface Hunk {
   lines: string[];
 }
 
-function mergeText(base: string | undefined, ours: string, theirs: string, path: string[], context: Context): string {
+function mergeText(base: string | undefined, ours: string, theirs: string, path: string[], context: Context): unknown {
   const b = (base ?? "").split("\n");
   const hunks = [...hunksOf(b, ours.split("\n"), "ours"), ...hunksOf(b, theirs.split("\n"), "theirs")];
   // Ours first on a tie, so the same inputs always group the same way.
@@ -142,7 +181,7 @@ function mergeText(base: string | undefined, ours: string, theirs: string, path:
     done = end;
   }
   out.push(...b.slice(done));
-  if (conflicted) context.conflicts.push({ path: formatPath(path), base, ours, theirs });
+  if (conflicted) return conflict(base, ours, theirs, path, context, out.join("\n"));
   return out.join("\n");
 }
 
@@ -200,7 +239,19 @@ function sameLines(x: string[], y: string[]): boolean {
   return x.length === y.length && x.every((line, i) => line === y[i]);
 }
 
-function conflict(base: unknown, ours: unknown, theirs: unknown, path: string[], context: Context): unknown {
-  context.conflicts.push({ path: formatPath(path), base, ours, theirs });
+/**
+ * A conflict at `path`: its resolution when `resolve` names it, else the
+ * preferred side (`preferred`, when given, is that side already merged as
+ * far as it goes: a text with the other side's clean hunks applied).
+ */
+function conflict(base: unknown, ours: unknown, theirs: unknown, path: string[], context: Context, preferred?: unknown): unknown {
+  const at = formatPath(path);
+  if (context.resolve.has(at)) {
+    context.resolved.push({ path: at, base, ours, theirs });
+    const value = context.resolve.get(at);
+    return value === null ? undefined : value;
+  }
+  context.conflicts.push({ path: at, base, ours, theirs });
+  if (preferred !== undefined) return preferred;
   return context.prefer === "theirs" ? theirs : ours;
 }

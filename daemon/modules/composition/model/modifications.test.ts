@@ -38,10 +38,10 @@ describe("applyModifications", () => {
   });
 
   it("creates the maps a path needs, keeping key order and appending new keys", () => {
-    const result = applyModifications(parent, { "performance.runs": 0, "metadata.selection.min_agents": 5 });
-    expect(result.performance).toEqual({ runs: 0 });
+    const result = applyModifications(parent, { "settings.retries": 0, "metadata.selection.min_agents": 5 });
+    expect(result.settings).toEqual({ retries: 0 });
     expect(result.metadata).toEqual({ tags: ["tournament"], rounds: 3, owner: null, selection: { min_agents: 5 } });
-    expect(Object.keys(result)).toEqual([...Object.keys(parent), "performance"]);
+    expect(Object.keys(result)).toEqual([...Object.keys(parent), "settings"]);
   });
 
   it("replaces a scalar, list or map at the end of a path", () => {
@@ -97,9 +97,17 @@ describe("applyModifications", () => {
     expect(err.details).toEqual({ path });
   });
 
+  it.each(["performance", "performance.runs", "performance.avg_score"])("refuses %s: a fork's evidence is its own runs, not figures set at birth", (path) => {
+    const err = failure({ [path]: 50 });
+    expect(err.code).toBe("invalid_params");
+    expect(err.message).toContain("no performance of its own");
+    expect(err.message).toContain("lineage.parent_performance");
+    expect(err.details).toEqual({ path });
+  });
+
   it("allows those words below the top level", () => {
-    const result = applyModifications(parent, { "metadata.name": "n", "metadata.version": "v" });
-    expect(result.metadata).toMatchObject({ name: "n", version: "v" });
+    const result = applyModifications(parent, { "metadata.name": "n", "metadata.version": "v", "metadata.performance": "p" });
+    expect(result.metadata).toMatchObject({ name: "n", version: "v", performance: "p" });
   });
 
   it.each(["", ".", "a.", ".a", "a..b"])("refuses the path %j with an empty segment", (path) => {

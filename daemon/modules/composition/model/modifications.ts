@@ -12,7 +12,9 @@
  * (no `components.0.x`): a position is not a stable name, so a list is
  * replaced whole. Keys holding a `.` cannot be addressed either. The keys
  * the operation owns itself (a fork's identity and lineage) are refused
- * rather than overwritten later without a word.
+ * rather than overwritten later without a word, and so is a fork's
+ * `performance`: a fork's evidence is its own runs, recorded once it has
+ * run, never figures written at birth.
  */
 import { z } from "zod";
 import { DaemonError } from "../../../core/errors.js";
@@ -25,6 +27,8 @@ export interface EditRules {
   /** Why a reserved root cannot be set, and what to do instead. */
   owned: string;
   instead: string;
+  /** First segments refused with a reason of their own. */
+  refusedRoots?: Readonly<Record<string, string>>;
   replaceMaps?: boolean | undefined;
 }
 
@@ -33,6 +37,10 @@ export const FORK_RULES: EditRules = {
   reserved: new Set(["name", "version", "lineage", "forks", "merges"]),
   owned: "is set by the fork itself",
   instead: "pass the fork's name and version as their own parameters",
+  refusedRoots: {
+    performance:
+      "a fork starts with no performance of its own (the parent's is kept as lineage.parent_performance); record the fork's runs with composition:update once it has run",
+  },
 };
 
 export const UPDATE_RULES: EditRules = {
@@ -144,6 +152,8 @@ function checkedSegments(path: string, rules: EditRules, label: string): string[
   if (segments.some((s) => s === "")) refuse("a path is dot-separated keys, none of them empty");
   const unsafe = segments.find((s) => UNSAFE_SEGMENTS.has(s));
   if (unsafe !== undefined) refuse(`"${unsafe}" cannot be a key`);
+  const refused = rules.refusedRoots?.[segments[0]!];
+  if (refused !== undefined) refuse(refused);
   if (rules.reserved.has(segments[0]!)) {
     refuse(`"${segments[0]!}" ${rules.owned} (${[...rules.reserved].join(", ")} cannot be ${label === "unset" ? "unset" : "modified"}); ${rules.instead}`);
   }

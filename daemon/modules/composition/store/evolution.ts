@@ -8,19 +8,17 @@
  */
 import { DaemonError } from "../../../core/errors.js";
 import { diffDocuments, unifiedDiff, type Change } from "../model/diff.js";
-import { YamlDocument } from "../model/document.js";
+import { deepEqual, YamlDocument } from "../model/document.js";
 import { buildLineage, renderDot, renderMermaid, renderTree, type LineageDirection, type LineageInput } from "../model/lineage.js";
 import { merge3, type Conflict, type MergeStrategy } from "../model/merge3.js";
+import { mergeSides, TARGET_OWN_KEYS } from "../model/merge-scope.js";
 import { applyModifications, FORK_RULES, newPaths } from "../model/modifications.js";
 import { formatRef, parseRef } from "../model/ref.js";
 import { typeDirectory, validateComposition } from "../model/schema.js";
-import { formatCommitMessage } from "../model/trailers.js";
+import { formatCommitMessage, parseTrailers } from "../model/trailers.js";
 import { bumpMinor } from "../model/version.js";
 import type { Entry } from "./catalog.js";
 import { invalid, type FileWrite, type Mutation, type PatternStore } from "./pattern-store.js";
-
-/** Keys a merge never takes from the source: they say which pattern this is and where it came from. */
-const IDENTITY_KEYS = ["name", "version", "lineage", "forks", "merges"] as const;
 
 export interface ForkInput {
   parent: string;
@@ -37,12 +35,25 @@ export interface MergeInput {
   strategy?: MergeStrategy | undefined;
   dry_run?: boolean | undefined;
   message?: string | undefined;
+  /** Conflict path → the value to keep there. */
+  resolve?: Record<string, unknown> | undefined;
 }
 
 export type MergeOutcome =
-  | { merged: true; name: string; version: string; commit: string; from: string; base: string; changes: Change[] }
+  | { merged: true; name: string; version: string; commit: string; from: string; base: string; changes: Change[]; resolved?: string[] }
   | { merged: true; unchanged: true; name: string; version: string; from: string; base: string; changes: [] }
-  | { dry_run: true; clean: boolean; name: string; version: string; from: string; base: string; changes: Change[]; conflicts: WireConflict[]; composition: Record<string, unknown> };
+  | {
+      dry_run: true;
+      clean: boolean;
+      name: string;
+      version: string;
+      from: string;
+      base: string;
+      changes: Change[];
+      conflicts: WireConflict[];
+      resolved?: string[];
+      composition: Record<string, unknown>;
+    };
 
 /** A conflict as it goes on the wire: an absent side is null (undefined would vanish from the JSON). */
 type WireConflict = { path: string; base: unknown; ours: unknown; theirs: unknown };
@@ -68,12 +79,22 @@ export class PatternEvolution {
       const parentRef = `${parent.name}@${parent.version}`;
       const date = new Date(this.now()).toISOString();
       const author = agentId ?? "patternd";
+      // A fork has run nothing yet: the parent's performance is the parent's evidence, kept in the
+      // lineage for the record, never the fork's own (select and discover read only `performance`).
+      const { performance: parentPerformance, ...copied } = applyModifications(parent.data, input.modifications ?? {}, { ...FORK_RULES, replaceMaps: input.replace_maps });
       const data: Record<string, unknown> = {
-        ...applyModifications(parent.data, input.modifications ?? {}, { ...FORK_RULES, replaceMaps: input.replace_maps }),
+        ...copied,
         name: input.name,
         version,
-        // A parent with uncommitted edits has no commit to name.
-        lineage: { parent: parentRef, ...(parent.commit === null ? {} : { parent_commit: parent.commit }), fork_date: date, fork_reason: input.reason, fork_author: author },
+        lineage: {
+          parent: parentRef,
+          // A parent with uncommitted edits has no commit to name.
+          ...(parent.commit === null ? {} : { parent_commit: parent.commit }),
+          fork_date: date,
+          fork_reason: input.reason,
+          fork_author: author,
+          ...(parentPerformance === undefined || parentPerformance === null ? {} : { parent_performance: parentPerformance }),
+        },
       };
       // The parent's own children and merges are its history, not the fork's.
       delete data.forks;
@@ -120,27 +141,34 @@ export class PatternEvolution {
       const from = `${source.name}@${source.version}`;
       const base = await this.mergeBase(source, target);
       const strategy = input.strategy ?? "auto";
-      const result = merge3(withoutIdentity(base.data), withoutIdentity(target.data), withoutIdentity(source.data), { strategy });
+      // The fork's first version matters only when its description differs from the base's.
+      const atFork = deepEqual(source.data.description, base.data.description) ? undefined : await this.firstVersion(source);
+      const sides = mergeSides({ base: base.data, ours: target.data, theirs: source.data }, atFork);
+      const result = merge3(sides.base, sides.ours, sides.theirs, { strategy, ...(input.resolve === undefined ? {} : { resolve: input.resolve }) });
       const conflicts = result.conflicts.map(onTheWire);
+      const resolved = result.resolved.map((c) => c.path);
+      const settled = resolved.length === 0 ? {} : { resolved };
       if (conflicts.length > 0 && input.dry_run !== true) {
-        const paths = conflicts.map((c) => c.path).join(", ");
+        const paths = conflicts.map((c) => c.path);
+        const example = `${JSON.stringify(paths[0])}: value`;
         throw new DaemonError(
           "merge_conflict",
-          `${from} and ${target.name}@${target.version} both changed ${paths} since ${base.ref}; resolve by hand, or merge with strategy ours or theirs`,
-          { conflicts, base: base.ref, from, target: `${target.name}@${target.version}` },
+          `${from} and ${target.name}@${target.version} both changed ${paths.join(", ")} since ${base.ref}; ` +
+            `settle each in this request with resolve: {${example}} (pat merge ${source.name} --set ${paths[0]}=VALUE), or merge with strategy ours or theirs`,
+          { conflicts, base: base.ref, from, target: `${target.name}@${target.version}`, ...settled },
         );
       }
       if (result.changes.length === 0 && conflicts.length === 0) {
         if (input.dry_run === true) {
-          return { dry_run: true, clean: true, name: target.name, version: target.version, from, base: base.ref, changes: [], conflicts: [], composition: target.data };
+          return { dry_run: true, clean: true, name: target.name, version: target.version, from, base: base.ref, changes: [], conflicts: [], ...settled, composition: target.data };
         }
         return { merged: true, unchanged: true, name: target.name, version: target.version, from, base: base.ref, changes: [] };
       }
       const version = bumpMinor(target.version);
       const merges: unknown[] = Array.isArray(target.data.merges) ? target.data.merges : [];
-      const record = { from, base: base.ref, date: new Date(this.now()).toISOString(), agent: agentId ?? "patternd", ...(strategy === "auto" ? {} : { strategy }) };
+      const record = { from, base: base.ref, date: new Date(this.now()).toISOString(), agent: agentId ?? "patternd", ...(strategy === "auto" ? {} : { strategy }), ...settled };
       const merged: Record<string, unknown> = { ...(result.merged as Record<string, unknown>) };
-      for (const key of IDENTITY_KEYS) if (Object.hasOwn(target.data, key)) merged[key] = target.data[key];
+      for (const key of TARGET_OWN_KEYS) if (Object.hasOwn(target.data, key)) merged[key] = target.data[key];
       merged.version = version;
       merged.merges = [...merges, record];
       const doc = edited(target.text);
@@ -148,7 +176,7 @@ export class PatternEvolution {
       const valid = validateComposition(doc.data);
       if (!valid.ok) throw invalid("the merged document would not be a valid composition", valid.issues);
       if (input.dry_run === true) {
-        return { dry_run: true, clean: conflicts.length === 0, name: target.name, version, from, base: base.ref, changes: result.changes, conflicts, composition: doc.data };
+        return { dry_run: true, clean: conflicts.length === 0, name: target.name, version, from, base: base.ref, changes: result.changes, conflicts, ...settled, composition: doc.data };
       }
       await this.store.checkInheritance(doc.data);
       const tag = `${target.name}@${version}`;
@@ -165,13 +193,14 @@ export class PatternEvolution {
           "Merged-From": from,
           "Merge-Base": base.ref,
           ...(strategy === "auto" ? {} : { Strategy: strategy }),
+          ...(resolved.length === 0 ? {} : { Resolved: resolved.join(", ") }),
           Agent: agentId ?? "",
         },
       });
       const text = doc.toString();
       const commit = await this.store.commitFiles([{ path: target.path, text, previous: target.text }], message, agentId, tag);
       this.store.index(target.path, text);
-      return { merged: true, name: target.name, version, commit, from, base: base.ref, changes: result.changes };
+      return { merged: true, name: target.name, version, commit, from, base: base.ref, changes: result.changes, ...settled };
     });
   }
 
@@ -197,6 +226,23 @@ export class PatternEvolution {
     if (format === "json") return { ...graph };
     const render = { tree: renderTree, mermaid: renderMermaid, dot: renderDot }[format];
     return { pattern: graph.pattern, direction, format, text: render(graph) };
+  }
+
+  /**
+   * The source as its first version said, to tell a description it was
+   * born with from one it changed later: the file at the commit that forked
+   * it (the newest Op: fork of that name, should the name have been reused),
+   * else at its oldest commit. Undefined when the history has neither.
+   */
+  private async firstVersion(source: Entry): Promise<Record<string, unknown> | undefined> {
+    const commits = await this.store.git.log(source.path);
+    const born = commits.find((entry) => {
+      const trailers = parseTrailers(entry.message);
+      return trailers.Op === "fork" && trailers.Pattern === source.name;
+    }) ?? commits.at(-1);
+    const text = born === undefined ? undefined : await this.store.git.show(born.commit, source.path);
+    const parsed = text === undefined ? undefined : YamlDocument.parse(text);
+    return parsed?.ok === true ? parsed.document.data : undefined;
   }
 
   /**
@@ -275,12 +321,6 @@ function withForkEntry(current: Entry, parsed: YamlDocument | undefined, entry: 
 function edited(text: string): YamlDocument {
   const parsed = YamlDocument.parse(text);
   return parsed.ok ? parsed.document : YamlDocument.fromObject({});
-}
-
-function withoutIdentity(data: Record<string, unknown>): Record<string, unknown> {
-  const rest = { ...data };
-  for (const key of IDENTITY_KEYS) delete rest[key];
-  return rest;
 }
 
 function onTheWire(conflict: Conflict): WireConflict {

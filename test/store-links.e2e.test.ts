@@ -179,7 +179,7 @@ describe("a link as a decision log (issue 23, case 1)", () => {
   it("a committed log replaced by a link: the next start commits neither the link nor what it points at", async () => {
     await c.request("composition:track_decision", { pattern: "p1", decision: "first", outcome: "success" });
     const log = join(store, "orchestrations", "p1_decisions.yaml");
-    await waitFor("the decision log committed", async () => (await git(store, "status", "--porcelain", "--", log)) === "", 5_000, 50);
+    await waitFor("the decision log committed", async () => (await git(store, "status", "--porcelain", "--", log)) === "", 15_000, 50);
     await d.stop();
     unlinkSync(log);
     symlinkSync(join(outside, "bashrc"), log);
@@ -201,20 +201,20 @@ describe("a link as a decision log (issue 23, case 1)", () => {
     // The wrapper git holds the batch's `git add` until the log is swapped: after the daemon checked it.
     writeFileSync(hold, "");
     await c.request("composition:track_decision", { pattern: "p1", decision: "second", outcome: "success" });
-    await waitFor("the batch's git add", () => existsSync(join(swapFile, "..", "waiting")), 10_000, 20);
+    await waitFor("the batch's git add", () => existsSync(join(swapFile, "..", "waiting")), 15_000, 20);
     const mine = readFileSync(log);
     unlinkSync(log);
     symlinkSync(join(outside, "bashrc"), log);
     rmSync(hold);
-    await waitFor("the batch refused", () => readFileSync(join(d.home, "var", "log", "daemon.log"), "utf8").includes("decision logs not committed"), 10_000, 50);
+    await waitFor("the batch refused", () => readFileSync(join(d.home, "var", "log", "daemon.log"), "utf8").includes("decision logs not committed"), 15_000, 50);
     expect(await head(store)).toBe(before);
-    await waitFor("the index back to HEAD's", async () => (await git(store, "ls-files", "--stage", "--", "orchestrations/p1_decisions.yaml")).startsWith("100644"), 5_000, 50);
+    await waitFor("the index back to HEAD's", async () => (await git(store, "ls-files", "--stage", "--", "orchestrations/p1_decisions.yaml")).startsWith("100644"), 15_000, 50);
     await expectOutsideUntouched();
     // Put back by the person, the record acknowledged before the swap is committed with the next batch.
     unlinkSync(log);
     writeFileSync(log, mine);
     await c.request("composition:track_decision", { pattern: "p1", decision: "third", outcome: "success" });
-    await waitFor("the decision log committed", async () => (await git(store, "status", "--porcelain", "--", log)) === "", 10_000, 50);
+    await waitFor("the decision log committed", async () => (await git(store, "status", "--porcelain", "--", log)) === "", 15_000, 50);
     const committed = await git(store, "show", "HEAD:orchestrations/p1_decisions.yaml");
     expect(committed).toContain("decision: second");
     expect(committed).toContain("decision: third");

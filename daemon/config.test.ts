@@ -14,6 +14,7 @@ describe("resolveConfig", () => {
     expect(config.daemonLog).toBe("/work/h/var/log/daemon.log");
     expect(config.eventLogDir).toBe("/work/h/var/log/events");
     expect(config.storeDir).toBe("/work/h/var/lib/compositions");
+    expect(config.storeInHome).toBe(true);
     expect(config.scheduleJournal).toBe("/work/h/var/lib/schedule.ndjson");
     expect(config.stateFile).toBe("/work/h/var/lib/state.json");
   });
@@ -30,7 +31,9 @@ describe("resolveConfig", () => {
     expect(resolveConfig({ socket: "s.sock", store: "st" }, env, "/w")).toMatchObject({
       socketPath: "/w/s.sock",
       storeDir: "/w/st",
+      storeInHome: false,
     });
+    expect(resolveConfig({}, env, "/w")).toMatchObject({ storeDir: "/env-store", storeInHome: false });
   });
 });
 

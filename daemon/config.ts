@@ -37,6 +37,8 @@ export interface Config {
   eventLogDir: string;
   libDir: string;
   storeDir: string;
+  /** True when the store is the home's own var/lib/compositions (not one given by --store or PATTERND_STORE elsewhere). */
+  storeInHome: boolean;
   scheduleJournal: string;
   stateFile: string;
   logLevel: string;
@@ -60,6 +62,9 @@ export const DEFAULT_LIMITS: Limits = {
   replayEvents: 10_000,
   replayBytes: 32 * 1024 * 1024,
 };
+
+/** The levels of daemon.log (pino's), quietest last: `--log-level` and PATTERND_LOG_LEVEL take one of these. */
+export const LOG_LEVELS: readonly string[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 /** Does this path exist? Injected, so that resolving stays pure (`pat` passes fs.existsSync). */
 export type Exists = (path: string) => boolean;
@@ -130,6 +135,8 @@ export function resolveConfig(
   const logDir = join(home, "var", "log");
   const libDir = join(home, "var", "lib");
   const storeOption = options.store ?? nonEmpty(env.PATTERND_STORE);
+  const defaultStore = join(libDir, "compositions");
+  const storeDir = storeOption === undefined ? defaultStore : absolute(cwd, storeOption);
   return {
     home,
     socketPath,
@@ -140,7 +147,8 @@ export function resolveConfig(
     daemonLog: join(logDir, "daemon.log"),
     eventLogDir: join(logDir, "events"),
     libDir,
-    storeDir: storeOption === undefined ? join(libDir, "compositions") : absolute(cwd, storeOption),
+    storeDir,
+    storeInHome: storeDir === defaultStore,
     scheduleJournal: join(libDir, "schedule.ndjson"),
     stateFile: join(libDir, "state.json"),
     logLevel: options.logLevel ?? nonEmpty(env.PATTERND_LOG_LEVEL) ?? "info",

@@ -4,7 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { resolveConfig } from "./config.js";
+import { LOG_LEVELS, resolveConfig } from "./config.js";
 import { AlreadyRunningError } from "./core/instance-lock.js";
 import { start, type Daemon } from "./start.js";
 
@@ -34,6 +34,11 @@ async function main(): Promise<void> {
     process.env,
     process.cwd(),
   );
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    const from = values["log-level"] === undefined ? "PATTERND_LOG_LEVEL" : "--log-level";
+    process.stderr.write(`patternd: ${from} must be one of ${LOG_LEVELS.join(", ")} (got ${config.logLevel})\n${USAGE}\n`);
+    process.exit(2);
+  }
 
   let daemon: Daemon;
   try {

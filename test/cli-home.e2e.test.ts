@@ -108,7 +108,7 @@ describe("pat start / pat run refuse to make a new home inside a pattern store",
     expect(existsSync(join(home, "var", "run", "patternd.sock")), "no daemon started").toBe(false);
   });
 
-  it("pat start in a clone of a store (no home above it): usage error suggesting a home of its own with PATTERND_STORE", async () => {
+  it("pat start in a clone of a store (no home above it): usage error suggesting a home of its own with --store", async () => {
     const first = await startDaemon();
     const place = await makeHome();
     const clone = join(place, "patterns");
@@ -120,7 +120,7 @@ describe("pat start / pat run refuse to make a new home inside a pattern store",
         const refused = await patIn(where, [verb]);
         expect(refused.code, refused.stderr).toBe(2);
         expect(refused.stderr).toContain(`${where} is inside ${clone}, a git work tree of patterns (it holds orchestrations/), not a home`);
-        expect(refused.stderr).toContain(`PATTERND_STORE=${clone} pat ${verb} --home DIR`);
+        expect(refused.stderr).toContain(`pat ${verb} --home DIR --store ${clone}`);
       }
     }
     expect(existsSync(join(clone, "var")), "no var/ made in the clone").toBe(false);

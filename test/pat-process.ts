@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { ROOT } from "./harness.js";
+import { DaemonProcess, ROOT } from "./harness.js";
 
 export const PAT = join(ROOT, "dist", "client", "cli", "pat.js");
 
@@ -16,11 +16,11 @@ export interface Run {
   stderr: string;
 }
 
-/** The environment of a user who set nothing patternd-specific. */
-function cleanEnv(): NodeJS.ProcessEnv {
+/** The environment of a user who set nothing patternd-specific, plus `extra`. */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith("PATTERND_")) delete env[key];
-  return env;
+  return { ...env, ...extra };
 }
 
 /** `pat ARGS --home HOME` with stdout and stderr on pipes. */
@@ -28,14 +28,23 @@ export function pat(home: string, args: readonly string[]): Promise<Run> {
   return runPat([...args, "--home", home], ROOT);
 }
 
-/** `pat ARGS` run in the directory `cwd`, without --home: the home is what pat finds from there. */
-export function patIn(cwd: string, args: readonly string[]): Promise<Run> {
-  return runPat(args, cwd);
+/** `pat ARGS` run in the directory `cwd`, without --home: the home is what pat finds from there; `env` adds PATTERND_* variables. */
+export function patIn(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return runPat(args, cwd, env);
 }
 
-function runPat(args: readonly string[], cwd: string): Promise<Run> {
+/**
+ * `pat ARGS` in `cwd` left running (pat run): its output is collected as it
+ * comes; stop it with a signal (pat forwards it to the daemon). Not killed
+ * by the harness's cleanup, which would orphan the daemon: stop it in the test.
+ */
+export function spawnPat(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): DaemonProcess {
+  return new DaemonProcess(cwd, spawn(process.execPath, [PAT, ...args], { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] }));
+}
+
+function runPat(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [PAT, ...args], { cwd, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [PAT, ...args], { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

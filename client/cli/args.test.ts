@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ruleParam } from "../../daemon/core/rule-param.js";
-import { addComparison, applyPairs, parseAssignment, parseComparison, splitArgv, UsageError, type Argv } from "./args.js";
+import { addComparison, applyPairs, parseAssignment, parseComparison, splitArgv, unknownOption, UsageError, type Argv } from "./args.js";
 
 // ------------------------------------------------------------------ splitArgv
 
@@ -416,4 +416,21 @@ describe("addComparison (--where into metadata_filter)", () => {
     addComparison(filter, parseComparison("x>1", "where"), "where");
     expect(filter).toEqual({ x: { "<": 9, ">": 1 }, y: 1 });
   });
+});
+
+describe("unknownOption (did-you-mean over the verb's options and the globals)", () => {
+  const cases: { key: string; known: string[]; message: string }[] = [
+    { key: "stroe", known: ["store", "log-level"], message: "unknown option --stroe; did you mean --store?" },
+    { key: "log-levl", known: ["store", "log-level"], message: "unknown option --log-levl; did you mean --log-level?" },
+    { key: "hme", known: [], message: "unknown option --hme; did you mean --home?" },
+    { key: "sokcet", known: ["store"], message: "unknown option --sokcet; did you mean --socket?" },
+    { key: "frobnicate", known: ["store"], message: "unknown option --frobnicate" },
+  ];
+  for (const c of cases) {
+    it(`--${c.key}`, () => {
+      const error = unknownOption(c.key, c.known);
+      expect(error).toBeInstanceOf(UsageError);
+      expect(error.message).toBe(c.message);
+    });
+  }
 });

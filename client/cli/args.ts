@@ -5,6 +5,7 @@
  * key is one path, `--modifications.variables.rounds.default 4`).
  */
 import { COMPARISON_FORMS, jsonOrText, parseComparison as parseComparisonText, type Comparison } from "../../daemon/core/comparison.js";
+import { suggest } from "../../daemon/core/suggest.js";
 
 export type { Comparison };
 
@@ -39,6 +40,15 @@ const VALUED_GLOBALS: Record<string, "home" | "socket" | "agentId"> = {
   "--socket": "socket",
   "--agent-id": "agentId",
 };
+
+/** Every option any verb takes besides its own (without the leading --). */
+export const GLOBAL_OPTIONS: readonly string[] = ["home", "socket", "agent-id", "json", "help"];
+
+/** `--key` is none of `known` (a verb's options): a usage error suggesting the closest of them or of the globals. */
+export function unknownOption(key: string, known: Iterable<string>): UsageError {
+  const close = suggest(key, new Set([...known, ...GLOBAL_OPTIONS]));
+  return new UsageError(`unknown option --${key}${close.length > 0 ? `; did you mean ${close.map((option) => `--${option}`).join(", ")}?` : ""}`);
+}
 
 const NO_FLAGS: ReadonlySet<string> = new Set();
 

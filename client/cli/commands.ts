@@ -3,9 +3,10 @@
  * rendering. A new verb is one row here.
  */
 import { readFileSync } from "node:fs";
-import { addComparison, applyPairs, coerce, parseAssignment, parseComparison, UsageError, type Argv } from "./args.js";
+import { LOG_LEVELS } from "../../daemon/config.js";
+import { addComparison, applyPairs, coerce, parseAssignment, parseComparison, unknownOption, UsageError, type Argv } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
-import { restart, runForeground, startDetached, status, stop } from "./lifecycle.js";
+import { restart, runForeground, startDetached, status, stop, type DaemonOptions } from "./lifecycle.js";
 import {
   renderDecisions,
   renderDiff,
@@ -49,12 +50,41 @@ export interface Command {
   readonly renderError?: (error: ErrorLike) => string;
 }
 
+const DAEMON_DETAILS = [
+  "--store DIR: the pattern store to serve (a git repository; an empty or missing folder is seeded),",
+  "  relative to the current directory; else $PATTERND_STORE, else HOME/var/lib/compositions.",
+  `--log-level LEVEL: what daemon.log records: ${LOG_LEVELS.join(", ")}; else $PATTERND_LOG_LEVEL, else info.`,
+];
+
 export const COMMANDS: Readonly<Record<string, Command>> = {
-  start: { usage: "pat start", summary: "start the daemon in the background; waits until it answers", run: startDetached },
-  stop: { usage: "pat stop", summary: "stop the daemon cleanly", run: stop },
-  status: { usage: "pat status", summary: "is the daemon running, and its health", run: status },
-  restart: { usage: "pat restart", summary: "stop, then start", run: restart },
-  run: { usage: "pat run", summary: "run the daemon in the foreground (what npm start does)", run: runForeground },
+  start: {
+    usage: "pat start [--store DIR] [--log-level LEVEL]",
+    summary: "start the daemon in the background; waits until it answers",
+    details: DAEMON_DETAILS,
+    run: (cli) => startDetached(cli, daemonOptions(cli.argv)),
+  },
+  stop: {
+    usage: "pat stop [--store DIR]",
+    summary: "stop the daemon cleanly (with --store, only if it serves DIR)",
+    run: (cli) => stop(cli, storeOption(cli.argv)),
+  },
+  status: {
+    usage: "pat status [--store DIR]",
+    summary: "is the daemon running, and its health (with --store, exit 1 unless it serves DIR)",
+    run: (cli) => status(cli, storeOption(cli.argv)),
+  },
+  restart: {
+    usage: "pat restart [--store DIR] [--log-level LEVEL]",
+    summary: "stop the daemon (whatever store it serves), then start it with these options",
+    details: DAEMON_DETAILS,
+    run: (cli) => restart(cli, daemonOptions(cli.argv)),
+  },
+  run: {
+    usage: "pat run [--store DIR] [--log-level LEVEL]",
+    summary: "run the daemon in the foreground (what npm start does)",
+    details: DAEMON_DETAILS,
+    run: (cli) => runForeground(cli, daemonOptions(cli.argv)),
+  },
   send: {
     usage: "pat send EVENT ['{...}'] [--key value ...] [--from-file F|-]",
     summary: "send one event and print its reply",
@@ -127,6 +157,18 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
 };
 
+/** pat start / run / restart: the options the daemon takes; anything else is a usage error. */
+function daemonOptions(argv: Argv): DaemonOptions {
+  const { values } = parseOptions(argv, { store: "value", "log-level": "value" }, 0);
+  const logLevel = values["log-level"];
+  return { store: values.store, logLevel: logLevel === undefined ? undefined : oneOf("log-level", logLevel, LOG_LEVELS) };
+}
+
+/** pat status / stop: which store's daemon is meant. */
+function storeOption(argv: Argv): DaemonOptions {
+  return { store: parseOptions(argv, { store: "value" }, 0).values.store };
+}
+
 async function send(cli: Cli): Promise<number> {
   const { positionals, pairs } = cli.argv;
   const [event, inline, ...extra] = positionals;
@@ -169,9 +211,7 @@ async function help(cli: Cli): Promise<number> {
 }
 
 async function ls(cli: Cli): Promise<number> {
-  const type = cli.argv.pairs.find((pair) => pair.key === "type")?.value;
-  if (type === true) throw new UsageError("--type needs a value, e.g. --type orchestration");
-  onlyPositionals({ ...cli.argv, pairs: cli.argv.pairs.filter((pair) => pair.key !== "type") }, 0);
+  const { type } = parseOptions(cli.argv, { type: "value" }, 0).values;
   return requestAndPrint(cli, "composition:list", type === undefined ? {} : { type }, (d: { compositions: PatternSummary[] }) =>
     renderPatterns(d.compositions),
   );
@@ -415,7 +455,7 @@ function parseOptions<const S extends Record<string, OptionKind>>(argv: Argv, sp
   for (const [name, kind] of Object.entries(spec)) if (kind === "list") lists[name] = [];
   for (const { key, value } of argv.pairs) {
     const kind = Object.hasOwn(spec, key) ? spec[key] : undefined;
-    if (kind === undefined) throw new UsageError(`unknown option --${key}`);
+    if (kind === undefined) throw unknownOption(key, Object.keys(spec));
     if (kind === "flag") {
       if (value !== true && value !== "true" && value !== "false") throw new UsageError(`--${key} takes no value (got ${value})`);
       if (value === "false") flags.delete(key);
@@ -438,7 +478,7 @@ function oneOf<T extends string>(option: string, value: string, allowed: readonl
 }
 
 function onlyPositionals(argv: Argv, max: number): string[] {
-  if (argv.pairs.length > 0) throw new UsageError(`unknown option --${argv.pairs[0]!.key}`);
+  if (argv.pairs.length > 0) throw unknownOption(argv.pairs[0]!.key, []);
   if (argv.positionals.length > max) throw new UsageError(`unexpected argument ${argv.positionals[max]}`);
   return argv.positionals;
 }

@@ -1,9 +1,9 @@
 /** pat start / stop / status / restart / run: the daemon's process lifecycle. */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { enclosingStore, isHome } from "../../daemon/config.js";
+import { enclosingStore, isHome, LOG_LEVELS, resolveConfig, type Config } from "../../daemon/config.js";
 import { DaemonUnreachableError, type Client } from "../client.js";
 import { UsageError } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
@@ -20,12 +20,51 @@ interface Health {
   uptime_s: number;
   connections: number;
   events: number;
+  store?: { path: string };
 }
 
-function daemonArgs(cli: Cli): string[] {
-  const args = [DAEMON_MAIN, "--home", cli.config.home];
-  if (!cli.config.socketInHome) args.push("--socket", cli.config.socketPath);
+/** The options typed after a lifecycle verb (commands.ts parses and checks them): what the daemon is to run with. */
+export interface DaemonOptions {
+  /** The pattern store, as typed: relative to pat's working directory. */
+  store?: string | undefined;
+  logLevel?: string | undefined;
+}
+
+/**
+ * The daemon's config: pat's home and socket with the verb's options, the
+ * environment (PATTERND_STORE, PATTERND_LOG_LEVEL) under them, resolved
+ * from pat's working directory the way the daemon would resolve them.
+ */
+function daemonConfig(cli: Cli, options: DaemonOptions): Config {
+  const config = resolveConfig(
+    { home: cli.config.home, socket: cli.config.socketPath, store: options.store, logLevel: options.logLevel },
+    process.env,
+    process.cwd(),
+  );
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    throw new UsageError(`PATTERND_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${config.logLevel})`);
+  }
+  return config;
+}
+
+/** Everything pat knows about the daemon to start goes on its command line, absolute. */
+function daemonArgs(config: Config): string[] {
+  const args = [DAEMON_MAIN, "--home", config.home, "--log-level", config.logLevel];
+  if (!config.socketInHome) args.push("--socket", config.socketPath);
+  if (!config.storeInHome) args.push("--store", config.storeDir);
   return args;
+}
+
+/**
+ * When `--store` names a store other than the one the running daemon
+ * serves: what to tell the user (status and stop must not pretend it is
+ * that store's daemon). Paths are compared after symlinks are resolved.
+ */
+function storeMismatch(config: Config, options: DaemonOptions, found: Health): string | undefined {
+  const served = found.store?.path;
+  if (options.store === undefined || served === config.storeDir) return undefined;
+  if (served !== undefined && existsSync(served) && existsSync(config.storeDir) && realpathSync(served) === realpathSync(config.storeDir)) return undefined;
+  return `the daemon on ${config.socketPath} (pid ${found.pid}) serves the store ${served ?? "(none reported)"}, not ${config.storeDir}`;
 }
 
 async function health(cli: Cli): Promise<{ client: Client; health: Health } | null> {
@@ -38,16 +77,21 @@ async function health(cli: Cli): Promise<{ client: Client; health: Health } | nu
   }
 }
 
-export async function status(cli: Cli): Promise<number> {
+/** The running daemon's health; with `--store`, exit 1 when it serves another store (its health still printed). */
+export async function status(cli: Cli, options: DaemonOptions): Promise<number> {
+  const config = daemonConfig(cli, options);
   const found = await health(cli);
   if (found === null) {
-    cli.err(`patternd is not running (no daemon answers on ${cli.config.socketPath}); start it with: pat start`);
+    cli.err(`patternd is not running (no daemon answers on ${config.socketPath}); start it with: pat start${options.store === undefined ? "" : ` --store ${config.storeDir}`}`);
     return EXIT.unreachable;
   }
   await found.client.close();
-  const data = { running: true, socket: cli.config.socketPath, home: cli.config.home, ...found.health };
+  const data = { running: true, socket: config.socketPath, home: config.home, ...found.health };
   cli.print(data, (d: typeof data) => `patternd ${d.version} running, pid ${d.pid}, up ${d.uptime_s} s\n${outline(d)}`);
-  return EXIT.ok;
+  const mismatch = storeMismatch(config, options, found.health);
+  if (mismatch === undefined) return EXIT.ok;
+  cli.err(`pat: ${mismatch}`);
+  return EXIT.remote;
 }
 
 /**
@@ -58,37 +102,41 @@ export async function status(cli: Cli): Promise<number> {
  * home to use. (pat finds a home above the working directory first, so from
  * inside a home's store this is reached only with --home or PATTERND_HOME.)
  */
-function refuseHomeInsideStore(cli: Cli, verb: "start" | "run"): void {
-  const { home } = cli.config;
+function refuseHomeInsideStore(config: Config, verb: "start" | "run"): void {
+  const { home } = config;
   if (isHome(home, existsSync)) return;
   const found = enclosingStore(home, existsSync);
   if (found === undefined) return;
   if (found.home !== undefined) {
+    const store = config.storeInHome ? "" : ` --store ${config.storeDir}`;
     throw new UsageError(
       `${home} is inside the pattern store of the home ${found.home}, not a home itself: starting here would make a new home with a second store inside it. ` +
-        `Start the daemon of that home: pat ${verb} --home ${found.home} (or run pat from ${found.home})`,
+        `Start the daemon of that home: pat ${verb} --home ${found.home}${store} (or run pat from ${found.home})`,
     );
   }
   throw new UsageError(
     `${home} is inside ${found.store}, a git work tree of patterns (it holds orchestrations/), not a home: starting here would make a new home with a second store inside it. ` +
-      `Give the daemon a home of its own and this store: PATTERND_STORE=${found.store} pat ${verb} --home DIR`,
+      `Give the daemon a home of its own and this store: pat ${verb} --home DIR --store ${found.store}`,
   );
 }
 
-export async function startDetached(cli: Cli): Promise<number> {
-  refuseHomeInsideStore(cli, "start");
+export async function startDetached(cli: Cli, options: DaemonOptions): Promise<number> {
+  const config = daemonConfig(cli, options);
+  refuseHomeInsideStore(config, "start");
   const running = await health(cli);
   if (running !== null) {
     await running.client.close();
-    cli.err(`patternd is already running (pid ${running.health.pid}) on ${cli.config.socketPath}`);
+    const mismatch = storeMismatch(config, options, running.health);
+    const advice = mismatch === undefined ? "" : `; ${mismatch}: to serve it instead, pat restart --store ${config.storeDir}`;
+    cli.err(`patternd is already running (pid ${running.health.pid}) on ${config.socketPath}${advice}`);
     return EXIT.remote;
   }
-  mkdirSync(cli.config.logDir, { recursive: true });
+  mkdirSync(config.logDir, { recursive: true });
   // The daemon's own stdout/stderr (banner, start-up failures) go to a file, never to a closed pipe.
-  const outPath = join(cli.config.logDir, "daemon.out");
+  const outPath = join(config.logDir, "daemon.out");
   const offset = existsSync(outPath) ? statSync(outPath).size : 0;
   const out = openSync(outPath, "a");
-  const child = spawn(process.execPath, daemonArgs(cli), { detached: true, stdio: ["ignore", out, out] });
+  const child = spawn(process.execPath, daemonArgs(config), { detached: true, stdio: ["ignore", out, out] });
   closeSync(out);
   const exited: { code: number | null } = { code: null };
   child.once("exit", (code) => (exited.code = code ?? 1));
@@ -104,50 +152,63 @@ export async function startDetached(cli: Cli): Promise<number> {
       await found.client.close();
       child.unref();
       cli.print(
-        { started: true, pid: found.health.pid, socket: cli.config.socketPath, home: cli.config.home },
-        (d: { pid: number; socket: string }) => `patternd started (pid ${d.pid}) on ${d.socket}`,
+        { started: true, pid: found.health.pid, socket: config.socketPath, home: config.home, store: found.health.store?.path },
+        (d: { pid: number; socket: string; store?: string }) =>
+          `patternd started (pid ${d.pid}) on ${d.socket}${config.storeInHome ? "" : `, serving the store ${d.store}`}`,
       );
       return EXIT.ok;
     }
     await sleep(50);
   }
   child.kill("SIGTERM");
-  cli.err(`patternd did not answer within ${START_TIMEOUT_MS / 1000} s; see ${cli.config.daemonLog}`);
+  cli.err(`patternd did not answer within ${START_TIMEOUT_MS / 1000} s; see ${config.daemonLog}`);
   return EXIT.remote;
 }
 
-export async function stop(cli: Cli): Promise<number> {
+/** Stops the daemon on the socket; with `--store`, only when it serves that store. */
+export async function stop(cli: Cli, options: DaemonOptions): Promise<number> {
+  const config = daemonConfig(cli, options);
   let client: Client;
   try {
     client = await cli.connect();
   } catch (err) {
     if (!(err instanceof DaemonUnreachableError)) throw err;
-    cli.err(`patternd is not running (no daemon answers on ${cli.config.socketPath})`);
+    cli.err(`patternd is not running (no daemon answers on ${config.socketPath})`);
     return EXIT.unreachable;
   }
-  const { pid } = await client.request<Health>("system:health");
+  const found = await client.request<Health>("system:health");
+  const mismatch = storeMismatch(config, options, found);
+  if (mismatch !== undefined) {
+    await client.close();
+    cli.err(`pat: ${mismatch}; nothing stopped (to stop it anyway: pat stop without --store)`);
+    return EXIT.remote;
+  }
+  const { pid } = found;
   await client.request("system:shutdown");
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   await within(client.closed(), STOP_TIMEOUT_MS);
-  while (Date.now() < deadline && (existsSync(cli.config.socketPath) || processAlive(pid))) await sleep(25);
+  while (Date.now() < deadline && (existsSync(config.socketPath) || processAlive(pid))) await sleep(25);
   if (processAlive(pid)) {
-    cli.err(`patternd (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; see ${cli.config.daemonLog}`);
+    cli.err(`patternd (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; see ${config.daemonLog}`);
     return EXIT.remote;
   }
   cli.print({ stopped: true, pid }, (d: { pid: number }) => `patternd stopped (pid ${d.pid})`);
   return EXIT.ok;
 }
 
-export async function restart(cli: Cli): Promise<number> {
-  const stopped = await stop(cli);
+/** Stops whatever daemon runs on the socket (whichever store it serves: restart --store DIR moves it to DIR), then starts it with the options. */
+export async function restart(cli: Cli, options: DaemonOptions): Promise<number> {
+  daemonConfig(cli, options); // a usage error before anything is stopped
+  const stopped = await stop(cli, {});
   if (stopped !== EXIT.ok && stopped !== EXIT.unreachable) return stopped;
-  return startDetached(cli);
+  return startDetached(cli, options);
 }
 
 /** The daemon in the foreground; its exit code becomes ours. */
-export function runForeground(cli: Cli): Promise<number> {
-  refuseHomeInsideStore(cli, "run");
-  const child = spawn(process.execPath, daemonArgs(cli), { stdio: "inherit" });
+export function runForeground(cli: Cli, options: DaemonOptions): Promise<number> {
+  const config = daemonConfig(cli, options);
+  refuseHomeInsideStore(config, "run");
+  const child = spawn(process.execPath, daemonArgs(config), { stdio: "inherit" });
   // A terminal's Ctrl-C reaches the daemon directly too; it treats a repeat within a moment as one.
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGINT", forward);

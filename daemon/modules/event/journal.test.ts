@@ -2,9 +2,10 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { silentLog } from "../../core/log.js";
-import { Journal, type JournalRecord } from "./journal.js";
+import { silentLog, type Log } from "../../core/log.js";
+import { DAMAGED_COPIES_KEPT, Journal, type JournalRecord } from "./journal.js";
 import type { Schedule } from "./schedule-book.js";
 
 let dir: string;
@@ -29,8 +30,12 @@ const add = (s: Schedule): JournalRecord => ({ op: "add", ...s });
 const done = (id: string): JournalRecord => ({ op: "done", schedule_id: id });
 const cancel = (id: string): JournalRecord => ({ op: "cancel", schedule_id: id });
 
-async function openJournal(isQuiet: () => boolean = () => true) {
-  const result = await Journal.open(path, { isQuiet, log: silentLog() });
+/** The daemon's clock at open: names the copy of a damaged journal. */
+const NOW = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+const COPY = "schedule.ndjson.damaged-20260102T030405.678Z";
+
+async function openJournal(isQuiet: () => boolean = () => true, log: Log = silentLog()) {
+  const result = await Journal.open(path, { isQuiet, log, now: () => NOW });
   opened.push(result.journal);
   return result;
 }
@@ -51,7 +56,7 @@ async function lines(): Promise<unknown[]> {
 describe("Journal", () => {
   it("opens a missing file as empty and creates it", async () => {
     const { replay } = await openJournal();
-    expect(replay).toEqual({ schedules: [], records: 0, skipped: 0 });
+    expect(replay).toEqual({ schedules: [], records: 0, skipped: 0, damaged: [] });
     expect(await readFile(path, "utf8")).toBe("");
   });
 
@@ -92,11 +97,11 @@ describe("Journal", () => {
     const b = schedule("b");
     await writeFile(path, JSON.stringify(add(a)) + "\n" + JSON.stringify(add(b)) + "\n" + JSON.stringify(cancel("a")) + "\n" + '{"op":"add","schedule_id":"torn","ev');
     const { journal, replay } = await openJournal();
-    expect(replay).toEqual({ schedules: [b], records: 3, skipped: 1 });
+    expect(replay).toMatchObject({ schedules: [b], records: 3, skipped: 1 });
     const c = schedule("c");
     await journal.append([add(c)]);
     const second = await reopen(journal);
-    expect(second.replay).toEqual({ schedules: [b, c], records: 2, skipped: 0 });
+    expect(second.replay).toEqual({ schedules: [b, c], records: 2, skipped: 0, damaged: [] });
   });
 
   it("open rewrites the file with only the live schedules, atomically (no temp file left)", async () => {
@@ -205,5 +210,98 @@ describe("Journal", () => {
     opened.splice(opened.indexOf(journal), 1);
     await journal.close();
     await expect(journal.append([add(schedule("late"))])).rejects.toThrow();
+  });
+});
+
+describe("Journal over a damaged file", () => {
+  /** A real pino logger whose JSON lines are kept in memory. */
+  function memoryLog(): { log: Log; records: Record<string, unknown>[] } {
+    const records: Record<string, unknown>[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) });
+    return { log, records };
+  }
+
+  const a = schedule("a", { data: { note: "café ☕" } });
+  const b = schedule("b", { key: "k" });
+  const c = schedule("c");
+  const badFields = JSON.stringify({ ...add(schedule("bad")), fire_at: "soon" });
+  /** Each line as bytes: valid records, a garbage line, a record with a text fire_at, bytes that are not UTF-8, null, and a torn last line. */
+  const damagedLines: Buffer[] = [
+    Buffer.from(JSON.stringify(add(a)) + "\n"),
+    Buffer.from("#!%garbage{{ not a record\n"),
+    Buffer.from(JSON.stringify(add(b)) + "\n"),
+    Buffer.from(badFields + "\n"),
+    Buffer.concat([Buffer.from('{"op":"add","schedule_id":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]),
+    Buffer.from("null\n"),
+    Buffer.from(JSON.stringify(add(c)) + "\n"),
+    Buffer.from('{"op":"add","schedule_id":"torn","ev'),
+  ];
+  const damagedFile = Buffer.concat(damagedLines);
+  /** Byte offset of line `n` (1-based). */
+  const offsetOf = (n: number) => damagedLines.slice(0, n - 1).reduce((sum, line) => sum + line.length, 0);
+
+  it("skips each bad line with its line number, byte offset, excerpt and problem; the rest replays", async () => {
+    await writeFile(path, damagedFile);
+    const { replay } = await openJournal();
+    expect(replay.schedules).toEqual([a, b, c]);
+    expect(replay.records).toBe(3);
+    expect(replay.skipped).toBe(5);
+    expect(replay.damaged).toEqual([
+      { line: 2, offset: offsetOf(2), excerpt: "#!%garbage{{ not a record", problem: expect.stringMatching(/^not JSON: /) },
+      { line: 4, offset: offsetOf(4), excerpt: `${badFields.slice(0, 80)}…`, problem: 'fire_at must be a number of epoch milliseconds (got "soon")' },
+      { line: 5, offset: offsetOf(5), excerpt: '{"op":"add","schedule_id":"\uFFFD\uFFFD"}', problem: "not UTF-8 text" },
+      { line: 6, offset: offsetOf(6), excerpt: "null", problem: "not a record object: null" },
+      { line: 8, offset: offsetOf(8), excerpt: '{"op":"add","schedule_id":"torn","ev', problem: expect.stringMatching(/^the last line has no end \(torn by a crash\?\): not JSON: /) },
+    ]);
+    // byte offsets, not character offsets: line 1 holds multi-byte characters
+    expect(offsetOf(2)).toBeGreaterThan(damagedLines[0]!.toString("utf8").length);
+  });
+
+  it("keeps a byte-identical copy beside the journal before rewriting it with the live records, and warns naming the lines and the copy", async () => {
+    await writeFile(path, damagedFile);
+    const { log, records } = memoryLog();
+    const { journal, replay } = await openJournal(() => true, log);
+    expect(replay.damagedCopy).toBe(join(dir, COPY));
+    expect((await readdir(dir)).sort()).toEqual(["schedule.ndjson", COPY]);
+    expect((await readFile(join(dir, COPY))).equals(damagedFile)).toBe(true);
+    expect(await lines()).toEqual([add(a), add(b), add(c)]);
+
+    const warnings = records.filter((r) => r.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ path, copy: join(dir, COPY), skipped: 5, loaded: 3, lines: replay.damaged });
+    expect(warnings[0]!.msg).toContain(`skipped 5 unreadable line(s) (line 2 at byte ${offsetOf(2)}, line 4 at byte ${offsetOf(4)}, `);
+    expect(warnings[0]!.msg).toContain(`kept at ${join(dir, COPY)}`);
+
+    // the repaired journal takes appends and replays cleanly: no second copy, no warning
+    await journal.append([add(schedule("d"))]);
+    const second = await reopen(journal);
+    expect(second.replay).toMatchObject({ skipped: 0, damaged: [] });
+    expect(second.replay.damagedCopy).toBeUndefined();
+    expect(await readdir(dir)).toHaveLength(2);
+  });
+
+  it("never overwrites an earlier copy, and keeps only the newest few", async () => {
+    const made: string[] = [];
+    for (let i = 0; i <= DAMAGED_COPIES_KEPT; i++) {
+      const damaged = Buffer.from(`garbage ${i}\n` + JSON.stringify(add(a)) + "\n");
+      await writeFile(path, damaged);
+      const { journal, replay } = await openJournal(); // the same clock reading every time
+      made.push(replay.damagedCopy!);
+      expect((await readFile(replay.damagedCopy!)).equals(damaged)).toBe(true);
+      opened.splice(opened.indexOf(journal), 1);
+      await journal.close();
+    }
+    expect(made).toEqual([COPY, `${COPY}-1`, `${COPY}-2`, `${COPY}-3`].map((name) => join(dir, name)));
+    const kept = (await readdir(dir)).filter((name) => name.startsWith("schedule.ndjson.damaged-")).sort();
+    expect(kept).toEqual([`${COPY}-1`, `${COPY}-2`, `${COPY}-3`]);
+    expect(await readFile(join(dir, `${COPY}-1`), "utf8")).toMatch(/^garbage 1\n/);
+  });
+
+  it("a journal with only a torn last line still gets its copy (a crash mid-write is damage a person may want to see)", async () => {
+    await writeFile(path, JSON.stringify(add(a)) + "\n" + '{"op":"ad');
+    const { replay } = await openJournal();
+    expect(replay.schedules).toEqual([a]);
+    expect(replay.damaged).toHaveLength(1);
+    expect(await readdir(dir)).toContain(COPY);
   });
 });

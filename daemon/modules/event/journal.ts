@@ -10,32 +10,46 @@
  * The journal keeps the line of every live schedule, so rewriting the file
  * with only those (compaction) is a join, not a re-serialisation; it
  * compacts only when the scheduler says nothing is about to fire.
+ *
+ * Lines that cannot be read are skipped (the rest of the schedules still
+ * fire), but never silently: before the file is rewritten without them, a
+ * byte-identical copy is kept beside it (`schedule.ndjson.damaged-<time>`,
+ * the newest few), and a warning names each skipped line.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { fdatasync, readFile } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import type { Log } from "../../core/log.js";
+import { readJournalLines, type DamagedLine, type JournalRecord } from "./journal-record.js";
 import type { Schedule } from "./schedule-book.js";
 
-export type JournalRecord =
-  | ({ op: "add" } & Schedule)
-  | { op: "cancel"; schedule_id: string }
-  | { op: "done"; schedule_id: string };
+export type { JournalRecord };
 
 export interface Replay {
   /** Live schedules in journal order. */
   schedules: Schedule[];
   records: number;
-  /** Lines that could not be read (a torn last line after a crash). */
+  /** Lines that could not be read (a torn last line after a crash, damage): `damaged.length`. */
   skipped: number;
+  /** Each skipped line: where it is in the file as it was read, and what was wrong with it. */
+  damaged: DamagedLine[];
+  /** Where the file as it was read was kept, when lines were skipped (and the copy could be written). */
+  damagedCopy?: string;
 }
 
 export interface JournalOptions {
   /** True when no schedule is due soon: the moment to compact. */
   isQuiet(): boolean;
   log: Log;
+  /** Epoch ms (the daemon's clock): names the copy of a damaged journal. */
+  now(): number;
 }
+
+/** Copies of damaged journals kept beside it; an older one is removed when a newer one is made. */
+export const DAMAGED_COPIES_KEPT = 3;
+/** Skipped lines listed in the warning (all are counted). */
+const DAMAGED_LINES_LOGGED = 20;
 
 /** Compact once this many records were appended beyond twice the live count... */
 const COMPACT_MIN_RECORDS = 10_000;
@@ -67,9 +81,14 @@ export class Journal {
     private readonly options: JournalOptions,
   ) {}
 
-  /** Reads the journal and opens it for appends; rewrites it first only if it holds dead records. */
+  /** Reads the journal and opens it for appends; rewrites it first only if it holds dead records or unreadable lines (after keeping a copy). */
   static async open(path: string, options: JournalOptions): Promise<{ journal: Journal; replay: Replay }> {
-    const { replay, liveLines } = await readJournal(path);
+    const bytes = await readBytes(path);
+    const { replay, liveLines } = readJournal(bytes);
+    if (replay.skipped > 0) {
+      replay.damagedCopy = keepDamagedCopy(path, bytes, options);
+      warnDamaged(path, replay, options.log);
+    }
     if (replay.records > liveLines.size || replay.skipped > 0 || liveLines.size === 0) rewrite(path, liveLines);
     return { journal: new Journal(path, openSync(path, "a"), liveLines, options), replay };
   }
@@ -185,28 +204,21 @@ function toSchedule(record: Schedule): Schedule {
   };
 }
 
-async function readJournal(path: string): Promise<{ replay: Replay; liveLines: Map<string, string> }> {
-  let text: string;
+async function readBytes(path: string): Promise<Buffer> {
   try {
-    text = await readFileAsync(path, "utf8");
+    return await readFileAsync(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { replay: { schedules: [], records: 0, skipped: 0 }, liveLines: new Map() };
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return Buffer.alloc(0);
     throw err;
   }
+}
+
+function readJournal(bytes: Buffer): { replay: Replay; liveLines: Map<string, string> } {
   const live = new Map<string, Schedule>();
   const liveLines = new Map<string, string>();
   const byKey = new Map<string, string>();
   let records = 0;
-  let skipped = 0;
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    let record: JournalRecord;
-    try {
-      record = JSON.parse(line) as JournalRecord;
-    } catch {
-      skipped++;
-      continue;
-    }
+  const damaged = readJournalLines(bytes, (record, line) => {
     records++;
     if (record.op === "add") {
       if (record.key !== undefined) {
@@ -223,6 +235,60 @@ async function readJournal(path: string): Promise<{ replay: Replay; liveLines: M
       live.delete(record.schedule_id);
       liveLines.delete(record.schedule_id);
     }
+  });
+  return { replay: { schedules: [...live.values()], records, skipped: damaged.length, damaged }, liveLines };
+}
+
+/**
+ * Writes `bytes` (the journal as read) to a new `<journal>.damaged-<time>`
+ * beside it, never over an earlier copy, then removes all but the newest
+ * DAMAGED_COPIES_KEPT. Returns its path, or undefined when it could not be
+ * written: the journal is then still rewritten (a daemon that will not start
+ * over a full disk helps nobody), and the warning keeps each line's excerpt.
+ */
+function keepDamagedCopy(path: string, bytes: Buffer, options: JournalOptions): string | undefined {
+  const prefix = `${basename(path)}.damaged-`;
+  const stamp = new Date(options.now()).toISOString().replace(/[-:]/g, "");
+  try {
+    let copy: string | undefined;
+    for (let n = 0; copy === undefined; n++) {
+      const candidate = join(dirname(path), `${prefix}${stamp}${n === 0 ? "" : `-${n}`}`);
+      let fd: number;
+      try {
+        fd = openSync(candidate, "wx", 0o600);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
+        throw err;
+      }
+      try {
+        writeFileSync(fd, bytes);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      copy = candidate;
+    }
+    const copies = readdirSync(dirname(path)).filter((name) => name.startsWith(prefix)).sort(byAge);
+    for (const old of copies.slice(0, -DAMAGED_COPIES_KEPT)) rmSync(join(dirname(path), old), { force: true });
+    return copy;
+  } catch (err) {
+    options.log.error({ err, path }, "could not keep a copy of the damaged schedule journal; rewriting it without the skipped lines anyway");
+    return undefined;
   }
-  return { replay: { schedules: [...live.values()], records, skipped }, liveLines };
+}
+
+/** Copy names by time, then by the counter of copies made in the same millisecond (`…Z` < `…Z-1` < `…Z-2` < `…Z-10`). */
+function byAge(a: string, b: string): number {
+  return a.localeCompare(b, "en", { numeric: true });
+}
+
+function warnDamaged(path: string, replay: Replay, log: Log): void {
+  const lines = replay.damaged.slice(0, DAMAGED_LINES_LOGGED);
+  const more = replay.damaged.length - lines.length;
+  const where = lines.map((d) => `line ${d.line} at byte ${d.offset}`).join(", ") + (more > 0 ? ` and ${more} more` : "");
+  const kept = replay.damagedCopy === undefined ? "no copy could be kept" : `the file as it was is kept at ${replay.damagedCopy}`;
+  log.warn(
+    { path, copy: replay.damagedCopy, skipped: replay.skipped, loaded: replay.schedules.length, lines, ...(more > 0 ? { more } : {}) },
+    `schedule journal damaged: skipped ${replay.skipped} unreadable line(s) (${where}); the other schedules still fire; ${kept}`,
+  );
 }

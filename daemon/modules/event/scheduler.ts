@@ -45,6 +45,7 @@ export class Scheduler {
     const { journal, replay } = await Journal.open(options.journalPath, {
       isQuiet: () => (scheduler.book.nextFireAt() ?? Infinity) - options.clock.now() > QUIET_MS,
       log: options.log,
+      now: () => options.clock.now(),
     });
     scheduler.journal = journal;
     for (const schedule of replay.schedules) scheduler.book.add(schedule);

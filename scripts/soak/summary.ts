@@ -18,7 +18,7 @@ export function formatSummary(s: SoakSummary): string {
   out.push(`  unknown        ${total(s.unknown)}${total(s.unknown) > 0 ? `: ${formatCounts(s.unknown)}` : ""} (connection cut by a kill before the reply)`);
   out.push(`  merge_conflict ${s.mergeConflicts} (legitimate answers, nothing written)`);
   const late = s.schedules.latenessP50Ms === null ? "" : `; fire lateness p50 ${s.schedules.latenessP50Ms} ms, max ${s.schedules.latenessMaxMs} ms (downtime included)`;
-  const unverifiable = s.schedules.unverifiable > 0 ? `, ${s.schedules.unverifiable} unverifiable (due during a start-up that was killed)` : "";
+  const unverifiable = s.schedules.unverifiable > 0 ? `, ${s.schedules.unverifiable} unverifiable (due during a start-up that was killed, or just before a kill)` : "";
   out.push(`  schedules      ${s.schedules.emitted} emits, ${s.schedules.firings} firings${unverifiable}, ${s.pushes} pushes received${late}`);
   out.push(`  decisions      ${s.decisions.enabled ? `${s.decisions.acknowledged} acknowledged, ${s.decisions.unknown} unknown` : "composition:track_decision not available"}`);
   if (s.fuzz !== null) {

@@ -6,7 +6,7 @@ import tseslint from "typescript-eslint";
 const restrict = (patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
 const NO_MODULES = { group: ["**/modules/**"], message: "core/ is mechanism: it never imports a module" };
 const NO_YAML = { group: ["yaml", "js-yaml"], message: "only model/document.ts uses a YAML package (one adapter to swap when yaml 3 drops getIn/setIn)" };
-const NO_GIT = { group: ["simple-git", "node:child_process"], message: "only store/git.ts runs git" };
+const NO_GIT = { group: ["simple-git", "node:child_process"], message: "only store/git-process.ts starts processes (git, and the store's hooks)" };
 const NO_IO = {
   group: ["node:fs", "node:fs/promises", "node:net", "node:child_process", "chokidar", "**/store/**"],
   message: "model/ is pure: no I/O",
@@ -32,7 +32,7 @@ export default tseslint.config(
   { files: ["daemon/core/**/*.ts"], rules: restrict([NO_MODULES, NO_YAML, NO_GIT]) },
   { files: ["daemon/modules/composition/model/**/*.ts"], ignores: ["**/*.test.ts"], rules: restrict([NO_IO, NO_YAML, NO_GIT]) },
   { files: ["daemon/modules/composition/model/document.ts"], rules: restrict([NO_IO, NO_GIT]) },
-  { files: ["daemon/modules/composition/store/git.ts"], rules: restrict([NO_YAML]) },
+  { files: ["daemon/modules/composition/store/git-process.ts"], rules: restrict([NO_YAML]) },
   {
     files: ["client/**/*.ts"],
     rules: restrict([

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { DaemonError } from "../../core/errors.js";
 import { defineEvent } from "../../core/event.js";
 import type { TimerHandle } from "../../core/clock.js";
+import type { Log } from "../../core/log.js";
 import type { Module, ModuleContext } from "../../core/module.js";
 import { packageInfo } from "../../package-info.js";
 import { compose, inherited, replacedDefinitions } from "./model/compose.js";
@@ -21,6 +22,8 @@ import { checkTypeAsked, validateComposition } from "./model/schema.js";
 import { Catalog } from "./store/catalog.js";
 import { StoreFiles } from "./store/files.js";
 import { GitRepo } from "./store/git.js";
+import type { StoreSettings } from "./store/git-config.js";
+import { activeHooks } from "./store/git-hooks.js";
 import { readIndexCache, writeIndexCache } from "./store/index-cache.js";
 import { PatternStore, type Mutation } from "./store/pattern-store.js";
 import { seedStore } from "./store/seed.js";
@@ -39,13 +42,24 @@ const MAX_EDITS = 100;
 /** How long after the index last changed its cache is rewritten. */
 const CACHE_DELAY_MS = 5_000;
 
+/** What the store's own config makes of the daemon's commits, said once at start so nobody is surprised. */
+function logStoreSettings(settings: StoreSettings, log: Log): void {
+  const hooks = [...activeHooks(settings.hooksDir)];
+  if (hooks.length > 0 || settings.signCommits) {
+    log.info({ hooks, hooks_dir: settings.hooksDir, signed: settings.signCommits }, "the store's commit hooks run and its signing setting applies for the daemon's commits");
+  }
+  if (settings.signTagsAsked) {
+    log.warn({ setting: "tag.gpgSign" }, "the store's tag.gpgSign is set, but version tags are lightweight (refs, no tag object to sign); the commits they name are signed when commit.gpgsign is true");
+  }
+}
+
 const compositionObject = z.record(z.string(), z.unknown()).describe("the whole document as JSON");
 const yamlText = z.string().max(2 * 1024 * 1024).describe("the whole document as YAML text");
 
 export function compositionModule(ctx: ModuleContext): Module {
   const log = ctx.log.child({ module: "composition" });
   const files = new StoreFiles(ctx.config.storeDir);
-  const git = new GitRepo(ctx.config.storeDir);
+  const git = new GitRepo(ctx.config.storeDir, log);
   const catalog = new Catalog(files, log);
   const store = new PatternStore(git, files, catalog, log);
   const evolution = new PatternEvolution(store, () => ctx.clock.now());
@@ -303,9 +317,12 @@ export function compositionModule(ctx: ModuleContext): Module {
     ],
     async start() {
       const { root } = packageInfo();
+      // A repository format the writer does not implement, or signing that cannot work: refused before anything is written.
+      await git.storeSettings();
       const locks = git.clearStaleLocks();
       if (locks.length > 0) log.warn({ store: ctx.config.storeDir, locks }, "removed lock files a killed writer left in the store (no process works in it)");
       await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);
+      logStoreSettings(await git.storeSettings(), log);
       await store.recover();
       await decisions.recover();
       const started = performance.now();

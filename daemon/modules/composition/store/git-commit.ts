@@ -15,6 +15,9 @@ import { encodeCommit, encodeObject, TreeSnapshot, type GitObject, type HashAlgo
 
 const { O_APPEND, O_CREAT, O_TRUNC, O_WRONLY } = constants;
 
+/** Makes the commit object of `tree` on `parent` with `message` (its trees are written already); returns its id. */
+export type Signer = (tree: string, parent: string | null, message: string) => Promise<string>;
+
 export class CommitWriter {
   /** HEAD's tree as of the last commit written here (or the last look at HEAD). */
   private snapshot: { commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm } | null = null;
@@ -31,8 +34,13 @@ export class CommitWriter {
     this.gitFiles = new ConfinedDir(join(dir, ".git"), ".git");
   }
 
-  /** Commits the files at `paths` as they are (a missing one: deleted) on top of HEAD; returns the commit's id and its parent's. */
-  async write(paths: readonly string[], message: string, author: string, committer: string): Promise<{ commit: string; parent: string | null }> {
+  /**
+   * Commits the files at `paths` as they are (a missing one: deleted) on
+   * top of HEAD; returns the commit's id and its parent's. With `sign`, the
+   * commit object is made by it (a signed one: git-process.ts) once the
+   * blobs and trees are written, instead of here.
+   */
+  async write(paths: readonly string[], message: string, author: string, committer: string, sign?: Signer): Promise<{ commit: string; parent: string | null }> {
     const head = this.readHead();
     const base = this.snapshot !== null && this.snapshot.commit === head.commit ? this.snapshot : await this.readSnapshot(head.commit);
     const changes = new Map<string, string | null>();
@@ -49,11 +57,18 @@ export class CommitWriter {
     }
     const { snapshot, trees } = base.tree.with(changes, base.algorithm);
     if (head.commit !== null && snapshot.root === base.tree.root) throw new Error("git commit failed: nothing to commit, working tree clean");
-    const commit = encodeObject("commit", encodeCommit({ tree: snapshot.root!, parent: head.commit, author, committer, message }), base.algorithm);
-    for (const object of [...blobs, ...trees, commit]) this.writeObject(object);
-    await this.moveHead(head, commit.id, `${committer}\t${head.commit === null ? "commit (initial)" : "commit"}: ${message.split("\n")[0]!}`);
-    this.snapshot = { commit: commit.id, tree: snapshot, algorithm: base.algorithm };
-    return { commit: commit.id, parent: head.commit };
+    for (const object of [...blobs, ...trees]) this.writeObject(object);
+    let id: string;
+    if (sign === undefined) {
+      const commit = encodeObject("commit", encodeCommit({ tree: snapshot.root!, parent: head.commit, author, committer, message }), base.algorithm);
+      this.writeObject(commit);
+      id = commit.id;
+    } else {
+      id = await sign(snapshot.root!, head.commit, message);
+    }
+    await this.moveHead(head, id, `${committer}\t${head.commit === null ? "commit (initial)" : "commit"}: ${message.split("\n")[0]!}`);
+    this.snapshot = { commit: id, tree: snapshot, algorithm: base.algorithm };
+    return { commit: id, parent: head.commit };
   }
 
   /**

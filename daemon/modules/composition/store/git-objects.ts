@@ -66,10 +66,15 @@ const NON_ASCII = /[\u0080-\u{10ffff}]/u;
 
 /** `name <email> <seconds> <+hhmm>` from `name <email>`, in the local time zone as git writes it. */
 export function formatIdent(who: string, when: Date): string {
+  return `${who} ${formatDate(when)}`;
+}
+
+/** `<seconds> <+hhmm>`: a date as git writes it in a commit (and, after an `@`, reads it from GIT_AUTHOR_DATE). */
+export function formatDate(when: Date): string {
   const offset = -when.getTimezoneOffset();
   const abs = Math.abs(offset);
   const zone = `${offset < 0 ? "-" : "+"}${String(Math.floor(abs / 60)).padStart(2, "0")}${String(abs % 60).padStart(2, "0")}`;
-  return `${who} ${Math.floor(when.getTime() / 1000)} ${zone}`;
+  return `${Math.floor(when.getTime() / 1000)} ${zone}`;
 }
 
 /**

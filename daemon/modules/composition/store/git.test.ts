@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,12 @@ function git(cwd: string, ...args: string[]): string {
     encoding: "utf8",
     env: { PATH: process.env.PATH, HOME: "/nonexistent", GIT_CONFIG_NOSYSTEM: "1" },
   });
+}
+
+/** An executable hook script in `dir`. */
+function hook(dir: string, name: string, body: string): void {
+  writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
+  chmodSync(join(dir, name), 0o755);
 }
 
 async function repoWithCommit(agent?: string): Promise<{ repo: GitRepo; commit: string }> {
@@ -84,26 +90,106 @@ describe("GitRepo", () => {
     expect(git(dir, "log", "-1", "--format=%an <%ae>").trim()).toBe("patternd <patternd@patternd>");
   });
 
-  it("runs no hooks and does not sign, whatever the repository's own config says", async () => {
+  it("runs the store's commit hooks as git commit does: in the work tree, with the author and index, the message hooks editing the message", async () => {
     const repo = new GitRepo(dir);
     await repo.init();
+    const hooks = join(dir, ".git", "hooks");
+    mkdirSync(hooks, { recursive: true });
+    const seen = join(root, "seen");
+    hook(hooks, "pre-commit", `echo "pre $(pwd) $GIT_INDEX_FILE $GIT_AUTHOR_NAME <$GIT_AUTHOR_EMAIL> \${GIT_DIR:-no-git-dir}" >> "${seen}"`);
+    hook(hooks, "prepare-commit-msg", `echo "prepare $1 $2" >> "${seen}"`);
+    hook(hooks, "commit-msg", `echo "commit-msg $1" >> "${seen}"; printf 'Reviewed-by: hook\\n' >> "$1"`);
+    hook(hooks, "post-commit", `echo "post $(git rev-parse HEAD)" >> "${seen}"`);
+    // Not executable: git skips it, and so does the daemon.
+    writeFileSync(join(hooks, "pre-merge-commit"), "#!/bin/sh\nexit 1\n");
+    writeFileSync(join(dir, "a.yaml"), "a: 1\n");
+    const saved = process.env.GIT_DIR;
+    process.env.GIT_DIR = join(root, "elsewhere");
+    let commit: string;
+    try {
+      commit = await repo.commitPaths(["a.yaml"], "create: a\n\nOp: create\n", "agent_7");
+    } finally {
+      if (saved === undefined) delete process.env.GIT_DIR;
+      else process.env.GIT_DIR = saved;
+    }
+    expect(readFileSync(seen, "utf8").split("\n")).toEqual([
+      `pre ${realpathSync(dir)} .git/index agent_7 <agent_7@patternd> no-git-dir`,
+      "prepare .git/COMMIT_EDITMSG message",
+      "commit-msg .git/COMMIT_EDITMSG",
+      `post ${commit}`,
+      "",
+    ]);
+    expect(git(dir, "log", "-1", "--format=%B", commit)).toBe("create: a\n\nOp: create\nReviewed-by: hook\n\n");
+  });
+
+  it("a hook that refuses stops the commit with store_refused and its output; core.hooksPath is where hooks are looked for", async () => {
+    const { repo, commit } = await repoWithCommit();
     const hooks = join(root, "hooks");
     mkdirSync(hooks);
-    for (const hook of ["pre-commit", "commit-msg", "post-commit", "reference-transaction"]) {
-      for (const where of [hooks, join(dir, ".git", "hooks")]) {
-        writeFileSync(join(where, hook), `#!/bin/sh\ntouch "${join(root, "hook-ran")}"\nexit 1\n`);
-        chmodSync(join(where, hook), 0o755);
-      }
-    }
+    hook(hooks, "pre-commit", 'echo "lint: b.yaml is not allowed" >&2; exit 3');
     git(dir, "config", "core.hooksPath", hooks);
+    writeFileSync(join(dir, "b.yaml"), "b: 1\n");
+    const refused = await repo.commitPaths(["b.yaml"], "create: b\n", "agent").catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: "store_refused", details: { hook: "pre-commit", exit_code: 3, output: "lint: b.yaml is not allowed" } });
+    expect((refused as Error).message).toMatch(/pre-commit hook .* refused the commit \(exit 3\); nothing was committed\. Its output:\nlint: b\.yaml is not allowed$/);
+    expect(await repo.head()).toBe(commit);
+  });
+
+  it("a commit-msg hook that empties the message refuses the commit; a failing post-commit hook does not", async () => {
+    const { repo, commit } = await repoWithCommit();
+    const hooks = join(dir, ".git", "hooks");
+    mkdirSync(hooks, { recursive: true });
+    hook(hooks, "commit-msg", ': > "$1"');
+    writeFileSync(join(dir, "b.yaml"), "b: 1\n");
+    await expect(repo.commitPaths(["b.yaml"], "create: b\n", "agent")).rejects.toMatchObject({ code: "store_refused", message: /left the message empty/ });
+    expect(await repo.head()).toBe(commit);
+    rmSync(join(hooks, "commit-msg"));
+    hook(hooks, "post-commit", "exit 1");
+    const made = await repo.commitPaths(["b.yaml"], "create: b\n", "agent");
+    expect(await repo.head()).toBe(made);
+  });
+
+  it("signs its commits when the store's config asks (an SSH key), and refuses when no key is set", async () => {
+    const { repo } = await repoWithCommit();
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "patternd-test", "-f", join(root, "key")]);
+    git(dir, "config", "gpg.format", "ssh");
     git(dir, "config", "commit.gpgsign", "true");
-    git(dir, "config", "tag.gpgsign", "true");
-    git(dir, "config", "user.signingkey", "DEADBEEF");
+    writeFileSync(join(dir, "b.yaml"), "b: 1\n");
+    await expect(repo.commitPaths(["b.yaml"], "create: b\n", "agent")).rejects.toMatchObject({ code: "store_refused", message: /no user\.signingkey/ });
+    git(dir, "config", "user.signingkey", join(root, "key.pub"));
+    const signed = await repo.commitPaths(["b.yaml"], "create: b\n\nOp: create\n", "agent");
+    writeFileSync(join(root, "allowed"), `patternd@patternd ${readFileSync(join(root, "key.pub"), "utf8")}`);
+    const verified = execFileSync("git", ["-c", `gpg.ssh.allowedSignersFile=${join(root, "allowed")}`, "verify-commit", "--raw", signed], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, HOME: "/nonexistent", GIT_CONFIG_NOSYSTEM: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    expect(verified).toBe("");
+    expect(git(dir, "log", "-1", "--format=%an <%ae>|%cn <%ce>|%B", signed)).toBe("agent <agent@patternd>|patternd <patternd@patternd>|create: b\n\nOp: create\n\n");
+    expect(await repo.head()).toBe(signed);
+  });
+
+  it("refuses a repository format it does not write, naming the setting, before writing anything", async () => {
+    const { repo, commit } = await repoWithCommit();
+    git(dir, "config", "core.repositoryformatversion", "1");
+    git(dir, "config", "extensions.fancything", "true");
+    await expect(repo.storeSettings()).rejects.toMatchObject({ code: "store_refused", message: /extensions\.fancything=true/ });
+    writeFileSync(join(dir, "b.yaml"), "b: 1\n");
+    await expect(repo.commitPaths(["b.yaml"], "create: b\n", "agent")).rejects.toMatchObject({ code: "store_refused" });
+    await expect(repo.tag("a@1.0.0", commit)).rejects.toMatchObject({ code: "store_refused" });
+    expect(existsSync(join(dir, ".git", "refs", "tags", "a@1.0.0"))).toBe(false);
+  });
+
+  it("commits in a sha256 repository", async () => {
+    git(dir, "init", "-q", "--object-format=sha256");
+    const repo = new GitRepo(dir);
     writeFileSync(join(dir, "a.yaml"), "a: 1\n");
-    const commit = await repo.commitPaths(["a.yaml"], "msg\n\nOp: x\n", "agent");
+    const commit = await repo.commitPaths(["a.yaml"], "create: a\n", "agent");
+    expect(commit).toMatch(/^[0-9a-f]{64}$/);
     await repo.tag("a@1.0.0", commit);
-    expect(await repo.resolve("a@1.0.0")).toBe(commit);
-    expect(existsSync(join(root, "hook-ran"))).toBe(false);
+    expect(git(dir, "rev-parse", "a@1.0.0").trim()).toBe(commit);
+    git(dir, "fsck", "--strict");
   });
 
   it("ignores ambient GIT_* variables and user identity", async () => {

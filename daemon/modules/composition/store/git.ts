@@ -1,21 +1,29 @@
 /**
- * The only code that runs git or writes into .git (commits through
- * git-commit.ts). One queue per store: each logical operation (write + add
- * + commit + tag) runs alone, so there is never an index.lock race.
- * Commands see a fixed environment — no user config, no hooks, no ambient
- * GIT_* — and authorship comes from the request's agent. Commits and tags
- * are written without a process (git's object and ref formats, and its
- * lock protocol); `git add` keeps the index in step.
+ * The store's git: the only code that runs git (through git-process.ts)
+ * or writes into .git (commits through git-commit.ts). One queue per
+ * store: each logical operation (write + add + commit + tag) runs alone,
+ * so there is never an index.lock race. Commands see a fixed environment —
+ * no user config, no ambient GIT_* — and authorship comes from the
+ * request's agent. Commits and tags are written without a process (git's
+ * object and ref formats, and its lock protocol); `git add` keeps the
+ * index in step. What the store's own config asks of a commit is honoured
+ * (git-settings.ts): its commit hooks run (git-hooks.ts), commit.gpgsign
+ * signs through `git commit-tree -S`, and a repository format the writer
+ * does not implement is refused.
  */
-import { execFile, spawn } from "node:child_process";
 import { constants, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { Log } from "../../../core/log.js";
 import type { RangeCommit } from "../model/external-changes.js";
 import { NAME_PATTERN } from "../model/ref.js";
 import { parseVersion } from "../model/version.js";
 import { ConfinedDir, isUnsafePath } from "./confined-path.js";
-import { CommitWriter, lockRef } from "./git-commit.js";
-import { cleanMessage, formatIdent, type HashAlgorithm, type TreeSnapshot } from "./git-objects.js";
+import { CommitWriter, lockRef, type Signer } from "./git-commit.js";
+import type { StoreSettings } from "./git-config.js";
+import { activeHooks, CommitHooks, type CommitIdentity } from "./git-hooks.js";
+import { cleanMessage, formatDate, formatIdent, type HashAlgorithm, type TreeSnapshot } from "./git-objects.js";
+import { commitTreeSigned, DAEMON_EMAIL, spawnGit, spawnGitWithInput, type Person } from "./git-process.js";
+import { StoreGitSettings } from "./git-settings.js";
 
 export interface LogEntry {
   commit: string;
@@ -29,12 +37,6 @@ export interface LogEntry {
 const FIELD = "\x1f";
 const RECORD = "\x1e";
 
-/** Settings every command runs with, whatever the repository's or the user's config says. */
-const CONFIG = ["commit.gpgsign=false", "tag.gpgsign=false", "core.hooksPath=/dev/null", "init.defaultBranch=main", "core.quotePath=false"].flatMap((c) => ["-c", c]);
-
-/** The committer of every commit the daemon writes (author(undefined)): how its own commits are told from a person's. */
-const DAEMON_EMAIL = "patternd@patternd";
-
 /** Commits between two runs of git's own maintenance (see `committed`). */
 const MAINTENANCE_EVERY = 100;
 
@@ -45,6 +47,8 @@ export class GitRepo {
   private created = false;
   private commitsSinceMaintenance = 0;
   private readonly commits: CommitWriter;
+  private readonly settings: StoreGitSettings;
+  private readonly hooks: CommitHooks;
   /** The work tree and the repository's own folder: every file the daemon touches in them goes through confined-path.ts. */
   private readonly workTree: ConfinedDir;
   private readonly gitFiles: ConfinedDir;
@@ -56,10 +60,25 @@ export class GitRepo {
    */
   takenHead: string | null | undefined = undefined;
 
-  constructor(readonly dir: string) {
+  /** `log` hears what is not a request's error: a failed post-commit hook. */
+  constructor(
+    readonly dir: string,
+    log?: Log,
+  ) {
     this.commits = new CommitWriter(dir, (args) => spawnGit(dir, args));
     this.workTree = new ConfinedDir(dir);
     this.gitFiles = new ConfinedDir(join(dir, ".git"), ".git");
+    this.settings = new StoreGitSettings(dir, (work) => this.inTurn(work));
+    this.hooks = new CommitHooks(dir, this.gitFiles, log);
+  }
+
+  /**
+   * What the store's config asks of commits, read now (start): throws
+   * store_refused, naming the setting, for a repository format the writer
+   * does not implement or signing that cannot work.
+   */
+  storeSettings(): Promise<StoreSettings> {
+    return this.settings.current();
   }
 
   /**
@@ -178,17 +197,30 @@ export class GitRepo {
    * git-commit.ts. Returns the full hash; "nothing to commit" when the tree
    * would not change. A path that is a link or under one is unsafe_path,
    * before git sees it: git would stage the link itself, or refuse the path.
+   * The store's commit hooks run around it and its signing setting signs
+   * it, as with `git commit`; a hook refusing is store_refused.
    */
   async commitPaths(paths: string[], message: string, agentId: string | undefined): Promise<string> {
-    const text = cleanMessage(message);
-    if (text === null) throw new Error("git commit failed: the message is empty");
+    const cleaned = cleanMessage(message);
+    if (cleaned === null) throw new Error("git commit failed: the message is empty");
     for (const path of paths) this.workTree.path(path);
-    await this.raw(["add", "-A", "--", ...paths]);
+    // A stat of the config files and of each hook (no process) unless the config changed.
+    const settings = await this.settings.current();
+    const hooks = activeHooks(settings.hooksDir);
+    const add = ["add", "-A", "--", ...paths];
+    await this.raw(add);
     const now = new Date();
-    const { commit, parent } = await this.inTurn(() => this.commits.write(paths, text, formatIdent(author(agentId), now), formatIdent(author(undefined), now)));
+    const by = { author: author(agentId), committer: author(undefined) };
+    const who: CommitIdentity = { author: person(by.author), date: `@${formatDate(now)}` };
+    const text = hooks.size === 0 ? cleaned : await this.inTurn(() => this.hooks.beforeCommit(hooks, settings.hooksDir, cleaned, who, () => spawnGit(this.dir, add)));
+    const sign: Signer | undefined = settings.signCommits
+      ? (tree, parent, body) => commitTreeSigned(this.dir, { tree, parent, message: body, author: who.author, committer: person(by.committer), date: who.date })
+      : undefined;
+    const { commit, parent } = await this.inTurn(() => this.commits.write(paths, text, formatIdent(by.author, now), formatIdent(by.committer, now), sign));
     // On top of what was taken in: nothing new from anyone else to take in. Otherwise the watcher walks from there.
     if (parent === this.takenHead) this.takenHead = commit;
     this.committed();
+    if (hooks.has("post-commit")) await this.inTurn(() => this.hooks.afterCommit(settings.hooksDir, commit, who));
     return commit;
   }
 
@@ -239,6 +271,8 @@ export class GitRepo {
   async tag(name: string, commit: string): Promise<void> {
     if (!isTagName(name)) throw new Error(`not a tag name: ${name}`);
     if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
+    // Refs are written as files: never into a repository whose format says otherwise.
+    await this.settings.current();
     const ref = `refs/tags/${name}`;
     mkdirSync(this.gitFiles.path("refs/tags"), { recursive: true });
     await lockRef(this.gitFiles, ref, commit, `cannot make tag ${name}`);
@@ -452,44 +486,10 @@ export function author(agentId: string | undefined): string {
   return `${name} <${name.replace(/@/g, "_")}@patternd>`;
 }
 
-function gitEnv(): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    // No ~/.gitconfig, no /etc/gitconfig, no ambient GIT_*: the store behaves the same for every user.
-    HOME: "/nonexistent",
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_AUTHOR_NAME: "patternd",
-    GIT_AUTHOR_EMAIL: "patternd@patternd",
-    GIT_COMMITTER_NAME: "patternd",
-    GIT_COMMITTER_EMAIL: DAEMON_EMAIL,
-  };
-}
-
-function spawnGit(cwd: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile("git", [...CONFIG, ...args], { cwd, env: gitEnv(), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err === null) resolve(stdout);
-      else reject(new Error(`git ${args[0]} failed: ${stderr.trim() || stdout.trim() || err.message}`));
-    });
-  });
-}
-
-/** Runs one git command with `input` on its stdin; stdout as bytes (a blob's size is counted in bytes). */
-function spawnGitWithInput(cwd: string, args: readonly string[], input: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("git", [...CONFIG, ...args], { cwd, env: gitEnv(), stdio: ["pipe", "pipe", "pipe"] });
-    const chunks: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
-    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolve(Buffer.concat(chunks));
-      else reject(new Error(`git ${args[0]} failed: ${stderr.trim() || `exit ${code}`}`));
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(input);
-  });
+/** `name <email>` split (as author() makes it). */
+function person(ident: string): Person {
+  const at = ident.lastIndexOf(" <");
+  return { name: ident.slice(0, at), email: ident.slice(at + 2, -1) };
 }
 
 /** `name@version`: a safe file name under refs/tags (and never git's `.lock`). */

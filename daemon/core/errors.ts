@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   "limit_exceeded",
   "shutting_down",
   "unsafe_path",
+  "unavailable",
   "internal",
 ] as const;
 

@@ -11,10 +11,12 @@
  * with only those (compaction) is a join, not a re-serialisation; it
  * compacts only when the scheduler says nothing is about to fire.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, fsyncSync, openSync, renameSync, writeFileSync } from "node:fs";
 import { fdatasync, readFile } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { appendWhole } from "../../core/atomic-file.js";
+import { asUnavailable } from "../../core/disk-fault.js";
 import type { Log } from "../../core/log.js";
 import type { Schedule } from "./schedule-book.js";
 
@@ -84,17 +86,23 @@ export class Journal {
     return synced;
   }
 
-  /** Appends now, synchronously: on return the records survive a killed daemon. Throws if the write fails. */
+  /**
+   * Appends now, synchronously: on return the records survive a killed
+   * daemon. A write the disk cannot take leaves nothing behind and throws
+   * (`unavailable` for a full or read-only disk).
+   */
   appendNow(records: readonly JournalRecord[]): void {
     if (this.closed) throw new Error("the schedule journal is closed");
-    let text = "";
-    for (const record of records) {
-      const line = JSON.stringify(record);
-      if (record.op === "add") this.liveLines.set(record.schedule_id, line);
-      else this.liveLines.delete(record.schedule_id);
-      text += line + "\n";
+    const lines = records.map((record) => JSON.stringify(record));
+    try {
+      appendWhole(this.fd, lines.length === 1 ? `${lines[0]!}\n` : `${lines.join("\n")}\n`);
+    } catch (err) {
+      throw asUnavailable(err, this.path);
     }
-    writeSync(this.fd, text);
+    records.forEach((record, i) => {
+      if (record.op === "add") this.liveLines.set(record.schedule_id, lines[i]!);
+      else this.liveLines.delete(record.schedule_id);
+    });
     this.appendedSinceCompaction += records.length;
     this.scheduleSync();
   }
@@ -124,7 +132,8 @@ export class Journal {
         for (const waiter of waiters) waiter.resolve();
       } catch (err) {
         this.options.log.error({ err, path: this.path }, "schedule journal sync failed");
-        for (const waiter of waiters) waiter.reject(err);
+        const refused = asUnavailable(err, this.path);
+        for (const waiter of waiters) waiter.reject(refused);
       }
       if (this.shouldCompact()) this.compact();
     } while (this.unsynced.length > 0);

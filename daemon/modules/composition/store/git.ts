@@ -8,13 +8,14 @@
  * lock protocol); `git add` keeps the index in step.
  */
 import { execFile, spawn } from "node:child_process";
-import { constants, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { constants, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { asUnavailable, errnoInText } from "../../../core/disk-fault.js";
 import type { RangeCommit } from "../model/external-changes.js";
 import { NAME_PATTERN } from "../model/ref.js";
 import { parseVersion } from "../model/version.js";
 import { ConfinedDir, isUnsafePath } from "./confined-path.js";
-import { CommitWriter, lockRef } from "./git-commit.js";
+import { CommitWriter, lockRef, TagNotMade } from "./git-commit.js";
 import { cleanMessage, formatIdent, type HashAlgorithm, type TreeSnapshot } from "./git-objects.js";
 
 export interface LogEntry {
@@ -175,21 +176,66 @@ export class GitRepo {
    * on top of HEAD, and nothing else: what a person staged stays staged,
    * out of this commit. `git add -A` brings the index along, the one process
    * per commit; the objects, the branch and its reflog are written by
-   * git-commit.ts. Returns the full hash; "nothing to commit" when the tree
-   * would not change. A path that is a link or under one is unsafe_path,
-   * before git sees it: git would stage the link itself, or refuse the path.
+   * git-commit.ts, and `tag` (when given) with them. Returns the full hash;
+   * "nothing to commit" when the tree would not change. A path that is a
+   * link or under one is unsafe_path, before git sees it: git would stage
+   * the link itself, or refuse the path. On any failure HEAD, the tags and
+   * the index are as they were (the index kept as a hard link: put back by
+   * a rename, which a full disk allows), and a disk that cannot take the
+   * commit is `unavailable`.
    */
-  async commitPaths(paths: string[], message: string, agentId: string | undefined): Promise<string> {
+  async commitPaths(paths: string[], message: string, agentId: string | undefined, tag?: string): Promise<string> {
     const text = cleanMessage(message);
     if (text === null) throw new Error("git commit failed: the message is empty");
+    if (tag !== undefined && !isTagName(tag)) throw new Error(`not a tag name: ${tag}`);
     for (const path of paths) this.workTree.path(path);
-    await this.raw(["add", "-A", "--", ...paths]);
-    const now = new Date();
-    const { commit, parent } = await this.inTurn(() => this.commits.write(paths, text, formatIdent(author(agentId), now), formatIdent(author(undefined), now)));
+    const index = this.keepIndex();
+    let commit: string;
+    let parent: string | null;
+    try {
+      await this.raw(["add", "-A", "--", ...paths]);
+      const now = new Date();
+      ({ commit, parent } = await this.inTurn(() => this.commits.write(paths, text, formatIdent(author(agentId), now), formatIdent(author(undefined), now), tag)));
+    } catch (err) {
+      if (err instanceof TagNotMade) await this.uncommit(err.commit).catch(() => undefined);
+      await this.putIndexBack(index, paths);
+      throw asUnavailable(err, this.dir);
+    }
+    if (index !== null) rmSync(index, { force: true });
     // On top of what was taken in: nothing new from anyone else to take in. Otherwise the watcher walks from there.
     if (parent === this.takenHead) this.takenHead = commit;
     this.committed();
     return commit;
+  }
+
+  /** A hard link to the index as it is (null when there is none, or .git is no folder): what putIndexBack restores. */
+  private keepIndex(): string | null {
+    const index = join(this.dir, ".git", "index");
+    const kept = join(this.dir, ".git", `patternd-index.${process.pid}.old`);
+    try {
+      linkSync(index, kept);
+      return kept;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") return null;
+    }
+    // Left by a daemon killed mid-commit with the same pid.
+    try {
+      rmSync(kept, { force: true });
+      linkSync(index, kept);
+      return kept;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The index as keepIndex found it; without a kept one, `paths` back to HEAD's state in it (which needs a little space). */
+  private async putIndexBack(kept: string | null, paths: string[]): Promise<void> {
+    try {
+      if (kept !== null) renameSync(kept, join(this.dir, ".git", "index"));
+      else await this.unstage(paths);
+    } catch {
+      // Best effort: the files are put back by the caller; what stays staged is shown by git status.
+    }
   }
 
   /**
@@ -259,9 +305,7 @@ export class GitRepo {
 
   /** Read from .git (loose ref or packed-refs), without a process: it is asked on every save. */
   tagExists(name: string): boolean {
-    const ref = `refs/tags/${name}`;
-    if (lstatSync(this.gitFiles.path(ref), { throwIfNoEntry: false }) !== undefined) return true;
-    return (this.gitFiles.readText("packed-refs") ?? "").split("\n").some((line) => line.endsWith(` ${ref}`));
+    return this.commits.tagExists(name);
   }
 
   /** Paths matching `pathspec` that differ from HEAD or are untracked (git status), store-relative. */
@@ -469,7 +513,7 @@ function spawnGit(cwd: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile("git", [...CONFIG, ...args], { cwd, env: gitEnv(), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err === null) resolve(stdout);
-      else reject(new Error(`git ${args[0]} failed: ${stderr.trim() || stdout.trim() || err.message}`));
+      else reject(gitFailure(cwd, args, stderr.trim() || stdout.trim() || err.message));
     });
   });
 }
@@ -485,11 +529,23 @@ function spawnGitWithInput(cwd: string, args: readonly string[], input: string):
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) resolve(Buffer.concat(chunks));
-      else reject(new Error(`git ${args[0]} failed: ${stderr.trim() || `exit ${code}`}`));
+      else reject(gitFailure(cwd, args, stderr.trim() || `exit ${code}`));
     });
     child.stdin.on("error", () => undefined);
     child.stdin.end(input);
   });
+}
+
+/**
+ * git's failure as an Error; one that says the disk could not take a write
+ * (git prints no errno) carries it as its `code` and the store as its
+ * `path`, as a failed write of ours would (disk-fault.ts).
+ */
+function gitFailure(cwd: string, args: readonly string[], output: string): Error {
+  const err: Error & { code?: string; path?: string } = new Error(`git ${args[0]} failed: ${output}`);
+  const code = errnoInText(output);
+  if (code !== undefined) Object.assign(err, { code, path: cwd });
+  return err;
 }
 
 /** `name@version`: a safe file name under refs/tags (and never git's `.lock`). */

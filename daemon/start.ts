@@ -76,6 +76,7 @@ async function startLocked(config: Config, options: StartOptions, lock: Instance
       startedAt,
       connections: connections.size,
       events: bus.lastSeq,
+      daemonLogDropped: daemonLog.dropped(),
       modules: Object.assign({}, ...modules.map((m) => m.health?.() ?? {})) as Record<string, unknown>,
     }),
   };

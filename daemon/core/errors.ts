@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   "shutting_down",
   "unsafe_path",
   "store_refused",
+  "unavailable",
   "internal",
 ] as const;
 

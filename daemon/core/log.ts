@@ -1,7 +1,12 @@
 /**
  * The daemon's own log: JSON lines in var/log/daemon.log (pino). Disabled
- * levels cost nothing. `flush()` is called once at stop.
+ * levels cost nothing. Written synchronously (the daemon logs little) to a
+ * destination that never throws: a line the disk cannot take (full,
+ * read-only) is dropped and counted, and writing resumes by itself with the
+ * next line once it can. A log line must never be what stops the daemon.
  */
+import { mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import pino from "pino";
 
 export type Log = pino.Logger;
@@ -9,23 +14,46 @@ export type Log = pino.Logger;
 export interface DaemonLog {
   log: Log;
   flush(): void;
+  /** Lines dropped because the file could not take them, since start. */
+  dropped(): number;
 }
 
 export function createLog(path: string, level: string): DaemonLog {
-  // Synchronous: the daemon logs little, and an async destination that is not open yet
-  // throws from pino's exit hook when start-up fails before the first write.
-  const destination = pino.destination({ dest: path, mkdir: true, sync: true });
+  const destination = new DroppingFile(path);
   const log = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
-  return {
-    log,
-    flush: () => {
+  // Every write is synchronous and complete or dropped: there is nothing buffered to flush.
+  return { log, flush: () => undefined, dropped: () => destination.dropped };
+}
+
+/** An append-only file for whole lines; what cannot be written is counted, never thrown. */
+class DroppingFile {
+  dropped = 0;
+  private fd: number | null = null;
+  /** A line was cut short by the disk: the next one starts on a line of its own. */
+  private torn = false;
+
+  constructor(private readonly path: string) {}
+
+  write(line: string): boolean {
+    try {
+      this.fd ??= open(this.path);
+      const bytes = Buffer.from(this.torn ? `\n${line}` : line);
+      let written = 0;
       try {
-        destination.flushSync();
-      } catch {
-        // not open yet: nothing was written, so nothing is lost
+        while (written < bytes.length) written += writeSync(this.fd, bytes, written);
+      } finally {
+        if (written > 0) this.torn = written < bytes.length;
       }
-    },
-  };
+    } catch {
+      this.dropped++;
+    }
+    return true;
+  }
+}
+
+function open(path: string): number {
+  mkdirSync(dirname(path), { recursive: true });
+  return openSync(path, "a");
 }
 
 /** A log that drops everything, for unit tests of code that takes a Log. */

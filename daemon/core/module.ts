@@ -29,6 +29,8 @@ export interface DaemonStatus {
   connections: number;
   /** Events routed since start. */
   events: number;
+  /** daemon.log lines the disk could not take (full, read-only), since start. */
+  daemonLogDropped: number;
   /** Each module's health fields, merged. */
   modules: Record<string, unknown>;
 }

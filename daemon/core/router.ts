@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import type { z } from "zod";
 import type { Bus, RoutedEvent } from "./bus.js";
 import type { Clock } from "./clock.js";
+import { asUnavailable } from "./disk-fault.js";
 import { DaemonError, type WireError } from "./errors.js";
 import type { HandlerContext } from "./event.js";
 import type { Log } from "./log.js";
@@ -77,6 +78,9 @@ export class Router {
 
   private failure(event: string, err: unknown): Outcome {
     if (err instanceof DaemonError) return { ok: false, error: err.toWire() };
+    // A full or read-only disk the I/O layer did not name: still refused as such, never a bug.
+    const fault = asUnavailable(err);
+    if (fault instanceof DaemonError) return { ok: false, error: fault.toWire() };
     this.log.error({ err, event }, "handler failed");
     return {
       ok: false,

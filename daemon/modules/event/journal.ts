@@ -16,10 +16,12 @@
  * byte-identical copy is kept beside it (`schedule.ndjson.damaged-<time>`,
  * the newest few), and a warning names each skipped line.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { fdatasync, readFile } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { appendWhole } from "../../core/atomic-file.js";
+import { asUnavailable } from "../../core/disk-fault.js";
 import type { Log } from "../../core/log.js";
 import { readJournalLines, type DamagedLine, type JournalRecord } from "./journal-record.js";
 import type { Schedule } from "./schedule-book.js";
@@ -103,17 +105,23 @@ export class Journal {
     return synced;
   }
 
-  /** Appends now, synchronously: on return the records survive a killed daemon. Throws if the write fails. */
+  /**
+   * Appends now, synchronously: on return the records survive a killed
+   * daemon. A write the disk cannot take leaves nothing behind and throws
+   * (`unavailable` for a full or read-only disk).
+   */
   appendNow(records: readonly JournalRecord[]): void {
     if (this.closed) throw new Error("the schedule journal is closed");
-    let text = "";
-    for (const record of records) {
-      const line = JSON.stringify(record);
-      if (record.op === "add") this.liveLines.set(record.schedule_id, line);
-      else this.liveLines.delete(record.schedule_id);
-      text += line + "\n";
+    const lines = records.map((record) => JSON.stringify(record));
+    try {
+      appendWhole(this.fd, lines.length === 1 ? `${lines[0]!}\n` : `${lines.join("\n")}\n`);
+    } catch (err) {
+      throw asUnavailable(err, this.path);
     }
-    writeSync(this.fd, text);
+    records.forEach((record, i) => {
+      if (record.op === "add") this.liveLines.set(record.schedule_id, lines[i]!);
+      else this.liveLines.delete(record.schedule_id);
+    });
     this.appendedSinceCompaction += records.length;
     this.scheduleSync();
   }
@@ -143,7 +151,8 @@ export class Journal {
         for (const waiter of waiters) waiter.resolve();
       } catch (err) {
         this.options.log.error({ err, path: this.path }, "schedule journal sync failed");
-        for (const waiter of waiters) waiter.reject(err);
+        const refused = asUnavailable(err, this.path);
+        for (const waiter of waiters) waiter.reject(refused);
       }
       if (this.shouldCompact()) this.compact();
     } while (this.unsynced.length > 0);

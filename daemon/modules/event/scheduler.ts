@@ -90,7 +90,14 @@ export class Scheduler {
     const removed = id === undefined ? undefined : this.book.remove(id);
     if (removed === undefined) return undefined;
     this.rearm();
-    await this.journal.append([{ op: "cancel", schedule_id: removed.schedule_id }]);
+    try {
+      await this.journal.append([{ op: "cancel", schedule_id: removed.schedule_id }]);
+    } catch (err) {
+      // Not cancelled on disk: not cancelled at all (it fires as it would have).
+      if (removed.key === undefined || this.book.idForKey(removed.key) === undefined) this.book.add(removed);
+      this.rearm();
+      throw err;
+    }
     return removed;
   }
 

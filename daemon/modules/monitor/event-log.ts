@@ -48,6 +48,12 @@ export class EventLog {
   /** The ISO text of the last millisecond seen: consecutive events mostly share it. */
   private isoMs = -1;
   private iso = "";
+  /** The file's last line is cut short (a crash, a full disk): the next write starts a fresh one. */
+  private torn = false;
+  /** Writes are failing (a full or read-only disk); logged once, not per flush. */
+  private failing = false;
+  /** Records lost because the disk could not take them, since start (system:health). */
+  dropped = 0;
 
   /** `dir` must exist (the daemon creates its var/ tree at start). */
   constructor(
@@ -152,35 +158,73 @@ export class EventLog {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     this.day = day;
-    const path = join(this.dir, `${day}.ndjson`);
+    this.open();
+  }
+
+  /** Opens the day's file; false (logged once per outage) when it cannot be, and the next flush tries again. */
+  private open(): boolean {
+    const path = join(this.dir, `${this.day}.ndjson`);
     try {
       this.fd = openSync(path, "a+");
       // A crash may have left a torn last line: start a fresh one so the next record is not glued to it.
-      if (endsMidLine(this.fd)) writeSync(this.fd, "\n");
+      this.torn = endsMidLine(this.fd);
+      return true;
     } catch (err) {
-      this.log.error({ err, path }, "event log cannot be opened; records are dropped until the next day");
+      if (this.fd !== null) closeSync(this.fd);
+      this.fd = null;
+      this.failed(err, path);
+      return false;
     }
   }
 
   /**
    * Synchronous on purpose: a small append to the page cache costs less than
    * the thread-pool round trip of an async write, which doubled the
-   * daemon's context switches per request.
+   * daemon's context switches per request. A disk that cannot take the
+   * records (full, read-only) loses them, counted; the next flush tries again.
    */
   private writePending(): void {
     if (this.flushTimer !== null) this.clock.clearTimer(this.flushTimer);
     this.flushTimer = null;
     if (this.pending.length === 0) return;
     const text = this.pending.join("");
+    const lines = this.pending.length;
     this.pending = [];
     this.pendingBytes = 0;
-    if (this.fd === null) return;
+    if (this.fd === null && !this.open()) {
+      this.dropped += lines;
+      return;
+    }
+    const bytes = Buffer.from(this.torn ? `\n${text}` : text);
+    let written = 0;
     try {
-      writeSync(this.fd, text);
+      while (written < bytes.length) written += writeSync(this.fd!, bytes, written);
     } catch (err) {
-      this.log.error({ err, bytes: text.length }, "event log write failed; records dropped");
+      // Records cut off or never written are lost; one cut in the middle is closed by the next write.
+      if (written > 0) this.torn = bytes[written - 1] !== 0x0a;
+      this.dropped += countLines(bytes.subarray(written));
+      this.failed(err, join(this.dir, `${this.day}.ndjson`));
+      return;
+    }
+    this.torn = false;
+    if (this.failing) {
+      this.failing = false;
+      this.log.warn({ dropped: this.dropped }, "event log writing again");
     }
   }
+
+  private failed(err: unknown, path: string): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.log.error({ err, path }, "event log cannot be written; records are dropped (counted in system:health) until it can");
+  }
+}
+
+/** Newline-terminated records in `bytes` (a cut-off last one counts too). */
+function countLines(bytes: Uint8Array): number {
+  let lines = 0;
+  for (const byte of bytes) if (byte === 0x0a) lines++;
+  return bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a ? lines + 1 : lines;
 }
 
 /** The longest prefix of `text` that fits in `maxBytes` of UTF-8 without splitting a character. */

@@ -73,7 +73,7 @@ export function monitorModule(ctx: ModuleContext): Module {
   return {
     name: "monitor",
     events: [subscribe, unsubscribe, getEvents],
-    health: () => ({ subscriptions: subscriptions.size }),
+    health: () => ({ subscriptions: subscriptions.size, dropped: { event_log: eventLog.dropped } }),
     async stop() {
       for (const unsubscribeFromBus of unsubscribeBus) unsubscribeFromBus();
       await eventLog.close();

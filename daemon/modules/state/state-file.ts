@@ -2,6 +2,8 @@
  * state.json: loaded once at start, saved atomically after each change.
  * Saves that arrive while one is being written are coalesced into the next
  * write; each caller resolves once a write containing its change is durable.
+ * A write that fails (a full disk: `unavailable`) reports the state it tried
+ * to write and the last one on disk, so the changes it held can be undone.
  */
 import { readFile } from "node:fs/promises";
 import { writeAtomic } from "../../core/atomic-file.js";
@@ -11,9 +13,13 @@ export class StateFile {
   private writing: Promise<void> | null = null;
   private next: Promise<void> | null = null;
 
+  /** The state as the file holds it (what a failed write falls back to). */
+  private durable: Record<string, unknown> = {};
+
   constructor(
     private readonly path: string,
     private readonly snapshot: () => Record<string, unknown>,
+    private readonly onFailed: (attempted: Record<string, unknown>, durable: Record<string, unknown>) => void = () => undefined,
   ) {}
 
   async load(): Promise<Map<string, unknown>> {
@@ -33,6 +39,7 @@ export class StateFile {
       const problem = keyProblem(key);
       if (problem !== null) throw new Error(`${this.path} holds the key ${JSON.stringify(key)}: ${problem}`);
     }
+    this.durable = parsed as Record<string, unknown>;
     return new Map(Object.entries(parsed));
   }
 
@@ -52,6 +59,13 @@ export class StateFile {
 
   /** Async, so a snapshot that throws rejects the callers instead of throwing out of save(). */
   private async write(): Promise<void> {
-    await writeAtomic(this.path, JSON.stringify(this.snapshot(), null, 1) + "\n");
+    const attempted = this.snapshot();
+    try {
+      await writeAtomic(this.path, JSON.stringify(attempted, null, 1) + "\n");
+    } catch (err) {
+      this.onFailed(attempted, this.durable);
+      throw err;
+    }
+    this.durable = attempted;
   }
 }

@@ -31,7 +31,16 @@ export interface StateModule extends Module {
 export function stateModule(ctx: ModuleContext): StateModule {
   let entries = new Map<string, unknown>();
   let nestedCache: Record<string, unknown> | null = null;
-  const file = new StateFile(ctx.config.stateFile, () => Object.fromEntries(entries));
+  const file = new StateFile(ctx.config.stateFile, () => Object.fromEntries(entries), (attempted, durable) => {
+    // The changes that write held were refused (a full disk): each key it wrote goes back to what the file holds,
+    // unless changed again since (that change rides on the next write).
+    for (const key of new Set([...Object.keys(attempted), ...Object.keys(durable)])) {
+      if (entries.get(key) !== attempted[key] || (attempted[key] === undefined && entries.has(key))) continue;
+      if (Object.hasOwn(durable, key)) entries.set(key, durable[key]);
+      else entries.delete(key);
+    }
+    nestedCache = null;
+  });
   const changed = () => {
     nestedCache = null;
     return file.save();

@@ -14,10 +14,14 @@ export function systemModule(ctx: ModuleContext): Module {
   const health = defineEvent({
     name: "system:health",
     summary: "Is the daemon up, and what is it holding",
+    description:
+      "dropped: {event_log, daemon_log} counts the log lines lost since start because the disk could not take them (full, read-only); " +
+      "writing resumes by itself once it can.",
     params: z.strictObject({}),
     example: {},
     handler: () => {
       const status = ctx.status();
+      const dropped = (status.modules.dropped ?? {}) as Record<string, number>;
       return {
         status: "ok",
         version: status.version,
@@ -26,6 +30,8 @@ export function systemModule(ctx: ModuleContext): Module {
         connections: status.connections,
         events: status.events,
         ...status.modules,
+        // Log lines a full or read-only disk could not take (writing resumes by itself).
+        dropped: { ...dropped, daemon_log: status.daemonLogDropped },
       };
     },
   });

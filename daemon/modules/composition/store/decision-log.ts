@@ -10,10 +10,11 @@
  * about a second after the first append of a batch, again when the daemon
  * stops, and at start for whatever a crash left uncommitted.
  */
-import { closeSync, constants, fdatasync, fstatSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fdatasync, fstatSync, readSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
-import { syncDirectory } from "../../../core/atomic-file.js";
+import { appendWhole, syncDirectory } from "../../../core/atomic-file.js";
+import { asUnavailable } from "../../../core/disk-fault.js";
 import type { Clock, TimerHandle } from "../../../core/clock.js";
 import type { Log } from "../../../core/log.js";
 import { evidenceOf, parseLog, type DecisionRecord, type Evidence } from "../model/decisions.js";
@@ -41,6 +42,8 @@ export class DecisionLogs {
   private pending = new Map<string, Pending>();
   private commitTimer: TimerHandle | null = null;
   private committing: Promise<void> = Promise.resolve();
+  /** The last batch's commit failed (a full disk): logged once, retried until one works. */
+  private commitFailing = false;
   /** Per path: the sync that the appends of this turn will share. */
   private readonly syncs = new Map<string, Promise<void>>();
   /** Paths whose end was checked in this process (a torn last line is closed before the first append). */
@@ -65,12 +68,22 @@ export class DecisionLogs {
    * that is a link, or under one, is refused (unsafe_path) before a byte is written.
    */
   async append(path: string, text: string, pattern: string, records: number, agentId: string | undefined): Promise<void> {
-    const fd = this.files.open(path, O_RDWR | O_APPEND | O_CREAT, 0o644);
-    let created: boolean;
+    let fd: number;
+    try {
+      fd = this.files.open(path, O_RDWR | O_APPEND | O_CREAT, 0o644);
+    } catch (err) {
+      throw asUnavailable(err, this.files.resolve(path));
+    }
+    let created = false;
     try {
       created = !this.checked.has(path) && closeTornEnd(fd);
       this.checked.add(path);
-      writeFileSync(fd, text);
+      // All of the record or none of it: a full disk leaves no half record behind.
+      appendWhole(fd, text);
+    } catch (err) {
+      // A log this append created stays only with a record in it (an empty file would be an untracked change).
+      if (created) rmSync(this.files.resolve(path), { force: true });
+      throw asUnavailable(err, this.files.resolve(path));
     } finally {
       closeSync(fd);
     }
@@ -81,8 +94,12 @@ export class DecisionLogs {
     if (agentId !== undefined) batch.agents.add(agentId);
     this.pending.set(path, batch);
     this.commitSoon();
-    await this.sync(path);
-    if (created) await syncDirectory(dirname(this.files.resolve(path)));
+    try {
+      await this.sync(path);
+      if (created) await syncDirectory(dirname(this.files.resolve(path)));
+    } catch (err) {
+      throw asUnavailable(err, this.files.resolve(path));
+    }
   }
 
   /** The log's text; undefined when there is none; unsafe_path when it is a link or under one. */
@@ -128,6 +145,9 @@ export class DecisionLogs {
     if (this.commitTimer !== null) this.clock.clearTimer(this.commitTimer);
     this.commitTimer = null;
     await this.commitPending();
+    // A batch that failed is not retried after the stop: the next start commits it (recover).
+    if (this.commitTimer !== null) this.clock.clearTimer(this.commitTimer);
+    this.commitTimer = null;
   }
 
   /** Commits logs a crash left changed but uncommitted (at start, before anything is appended). */
@@ -206,15 +226,19 @@ export class DecisionLogs {
       });
       try {
         await this.git.exclusive(() => this.git.commitPaths(paths, message, author));
+        if (this.commitFailing) this.log.warn({ paths }, "decision logs committed again");
+        this.commitFailing = false;
       } catch (err) {
         // The previous batch's commit took the files as they were when it ran, records appended
         // while it waited included: then this batch is already in git.
         if (/nothing to commit/.test((err as Error).message)) return;
-        // Not lost: the records are on disk; they go into the next batch's commit (or the next start's).
-        // The index goes back to HEAD's: what `git add` staged (a log swapped for a link meanwhile) stays out of it.
-        this.log.error({ err, paths }, "decision logs not committed; retrying with the next batch");
-        await this.git.exclusive(() => this.git.unstage(paths)).catch(() => undefined);
+        // Not lost: the records are on disk; the batch is tried again a moment later (a full disk
+        // that gets room again), with any records appended meanwhile, or at the stop or the next start.
+        // commitPaths put the index back as it was: what `git add` staged (a log swapped for a link meanwhile) stays out of it.
+        if (!this.commitFailing) this.log.error({ err, paths }, "decision logs not committed; retrying every second until it works");
+        this.commitFailing = true;
         this.requeue([...batch]);
+        this.commitSoon();
       }
     });
     return this.committing;
@@ -239,6 +263,6 @@ function closeTornEnd(fd: number): boolean {
   if (size === 0) return true;
   const last = Buffer.alloc(1);
   readSync(fd, last, 0, 1, size - 1);
-  if (last[0] !== 0x0a) writeFileSync(fd, "\n");
+  if (last[0] !== 0x0a) appendWhole(fd, "\n");
   return false;
 }

@@ -108,14 +108,14 @@ export class PatternEvolution {
       const parentWrite: FileWrite | undefined =
         current === undefined
           ? undefined
-          : { path: current.path, text: withForkEntry(current, current.text === parent.text ? parsed.document : undefined, entry), previous: current.text };
+          : { path: current.path, text: withForkEntry(current, current.text === parent.text ? parsed.document : undefined, entry) };
       const fork = parsed.document;
       fork.applyObject(data);
       const valid = validateComposition(fork.data);
       if (!valid.ok) throw invalid("the fork would not be a valid composition", valid.issues);
       await this.store.checkInheritance(fork.data);
       const path = `${typeDirectory(valid.composition.type)}/${input.name}.yaml`;
-      const writes: FileWrite[] = [{ path, text: fork.toString(), previous: undefined }, ...(parentWrite === undefined ? [] : [parentWrite])];
+      const writes: FileWrite[] = [{ path, text: fork.toString() }, ...(parentWrite === undefined ? [] : [parentWrite])];
       const message = formatCommitMessage({
         subject: `fork: ${parent.name} -> ${input.name}`,
         trailers: { Op: "fork", Pattern: input.name, Version: version, Parent: parentRef, Agent: agentId ?? "", Reason: input.reason },
@@ -198,7 +198,7 @@ export class PatternEvolution {
         },
       });
       const text = doc.toString();
-      const commit = await this.store.commitFiles([{ path: target.path, text, previous: target.text }], message, agentId, tag);
+      const commit = await this.store.commitFiles([{ path: target.path, text }], message, agentId, tag);
       this.store.index(target.path, text);
       return { merged: true, name: target.name, version, commit, from, base: base.ref, changes: result.changes, ...settled };
     });

@@ -5,12 +5,13 @@
  * skip a file whose content would not change, and paths that cannot leave the
  * store, neither by name (`..`, `.git`) nor through a symbolic link (confined-path.ts).
  */
-import { lstatSync, mkdirSync } from "node:fs";
+import { linkSync, lstatSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { mkdir, unlink } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import { writeAtomicAll } from "../../../core/atomic-file.js";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { writeAtomicAll, type Replaced } from "../../../core/atomic-file.js";
+import { asUnavailable } from "../../../core/disk-fault.js";
 import { MAX_DOCUMENT_BYTES } from "../model/document.js";
-import { ConfinedDir } from "./confined-path.js";
+import { ConfinedDir, isUnsafePath } from "./confined-path.js";
 
 const TEMP_DIR = ".git/patternd-tmp";
 
@@ -63,14 +64,67 @@ export class StoreFiles {
    * refused, never written through.
    */
   async writeAll(writes: readonly { path: string; text: string }[]): Promise<number> {
+    const { written, replaced } = await this.replaceAll(writes);
+    replaced.discard();
+    return written;
+  }
+
+  /**
+   * writeAll, keeping the old files until the caller discards them or puts
+   * them back (`restore`: renames only, so a rollback works on a full disk).
+   * A disk that cannot take the files is `unavailable`, and nothing is changed.
+   */
+  async replaceAll(writes: readonly { path: string; text: string }[]): Promise<{ written: number; replaced: Replaced }> {
     for (const { path } of writes) this.resolve(path);
     const changed = writes.filter(({ path, text }) => this.readIfPossible(path) !== text).map(({ path, text }) => ({ path: this.resolve(path), content: text }));
-    if (changed.length === 0) return 0;
-    for (const dir of new Set(changed.map(({ path }) => dirname(path)))) mkdirSync(dir, { recursive: true });
-    // The temp files go under .git (same file system, never tracked, not watched): written beside the
-    // pattern, they made the watcher re-read the whole folder one more time per save.
-    await writeAtomicAll(changed, await this.tempDir(), (absolute) => void this.resolve(relative(this.root, absolute)));
-    return changed.length;
+    if (changed.length === 0) return { written: 0, replaced: { restore: () => undefined, discard: () => undefined } };
+    try {
+      for (const dir of new Set(changed.map(({ path }) => dirname(path)))) mkdirSync(dir, { recursive: true });
+      // The temp files go under .git (same file system, never tracked, not watched): written beside the
+      // pattern, they made the watcher re-read the whole folder one more time per save.
+      const replaced = await writeAtomicAll(changed, await this.tempDir(), (absolute) => void this.resolve(relative(this.root, absolute)));
+      return { written: changed.length, replaced };
+    } catch (err) {
+      throw asUnavailable(err, changed[0]!.path);
+    }
+  }
+
+  /**
+   * Removes a file, keeping it (a hard link under .git, no data copied) until
+   * the caller discards it or puts it back: a delete that git then refuses is
+   * undone without writing a byte. A missing file is not an error.
+   */
+  async removeKeeping(path: string): Promise<Replaced> {
+    const absolute = this.resolve(path);
+    const kept = join((await this.tempDir().catch(() => undefined)) ?? dirname(absolute), `.${basename(absolute)}.${process.pid}.removed`);
+    try {
+      rmSync(kept, { force: true });
+      linkSync(absolute, kept);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { restore: () => undefined, discard: () => undefined };
+      throw asUnavailable(err, absolute);
+    }
+    try {
+      await this.remove(path);
+    } catch (err) {
+      rmSync(kept, { force: true });
+      throw asUnavailable(err, absolute);
+    }
+    return {
+      restore: (leave) => (leave?.(absolute) === true ? rmSync(kept, { force: true }) : renameSync(kept, absolute)),
+      discard: () => rmSync(kept, { force: true }),
+    };
+  }
+
+  /** True when an absolute path in the store is a link now, or lies under one: not to be put back or removed. */
+  isLinked(absolute: string): boolean {
+    try {
+      this.resolve(relative(this.root, absolute));
+      return false;
+    } catch (err) {
+      if (isUnsafePath(err)) return true;
+      throw err;
+    }
   }
 
   private readIfPossible(path: string): string | undefined {

@@ -8,6 +8,7 @@
  * (still without the user's git config: only the store's counts).
  */
 import { execFile, spawn } from "node:child_process";
+import { errnoInText } from "../../../core/disk-fault.js";
 
 /** Settings every git command runs with, whatever the repository's or the user's config says. */
 const CONFIG = ["commit.gpgsign=false", "tag.gpgsign=false", "core.hooksPath=/dev/null", "init.defaultBranch=main", "core.quotePath=false"].flatMap((c) => ["-c", c]);
@@ -44,7 +45,7 @@ export function spawnGit(cwd: string, args: readonly string[]): Promise<string> 
   return new Promise((resolve, reject) => {
     execFile("git", [...CONFIG, ...args], { cwd, env: gitEnv(), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err === null) resolve(stdout);
-      else reject(new Error(`git ${args[0]} failed: ${stderr.trim() || stdout.trim() || err.message}`));
+      else reject(gitFailure(cwd, args, stderr.trim() || stdout.trim() || err.message));
     });
   });
 }
@@ -60,7 +61,7 @@ export function spawnGitWithInput(cwd: string, args: readonly string[], input: s
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) resolve(Buffer.concat(chunks));
-      else reject(new Error(`git ${args[0]} failed: ${stderr.trim() || `exit ${code}`}`));
+      else reject(gitFailure(cwd, args, stderr.trim() || `exit ${code}`));
     });
     child.stdin.on("error", () => undefined);
     child.stdin.end(input);
@@ -173,4 +174,16 @@ function killGroup(pid: number | undefined): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * git's failure as an Error; one that says the disk could not take a write
+ * (git prints no errno) carries it as its `code` and the store as its
+ * `path`, as a failed write of ours would (disk-fault.ts).
+ */
+function gitFailure(cwd: string, args: readonly string[], output: string): Error {
+  const err: Error & { code?: string; path?: string } = new Error(`git ${args[0]} failed: ${output}`);
+  const code = errnoInText(output);
+  if (code !== undefined) Object.assign(err, { code, path: cwd });
+  return err;
 }

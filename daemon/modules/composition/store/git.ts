@@ -11,14 +11,15 @@
  * signs through `git commit-tree -S`, and a repository format the writer
  * does not implement is refused.
  */
-import { constants, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { constants, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { asUnavailable } from "../../../core/disk-fault.js";
 import type { Log } from "../../../core/log.js";
 import type { RangeCommit } from "../model/external-changes.js";
 import { NAME_PATTERN } from "../model/ref.js";
 import { parseVersion } from "../model/version.js";
 import { ConfinedDir, isUnsafePath } from "./confined-path.js";
-import { CommitWriter, lockRef, type Signer } from "./git-commit.js";
+import { CommitWriter, lockRef, TagNotMade, type Signer } from "./git-commit.js";
 import type { StoreSettings } from "./git-config.js";
 import { activeHooks, CommitHooks, type CommitIdentity } from "./git-hooks.js";
 import { cleanMessage, formatDate, formatIdent, type HashAlgorithm, type TreeSnapshot } from "./git-objects.js";
@@ -194,34 +195,79 @@ export class GitRepo {
    * on top of HEAD, and nothing else: what a person staged stays staged,
    * out of this commit. `git add -A` brings the index along, the one process
    * per commit; the objects, the branch and its reflog are written by
-   * git-commit.ts. Returns the full hash; "nothing to commit" when the tree
-   * would not change. A path that is a link or under one is unsafe_path,
-   * before git sees it: git would stage the link itself, or refuse the path.
-   * The store's commit hooks run around it and its signing setting signs
-   * it, as with `git commit`; a hook refusing is store_refused.
+   * git-commit.ts, and `tag` (when given) with them. Returns the full hash;
+   * "nothing to commit" when the tree would not change. A path that is a
+   * link or under one is unsafe_path, before git sees it: git would stage
+   * the link itself, or refuse the path. The store's commit hooks run
+   * around it and its signing setting signs it, as with `git commit`; a
+   * hook refusing is store_refused. On any failure HEAD, the tags and the
+   * index are as they were (the index kept as a hard link: put back by a
+   * rename, which a full disk allows), and a disk that cannot take the
+   * commit is `unavailable`.
    */
-  async commitPaths(paths: string[], message: string, agentId: string | undefined): Promise<string> {
+  async commitPaths(paths: string[], message: string, agentId: string | undefined, tag?: string): Promise<string> {
     const cleaned = cleanMessage(message);
     if (cleaned === null) throw new Error("git commit failed: the message is empty");
+    if (tag !== undefined && !isTagName(tag)) throw new Error(`not a tag name: ${tag}`);
     for (const path of paths) this.workTree.path(path);
     // A stat of the config files and of each hook (no process) unless the config changed.
     const settings = await this.settings.current();
     const hooks = activeHooks(settings.hooksDir);
     const add = ["add", "-A", "--", ...paths];
-    await this.raw(add);
     const now = new Date();
     const by = { author: author(agentId), committer: author(undefined) };
     const who: CommitIdentity = { author: person(by.author), date: `@${formatDate(now)}` };
-    const text = hooks.size === 0 ? cleaned : await this.inTurn(() => this.hooks.beforeCommit(hooks, settings.hooksDir, cleaned, who, () => spawnGit(this.dir, add)));
     const sign: Signer | undefined = settings.signCommits
       ? (tree, parent, body) => commitTreeSigned(this.dir, { tree, parent, message: body, author: who.author, committer: person(by.committer), date: who.date })
       : undefined;
-    const { commit, parent } = await this.inTurn(() => this.commits.write(paths, text, formatIdent(by.author, now), formatIdent(by.committer, now), sign));
+    const index = this.keepIndex();
+    let commit: string;
+    let parent: string | null;
+    try {
+      await this.raw(add);
+      const text = hooks.size === 0 ? cleaned : await this.inTurn(() => this.hooks.beforeCommit(hooks, settings.hooksDir, cleaned, who, () => spawnGit(this.dir, add)));
+      ({ commit, parent } = await this.inTurn(() => this.commits.write(paths, text, formatIdent(by.author, now), formatIdent(by.committer, now), { tag, sign })));
+    } catch (err) {
+      if (err instanceof TagNotMade) await this.uncommit(err.commit).catch(() => undefined);
+      await this.putIndexBack(index, paths);
+      throw asUnavailable(err, this.dir);
+    }
+    if (index !== null) rmSync(index, { force: true });
     // On top of what was taken in: nothing new from anyone else to take in. Otherwise the watcher walks from there.
     if (parent === this.takenHead) this.takenHead = commit;
     this.committed();
     if (hooks.has("post-commit")) await this.inTurn(() => this.hooks.afterCommit(settings.hooksDir, commit, who));
     return commit;
+  }
+
+  /** A hard link to the index as it is (null when there is none, or .git is no folder): what putIndexBack restores. */
+  private keepIndex(): string | null {
+    const index = join(this.dir, ".git", "index");
+    const kept = join(this.dir, ".git", `patternd-index.${process.pid}.old`);
+    try {
+      linkSync(index, kept);
+      return kept;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") return null;
+    }
+    // Left by a daemon killed mid-commit with the same pid.
+    try {
+      rmSync(kept, { force: true });
+      linkSync(index, kept);
+      return kept;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The index as keepIndex found it; without a kept one, `paths` back to HEAD's state in it (which needs a little space). */
+  private async putIndexBack(kept: string | null, paths: string[]): Promise<void> {
+    try {
+      if (kept !== null) renameSync(kept, join(this.dir, ".git", "index"));
+      else await this.unstage(paths);
+    } catch {
+      // Best effort: the files are put back by the caller; what stays staged is shown by git status.
+    }
   }
 
   /**
@@ -293,9 +339,7 @@ export class GitRepo {
 
   /** Read from .git (loose ref or packed-refs), without a process: it is asked on every save. */
   tagExists(name: string): boolean {
-    const ref = `refs/tags/${name}`;
-    if (lstatSync(this.gitFiles.path(ref), { throwIfNoEntry: false }) !== undefined) return true;
-    return (this.gitFiles.readText("packed-refs") ?? "").split("\n").some((line) => line.endsWith(` ${ref}`));
+    return this.commits.tagExists(name);
   }
 
   /** Paths matching `pathspec` that differ from HEAD or are untracked (git status), store-relative. */

@@ -4,6 +4,8 @@
  * the disk if git refuses it, so what is acknowledged is in a commit and
  * what failed leaves nothing behind.
  */
+import type { Replaced } from "../../../core/atomic-file.js";
+import { asUnavailable } from "../../../core/disk-fault.js";
 import { DaemonError } from "../../../core/errors.js";
 import type { Log } from "../../../core/log.js";
 import { suggest } from "../../../core/suggest.js";
@@ -69,8 +71,6 @@ export interface Mutation {
 export interface FileWrite {
   path: string;
   text: string;
-  /** The file's text before this change; undefined for a new file. */
-  previous: string | undefined;
 }
 
 export interface VersionInfo {
@@ -212,7 +212,7 @@ export class PatternStore {
       subject: options.message ?? `${op}: ${name} ${version}`,
       trailers: { Op: op, Pattern: name, Version: version, ...(existing === undefined ? {} : { Previous: existing.version }), Agent: options.agentId ?? "" },
     });
-    const commit = await this.commitFiles([{ path, text, previous: existing?.text }], message, options.agentId, `${name}@${version}`);
+    const commit = await this.commitFiles([{ path, text }], message, options.agentId, `${name}@${version}`);
     this.index(path, text);
     return { name, version, op, commit };
   }
@@ -226,14 +226,15 @@ export class PatternStore {
       });
       this.files.resolve(entry.path);
       this.writeIntent({ paths: [entry.path], message: text, tag: null });
+      let removed: Replaced | null = null;
       let commit: string;
       try {
-        await this.files.remove(entry.path);
+        removed = await this.files.removeKeeping(entry.path);
         commit = await this.git.commitPaths([entry.path], text, agentId);
+        removed.discard();
       } catch (err) {
         this.log.error({ err, path: entry.path }, "git refused a delete; the file is restored");
-        await this.restoreFromHead([entry.path]);
-        this.clearIntent();
+        this.undo(removed, [entry.path]);
         throw err;
       }
       this.clearIntent();
@@ -326,32 +327,43 @@ export class PatternStore {
 
   /**
    * Writes the files, commits them as one commit and tags it; on any
-   * failure every file is put back as it was (a new one removed) and a
-   * commit already made is taken back, so nothing half-done stays. The
-   * caller holds `git.exclusive`.
+   * failure every file is put back as it was (a new one removed) and HEAD,
+   * the index and the tags are as they were, so nothing half-done stays.
+   * The old files are kept as hard links until then: putting them back is a
+   * rename, which works on a full disk. The caller holds `git.exclusive`.
    */
   async commitFiles(writes: readonly FileWrite[], message: string, agentId: string | undefined, tag: string): Promise<string> {
     const paths = writes.map((w) => w.path);
     // A link on the way to any of them: refused before the intent or a file is written.
     for (const path of paths) this.files.resolve(path);
-    let made: string | null = null;
     this.writeIntent({ paths, message, tag });
+    let replaced: Replaced | null = null;
     try {
-      await this.files.writeAll(writes);
+      replaced = (await this.files.replaceAll(writes)).replaced;
       // Only these paths are committed: whatever else a person staged stays staged.
-      made = await this.git.commitPaths(paths, message, agentId);
-      await this.git.tag(tag, made);
+      const made = await this.git.commitPaths(paths, message, agentId, tag);
+      replaced.discard();
       for (const { path, text } of writes) this.lastCommits.set(path, { commit: made, text });
       this.clearIntent();
       return made;
     } catch (err) {
       this.log.error({ err, paths }, "git refused a change; the files are restored");
-      // The tag failed after the commit: take the commit back too, or the next change would carry this one's undo.
-      if (made !== null) await this.git.uncommit(made);
-      for (const { path, previous } of writes) await this.putBack(path, previous);
-      await this.git.unstage(paths).catch(() => undefined);
-      this.clearIntent();
+      this.undo(replaced, paths);
       throw err;
+    }
+  }
+
+  /** Puts the files back after a failed change (see commitFiles) and drops its intent; a failure to do so is logged, and start-up recovery finishes it. */
+  private undo(replaced: Replaced | null, paths: readonly string[]): void {
+    try {
+      replaced?.restore((absolute) => {
+        const linked = this.files.isLinked(absolute);
+        if (linked) this.log.warn({ path: absolute }, "a file to put back is a symbolic link now; it is left as it is");
+        return linked;
+      });
+      this.clearIntent();
+    } catch (err) {
+      this.log.error({ err, paths }, "a failed change could not be undone; the next start puts the files back as HEAD has them");
     }
   }
 
@@ -397,7 +409,17 @@ export class PatternStore {
 
   private writeIntent(intent: Intent): void {
     // No fsync: the threat is a killed daemon, and the page cache keeps this write ahead of the files'.
-    this.git.writeOwnFile(INTENT_FILE, JSON.stringify(intent));
+    try {
+      this.git.writeOwnFile(INTENT_FILE, JSON.stringify(intent));
+    } catch (err) {
+      // Cut short by a full disk: a torn intent must not stay for the next start to puzzle over.
+      try {
+        this.clearIntent();
+      } catch {
+        // a read-only store: nothing was written either
+      }
+      throw asUnavailable(err, this.git.dir);
+    }
   }
 
   private clearIntent(): void {

@@ -10,9 +10,15 @@
  * uncommitted, every YAML file parses, every acknowledged mutation tagged
  * in git as answered, every acknowledged schedule fired exactly once, no
  * decision record lost or duplicated, the index equal to the files.
+ * After the kills, while the clients go on, the home's disk fills up for a
+ * while (the home is a tmpfs of its own when run as root; elsewhere this
+ * phase is skipped): writes are then refused as `unavailable` (counted, not
+ * failures), nothing acknowledged may be lost, and writes must be taken
+ * again once it is freed, without a restart.
  *
  *   npm run soak -- --seconds 120 --kills 5 [--clients 4] [--fuzz-seconds 20] [--seed S]
- *                   [--startup-kill-chance 0.3] [--kill-group] [--home DIR] [--keep] [--json] [--quiet]
+ *                   [--startup-kill-chance 0.3] [--kill-group] [--disk-full-seconds 3] [--disk-mib 256]
+ *                   [--home DIR] [--keep] [--json] [--quiet]
  *
  * The seed fixes every random choice (each worker's operations, the kill
  * plan, the fuzz messages); timing still varies between runs, so a replay
@@ -40,6 +46,7 @@ import {
   type InvariantResult,
 } from "./soak/check.js";
 import { DaemonRunner } from "./soak/daemon.js";
+import { HomeDisk } from "./soak/disk.js";
 import { daemonLogProblems } from "./soak/store.js";
 import { Fuzzer, type FuzzResult } from "./soak/fuzz.js";
 import { asRecord, Ledger, Rng, sleep, subSeed, within } from "./soak/ledger.js";
@@ -68,6 +75,10 @@ export interface SoakOptions {
   keepHome?: boolean;
   /** RSS growth over the fuzz phase that fails the run, in MiB (default 150). */
   maxRssGrowthMiB?: number;
+  /** How long the home's disk stays full after the kills (default 3; 0: no disk-full phase). Needs root. */
+  diskFullSeconds?: number;
+  /** Size of the tmpfs the home is on for that phase, in MiB (default 256). */
+  diskMiB?: number;
 }
 
 export interface SoakSummary {
@@ -89,6 +100,8 @@ export interface SoakSummary {
   decisions: { enabled: boolean; acknowledged: number; unknown: number };
   pushes: number;
   fuzz: FuzzResult | null;
+  /** The disk-full phase: skipped (and why), or how much was filled, for how long, and the writes refused meanwhile. */
+  diskFull: { skipped: string | null; filledMiB: number; seconds: number; refused: Record<string, number>; acknowledgedAfter: number };
   /** Daemon RSS before and after the fuzz phase, at the end, and once a second during the fuzz. */
   rssMiB: { beforeFuzz: number | null; afterFuzz: number | null; end: number | null; samples: number[] };
   stops: { code: number | null; signal: string | null; ms: number }[];
@@ -118,6 +131,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const subscribers: Subscriber[] = [];
   let subscribersStopping = false;
   const subscriberRuns: Promise<void>[] = [];
+  const diskFullSeconds = options.diskFullSeconds ?? 3;
+  const disk = diskFullSeconds > 0 ? HomeDisk.mount(home, options.diskMiB ?? 256) : "no disk-full phase asked for";
+  const diskFull: SoakSummary["diskFull"] = { skipped: typeof disk === "string" ? disk : null, filledMiB: 0, seconds: 0, refused: ledger.refused, acknowledgedAfter: 0 };
+  if (typeof disk === "string" && diskFullSeconds > 0) log(`soak: disk-full phase skipped: ${disk}`);
 
   try {
     // ---------------------------------------------------------------- start and shared patterns
@@ -168,9 +185,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     const chaosStart = Date.now();
     const chaosEnd = chaosStart + options.seconds * 1000;
     let killsDone = options.kills === 0;
+    let diskDone = false;
     // Set from the kill loop (a daemon that cannot be restarted); a holder, as the compiler cannot see closures assign.
     const abort: { error: Error | null } = { error: null };
-    const stopWorkers = () => abort.error !== null || (killsDone && Date.now() >= chaosEnd);
+    const stopWorkers = () => abort.error !== null || (killsDone && diskDone && Date.now() >= chaosEnd);
     const workers = Array.from({ length: options.clients }, (_, i) => new Worker(i, new Rng(subSeed(options.seed, i)), ctx));
     const workerRuns = workers.map((w) => w.run(stopWorkers));
     const killLoop = (async () => {
@@ -193,6 +211,25 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       abort.error = err instanceof Error ? err : new Error(String(err));
     });
     await killLoop;
+    if (disk instanceof HomeDisk && abort.error === null) {
+      // While the clients go on: the disk fills up, stays full a while, and is freed; the daemon is not restarted.
+      await sleep(runner.healthyAt + 500 - Date.now());
+      ledger.diskFull = true;
+      const filledAt = Date.now();
+      diskFull.filledMiB = Math.round(disk.fill() / 1024 / 1024);
+      log(`disk full: ${diskFull.filledMiB} MiB filler on the home's tmpfs; holding ${diskFullSeconds} s`);
+      await sleep(diskFullSeconds * 1000);
+      disk.free();
+      diskFull.seconds = Math.round((Date.now() - filledAt) / 100) / 10;
+      const acknowledgedAtFree = total(ledger.acknowledged);
+      // Replies to requests sent while it was full may still say so; after that, every write must go through again.
+      await sleep(500);
+      ledger.diskFull = false;
+      await sleep(1_000);
+      diskFull.acknowledgedAfter = total(ledger.acknowledged) - acknowledgedAtFree;
+      log(`disk freed: ${formatCounts(ledger.refused) || "no"} writes refused meanwhile; ${diskFull.acknowledgedAfter} acknowledged since`);
+    }
+    diskDone = true;
     await Promise.all(workerRuns);
     if (abort.error !== null) throw abort.error;
     log(`clients done after ${((Date.now() - chaosStart) / 1000).toFixed(1)} s: ${formatCounts(ledger.acknowledged)} acknowledged, ${formatCounts(ledger.unknown) || "none"} unknown`);
@@ -287,6 +324,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         [...ledger.unexpected, ...ledger.timeouts],
       ),
     );
+    if (disk instanceof HomeDisk) {
+      invariants.push(
+        invariant(
+          "a full disk: the daemon stayed up, writes refused as unavailable/no_space (counted), taken again once freed without a restart",
+          total(ledger.refused) + diskFull.acknowledgedAfter,
+          `${diskFull.filledMiB} MiB filled for ${diskFull.seconds} s; refused: ${formatCounts(ledger.refused) || "none"}; ${diskFull.acknowledgedAfter} acknowledged after the free`,
+          diskFull.acknowledgedAfter === 0 ? ["no write was acknowledged after the disk was freed"] : [],
+        ),
+      );
+    }
     if (fuzz !== null) {
       const missing = fuzz.expected - fuzz.replies;
       invariants.push(
@@ -336,6 +383,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const daemonLog = await daemonLogProblems(home);
   const ok = invariants.every((i) => i.ok);
   const homeKept = options.home === undefined && (!ok || options.keepHome === true);
+  // A home given by the caller is theirs to keep, like a failed run's: what the tmpfs held is copied back.
+  if (disk instanceof HomeDisk) disk.unmount(options.home !== undefined || homeKept);
   if (options.home === undefined && !homeKept) await rm(home, { recursive: true, force: true });
   const restartMs = [...runner.restartMs].sort((a, b) => a - b);
   return {
@@ -361,6 +410,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     },
     pushes: ledger.pushCount,
     fuzz,
+    diskFull,
     rssMiB: rss,
     stops,
     daemonLog,
@@ -379,6 +429,10 @@ async function makeTempHome(): Promise<string> {
   return mkdtemp(join(base, "soak-"));
 }
 
+function total(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
 function mib(kib: number | null): number | null {
   return kib === null ? null : Math.round(kib / 1024);
 }
@@ -393,6 +447,8 @@ async function main(): Promise<void> {
       seed: { type: "string" },
       "startup-kill-chance": { type: "string" },
       "kill-group": { type: "boolean", default: false },
+      "disk-full-seconds": { type: "string" },
+      "disk-mib": { type: "string" },
       home: { type: "string" },
       keep: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -418,6 +474,8 @@ async function main(): Promise<void> {
     seed: Math.round(number("seed", values.seed, Date.now() % 1_000_000)),
     ...(values["startup-kill-chance"] === undefined ? {} : { startupKillChance: number("startup-kill-chance", values["startup-kill-chance"], 0.3) }),
     ...(values.home === undefined ? {} : { home: resolve(values.home) }),
+    ...(values["disk-full-seconds"] === undefined ? {} : { diskFullSeconds: number("disk-full-seconds", values["disk-full-seconds"], 3) }),
+    ...(values["disk-mib"] === undefined ? {} : { diskMiB: Math.max(8, Math.round(number("disk-mib", values["disk-mib"], 256))) }),
     keepHome: values.keep,
     killGroup: values["kill-group"],
     log: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),

@@ -5,9 +5,10 @@
  * read-only) is dropped and counted, and writing resumes by itself with the
  * next line once it can. A log line must never be what stops the daemon.
  */
-import { mkdirSync, openSync, writeSync } from "node:fs";
+import { mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import pino from "pino";
+import { appendWhole } from "./atomic-file.js";
 
 export type Log = pino.Logger;
 
@@ -15,7 +16,7 @@ export interface DaemonLog {
   log: Log;
   flush(): void;
   /** Lines dropped because the file could not take them, since start. */
-  dropped(): number;
+  dropped: () => number;
 }
 
 export function createLog(path: string, level: string): DaemonLog {
@@ -25,25 +26,17 @@ export function createLog(path: string, level: string): DaemonLog {
   return { log, flush: () => undefined, dropped: () => destination.dropped };
 }
 
-/** An append-only file for whole lines; what cannot be written is counted, never thrown. */
+/** An append-only file of whole lines (a line cut short is taken back); what cannot be written is counted, never thrown. */
 class DroppingFile {
   dropped = 0;
   private fd: number | null = null;
-  /** A line was cut short by the disk: the next one starts on a line of its own. */
-  private torn = false;
 
   constructor(private readonly path: string) {}
 
   write(line: string): boolean {
     try {
       this.fd ??= open(this.path);
-      const bytes = Buffer.from(this.torn ? `\n${line}` : line);
-      let written = 0;
-      try {
-        while (written < bytes.length) written += writeSync(this.fd, bytes, written);
-      } finally {
-        if (written > 0) this.torn = written < bytes.length;
-      }
+      appendWhole(this.fd, line);
     } catch {
       this.dropped++;
     }

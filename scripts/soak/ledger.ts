@@ -129,6 +129,10 @@ export class Ledger {
   readonly unexpected: string[] = [];
   /** Requests that got no reply within the client timeout while the connection stayed open. */
   readonly timeouts: string[] = [];
+  /** True while the home's disk is full (and a moment after): writes refused as unavailable are then counted, not failures. */
+  diskFull = false;
+  /** Writes refused as unavailable while the disk was full, per event. */
+  readonly refused: Record<string, number> = {};
   /** payload id → firings pushed to subscribers, keyed `seq|ts`. */
   readonly pushes = new Map<string, Map<string, Firing>>();
   /** Pushes that arrived twice on one subscription, or whose payload id no emit of the soak carried. */

@@ -26,6 +26,12 @@ export function formatSummary(s: SoakSummary): string {
     out.push(`  fuzz           ${f.seconds.toFixed(1)} s on ${f.connections} connections: ${f.lines} lines sent, ${f.replies} replies checked (${f.okReplies} ok; ${formatCounts(f.byCode)})`);
     out.push(`                 ${f.tooLarge.sent} over-long line(s), ${f.halfLinesClosed} half lines then close; well-formed client ${f.wellFormed.ok}/${f.wellFormed.requests} ok`);
   }
+  const d = s.diskFull;
+  out.push(
+    d.skipped !== null
+      ? `  disk full      skipped: ${d.skipped}`
+      : `  disk full      ${d.filledMiB} MiB filler for ${d.seconds} s; refused ${total(d.refused)}${total(d.refused) > 0 ? `: ${formatCounts(d.refused)}` : ""}; ${d.acknowledgedAfter} acknowledged after the free`,
+  );
   const peak = s.rssMiB.samples.length === 0 ? "" : ` (peak ${Math.max(...s.rssMiB.samples)} MiB; each second of the fuzz: ${s.rssMiB.samples.join(" ")})`;
   out.push(`  RSS            ${s.rssMiB.beforeFuzz ?? "-"} MiB before fuzz, ${s.rssMiB.afterFuzz ?? "-"} MiB after, ${s.rssMiB.end ?? "-"} MiB at the end${peak}`);
   const logged = (counts: Record<string, number>) =>

@@ -125,7 +125,14 @@ export class Worker extends Connected {
   }
 
   private unexpected(what: string, outcome: Outcome & { kind: "error" }): void {
-    this.ctx.ledger.unexpectedReply(`${this.agentId} ${what}`, outcome.code, outcome.message);
+    const { ledger } = this.ctx;
+    // A write refused because the disk is full is the answer asked for then (reads must still be served).
+    const event = what.split(" ")[0]!;
+    if (ledger.diskFull && outcome.code === "unavailable" && isRecord(outcome.details) && outcome.details.reason === "no_space" && event !== "read" && event !== "composition:get") {
+      ledger.refused[event] = (ledger.refused[event] ?? 0) + 1;
+      return;
+    }
+    ledger.unexpectedReply(`${this.agentId} ${what}`, outcome.code, outcome.message);
   }
 
   /** A new version of one of its own patterns, carrying a fresh token. */

@@ -10,7 +10,7 @@
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import { DaemonError } from "../../core/errors.js";
 import type { Log } from "../../core/log.js";
-import { Journal } from "./journal.js";
+import { Journal, type JournalRecord } from "./journal.js";
 import { ScheduleBook, type Schedule } from "./schedule-book.js";
 
 /** Nothing due within this long: the journal may take its time to compact. */
@@ -18,6 +18,9 @@ const QUIET_MS = 250;
 
 /** Timers are re-armed at least this often, so very long delays never overflow setTimeout. */
 const MAX_TIMER_MS = 60 * 60 * 1000;
+
+/** How often "done" records the disk refused are tried again. */
+const DONE_RETRY_MS = 1_000;
 
 export interface SchedulerOptions {
   journalPath: string;
@@ -36,6 +39,9 @@ export class Scheduler {
   private firing: Promise<void> = Promise.resolve();
   private stopped = false;
   private journal!: Journal;
+  /** "done" records not written yet (a full disk), and the timer that tries again. */
+  private undone: JournalRecord[] = [];
+  private retryTimer: TimerHandle | null = null;
 
   private constructor(private readonly options: SchedulerOptions) {}
 
@@ -107,6 +113,9 @@ export class Scheduler {
     if (this.timer !== null) this.options.clock.clearTimer(this.timer);
     this.timer = null;
     await this.firing;
+    if (this.retryTimer !== null) this.options.clock.clearTimer(this.retryTimer);
+    this.retryTimer = null;
+    this.journalDone([]);
     await this.journal.close();
   }
 
@@ -136,17 +145,35 @@ export class Scheduler {
     this.armedFor = Infinity;
     const due = this.book.takeDue(this.options.clock.now());
     if (due.length > 0) {
-      try {
-        this.journal.appendNow(due.map((s) => ({ op: "done" as const, schedule_id: s.schedule_id })));
-      } catch (err) {
-        // Not marked done: fire anyway (a restart may fire them again) rather than lose them.
-        this.options.log.error({ err, schedules: due.length }, "could not journal fired schedules");
-      }
+      this.journalDone(due.map((s) => ({ op: "done" as const, schedule_id: s.schedule_id })));
       // Every dispatch starts now, in order; none waits for another's handler (or its I/O).
       const batch = Promise.all(due.map((schedule) => this.fireOne(schedule)));
       this.firing = Promise.all([this.firing, batch]).then(() => undefined);
     }
     this.rearm();
+  }
+
+  /**
+   * Marks fired schedules done in the journal. When the disk cannot take it
+   * (full) they fire anyway rather than be lost, and the records are kept
+   * and written as soon as it can (tried every second, and at the stop), so
+   * that only a restart before then fires them again.
+   */
+  private journalDone(records: JournalRecord[]): void {
+    const all = this.undone.length === 0 ? records : [...this.undone, ...records];
+    if (all.length === 0) return;
+    try {
+      this.journal.appendNow(all);
+      this.undone = [];
+    } catch (err) {
+      if (this.undone.length === 0) this.options.log.error({ err, schedules: all.length }, "could not journal fired schedules; retrying every second");
+      this.undone = all;
+      if (this.stopped) return;
+      this.retryTimer ??= this.options.clock.setTimer(() => {
+        this.retryTimer = null;
+        this.journalDone([]);
+      }, DONE_RETRY_MS);
+    }
   }
 
   private async fireOne(schedule: Schedule): Promise<void> {

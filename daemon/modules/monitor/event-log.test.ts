@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -142,6 +142,22 @@ describe("EventLog.read", () => {
     const times = await tenEvents(log);
     const { matches = all, ...rest } = query(times);
     expect(indexes(await log.read({ matches, ...rest }))).toEqual(expected);
+  });
+
+  it("on a full disk drops and counts records instead of throwing, and writes again once it can", async () => {
+    const day = Date.UTC(2026, 10, 21, 12);
+    await symlink("/dev/full", join(dir, "2026-11-21.ndjson"));
+    const log = open();
+    log.append(routed(day, "a:one"));
+    log.append(routed(day, "a:two"));
+    await expect(log.flush()).resolves.toBeUndefined();
+    expect(log.dropped).toBe(2);
+    // The next day's file is a real one: records are written again, the count kept.
+    await unlink(join(dir, "2026-11-21.ndjson"));
+    log.append(routed(day + 86_400_000, "a:three"));
+    await log.flush();
+    expect((await fileLines("2026-11-22.ndjson")).map((r) => r.event)).toEqual(["a:three"]);
+    expect(log.dropped).toBe(2);
   });
 
   it("sees events appended just before the read", async () => {

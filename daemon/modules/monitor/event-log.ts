@@ -4,9 +4,10 @@
  * `data` truncated; and the reader behind monitor:get_events, which scans
  * files newest first, from their ends, so recent queries stay cheap.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { open, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { appendWhole } from "../../core/atomic-file.js";
 import type { RoutedEvent } from "../../core/bus.js";
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import type { Log } from "../../core/log.js";
@@ -48,7 +49,7 @@ export class EventLog {
   /** The ISO text of the last millisecond seen: consecutive events mostly share it. */
   private isoMs = -1;
   private iso = "";
-  /** The file's last line is cut short (a crash, a full disk): the next write starts a fresh one. */
+  /** The file's last line was cut short by a crash: the next write starts a fresh one. */
   private torn = false;
   /** Writes are failing (a full or read-only disk); logged once, not per flush. */
   private failing = false;
@@ -195,14 +196,11 @@ export class EventLog {
       this.dropped += lines;
       return;
     }
-    const bytes = Buffer.from(this.torn ? `\n${text}` : text);
-    let written = 0;
     try {
-      while (written < bytes.length) written += writeSync(this.fd!, bytes, written);
+      // All of the batch or none of it: a full disk leaves no torn line for readers.
+      appendWhole(this.fd!, this.torn ? `\n${text}` : text);
     } catch (err) {
-      // Records cut off or never written are lost; one cut in the middle is closed by the next write.
-      if (written > 0) this.torn = bytes[written - 1] !== 0x0a;
-      this.dropped += countLines(bytes.subarray(written));
+      this.dropped += lines;
       this.failed(err, join(this.dir, `${this.day}.ndjson`));
       return;
     }
@@ -218,13 +216,6 @@ export class EventLog {
     this.failing = true;
     this.log.error({ err, path }, "event log cannot be written; records are dropped (counted in system:health) until it can");
   }
-}
-
-/** Newline-terminated records in `bytes` (a cut-off last one counts too). */
-function countLines(bytes: Uint8Array): number {
-  let lines = 0;
-  for (const byte of bytes) if (byte === 0x0a) lines++;
-  return bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a ? lines + 1 : lines;
 }
 
 /** The longest prefix of `text` that fits in `maxBytes` of UTF-8 without splitting a character. */

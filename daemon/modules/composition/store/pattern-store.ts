@@ -233,7 +233,8 @@ export class PatternStore {
         commit = await this.git.commitPaths([entry.path], text, agentId);
         removed.discard();
       } catch (err) {
-        this.log.error({ err, path: entry.path }, "git refused a delete; the file is restored");
+        if (isUnavailable(err)) this.log.warn({ err, path: entry.path }, "a delete the disk could not take; the file is restored");
+        else this.log.error({ err, path: entry.path }, "git refused a delete; the file is restored");
         this.undo(removed, [entry.path]);
         throw err;
       }
@@ -347,7 +348,9 @@ export class PatternStore {
       this.clearIntent();
       return made;
     } catch (err) {
-      this.log.error({ err, paths }, "git refused a change; the files are restored");
+      // A full or read-only disk is the caller's answer (unavailable), not a fault of the daemon's.
+      if (isUnavailable(err)) this.log.warn({ err, paths }, "a change the disk could not take; the files are restored");
+      else this.log.error({ err, paths }, "git refused a change; the files are restored");
       this.undo(replaced, paths);
       throw err;
     }
@@ -476,6 +479,10 @@ export class PatternStore {
     if (current !== undefined && (await this.git.show(revision, current.path)) !== undefined) return current.path;
     return (await this.git.listFiles(revision))?.find((p) => p.endsWith(`/${name}.yaml`));
   }
+}
+
+function isUnavailable(err: unknown): boolean {
+  return err instanceof DaemonError && err.code === "unavailable";
 }
 
 /** invalid_params naming the first issue and where it is; all issues in details. */

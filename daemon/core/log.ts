@@ -31,7 +31,14 @@ class DroppingFile {
   dropped = 0;
   private fd: number | null = null;
 
-  constructor(private readonly path: string) {}
+  constructor(private readonly path: string) {
+    // Opened now, so the file is there from the start (people tail it); on a disk that cannot take it, at the first line that can be written.
+    try {
+      this.fd = open(path);
+    } catch {
+      this.fd = null;
+    }
+  }
 
   write(line: string): boolean {
     try {

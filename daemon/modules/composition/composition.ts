@@ -163,11 +163,16 @@ export function compositionModule(ctx: ModuleContext): Module {
         result.unchanged === true
           ? { name: result.name, version: result.version, commit: result.commit, unchanged: true }
           : { name: result.name, version: result.version, commit: result.commit };
-      const saved = catalog.get(result.name);
-      const warnings = saved === undefined ? [] : await definitionWarnings(saved.data);
-      return warnings.length === 0 ? reply : { ...reply, warnings };
+      return withWarnings(reply, result.name);
     },
   });
+
+  /** A save's or update's reply, with the warnings its pattern as now stored earns (none: no key). */
+  async function withWarnings<R extends object>(reply: R, name: string): Promise<R | (R & { warnings: Issue[] })> {
+    const stored = catalog.get(name);
+    const warnings = stored === undefined ? [] : await definitionWarnings(stored.data);
+    return warnings.length === 0 ? reply : { ...reply, warnings };
+  }
 
   const update = defineEvent({
     name: "composition:update",
@@ -191,9 +196,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       const result = await store.update(data, call.agentId);
       if (result.unchanged !== true) changed(result, call.agentId);
       const reply = { name: result.name, version: result.version, commit: result.commit, ...(result.unchanged === true ? { unchanged: true } : {}), new_paths: result.new_paths };
-      const updated = catalog.get(result.name);
-      const warnings = updated === undefined ? [] : await definitionWarnings(updated.data);
-      return warnings.length === 0 ? reply : { ...reply, warnings };
+      return withWarnings(reply, result.name);
     },
   });
 

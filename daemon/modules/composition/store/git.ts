@@ -11,14 +11,15 @@
  * signs through `git commit-tree -S`, and a repository format the writer
  * does not implement is refused.
  */
-import { constants, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { constants, linkSync, mkdirSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { asUnavailable } from "../../../core/disk-fault.js";
 import type { Log } from "../../../core/log.js";
 import type { RangeCommit } from "../model/external-changes.js";
 import { NAME_PATTERN } from "../model/ref.js";
 import { parseVersion } from "../model/version.js";
-import { ConfinedDir, isUnsafePath } from "./confined-path.js";
+import { ConfinedDir } from "./confined-path.js";
+import { clearStaleLocks } from "./stale-locks.js";
 import { CommitWriter, lockRef, TagNotMade, type Signer } from "./git-commit.js";
 import type { StoreSettings } from "./git-config.js";
 import { activeHooks, CommitHooks, type CommitIdentity } from "./git-hooks.js";
@@ -109,58 +110,9 @@ export class GitRepo {
     return run;
   }
 
-  /**
-   * Removes the lock files a killed writer leaves behind (a power cut, an
-   * OOM kill, `kill -9` of the daemon or of its `git add`): `index.lock`,
-   * the branch's and HEAD's, and a tag's. With one there, every commit, or
-   * the tag a restart must finish, fails and the daemon could never work
-   * again. Only when no process at all is working in the store (Linux /proc:
-   * nothing has its working directory there), so a person's running git
-   * keeps its locks. Returns the store-relative paths removed.
-   */
+  /** Removes the lock files a killed writer left, when no process works in the store (stale-locks.ts); the paths removed. */
   clearStaleLocks(): string[] {
-    let locks: string[];
-    try {
-      locks = this.lockFiles();
-    } catch (err) {
-      // A link where a lock or its folder would be: nothing is removed through it (the writes that need it refuse it).
-      if (isUnsafePath(err)) return [];
-      throw err;
-    }
-    if (locks.length === 0 || this.inUse()) return [];
-    for (const path of locks) rmSync(this.gitFiles.path(path), { force: true });
-    return locks.map((path) => `.git/${path}`);
-  }
-
-  /** The lock files of git's that are there now, relative to .git. */
-  private lockFiles(): string[] {
-    const candidates = ["index.lock", "HEAD.lock", "packed-refs.lock"];
-    const head = this.gitFiles.readText("HEAD")?.trim() ?? "";
-    if (head.startsWith("ref: refs/")) candidates.push(`${head.slice(5)}.lock`);
-    const tags = this.gitFiles.path("refs/tags");
-    const tagLocks = lstatSync(tags, { throwIfNoEntry: false })?.isDirectory() === true ? readdirSync(tags).filter((name) => name.endsWith(".lock")) : [];
-    return [...candidates, ...tagLocks.map((name) => `refs/tags/${name}`)].filter((path) => lstatSync(this.gitFiles.path(path), { throwIfNoEntry: false }) !== undefined);
-  }
-
-  /** True when some other process has its working directory in the store (or that cannot be told). */
-  private inUse(): boolean {
-    let store: string;
-    let pids: string[];
-    try {
-      store = realpathSync(this.dir);
-      pids = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid);
-    } catch {
-      return true;
-    }
-    for (const pid of pids) {
-      try {
-        const cwd = readlinkSync(`/proc/${pid}/cwd`);
-        if (cwd === store || cwd.startsWith(`${store}/`)) return true;
-      } catch {
-        // gone, or not ours to look at
-      }
-    }
-    return false;
+    return clearStaleLocks(this.dir, this.gitFiles);
   }
 
   /** A file of the daemon's own in the git directory (never tracked), e.g. a store change's intent; undefined when there is none. */

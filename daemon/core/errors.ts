@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   "shutting_down",
   "unsafe_path",
   "store_refused",
+  "store_busy",
+  "store_missing",
   "unavailable",
   "internal",
 ] as const;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { enclosingStore, findHome, isHome, resolveConfig, type EnclosingStore } from "./config.js";
+import { enclosingStore, findHome, isBranchName, isHome, resolveConfig, type EnclosingStore } from "./config.js";
 
 describe("resolveConfig", () => {
   it("derives every path from the home given as an option", () => {
@@ -34,6 +34,36 @@ describe("resolveConfig", () => {
       storeInHome: false,
     });
     expect(resolveConfig({}, env, "/w")).toMatchObject({ storeDir: "/env-store", storeInHome: false });
+  });
+
+  it("takes the branch from --branch, else PATTERND_BRANCH, else none (the one checked out at start)", () => {
+    expect(resolveConfig({ branch: "patterns" }, { PATTERND_BRANCH: "env" }, "/w").branch).toBe("patterns");
+    expect(resolveConfig({}, { PATTERND_BRANCH: "env" }, "/w").branch).toBe("env");
+    expect(resolveConfig({}, { PATTERND_BRANCH: "" }, "/w").branch).toBeUndefined();
+  });
+});
+
+describe("isBranchName", () => {
+  it.each([
+    ["main", true],
+    ["feature/x-1", true],
+    ["release_2.0", true],
+    ["", false],
+    ["-x", false],
+    ["a..b", false],
+    ["a b", false],
+    ["a~1", false],
+    ["a:b", false],
+    ["x.lock", false],
+    ["a/.hidden", false],
+    ["a//b", false],
+    ["end/", false],
+    ["end.", false],
+    ["a@{1}", false],
+    ["HEAD", false],
+    ["a\\b", false],
+  ])("%j → %s", (name, ok) => {
+    expect(isBranchName(name)).toBe(ok);
   });
 });
 

@@ -39,6 +39,8 @@ export interface Config {
   storeDir: string;
   /** True when the store is the home's own var/lib/compositions (not one given by --store or PATTERND_STORE elsewhere). */
   storeInHome: boolean;
+  /** The store's branch the daemon commits to (`--branch`, PATTERND_BRANCH); undefined: the one HEAD names at start. */
+  branch: string | undefined;
   scheduleJournal: string;
   stateFile: string;
   logLevel: string;
@@ -49,6 +51,7 @@ export interface ConfigOptions {
   home?: string | undefined;
   socket?: string | undefined;
   store?: string | undefined;
+  branch?: string | undefined;
   logLevel?: string | undefined;
 }
 
@@ -149,11 +152,24 @@ export function resolveConfig(
     libDir,
     storeDir,
     storeInHome: storeDir === defaultStore,
+    branch: options.branch ?? nonEmpty(env.PATTERND_BRANCH),
     scheduleJournal: join(libDir, "schedule.ndjson"),
     stateFile: join(libDir, "state.json"),
     logLevel: options.logLevel ?? nonEmpty(env.PATTERND_LOG_LEVEL) ?? "info",
     limits: DEFAULT_LIMITS,
   };
+}
+
+/**
+ * A branch name git accepts (`git check-ref-format --branch`, as far as a
+ * name typed on a command line goes): what `--branch` takes.
+ */
+export function isBranchName(name: string): boolean {
+  if (name === "" || name.length > 200 || name === "@" || name === "HEAD") return false;
+  if (name.startsWith("-") || name.startsWith("/") || name.endsWith("/") || name.endsWith(".") || name.endsWith(".lock")) return false;
+  // eslint-disable-next-line no-control-regex
+  if (name.includes("..") || name.includes("//") || name.includes("@{") || /[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
+  return name.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -4,14 +4,14 @@
  */
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { LOG_LEVELS, resolveConfig } from "./config.js";
+import { isBranchName, LOG_LEVELS, resolveConfig } from "./config.js";
 import { AlreadyRunningError } from "./core/instance-lock.js";
 import { start, type Daemon } from "./start.js";
 
 /** Signals closer together than this count as one (Ctrl-C reaches both npm/pat and the daemon). */
 const REPEAT_SIGNAL_MS = 1_000;
 
-const USAGE = "usage: node daemon/main.js [--home DIR] [--socket PATH] [--store DIR] [--log-level LEVEL]";
+const USAGE = "usage: node daemon/main.js [--home DIR] [--socket PATH] [--store DIR] [--branch NAME] [--log-level LEVEL]";
 
 async function main(): Promise<void> {
   let values;
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
         home: { type: "string" },
         socket: { type: "string" },
         store: { type: "string" },
+        branch: { type: "string" },
         "log-level": { type: "string" },
       },
       strict: true,
@@ -30,13 +31,18 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = resolveConfig(
-    { home: values.home, socket: values.socket, store: values.store, logLevel: values["log-level"] },
+    { home: values.home, socket: values.socket, store: values.store, branch: values.branch, logLevel: values["log-level"] },
     process.env,
     process.cwd(),
   );
   if (!LOG_LEVELS.includes(config.logLevel)) {
     const from = values["log-level"] === undefined ? "PATTERND_LOG_LEVEL" : "--log-level";
     process.stderr.write(`patternd: ${from} must be one of ${LOG_LEVELS.join(", ")} (got ${config.logLevel})\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (config.branch !== undefined && !isBranchName(config.branch)) {
+    const from = values.branch === undefined ? "PATTERND_BRANCH" : "--branch";
+    process.stderr.write(`patternd: ${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})\n${USAGE}\n`);
     process.exit(2);
   }
 

@@ -173,7 +173,7 @@ describe("a hand edit, then a hand commit, while the daemon runs", () => {
     await waitFor("the edit to be served dirty", async () => (await get("hand_demo")).dirty);
     const before = await commitCount(store);
     const saved = await c.request<{ version: string; commit: string; unchanged?: boolean }>("composition:save", { yaml: text });
-    expect(saved).toEqual({ name: "hand_demo", version: "1.3.0", commit: await head(store) });
+    expect(saved).toEqual({ name: "hand_demo", version: "1.3.0", commit: await head(store), branch: "main" });
     expect(await commitCount(store)).toBe(before + 1);
     expect(await tagCommit("hand_demo@1.3.0")).toBe(saved.commit);
     expect(await get("hand_demo")).toMatchObject({ version: "1.3.0", commit: saved.commit, dirty: false });

@@ -53,12 +53,14 @@ export interface Command {
 const DAEMON_DETAILS = [
   "--store DIR: the pattern store to serve (a git repository; an empty or missing folder is seeded),",
   "  relative to the current directory; else $PATTERND_STORE, else HOME/var/lib/compositions.",
+  "--branch NAME: the store's branch the daemon commits to; else $PATTERND_BRANCH, else the branch checked out at start.",
+  "  While the store is elsewhere (detached HEAD, another branch, a rebase or merge under way), saves answer store_busy.",
   `--log-level LEVEL: what daemon.log records: ${LOG_LEVELS.join(", ")}; else $PATTERND_LOG_LEVEL, else info.`,
 ];
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   start: {
-    usage: "pat start [--store DIR] [--log-level LEVEL]",
+    usage: "pat start [--store DIR] [--branch NAME] [--log-level LEVEL]",
     summary: "start the daemon in the background; waits until it answers",
     details: DAEMON_DETAILS,
     run: (cli) => startDetached(cli, daemonOptions(cli.argv)),
@@ -74,13 +76,13 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: (cli) => status(cli, storeOption(cli.argv)),
   },
   restart: {
-    usage: "pat restart [--store DIR] [--log-level LEVEL]",
+    usage: "pat restart [--store DIR] [--branch NAME] [--log-level LEVEL]",
     summary: "stop the daemon (whatever store it serves), then start it with these options",
     details: DAEMON_DETAILS,
     run: (cli) => restart(cli, daemonOptions(cli.argv)),
   },
   run: {
-    usage: "pat run [--store DIR] [--log-level LEVEL]",
+    usage: "pat run [--store DIR] [--branch NAME] [--log-level LEVEL]",
     summary: "run the daemon in the foreground (what npm start does)",
     details: DAEMON_DETAILS,
     run: (cli) => runForeground(cli, daemonOptions(cli.argv)),
@@ -159,9 +161,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
 
 /** pat start / run / restart: the options the daemon takes; anything else is a usage error. */
 function daemonOptions(argv: Argv): DaemonOptions {
-  const { values } = parseOptions(argv, { store: "value", "log-level": "value" }, 0);
+  const { values } = parseOptions(argv, { store: "value", branch: "value", "log-level": "value" }, 0);
   const logLevel = values["log-level"];
-  return { store: values.store, logLevel: logLevel === undefined ? undefined : oneOf("log-level", logLevel, LOG_LEVELS) };
+  return { store: values.store, branch: values.branch, logLevel: logLevel === undefined ? undefined : oneOf("log-level", logLevel, LOG_LEVELS) };
 }
 
 /** pat status / stop: which store's daemon is meant. */

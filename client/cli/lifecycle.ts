@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { enclosingStore, isHome, LOG_LEVELS, resolveConfig, type Config } from "../../daemon/config.js";
+import { enclosingStore, isBranchName, isHome, LOG_LEVELS, resolveConfig, type Config } from "../../daemon/config.js";
 import { DaemonUnreachableError, type Client } from "../client.js";
 import { UsageError } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
@@ -27,6 +27,8 @@ interface Health {
 export interface DaemonOptions {
   /** The pattern store, as typed: relative to pat's working directory. */
   store?: string | undefined;
+  /** The store's branch the daemon commits to. */
+  branch?: string | undefined;
   logLevel?: string | undefined;
 }
 
@@ -37,12 +39,16 @@ export interface DaemonOptions {
  */
 function daemonConfig(cli: Cli, options: DaemonOptions): Config {
   const config = resolveConfig(
-    { home: cli.config.home, socket: cli.config.socketPath, store: options.store, logLevel: options.logLevel },
+    { home: cli.config.home, socket: cli.config.socketPath, store: options.store, branch: options.branch, logLevel: options.logLevel },
     process.env,
     process.cwd(),
   );
   if (!LOG_LEVELS.includes(config.logLevel)) {
     throw new UsageError(`PATTERND_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${config.logLevel})`);
+  }
+  if (config.branch !== undefined && !isBranchName(config.branch)) {
+    const from = options.branch === undefined ? "PATTERND_BRANCH" : "--branch";
+    throw new UsageError(`${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})`);
   }
   return config;
 }
@@ -52,6 +58,7 @@ function daemonArgs(config: Config): string[] {
   const args = [DAEMON_MAIN, "--home", config.home, "--log-level", config.logLevel];
   if (!config.socketInHome) args.push("--socket", config.socketPath);
   if (!config.storeInHome) args.push("--store", config.storeDir);
+  if (config.branch !== undefined) args.push("--branch", config.branch);
   return args;
 }
 

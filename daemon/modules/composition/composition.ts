@@ -3,14 +3,22 @@
  * reload: thin handlers over the pattern store (fork / merge / diff /
  * lineage are in evolution-events.ts; discover / select / decisions in
  * discovery-events.ts). Every successful mutation
- * is also published as composition:changed.
+ * is also published as composition:changed, and its reply names the
+ * branch and the commit.
+ *
+ * The store is the truth (issue 24): the daemon commits only to its
+ * branch (store-guard.ts answers store_busy otherwise), one daemon serves
+ * a store (store-lock.ts), and a store removed while the daemon runs
+ * answers store_missing until it is back, when it is taken in again
+ * from disk without a restart (store-attachment.ts).
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { z } from "zod";
 import { DaemonError } from "../../core/errors.js";
-import { defineEvent } from "../../core/event.js";
+import { defineEvent, type EventDef, type HandlerContext } from "../../core/event.js";
 import type { TimerHandle } from "../../core/clock.js";
+import { isDaemonProcess } from "../../core/instance-lock.js";
 import type { Log } from "../../core/log.js";
 import type { Module, ModuleContext } from "../../core/module.js";
 import { packageInfo } from "../../package-info.js";
@@ -35,6 +43,9 @@ import { discoveryEvents } from "./discovery-events.js";
 import { DecisionLogs } from "./store/decision-log.js";
 import { Finder } from "./store/finder.js";
 import { Selector } from "./store/selector.js";
+import { StoreGuard } from "./store/store-guard.js";
+import { StoreLock, StoreTakenError } from "./store/store-lock.js";
+import { StoreAttachment } from "./store-attachment.js";
 
 /** Paths one update may set and unset. */
 const MAX_EDITS = 100;
@@ -65,7 +76,10 @@ export function compositionModule(ctx: ModuleContext): Module {
   const evolution = new PatternEvolution(store, () => ctx.clock.now());
   const decisions = new DecisionLogs(files, git, ctx.clock, log);
   const selector = new Selector(catalog, decisions);
+  const guard = new StoreGuard(ctx.config.storeDir, ctx.config.branch, log);
+  git.writable = () => guard.requireWritable();
   let watcher: StoreWatcher | null = null;
+  let lock: StoreLock | null = null;
   let head: string | null = null;
 
   // The index cache: written a while after the index last changed, and at stop.
@@ -96,7 +110,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     ctx.bus.publish({ ts: ctx.clock.now(), event: "composition:changed", id: null, agentId, ok: true, code: undefined, ms: 0, data: mutation, meta: undefined });
   };
   // A version committed outside the daemon is published like the daemon's own, with op "external" and no agent.
-  const outside = new OutsideChanges(store, log, (change) => changed(change, undefined));
+  const outside = new OutsideChanges(store, log, (change) => changed(change, undefined), () => guard.writable());
   /** Takes in what HEAD and the files picked up say (the caller holds git.exclusive). */
   const takeIn = async (paths: readonly string[]) => {
     await outside.takeIn();
@@ -161,8 +175,8 @@ export function compositionModule(ctx: ModuleContext): Module {
       if (result.unchanged !== true) changed(result, call.agentId);
       const reply =
         result.unchanged === true
-          ? { name: result.name, version: result.version, commit: result.commit, unchanged: true }
-          : { name: result.name, version: result.version, commit: result.commit };
+          ? { name: result.name, version: result.version, commit: result.commit, branch: guard.branch, unchanged: true }
+          : { name: result.name, version: result.version, commit: result.commit, branch: guard.branch };
       return withWarnings(reply, result.name);
     },
   });
@@ -195,7 +209,14 @@ export function compositionModule(ctx: ModuleContext): Module {
     handler: async (data, call) => {
       const result = await store.update(data, call.agentId);
       if (result.unchanged !== true) changed(result, call.agentId);
-      const reply = { name: result.name, version: result.version, commit: result.commit, ...(result.unchanged === true ? { unchanged: true } : {}), new_paths: result.new_paths };
+      const reply = {
+        name: result.name,
+        version: result.version,
+        commit: result.commit,
+        branch: guard.branch,
+        ...(result.unchanged === true ? { unchanged: true } : {}),
+        new_paths: result.new_paths,
+      };
       return withWarnings(reply, result.name);
     },
   });
@@ -208,7 +229,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     handler: async (data, call) => {
       const result = await store.remove(data.name, data.message, call.agentId);
       changed(result, call.agentId);
-      return { deleted: true, commit: result.commit };
+      return { deleted: true, commit: result.commit, branch: guard.branch };
     },
   });
 
@@ -289,59 +310,116 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   const reload = defineEvent({
     name: "composition:reload",
-    summary: "Re-read the store from disk now; lists files that do not parse or validate, and links it does not follow",
+    summary: "Rebuild the index from the store's files now; lists files that do not parse or validate, and links it does not follow",
     description:
+      "Every pattern file is read again, whatever its mtime says, and nothing is served whose file is gone. " +
       "invalid: [{path, issues}] for files that do not parse or validate (their last good version keeps serving). " +
       "ignored: [{path, reason, message, target}] for what is not read at all; reason unsafe_path: a symbolic link, which the store never follows.",
     params: z.strictObject({}),
     example: {},
     handler: () =>
       git.exclusive(async () => {
-        const { indexed, invalid, ignored, changed: paths } = catalog.reconcile();
+        const { indexed, invalid, ignored, changed: paths } = catalog.reconcile({ full: true });
+        store.forgetLastCommits();
+        cacheSoon();
         await takeIn(paths);
         return { indexed, invalid, ignored };
       }),
   });
 
+  /** Starts the watcher (before the scan, so that nothing changed meanwhile goes unseen). */
+  const watch = () => {
+    watcher = StoreWatcher.start(ctx.config.storeDir, catalog, ctx.clock, log, {
+      onChange: (paths) => {
+        cacheSoon();
+        return takeIn(paths);
+      },
+      headMoved: () => outside.moved(),
+      onDecisionLog: (path) => decisions.changed(path),
+      whenIdle: (settle) => void git.exclusive(settle),
+    });
+  };
+
+  /** The store's lock (one daemon per store), unless this daemon holds it already. */
+  const takeLock = async () => {
+    if (lock?.held() === true) return;
+    lock = await StoreLock.acquire(ctx.config.storeDir, join(ctx.config.storeDir, ".git"), { pid: process.pid, socket: ctx.config.socketPath, home: ctx.config.home }, isDaemonProcess);
+  };
+
+  const attachment = new StoreAttachment(guard, ctx.clock, log, {
+    detach: () => {
+      watcher?.close();
+      watcher = null;
+      catalog.clear();
+      head = null;
+    },
+    attach: async () => {
+      try {
+        await takeLock();
+      } catch (err) {
+        if (!(err instanceof StoreTakenError)) throw err;
+        throw new DaemonError("store_busy", err.message, { state: "other_daemon", branch: guard.branch, hint: `pat stop --home ${err.holder.home}` });
+      }
+      guard.learn();
+      // Whatever was known of the old store's HEAD, files and tree is dropped: the store may be another repository now.
+      git.takenHead = undefined;
+      store.forgetLastCommits();
+      decisions.forget();
+      catalog.clear();
+      watch();
+      const { indexed, invalid } = catalog.reconcile({ full: true });
+      cacheSoon();
+      await outside.start();
+      head = git.takenHead ?? null;
+      log.info({ store: ctx.config.storeDir, indexed, invalid: invalid.length, branch: guard.branch, head }, "the store is back: taken in again from disk");
+    },
+    exclusive: (work) => git.exclusive(work),
+  });
+
+  const events: EventDef[] = [
+    list,
+    get,
+    save,
+    update,
+    remove,
+    validate,
+    composeEvent,
+    history,
+    reload,
+    ...evolutionEvents(evolution, changed, () => guard.branch),
+    ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, clock: ctx.clock, types: () => catalog.types() }),
+  ];
+
   return {
     name: "composition",
-    events: [
-      list,
-      get,
-      save,
-      update,
-      remove,
-      validate,
-      composeEvent,
-      history,
-      reload,
-      ...evolutionEvents(evolution, changed),
-      ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, clock: ctx.clock, types: () => catalog.types() }),
-    ],
+    // Every composition request touches the store: store_missing while it is gone, and a store that is back is taken in first.
+    events: events.map((def) => ({
+      ...def,
+      handler: async (data: unknown, call: HandlerContext) => {
+        await attachment.require();
+        return def.handler(data, call);
+      },
+    })),
     async start() {
       const { root } = packageInfo();
       // A repository format the writer does not implement, or signing that cannot work: refused before anything is written.
       await git.storeSettings();
+      // One daemon per store, before anything in it is touched (a store not made yet is locked once seeded).
+      if (guard.state().state !== "missing") await takeLock();
       const locks = git.clearStaleLocks();
       if (locks.length > 0) log.warn({ store: ctx.config.storeDir, locks }, "removed lock files a killed writer left in the store (no process works in it)");
       await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);
+      await takeLock();
+      guard.learn();
       logStoreSettings(await git.storeSettings(), log);
-      await store.recover();
+      if (guard.writable()) await store.recover();
+      else if (git.readOwnFile("patternd-intent.json") !== undefined) log.warn({ store: ctx.config.storeDir }, "a store change cut short by a stop is finished at the next start on the store's branch");
       await decisions.recover();
       const started = performance.now();
       const cached = await readIndexCache(cachePath, ctx.config.storeDir);
       catalog.restore(cached);
       const restored = catalog.revision;
-      // Watching starts before the scan, so that nothing changed meanwhile goes unseen.
-      watcher = StoreWatcher.start(ctx.config.storeDir, catalog, ctx.clock, log, {
-        onChange: (paths) => {
-          cacheSoon();
-          return takeIn(paths);
-        },
-        headMoved: () => outside.moved(),
-        onDecisionLog: (path) => decisions.changed(path),
-        whenIdle: (settle) => void git.exclusive(settle),
-      });
+      watch();
       const { indexed, invalid, ignored } = catalog.reconcile();
       // A new or changed index is cached after start-up, off the path to answering.
       if (catalog.revision !== restored || cached.length === 0) cacheSoon();
@@ -349,17 +427,23 @@ export function compositionModule(ctx: ModuleContext): Module {
       // Commits made while the daemon was stopped (or never tagged) are taken in before the first request.
       await git.exclusive(() => outside.start());
       head = git.takenHead ?? null;
+      attachment.start();
       log.info(
         { indexed, invalid: invalid.length, ignored: ignored.length, from_cache: cached.length, ms: Math.round(performance.now() - started) },
         "pattern store indexed",
       );
     },
     async stop() {
+      attachment.stop();
       watcher?.close();
       outside.stop();
       await decisions.flush();
       await saveCache();
+      lock?.release();
     },
-    health: () => ({ store: { path: ctx.config.storeDir, head, patterns: catalog.size } }),
+    health: () => {
+      attachment.check();
+      return { store: { path: ctx.config.storeDir, head, patterns: catalog.size, ...guard.state() } };
+    },
   };
 }

@@ -14,7 +14,8 @@ import type { Mutation } from "./store/pattern-store.js";
 const MAX_MODIFICATIONS = 100;
 const MAX_RESOLVE = 100;
 
-export function evolutionEvents(evolution: PatternEvolution, changed: (mutation: Mutation, agentId: string | undefined) => void): EventDef[] {
+/** `branch()`: the store's branch, named in every reply that names a commit. */
+export function evolutionEvents(evolution: PatternEvolution, changed: (mutation: Mutation, agentId: string | undefined) => void, branch: () => string | null): EventDef[] {
   const fork = defineEvent({
     name: "composition:fork",
     summary: "Fork a pattern under a new name, with lineage, optionally modified: one commit, tagged name@version",
@@ -42,7 +43,7 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
     handler: async (data, call) => {
       const result = await evolution.fork(data, call.agentId);
       changed(result, call.agentId);
-      return { name: result.name, version: result.version, parent: result.parent, commit: result.commit, new_paths: result.new_paths };
+      return { name: result.name, version: result.version, parent: result.parent, commit: result.commit, branch: branch(), new_paths: result.new_paths };
     },
   });
 
@@ -71,8 +72,9 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
     example: { source: "tournament_swiss", dry_run: true },
     handler: async (data, call) => {
       const result = await evolution.merge(data, call.agentId);
-      if ("commit" in result) changed({ name: result.name, version: result.version, op: "merge", commit: result.commit }, call.agentId);
-      return result;
+      if (!("commit" in result)) return result;
+      changed({ name: result.name, version: result.version, op: "merge", commit: result.commit }, call.agentId);
+      return { ...result, branch: branch() };
     },
   });
 

@@ -135,6 +135,16 @@ export class Catalog {
     if (state !== undefined) this.seen.set(entry.path, state);
   }
 
+  /** Forgets everything (the store is gone): the next reconcile reads every file there is. */
+  clear(): void {
+    this.revision++;
+    this.typesAt = null;
+    this.byName.clear();
+    this.invalidFiles.clear();
+    this.seen.clear();
+    this.ignoredPaths = new Map();
+  }
+
   drop(name: string): void {
     const entry = this.byName.get(name);
     if (entry === undefined) return;
@@ -150,14 +160,15 @@ export class Catalog {
    * interleaved with another needs no coordination. A store of 10 000
    * patterns costs ~40 ms to list, plus ~0.1 ms per changed file.
    */
-  reconcile(): ReconcileResult {
+  reconcile(options: { full?: boolean } = {}): ReconcileResult {
     const present = this.patternFiles();
     const nameAt = new Map([...this.byName.values()].map((e) => [e.path, e.name]));
     // A name served from a file that is still there stays its file's, whichever folder is read first.
     const owner = new Map([...this.byName.values()].filter((e) => present.has(e.path)).map((e) => [e.name, e.path]));
+    // full: every file read again, whatever its mtime and size say (a reset can put back a file of the same size within the same tick).
     const changed = [...present].filter(([path, state]) => {
       const before = this.seen.get(path);
-      return before === undefined || before.mtimeMs !== state.mtimeMs || before.size !== state.size;
+      return options.full === true || before === undefined || before.mtimeMs !== state.mtimeMs || before.size !== state.size;
     });
     const touched: string[] = [];
     for (const [path, state] of changed) {
@@ -194,6 +205,14 @@ export class Catalog {
       const name = nameAt.get(path);
       this.revision++;
       if (name !== undefined && this.byName.get(name)?.path === path) this.byName.delete(name);
+    }
+    // An entry whose file is gone though it was never seen (put by a save whose file a `git reset --hard` removed
+    // before it could be stat'ed): nothing is served whose file is not there.
+    for (const entry of [...this.byName.values()]) {
+      if (present.has(entry.path)) continue;
+      this.revision++;
+      this.byName.delete(entry.name);
+      touched.push(entry.path);
     }
     return { indexed: this.byName.size, invalid: this.invalid(), ignored: this.ignored(), changed: touched };
   }

@@ -15,6 +15,7 @@ import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { appendWhole, syncDirectory } from "../../../core/atomic-file.js";
 import { asUnavailable } from "../../../core/disk-fault.js";
+import { DaemonError } from "../../../core/errors.js";
 import type { Clock, TimerHandle } from "../../../core/clock.js";
 import type { Log } from "../../../core/log.js";
 import { evidenceOf, parseLog, type DecisionRecord, type Evidence } from "../model/decisions.js";
@@ -35,6 +36,13 @@ interface Pending {
   records: number;
   pattern: string;
   agents: Set<string>;
+  /**
+   * The records appended since the last commit, as written: a person's git
+   * command can put the file back as a commit has it (`git rebase --abort`
+   * does, silently) while the store is busy, and what was acknowledged is
+   * then appended again before the commit.
+   */
+  texts: string[];
 }
 
 export class DecisionLogs {
@@ -44,6 +52,8 @@ export class DecisionLogs {
   private committing: Promise<void> = Promise.resolve();
   /** The last batch's commit failed (a full disk): logged once, retried until one works. */
   private commitFailing = false;
+  /** The last batch waits for the store (store_busy: off its branch; store_missing): said once at warn, and at info when committed. */
+  private waitingForStore = false;
   /** Per path: the sync that the appends of this turn will share. */
   private readonly syncs = new Map<string, Promise<void>>();
   /** Paths whose end was checked in this process (a torn last line is closed before the first append). */
@@ -89,8 +99,9 @@ export class DecisionLogs {
     }
     // Whatever the log held is no longer its whole evidence; the next read counts again.
     this.evidenceCache.delete(path);
-    const batch = this.pending.get(path) ?? { records: 0, pattern, agents: new Set<string>() };
+    const batch = this.pending.get(path) ?? { records: 0, pattern, agents: new Set<string>(), texts: [] };
     batch.records += records;
+    batch.texts.push(text);
     if (agentId !== undefined) batch.agents.add(agentId);
     this.pending.set(path, batch);
     this.commitSoon();
@@ -158,8 +169,58 @@ export class DecisionLogs {
       subject: `decisions: ${changed.length} log${changed.length === 1 ? "" : "s"} committed at start (appended before a stop that did not commit them)`,
       trailers: { Op: "decisions", Logs: changed.join(", "), Agent: "" },
     });
-    await this.git.exclusive(() => this.git.commitPaths(changed, message, undefined));
+    try {
+      await this.git.exclusive(() => this.git.commitPaths(changed, message, undefined));
+    } catch (err) {
+      if (!isStoreWait(err)) throw err;
+      // On disk they stay; committed with the first batch once the store is back on its branch.
+      this.waitForStore(err, changed);
+      this.requeue(changed.map((path) => [path, { records: 0, pattern: patternOfLog(path), agents: new Set<string>(), texts: [] }]));
+      this.commitSoon();
+      return;
+    }
     this.log.info({ logs: changed }, "uncommitted decision logs committed at start");
+  }
+
+  /** Forgets what was read of the logs (the store was removed and is back: they may be other files now). */
+  forget(): void {
+    this.checked.clear();
+    this.evidenceCache.clear();
+  }
+
+  /** Says once, at warn, that decision logs wait for the store, and why. */
+  private waitForStore(err: DaemonError, paths: readonly string[]): void {
+    if (this.waitingForStore) return;
+    this.waitingForStore = true;
+    this.log.warn(
+      { paths, code: err.code, ...err.details },
+      `decision logs are not committed while the store cannot be written (${err.message}); their records stay on disk and are committed once it is back`,
+    );
+  }
+
+  /**
+   * Appends again the records of the batch that are no longer in their log
+   * (a person's git command put the file back while the store was busy):
+   * acknowledged records are never lost. The caller holds git.exclusive and
+   * has checked the store is there.
+   */
+  private async restoreRecords(batch: ReadonlyMap<string, Pending>): Promise<void> {
+    for (const [path, pending] of batch) {
+      if (pending.texts.length === 0) continue;
+      const text = this.read(path) ?? "";
+      const missing = pending.texts.filter((record) => !text.includes(record));
+      if (missing.length === 0) continue;
+      const fd = this.files.open(path, O_RDWR | O_APPEND | O_CREAT, 0o644);
+      try {
+        closeTornEnd(fd);
+        appendWhole(fd, missing.join(""));
+        await fdatasyncAsync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      this.evidenceCache.delete(path);
+      this.log.warn({ path, records: missing.length }, "acknowledged decision records were no longer in their log (a git command put the file back); they are appended again");
+    }
   }
 
   /**
@@ -225,10 +286,23 @@ export class DecisionLogs {
         trailers: { Op: "decisions", Patterns: [...batch.values()].map((b) => b.pattern).join(", "), Records: String(records), Agent: [...agents].join(", ") },
       });
       try {
-        await this.git.exclusive(() => this.git.commitPaths(paths, message, author));
+        await this.git.exclusive(async () => {
+          // Off its branch or gone: wait, before a record is appended again into a folder that may not be there.
+          this.git.writable();
+          await this.restoreRecords(batch);
+          return this.git.commitPaths(paths, message, author);
+        });
         if (this.commitFailing) this.log.warn({ paths }, "decision logs committed again");
+        if (this.waitingForStore) this.log.info({ paths }, "decision logs kept while the store could not be written are committed");
         this.commitFailing = false;
+        this.waitingForStore = false;
       } catch (err) {
+        if (isStoreWait(err)) {
+          this.waitForStore(err, paths);
+          this.requeue([...batch]);
+          this.commitSoon();
+          return;
+        }
         // The previous batch's commit took the files as they were when it ran, records appended
         // while it waited included: then this batch is already in git.
         if (/nothing to commit/.test((err as Error).message)) return;
@@ -248,9 +322,19 @@ export class DecisionLogs {
   private requeue(entries: readonly [string, Pending][]): void {
     for (const [path, b] of entries) {
       const later = this.pending.get(path);
-      this.pending.set(path, later === undefined ? b : { ...later, records: later.records + b.records });
+      this.pending.set(path, later === undefined ? b : { ...later, records: later.records + b.records, texts: [...b.texts, ...later.texts] });
     }
   }
+}
+
+/** The store is busy (off its branch) or gone: the batch waits for it, quietly. */
+function isStoreWait(err: unknown): err is DaemonError {
+  return err instanceof DaemonError && (err.code === "store_busy" || err.code === "store_missing");
+}
+
+/** `orchestrations/x_decisions.yaml` → `x`. */
+function patternOfLog(path: string): string {
+  return (path.split("/").pop() ?? path).replace(/\.yaml$/, "").slice(0, -DECISIONS_SUFFIX.length);
 }
 
 /**

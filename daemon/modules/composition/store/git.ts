@@ -62,6 +62,9 @@ export class GitRepo {
    */
   takenHead: string | null | undefined = undefined;
 
+  /** Throws store_busy or store_missing when the store may not be committed to now (store-guard.ts); the composition module sets it. */
+  writable: () => void = () => undefined;
+
   /** `log` hears what is not a request's error: a failed post-commit hook. */
   constructor(
     readonly dir: string,
@@ -158,6 +161,7 @@ export class GitRepo {
    * commit is `unavailable`.
    */
   async commitPaths(paths: string[], message: string, agentId: string | undefined, tag?: string): Promise<string> {
+    this.writable();
     const cleaned = cleanMessage(message);
     if (cleaned === null) throw new Error("git commit failed: the message is empty");
     if (tag !== undefined && !isTagName(tag)) throw new Error(`not a tag name: ${tag}`);
@@ -267,6 +271,7 @@ export class GitRepo {
    * save was a fifth of its time.
    */
   async tag(name: string, commit: string): Promise<void> {
+    this.writable();
     if (!isTagName(name)) throw new Error(`not a tag name: ${name}`);
     if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
     // Refs are written as files: never into a repository whose format says otherwise.

@@ -14,6 +14,11 @@
  * versions, however many patterns the store has. The HEAD taken in is kept
  * in .git/patternd-head, so commits made while the daemon was stopped are
  * taken in at the next start the same way.
+ *
+ * While the store cannot be written (off its branch, a person's rebase
+ * under way: store-guard.ts) nothing is taken in: the commits HEAD holds
+ * then may never reach the branch, and a tag on one would outlive it.
+ * The walk is made from the same place once the store is back.
  */
 import type { Log } from "../../../core/log.js";
 import { externalChanges, patternNameOf, type ExternalChange, type RangeCommit } from "../model/external-changes.js";
@@ -34,10 +39,12 @@ export class OutsideChanges {
   /** What .git/patternd-head holds (so it is rewritten only when the HEAD taken in moved). */
   private recorded: string | null | undefined;
 
+  /** `writable()`: the store is on its branch, with no operation of a person's under way. */
   constructor(
     private readonly store: PatternStore,
     private readonly log: Log,
     private readonly publish: (change: ExternalVersion) => void,
+    private readonly writable: () => boolean = () => true,
   ) {}
 
   private get git() {
@@ -56,7 +63,13 @@ export class OutsideChanges {
     const head = await this.git.head();
     const text = this.git.readOwnFile(RECORD_FILE)?.trim();
     this.recorded = text !== undefined && COMMIT_ID.test(text) ? text : undefined;
-    if (this.recorded !== undefined && (await this.git.resolve(this.recorded)) === this.recorded) {
+    const known = this.recorded !== undefined && (await this.git.resolve(this.recorded)) === this.recorded;
+    if (!this.writable()) {
+      // Taken in once the store is back on its branch (takeIn), from what the last run took in when that is known.
+      this.git.takenHead = known ? this.recorded : head;
+      return;
+    }
+    if (known) {
       this.git.takenHead = this.recorded;
       await this.takeIn();
       return;
@@ -84,7 +97,7 @@ export class OutsideChanges {
    */
   async takeIn(): Promise<void> {
     // Before start() there is nothing to walk from (a walk from nothing would be the whole history).
-    if (this.git.takenHead === undefined) return;
+    if (this.git.takenHead === undefined || !this.writable()) return;
     const base = this.git.takenHead;
     const head = this.git.headFromFiles() === base ? base : await this.git.head();
     if (head === base) return this.remember();

@@ -220,6 +220,7 @@ export class PatternStore {
   remove(name: string, message: string | undefined, agentId: string | undefined): Promise<Mutation> {
     return this.git.exclusive(async () => {
       const entry = this.require(name);
+      this.git.writable();
       const text = formatCommitMessage({
         subject: message ?? `delete: ${name}`,
         trailers: { Op: "delete", Pattern: name, Version: entry.version, Agent: agentId ?? "" },
@@ -335,6 +336,8 @@ export class PatternStore {
    */
   async commitFiles(writes: readonly FileWrite[], message: string, agentId: string | undefined, tag: string): Promise<string> {
     const paths = writes.map((w) => w.path);
+    // A store off its branch, or gone: refused before a file is touched (commitPaths asks again).
+    this.git.writable();
     // A link on the way to any of them: refused before the intent or a file is written.
     for (const path of paths) this.files.resolve(path);
     this.writeIntent({ paths, message, tag });

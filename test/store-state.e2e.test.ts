@@ -301,3 +301,26 @@ async function expectServedIsDisk(c: Client, store: string): Promise<void> {
   const servedPaths = compositions.map((e) => `${String(e.type)}s/${String(e.name)}.yaml`).sort();
   expect(servedPaths).toEqual(filesOnDisk(store));
 }
+
+describe("--branch", () => {
+  it("a new store is seeded on the branch given; a branch name git would refuse is a usage error", async () => {
+    const d = await startDaemon({ args: ["--branch", "patterns"] });
+    const store = storeOf(d);
+    const c = await d.client();
+    expect((await git(store, "symbolic-ref", "HEAD")).trim()).toBe("refs/heads/patterns");
+    expect(await c.request<Msg>("composition:save", { composition: doc("branch_demo", "1.0.0") })).toMatchObject({ branch: "patterns", commit: await head(store) });
+    expect(await c.request<Msg>("system:health")).toMatchObject({ store: { branch: "patterns", state: "ok" } });
+    await git(store, "checkout", "--quiet", "-b", "elsewhere");
+    expect((await refusal(c.request("composition:save", { composition: doc("branch_demo", "1.1.0") }))).details).toEqual({
+      state: "other_branch",
+      branch: "patterns",
+      hint: "git checkout patterns",
+    });
+    await git(store, "checkout", "--quiet", "patterns");
+    await expectStoreTrue(c, store);
+
+    const bad = spawnDaemon(await makeHome(), ["--branch", "a..b"]);
+    expect((await bad.waitExit()).code).toBe(2);
+    expect(bad.stderr()).toMatch(/^patternd: --branch must be a git branch name, e\.g\. main \(got "a\.\.b"\)\n/);
+  });
+});

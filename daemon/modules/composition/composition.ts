@@ -16,9 +16,10 @@ import type { Module, ModuleContext } from "../../core/module.js";
 import { packageInfo } from "../../package-info.js";
 import { compose, inherited, replacedDefinitions } from "./model/compose.js";
 import { YamlDocument, type Issue } from "./model/document.js";
+import { splitPatternText } from "./model/front-matter.js";
 import { pathKeyedSchema } from "./model/modifications.js";
 import { nameSchema, parseRef, refSchema } from "./model/ref.js";
-import { checkTypeAsked, validateComposition } from "./model/schema.js";
+import { checkTypeAsked, validateComposition, type ValidationMode } from "./model/schema.js";
 import { Catalog } from "./store/catalog.js";
 import { StoreFiles } from "./store/files.js";
 import { GitRepo } from "./store/git.js";
@@ -107,7 +108,9 @@ export function compositionModule(ctx: ModuleContext): Module {
   const list = defineEvent({
     name: "composition:list",
     summary: "List compositions, optionally of one type",
-    description: "Each entry: name, type, version, description, and dirty: true when its file differs from HEAD (an edit not committed yet).",
+    description:
+      "Each entry: name, type, version, description, path (the file, wherever it is in the store), dirty: true when its file differs from HEAD (an edit not committed yet), " +
+      "and warnings: [{path, message}] when the file has data faults that do not stop it being served (a missing parent, a name other than its file name, no description).",
     params: z.strictObject({ type: z.string().min(1).max(32).optional() }),
     example: { type: "orchestration" },
     handler: async (data) => {
@@ -115,8 +118,9 @@ export function compositionModule(ctx: ModuleContext): Module {
       const dirty = await store.dirtyCheck();
       return {
         compositions: catalog.list(data.type).map((entry) => {
-          const { name, type, version, description } = entry;
-          return dirty(entry) ? { name, type, version, description, dirty: true } : { name, type, version, description };
+          const { name, type, version, description, path } = entry;
+          const warnings = catalog.warningsOf(entry);
+          return { name, type, version, description, path, ...(dirty(entry) ? { dirty: true } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
         }),
       };
     },
@@ -129,11 +133,19 @@ export function compositionModule(ctx: ModuleContext): Module {
     example: { name: "tournament@1.0.0" },
     description:
       "commit: the commit that holds what is served. dirty: true when the file differs from HEAD (an edit not committed yet): " +
-      "what is served is the file, and commit is null, since no commit holds it. A tagged version is never dirty.",
+      "what is served is the file, and commit is null, since no commit holds it. A tagged version is never dirty. " +
+      "yaml: the document's YAML (a markdown file's front matter; its body stays in the file). " +
+      "warnings: [{path, message}] for data faults of the current file that do not stop it being served (a missing parent, a name other than its file name, no description).",
     handler: async (data) => {
-      const found = await store.read(parseRef(data.name));
+      const ref = parseRef(data.name);
+      const found = await store.read(ref);
       const { name, version, path, commit, dirty } = found;
-      return data.format === "yaml" ? { name, version, path, commit, dirty, yaml: found.text } : { name, version, path, commit, dirty, composition: found.data };
+      const current = ref.version === undefined ? catalog.get(ref.name) : undefined;
+      const warnings = current === undefined ? [] : catalog.warningsOf(current);
+      const said = warnings.length > 0 ? { warnings } : {};
+      return data.format === "yaml"
+        ? { name, version, path, commit, dirty, yaml: splitPatternText(path, found.text)?.yaml ?? found.text, ...said }
+        : { name, version, path, commit, dirty, composition: found.data, ...said };
     },
   });
 
@@ -230,7 +242,11 @@ export function compositionModule(ctx: ModuleContext): Module {
         const entry = store.require(data.name);
         const broken = catalog.invalid().find((f) => f.path === entry.path);
         if (broken !== undefined) return { valid: false, issues: broken.issues, serving: entry.version };
-        doc = entry.data;
+        // A stored file is held to what it may keep (KSI's data faults are its warnings, not issues).
+        const issues = await check(entry.data, "stored");
+        const warnings = [...catalog.warningsOf(entry), ...(await definitionWarnings(entry.data))];
+        if (issues.length > 0) return { valid: false, issues, ...(warnings.length > 0 ? { warnings } : {}) };
+        return warnings.length === 0 ? { valid: true, issues } : { valid: true, issues, warnings };
       } else if (data.yaml !== undefined) {
         const parsed = YamlDocument.parse(data.yaml);
         if (!parsed.ok) return { valid: false, issues: parsed.issues };
@@ -257,15 +273,16 @@ export function compositionModule(ctx: ModuleContext): Module {
     }
   }
 
-  /** Schema issues, then whether its inheritance resolves (missing parents, cycles, placeholders). */
-  async function check(doc: Record<string, unknown>): Promise<Issue[]> {
-    const valid = validateComposition(doc);
+  /** Schema issues, then whether its inheritance resolves (missing parents, cycles, placeholders); a stored file's missing parent is a warning instead. */
+  async function check(doc: Record<string, unknown>, mode: ValidationMode = "new"): Promise<Issue[]> {
+    const valid = validateComposition(doc, mode);
     if (!valid.ok) return valid.issues;
     try {
       await store.checkInheritance(doc);
       return [];
     } catch (err) {
       if (!(err instanceof DaemonError)) throw err;
+      if (mode === "stored" && err.code === "not_found") return [];
       const path = typeof err.details?.path === "string" ? err.details.path : "extends";
       return [{ path, message: err.message }];
     }
@@ -291,15 +308,18 @@ export function compositionModule(ctx: ModuleContext): Module {
     name: "composition:reload",
     summary: "Re-read the store from disk now; lists files that do not parse or validate, and links it does not follow",
     description:
-      "invalid: [{path, issues}] for files that do not parse or validate (their last good version keeps serving). " +
-      "ignored: [{path, reason, message, target}] for what is not read at all; reason unsafe_path: a symbolic link, which the store never follows.",
+      "Every file of the store is accounted for once: indexed (a count), invalid: [{path, issues}] for files that do not parse or validate " +
+      "(their last good version keeps serving), ignored: [{path, reason, message}] for what is not indexed and why (reason decision_log, hidden, " +
+      "other_file: not .yaml/.yml/.md, no_front_matter: markdown that is a document, not_a_composition: no type or component_type, " +
+      "unsafe_path: a symbolic link, which the store never follows, with its target), and warnings: [{path, message}] for indexed files " +
+      "with data faults that do not stop them being served (a missing parent, a name other than the file name, no description).",
     params: z.strictObject({}),
     example: {},
     handler: () =>
       git.exclusive(async () => {
-        const { indexed, invalid, ignored, changed: paths } = catalog.reconcile();
+        const { indexed, invalid, ignored, warnings, changed: paths } = catalog.reconcile();
         await takeIn(paths);
-        return { indexed, invalid, ignored };
+        return { indexed, invalid, ignored, warnings };
       }),
   });
 
@@ -342,17 +362,17 @@ export function compositionModule(ctx: ModuleContext): Module {
         onDecisionLog: (path) => decisions.changed(path),
         whenIdle: (settle) => void git.exclusive(settle),
       });
-      const { indexed, invalid, ignored } = catalog.reconcile();
+      const { indexed, invalid, ignored, warnings } = catalog.reconcile();
       // A new or changed index is cached after start-up, off the path to answering.
       if (catalog.revision !== restored || cached.length === 0) cacheSoon();
       else cachedRevision = catalog.revision;
       // Commits made while the daemon was stopped (or never tagged) are taken in before the first request.
       await git.exclusive(() => outside.start());
       head = git.takenHead ?? null;
-      log.info(
-        { indexed, invalid: invalid.length, ignored: ignored.length, from_cache: cached.length, ms: Math.round(performance.now() - started) },
-        "pattern store indexed",
-      );
+      const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, ms: Math.round(performance.now() - started) };
+      // Nothing left out silently: files not indexed are said where an operator looks (pat reload lists them).
+      if (invalid.length > 0 || ignored.length > 0) log.warn({ ...counts, reasons: countBy(ignored.map((i) => i.reason)) }, "pattern store indexed; some files are invalid or not indexed (pat reload lists them)");
+      else log.info(counts, "pattern store indexed");
     },
     async stop() {
       watcher?.close();
@@ -362,4 +382,10 @@ export function compositionModule(ctx: ModuleContext): Module {
     },
     health: () => ({ store: { path: ctx.config.storeDir, head, patterns: catalog.size } }),
   };
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }

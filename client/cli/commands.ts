@@ -231,7 +231,14 @@ async function show(cli: Cli): Promise<number> {
 
 async function reload(cli: Cli): Promise<number> {
   onlyPositionals(cli.argv, 0);
-  return requestAndPrint(cli, "composition:reload", {}, (d: ReloadResult) => renderReload(d));
+  const client = await cli.connect();
+  try {
+    // The account lists the warnings itself: not echoed on stderr one by one, as other replies' warnings are.
+    cli.print(await client.request<ReloadResult>("composition:reload", {}), renderReload);
+    return EXIT.ok;
+  } finally {
+    await client.close();
+  }
 }
 
 async function history(cli: Cli): Promise<number> {

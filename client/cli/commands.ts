@@ -37,6 +37,7 @@ import {
   type UpdateResult,
   type VersionSummary,
 } from "./render.js";
+import { renderReload, type ReloadResult } from "./render-reload.js";
 
 export interface Command {
   readonly usage: string;
@@ -104,6 +105,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   ls: { usage: "pat ls [--type T]", summary: "list the patterns in the store", run: ls },
   show: { usage: "pat show REF", summary: "print a pattern (name or name@version) as YAML", run: show },
   history: { usage: "pat history NAME", summary: "versions of a pattern, from git", run: history },
+  reload: {
+    usage: "pat reload",
+    summary: "re-read the store now and account for every file: indexed, invalid (with issues), not indexed (with the reason), warnings",
+    run: reload,
+  },
   fork: {
     usage: "pat fork PARENT NAME --reason TEXT [--set path=value ...] [--replace-maps] [--version V]",
     summary: "copy a pattern under a new name, with lineage; --set edits a dotted path (a map merges into a map unless --replace-maps)",
@@ -223,6 +229,18 @@ async function show(cli: Cli): Promise<number> {
   const [ref] = onlyPositionals(cli.argv, 1);
   if (ref === undefined) throw new UsageError("pat show needs a pattern, e.g. pat show tournament or pat show tournament@2.0.0");
   return requestAndPrint(cli, "composition:get", { name: ref, format: "yaml" }, (d: { yaml: string }) => d.yaml.trimEnd());
+}
+
+async function reload(cli: Cli): Promise<number> {
+  onlyPositionals(cli.argv, 0);
+  const client = await cli.connect();
+  try {
+    // The account lists the warnings itself: not echoed on stderr one by one, as other replies' warnings are.
+    cli.print(await client.request<ReloadResult>("composition:reload", {}), renderReload);
+    return EXIT.ok;
+  } finally {
+    await client.close();
+  }
 }
 
 async function history(cli: Cli): Promise<number> {

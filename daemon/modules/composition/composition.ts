@@ -24,9 +24,10 @@ import type { Module, ModuleContext } from "../../core/module.js";
 import { packageInfo } from "../../package-info.js";
 import { compose, inherited, replacedDefinitions } from "./model/compose.js";
 import { YamlDocument, type Issue } from "./model/document.js";
+import { splitPatternText } from "./model/front-matter.js";
 import { pathKeyedSchema } from "./model/modifications.js";
 import { nameSchema, parseRef, refSchema } from "./model/ref.js";
-import { checkTypeAsked, validateComposition } from "./model/schema.js";
+import { checkTypeAsked, validateComposition, type ValidationMode } from "./model/schema.js";
 import { Catalog } from "./store/catalog.js";
 import { StoreFiles } from "./store/files.js";
 import { GitRepo } from "./store/git.js";
@@ -121,7 +122,9 @@ export function compositionModule(ctx: ModuleContext): Module {
   const list = defineEvent({
     name: "composition:list",
     summary: "List compositions, optionally of one type",
-    description: "Each entry: name, type, version, description, and dirty: true when its file differs from HEAD (an edit not committed yet).",
+    description:
+      "Each entry: name, type, version, description, path (the file, wherever it is in the store), dirty: true when its file differs from HEAD (an edit not committed yet), " +
+      "and warnings: [{path, message}] when the file has data faults that do not stop it being served (a missing parent, a name other than its file name, no description).",
     params: z.strictObject({ type: z.string().min(1).max(32).optional() }),
     example: { type: "orchestration" },
     handler: async (data) => {
@@ -129,8 +132,9 @@ export function compositionModule(ctx: ModuleContext): Module {
       const dirty = await store.dirtyCheck();
       return {
         compositions: catalog.list(data.type).map((entry) => {
-          const { name, type, version, description } = entry;
-          return dirty(entry) ? { name, type, version, description, dirty: true } : { name, type, version, description };
+          const { name, type, version, description, path } = entry;
+          const warnings = catalog.warningsOf(entry);
+          return { name, type, version, description, path, ...(dirty(entry) ? { dirty: true } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
         }),
       };
     },
@@ -143,11 +147,19 @@ export function compositionModule(ctx: ModuleContext): Module {
     example: { name: "tournament@1.0.0" },
     description:
       "commit: the commit that holds what is served. dirty: true when the file differs from HEAD (an edit not committed yet): " +
-      "what is served is the file, and commit is null, since no commit holds it. A tagged version is never dirty.",
+      "what is served is the file, and commit is null, since no commit holds it. A tagged version is never dirty. " +
+      "yaml: the document's YAML (a markdown file's front matter; its body stays in the file). " +
+      "warnings: [{path, message}] for data faults of the current file that do not stop it being served (a missing parent, a name other than its file name, no description).",
     handler: async (data) => {
-      const found = await store.read(parseRef(data.name));
+      const ref = parseRef(data.name);
+      const found = await store.read(ref);
       const { name, version, path, commit, dirty } = found;
-      return data.format === "yaml" ? { name, version, path, commit, dirty, yaml: found.text } : { name, version, path, commit, dirty, composition: found.data };
+      const current = ref.version === undefined ? catalog.get(ref.name) : undefined;
+      const warnings = current === undefined ? [] : catalog.warningsOf(current);
+      const said = warnings.length > 0 ? { warnings } : {};
+      return data.format === "yaml"
+        ? { name, version, path, commit, dirty, yaml: splitPatternText(path, found.text)?.yaml ?? found.text, ...said }
+        : { name, version, path, commit, dirty, composition: found.data, ...said };
     },
   });
 
@@ -251,7 +263,11 @@ export function compositionModule(ctx: ModuleContext): Module {
         const entry = store.require(data.name);
         const broken = catalog.invalid().find((f) => f.path === entry.path);
         if (broken !== undefined) return { valid: false, issues: broken.issues, serving: entry.version };
-        doc = entry.data;
+        // A stored file is held to what it may keep (KSI's data faults are its warnings, not issues).
+        const issues = await check(entry.data, "stored");
+        const warnings = [...catalog.warningsOf(entry), ...(await definitionWarnings(entry.data))];
+        if (issues.length > 0) return { valid: false, issues, ...(warnings.length > 0 ? { warnings } : {}) };
+        return warnings.length === 0 ? { valid: true, issues } : { valid: true, issues, warnings };
       } else if (data.yaml !== undefined) {
         const parsed = YamlDocument.parse(data.yaml);
         if (!parsed.ok) return { valid: false, issues: parsed.issues };
@@ -278,15 +294,16 @@ export function compositionModule(ctx: ModuleContext): Module {
     }
   }
 
-  /** Schema issues, then whether its inheritance resolves (missing parents, cycles, placeholders). */
-  async function check(doc: Record<string, unknown>): Promise<Issue[]> {
-    const valid = validateComposition(doc);
+  /** Schema issues, then whether its inheritance resolves (missing parents, cycles, placeholders); a stored file's missing parent is a warning instead. */
+  async function check(doc: Record<string, unknown>, mode: ValidationMode = "new"): Promise<Issue[]> {
+    const valid = validateComposition(doc, mode);
     if (!valid.ok) return valid.issues;
     try {
       await store.checkInheritance(doc);
       return [];
     } catch (err) {
       if (!(err instanceof DaemonError)) throw err;
+      if (mode === "stored" && err.code === "not_found") return [];
       const path = typeof err.details?.path === "string" ? err.details.path : "extends";
       return [{ path, message: err.message }];
     }
@@ -310,20 +327,23 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   const reload = defineEvent({
     name: "composition:reload",
-    summary: "Rebuild the index from the store's files now; lists files that do not parse or validate, and links it does not follow",
+    summary: "Rebuild the index from the store's files now, accounting for every file: indexed, invalid, ignored (and why), warnings",
     description:
-      "Every pattern file is read again, whatever its mtime says, and nothing is served whose file is gone. " +
-      "invalid: [{path, issues}] for files that do not parse or validate (their last good version keeps serving). " +
-      "ignored: [{path, reason, message, target}] for what is not read at all; reason unsafe_path: a symbolic link, which the store never follows.",
+      "A full rebuild from disk: every file is read again, whatever its mtime says, and nothing is served whose file is gone. " +
+      "Every file of the store is accounted for once: indexed (a count), invalid: [{path, issues}] for files that do not parse or validate " +
+      "(their last good version keeps serving), ignored: [{path, reason, message}] for what is not indexed and why (reason decision_log, hidden, " +
+      "other_file: not .yaml/.yml/.md, no_front_matter: markdown that is a document, not_a_composition: no type or component_type, " +
+      "unsafe_path: a symbolic link, which the store never follows, with its target), and warnings: [{path, message}] for indexed files " +
+      "with data faults that do not stop them being served (a missing parent, a name other than the file name, no description).",
     params: z.strictObject({}),
     example: {},
     handler: () =>
       git.exclusive(async () => {
-        const { indexed, invalid, ignored, changed: paths } = catalog.reconcile({ full: true });
+        const { indexed, invalid, ignored, warnings, changed: paths } = catalog.reconcile({ full: true });
         store.forgetLastCommits();
         cacheSoon();
         await takeIn(paths);
-        return { indexed, invalid, ignored };
+        return { indexed, invalid, ignored, warnings };
       }),
   });
 
@@ -420,7 +440,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       catalog.restore(cached);
       const restored = catalog.revision;
       watch();
-      const { indexed, invalid, ignored } = catalog.reconcile();
+      const { indexed, invalid, ignored, warnings } = catalog.reconcile();
       // A new or changed index is cached after start-up, off the path to answering.
       if (catalog.revision !== restored || cached.length === 0) cacheSoon();
       else cachedRevision = catalog.revision;
@@ -428,10 +448,10 @@ export function compositionModule(ctx: ModuleContext): Module {
       await git.exclusive(() => outside.start());
       head = git.takenHead ?? null;
       attachment.start();
-      log.info(
-        { indexed, invalid: invalid.length, ignored: ignored.length, from_cache: cached.length, ms: Math.round(performance.now() - started) },
-        "pattern store indexed",
-      );
+      const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, ms: Math.round(performance.now() - started) };
+      // Nothing left out silently: files not indexed are said where an operator looks (pat reload lists them).
+      if (invalid.length > 0 || ignored.length > 0) log.warn({ ...counts, reasons: countBy(ignored.map((i) => i.reason)) }, "pattern store indexed; some files are invalid or not indexed (pat reload lists them)");
+      else log.info(counts, "pattern store indexed");
     },
     async stop() {
       attachment.stop();
@@ -446,4 +466,10 @@ export function compositionModule(ctx: ModuleContext): Module {
       return { store: { path: ctx.config.storeDir, head, patterns: catalog.size, ...guard.state() } };
     },
   };
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }

@@ -1,15 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { externalChanges, patternNameOf, type RangeCommit } from "./external-changes.js";
+import { stemOf } from "./store-layout.js";
 
 describe("patternNameOf", () => {
   it.each([
     ["orchestrations/tournament.yaml", "tournament"],
     ["prompts/a-b_1.yaml", "a-b_1"],
     ["orchestrations/tournament_decisions.yaml", undefined],
-    ["tournament.yaml", undefined],
-    ["orchestrations/deeper/x.yaml", undefined],
+    ["tournament.yaml", "tournament"],
+    ["orchestrations/deeper/x.yaml", "x"],
+    ["components/agents/x.md", "x"],
+    ["profiles/p.yml", "p"],
     [".git/x.yaml", undefined],
-    ["orchestrations/Upper.yaml", undefined],
+    ["components/.hidden/x.yaml", undefined],
+    ["orchestrations/Upper.yaml", "Upper"],
     ["orchestrations/notes.txt", undefined],
     ["orchestrations/.x.yaml.123.tmp", undefined],
   ])("%s → %s", (path, name) => {
@@ -38,6 +42,10 @@ function range(...specs: string[]): { commits: RangeCommit[]; versions: Map<stri
 }
 
 describe("externalChanges", () => {
+  const named = (versions: Map<string, string>) => (commit: string, path: string) => {
+    const version = versions.get(`${commit}:${path}`);
+    return version === undefined ? undefined : { name: stemOf(path), version };
+  };
   const cases: { title: string; before?: Record<string, string>; specs: string[]; expected: [string, string, string, boolean][] }[] = [
     { title: "a new pattern introduces its version", specs: [`c1 ${A}=1.0.0`], expected: [["c1", "a", "1.0.0", true]] },
     { title: "a bump introduces the new version", before: { [A]: "1.0.0" }, specs: [`c1 ${A}=1.1.0`], expected: [["c1", "a", "1.1.0", true]] },
@@ -62,23 +70,30 @@ describe("externalChanges", () => {
     },
     { title: "a file that is not a valid pattern before or after changes no pattern", specs: [`c1 ${A}=?`], expected: [] },
     { title: "a pattern made invalid reports the version it had, introducing none", before: { [A]: "1.0.0" }, specs: [`c1 ${A}=?`], expected: [["c1", "a", "1.0.0", false]] },
-    { title: "decision logs and other files are not patterns", specs: ["c1 orchestrations/a_decisions.yaml=1.0.0 README.md=1.0.0"], expected: [] },
+    { title: "decision logs and other files are not patterns", specs: ["c1 orchestrations/a_decisions.yaml=1.0.0 notes.txt=1.0.0 orchestrations/.a.yaml=1.0.0"], expected: [] },
     { title: "a commit that touches nothing (a merge) adds nothing", specs: ["c1"], expected: [] },
   ];
   it.each(cases)("$title", ({ before = {}, specs, expected }) => {
     const { commits, versions } = range(...specs);
     const changes = externalChanges(
       commits,
-      (commit, path) => versions.get(`${commit}:${path}`),
-      (path) => before[path],
+      named(versions),
+      (path) => (before[path] === undefined ? undefined : { name: stemOf(path), version: before[path] }),
     );
     expect(changes.map((c) => [c.commit, c.name, c.version, c.introduced])).toEqual(expected);
   });
 
   it("names the path and whether the file was deleted", () => {
     const { commits, versions } = range(`c1 ${A}=-`);
-    expect(externalChanges(commits, (c, p) => versions.get(`${c}:${p}`), () => "1.0.0")).toEqual([
+    expect(externalChanges(commits, named(versions), () => ({ name: "a", version: "1.0.0" }))).toEqual([
       { name: "a", path: A, commit: "c1", version: "1.0.0", deleted: true, introduced: false },
+    ]);
+  });
+
+  it("names a change by the name its file holds, not its file name (KSI's files may differ)", () => {
+    const { commits } = range(`c1 components/agents/x.md=1.0.0`);
+    expect(externalChanges(commits, () => ({ name: "x_agent", version: "1.0.0" }), () => undefined)).toEqual([
+      { name: "x_agent", path: "components/agents/x.md", commit: "c1", version: "1.0.0", deleted: false, introduced: true },
     ]);
   });
 });

@@ -5,7 +5,7 @@
  * it introduced (and so should carry the `name@version` tag, as the
  * daemon's own saves do).
  */
-import { DECISIONS_SUFFIX, NAME_PATTERN } from "./ref.js";
+import { isPatternPath, stemOf } from "./store-layout.js";
 
 /** One commit of a range, as git.ts reads it. */
 export interface RangeCommit {
@@ -28,13 +28,19 @@ export interface ExternalChange {
 }
 
 /**
- * The pattern a store-relative path holds: `<folder>/<name>.yaml` one level
- * down, not a decision log; undefined for every other file.
+ * The pattern a store-relative path holds by its file name: a `.yaml`,
+ * `.yml` or `.md` file at any depth, not a decision log nor hidden;
+ * undefined for every other file. (Its `name:` may differ: the versions
+ * read say which name.)
  */
 export function patternNameOf(path: string): string | undefined {
-  const match = /^[^/.][^/]*\/([^/]+)\.yaml$/.exec(path);
-  const name = match?.[1];
-  return name !== undefined && NAME_PATTERN.test(name) && !name.endsWith(DECISIONS_SUFFIX) ? name : undefined;
+  return isPatternPath(path) ? stemOf(path) : undefined;
+}
+
+/** A valid pattern as a file holds it at some commit. */
+export interface FileVersion {
+  name: string;
+  version: string;
 }
 
 /**
@@ -47,24 +53,24 @@ export function patternNameOf(path: string): string | undefined {
  */
 export function externalChanges(
   commits: readonly RangeCommit[],
-  versionAt: (commit: string, path: string) => string | undefined,
-  before: (path: string) => string | undefined,
+  versionAt: (commit: string, path: string) => FileVersion | undefined,
+  before: (path: string) => FileVersion | undefined,
 ): ExternalChange[] {
-  const current = new Map<string, string | undefined>();
+  const current = new Map<string, FileVersion | undefined>();
   const versionBefore = (path: string) => (current.has(path) ? current.get(path) : before(path));
   const changes: ExternalChange[] = [];
   for (const { commit, own, paths } of commits) {
     for (const { path, deleted } of paths) {
-      const name = patternNameOf(path);
-      if (name === undefined) continue;
+      if (patternNameOf(path) === undefined) continue;
       const previous = versionBefore(path);
       const now = deleted ? undefined : versionAt(commit, path);
       current.set(path, now);
       if (own) continue;
-      const version = now ?? previous;
+      const held = now ?? previous;
       // A file that is not a valid pattern, before and after: no pattern changed.
-      if (version === undefined) continue;
-      changes.push({ name, path, commit, version, deleted, introduced: now !== undefined && now !== previous });
+      if (held === undefined) continue;
+      const introduced = now !== undefined && (now.version !== previous?.version || now.name !== previous.name);
+      changes.push({ name: held.name, path, commit, version: held.version, deleted, introduced });
     }
   }
   return changes;

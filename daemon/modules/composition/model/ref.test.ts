@@ -2,28 +2,29 @@ import { describe, expect, it } from "vitest";
 import { formatRef, nameSchema, parseRef, refSchema } from "./ref.js";
 
 const sixtyFour = `a${"b".repeat(63)}`;
+const longest = `a${"b".repeat(127)}`;
 
 describe("nameSchema", () => {
-  it.each(["a", "0", "tournament", "tournament_swiss", "red-team-2", "0day", sixtyFour, "decisions", "x_decisions_v2", "decisions_x"])("accepts %j", (name) => {
+  it.each(["a", "0", "tournament", "tournament_swiss", "red-team-2", "0day", sixtyFour, `${sixtyFour}_${"c".repeat(5)}`, longest, "decisions", "x_decisions_v2", "decisions_x"])("accepts %j", (name) => {
     expect(nameSchema.safeParse(name).success).toBe(true);
   });
 
   it.each([
-    ["empty", "", /1-64 characters/],
-    ["a slash", "a/b", /1-64 characters/],
-    ["a parent directory", "..", /1-64 characters/],
-    ["a path climbing out", "../etc", /1-64 characters/],
-    ["a leading dot", ".hidden", /1-64 characters/],
+    ["empty", "", /1-128 characters/],
+    ["a slash", "a/b", /1-128 characters/],
+    ["a parent directory", "..", /1-128 characters/],
+    ["a path climbing out", "../etc", /1-128 characters/],
+    ["a leading dot", ".hidden", /1-128 characters/],
     ["upper case", "Tournament", /lower-case/],
-    ["a space", "my pattern", /1-64 characters/],
+    ["a space", "my pattern", /1-128 characters/],
     ["a leading underscore", "_x", /starting with a letter or digit/],
     ["a leading dash", "-x", /starting with a letter or digit/],
-    ["a dot", "a.yaml", /1-64 characters/],
-    ["an at sign", "a@1.0.0", /1-64 characters/],
-    ["non-ASCII", "décision", /1-64 characters/],
-    ["65 characters", `${sixtyFour}c`, /1-64 characters/],
+    ["a dot", "a.yaml", /1-128 characters/],
+    ["an at sign", "a@1.0.0", /1-128 characters/],
+    ["non-ASCII", "décision", /1-128 characters/],
+    ["129 characters", `${longest}c`, /1-128 characters/],
     ["the decision-log suffix", "tournament_decisions", /reserved for decision logs/],
-    ["a newline", "a\nb", /1-64 characters/],
+    ["a newline", "a\nb", /1-128 characters/],
   ])("refuses %s", (_label, name, message) => {
     const result = nameSchema.safeParse(name);
     expect(result.success).toBe(false);
@@ -42,7 +43,7 @@ describe("refs", () => {
     expect(formatRef(parseRef(text))).toBe(text);
   });
 
-  it.each(["tournament", "tournament@2.0.0", "a@0.0.1", "x@1.0.0-rc.1", "x@1.0.0+build.7", `${sixtyFour}@10.20.30`])("refSchema accepts %j", (text) => {
+  it.each(["tournament", "tournament@2.0.0", "a@0.0.1", "x@1.0.0-rc.1", "x@1.0.0+build.7", `${sixtyFour}@10.20.30`, `${longest}@10.20.30`])("refSchema accepts %j", (text) => {
     expect(refSchema.safeParse(text).success).toBe(true);
   });
 
@@ -54,10 +55,10 @@ describe("refs", () => {
     ["a word", "tournament@latest", /not a version/],
     ["two at signs", "tournament@1.0.0@2.0.0", /not a version/],
     ["a bad name", "Tournament@1.0.0", /lower-case/],
-    ["no name", "@1.0.0", /1-64 characters/],
-    ["a path", "../x@1.0.0", /1-64 characters/],
+    ["no name", "@1.0.0", /1-128 characters/],
+    ["a path", "../x@1.0.0", /1-128 characters/],
     ["a decision log", "tournament_decisions", /reserved/],
-    ["over 128 characters", `${sixtyFour}@1.0.0-${"a".repeat(64)}`, /128/],
+    ["over 193 characters", `${longest}@1.0.0-${"a".repeat(60)}`, /193/],
   ])("refSchema refuses %s", (_label, text, message) => {
     const result = refSchema.safeParse(text);
     expect(result.success).toBe(false);

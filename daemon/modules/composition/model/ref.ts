@@ -2,12 +2,14 @@
 import { z } from "zod";
 import { parseVersion } from "./version.js";
 
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** Up to 128 characters: KSI's generated profiles are named up to 70 (a safe file name on every system either way). */
+export const MAX_NAME_LENGTH = 128;
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,127}$/;
 export const DECISIONS_SUFFIX = "_decisions";
 
 export const nameSchema = z
   .string()
-  .regex(NAME_PATTERN, "names are 1-64 characters: lower-case letters, digits, _ and -, starting with a letter or digit")
+  .regex(NAME_PATTERN, "names are 1-128 characters: lower-case letters, digits, _ and -, starting with a letter or digit")
   .refine((name) => !name.endsWith(DECISIONS_SUFFIX), { message: `names ending in ${DECISIONS_SUFFIX} are reserved for decision logs` })
   .describe("pattern name");
 
@@ -18,7 +20,7 @@ export interface Ref {
 
 export const refSchema = z
   .string()
-  .max(128)
+  .max(MAX_NAME_LENGTH + 65)
   .superRefine((text, issue) => {
     const problem = refProblem(text);
     if (problem !== null) issue.addIssue({ code: "custom", message: problem });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DaemonError } from "../../../core/errors.js";
-import { checkTypeAsked, typeDirectory, validateComposition } from "./schema.js";
+import { checkTypeAsked, typeDirectory, typeKey, validateComposition, withTypeKey } from "./schema.js";
 
 const minimal = { name: "demo", type: "orchestration", version: "1.0.0", description: "What it is for" };
 
@@ -27,7 +27,7 @@ describe("validateComposition", () => {
       merges: [],
       agents: [{ id: "worker" }],
       routing: { rules: [] },
-      transformers: null,
+      transformers: { kept: true },
     };
     expect(validateComposition(full)).toEqual({ ok: true, composition: full });
   });
@@ -38,10 +38,10 @@ describe("validateComposition", () => {
     ["a missing version", { ...minimal, version: undefined }, "version", /version is required/],
     ["a missing description", { ...minimal, description: undefined }, "description", /description is required/],
     ["an empty description", { ...minimal, description: "" }, "description", /describe/],
-    ["a name with a slash", { ...minimal, name: "a/b" }, "name", /1-64 characters/],
-    ["a name ..", { ...minimal, name: ".." }, "name", /1-64 characters/],
+    ["a name with a slash", { ...minimal, name: "a/b" }, "name", /1-128 characters/],
+    ["a name ..", { ...minimal, name: ".." }, "name", /1-128 characters/],
     ["an upper-case name", { ...minimal, name: "Demo" }, "name", /lower-case/],
-    ["a 65-character name", { ...minimal, name: "a".repeat(65) }, "name", /1-64/],
+    ["a 129-character name", { ...minimal, name: "a".repeat(129) }, "name", /1-128/],
     ["a decision-log name", { ...minimal, name: "demo_decisions" }, "name", /reserved/],
     ["a number as name", { ...minimal, name: 7 }, "name", /string/],
     ["an upper-case type", { ...minimal, type: "Orchestration" }, "type", /one lower-case word/],
@@ -78,11 +78,77 @@ describe("validateComposition", () => {
   });
 });
 
-describe("typeDirectory", () => {
+describe("validateComposition: KSI's files as they are", () => {
+  it.each([
+    ["component_type where type is absent", { name: "p", component_type: "persona", version: "1.0.0", description: "d" }, "persona"],
+    ["type when both are there", { ...minimal, component_type: "persona" }, "orchestration"],
+    ["a null type beside component_type", { ...minimal, type: null, component_type: "agent" }, "agent"],
+  ])("takes %s", (_label, doc, type) => {
+    const result = validateComposition(doc);
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.composition.type).toBe(type);
+  });
+
+  it("reports a bad component_type at component_type", () => {
+    const result = validateComposition({ name: "p", component_type: "Persona", version: "1.0.0", description: "d" });
+    expect(result).toEqual({ ok: false, issues: [{ path: "component_type", message: expect.stringMatching(/one lower-case word/) }] });
+  });
+
+  it("reads a null as absent, at any depth", () => {
+    const doc = { ...minimal, extends: null, mixins: null, author: null, performance: { success_rate: null, runs: 2 }, learnings: [{ insight: "i", confidence: null }] };
+    expect(validateComposition(doc)).toEqual({ ok: true, composition: { ...minimal, performance: { runs: 2 }, learnings: [{ insight: "i" }] } });
+  });
+
+  it("takes orchestration_logic as a text block (KSI's DSL)", () => {
+    expect(validateComposition({ ...minimal, orchestration_logic: "STATE a\nEVENT b\n" }).ok).toBe(true);
+    expect(validateComposition({ ...minimal, orchestration_logic: 3 }).ok).toBe(false);
+  });
+
+  it("checks only the common fields of a type it does not know", () => {
+    const free = { ...minimal, type: "evaluation", components: ["a"], metadata: ["x"], performance: "good", learnings: "many" };
+    expect(validateComposition(free).ok).toBe(true);
+    expect(validateComposition({ ...free, components: ["a"], type: "orchestration" }).ok).toBe(false);
+    expect(validateComposition({ ...free, extends: "Bad" })).toMatchObject({ ok: false, issues: [{ path: "extends" }] });
+  });
+
+  it("requires a description of a new pattern, not of a stored file", () => {
+    const without = { name: minimal.name, type: minimal.type, version: minimal.version };
+    expect(validateComposition(without)).toMatchObject({ ok: false, issues: [{ path: "description" }] });
+    expect(validateComposition(without, "stored")).toEqual({ ok: true, composition: { ...without, description: "" } });
+    expect(validateComposition({ ...without, description: null }, "stored").ok).toBe(true);
+  });
+});
+
+describe("typeKey / withTypeKey: a save keeps the type field the file has, never two", () => {
+  it.each([
+    [{ type: "a" }, "type"],
+    [{ component_type: "a" }, "component_type"],
+    [{ type: null, component_type: "a" }, "component_type"],
+    [{ type: "a", component_type: "b" }, "type"],
+  ])("typeKey(%j) = %s", (data, key) => {
+    expect(typeKey(data)).toBe(key);
+  });
+
+  it.each([
+    ["renames type to the file's component_type, in its place", { name: "x", type: "agent", version: "1" }, "component_type", { name: "x", component_type: "agent", version: "1" }],
+    ["renames component_type to the file's type", { component_type: "agent", name: "x" }, "type", { type: "agent", name: "x" }],
+    ["drops the second field, keeping the file's value", { type: "agent", component_type: "persona" }, "component_type", { component_type: "persona" }],
+    ["leaves a document with only the file's field alone", { type: "agent" }, "type", { type: "agent" }],
+  ])("%s", (_label, data, key, expected) => {
+    const out = withTypeKey(data, key as "type" | "component_type");
+    expect(out).toEqual(expected);
+    expect(Object.keys(out)).toEqual(Object.keys(expected));
+  });
+});
+
+describe("typeDirectory (where a NEW pattern goes)", () => {
   it.each([
     ["orchestration", "orchestrations"],
     ["profile", "profiles"],
     ["prompt", "prompts"],
+    ["capability", "capabilities"],
+    ["strategy", "strategies"],
+    ["key", "keys"],
   ])("%s → %s", (type, dir) => {
     expect(typeDirectory(type)).toBe(dir);
   });

@@ -17,7 +17,8 @@ const variable = z.union([
   z.unknown(),
 ]);
 
-export const compositionSchema = z.looseObject({
+/** The fields every composition has, whatever its type: all a type patternd does not know is checked for. */
+const commonFields = {
   name: nameSchema,
   type: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "a type is one lower-case word, e.g. orchestration or profile"),
   version: versionSchema,
@@ -25,6 +26,10 @@ export const compositionSchema = z.looseObject({
   author: z.string().optional(),
   extends: refSchema.optional(),
   mixins: z.array(refSchema).optional(),
+};
+
+export const compositionSchema = z.looseObject({
+  ...commonFields,
   components: z.array(z.looseObject({ name: z.string().min(1) })).optional(),
   variables: z.record(z.string(), variable).optional(),
   metadata: z
@@ -35,7 +40,8 @@ export const compositionSchema = z.looseObject({
       selection_criteria: z.unknown().optional(),
     })
     .optional(),
-  orchestration_logic: z.looseObject({ description: z.string().optional(), strategy: z.string().optional() }).optional(),
+  // KSI's DSL is a text block the LLM reads: free text, never parsed.
+  orchestration_logic: z.union([z.string(), z.looseObject({ description: z.string().optional(), strategy: z.string().optional() })]).optional(),
   lineage: z.unknown().optional(),
   performance: z
     .looseObject({ runs: z.number().nonnegative().optional(), avg_score: z.number().optional(), success_rate: z.number().min(0).max(1).optional() })
@@ -47,24 +53,102 @@ export const compositionSchema = z.looseObject({
   merges: z.unknown().optional(),
 });
 
+/** A type patternd does not know (KSI's persona, behavior, evaluation, ...): the common fields only, the rest free-form. */
+const otherTypeSchema = z.looseObject(commonFields);
+
+/** The types whose sections patternd reads (select, compose's prompt) and so checks. */
+const KNOWN_TYPES: ReadonlySet<string> = new Set(["orchestration", "profile"]);
+
 export type Composition = z.infer<typeof compositionSchema>;
 
-export function validateComposition(data: unknown): { ok: true; composition: Composition } | { ok: false; issues: Issue[] } {
+/**
+ * How a document is checked: `new`, a pattern an agent saves for the first
+ * time (every rule); `stored`, a file already in the store (what KSI
+ * accepts: a missing description is the caller's warning, not an issue).
+ */
+export type ValidationMode = "new" | "stored";
+
+/**
+ * The document's type field: `type`, else KSI's `component_type` (the field
+ * a save keeps; a second one is never written).
+ */
+export function typeKey(data: Record<string, unknown>): "type" | "component_type" {
+  return (data.type === undefined || data.type === null) && data.component_type !== undefined && data.component_type !== null ? "component_type" : "type";
+}
+
+/**
+ * `data` with its type under `key` only, in the place of whichever type
+ * field it has: a save keeps the field the file has (KSI's component_type
+ * stays component_type) and never writes a second one.
+ */
+export function withTypeKey(data: Record<string, unknown>, key: "type" | "component_type"): Record<string, unknown> {
+  const other = key === "type" ? "component_type" : "type";
+  if (!Object.hasOwn(data, other)) return data;
+  const value = data[key] ?? data[other];
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) {
+    if (k === other) {
+      if (!Object.hasOwn(data, key)) out[key] = value;
+    } else {
+      out[k] = k === key ? value : v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Validates the core fields. A null means absent (`extends: null`, KSI's
+ * `success_rate: null`), so nulls are dropped before the check and from the
+ * composition returned; `type` there is KSI's `component_type` when the
+ * document has that instead.
+ */
+export function validateComposition(data: unknown, mode: ValidationMode = "new"): { ok: true; composition: Composition } | { ok: false; issues: Issue[] } {
+  const present = withoutNulls(data);
+  const key = isMap(present) ? typeKey(present) : "type";
+  const typed = isMap(present) && key === "component_type" ? { ...present, type: present.component_type } : present;
+  const type = isMap(typed) ? typed.type : undefined;
+  const schema = SCHEMAS[mode][typeof type === "string" && !KNOWN_TYPES.has(type) ? "other" : "known"];
   // reportInput: without it zod 4 leaves `input` off every issue, and a wrong type would read as "is required".
-  const parsed = compositionSchema.safeParse(data, { reportInput: true });
-  if (parsed.success) return { ok: true, composition: parsed.data };
+  const parsed = schema.safeParse(typed, { reportInput: true });
+  if (parsed.success) return { ok: true, composition: { description: "", ...(parsed.data as object) } as Composition };
   return {
     ok: false,
-    issues: parsed.error.issues.map((issue) => ({
-      path: issue.path.map(String).join("."),
-      message: issue.code === "invalid_type" && issue.input === undefined ? `${issue.path.map(String).join(".") || "field"} is required` : issue.message,
-    })),
+    issues: parsed.error.issues.map((issue) => {
+      const path = issue.path.map(String);
+      if (path[0] === "type") path[0] = key;
+      const where = path.join(".");
+      return { path: where, message: issue.code === "invalid_type" && issue.input === undefined ? `${where || "field"} is required` : issue.message };
+    }),
   };
 }
 
-/** Store directory for a type: orchestration → orchestrations/. */
+/** A file already in the store may have no description (KSI indexes it with none): a warning then, never a refusal. */
+const storedDescription = { description: z.string().optional() };
+const SCHEMAS: Record<ValidationMode, { known: z.ZodType; other: z.ZodType }> = {
+  new: { known: compositionSchema, other: otherTypeSchema },
+  stored: { known: compositionSchema.extend(storedDescription), other: otherTypeSchema.extend(storedDescription) },
+};
+
+/** A copy without the null values of maps, at any depth (items of lists stay as they are, nulls included). */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item: unknown) => (item === null ? item : withoutNulls(item)));
+  if (!isMap(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) if (item !== null) out[key] = withoutNulls(item);
+  return out;
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Where a NEW pattern of a type is written (SPEC §1): orchestration →
+ * orchestrations/, capability → capabilities/. Only new files: an existing
+ * pattern is read and written wherever its file is.
+ */
 export function typeDirectory(type: string): string {
-  return `${type}s`;
+  return /[^aeiou]y$/.test(type) ? `${type.slice(0, -1)}ies` : `${type}s`;
 }
 
 /**

@@ -111,6 +111,11 @@ describe("stop words", () => {
 });
 
 describe("fieldTexts", () => {
+  it("reads KSI's orchestration_logic text block as the strategy", () => {
+    const texts = fieldTexts("x", { orchestration_logic: "STATE rounds\nEVENT pairing:swiss\n" });
+    expect(texts[FIELDS.findIndex((f) => f.label === "strategy")]).toBe("STATE rounds\nEVENT pairing:swiss\n");
+  });
+
   it("reads every searched field in FIELDS order, from any shape", () => {
     const texts = fieldTexts("swiss_tournament", {
       description: "Ranks entries.",

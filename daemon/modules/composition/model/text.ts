@@ -262,7 +262,8 @@ export function fieldTexts(name: string, data: Record<string, unknown>): string[
     plainText(metadata.selection_criteria, true),
     plainText(logic.description),
     plainText(learnings),
-    plainText(logic.strategy),
+    // KSI's orchestration_logic is often a text block (its DSL): that text is the strategy.
+    typeof data.orchestration_logic === "string" ? data.orchestration_logic : plainText(logic.strategy),
   ];
 }
 

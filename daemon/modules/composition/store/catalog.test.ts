@@ -44,13 +44,42 @@ describe("Catalog.read", () => {
         path: "orchestrations/x.yaml",
         text,
         data: { name: "x", type: "orchestration", version: "1.0.0", description: "about x", agents: ["a"] },
+        warnings: [],
       },
     });
   });
 
   it.each([
-    ["a name that does not match the file", "orchestrations/y.yaml", yaml("x"), "name", /belongs at orchestrations\/x.yaml/],
-    ["a type that does not match the folder", "profiles/x.yaml", yaml("x"), "name", /belongs at orchestrations\/x.yaml/],
+    // KSI's layouts: a file wherever it is, markdown front matter, component_type, nulls for absent, a text DSL.
+    ["a type in another folder", "capabilities/agent_messaging.yaml", yaml("agent_messaging", { type: "capability" }), { type: "capability" }, []],
+    ["a pattern at the top and one deep down", "components/agents/deep/x.yml", yaml("x", { type: "agent" }), { type: "agent" }, []],
+    ["a markdown component", "components/agents/x.md", `---\n${yaml("x", { type: "agent" })}---\n# X\n\nYou are x.\n`, { type: "agent" }, []],
+    ["KSI's component_type", "components/p.md", "---\ncomponent_type: persona\nname: p\nversion: 1.0.0\ndescription: d\n---\nbody", { type: "persona" }, []],
+    ["nulls for absent fields", "orchestrations/x.yaml", yaml("x", { extra: "extends: null\nauthor: null\nperformance:\n  success_rate: null\n  runs: 3\n" }), {}, []],
+    ["a text orchestration_logic", "orchestrations/x.yaml", yaml("x", { extra: "orchestration_logic: |\n  STATE x\n  EVENT y\n" }), {}, []],
+    ["an unknown type with free-form sections", "evaluations/x.yaml", yaml("x", { type: "evaluation", extra: "components: [a, b]\nmetadata: [free]\n" }), { type: "evaluation" }, []],
+    ["a name other than the file name", "orchestrations/y.yaml", yaml("x"), {}, [{ path: "name", message: "the name x differs from the file name y (orchestrations/y.yaml); the pattern is called x" }]],
+    ["no description", "components/agents/x.md", "---\ncomponent_type: agent\nname: x\nversion: 1.0.0\n---\n", { description: "" }, [{ path: "description", message: expect.stringMatching(/^no description/) }]],
+  ])("indexes %s", (_label, path, text, fields, warnings) => {
+    const result = Catalog.read(path, text);
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+    if (!result.ok) return;
+    expect(result.entry).toMatchObject({ path, text, ...fields });
+    expect(result.entry.warnings).toEqual(warnings);
+  });
+
+  it.each([
+    ["markdown without front matter", "README.md", "# Compositions\n\nname: x\n", "no_front_matter"],
+    ["markdown whose front matter never closes", "components/x.md", "---\nname: x\n", "no_front_matter"],
+    ["YAML with neither type nor component_type", "config/settings.yaml", "name: settings\nlevel: 3\n", "not_a_composition"],
+    ["front matter with neither type nor component_type", "docs/guide.md", "---\ntitle: Guide\n---\ntext", "not_a_composition"],
+  ])("leaves out %s as not a composition, with its reason", (_label, path, text, reason) => {
+    expect(Catalog.read(path, text)).toMatchObject({ ok: false, issues: [], ignored: { reason } });
+  });
+
+  it.each([
+    ["a type without a name", "components/x.md", "---\ntype: persona\nmixins: [a]\n---\n", "name", /name is required/],
+    ["front matter that does not parse", "components/x.md", "---\nname: [x\ntype: agent\n---\n", "", /line \d+, column \d+/],
     ["YAML that does not parse", "orchestrations/x.yaml", "name: [x\n", "", /line \d+, column \d+/],
     ["a document that does not validate", "orchestrations/x.yaml", yaml("x", { version: "one" }), "version", /semantic version/],
     ["a custom tag", "orchestrations/x.yaml", yaml("x", { extra: "run: !!js/function f\n" }), "", /tag/],
@@ -70,7 +99,7 @@ describe("Catalog.reconcile", () => {
     put("profiles/p.yaml", yaml("p", { type: "profile" }));
     put("prompts/q.yaml", yaml("q", { type: "prompt" }));
     const result = catalog.reconcile();
-    expect(result).toEqual({ indexed: 4, invalid: [], ignored: [], changed: expect.any(Array) as unknown });
+    expect(result).toEqual({ indexed: 4, invalid: [], ignored: [], warnings: [], changed: expect.any(Array) as unknown });
     expect(result.changed.sort()).toEqual(["orchestrations/a.yaml", "orchestrations/b.yaml", "profiles/p.yaml", "prompts/q.yaml"]);
     expect(names()).toEqual(["a@1.0.0", "b@1.0.0", "p@1.0.0", "q@1.0.0"]);
     expect(catalog.list("profile").map((e) => e.name)).toEqual(["p"]);
@@ -79,24 +108,49 @@ describe("Catalog.reconcile", () => {
     expect(catalog.size).toBe(4);
   });
 
-  it("leaves out decision logs, other files, dot folders, top-level files and deeper folders", () => {
+  it("accounts for every file: indexed at any depth, invalid with issues, ignored with a reason, warnings", () => {
     put("orchestrations/a.yaml", yaml("a"));
     put("orchestrations/a_decisions.yaml", "- decision: x\n");
     put("orchestrations/notes.txt", "hello");
     put("orchestrations/Upper.yaml", yaml("Upper"));
     put("orchestrations/.a.yaml.123.tmp", yaml("a", { version: "9.0.0" }));
     put(".hidden/h.yaml", yaml("h", { type: "hidden" }));
+    put(".gitignore", "*.tmp\n");
     put(".git/x.yaml", yaml("x", { type: "git" }));
     put("top.yaml", yaml("top"));
-    put("orchestrations/deeper/d.yaml", yaml("d"));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], changed: ["orchestrations/a.yaml"] });
-    expect(names()).toEqual(["a@1.0.0"]);
+    put("orchestrations/deeper/d.yml", yaml("d", { extra: "extends: never_was\n" }));
+    put("components/agents/m.md", `---\n${yaml("m", { type: "agent" })}---\nbody\n`);
+    put("README.md", "# read me\n");
+    put("data/runs.jsonl", "{}\n");
+    const result = catalog.reconcile();
+    expect(result).toEqual({
+      indexed: 4,
+      invalid: [{ path: "orchestrations/Upper.yaml", issues: [{ path: "name", message: expect.stringMatching(/lower-case/) }] }],
+      ignored: [
+        { path: ".gitignore", reason: "hidden", message: expect.any(String) },
+        { path: ".hidden/", reason: "hidden", message: expect.any(String) },
+        { path: "README.md", reason: "no_front_matter", message: expect.any(String) },
+        { path: "data/runs.jsonl", reason: "other_file", message: "not a .yaml, .yml or .md file" },
+        { path: "orchestrations/.a.yaml.123.tmp", reason: "hidden", message: expect.any(String) },
+        { path: "orchestrations/a_decisions.yaml", reason: "decision_log", message: expect.any(String) },
+        { path: "orchestrations/notes.txt", reason: "other_file", message: expect.any(String) },
+      ],
+      warnings: [{ path: "orchestrations/deeper/d.yml", message: "extends: extends never_was, which is not in the store: compose fails until it is" }],
+      changed: expect.any(Array) as unknown,
+    });
+    expect(names()).toEqual(["a@1.0.0", "d@1.0.0", "m@1.0.0", "top@1.0.0"]);
+    expect(catalog.folders()).toEqual(expect.arrayContaining(["", "orchestrations", "orchestrations/deeper", "components", "components/agents", "data"]));
+    // Every file of the store, once (.git is git's).
+    expect(result.indexed + result.invalid.length + result.ignored.length).toBe(12);
+    // The parent arrives: the warning goes, with no change to the child's file.
+    put("orchestrations/never_was.yaml", yaml("never_was"));
+    expect(catalog.reconcile().warnings).toEqual([]);
   });
 
   it("an empty or missing store indexes nothing", () => {
-    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [], changed: [] });
+    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [], warnings: [], changed: [] });
     const missing = new Catalog(new StoreFiles(join(store, "missing")), silentLog());
-    expect(missing.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [], changed: [] });
+    expect(missing.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [], warnings: [], changed: [] });
   });
 
   it("picks up a hand-written file, a hand edit and a deletion", () => {
@@ -109,7 +163,7 @@ describe("Catalog.reconcile", () => {
     expect(catalog.reconcile().changed).toEqual(["orchestrations/a.yaml"]);
     expect(catalog.get("a")).toMatchObject({ version: "1.1.0", description: "edited by hand" });
     unlinkSync(join(store, "orchestrations", "new.yaml"));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], changed: ["orchestrations/new.yaml"] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], warnings: [], changed: ["orchestrations/new.yaml"] });
     expect(catalog.get("new")).toBeUndefined();
   });
 
@@ -122,7 +176,7 @@ describe("Catalog.reconcile", () => {
     expect(result.invalid).toEqual([{ path: "orchestrations/a.yaml", issues: [expect.objectContaining({ message: expect.stringMatching(/line \d+/) as unknown })] }]);
     expect(catalog.get("a")).toMatchObject({ version: "1.0.0", description: "about a" });
     put("orchestrations/a.yaml", yaml("a", { version: "1.0.1" }));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], changed: ["orchestrations/a.yaml"] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], warnings: [], changed: ["orchestrations/a.yaml"] });
     expect(catalog.get("a")?.version).toBe("1.0.1");
   });
 
@@ -134,13 +188,13 @@ describe("Catalog.reconcile", () => {
     catalog.reconcile();
     expect(invalidPaths()).toEqual(["orchestrations/a.yaml"]);
     unlinkSync(join(store, "orchestrations", "a.yaml"));
-    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [], changed: ["orchestrations/a.yaml"] });
+    expect(catalog.reconcile()).toEqual({ indexed: 0, invalid: [], ignored: [], warnings: [], changed: ["orchestrations/a.yaml"] });
   });
 
   it("a new invalid file is reported and not served", () => {
     put("orchestrations/a.yaml", yaml("a", { extra: "name: twice\n" }));
     put("orchestrations/big.yaml", `${yaml("big")}pad: ${"x".repeat(MAX_DOCUMENT_BYTES)}\n`);
-    put("orchestrations/wrong.yaml", yaml("other"));
+    put("orchestrations/wrong.yaml", yaml("Other"));
     const result = catalog.reconcile();
     expect(result.indexed).toBe(0);
     expect(result.invalid.map((f) => f.path).sort()).toEqual(["orchestrations/a.yaml", "orchestrations/big.yaml", "orchestrations/wrong.yaml"]);
@@ -198,7 +252,7 @@ describe("Catalog.reconcile", () => {
     // Once the first owner is gone, the other file takes the name.
     unlinkSync(join(store, "profiles", "x.yaml"));
     put("agents/x.yaml", yaml("x", { type: "agent", version: "1.0.1" }));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], changed: ["agents/x.yaml", "profiles/x.yaml"] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], warnings: [], changed: ["agents/x.yaml", "profiles/x.yaml"] });
     expect(catalog.get("x")).toMatchObject({ type: "agent", version: "1.0.1" });
   });
 
@@ -207,7 +261,7 @@ describe("Catalog.reconcile", () => {
     catalog.reconcile();
     unlinkSync(join(store, "orchestrations", "x.yaml"));
     put("profiles/x.yaml", yaml("x", { type: "profile" }));
-    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], changed: ["profiles/x.yaml", "orchestrations/x.yaml"] });
+    expect(catalog.reconcile()).toEqual({ indexed: 1, invalid: [], ignored: [], warnings: [], changed: ["profiles/x.yaml", "orchestrations/x.yaml"] });
     expect(catalog.get("x")).toMatchObject({ type: "profile", path: "profiles/x.yaml" });
   });
 

@@ -1,18 +1,23 @@
 /**
  * The in-memory index of the store: name → its current document. Built by
- * scanning `<type>s/<name>.yaml` files and kept current by reconciling
- * against the files (mtime and size decide what to re-read). A file that
- * stops parsing or validating is reported, and the last good version of its
+ * walking every folder for `.yaml`, `.yml` and `.md` files (a markdown
+ * file's YAML front matter is its document) and kept current by reconciling
+ * against the files (mtime and size decide what to re-read). Every file is
+ * accounted for: indexed, invalid (with its issues), or ignored (with its
+ * reason); data faults KSI lives with (a missing parent, a `name:` other
+ * than the file name) are warnings on an indexed pattern. A file that stops
+ * parsing or validating is reported, and the last good version of its
  * pattern keeps serving until it is fixed or deleted.
  */
-import { lstatSync, readdirSync, type Dirent } from "node:fs";
-import { join } from "node:path";
 import { isUnsafePath } from "./confined-path.js";
 import type { Log } from "../../../core/log.js";
-import { readData, type Issue } from "../model/document.js";
-import { DECISIONS_SUFFIX, NAME_PATTERN } from "../model/ref.js";
-import { typeDirectory, validateComposition } from "../model/schema.js";
+import type { Issue } from "../model/document.js";
+import { readPatternData, splitPatternText } from "../model/front-matter.js";
+import { fileWarnings, missingParents } from "../model/pattern-warnings.js";
+import { validateComposition } from "../model/schema.js";
+import { ignoredBecause, type IgnoreReason } from "../model/store-layout.js";
 import type { StoreFiles } from "./files.js";
+import { listStore, type FileState } from "./listing.js";
 
 export interface Entry {
   name: string;
@@ -23,6 +28,8 @@ export interface Entry {
   path: string;
   text: string;
   data: Record<string, unknown>;
+  /** What the file says of itself that KSI lives with (name ≠ file name, no description); missing parents are worked out over the index. */
+  warnings: Issue[];
 }
 
 export interface InvalidFile {
@@ -30,25 +37,27 @@ export interface InvalidFile {
   issues: Issue[];
 }
 
-/** A path the index does not read, and why (a stable reason code, and a sentence for people). */
+/** A path the index does not read, and why (a stable reason code, and a sentence for people; a link's target). */
 export interface IgnoredPath {
   path: string;
-  reason: "unsafe_path";
+  reason: IgnoreReason;
   message: string;
-  target: string;
+  target?: string;
+}
+
+/** A warning on an indexed pattern's file (store-relative path), for the reload's account. */
+export interface FileWarning {
+  path: string;
+  message: string;
 }
 
 export interface ReconcileResult {
   indexed: number;
   invalid: InvalidFile[];
   ignored: IgnoredPath[];
+  warnings: FileWarning[];
   /** Pattern files read again (their mtime or size moved) or gone since the last reconcile. */
   changed: string[];
-}
-
-interface FileState {
-  mtimeMs: number;
-  size: number;
 }
 
 /** An entry with the file state it was read at (what the index cache stores). */
@@ -62,6 +71,9 @@ export class Catalog {
   private readonly invalidFiles = new Map<string, Issue[]>();
   private readonly seen = new Map<string, FileState>();
   private ignoredPaths = new Map<string, IgnoredPath>();
+  /** Pattern-named files that turned out not to be compositions (read, so kept until they change). */
+  private readonly notCompositions = new Map<string, IgnoredPath>();
+  private listed: { folders: string[]; ignored: IgnoredPath[] } = { folders: [], ignored: [] };
   private typesAt: { revision: number; types: ReadonlySet<string> } | null = null;
 
   constructor(
@@ -98,6 +110,12 @@ export class Catalog {
     return this.byName.get(name);
   }
 
+  /** The entry served from a store-relative path, if any. */
+  atPath(path: string): Entry | undefined {
+    for (const entry of this.byName.values()) if (entry.path === path) return entry;
+    return undefined;
+  }
+
   /** Every entry, in no particular order (list() sorts; discover and select order for themselves). */
   entries(): IterableIterator<Entry> {
     return this.byName.values();
@@ -122,9 +140,29 @@ export class Catalog {
     return [...this.invalidFiles].map(([path, issues]) => ({ path, issues }));
   }
 
-  /** What the last reconcile found and did not read (links), by path. */
+  /** What the last reconcile found and did not index, and why (links, decision logs, other files, ...), by path. */
   ignored(): IgnoredPath[] {
-    return [...this.ignoredPaths.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+    return [...this.ignoredPaths.values(), ...this.listed.ignored, ...this.notCompositions.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  /** The folders the last reconcile walked, store-relative ("" the store itself): what the watcher watches. */
+  folders(): readonly string[] {
+    return this.listed.folders;
+  }
+
+  /** An entry's warnings: its file's own, and parents (extends, mixins) no pattern in the index has. */
+  warningsOf(entry: Entry): Issue[] {
+    return [...(entry.warnings ?? []), ...missingParents(entry.data, (name) => this.byName.has(name))];
+  }
+
+  /** Every indexed file's warnings, by path. */
+  warnings(): FileWarning[] {
+    const all: FileWarning[] = [];
+    for (const entry of this.byName.values()) {
+      if (this.invalidFiles.has(entry.path)) continue;
+      for (const warning of this.warningsOf(entry)) all.push({ path: entry.path, message: `${warning.path}: ${warning.message}` });
+    }
+    return all.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   /** Records a document the daemon itself just wrote (no need to wait for the watcher). */
@@ -183,6 +221,17 @@ export class Catalog {
       }
       if (text === undefined) continue;
       const result = Catalog.read(path, text);
+      this.notCompositions.delete(path);
+      // A pattern's file that stops being one (its type removed, its front matter broken) is invalid: its last good version keeps serving.
+      if (!result.ok && result.ignored !== undefined && !nameAt.has(path)) {
+        this.notCompositions.set(path, { path, ...result.ignored });
+        this.invalidFiles.delete(path);
+        continue;
+      }
+      if (!result.ok && result.ignored !== undefined) {
+        this.markInvalid(path, [{ path: "", message: result.ignored.message }]);
+        continue;
+      }
       if (!result.ok) {
         this.markInvalid(path, result.issues);
         continue;
@@ -201,6 +250,7 @@ export class Catalog {
       if (present.has(path)) continue;
       this.seen.delete(path);
       this.invalidFiles.delete(path);
+      this.notCompositions.delete(path);
       touched.push(path);
       const name = nameAt.get(path);
       this.revision++;
@@ -214,7 +264,7 @@ export class Catalog {
       this.byName.delete(entry.name);
       touched.push(entry.path);
     }
-    return { indexed: this.byName.size, invalid: this.invalid(), ignored: this.ignored(), changed: touched };
+    return { indexed: this.byName.size, invalid: this.invalid(), ignored: this.ignored(), warnings: this.warnings(), changed: touched };
   }
 
   /**
@@ -232,19 +282,22 @@ export class Catalog {
     return true;
   }
 
-  /** Parses and validates one file's text as the pattern at `path`. */
-  static read(path: string, text: string): { ok: true; entry: Entry } | { ok: false; issues: Issue[] } {
-    const parsed = readData(text);
+  /**
+   * Parses and validates one file's text as the pattern at `path`, as a file
+   * already in the store (what KSI accepts: no description is a warning).
+   * `ignored`: the file is not a composition at all (markdown without front
+   * matter, a mapping without a type), which is no fault of the file.
+   */
+  static read(path: string, text: string): { ok: true; entry: Entry } | { ok: false; issues: Issue[]; ignored?: { reason: IgnoreReason; message: string } } {
+    if (splitPatternText(path, text) === null) return { ok: false, issues: [], ignored: ignoredBecause("no_front_matter") };
+    const parsed = readPatternData(path, text);
     if (!parsed.ok) return parsed;
     const data = parsed.data;
-    const valid = validateComposition(data);
+    if (data.type == null && data.component_type == null) return { ok: false, issues: [], ignored: ignoredBecause("not_a_composition") };
+    const valid = validateComposition(data, "stored");
     if (!valid.ok) return valid;
     const { name, type, version, description } = valid.composition;
-    const expected = `${typeDirectory(type)}/${name}.yaml`;
-    if (path !== expected) {
-      return { ok: false, issues: [{ path: "name", message: `a ${type} named ${name} belongs at ${expected}, not ${path}` }] };
-    }
-    return { ok: true, entry: { name: flat(name), type, version, description, path, text, data } };
+    return { ok: true, entry: { name: flat(name), type, version, description, path, text, data, warnings: fileWarnings(path, name, data) } };
   }
 
   private markInvalid(path: string, issues: Issue[]): void {
@@ -253,27 +306,17 @@ export class Catalog {
   }
 
   /**
-   * `<dir>/<name>.yaml` one level down, decision logs and dot-folders
-   * excluded. Links are never followed: each one met (a folder, a pattern
-   * file, a decision log) is listed as ignored, and logged when first seen.
+   * The pattern files, every folder down (see listing.ts). Links are never
+   * followed: each one met (a folder, a pattern file, a decision log) is
+   * listed as ignored, and logged when first seen.
    */
   private patternFiles(): Map<string, FileState> {
-    const found = new Map<string, FileState>();
+    const listing = listStore(this.files.root);
     const links = new Map<string, IgnoredPath>();
-    for (const dir of listDirectory(this.files.root)) {
-      if (dir.name.startsWith(".")) continue;
-      if (dir.isSymbolicLink()) this.ignoreLink(dir.name, links);
-      if (!dir.isDirectory()) continue;
-      for (const file of listDirectory(join(this.files.root, dir.name))) {
-        const path = `${dir.name}/${file.name}`;
-        if (file.isSymbolicLink()) this.ignoreLink(path, links);
-        if (!file.isFile() || !file.name.endsWith(".yaml") || !isPatternFileName(file.name.slice(0, -5))) continue;
-        const info = lstatSync(join(this.files.root, path), { throwIfNoEntry: false });
-        if (info?.isFile() === true) found.set(path, { mtimeMs: info.mtimeMs, size: info.size });
-      }
-    }
+    for (const path of listing.links) this.ignoreLink(path, links);
     this.ignoredPaths = links;
-    return found;
+    this.listed = { folders: listing.folders, ignored: listing.ignored };
+    return listing.patterns;
   }
 
   private ignoreLink(path: string, links: Map<string, IgnoredPath>): void {
@@ -291,18 +334,6 @@ export class Catalog {
     }
     links.set(path, ignored);
   }
-}
-
-function listDirectory(path: string): Dirent[] {
-  try {
-    return readdirSync(path, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-}
-
-function isPatternFileName(base: string): boolean {
-  return !base.endsWith(DECISIONS_SUFFIX) && NAME_PATTERN.test(base);
 }
 
 /**

@@ -20,6 +20,7 @@ import type { Clock, TimerHandle } from "../../../core/clock.js";
 import type { Log } from "../../../core/log.js";
 import { evidenceOf, parseLog, type DecisionRecord, type Evidence } from "../model/decisions.js";
 import { DECISIONS_SUFFIX } from "../model/ref.js";
+import { stemOf } from "../model/store-layout.js";
 import { formatCommitMessage } from "../model/trailers.js";
 import { isUnsafePath } from "./confined-path.js";
 import type { StoreFiles } from "./files.js";
@@ -68,9 +69,9 @@ export class DecisionLogs {
     private readonly log: Log,
   ) {}
 
-  /** The log beside a pattern file: `orchestrations/x.yaml` → `orchestrations/x_decisions.yaml`. */
+  /** The log beside a pattern file: `orchestrations/x.yaml` (or `.yml`, `.md`) → `orchestrations/x_decisions.yaml`. */
   static pathFor(patternPath: string): string {
-    return `${patternPath.slice(0, -".yaml".length)}${DECISIONS_SUFFIX}.yaml`;
+    return `${patternPath.slice(0, patternPath.lastIndexOf("/") + 1)}${stemOf(patternPath)}${DECISIONS_SUFFIX}.yaml`;
   }
 
   /**

@@ -9,6 +9,7 @@
 import { DaemonError } from "../../../core/errors.js";
 import { diffDocuments, unifiedDiff, type Change } from "../model/diff.js";
 import { deepEqual, YamlDocument } from "../model/document.js";
+import { frameOf, isMarkdownPath, joinPatternText, parsePatternText } from "../model/front-matter.js";
 import { buildLineage, renderDot, renderMermaid, renderTree, type LineageDirection, type LineageInput } from "../model/lineage.js";
 import { merge3, type Conflict, type MergeStrategy } from "../model/merge3.js";
 import { mergeSides, TARGET_OWN_KEYS } from "../model/merge-scope.js";
@@ -99,7 +100,7 @@ export class PatternEvolution {
       // The parent's own children and merges are its history, not the fork's.
       delete data.forks;
       delete data.merges;
-      const parsed = YamlDocument.parse(parent.text);
+      const parsed = parsePatternText(parent.path, parent.text);
       if (!parsed.ok) throw invalid(`${parentRef} does not parse`, parsed.issues);
       // The parent as it is now records the fork (it may have moved on since the version forked); worked
       // out before the fork's edits when both start from the same text, so that text is parsed once.
@@ -114,8 +115,9 @@ export class PatternEvolution {
       const valid = validateComposition(fork.data);
       if (!valid.ok) throw invalid("the fork would not be a valid composition", valid.issues);
       await this.store.checkInheritance(fork.data);
-      const path = `${typeDirectory(valid.composition.type)}/${input.name}.yaml`;
-      const writes: FileWrite[] = [{ path, text: fork.toString() }, ...(parentWrite === undefined ? [] : [parentWrite])];
+      // A markdown component's fork is markdown too, with the parent's body.
+      const path = `${typeDirectory(valid.composition.type)}/${input.name}${isMarkdownPath(parent.path) ? ".md" : ".yaml"}`;
+      const writes: FileWrite[] = [{ path, text: joinPatternText(parsed.frame, fork.toString()) }, ...(parentWrite === undefined ? [] : [parentWrite])];
       const message = formatCommitMessage({
         subject: `fork: ${parent.name} -> ${input.name}`,
         trailers: { Op: "fork", Pattern: input.name, Version: version, Parent: parentRef, Agent: agentId ?? "", Reason: input.reason },
@@ -171,9 +173,9 @@ export class PatternEvolution {
       for (const key of TARGET_OWN_KEYS) if (Object.hasOwn(target.data, key)) merged[key] = target.data[key];
       merged.version = version;
       merged.merges = [...merges, record];
-      const doc = edited(target.text);
+      const doc = edited(target);
       doc.applyObject(merged);
-      const valid = validateComposition(doc.data);
+      const valid = validateComposition(doc.data, "stored");
       if (!valid.ok) throw invalid("the merged document would not be a valid composition", valid.issues);
       if (input.dry_run === true) {
         return { dry_run: true, clean: conflicts.length === 0, name: target.name, version, from, base: base.ref, changes: result.changes, conflicts, ...settled, composition: doc.data };
@@ -197,7 +199,7 @@ export class PatternEvolution {
           Agent: agentId ?? "",
         },
       });
-      const text = doc.toString();
+      const text = joinPatternText(frameOf(target.path, target.text), doc.toString());
       const commit = await this.store.commitFiles([{ path: target.path, text }], message, agentId, tag);
       this.store.index(target.path, text);
       return { merged: true, name: target.name, version, commit, from, base: base.ref, changes: result.changes, ...settled };
@@ -241,7 +243,7 @@ export class PatternEvolution {
       return trailers.Op === "fork" && trailers.Pattern === source.name;
     }) ?? commits.at(-1);
     const text = born === undefined ? undefined : await this.store.git.show(born.commit, source.path);
-    const parsed = text === undefined ? undefined : YamlDocument.parse(text);
+    const parsed = text === undefined ? undefined : parsePatternText(source.path, text);
     return parsed?.ok === true ? parsed.document.data : undefined;
   }
 
@@ -296,7 +298,7 @@ export class PatternEvolution {
     }
     const commit = isMap(child.data.lineage) ? child.data.lineage.parent_commit : undefined;
     const text = typeof commit === "string" && /^[0-9a-f]{7,64}$/.test(commit) ? await this.store.git.show(commit, target.path) : undefined;
-    const parsed = text === undefined ? undefined : YamlDocument.parse(text);
+    const parsed = text === undefined ? undefined : parsePatternText(target.path, text);
     if (parsed?.ok === true) return parsed.document.data;
     const ref = formatRef({ name: target.name, ...(version === undefined ? {} : { version }) });
     throw new DaemonError("not_found", `the fork base ${ref} of ${child.name} is not in the store's history (no tag, no parent_commit)`, { base: ref });
@@ -309,17 +311,18 @@ export class PatternEvolution {
  * by editing a Document of it.
  */
 function withForkEntry(current: Entry, parsed: YamlDocument | undefined, entry: Record<string, unknown>): string {
-  const spliced = (parsed ?? edited(current.text)).withListItem("forks", entry);
-  if (spliced !== null) return spliced;
+  const frame = frameOf(current.path, current.text);
+  const spliced = (parsed ?? edited(current)).withListItem("forks", entry);
+  if (spliced !== null) return joinPatternText(frame, spliced);
   const forks: unknown[] = Array.isArray(current.data.forks) ? current.data.forks : [];
-  const doc = edited(current.text);
+  const doc = edited(current);
   doc.applyObject({ ...current.data, forks: [...forks, entry] });
-  return doc.toString();
+  return joinPatternText(frame, doc.toString());
 }
 
-/** A stored file's text as a document to edit; one that no longer parses is rebuilt from its indexed data by the caller's applyObject. */
-function edited(text: string): YamlDocument {
-  const parsed = YamlDocument.parse(text);
+/** A stored file's document to edit (a markdown file's front matter); one that no longer parses is rebuilt from its indexed data by the caller's applyObject. */
+function edited(file: { path: string; text: string }): YamlDocument {
+  const parsed = parsePatternText(file.path, file.text);
   return parsed.ok ? parsed.document : YamlDocument.fromObject({});
 }
 

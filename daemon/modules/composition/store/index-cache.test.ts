@@ -17,7 +17,7 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 function cached(name: string): CachedEntry {
   const text = `name: ${name}\ntype: orchestration\nversion: 1.0.0\ndescription: d\n`;
   return {
-    entry: { name, type: "orchestration", version: "1.0.0", description: "d", path: `orchestrations/${name}.yaml`, text, data: { name, nested: { list: [1, "x"] } } },
+    entry: { name, type: "orchestration", version: "1.0.0", description: "d", path: `orchestrations/${name}.yaml`, text, data: { name, nested: { list: [1, "x"] } }, warnings: [] },
     state: { mtimeMs: 1_700_000_000_000.5, size: text.length },
   };
 }
@@ -33,7 +33,7 @@ describe("index cache", () => {
     await writeIndexCache(path, "/store", [cached("a")]);
     expect(await readIndexCache(path, "/elsewhere")).toEqual([]);
     expect(await readIndexCache(join(dir, "missing.ndjson"), "/store")).toEqual([]);
-    writeFileSync(path, readFileSync(path, "utf8").replace('"format":2', '"format":1'));
+    writeFileSync(path, readFileSync(path, "utf8").replace('"format":3', '"format":2'));
     expect(await readIndexCache(path, "/store")).toEqual([]);
     writeFileSync(path, "not json\n");
     expect(await readIndexCache(path, "/store")).toEqual([]);

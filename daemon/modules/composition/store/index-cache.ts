@@ -11,7 +11,8 @@ import { readFile } from "node:fs/promises";
 import { writeAtomic } from "../../../core/atomic-file.js";
 import type { CachedEntry } from "./catalog.js";
 
-const FORMAT = 2;
+// 3: entries carry their warnings, and paths may be any depth, .yml or .md.
+const FORMAT = 3;
 const LINES_PER_WRITE = 500;
 
 export async function readIndexCache(path: string, store: string): Promise<CachedEntry[]> {

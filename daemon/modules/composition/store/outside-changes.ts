@@ -21,7 +21,7 @@
  * The walk is made from the same place once the store is back.
  */
 import type { Log } from "../../../core/log.js";
-import { externalChanges, patternNameOf, type ExternalChange, type RangeCommit } from "../model/external-changes.js";
+import { externalChanges, patternNameOf, type ExternalChange, type FileVersion, type RangeCommit } from "../model/external-changes.js";
 import { Catalog } from "./catalog.js";
 import type { PatternStore } from "./pattern-store.js";
 
@@ -132,11 +132,11 @@ export class OutsideChanges {
       }
     }
     const texts = await this.git.blobs([...specs]);
-    const versionOf = (revision: string, path: string): string | undefined => {
+    const versionOf = (revision: string, path: string): FileVersion | undefined => {
       const text = texts.get(`${revision}:${path}`);
       if (text === undefined) return undefined;
       const read = Catalog.read(path, text);
-      return read.ok ? read.entry.version : undefined;
+      return read.ok ? { name: read.entry.name, version: read.entry.version } : undefined;
     };
     return externalChanges(commits, versionOf, (path) => (base === null ? undefined : versionOf(base, path)));
   }
@@ -193,17 +193,18 @@ export class OutsideChanges {
     const dirty = await this.store.dirtyCheck();
     const head = this.git.takenHead ?? null;
     const invalid = new Set(this.store.catalog.invalid().map((f) => f.path));
+    const ignored = new Set(this.store.catalog.ignored().map((f) => f.path));
     for (const path of paths) {
       const name = patternNameOf(path);
-      // Not a pattern file, or one the catalog has just reported as invalid.
-      if (name === undefined || invalid.has(path)) continue;
-      const entry = this.store.catalog.get(name);
-      if (entry === undefined || entry.path !== path) {
+      // Not a pattern file, or one the catalog has just reported as invalid or not a composition.
+      if (name === undefined || invalid.has(path) || ignored.has(path)) continue;
+      const entry = this.store.catalog.atPath(path);
+      if (entry === undefined) {
         this.log.info({ path, name, removed: true }, "picked up a pattern file removed outside the daemon");
         continue;
       }
       const state = dirty(entry) ? { dirty: true } : { dirty: false, head };
-      this.log.info({ path, name, version: entry.version, ...state }, "picked up a pattern file changed outside the daemon");
+      this.log.info({ path, name: entry.name, version: entry.version, ...state }, "picked up a pattern file changed outside the daemon");
     }
   }
 

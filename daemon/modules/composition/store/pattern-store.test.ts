@@ -177,7 +177,7 @@ describe("PatternStore.save", () => {
     ["YAML that does not parse", { yaml: "name: alpha\ntype: [orchestration\n" }, /line \d+, column \d+/],
     ["YAML with a custom tag", { yaml: "name: alpha\ntype: orchestration\nversion: 0.1.0\ndescription: d\nrun: !!js/function f\n" }, /tag/],
     ["a reserved name", { composition: pattern("alpha_decisions") }, /reserved/],
-    ["a name with a slash", { composition: pattern("../alpha") }, /1-64 characters/],
+    ["a name with a slash", { composition: pattern("../alpha") }, /1-128 characters/],
   ])("refuses %s: invalid_params, nothing written", async (_label, input, message) => {
     const err = await failure(store.save(input, "a1"));
     expect(err.code).toBe("invalid_params");
@@ -436,5 +436,75 @@ describe("what a person staged in the store", () => {
     expect(git("show", "--format=", "--name-only", "HEAD").trim()).toBe("orchestrations/third.yaml");
     expect(git("status", "--porcelain").trim().split("\n")).toEqual(["M  orchestrations/first.yaml", "A  orchestrations/hand.yaml"]);
     expect(git("fsck", "--strict", "--no-progress")).toBe("");
+  });
+});
+
+describe("KSI's files as they are: saved where they are, in the shape they have", () => {
+  /** A file committed by hand, as KSI's repository has it, then indexed. */
+  function committed(path: string, text: string): void {
+    const absolute = join(dir, path);
+    execFileSync("mkdir", ["-p", join(absolute, "..")]);
+    writeFileSync(absolute, text);
+    git("add", path);
+    git("commit", "-q", "-m", `add ${path}`);
+    catalog.reconcile();
+  }
+
+  const AGENT_MD = "---\ncomponent_type: agent # KSI's field\nname: analyst\nversion: 1.0.0\ndependencies:\n  - core/base_agent\n---\n# Analyst\n\nYou analyse.   \n\n---\nA rule, not front matter.\n";
+
+  it("an update of a markdown component changes its front matter only; the body and component_type stay", async () => {
+    committed("components/agents/analyst.md", AGENT_MD);
+    const result = await store.update({ name: "analyst", set: { description: "Analyses data", type: "agent" } }, "a1");
+    expect(result.version).toBe("1.0.1");
+    expect(fileText("components/agents/analyst.md")).toBe(
+      "---\ncomponent_type: agent # KSI's field\nname: analyst\nversion: 1.0.1\ndependencies:\n  - core/base_agent\ndescription: Analyses data\n---\n# Analyst\n\nYou analyse.   \n\n---\nA rule, not front matter.\n",
+    );
+    expect(existsSync(join(dir, "agents"))).toBe(false);
+    expect(catalog.get("analyst")).toMatchObject({ type: "agent", path: "components/agents/analyst.md" });
+  });
+
+  it("a whole-document save (object or YAML text) of a markdown component keeps its body and its type field", async () => {
+    committed("components/agents/analyst.md", AGENT_MD);
+    const current = await store.read({ name: "analyst" });
+    await store.save({ composition: { ...current.data, type: "agent", component_type: undefined, description: "d" } }, "a1");
+    let text = fileText("components/agents/analyst.md");
+    expect(text).toMatch(/^---\ncomponent_type: agent # KSI's field\n/);
+    expect(text).not.toMatch(/^type:/m);
+    expect(text.endsWith("---\n# Analyst\n\nYou analyse.   \n\n---\nA rule, not front matter.\n")).toBe(true);
+    await store.save({ yaml: "name: analyst\ntype: agent\nversion: 2.0.0\ndescription: d\n", replace: true }, "a1");
+    text = fileText("components/agents/analyst.md");
+    expect(text).toBe("---\nname: analyst\nversion: 2.0.0\ndescription: d\ncomponent_type: agent\n---\n# Analyst\n\nYou analyse.   \n\n---\nA rule, not front matter.\n");
+  });
+
+  it("a pattern outside <type>s/ (capabilities/) is saved in place", async () => {
+    committed("capabilities/agent_messaging.yaml", "name: agent_messaging\ntype: capability\nversion: 1.0.0\ndescription: messaging\n");
+    await store.update({ name: "agent_messaging", set: { description: "messages" } }, undefined);
+    expect(fileText("capabilities/agent_messaging.yaml")).toMatch(/description: messages/);
+    expect(readdirSync(dir).sort()).toEqual([".git", "capabilities"]);
+  });
+
+  it("a file whose parent is missing, or whose name differs from its file, is saved without error; a new pattern with a missing parent is refused", async () => {
+    committed("orchestrations/adaptive_v2.yaml", "name: adaptive_tournament_v2\ntype: orchestration\nversion: 1.0.0\ndescription: d\nextends: tournament_basic\n");
+    const saved = await store.update({ name: "adaptive_tournament_v2", set: { "metadata.tags": ["t"] } }, undefined);
+    expect(saved.version).toBe("1.0.1");
+    expect(fileText("orchestrations/adaptive_v2.yaml")).toMatch(/extends: tournament_basic/);
+    expect(catalog.warningsOf(catalog.get("adaptive_tournament_v2")!).map((w) => w.path).sort()).toEqual(["extends", "name"]);
+    const refused = await failure(store.save({ composition: pattern("newcomer", { extends: "tournament_basic" }) }, undefined));
+    expect(refused.code).toBe("not_found");
+    expect(refused.message).toMatch(/tournament_basic/);
+    // Changing the parent to another missing one is checked like a new one.
+    expect((await failure(store.update({ name: "adaptive_tournament_v2", set: { extends: "also_missing" } }, undefined))).message).toMatch(/also_missing/);
+  });
+
+  it("a stored file without a description is saved without error; a new one still needs it", async () => {
+    committed("components/agents/bare.md", "---\ncomponent_type: agent\nname: bare\nversion: 1.0.0\n---\nbody\n");
+    expect((await store.update({ name: "bare", set: { "metadata.tags": ["x"] } }, undefined)).version).toBe("1.0.1");
+    const refused = await failure(store.save({ composition: { name: "fresh", type: "agent", version: "1.0.0" } }, undefined));
+    expect(refused.message).toMatch(/description is required/);
+  });
+
+  it("a new pattern of type capability goes to capabilities/", async () => {
+    await store.save({ composition: pattern("msg", { type: "capability" }) }, undefined);
+    expect(existsSync(join(dir, "capabilities", "msg.yaml"))).toBe(true);
   });
 });

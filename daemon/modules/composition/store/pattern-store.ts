@@ -12,7 +12,9 @@ import { suggest } from "../../../core/suggest.js";
 import { compose } from "../model/compose.js";
 import { YamlDocument, deepEqual, type Issue } from "../model/document.js";
 import { formatRef, type Ref } from "../model/ref.js";
-import { typeDirectory, validateComposition } from "../model/schema.js";
+import { frameOf, joinPatternText, parsePatternText } from "../model/front-matter.js";
+import { typeDirectory, typeKey, validateComposition, withTypeKey } from "../model/schema.js";
+import { isPatternPath, stemOf } from "../model/store-layout.js";
 import { formatCommitMessage, parseTrailers } from "../model/trailers.js";
 import { bumpPatch, compareVersions } from "../model/version.js";
 import { applyModifications, newPaths, removePaths, UPDATE_RULES } from "../model/modifications.js";
@@ -120,9 +122,9 @@ export class PatternStore {
     const object = input.composition!;
     const name = typeof object.name === "string" ? object.name : undefined;
     if (current !== undefined && name === current.name) {
-      const parsed = YamlDocument.parse(current.text);
+      const parsed = parsePatternText(current.path, current.text);
       if (parsed.ok) {
-        parsed.document.applyObject(object);
+        parsed.document.applyObject(withTypeKey(object, typeKey(current.data)));
         return parsed.document;
       }
     }
@@ -133,7 +135,7 @@ export class PatternStore {
     return this.git.exclusive(async () => {
       const named = input.composition?.name;
       const doc = this.prepare(input, typeof named === "string" ? this.catalog.get(named) : undefined);
-      const valid = validateComposition(doc.data);
+      const valid = validateComposition(doc.data, "stored");
       if (!valid.ok) throw invalid("the composition is not valid", valid.issues);
       const existing = this.catalog.get(valid.composition.name);
       if (existing !== undefined && input.create_only === true) {
@@ -153,11 +155,14 @@ export class PatternStore {
   update(input: UpdateInput, agentId: string | undefined): Promise<Mutation & { unchanged?: true; new_paths: string[] }> {
     return this.git.exclusive(async () => {
       const entry = this.require(input.name);
-      const parsed = YamlDocument.parse(entry.text);
+      const parsed = parsePatternText(entry.path, entry.text);
       if (!parsed.ok) throw invalid(`${entry.path} does not parse`, parsed.issues);
       const rules = { ...UPDATE_RULES, replaceMaps: input.replace_maps };
-      const set = input.set ?? {};
-      const target = removePaths(applyModifications(entry.data, set, rules), input.unset ?? [], rules);
+      // `type` and `component_type` name the one type field the file has.
+      const key = typeKey(entry.data);
+      const set = withTypeKey(input.set ?? {}, key);
+      const unset = (input.unset ?? []).map((path) => (path === "type" || path === "component_type" ? key : path));
+      const target = removePaths(applyModifications(entry.data, set, rules), unset, rules);
       parsed.document.applyObject(target);
       const result = await this.commitDocument(parsed.document, entry, { message: input.message, agentId, text: undefined });
       return { ...result, new_paths: newPaths(entry.data, set) };
@@ -176,10 +181,19 @@ export class PatternStore {
     existing: Entry | undefined,
     options: { message: string | undefined; agentId: string | undefined; text: string | undefined },
   ): Promise<Mutation & { unchanged?: true }> {
-    const valid = validateComposition(doc.data);
+    if (existing !== undefined && typeKey(doc.data) !== typeKey(existing.data)) {
+      // A whole document in YAML text names its type as it likes: the file keeps its own field.
+      const kept = withTypeKey(doc.data, typeKey(existing.data));
+      doc.delete([typeKey(doc.data)]);
+      doc.set([typeKey(existing.data)], kept[typeKey(existing.data)]);
+      options = { ...options, text: undefined };
+    }
+    // A new pattern gets every rule; a file already in the store keeps what KSI lets it have (no description).
+    const valid = validateComposition(doc.data, existing === undefined ? "new" : "stored");
     if (!valid.ok) throw invalid("the composition is not valid", valid.issues);
     const { name, type } = valid.composition;
-    await this.checkInheritance(doc.data);
+    // A parent missing already (KSI's files have some) is a warning on the file, not a reason to refuse saving it unchanged.
+    if (existing === undefined || !sameParents(existing.data, doc.data)) await this.checkInheritance(doc.data);
     if (existing !== undefined && existing.type !== type) {
       throw new DaemonError("conflict", `${name} already exists as a ${existing.type}; names are unique across types`, { path: existing.path });
     }
@@ -206,8 +220,9 @@ export class PatternStore {
       throw new DaemonError("conflict", `${name}@${version} already exists in the history; save it with a newer version`, { tag: `${name}@${version}` });
     }
     const op = existing === undefined ? "create" : "update";
-    const path = `${typeDirectory(type)}/${name}.yaml`;
-    const text = options.text !== undefined && !bumped ? options.text : doc.toString();
+    // An existing pattern is written where its file is; a new one where SPEC §1 puts it.
+    const path = existing?.path ?? `${typeDirectory(type)}/${name}.yaml`;
+    const text = joinPatternText(frameOf(path, existing?.text), options.text !== undefined && !bumped ? options.text : doc.toString());
     const message = formatCommitMessage({
       subject: options.message ?? `${op}: ${name} ${version}`,
       trailers: { Op: op, Pattern: name, Version: version, ...(existing === undefined ? {} : { Previous: existing.version }), Agent: options.agentId ?? "" },
@@ -273,7 +288,7 @@ export class PatternStore {
       const versions = (await this.git.tags(`${ref.name}@*`)).map((t) => t.slice(ref.name.length + 1));
       throw new DaemonError("not_found", `no version ${tag}${versions.length > 0 ? `; versions: ${versions.join(", ")}` : ""}`, { versions });
     }
-    const parsed = YamlDocument.parse(text);
+    const parsed = parsePatternText(path, text);
     if (!parsed.ok) throw invalid(`${tag} does not parse`, parsed.issues);
     const commit = (await this.git.resolve(tag)) ?? "";
     return { name: ref.name, version: ref.version, path, commit, dirty: false, text, data: parsed.document.data };
@@ -306,7 +321,7 @@ export class PatternStore {
   }
 
   async history(name: string): Promise<VersionInfo[]> {
-    const entries = await this.git.log(`*/${name}.yaml`);
+    const entries = await this.git.log(this.catalog.get(name)?.path ?? `*/${name}.yaml`);
     if (entries.length === 0) this.require(name);
     // Commits without a Version trailer (the seed, hand commits) are named by their tag, if any.
     const tagged = await this.git.tagTargets(`${name}@*`);
@@ -480,8 +495,13 @@ export class PatternStore {
   private async pathAt(revision: string, name: string): Promise<string | undefined> {
     const current = this.catalog.get(name);
     if (current !== undefined && (await this.git.show(revision, current.path)) !== undefined) return current.path;
-    return (await this.git.listFiles(revision))?.find((p) => p.endsWith(`/${name}.yaml`));
+    return (await this.git.listFiles(revision))?.find((p) => isPatternPath(p) && stemOf(p) === name);
   }
+}
+
+/** True when two documents name the same parents (extends and mixins). */
+function sameParents(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return deepEqual(a.extends ?? null, b.extends ?? null) && deepEqual(a.mixins ?? null, b.mixins ?? null);
 }
 
 function isUnavailable(err: unknown): boolean {

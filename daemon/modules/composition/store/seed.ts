@@ -36,8 +36,10 @@ export async function seedStore(git: GitRepo, files: StoreFiles, bundled: readon
       const type = /^type:\s*([a-z][a-z0-9_-]*)\s*$/m.exec(text)?.[1] ?? "orchestration";
       const path = `${typeDirectory(type)}/${file}`;
       const result = Catalog.read(path, text);
-      if (!result.ok) {
-        log.error({ file: join(folder, file), issues: result.issues }, "bundled composition is invalid; not seeded");
+      // A bundled starter is held to every rule: a data fault a stored file may keep (a name other than its file) is a packaging mistake here.
+      const issues = !result.ok ? result.issues : result.entry.warnings;
+      if (!result.ok || issues.length > 0) {
+        log.error({ file: join(folder, file), issues }, "bundled composition is invalid; not seeded");
         continue;
       }
       await files.write(path, text);

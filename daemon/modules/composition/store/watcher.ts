@@ -3,8 +3,8 @@
  * daemon's back (a hand edit, git pull, git checkout): any file event
  * schedules one debounced reconcile from the files themselves.
  *
- * One `fs.watch` per folder (the store and each `<type>s/` folder in it),
- * not chokidar: chokidar watches every file on its own (10 000 patterns
+ * One `fs.watch` per folder (the store and every folder in it, any depth:
+ * KSI nests components several folders down), not chokidar: chokidar watches every file on its own (10 000 patterns
  * were 10 000 inotify watches, more than many systems allow a user) and
  * re-reads a whole folder on each event in it, so every atomic save on a
  * large store cost a directory scan. The events are only a hint here —
@@ -20,12 +20,12 @@
  * without a reflog.
  */
 import { watch, type FSWatcher } from "node:fs";
-import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock, TimerHandle } from "../../../core/clock.js";
 import type { Log } from "../../../core/log.js";
-import { DECISIONS_SUFFIX } from "../model/ref.js";
+import { isDecisionLogPath, isPatternPath } from "../model/store-layout.js";
 import type { Catalog } from "./catalog.js";
+import { listFolders } from "./listing.js";
 
 const DEBOUNCE_MS = 100;
 /** How often HEAD is looked at when nothing was heard from .git (a store without a reflog). */
@@ -69,8 +69,7 @@ export class StoreWatcher {
 
   static start(root: string, catalog: Catalog, clock: Clock, log: Log, hooks: WatcherHooks): StoreWatcher {
     const watcher = new StoreWatcher(root, catalog, clock, log, hooks);
-    watcher.watchFolder("");
-    watcher.watchTypeFolders();
+    watcher.watchFolders(listFolders(root));
     for (const folder of HEAD_FOLDERS) watcher.watchFolder(folder);
     watcher.pollHead();
     return watcher;
@@ -104,14 +103,15 @@ export class StoreWatcher {
     this.folders.set(folder, handle);
   }
 
-  private watchTypeFolders(): void {
-    let entries;
-    try {
-      entries = readdirSync(this.root, { withFileTypes: true });
-    } catch {
-      return;
+  /** Watches exactly these store folders (a reconcile's listing): new ones start being watched, gone ones stop. */
+  private watchFolders(folders: readonly string[]): void {
+    const wanted = new Set(folders);
+    for (const [folder, handle] of this.folders) {
+      if (wanted.has(folder) || HEAD_FOLDERS.includes(folder)) continue;
+      handle.close();
+      this.folders.delete(folder);
     }
-    for (const entry of entries) if (entry.isDirectory() && !entry.name.startsWith(".")) this.watchFolder(entry.name);
+    for (const folder of folders) this.watchFolder(folder);
   }
 
   private pollHead(): void {
@@ -131,18 +131,15 @@ export class StoreWatcher {
     }
     // .git, and the temp files of atomic writes.
     if (name?.startsWith(".") === true) return;
-    if (folder === "") {
-      // Something at the top: a type folder may have appeared (or gone); its files count from now on.
-      this.watchTypeFolders();
-      this.changed = null;
-    } else if (name === null) {
-      this.changed = null;
-    } else if (name.endsWith(`${DECISIONS_SUFFIX}.yaml`)) {
-      this.hooks.onDecisionLog(`${folder}/${name}`);
+    const path = name === null ? null : folder === "" ? name : `${folder}/${name}`;
+    if (path !== null && isDecisionLogPath(path)) {
+      this.hooks.onDecisionLog(path);
       return;
-    } else {
-      this.changed?.add(`${folder}/${name}`);
     }
+    // A pattern file is checked on its own; anything else may be a folder that appeared or went (its files
+    // count from now on, and it is watched after the reconcile), so the whole store is listed again.
+    if (path !== null && isPatternPath(path)) this.changed?.add(path);
+    else this.changed = null;
     this.schedule();
   }
 
@@ -170,6 +167,7 @@ export class StoreWatcher {
       const held = changed !== null && this.catalog.holds([...changed]);
       if (held && !this.hooks.headMoved()) return;
       const paths = held ? [] : this.catalog.reconcile().changed;
+      if (!held) this.watchFolders(this.catalog.folders());
       await this.hooks.onChange(paths);
     } catch (err) {
       this.log.error({ err }, "store reconcile failed");

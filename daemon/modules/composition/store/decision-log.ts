@@ -23,6 +23,7 @@ import { formatCommitMessage } from "../model/trailers.js";
 import { isUnsafePath } from "./confined-path.js";
 import type { StoreFiles } from "./files.js";
 import type { GitRepo } from "./git.js";
+import { isNothingToCommit } from "./start-recovery.js";
 
 /** A batch is committed at most this long after its first append. */
 const COMMIT_DELAY_MS = 1_000;
@@ -158,7 +159,13 @@ export class DecisionLogs {
       subject: `decisions: ${changed.length} log${changed.length === 1 ? "" : "s"} committed at start (appended before a stop that did not commit them)`,
       trailers: { Op: "decisions", Logs: changed.join(", "), Agent: "" },
     });
-    await this.git.exclusive(() => this.git.commitPaths(changed, message, undefined));
+    try {
+      await this.git.exclusive(() => this.git.commitPaths(changed, message, undefined));
+    } catch (err) {
+      // The logs are as HEAD has them (a person staged a change, then put the file back): nothing is left to do.
+      if (isNothingToCommit(err)) return;
+      throw err;
+    }
     this.log.info({ logs: changed }, "uncommitted decision logs committed at start");
   }
 
@@ -231,7 +238,7 @@ export class DecisionLogs {
       } catch (err) {
         // The previous batch's commit took the files as they were when it ran, records appended
         // while it waited included: then this batch is already in git.
-        if (/nothing to commit/.test((err as Error).message)) return;
+        if (isNothingToCommit(err)) return;
         // Not lost: the records are on disk; the batch is tried again a moment later (a full disk
         // that gets room again), with any records appended meanwhile, or at the stop or the next start.
         // commitPaths put the index back as it was: what `git add` staged (a log swapped for a link meanwhile) stays out of it.

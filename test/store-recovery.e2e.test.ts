@@ -12,7 +12,7 @@ import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { GitWrapper } from "./git-wrapper.js";
-import { cleanup, makeHome, readJsonLines, spawnDaemon, startDaemon, waitFor, type Daemon } from "./harness.js";
+import { cleanup, makeHome, readJsonLines, spawnDaemon, startDaemon, type Daemon } from "./harness.js";
 import { commitCount, expectFsckClean, expectStoreTruth, git, lines } from "./store-git.js";
 
 type Msg = Record<string, unknown>;
@@ -174,5 +174,59 @@ describe("layouts the daemon does not write are refused at start with one line",
   });
 });
 
-void writeFile;
-void waitFor;
+describe("a hostile file's error is a sentence", () => {
+  const deep = (levels: number) => `name: deep_one\ntype: orchestration\nversion: 1.0.0\ndescription: deep\nx: ${"[".repeat(levels)}${"]".repeat(levels)}\n`;
+
+  it("10 000-deep nesting in a pattern file, a YAML save and a request line: 'nested deeper than 128 levels' (it said 'Maximum call stack size exceeded')", async () => {
+    const daemon = await startDaemon();
+    const store = storeOf(daemon.home);
+    const client = await daemon.client();
+    await writeFile(join(store, "orchestrations", "deep_one.yaml"), deep(10_000));
+    const reloaded = await client.request<{ invalid: { path: string; issues: { message: string }[] }[] }>("composition:reload", {});
+    const listed = reloaded.invalid.find((f) => f.path === "orchestrations/deep_one.yaml");
+    expect(listed?.issues[0]?.message).toMatch(/^line 5, column \d+: maps and lists nested deeper than 128 levels$/);
+
+    const saved = await client.send("composition:save", { yaml: deep(10_000).replace("deep_one", "deep_two") });
+    expect(saved).toMatchObject({ ok: false, error: { code: "invalid_params" } });
+    expect(JSON.stringify(saved)).toMatch(/nested deeper than 128 levels/);
+    expect(JSON.stringify(saved)).not.toMatch(/call stack/);
+    const validated = await client.request<{ valid: boolean; issues: { message: string }[] }>("composition:validate", { yaml: deep(300) });
+    expect(validated).toMatchObject({ valid: false, issues: [{ path: "x", message: "maps and lists nested deeper than 128 levels (under x)" }] });
+
+    const raw = await daemon.raw();
+    const [reply] = await raw.exchange(`{"event":"composition:save","id":1,"data":{"composition":${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}}}`);
+    expect(reply).toMatchObject({ ok: false, error: { code: "invalid_request", message: "JSON nested deeper than 128 levels" } });
+
+    expect((await client.request<Msg>("composition:get", { name: "tournament" })).name).toBe("tournament");
+    expect((await daemon.stop()).code).toBe(0);
+  });
+});
+
+describe("a CRLF file stays CRLF after a save", () => {
+  const crlfPattern = ["# written on Windows", "name: crlf_test", "type: orchestration", "version: 1.0.0", "description: line endings", "metadata:", "  tags: [a, b]", ""].join("\r\n");
+  const everyLineCrlf = (text: string) => text.replace(/\r\n/g, "").includes("\n") === false && text.endsWith("\r\n");
+
+  it("composition:update and a whole-object save on a CRLF file write CRLF throughout (they came back mixed); a new CRLF document keeps CRLF", async () => {
+    const daemon = await startDaemon();
+    const store = storeOf(daemon.home);
+    const client = await daemon.client({ agentId: "crlf" });
+    const saved = await client.request<{ version: string }>("composition:save", { yaml: crlfPattern });
+    expect(saved.version).toBe("1.0.0");
+    const path = join(store, "orchestrations", "crlf_test.yaml");
+    expect(readFileSync(path, "utf8")).toBe(crlfPattern);
+
+    const updated = await client.request<{ version: string }>("composition:update", { name: "crlf_test", set: { "metadata.owner": "someone", description: "still CRLF" } });
+    expect(updated.version).toBe("1.0.1");
+    const afterUpdate = readFileSync(path, "utf8");
+    expect(everyLineCrlf(afterUpdate), JSON.stringify(afterUpdate)).toBe(true);
+    expect(afterUpdate).toContain("# written on Windows\r\n");
+
+    const { composition } = await client.request<{ composition: Msg }>("composition:get", { name: "crlf_test" });
+    await client.request("composition:save", { composition: { ...composition, version: "1.1.0", extra: { list: [1, 2] } } });
+    const afterSave = readFileSync(path, "utf8");
+    expect(everyLineCrlf(afterSave), JSON.stringify(afterSave)).toBe(true);
+    expect(await git(store, "show", "HEAD:orchestrations/crlf_test.yaml")).toBe(afterSave);
+    expect((await daemon.stop()).code).toBe(0);
+    await expectStoreTruth(store);
+  });
+});

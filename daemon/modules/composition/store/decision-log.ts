@@ -10,7 +10,7 @@
  * about a second after the first append of a batch, again when the daemon
  * stops, and at start for whatever a crash left uncommitted.
  */
-import { closeSync, constants, fdatasync, fstatSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, readSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { appendWhole, syncDirectory } from "../../../core/atomic-file.js";
@@ -30,7 +30,7 @@ const COMMIT_DELAY_MS = 1_000;
 
 const fdatasyncAsync = promisify(fdatasync);
 
-const { O_APPEND, O_CREAT, O_RDONLY, O_RDWR } = constants;
+const { O_APPEND, O_CREAT, O_RDWR } = constants;
 
 interface Pending {
   records: number;
@@ -57,6 +57,8 @@ export class DecisionLogs {
     private readonly git: GitRepo,
     private readonly clock: Clock,
     private readonly log: Log,
+    /** Makes a log's appends durable (default: fdatasync); a disk that fails it is part of the world a test injects. */
+    private readonly syncFile: (fd: number) => Promise<void> = fdatasyncAsync,
   ) {}
 
   /** The log beside a pattern file: `orchestrations/x.yaml` → `orchestrations/x_decisions.yaml`. */
@@ -76,9 +78,11 @@ export class DecisionLogs {
       throw asUnavailable(err, this.files.resolve(path));
     }
     let created = false;
+    let start: number;
     try {
       created = !this.checked.has(path) && closeTornEnd(fd);
       this.checked.add(path);
+      start = fstatSync(fd).size;
       // All of the record or none of it: a full disk leaves no half record behind.
       appendWhole(fd, text);
     } catch (err) {
@@ -96,11 +100,18 @@ export class DecisionLogs {
     this.pending.set(path, batch);
     this.commitSoon();
     try {
-      await this.sync(path);
+      await this.sync(path, start);
       if (created) await syncDirectory(dirname(this.files.resolve(path)));
     } catch (err) {
+      this.takeBack(path, batch, records);
       throw asUnavailable(err, this.files.resolve(path));
     }
+  }
+
+  /** An append refused after it was written (its sync failed, the record cut back out by sync()): no longer counted. */
+  private takeBack(path: string, batch: Pending, records: number): void {
+    if (this.pending.get(path) === batch) batch.records -= records;
+    this.evidenceCache.delete(path);
   }
 
   /** The log's text; undefined when there is none; unsafe_path when it is a link or under one. */
@@ -187,14 +198,29 @@ export class DecisionLogs {
     });
   }
 
-  private sync(path: string): Promise<void> {
+  /**
+   * The sync the appends of this turn share; `start` is where the first of
+   * them began. When it fails they are all refused, so all of them are cut
+   * back out of the log (issue 24: a refused record must not be counted,
+   * committed or read after a restart) — unless a record was appended after
+   * the sync began, which is left there with them (logged).
+   */
+  private sync(path: string, start: number): Promise<void> {
     const shared = this.syncs.get(path);
     if (shared !== undefined) return shared;
     const sync = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       this.syncs.delete(path);
-      const fd = this.files.open(path, O_RDONLY);
+      const fd = this.files.open(path, O_RDWR);
+      const end = fstatSync(fd).size;
       try {
-        await fdatasyncAsync(fd);
+        await this.syncFile(fd);
+      } catch (err) {
+        const size = fstatSync(fd).size;
+        // A log these appends created goes again (an empty file would be an untracked change).
+        if (size === end && start === 0) rmSync(this.files.resolve(path), { force: true });
+        else if (size === end) ftruncateSync(fd, start);
+        else this.log.error({ path, start, end, size }, "decision records refused (their sync failed) stay in the log: records were appended after them");
+        throw err;
       } finally {
         closeSync(fd);
       }
@@ -216,7 +242,7 @@ export class DecisionLogs {
       const all = this.pending;
       this.pending = new Map();
       // Every append already acknowledged is synced by now: a commit never holds half a record.
-      await Promise.all([...this.syncs.values()]);
+      await Promise.allSettled([...this.syncs.values()]);
       const safe = new Set(this.safe([...all.keys()]));
       const batch = new Map([...all].filter(([path]) => safe.has(path)));
       // A log that is a link now waits for the next batch (or the stop): put back as it was, it is committed then.

@@ -20,7 +20,7 @@ import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, renameSync,
 import { fdatasync, readFile } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { appendWhole } from "../../core/atomic-file.js";
+import { appendWhole, closeTornLine } from "../../core/atomic-file.js";
 import { asUnavailable } from "../../core/disk-fault.js";
 import type { Log } from "../../core/log.js";
 import { readJournalLines, type DamagedLine, type JournalRecord } from "./journal-record.js";
@@ -76,6 +76,8 @@ export class Journal {
   private syncing = false;
   private closed = false;
   private appendedSinceCompaction = 0;
+  /** An append failed: the file's end is checked before the next one. */
+  private tailUnsure = false;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => undefined;
 
@@ -96,7 +98,7 @@ export class Journal {
       warnDamaged(path, replay, options.log);
     }
     if (replay.records > liveLines.size || replay.skipped > 0 || liveLines.size === 0) rewrite(path, liveLines);
-    return { journal: new Journal(path, openSync(path, "a"), liveLines, options), replay };
+    return { journal: new Journal(path, openSync(path, "a+"), liveLines, options), replay };
   }
 
   /** Appends now and resolves once the records are synced to disk. */
@@ -119,8 +121,12 @@ export class Journal {
     if (this.closed) throw new Error("the schedule journal is closed");
     const lines = records.map((record) => JSON.stringify(record));
     try {
+      // After a failed append whose cut-back failed too, a torn line may end the file: closed first.
+      if (this.tailUnsure) closeTornLine(this.fd);
+      this.tailUnsure = false;
       appendWhole(this.fd, lines.length === 1 ? `${lines[0]!}\n` : `${lines.join("\n")}\n`);
     } catch (err) {
+      this.tailUnsure = true;
       throw asUnavailable(err, this.path);
     }
     const undo: [string, string | undefined][] = [];
@@ -194,7 +200,7 @@ export class Journal {
   private reopenRewritten(): void {
     rewrite(this.path, this.liveLines);
     closeSync(this.fd);
-    this.fd = openSync(this.path, "a");
+    this.fd = openSync(this.path, "a+");
     this.appendedSinceCompaction = 0;
   }
 

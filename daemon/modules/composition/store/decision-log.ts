@@ -10,10 +10,10 @@
  * about a second after the first append of a batch, again when the daemon
  * stops, and at start for whatever a crash left uncommitted.
  */
-import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
-import { appendWhole, syncDirectory } from "../../../core/atomic-file.js";
+import { appendWhole, closeTornLine, syncDirectory } from "../../../core/atomic-file.js";
 import { asUnavailable } from "../../../core/disk-fault.js";
 import type { Clock, TimerHandle } from "../../../core/clock.js";
 import type { Log } from "../../../core/log.js";
@@ -80,12 +80,14 @@ export class DecisionLogs {
     let created = false;
     let start: number;
     try {
-      created = !this.checked.has(path) && closeTornEnd(fd);
+      // Once per process, and again after a failed append: a torn last line is closed first.
+      created = !this.checked.has(path) && closeTornLine(fd) === 0;
       this.checked.add(path);
       start = fstatSync(fd).size;
       // All of the record or none of it: a full disk leaves no half record behind.
       appendWhole(fd, text);
     } catch (err) {
+      this.checked.delete(path);
       // A log this append created stays only with a record in it (an empty file would be an untracked change).
       if (created) rmSync(this.files.resolve(path), { force: true });
       throw asUnavailable(err, this.files.resolve(path));
@@ -284,18 +286,4 @@ export class DecisionLogs {
       this.pending.set(path, later === undefined ? b : { ...later, records: later.records + b.records });
     }
   }
-}
-
-/**
- * True when the file is empty (new, as a rule: its folder entry needs a sync). A
- * file that does not end in a newline (a crash in the middle of an append,
- * or a hand edit) gets one first, so the next record starts on a line of its own.
- */
-function closeTornEnd(fd: number): boolean {
-  const size = fstatSync(fd).size;
-  if (size === 0) return true;
-  const last = Buffer.alloc(1);
-  readSync(fd, last, 0, 1, size - 1);
-  if (last[0] !== 0x0a) appendWhole(fd, "\n");
-  return false;
 }

@@ -13,7 +13,7 @@ import { parse as parseYaml, parseDocument } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client, Push } from "../client/index.js";
 import { cleanup, ROOT, startDaemon, waitFor, type Daemon } from "./harness.js";
-import { commitCount, expectFsckClean, git, head, lines, snapshot, trailers } from "./store-git.js";
+import { commitCount, expectFsckClean, expectStoreTruth, git, head, lines, snapshot, trailers } from "./store-git.js";
 
 type Msg = Record<string, unknown>;
 
@@ -653,5 +653,7 @@ describe("kill -9 during a burst of saves (SPEC §6)", () => {
     expect(after.commit).toBe(await head(kstore));
     expect(existsSync(join(kstore, ".git", "index.lock"))).toBe(false);
     await expectFsckClean(kstore);
+    // Issue 24: one truth — nothing of the killed daemon's staged or left changed, and every version tagged.
+    await expectStoreTruth(kstore);
   }, 45_000);
 });

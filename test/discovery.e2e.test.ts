@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
 import type { DecisionRecord } from "../daemon/modules/composition/model/decisions.js";
 import { cleanup, startDaemon, waitFor, type Daemon } from "./harness.js";
-import { git } from "./store-git.js";
+import { expectStoreTruth, git } from "./store-git.js";
 
 type Msg = Record<string, unknown>;
 
@@ -305,5 +305,6 @@ describe("decision logs survive kill -9", () => {
     await waitFor("the log committed after the restart", async () => (await git(ownStore, "status", "--porcelain")) === "", 5_000, 100);
     const committed = parseYaml(await git(ownStore, "show", "HEAD:orchestrations/tournament_decisions.yaml")) as DecisionRecord[];
     expect(committed.filter((r) => ids.includes(r.id))).toHaveLength(150);
+    await expectStoreTruth(ownStore);
   });
 });

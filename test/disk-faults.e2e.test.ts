@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
 import { cleanup, makeHome, startDaemon, waitFor, type Daemon } from "./harness.js";
-import { expectFsckClean, git } from "./store-git.js";
+import { expectFsckClean, expectStoreTruth, git } from "./store-git.js";
 
 type Msg = Record<string, unknown>;
 
@@ -118,6 +118,8 @@ async function expectAllCommitted(store: string, saves: Map<string, { version: s
     const path = (await git(store, "ls-tree", "-r", "--name-only", tag)).split("\n").find((p) => p.endsWith(`/${name}.yaml`));
     expect(await git(store, "show", `${tag}:${path!}`), tag).toMatch(new RegExp(`^version: "?${version.replace(/\./g, "\\.")}"?$`, "m"));
   }
+  // And every version HEAD holds has its tag (issue 24).
+  await expectStoreTruth(store);
   await expectFsckClean(store);
 }
 
@@ -152,7 +154,17 @@ describe("a full disk", () => {
     expectRefused(await send(c, "state:set", { key: "disk.full", value: { at: 1 } }), "no_space", /state\.json$/);
     expectRefused(await send(c, "event:emit", { event: "disk:later", delay: 60 }), "no_space", /schedule\.ndjson$/);
 
-    // Nothing refused was half applied in memory.
+    // Nothing refused was half applied in memory, not even for a moment (issue 24: a request pipelined behind
+    // the refused state:set read its value, and an emit's condition acted on it, before the write failed).
+    const raw = await daemon.raw();
+    const [setRefused, readMeanwhile, conditionMeanwhile] = await raw.exchange(
+      { event: "state:set", id: 1, data: { key: "disk.pipelined", value: 1 } },
+      { event: "state:get", id: 2, data: { key: "disk.pipelined" } },
+      { event: "event:emit", id: 3, data: { event: "disk:seen", condition: { "==": [{ var: "state.disk.pipelined" }, 1] } } },
+    );
+    expect(setRefused).toMatchObject({ ok: false, error: { code: "unavailable" } });
+    expect(readMeanwhile).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(conditionMeanwhile).toMatchObject({ ok: true, data: { emitted: false, reason: "condition_false" } });
     expect((await send(c, "state:get", { key: "disk.full" })).ok).toBe(false);
     expect(((await c.request<Msg>("event:scheduled", {})).schedules as unknown[]).length).toBe(0);
     expect((await send(c, "composition:get", { name: "full_disk_save" })).ok).toBe(false);

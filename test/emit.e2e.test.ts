@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
 import { cleanup, RawConnection, readJsonLines, sleepTick, startDaemon, waitFor, type Daemon } from "./harness.js";
+import { expectStoreTruth } from "./store-git.js";
 
 type Msg = Record<string, unknown>;
 
@@ -847,6 +848,8 @@ describe("schedules across restarts", () => {
     // A marker through the scheduler: it fires after every batch already taken from the book.
     await c2.request("event:emit", { event: "bulk:marker", delay: 0 });
     await watcher.waitPush("the marker", (p) => p.event === "bulk:marker");
+    // Issue 24: the kill left the pattern store as one truth too.
+    await expectStoreTruth(join(first.home, "var", "lib", "compositions"));
 
     const counts = new Map<number, number>();
     for (const n of [...firedBeforeKill, ...firedAfter()]) counts.set(n, (counts.get(n) ?? 0) + 1);

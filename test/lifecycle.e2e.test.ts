@@ -8,6 +8,7 @@ import { chmod, lstat, mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanup, makeHome, readJsonLines, spawnDaemon, startDaemon, waitFor, type Daemon } from "./harness.js";
+import { expectStoreTruth } from "./store-git.js";
 
 afterAll(cleanup);
 
@@ -67,6 +68,7 @@ describe("one daemon per home", () => {
       patterns: ["system:hello"],
     });
     expect(events.map((e) => e.data.client)).toContain(tag);
+    await expectStoreTruth(join(first.home, "var", "lib", "compositions"));
     const stopped = await second.stop();
     expect(stopped.code).toBe(0);
     expectCleanlyGone(second);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
 import { cleanup, startDaemon, type Daemon } from "./harness.js";
+import { expectStoreTruth } from "./store-git.js";
 
 type Msg = Record<string, unknown>;
 
@@ -232,6 +233,8 @@ describe("state on disk", () => {
       condition: { and: [{ "==": [{ var: "state.kept.object.status" }, "done"] }, { "==": [{ var: "state.kept.integer" }, 42] }] },
     });
     expect(reply).toMatchObject({ emitted: true });
+    // Issue 24: the kill left the pattern store as one truth too.
+    await expectStoreTruth(join(first.home, "var", "lib", "compositions"));
   });
 });
 

@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { appendWhole, writeAtomicAll } from "./atomic-file.js";
+import { appendWhole, closeTornLine, writeAtomicAll } from "./atomic-file.js";
 import { createLog } from "./log.js";
 
 let dir: string;
@@ -83,5 +83,24 @@ describe("the daemon log on a full disk", () => {
     log.info({ a: 1 }, "hello");
     expect(JSON.parse(readFileSync(path, "utf8"))).toMatchObject({ msg: "hello", a: 1 });
     expect(dropped()).toBe(0);
+  });
+});
+
+describe("closeTornLine", () => {
+  it.each([
+    ["an empty file", "", "", 0],
+    ["a file ending in a newline", "{\"a\":1}\n", "{\"a\":1}\n", 8],
+    ["a torn last line", "{\"a\":1}\n{\"b\":", "{\"a\":1}\n{\"b\":\n", 13],
+  ])("%s: the next record starts a line of its own", (_label, before, after, size) => {
+    const path = join(dir, "log");
+    writeFileSync(path, before);
+    const fd = openSync(path, "a+");
+    try {
+      expect(closeTornLine(fd)).toBe(size);
+      appendWhole(fd, "{\"c\":3}\n");
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(path, "utf8")).toBe(`${after}{"c":3}\n`);
   });
 });

@@ -6,7 +6,7 @@
  * without writing a byte (a full disk must not stop a rollback). A disk that
  * cannot take the write is `unavailable` naming the file (disk-fault.ts).
  */
-import { closeSync, constants, fstatSync, fsync, ftruncateSync, linkSync, lstatSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsync, ftruncateSync, linkSync, lstatSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -62,6 +62,21 @@ export function appendWhole(fd: number, data: string | Uint8Array): void {
     if (written > 0) ftruncateSync(fd, fstatSync(fd).size - written);
     throw err;
   }
+}
+
+/**
+ * Ends the file open at `fd` with a newline when its last line has none (a
+ * crash in the middle of an append, a hand edit, or a cut-short write whose
+ * truncation failed too), so that the next record starts a line of its own
+ * and is never lost glued to a torn one. Returns the file's size before.
+ */
+export function closeTornLine(fd: number): number {
+  const size = fstatSync(fd).size;
+  if (size === 0) return 0;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  if (last[0] !== 0x0a) appendWhole(fd, "\n");
+  return size;
 }
 
 /** Makes a rename or a newly created file in `dir` durable. */

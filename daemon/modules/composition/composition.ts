@@ -36,6 +36,7 @@ import { activeHooks } from "./store/git-hooks.js";
 import { readIndexCache, writeIndexCache } from "./store/index-cache.js";
 import { PatternStore, type Mutation } from "./store/pattern-store.js";
 import { seedStore } from "./store/seed.js";
+import { recoverAtStart } from "./store/start-recovery.js";
 import { StoreWatcher } from "./store/watcher.js";
 import { OutsideChanges } from "./store/outside-changes.js";
 import { PatternEvolution } from "./store/evolution.js";
@@ -426,15 +427,42 @@ export function compositionModule(ctx: ModuleContext): Module {
       await git.storeSettings();
       // One daemon per store, before anything in it is touched (a store not made yet is locked once seeded).
       if (guard.state().state !== "missing") await takeLock();
-      const locks = git.clearStaleLocks();
-      if (locks.length > 0) log.warn({ store: ctx.config.storeDir, locks }, "removed lock files a killed writer left in the store (no process works in it)");
+      const storeDir = ctx.config.storeDir;
+      await recoverAtStart(
+        [
+          {
+            what: "the removal of lock files a killed writer left",
+            run: () => {
+              const locks = git.clearStaleLocks();
+              if (locks.length > 0) log.warn({ store: storeDir, locks }, "removed lock files a killed writer left in the store (no process works in it)");
+            },
+            hint: () => `Once no git runs in the store, remove its stale lock files by hand (\`ls ${storeDir}/.git/*.lock\`).`,
+          },
+        ],
+        log,
+      );
       await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);
       await takeLock();
       guard.learn();
       logStoreSettings(await git.storeSettings(), log);
-      if (guard.writable()) await store.recover();
-      else if (git.readOwnFile("patternd-intent.json") !== undefined) log.warn({ store: ctx.config.storeDir }, "a store change cut short by a stop is finished at the next start on the store's branch");
-      await decisions.recover();
+      await recoverAtStart(
+        [
+          {
+            what: "a store change a stop cut short",
+            run: async () => {
+              if (guard.writable()) await store.recover();
+              else if (git.readOwnFile("patternd-intent.json") !== undefined) log.warn({ store: storeDir }, "a store change cut short by a stop is finished at the next start on the store's branch");
+            },
+            hint: () => `Look at \`git -C ${storeDir} status\`: commit what should be kept, \`git -C ${storeDir} restore --staged --worktree <path>\` what should not.`,
+          },
+          {
+            what: "decision logs left uncommitted",
+            run: () => decisions.recover(),
+            hint: () => `Commit them by hand: \`git -C ${storeDir} add -- '*_decisions.yaml' && git -C ${storeDir} commit -m "decisions"\`.`,
+          },
+        ],
+        log,
+      );
       const started = performance.now();
       const cached = await readIndexCache(cachePath, ctx.config.storeDir);
       catalog.restore(cached);

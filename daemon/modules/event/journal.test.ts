@@ -305,3 +305,26 @@ describe("Journal over a damaged file", () => {
     expect(await readdir(dir)).toContain(COPY);
   });
 });
+
+describe("an append whose sync fails is refused, and never replayed (issue 24)", () => {
+  it("the refused records leave the file; records appended before and after stay, and a restart replays exactly those", async () => {
+    let failNext = false;
+    const { journal } = await Journal.open(path, {
+      isQuiet: () => false,
+      log: silentLog(),
+      now: () => NOW,
+      syncFile: () => (failNext ? Promise.reject(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" })) : Promise.resolve()),
+    });
+    opened.push(journal);
+    await journal.append([add(schedule("kept", { key: "k" }))]);
+    failNext = true;
+    // A replacement by key and a cancel, refused together: the replaced schedule and the cancelled one stay live.
+    const refused = [journal.append([cancel("kept"), add(schedule("replacing", { key: "k" }))]), journal.append([add(schedule("new"))])];
+    for (const result of await Promise.allSettled(refused)) expect(result.status).toBe("rejected");
+    failNext = false;
+    await journal.append([add(schedule("after"))]);
+    expect(await lines()).toEqual([add(schedule("kept", { key: "k" })), add(schedule("after"))]);
+    const { replay } = await reopen(journal);
+    expect(replay.schedules.map((s) => s.schedule_id)).toEqual(["kept", "after"]);
+  });
+});

@@ -20,7 +20,7 @@ import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, renameSync,
 import { fdatasync, readFile } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { appendWhole } from "../../core/atomic-file.js";
+import { appendWhole, closeTornLine } from "../../core/atomic-file.js";
 import { asUnavailable } from "../../core/disk-fault.js";
 import type { Log } from "../../core/log.js";
 import { readJournalLines, type DamagedLine, type JournalRecord } from "./journal-record.js";
@@ -46,6 +46,8 @@ export interface JournalOptions {
   log: Log;
   /** Epoch ms (the daemon's clock): names the copy of a damaged journal. */
   now(): number;
+  /** Makes the appended records durable (default: fdatasync); a disk that fails it is part of the world a test injects. */
+  syncFile?: (fd: number) => Promise<void>;
 }
 
 /** Copies of damaged journals kept beside it; an older one is removed when a newer one is made. */
@@ -64,6 +66,8 @@ const readFileAsync = promisify(readFile);
 interface Waiter {
   resolve(): void;
   reject(err: unknown): void;
+  /** What the records of this append replaced in liveLines (undefined: nothing), to put back if they never become durable. */
+  undo: [string, string | undefined][];
 }
 
 export class Journal {
@@ -72,6 +76,8 @@ export class Journal {
   private syncing = false;
   private closed = false;
   private appendedSinceCompaction = 0;
+  /** An append failed: the file's end is checked before the next one. */
+  private tailUnsure = false;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => undefined;
 
@@ -92,15 +98,15 @@ export class Journal {
       warnDamaged(path, replay, options.log);
     }
     if (replay.records > liveLines.size || replay.skipped > 0 || liveLines.size === 0) rewrite(path, liveLines);
-    return { journal: new Journal(path, openSync(path, "a"), liveLines, options), replay };
+    return { journal: new Journal(path, openSync(path, "a+"), liveLines, options), replay };
   }
 
   /** Appends now and resolves once the records are synced to disk. */
   append(records: readonly JournalRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error("the schedule journal is closed"));
     if (records.length === 0) return Promise.resolve();
-    this.appendNow(records);
-    const synced = new Promise<void>((resolve, reject) => this.unsynced.push({ resolve, reject }));
+    const undo = this.appendNow(records);
+    const synced = new Promise<void>((resolve, reject) => this.unsynced.push({ resolve, reject, undo }));
     this.scheduleSync();
     return synced;
   }
@@ -108,22 +114,30 @@ export class Journal {
   /**
    * Appends now, synchronously: on return the records survive a killed
    * daemon. A write the disk cannot take leaves nothing behind and throws
-   * (`unavailable` for a full or read-only disk).
+   * (`unavailable` for a full or read-only disk). Returns what the records
+   * replaced among the live lines, for append() to put back.
    */
-  appendNow(records: readonly JournalRecord[]): void {
+  appendNow(records: readonly JournalRecord[]): [string, string | undefined][] {
     if (this.closed) throw new Error("the schedule journal is closed");
     const lines = records.map((record) => JSON.stringify(record));
     try {
+      // After a failed append whose cut-back failed too, a torn line may end the file: closed first.
+      if (this.tailUnsure) closeTornLine(this.fd);
+      this.tailUnsure = false;
       appendWhole(this.fd, lines.length === 1 ? `${lines[0]!}\n` : `${lines.join("\n")}\n`);
     } catch (err) {
+      this.tailUnsure = true;
       throw asUnavailable(err, this.path);
     }
+    const undo: [string, string | undefined][] = [];
     records.forEach((record, i) => {
+      undo.push([record.schedule_id, this.liveLines.get(record.schedule_id)]);
       if (record.op === "add") this.liveLines.set(record.schedule_id, lines[i]!);
       else this.liveLines.delete(record.schedule_id);
     });
     this.appendedSinceCompaction += records.length;
     this.scheduleSync();
+    return undo;
   }
 
   /** Waits for the last sync, then closes the file. */
@@ -147,10 +161,11 @@ export class Journal {
       const waiters = this.unsynced;
       this.unsynced = [];
       try {
-        await fdatasyncAsync(this.fd);
+        await (this.options.syncFile ?? fdatasyncAsync)(this.fd);
         for (const waiter of waiters) waiter.resolve();
       } catch (err) {
         this.options.log.error({ err, path: this.path }, "schedule journal sync failed");
+        this.takeBack(waiters);
         const refused = asUnavailable(err, this.path);
         for (const waiter of waiters) waiter.reject(refused);
       }
@@ -158,6 +173,35 @@ export class Journal {
     } while (this.unsynced.length > 0);
     this.syncing = false;
     this.markIdle();
+  }
+
+  /**
+   * The records of appends whose sync failed are refused: they must not be
+   * replayed by the next start either (issue 24). Their effect on the live
+   * lines is undone, newest first, and the file is rewritten from the live
+   * lines (temp + fsync + rename), which keeps every other record, those
+   * appended since included.
+   */
+  private takeBack(waiters: readonly Waiter[]): void {
+    for (const { undo } of [...waiters].reverse()) {
+      for (const [id, line] of [...undo].reverse()) {
+        if (line === undefined) this.liveLines.delete(id);
+        else this.liveLines.set(id, line);
+      }
+    }
+    try {
+      this.reopenRewritten();
+    } catch (err) {
+      this.options.log.error({ err, path: this.path }, "schedule journal could not be rewritten without the refused records; a restart may replay them");
+    }
+  }
+
+  /** Replaces the file with the live lines and appends to the new one from now on. */
+  private reopenRewritten(): void {
+    rewrite(this.path, this.liveLines);
+    closeSync(this.fd);
+    this.fd = openSync(this.path, "a+");
+    this.appendedSinceCompaction = 0;
   }
 
   private shouldCompact(): boolean {
@@ -169,10 +213,7 @@ export class Journal {
   /** Synchronous, so no append can land in the old file after the snapshot (~10 ms per 100 000 live). */
   private compact(): void {
     try {
-      rewrite(this.path, this.liveLines);
-      closeSync(this.fd);
-      this.fd = openSync(this.path, "a");
-      this.appendedSinceCompaction = 0;
+      this.reopenRewritten();
       this.options.log.info({ live: this.liveLines.size }, "schedule journal compacted");
     } catch (err) {
       this.options.log.error({ err, path: this.path }, "schedule journal compaction failed; appending to the old file");

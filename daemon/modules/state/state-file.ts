@@ -3,7 +3,8 @@
  * Saves that arrive while one is being written are coalesced into the next
  * write; each caller resolves once a write containing its change is durable.
  * A write that fails (a full disk: `unavailable`) reports the state it tried
- * to write and the last one on disk, so the changes it held can be undone.
+ * to write and the last one on disk, so the changes it held can be dropped;
+ * one that succeeds says so at once, so they can be shown.
  */
 import { readFile } from "node:fs/promises";
 import { writeAtomic } from "../../core/atomic-file.js";
@@ -20,6 +21,8 @@ export class StateFile {
     private readonly path: string,
     private readonly snapshot: () => Record<string, unknown>,
     private readonly onFailed: (attempted: Record<string, unknown>, durable: Record<string, unknown>) => void = () => undefined,
+    /** Called as soon as a write is durable, before any later write takes its snapshot. */
+    private readonly onWritten: (written: Record<string, unknown>) => void = () => undefined,
   ) {}
 
   async load(): Promise<Map<string, unknown>> {
@@ -67,5 +70,6 @@ export class StateFile {
       throw err;
     }
     this.durable = attempted;
+    this.onWritten(attempted);
   }
 }

@@ -24,25 +24,64 @@ export interface StateView {
   nested(): Record<string, unknown>;
 }
 
+interface Change {
+  deleted: boolean;
+  value: unknown;
+}
+
 export interface StateModule extends Module {
   readonly view: StateView;
 }
 
 export function stateModule(ctx: ModuleContext): StateModule {
+  /**
+   * What state.json holds: the view every read and emit condition sees.
+   * A change joins it only once the write holding it is durable (issue 24):
+   * a change a full disk refused was never visible to anyone.
+   */
   let entries = new Map<string, unknown>();
   let nestedCache: Record<string, unknown> | null = null;
-  const file = new StateFile(ctx.config.stateFile, () => Object.fromEntries(entries), (attempted, durable) => {
-    // The changes that write held were refused (a full disk): each key it wrote goes back to what the file holds,
-    // unless changed again since (that change rides on the next write).
-    for (const key of new Set([...Object.keys(attempted), ...Object.keys(durable)])) {
-      if (entries.get(key) !== attempted[key] || (attempted[key] === undefined && entries.has(key))) continue;
-      if (Object.hasOwn(durable, key)) entries.set(key, durable[key]);
-      else entries.delete(key);
+  /** Changes on their way to disk, the newest per key (deleted: a state:delete). */
+  const pending = new Map<string, Change>();
+  /** The changes the write in flight holds (taken with its snapshot). */
+  let writing: [string, Change][] = [];
+  const written = (apply: boolean) => {
+    for (const [key, change] of writing) {
+      if (apply && change.deleted) entries.delete(key);
+      else if (apply) entries.set(key, change.value);
+      if (pending.get(key) === change) pending.delete(key);
     }
-    nestedCache = null;
-  });
-  const changed = () => {
-    nestedCache = null;
+    writing = [];
+    if (apply) nestedCache = null;
+  };
+  const file = new StateFile(
+    ctx.config.stateFile,
+    () => {
+      writing = [...pending];
+      const next = Object.fromEntries(entries);
+      for (const [key, change] of writing) {
+        if (change.deleted) delete next[key];
+        else next[key] = change.value;
+      }
+      return next;
+    },
+    () => written(false),
+    () => written(true),
+  );
+  /** The key's value with the changes on their way applied (what a change builds on); undefined: absent. */
+  const latest = (key: string): { value: unknown } | undefined => {
+    const change = pending.get(key);
+    if (change !== undefined) return change.deleted ? undefined : { value: change.value };
+    return entries.has(key) ? { value: entries.get(key) } : undefined;
+  };
+  /** Keys there will be once the changes on their way are written. */
+  const sizeAfterPending = () => {
+    let size = entries.size;
+    for (const [key, change] of pending) size += (change.deleted ? 0 : 1) - (entries.has(key) ? 1 : 0);
+    return size;
+  };
+  const change = (key: string, next: Change) => {
+    pending.set(key, next);
     return file.save();
   };
 
@@ -56,13 +95,12 @@ export function stateModule(ctx: ModuleContext): StateModule {
       if (bytes > MAX_VALUE_BYTES) {
         throw new DaemonError("limit_exceeded", `a state value may be at most ${MAX_VALUE_BYTES} bytes, this one is ${bytes}`, { limit: MAX_VALUE_BYTES });
       }
-      if (!entries.has(data.key) && entries.size >= MAX_ENTRIES) {
+      const before = latest(data.key);
+      if (before === undefined && sizeAfterPending() >= MAX_ENTRIES) {
         throw new DaemonError("limit_exceeded", `the state holds at most ${MAX_ENTRIES} keys; delete some first`, { limit: MAX_ENTRIES });
       }
-      const previous = entries.get(data.key);
-      entries.set(data.key, data.value);
-      await changed();
-      return previous === undefined ? { key: data.key, value: data.value } : { key: data.key, value: data.value, previous };
+      await change(data.key, { deleted: false, value: data.value });
+      return before?.value === undefined ? { key: data.key, value: data.value } : { key: data.key, value: data.value, previous: before.value };
     },
   });
 
@@ -87,8 +125,8 @@ export function stateModule(ctx: ModuleContext): StateModule {
     params: z.strictObject({ key: stateKey }),
     example: { key: "run_42.status" },
     handler: async (data) => {
-      if (!entries.delete(data.key)) throw new DaemonError("not_found", `no state key ${data.key}`);
-      await changed();
+      if (latest(data.key) === undefined) throw new DaemonError("not_found", `no state key ${data.key}`);
+      await change(data.key, { deleted: true, value: undefined });
       return { deleted: true };
     },
   });

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MAX_DOCUMENT_BYTES, YamlDocument, readData } from "./document.js";
+import { MAX_DOCUMENT_BYTES, YamlDocument, readData, readSequence } from "./document.js";
 import { diffLines } from "./line-diff.js";
 
 const REPO = join(import.meta.dirname, "../../../..");
@@ -52,6 +52,11 @@ describe("YamlDocument.parse refuses what is not a safe composition", () => {
     ["a document of only comments", "# nothing here\n", /mapping/],
     ["an unclosed flow list", "name: x\ntags: [a, b\ndescription: y\n", /^line \d+, column \d+: /],
     ["a bad indentation", "name: x\nmetadata:\n  tags: [a]\n bad: 1\n", /^line 4, column \d+: /],
+    // Issue 24: the parser's own stack ran out, and the person read "Maximum call stack size exceeded".
+    ["10 000 nested flow lists", `name: x\ndeep: ${"[".repeat(10_000)}${"]".repeat(10_000)}\n`, /^line 2, column \d+: maps and lists nested deeper than 128 levels$/],
+    ["10 000 nested flow maps", `name: x\ndeep: ${"{a: ".repeat(10_000)}1${"}".repeat(10_000)}\n`, /^line 2, column \d+: maps and lists nested deeper than 128 levels$/],
+    ["200 nested flow lists (parses, but past the bound)", `name: x\ndeep: ${"[".repeat(200)}${"]".repeat(200)}\n`, /^maps and lists nested deeper than 128 levels \(under deep\)$/],
+    ["1 000 nested block maps", `name: x\ndeep:\n${Array.from({ length: 1_000 }, (_, i) => `${" ".repeat(i + 1)}k:\n`).join("")}`, /nested deeper than 128 levels/],
   ])("%s", (_label, text, message) => {
     const result = YamlDocument.parse(text);
     expect(result.ok).toBe(false);
@@ -59,6 +64,22 @@ describe("YamlDocument.parse refuses what is not a safe composition", () => {
     expect(result.issues.length).toBeGreaterThan(0);
     expect(result.issues[0]!.message).toMatch(message);
     for (const issue of result.issues) expect(issue.message).not.toContain("\n");
+  });
+
+  it("nesting up to the bound is accepted", () => {
+    const depth = 127;
+    expect(YamlDocument.parse(`name: x\ndeep: ${"[".repeat(depth)}${"]".repeat(depth)}\n`).ok).toBe(true);
+    expect(YamlDocument.parse(`name: x\ndeep: ${"[".repeat(depth + 1)}${"]".repeat(depth + 1)}\n`).ok).toBe(false);
+  });
+
+  it.each([
+    ["readData (the catalog's reader), fast path", () => readData(`name: x\ndeep: ${"[".repeat(200)}${"]".repeat(200)}\n`)],
+    ["readData, 10 000 deep", () => readData(`name: x\ndeep: ${"[".repeat(10_000)}${"]".repeat(10_000)}\n`)],
+    ["readSequence (a decision log)", () => readSequence(`- deep: ${"[".repeat(10_000)}${"]".repeat(10_000)}\n`)],
+  ])("%s refuses hostile nesting with a sentence", (_label, read) => {
+    const result = read();
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues[0]!.message).toMatch(/maps and lists nested deeper than 128 levels/);
   });
 
   it("a syntax error names the line and column where it is", () => {
@@ -528,5 +549,52 @@ describe("readData (the index's read path) gives exactly what the Document parse
       expect(full.ok).toBe(false);
       if (!fast.ok && !full.ok) expect(fast.issues).toEqual(full.issues);
     }
+  });
+});
+
+describe("a CRLF file stays CRLF (issue 24: an edit came back with mixed endings)", () => {
+  const CRLF = FIXTURE.replace(/\n/g, "\r\n");
+  /** Every line ends in CRLF, and the text reads as the LF edit does. */
+  function expectCrlfThroughout(text: string, sameAsLf: string) {
+    expect(text.replace(/\r\n/g, "")).not.toContain("\n");
+    expect(text.replace(/\r\n/g, "\n")).toBe(sameAsLf);
+  }
+
+  it.each<[string, (d: Record<string, unknown>) => Record<string, unknown>]>([
+    ["one scalar", (d) => ({ ...d, version: "1.1.0" })],
+    ["a new key", (d) => ({ ...d, added: { deep: [1, 2] } })],
+    ["a removed section", (d) => Object.fromEntries(Object.entries(d).filter(([key]) => key !== "variables"))],
+    ["a list item edited", (d) => ({ ...d, components: (d.components as Record<string, unknown>[]).map((c, i) => (i === 0 ? { ...c, prompt: "Changed." } : c)) })],
+  ])("%s: the edit is written with CRLF throughout", (_label, change) => {
+    const lf = parsed(FIXTURE);
+    lf.applyObject(change(structuredClone(lf.data)));
+    const crlf = parsed(CRLF);
+    crlf.applyObject(change(structuredClone(crlf.data)));
+    expectCrlfThroughout(crlf.toString(), lf.toString());
+    expect(parsed(crlf.toString()).data).toEqual(parsed(lf.toString()).data);
+  });
+
+  it("set and delete by path too", () => {
+    const doc = parsed(CRLF);
+    doc.set(["metadata", "owner"], "someone");
+    doc.delete(["description"]);
+    const text = doc.toString();
+    expect(text.replace(/\r\n/g, "")).not.toContain("\n");
+    expect(parsed(text).data.metadata).toMatchObject({ owner: "someone" });
+  });
+
+  it("an unedited CRLF document is its text, byte for byte", () => {
+    expect(parsed(CRLF).toString()).toBe(CRLF);
+  });
+
+  it("withListItem on a CRLF file splices with CRLF", () => {
+    const out = parsed("name: p\r\nforks:\r\n  - name: f1\r\n    version: 0.1.0\r\nmerges: []\r\n").withListItem("forks", { name: "f2", version: "0.1.0" })!;
+    expect(out).toBe("name: p\r\nforks:\r\n  - name: f1\r\n    version: 0.1.0\r\n  - name: f2\r\n    version: 0.1.0\r\nmerges: []\r\n");
+  });
+
+  it("an LF file stays LF", () => {
+    const doc = parsed(FIXTURE);
+    doc.set(["version"], "2.0.0");
+    expect(doc.toString()).not.toContain("\r");
   });
 });

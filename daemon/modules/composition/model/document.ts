@@ -18,6 +18,7 @@
 import { CORE_SCHEMA, load } from "js-yaml";
 import { Document, isMap, isScalar, isSeq, parseDocument, type YAMLSeq } from "yaml";
 import { diffLines } from "./line-diff.js";
+import { isStackOverflow, NESTING_MESSAGE, nestingProblem } from "./nesting.js";
 
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 const MAX_ALIASES = 100;
@@ -36,7 +37,10 @@ export function readData(text: string): { ok: true; data: Record<string, unknown
   if (!FAST_PATH_EXCLUDED.test(text) && Buffer.byteLength(text) <= MAX_DOCUMENT_BYTES) {
     try {
       const data = load(text, { schema: CORE_SCHEMA });
-      if (isPlainObject(data)) return { ok: true, data };
+      if (isPlainObject(data)) {
+        const deep = nestingProblem(data);
+        return deep === null ? { ok: true, data } : { ok: false, issues: [deep] };
+      }
     } catch {
       // the yaml parser below gives the error users see
     }
@@ -61,7 +65,10 @@ export function readSequence(text: string): { ok: true; items: unknown[] } | { o
     try {
       const data = load(text, { schema: CORE_SCHEMA });
       if (data === undefined || data === null) return { ok: true, items: [] };
-      if (Array.isArray(data)) return { ok: true, items: data as unknown[] };
+      if (Array.isArray(data)) {
+        const deep = nestingProblem(data);
+        return deep === null ? { ok: true, items: data as unknown[] } : { ok: false, issues: [deep] };
+      }
     } catch {
       // the yaml parser below gives the error users see
     }
@@ -76,7 +83,9 @@ export function readSequence(text: string): { ok: true; items: unknown[] } | { o
     return { ok: false, issues: [{ path: "", message: (err as Error).message }] };
   }
   if (data === null || data === undefined) return { ok: true, items: [] };
-  return Array.isArray(data) ? { ok: true, items: data as unknown[] } : { ok: false, issues: [{ path: "", message: "a log is a YAML sequence (- item) at the top level" }] };
+  if (!Array.isArray(data)) return { ok: false, issues: [{ path: "", message: "a log is a YAML sequence (- item) at the top level" }] };
+  const deep = nestingProblem(data);
+  return deep === null ? { ok: true, items: data as unknown[] } : { ok: false, issues: [deep] };
 }
 
 /**
@@ -128,8 +137,10 @@ export class YamlDocument {
       if (typeof data !== "object" || data === null || Array.isArray(data)) {
         return { ok: false, issues: [{ path: "", message: "a composition is a YAML mapping (key: value) at the top level" }] };
       }
+      const deep = nestingProblem(data);
+      if (deep !== null) return { ok: false, issues: [deep] };
     } catch (err) {
-      return { ok: false, issues: [{ path: "", message: (err as Error).message }] };
+      return { ok: false, issues: [{ path: "", message: describeYamlError((err as Error).message, undefined) }] };
     }
     return { ok: true, document };
   }
@@ -184,7 +195,10 @@ export class YamlDocument {
     if (this.source !== null && this.unedited === null) return this.source;
     const edited = render(this.doc);
     if (this.source === null || this.unedited === null) return edited;
-    return replayOnto(this.source, this.unedited, edited) ?? edited;
+    // The serialiser writes \n: a CRLF file is edited as LF and written back CRLF throughout (it came back mixed).
+    const crlf = usesCrlf(this.source);
+    const text = replayOnto(crlf ? this.source.replace(/\r\n/g, "\n") : this.source, this.unedited, edited) ?? edited;
+    return crlf ? withCrlf(text) : text;
   }
 
   /**
@@ -214,6 +228,7 @@ export class YamlDocument {
       const column = start - (source.lastIndexOf("\n", start - 1) + 1);
       text = `${source.slice(0, end)}${end === source.length && !source.endsWith("\n") ? "\n" : ""}${indented(formatSequenceItem(item), " ".repeat(column))}${source.slice(end)}`;
     }
+    if (usesCrlf(source)) text = withCrlf(text);
     const back = readData(text);
     const items: unknown[] = Array.isArray(list) ? list : [];
     return back.ok && deepEqual(back.data, { ...data, [key]: [...items, item] }) ? text : null;
@@ -372,12 +387,24 @@ function normalise(line: string): string {
   return content.replace(/\s+/g, " ").trim();
 }
 
+/** True when the text's first line ends in CRLF: its edits are written with CRLF too. */
+function usesCrlf(text: string): boolean {
+  const newline = text.indexOf("\n");
+  return newline > 0 && text[newline - 1] === "\r";
+}
+
+/** Every line ending as CRLF. */
+function withCrlf(text: string): string {
+  return text.replace(/\r?\n/g, "\r\n");
+}
+
 function render(doc: Document): string {
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
 function describeYamlError(message: string, position: { line: number; col: number } | undefined): string {
-  const first = message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  // The parser ran out of stack: only nesting far past MAX_NESTING does that (a hostile file); say so, not the JS message.
+  const first = isStackOverflow(message) ? NESTING_MESSAGE : message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
   return position === undefined ? first : `line ${position.line}, column ${position.col}: ${first}`;
 }
 

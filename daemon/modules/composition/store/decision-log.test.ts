@@ -131,3 +131,30 @@ describe("DecisionLogs", () => {
     }
   });
 });
+
+describe("an append whose sync fails is refused, and leaves nothing (issue 24)", () => {
+  it("the records of the failed sync are cut back out of the log; earlier and later ones stay, and only they are committed", async () => {
+    let fail = false;
+    const failing = new DecisionLogs(new StoreFiles(root), git, clock, silentLog(), () =>
+      fail ? Promise.reject(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" })) : Promise.resolve(),
+    );
+    await failing.append(LOG, item(1), "p", 1, "a");
+    fail = true;
+    const refused = await Promise.allSettled([failing.append(LOG, item(2), "p", 1, "a"), failing.append(LOG, item(3), "p", 1, "a")]);
+    expect(refused.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect(failing.read(LOG)).toBe(item(1));
+    fail = false;
+    await failing.append(LOG, item(4), "p", 1, "a");
+    expect(failing.read(LOG)).toBe(item(1) + item(4));
+    await failing.flush();
+    expect(gitOut("show", `HEAD:${LOG}`)).toBe(item(1) + item(4));
+    expect(gitOut("log", "-1", "--format=%s")).toMatch(/^decisions: 2 records/);
+  });
+
+  it("a log the refused append created is removed again", async () => {
+    const failing = new DecisionLogs(new StoreFiles(root), git, clock, silentLog(), () => Promise.reject(Object.assign(new Error("EIO"), { code: "EIO" })));
+    await expect(failing.append(LOG, item(1), "p", 1, "a")).rejects.toThrow();
+    expect(failing.read(LOG)).toBeUndefined();
+    expect(gitOut("status", "--porcelain")).toBe("");
+  });
+});

@@ -10,10 +10,10 @@
  * about a second after the first append of a batch, again when the daemon
  * stops, and at start for whatever a crash left uncommitted.
  */
-import { closeSync, constants, fdatasync, fstatSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
-import { appendWhole, syncDirectory } from "../../../core/atomic-file.js";
+import { appendWhole, closeTornLine, syncDirectory } from "../../../core/atomic-file.js";
 import { asUnavailable } from "../../../core/disk-fault.js";
 import { DaemonError } from "../../../core/errors.js";
 import type { Clock, TimerHandle } from "../../../core/clock.js";
@@ -25,13 +25,14 @@ import { formatCommitMessage } from "../model/trailers.js";
 import { isUnsafePath } from "./confined-path.js";
 import type { StoreFiles } from "./files.js";
 import type { GitRepo } from "./git.js";
+import { isNothingToCommit } from "./start-recovery.js";
 
 /** A batch is committed at most this long after its first append. */
 const COMMIT_DELAY_MS = 1_000;
 
 const fdatasyncAsync = promisify(fdatasync);
 
-const { O_APPEND, O_CREAT, O_RDONLY, O_RDWR } = constants;
+const { O_APPEND, O_CREAT, O_RDWR } = constants;
 
 interface Pending {
   records: number;
@@ -67,6 +68,8 @@ export class DecisionLogs {
     private readonly git: GitRepo,
     private readonly clock: Clock,
     private readonly log: Log,
+    /** Makes a log's appends durable (default: fdatasync); a disk that fails it is part of the world a test injects. */
+    private readonly syncFile: (fd: number) => Promise<void> = fdatasyncAsync,
   ) {}
 
   /** The log beside a pattern file: `orchestrations/x.yaml` (or `.yml`, `.md`) → `orchestrations/x_decisions.yaml`. */
@@ -86,12 +89,16 @@ export class DecisionLogs {
       throw asUnavailable(err, this.files.resolve(path));
     }
     let created = false;
+    let start: number;
     try {
-      created = !this.checked.has(path) && closeTornEnd(fd);
+      // Once per process, and again after a failed append: a torn last line is closed first.
+      created = !this.checked.has(path) && closeTornLine(fd) === 0;
       this.checked.add(path);
+      start = fstatSync(fd).size;
       // All of the record or none of it: a full disk leaves no half record behind.
       appendWhole(fd, text);
     } catch (err) {
+      this.checked.delete(path);
       // A log this append created stays only with a record in it (an empty file would be an untracked change).
       if (created) rmSync(this.files.resolve(path), { force: true });
       throw asUnavailable(err, this.files.resolve(path));
@@ -107,11 +114,18 @@ export class DecisionLogs {
     this.pending.set(path, batch);
     this.commitSoon();
     try {
-      await this.sync(path);
+      await this.sync(path, start);
       if (created) await syncDirectory(dirname(this.files.resolve(path)));
     } catch (err) {
+      this.takeBack(path, batch, records);
       throw asUnavailable(err, this.files.resolve(path));
     }
+  }
+
+  /** An append refused after it was written (its sync failed, the record cut back out by sync()): no longer counted. */
+  private takeBack(path: string, batch: Pending, records: number): void {
+    if (this.pending.get(path) === batch) batch.records -= records;
+    this.evidenceCache.delete(path);
   }
 
   /** The log's text; undefined when there is none; unsafe_path when it is a link or under one. */
@@ -173,6 +187,8 @@ export class DecisionLogs {
     try {
       await this.git.exclusive(() => this.git.commitPaths(changed, message, undefined));
     } catch (err) {
+      // The logs are as HEAD has them (a person staged a change, then put the file back): nothing is left to do.
+      if (isNothingToCommit(err)) return;
       if (!isStoreWait(err)) throw err;
       // On disk they stay; committed with the first batch once the store is back on its branch.
       this.waitForStore(err, changed);
@@ -213,9 +229,9 @@ export class DecisionLogs {
       if (missing.length === 0) continue;
       const fd = this.files.open(path, O_RDWR | O_APPEND | O_CREAT, 0o644);
       try {
-        closeTornEnd(fd);
+        closeTornLine(fd);
         appendWhole(fd, missing.join(""));
-        await fdatasyncAsync(fd);
+        await this.syncFile(fd);
       } finally {
         closeSync(fd);
       }
@@ -242,14 +258,29 @@ export class DecisionLogs {
     });
   }
 
-  private sync(path: string): Promise<void> {
+  /**
+   * The sync the appends of this turn share; `start` is where the first of
+   * them began. When it fails they are all refused, so all of them are cut
+   * back out of the log (issue 24: a refused record must not be counted,
+   * committed or read after a restart) — unless a record was appended after
+   * the sync began, which is left there with them (logged).
+   */
+  private sync(path: string, start: number): Promise<void> {
     const shared = this.syncs.get(path);
     if (shared !== undefined) return shared;
     const sync = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       this.syncs.delete(path);
-      const fd = this.files.open(path, O_RDONLY);
+      const fd = this.files.open(path, O_RDWR);
+      const end = fstatSync(fd).size;
       try {
-        await fdatasyncAsync(fd);
+        await this.syncFile(fd);
+      } catch (err) {
+        const size = fstatSync(fd).size;
+        // A log these appends created goes again (an empty file would be an untracked change).
+        if (size === end && start === 0) rmSync(this.files.resolve(path), { force: true });
+        else if (size === end) ftruncateSync(fd, start);
+        else this.log.error({ path, start, end, size }, "decision records refused (their sync failed) stay in the log: records were appended after them");
+        throw err;
       } finally {
         closeSync(fd);
       }
@@ -271,7 +302,7 @@ export class DecisionLogs {
       const all = this.pending;
       this.pending = new Map();
       // Every append already acknowledged is synced by now: a commit never holds half a record.
-      await Promise.all([...this.syncs.values()]);
+      await Promise.allSettled([...this.syncs.values()]);
       const safe = new Set(this.safe([...all.keys()]));
       const batch = new Map([...all].filter(([path]) => safe.has(path)));
       // A log that is a link now waits for the next batch (or the stop): put back as it was, it is committed then.
@@ -306,7 +337,7 @@ export class DecisionLogs {
         }
         // The previous batch's commit took the files as they were when it ran, records appended
         // while it waited included: then this batch is already in git.
-        if (/nothing to commit/.test((err as Error).message)) return;
+        if (isNothingToCommit(err)) return;
         // Not lost: the records are on disk; the batch is tried again a moment later (a full disk
         // that gets room again), with any records appended meanwhile, or at the stop or the next start.
         // commitPaths put the index back as it was: what `git add` staged (a log swapped for a link meanwhile) stays out of it.
@@ -338,16 +369,3 @@ function patternOfLog(path: string): string {
   return (path.split("/").pop() ?? path).replace(/\.yaml$/, "").slice(0, -DECISIONS_SUFFIX.length);
 }
 
-/**
- * True when the file is empty (new, as a rule: its folder entry needs a sync). A
- * file that does not end in a newline (a crash in the middle of an append,
- * or a hand edit) gets one first, so the next record starts on a line of its own.
- */
-function closeTornEnd(fd: number): boolean {
-  const size = fstatSync(fd).size;
-  if (size === 0) return true;
-  const last = Buffer.alloc(1);
-  readSync(fd, last, 0, 1, size - 1);
-  if (last[0] !== 0x0a) appendWhole(fd, "\n");
-  return false;
-}

@@ -13,7 +13,7 @@ import { DaemonError } from "../../../core/errors.js";
 import { formatProblem, signingProblem, StoreConfig, storeSettings, type StoreSettings } from "./git-config.js";
 import { readConfigList } from "./git-process.js";
 
-/** Where a store's repository lives: `.git` itself, or where a `.git` file (a worktree, a submodule) points. */
+/** Where a store's repository lives: `.git` itself (a `.git` file, pointing elsewhere, is refused for now: gitDirs). */
 interface GitDirs {
   /** This work tree's own folder (HEAD, index, config.worktree). */
   gitDir: string;
@@ -64,21 +64,29 @@ export class StoreGitSettings {
       .join("|");
   }
 
+  /**
+   * The store's git folders; null when there is no `.git` yet (the seed
+   * makes one). A `.git` that is a file (a submodule, a linked worktree,
+   * `git init --separate-git-dir`) is refused with store_refused: the
+   * daemon writes objects, refs and its own files under `<store>/.git`,
+   * which such a store does not have (it crashed with ENOTDIR). Support is
+   * for a later issue; until then the message says what works.
+   */
   private gitDirs(): GitDirs | null {
     const dotGit = join(this.dir, ".git");
     const stat = lstatSync(dotGit, { throwIfNoEntry: false });
     if (stat === undefined) return null;
     if (stat.isDirectory()) return { gitDir: dotGit, commonDir: dotGit };
-    if (!stat.isFile()) return null;
-    const pointed = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1]?.trim();
-    if (pointed === undefined) return null;
-    const gitDir = resolve(this.dir, pointed);
-    let commonDir = gitDir;
-    try {
-      commonDir = resolve(gitDir, readFileSync(join(gitDir, "commondir"), "utf8").trim());
-    } catch {
-      // a submodule's or a main repository's folder: it is its own common folder
-    }
-    return { gitDir, commonDir };
+    throw new DaemonError("store_refused", notSupportedYet(this.dir, stat.isFile() ? readFileSync(dotGit, "utf8") : null), { store: this.dir, path: dotGit });
   }
+}
+
+/** The one line for a store whose .git is no folder. */
+function notSupportedYet(store: string, dotGitFile: string | null): string {
+  const pointed = dotGitFile === null ? undefined : /^gitdir: (.+)$/m.exec(dotGitFile)?.[1]?.trim();
+  const what = dotGitFile === null ? "is not a folder" : `is a file${pointed === undefined ? "" : ` pointing at ${resolve(store, pointed)}`}`;
+  return (
+    `${store}/.git ${what} (a submodule, a linked worktree or a --separate-git-dir repository): such a store is not supported yet; ` +
+    `use a plain clone, whose .git is a folder (\`git clone <repository> ${store}\`)`
+  );
 }

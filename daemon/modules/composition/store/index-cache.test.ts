@@ -44,4 +44,14 @@ describe("index cache", () => {
     appendFileSync(path, '{"entry": {"name": "c"');
     expect((await readIndexCache(path, "/store")).map((e) => e.entry.name)).toEqual(["a", "b"]);
   });
+
+  it("skips lines of another shape (null, a number, an entry without its fields) rather than stopping the start", async () => {
+    await writeIndexCache(path, "/store", [cached("a")]);
+    const bad = cached("b");
+    for (const line of ["null", "42", '"text"', '{"entry": null, "state": {}}', JSON.stringify({ ...bad, state: { mtimeMs: "x", size: 1 } }), JSON.stringify({ entry: { ...bad.entry, data: [] }, state: bad.state })]) {
+      appendFileSync(path, `${line}\n`);
+    }
+    appendFileSync(path, `${JSON.stringify(cached("c"))}\n`);
+    expect((await readIndexCache(path, "/store")).map((e) => e.entry.name)).toEqual(["a", "c"]);
+  });
 });

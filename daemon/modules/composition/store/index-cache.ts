@@ -33,12 +33,24 @@ export async function readIndexCache(path: string, store: string): Promise<Cache
   for (let i = 1; i < lines.length; i++) {
     if (lines[i] === "") continue;
     try {
-      entries.push(JSON.parse(lines[i]!) as CachedEntry);
+      const value: unknown = JSON.parse(lines[i]!);
+      // A line of another shape (damage, a hand edit) would stop the start: that file is simply read again, like a torn one.
+      if (isCachedEntry(value)) entries.push(value);
     } catch {
       // a damaged line: that file is simply read again
     }
   }
   return entries;
+}
+
+/** The fields restore() and reconcile() rely on, with their types. */
+function isCachedEntry(value: unknown): value is CachedEntry {
+  if (typeof value !== "object" || value === null) return false;
+  const { entry, state } = value as Partial<Record<keyof CachedEntry, Record<string, unknown> | null>>;
+  if (typeof entry !== "object" || entry === null || typeof state !== "object" || state === null) return false;
+  const strings = ["name", "type", "version", "description", "path", "text"].every((key) => typeof entry[key] === "string");
+  const data = typeof entry.data === "object" && entry.data !== null && !Array.isArray(entry.data);
+  return strings && data && Number.isFinite(state.mtimeMs) && Number.isFinite(state.size);
 }
 
 export async function writeIndexCache(path: string, store: string, entries: readonly CachedEntry[]): Promise<void> {

@@ -13,7 +13,7 @@ import { Catalog } from "./catalog.js";
 import { StoreFiles } from "./files.js";
 import { GitRepo } from "./git.js";
 import { PatternStore } from "./pattern-store.js";
-import { seedStore } from "./seed.js";
+import { SEED_MARKER, seedStore } from "./seed.js";
 
 const REPO = join(import.meta.dirname, "../../../..");
 const BUNDLED = [join(REPO, "compositions"), join(REPO, "profiles")];
@@ -156,5 +156,53 @@ describe("seedStore", () => {
     expect(await seed([bundled, join(root, "missing-folder")])).toBe(2);
     expect(git(dir, "ls-files").trim().split("\n")).toEqual(["agents/agent.yaml", "orchestrations/good.yaml"]);
     expect(git(dir, "tag", "-l").trim().split("\n")).toEqual(["agent@0.1.0", "good@1.0.0"]);
+  });
+
+  describe("a seed cut short by a kill finishes at the next start (issue 24)", () => {
+    /** The store as a full seed leaves it: one commit, every tag, clean, no marker. */
+    function expectSeeded(): void {
+      const expected = bundledPatterns();
+      expect(git(dir, "rev-list", "--count", "HEAD").trim()).toBe("1");
+      expect(parseTrailers(git(dir, "log", "-1", "--format=%B")).Op).toBe("seed");
+      expect(git(dir, "tag", "-l").split("\n").filter((t) => t !== "").sort()).toEqual(expected.map((p) => `${p.name}@${p.version}`).sort());
+      expect(git(dir, "status", "--porcelain", "--untracked-files=all")).toBe("");
+      expect(existsSync(join(dir, ".git", SEED_MARKER))).toBe(false);
+    }
+
+    it.each([
+      ["after the marker, before git init", () => mkdirSync(join(dir, ".git"), { recursive: true })],
+      ["after git init", () => {
+        mkdirSync(join(dir, ".git"), { recursive: true });
+        git(dir, "init", "-q");
+      }],
+      ["after the files were written and staged (git add)", async () => {
+        await seed();
+        git(dir, "update-ref", "-d", "HEAD");
+        for (const tag of git(dir, "tag", "-l").split("\n").filter((t) => t !== "")) git(dir, "tag", "-d", tag);
+        git(dir, "add", "-A");
+      }],
+      ["after the commit, before any tag", async () => {
+        await seed();
+        for (const tag of git(dir, "tag", "-l").split("\n").filter((t) => t !== "")) git(dir, "tag", "-d", tag);
+      }],
+      ["midway through the tags", async () => {
+        await seed();
+        const tags = git(dir, "tag", "-l").split("\n").filter((t) => t !== "");
+        for (const tag of tags.slice(tags.length / 2)) git(dir, "tag", "-d", tag);
+      }],
+    ] as [string, () => unknown][])("%s", async (_, crash) => {
+      await Promise.resolve(crash());
+      writeFileSync(join(dir, ".git", SEED_MARKER), "seeding\n");
+      await seed();
+      expectSeeded();
+    });
+
+    it("the marker is gone once the seed is whole, and a later start leaves the store alone", async () => {
+      await seed();
+      expectSeeded();
+      const head = git(dir, "rev-parse", "HEAD").trim();
+      expect(await seed()).toBe(0);
+      expect(git(dir, "rev-parse", "HEAD").trim()).toBe(head);
+    });
   });
 });

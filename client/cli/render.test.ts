@@ -75,13 +75,13 @@ describe("outline", () => {
 });
 
 describe("renderDiscover", () => {
-  it("aligns the summaries in one column after the longest event name", () => {
+  it("lists the events of every namespace, the summaries in one column after the longest event name", () => {
     const events = [
       { event: "system:health", summary: "Is the daemon up" },
       { event: "monitor:get_events", summary: "Recent records" },
       { event: "a:b", summary: "Short" },
     ];
-    const lines = renderDiscover(events).split("\n");
+    const lines = renderDiscover({ system: [events[0]!], monitor: [events[1]!], a: [events[2]!] }).split("\n");
     expect(lines).toEqual(["system:health       Is the daemon up", "monitor:get_events  Recent records", "a:b                 Short"]);
     const columns = new Set(lines.map((line, i) => line.indexOf(events[i]!.summary)));
     expect([...columns]).toEqual(["monitor:get_events".length + 2]);

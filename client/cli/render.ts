@@ -38,7 +38,9 @@ export interface EventSummary {
   summary: string;
 }
 
-export function renderDiscover(events: readonly EventSummary[]): string {
+/** system:discover's events, `{<namespace>: [{event, summary}]}`: one line per event, summaries in one column. */
+export function renderDiscover(byNamespace: Readonly<Record<string, readonly EventSummary[]>>): string {
+  const events = Object.values(byNamespace).flat();
   const width = Math.max(...events.map((e) => e.event.length));
   return events.map((e) => `${e.event.padEnd(width)}  ${e.summary}`).join("\n");
 }

@@ -257,7 +257,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     }
   }
 
-  /** Schema issues, then whether its inheritance resolves (missing parents, cycles, placeholders). */
+  /** Schema issues, then whether its inheritance resolves (missing parents, cycles). */
   async function check(doc: Record<string, unknown>): Promise<Issue[]> {
     const valid = validateComposition(doc);
     if (!valid.ok) return valid.issues;
@@ -274,9 +274,18 @@ export function compositionModule(ctx: ModuleContext): Module {
   const composeEvent = defineEvent({
     name: "composition:compose",
     summary: "Resolve extends, mixins and variables into one document (profiles also get their prompt)",
-    params: z.strictObject({ name: refSchema, variables: z.record(z.string(), z.unknown()).optional() }),
+    description:
+      "{{name}} placeholders take the caller's variables, else the declared defaults ({{a.b}}: a path into a variable's value). " +
+      "One nobody supplied stays as written, for the agent to fill at run time ({{agent_id}}, as in KSI), and is listed in " +
+      "unresolved: [{name, paths}]; with strict: true that is an invalid_params error naming them. Other {{...}} text " +
+      "(KSI's run-time expressions such as {{len(x)}}) is left alone.",
+    params: z.strictObject({
+      name: refSchema,
+      variables: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().optional().describe("fail (invalid_params) when a placeholder is left unresolved, instead of listing it in unresolved"),
+    }),
     example: { name: "base_orchestrator", variables: { agent_role: "planner" } },
-    handler: (data) => compose(parseRef(data.name), store.load, data.variables),
+    handler: (data) => compose(parseRef(data.name), store.load, data.variables, data.strict),
   });
 
   const history = defineEvent({

@@ -20,6 +20,7 @@ import { pathKeyedSchema } from "./model/modifications.js";
 import { nameSchema, parseRef, refSchema } from "./model/ref.js";
 import { checkTypeAsked, validateComposition } from "./model/schema.js";
 import { Catalog } from "./store/catalog.js";
+import { recordedHistory } from "./model/history-place.js";
 import { StoreFiles } from "./store/files.js";
 import { GitRepo } from "./store/git.js";
 import type { StoreSettings } from "./store/git-config.js";
@@ -291,9 +292,17 @@ export function compositionModule(ctx: ModuleContext): Module {
   const history = defineEvent({
     name: "composition:history",
     summary: "Versions of a composition from git: commit, date, author, op, message",
+    description:
+      "recorded: {lineage?, forks?, merges?}, what the file itself records of its history, at the top level or under metadata " +
+      "as KSI keeps it (KSI's forks and merges are in the files, not in commit trailers); absent when it records none.",
     params: z.strictObject({ name: nameSchema }),
     example: { name: "tournament" },
-    handler: async (data) => ({ versions: await store.history(data.name) }),
+    handler: async (data) => {
+      const versions = await store.history(data.name);
+      const entry = catalog.get(data.name);
+      const recorded = entry === undefined ? {} : recordedHistory(entry.data);
+      return Object.keys(recorded).length === 0 ? { versions } : { versions, recorded };
+    },
   });
 
   const reload = defineEvent({

@@ -103,6 +103,8 @@ export class YamlDocument {
   private cached: Record<string, unknown> | null = null;
   /** The serialiser's text of the document as parsed, taken just before its first edit (what the edit is replayed against). */
   private unedited: string | null = null;
+  /** The same with lists written `key:\n- item`, as PyYAML (KSI) writes them. */
+  private uneditedCompact: string | null = null;
 
   /** The text this document was parsed from, if any: untouched lines are written back from it as they were. */
   private constructor(
@@ -172,7 +174,10 @@ export class YamlDocument {
 
   private beforeEdit(): void {
     this.cached = null;
-    if (this.source !== null && this.unedited === null) this.unedited = render(this.doc);
+    if (this.source !== null && this.unedited === null) {
+      this.unedited = render(this.doc);
+      this.uneditedCompact = render(this.doc, false);
+    }
   }
 
   /**
@@ -184,7 +189,21 @@ export class YamlDocument {
     if (this.source !== null && this.unedited === null) return this.source;
     const edited = render(this.doc);
     if (this.source === null || this.unedited === null) return edited;
-    return replayOnto(this.source, this.unedited, edited) ?? edited;
+    // The replay puts the serialiser's new lines among the person's. Where the two indent a list
+    // differently (KSI's `key:\n- item`, the serialiser's `key:\n  - item`) that text does not read
+    // back as the data: then the replay of the serialiser's compact lists, else the whole document
+    // as the serialiser writes it. Whatever is returned reads back as the data.
+    const attempts: [string | null, () => string][] = [
+      [this.unedited, () => edited],
+      [this.uneditedCompact, () => render(this.doc, false)],
+    ];
+    for (const [before, after] of attempts) {
+      const replayed = before === null ? null : replayOnto(this.source, before, after());
+      if (replayed === null) continue;
+      const back = readData(replayed);
+      if (back.ok && deepEqual(back.data, this.data)) return replayed;
+    }
+    return edited;
   }
 
   /**
@@ -372,8 +391,8 @@ function normalise(line: string): string {
   return content.replace(/\s+/g, " ").trim();
 }
 
-function render(doc: Document): string {
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+function render(doc: Document, indentSeq = true): string {
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false, indentSeq });
 }
 
 function describeYamlError(message: string, position: { line: number; col: number } | undefined): string {

@@ -115,6 +115,9 @@ async def event_client_checks(EventClient, KSIEventError, KSIValidationError, so
         except AttributeError as err:
             check("EventClient refuses an undiscovered event", True, str(err))
 
+        if tagged is None:
+            check("EventClient client.composition.fork(...)", False, "the store lists no orchestration to fork")
+            return
         fork_name = f"ksi_check_{uuid.uuid4().hex[:8]}"
         forked = await client.composition.fork(parent=tagged["name"], name=fork_name, reason="KSI client check")
         check("EventClient client.composition.fork(...)", forked.get("name") == fork_name, f"{forked.get('parent')} -> {fork_name}@{forked.get('version')}")

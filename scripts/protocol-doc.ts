@@ -75,9 +75,9 @@ export async function generate(): Promise<string> {
   try {
     const client = await connectWhenUp(join(home, "var", "run", "patternd.sock"));
     try {
-      const listed = (await client.request<{ events: Listed[] }>("system:discover")).events;
+      const byNamespace = (await client.request<{ events: Record<string, Listed[]> }>("system:discover")).events;
       const helps: Help[] = [];
-      for (const { event } of listed) helps.push(await client.request<Help>("system:help", { event }));
+      for (const { event } of Object.values(byNamespace).flat()) helps.push(await client.request<Help>("system:help", { event }));
       return render(helps);
     } finally {
       await client.close();

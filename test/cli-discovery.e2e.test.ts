@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
-import type { DecisionRecord } from "../daemon/modules/composition/model/decisions.js";
+import type { AppendedRecord, DecisionRecord } from "../daemon/modules/composition/model/decisions.js";
 import { cleanup, makeHome, startDaemon, type Daemon } from "./harness.js";
 import { hasScript, json, pat, patOnTerminal } from "./pat-process.js";
 
@@ -318,7 +318,7 @@ describe("pat find / select / decide / decisions against a real daemon", () => {
   it("pat decisions filters: --outcome, --decision, --since (a date or a time), --limit", async () => {
     const recorded = await run("decide", "tournament", "dropped a judge who timed out", "--outcome", "failure", "--confidence", "0.4");
     expect(recorded.code, recorded.stderr).toBe(0);
-    const { tracked } = json<{ tracked: DecisionRecord }>(recorded);
+    const { tracked } = json<{ tracked: AppendedRecord }>(recorded);
 
     const failures = json<Decisions>(await run("decisions", "tournament", "--outcome", "failure"));
     expect(failures.decisions.map((r) => r.id)).toContain(tracked.id);

@@ -536,11 +536,13 @@ describe("pat with a detached daemon (start, send, discover, help, watch, stop)"
   it("pat discover lists every event with its summary; pat discover monitor only that namespace", async () => {
     const all = await run(["discover"]);
     expect(all.code, all.stderr).toBe(0);
-    const names = json<{ events: { event: string; summary: string }[] }>(all).events.map((e) => e.event);
+    const names = Object.values(json<{ events: Record<string, { event: string; summary: string }[]> }>(all).events)
+      .flat()
+      .map((e) => e.event);
     expect(names).toEqual(expect.arrayContaining(["system:health", "system:discover", "system:help", "monitor:subscribe", "monitor:get_events"]));
     const monitor = await run(["discover", "monitor"]);
     expect(monitor.code, monitor.stderr).toBe(0);
-    const events = json<{ events: { event: string; summary: string }[] }>(monitor).events;
+    const events = json<{ events: Record<string, { event: string; summary: string }[]> }>(monitor).events.monitor!;
     expect(events.map((e) => e.event).sort()).toEqual(["monitor:get_events", "monitor:subscribe", "monitor:unsubscribe"]);
     for (const e of events) expect(e.summary.length).toBeGreaterThan(0);
     const unknown = await run(["discover", "nosuchns"]);

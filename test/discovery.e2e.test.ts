@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
-import type { DecisionRecord } from "../daemon/modules/composition/model/decisions.js";
+import type { AppendedRecord } from "../daemon/modules/composition/model/decisions.js";
 import { cleanup, startDaemon, waitFor, type Daemon } from "./harness.js";
 import { expectStoreTruth, git } from "./store-git.js";
 
@@ -217,7 +217,7 @@ describe("select (SPEC §4.5)", () => {
 
 describe("decision logs (SPEC §4.6)", () => {
   it("a record is typed, stamped with the agent and the pattern's version, and on disk beside the pattern", async () => {
-    const reply = await c.request<{ tracked: DecisionRecord; file: string }>("composition:track_decision", {
+    const reply = await c.request<{ tracked: AppendedRecord; file: string }>("composition:track_decision", {
       pattern: "dx_alpha",
       decision: "sort by cost first",
       context: { note: "line one\nline two: with a colon # and a hash", nested: { n: 1 } },
@@ -227,9 +227,9 @@ describe("decision logs (SPEC §4.6)", () => {
     expect(reply.file).toBe("orchestrations/dx_alpha_decisions.yaml");
     expect(reply.tracked).toMatchObject({ pattern: "dx_alpha", pattern_version: "1.0.0", agent_id: "finder", outcome: "success", confidence: 0.75 });
     expect(reply.tracked.id).toMatch(/^d_/);
-    const onDisk = parseYaml(await readFile(join(store, reply.file), "utf8")) as DecisionRecord[];
+    const onDisk = parseYaml(await readFile(join(store, reply.file), "utf8")) as AppendedRecord[];
     expect(onDisk).toEqual([reply.tracked]);
-    const read = await c.request<{ decisions: DecisionRecord[]; stats: Msg }>("composition:decisions", { pattern: "dx_alpha" });
+    const read = await c.request<{ decisions: AppendedRecord[]; stats: Msg }>("composition:decisions", { pattern: "dx_alpha" });
     expect(read.decisions).toEqual([reply.tracked]);
     expect(read.stats).toMatchObject({ total: 1, mean_confidence: 0.75, last_seen: reply.tracked.timestamp });
   });
@@ -256,7 +256,7 @@ describe("decision logs (SPEC §4.6)", () => {
     const acked = await Promise.all(
       clients.flatMap((client, i) =>
         Array.from({ length: 250 }, (_, j) =>
-          client.request<{ tracked: DecisionRecord }>("composition:track_decision", {
+          client.request<{ tracked: AppendedRecord }>("composition:track_decision", {
             pattern: "dx_busy",
             decision: `writer ${i} step ${j}`,
             context: { writer: i, step: j, text: "multi\nline\n- id: not a record" },
@@ -269,7 +269,7 @@ describe("decision logs (SPEC §4.6)", () => {
     const ids = acked.map((r) => r.tracked.id);
     expect(new Set(ids).size).toBe(2000);
     const log = join(store, "orchestrations", "dx_busy_decisions.yaml");
-    const records = parseYaml(await readFile(log, "utf8")) as DecisionRecord[];
+    const records = parseYaml(await readFile(log, "utf8")) as AppendedRecord[];
     expect(records).toHaveLength(2000);
     expect(new Set(records.map((r) => r.id))).toEqual(new Set(ids));
     for (const record of records) {
@@ -280,7 +280,7 @@ describe("decision logs (SPEC §4.6)", () => {
     const stats = (await c.request<{ stats: { total: number; successes: number; failures: number } }>("composition:decisions", { pattern: "dx_busy", limit: 1 })).stats;
     expect(stats).toMatchObject({ total: 2000, failures: 400, successes: 1600 });
     await waitFor("the decision log committed", async () => (await git(store, "status", "--porcelain", "--", "orchestrations/dx_busy_decisions.yaml")) === "", 5_000, 100);
-    const committed = parseYaml(await git(store, "show", "HEAD:orchestrations/dx_busy_decisions.yaml")) as DecisionRecord[];
+    const committed = parseYaml(await git(store, "show", "HEAD:orchestrations/dx_busy_decisions.yaml")) as AppendedRecord[];
     expect(committed).toHaveLength(2000);
     const subjects = await git(store, "log", "--format=%s", "--", "orchestrations/dx_busy_decisions.yaml");
     expect(subjects).toMatch(/^decisions: \d+ records? \(.*\bdx_busy \d+.*\)$/m);
@@ -295,15 +295,15 @@ describe("decision logs survive kill -9", () => {
     const client = await own.client({ agentId: "crasher" });
     const ownStore = join(own.home, "var", "lib", "compositions");
     const ids: string[] = [];
-    for (let i = 0; i < 150; i++) ids.push((await client.request<{ tracked: DecisionRecord }>("composition:track_decision", { pattern: "tournament", decision: `before the crash ${i}` })).tracked.id);
+    for (let i = 0; i < 150; i++) ids.push((await client.request<{ tracked: AppendedRecord }>("composition:track_decision", { pattern: "tournament", decision: `before the crash ${i}` })).tracked.id);
     await own.kill();
     const again = await startDaemon({ home: own.home });
     const after = await again.client();
-    const read = await after.request<{ decisions: DecisionRecord[] }>("composition:decisions", { pattern: "tournament", decision: "before the crash", limit: 1000 });
+    const read = await after.request<{ decisions: AppendedRecord[] }>("composition:decisions", { pattern: "tournament", decision: "before the crash", limit: 1000 });
     expect(new Set(read.decisions.map((r) => r.id))).toEqual(new Set(ids));
     // What the killed daemon had not committed yet is committed at start.
     await waitFor("the log committed after the restart", async () => (await git(ownStore, "status", "--porcelain")) === "", 5_000, 100);
-    const committed = parseYaml(await git(ownStore, "show", "HEAD:orchestrations/tournament_decisions.yaml")) as DecisionRecord[];
+    const committed = parseYaml(await git(ownStore, "show", "HEAD:orchestrations/tournament_decisions.yaml")) as AppendedRecord[];
     expect(committed.filter((r) => ids.includes(r.id))).toHaveLength(150);
     await expectStoreTruth(ownStore);
   });

@@ -393,6 +393,7 @@ describe("self-description", () => {
   interface Described {
     event: string;
     summary: string;
+    parameters: Record<string, { type: string; required: boolean; description?: string }>;
     params: { type?: string; required?: string[]; properties?: Record<string, { type?: string }> };
   }
 
@@ -408,8 +409,10 @@ describe("self-description", () => {
     expect(second.events as number).toBeGreaterThan(first.events as number);
   });
 
-  it("system:discover returns every event with a JSON Schema of its params", async () => {
-    const { events } = await observer.request<{ events: Described[] }>("system:discover");
+  it("system:discover returns every event by namespace, with KSI's parameter table and a JSON Schema of its params", async () => {
+    const byNamespace = (await observer.request<{ events: Record<string, Described[]> }>("system:discover")).events;
+    for (const [namespace, list] of Object.entries(byNamespace)) for (const e of list) expect(e.event.startsWith(`${namespace}:`), e.event).toBe(true);
+    const events = Object.values(byNamespace).flat();
     const names = events.map((e) => e.event);
     for (const name of ["system:health", "system:hello", "system:discover", "system:help", "system:shutdown"]) {
       expect(names).toContain(name);
@@ -420,10 +423,14 @@ describe("self-description", () => {
     expect(subscribe.params.type).toBe("object");
     expect(subscribe.params.required).toEqual(["patterns"]);
     expect(subscribe.params.properties!.patterns!.type).toBe("array");
+    expect(subscribe.parameters.patterns).toMatchObject({ type: "list", required: true });
+    expect(subscribe.parameters.since_seq).toMatchObject({ type: "int", required: false });
     for (const e of events) expect(e.params.type, e.event).toBe("object");
+    for (const e of events) expect(Object.keys(e.parameters), e.event).toEqual(Object.keys(e.params.properties ?? {}));
 
-    const monitorOnly = await observer.request<{ events: Described[] }>("system:discover", { namespace: "monitor" });
-    expect(monitorOnly.events.map((e) => e.event).sort()).toEqual(["monitor:get_events", "monitor:subscribe", "monitor:unsubscribe"]);
+    const monitorOnly = await observer.request<{ events: Record<string, Described[]> }>("system:discover", { namespace: "monitor" });
+    expect(Object.keys(monitorOnly.events)).toEqual(["monitor"]);
+    expect(monitorOnly.events.monitor!.map((e) => e.event).sort()).toEqual(["monitor:get_events", "monitor:subscribe", "monitor:unsubscribe"]);
   });
 
   it("system:help describes an event with an example that the daemon accepts", async () => {
@@ -437,9 +444,9 @@ describe("self-description", () => {
     expect(help.example).toMatchObject({ event: "monitor:subscribe", data: { patterns: expect.any(Array) } });
 
     // every event's example passes its own schema (system:shutdown would stop the daemon: not sent)
-    const { events } = await observer.request<{ events: Described[] }>("system:discover");
+    const { events } = await observer.request<{ events: Record<string, Described[]> }>("system:discover");
     const raw = await daemon.raw();
-    for (const { event } of events) {
+    for (const { event } of Object.values(events).flat()) {
       const described = await observer.request<{ example: { event: string; data: Msg } }>("system:help", { event });
       expect(described.example.event).toBe(event);
       if (event === "system:shutdown") continue;

@@ -207,7 +207,7 @@ async function send(cli: Cli): Promise<number> {
 
 async function discover(cli: Cli): Promise<number> {
   const [namespace] = onlyPositionals(cli.argv, 1);
-  return requestAndPrint(cli, "system:discover", namespace === undefined ? {} : { namespace }, (d: { events: EventSummary[] }) =>
+  return requestAndPrint(cli, "system:discover", namespace === undefined ? {} : { namespace }, (d: { events: Record<string, EventSummary[]> }) =>
     renderDiscover(d.events),
   );
 }

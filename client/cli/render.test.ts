@@ -19,6 +19,7 @@ import {
   renderTracked,
   renderUpdate,
   type DecisionRecord,
+  type TrackedRecord,
   type HelpResult,
 } from "./render.js";
 
@@ -75,13 +76,13 @@ describe("outline", () => {
 });
 
 describe("renderDiscover", () => {
-  it("aligns the summaries in one column after the longest event name", () => {
+  it("lists the events of every namespace, the summaries in one column after the longest event name", () => {
     const events = [
       { event: "system:health", summary: "Is the daemon up" },
       { event: "monitor:get_events", summary: "Recent records" },
       { event: "a:b", summary: "Short" },
     ];
-    const lines = renderDiscover(events).split("\n");
+    const lines = renderDiscover({ system: [events[0]!], monitor: [events[1]!], a: [events[2]!] }).split("\n");
     expect(lines).toEqual(["system:health       Is the daemon up", "monitor:get_events  Recent records", "a:b                 Short"]);
     const columns = new Set(lines.map((line, i) => line.indexOf(events[i]!.summary)));
     expect([...columns]).toEqual(["monitor:get_events".length + 2]);
@@ -423,7 +424,7 @@ describe("find, select, decide and decisions", () => {
     expect(renderSelection({ selected: null, explanation: "no pattern mentions bread", candidates: [] })).toBe("nothing fits\n  no pattern mentions bread");
   });
 
-  const record = (over: Partial<DecisionRecord>): DecisionRecord => ({
+  const record = (over: Partial<TrackedRecord>): TrackedRecord => ({
     id: "d_1",
     timestamp: "2026-11-21T07:24:22.385Z",
     pattern: "tournament",
@@ -469,6 +470,13 @@ describe("find, select, decide and decisions", () => {
       "2026-11-20 09:31:02  -       -           -  use 3 judges",
       "warning: orchestrations/tournament_decisions.yaml:12: not a mapping",
     ]);
+  });
+
+  it("renderDecisions: a record in KSI's shape (no id, no version) and one without a time", () => {
+    const ksi: DecisionRecord = { pattern: "tournament", decision: "reduce_rounds", context: {}, outcome: "improved", confidence: 0.85, agent_id: "unknown", timestamp: null };
+    const stats = { total: 1, by_decision: { reduce_rounds: 1 }, by_outcome: { improved: 1 }, mean_confidence: 0.85, first_seen: null, last_seen: null, successes: 1, failures: 0 };
+    const out = renderDecisions({ pattern: "tournament", file: "orchestrations/tournament_decisions.yaml", decisions: [ksi], stats });
+    expect(out.split("\n").at(-1)).toBe("-                    unknown  improved  0.85  reduce_rounds");
   });
 
   it("renderDecisions: an empty log, or no match", () => {

@@ -38,7 +38,9 @@ export interface EventSummary {
   summary: string;
 }
 
-export function renderDiscover(events: readonly EventSummary[]): string {
+/** system:discover's events, `{<namespace>: [{event, summary}]}`: one line per event, summaries in one column. */
+export function renderDiscover(byNamespace: Readonly<Record<string, readonly EventSummary[]>>): string {
+  const events = Object.values(byNamespace).flat();
   const width = Math.max(...events.map((e) => e.event.length));
   return events.map((e) => `${e.event.padEnd(width)}  ${e.summary}`).join("\n");
 }
@@ -483,11 +485,12 @@ function score(value: number): string {
   return value.toFixed(3);
 }
 
+/** A record as composition:decisions returns it; KSI's records have no id and no pattern_version, and may have no timestamp. */
 export interface DecisionRecord {
-  id: string;
-  timestamp: string;
+  id?: string;
+  timestamp: string | null;
   pattern: string;
-  pattern_version: string;
+  pattern_version?: string;
   agent_id: string | null;
   decision: string;
   context?: unknown;
@@ -495,8 +498,11 @@ export interface DecisionRecord {
   confidence: number | null;
 }
 
+/** The record track_decision appended: every key. */
+export type TrackedRecord = DecisionRecord & { id: string; pattern_version: string; timestamp: string };
+
 export interface TrackResult {
-  tracked: DecisionRecord;
+  tracked: TrackedRecord;
   file: string;
 }
 
@@ -558,7 +564,7 @@ export function renderDecisions(result: DecisionsResult, filtered = false): stri
     const outcome = Math.max(1, ...decisions.map((d) => (d.outcome ?? "-").length));
     for (const d of decisions) {
       const confidenceText = d.confidence === null ? "   -" : d.confidence.toFixed(2);
-      lines.push(`${time(d.timestamp)}  ${(d.agent_id ?? "-").padEnd(agent)}  ${(d.outcome ?? "-").padEnd(outcome)}  ${confidenceText}  ${clip(flat(d.decision), 120)}`);
+      lines.push(`${d.timestamp === null ? "-".padEnd(19) : time(d.timestamp)}  ${(d.agent_id ?? "-").padEnd(agent)}  ${(d.outcome ?? "-").padEnd(outcome)}  ${confidenceText}  ${clip(flat(d.decision), 120)}`);
     }
   }
   for (const issue of result.issues ?? []) lines.push(`warning: ${result.file}${issue.line === undefined ? "" : `:${issue.line}`}: ${issue.message}`);

@@ -74,6 +74,26 @@ describe("Registry.jsonSchema: what a client must send (zod input side)", () => 
 
   it("computes the schema once and describes the event with it", () => {
     expect(registry.jsonSchema(def)).toBe(schema);
-    expect(registry.describe(def)).toEqual({ event: "x:get", summary: "x:get summary", params: schema });
+    expect(registry.describe(def)).toEqual({ event: "x:get", summary: "x:get summary", parameters: expect.any(Object), params: schema });
+  });
+
+  it("describes the parameters as KSI's table beside the JSON Schema", () => {
+    const { parameters } = registry.describe(def);
+    expect(parameters.name).toEqual({ type: "str", required: true, min_length: 1 });
+    expect(parameters.limit).toEqual({ type: "int", required: false, default: 10, min: 1, max: 100 });
+    expect(parameters.format).toMatchObject({ type: "str", required: false, allowed_values: ["json", "yaml"] });
+  });
+});
+
+describe("Registry.describeByNamespace: system:discover's shape", () => {
+  it("groups events by namespace, each sorted; one namespace when asked; none for an unknown one", () => {
+    const registry = new Registry();
+    for (const name of ["b:two", "a:two", "ab:one", "a:one"]) registry.add(event(name));
+    const all = registry.describeByNamespace();
+    expect(Object.keys(all).sort()).toEqual(["a", "ab", "b"]);
+    expect(all.a!.map((e) => e.event)).toEqual(["a:one", "a:two"]);
+    expect(all.a![0]).toEqual({ event: "a:one", summary: "a:one summary", parameters: {}, params: registry.jsonSchema(registry.get("a:one")!) });
+    expect(Object.keys(registry.describeByNamespace("a"))).toEqual(["a"]);
+    expect(registry.describeByNamespace("c")).toEqual({});
   });
 });

@@ -1,11 +1,14 @@
 /** The table of events: name → definition. Knows no namespace by name. */
 import { z } from "zod";
 import type { EventDef } from "./event.js";
+import { parameterTable, type Parameter } from "./parameters.js";
 import { suggest } from "./suggest.js";
 
+/** One event in system:discover: KSI's `parameters` table beside the JSON Schema `params` (SPEC §3). */
 export interface EventDescription {
   event: string;
   summary: string;
+  parameters: Record<string, Parameter>;
   params: Record<string, unknown>;
 }
 
@@ -35,7 +38,18 @@ export class Registry {
   }
 
   describe(def: EventDef): EventDescription {
-    return { event: def.name, summary: def.summary, params: this.jsonSchema(def) };
+    const params = this.jsonSchema(def);
+    return { event: def.name, summary: def.summary, parameters: parameterTable(params), params };
+  }
+
+  /**
+   * Events by namespace, each list sorted by name: `{<namespace>: [description]}`,
+   * the shape of system:discover (KSI's, so KSI's clients read it unchanged).
+   */
+  describeByNamespace(namespace?: string): Record<string, EventDescription[]> {
+    const grouped: Record<string, EventDescription[]> = {};
+    for (const def of this.list(namespace)) (grouped[def.name.slice(0, def.name.indexOf(":"))] ??= []).push(this.describe(def));
+    return grouped;
   }
 
   /** The params' JSON Schema, as a client must send them (input side), computed once. */

@@ -29,6 +29,7 @@ import { pathKeyedSchema } from "./model/modifications.js";
 import { nameSchema, parseRef, refSchema } from "./model/ref.js";
 import { checkTypeAsked, validateComposition, type ValidationMode } from "./model/schema.js";
 import { Catalog } from "./store/catalog.js";
+import { recordedHistory } from "./model/history-place.js";
 import { StoreFiles } from "./store/files.js";
 import { GitRepo } from "./store/git.js";
 import type { StoreSettings } from "./store/git-config.js";
@@ -295,7 +296,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     }
   }
 
-  /** Schema issues, then whether its inheritance resolves (missing parents, cycles, placeholders); a stored file's missing parent is a warning instead. */
+  /** Schema issues, then whether its inheritance resolves (missing parents, cycles); a stored file's missing parent is a warning instead. */
   async function check(doc: Record<string, unknown>, mode: ValidationMode = "new"): Promise<Issue[]> {
     const valid = validateComposition(doc, mode);
     if (!valid.ok) return valid.issues;
@@ -313,17 +314,34 @@ export function compositionModule(ctx: ModuleContext): Module {
   const composeEvent = defineEvent({
     name: "composition:compose",
     summary: "Resolve extends, mixins and variables into one document (profiles also get their prompt)",
-    params: z.strictObject({ name: refSchema, variables: z.record(z.string(), z.unknown()).optional() }),
+    description:
+      "{{name}} placeholders take the caller's variables, else the declared defaults ({{a.b}}: a path into a variable's value). " +
+      "One nobody supplied stays as written, for the agent to fill at run time ({{agent_id}}, as in KSI), and is listed in " +
+      "unresolved: [{name, paths}]; with strict: true that is an invalid_params error naming them. Other {{...}} text " +
+      "(KSI's run-time expressions such as {{len(x)}}) is left alone.",
+    params: z.strictObject({
+      name: refSchema,
+      variables: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().optional().describe("fail (invalid_params) when a placeholder is left unresolved, instead of listing it in unresolved"),
+    }),
     example: { name: "base_orchestrator", variables: { agent_role: "planner" } },
-    handler: (data) => compose(parseRef(data.name), store.load, data.variables),
+    handler: (data) => compose(parseRef(data.name), store.load, data.variables, data.strict),
   });
 
   const history = defineEvent({
     name: "composition:history",
     summary: "Versions of a composition from git: commit, date, author, op, message",
+    description:
+      "recorded: {lineage?, forks?, merges?}, what the file itself records of its history, at the top level or under metadata " +
+      "as KSI keeps it (KSI's forks and merges are in the files, not in commit trailers); absent when it records none.",
     params: z.strictObject({ name: nameSchema }),
     example: { name: "tournament" },
-    handler: async (data) => ({ versions: await store.history(data.name) }),
+    handler: async (data) => {
+      const versions = await store.history(data.name);
+      const entry = catalog.get(data.name);
+      const recorded = entry === undefined ? {} : recordedHistory(entry.data);
+      return Object.keys(recorded).length === 0 ? { versions } : { versions, recorded };
+    },
   });
 
   const reload = defineEvent({

@@ -74,7 +74,7 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
     name: "composition:track_decision",
     summary: "Append a decision (and how it went) to a pattern's decision log; on disk before the reply",
     description:
-      "The record goes to <type>s/<pattern>_decisions.yaml beside the pattern: id, timestamp, pattern, pattern_version, agent_id, decision, context, outcome, confidence. " +
+      "The record goes to <pattern>_decisions.yaml beside the pattern: id, then KSI's keys pattern, decision, context, outcome, confidence, agent_id, timestamp, then pattern_version. " +
       "Logs are committed to git in batches (Op: decisions), at most about a second behind. " +
       "warnings: [{path, message}] when the outcome has no word select reads (a typo like sucess): it is recorded as given, and counts as no evidence.",
     params: trackDecisionSchema,

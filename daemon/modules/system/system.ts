@@ -58,17 +58,20 @@ export function systemModule(ctx: ModuleContext): Module {
 
   const discover = defineEvent({
     name: "system:discover",
-    summary: "List the events the daemon answers, with their parameter schemas",
-    params: z.strictObject({ namespace: z.string().min(1).optional() }),
+    summary: "List the events the daemon answers, by namespace, with their parameters",
+    description:
+      "events: {<namespace>: [{event, summary, parameters, params}]}. parameters is KSI's table, {<name>: {type, required, description, ...}} " +
+      "with Python type names (str, int, float, bool, list, dict), so KSI's own clients discover patternd unchanged; params is the JSON Schema.",
+    params: z.strictObject({ namespace: z.string().min(1).optional().describe("only this namespace, e.g. composition") }),
     example: { namespace: "system" },
     handler: (data) => {
-      const events = registry.list(data.namespace);
-      if (events.length === 0) {
+      const events = registry.describeByNamespace(data.namespace);
+      if (Object.keys(events).length === 0) {
         throw new DaemonError("not_found", `no events in namespace ${data.namespace}; namespaces: ${namespaces().join(", ")}`, {
           namespaces: namespaces(),
         });
       }
-      return { events: events.map((def) => registry.describe(def)) };
+      return { events };
     },
   });
 

@@ -194,25 +194,99 @@ describe("compose: variables", () => {
   });
 
   it.each([
-    ["in text", { text: "hi {{ghost}}" }, "ghost", "text"],
-    ["as a whole value", { metadata: { list: ["ok", "{{ghost}}"] } }, "ghost", "metadata.list.1"],
-    ["declared without a default", { text: "{{nodefault}}" }, "nodefault", "text"],
-  ])("an unresolved placeholder %s is invalid_params naming it and its path", async (_label, extra, name, path) => {
-    const err = await failure(compose({ name: "v" }, withVariables(extra)));
+    ["in text", { text: "hi {{ghost}}" }, "ghost", "text", { text: "hi {{ghost}}" }],
+    ["as a whole value", { metadata: { list: ["ok", "{{ghost}}"] } }, "ghost", "metadata.list.1", { metadata: { list: ["ok", "{{ghost}}"] } }],
+    ["declared without a default", { text: "{{nodefault}}" }, "nodefault", "text", { text: "{{nodefault}}" }],
+    ["a path into a variable that has no such key", { text: "{{judge.name}}" }, "judge.name", "text", { text: "{{judge.name}}" }],
+    ["with spaces inside the braces, kept as written", { text: "id {{ agent_id }}" }, "agent_id", "text", { text: "id {{ agent_id }}" }],
+  ])("an unresolved placeholder %s stays as written and is listed with its path", async (_label, extra, name, path, expected) => {
+    const { composition, unresolved } = await compose({ name: "v" }, withVariables(extra));
+    expect(composition).toMatchObject(expected);
+    expect(unresolved).toEqual([{ name, paths: [path] }]);
+  });
+
+  it("what is known is substituted and the rest listed once per name, paths in document order", async () => {
+    const load = withVariables({
+      agents: { a: { prompt: "You are {{agent_id}}; play {{rounds}} rounds in {{round_id}}" }, b: { prompt: "{{agent_id}} again", vars: { me: "{{agent_id}}" } } },
+    });
+    const { composition, unresolved } = await compose({ name: "v" }, load);
+    expect(composition.agents).toEqual({
+      a: { prompt: "You are {{agent_id}}; play 3 rounds in {{round_id}}" },
+      b: { prompt: "{{agent_id}} again", vars: { me: "{{agent_id}}" } },
+    });
+    expect(unresolved).toEqual([
+      { name: "agent_id", paths: ["agents.a.prompt", "agents.b.prompt", "agents.b.vars.me"] },
+      { name: "round_id", paths: ["agents.a.prompt"] },
+    ]);
+  });
+
+  it("nothing unresolved is an empty list", async () => {
+    expect((await compose({ name: "v" }, withVariables({ text: "{{rounds}}" }))).unresolved).toEqual([]);
+  });
+
+  it.each([
+    ["a function call", "at {{TIMESTAMP()}}"],
+    ["an expression", "try {{attempts + 1}}"],
+    ["a filter or default", "{{name|display_name}}"],
+    ["an index", "{{stage_results[previous_stage]}}"],
+    ["the whole data", "{{$}}"],
+  ])("KSI's run-time template text (%s) is left alone and not listed", async (_label, text) => {
+    const { composition, unresolved } = await compose({ name: "v" }, withVariables({ text }));
+    expect(composition.text).toBe(text);
+    expect(unresolved).toEqual([]);
+  });
+
+  it.each([
+    ["a key of a map", { text: "{{judge.name}} by {{judge.model}}" }, { judge: { name: "j1", model: "m" } }, { text: "j1 by m" }],
+    ["a whole value keeps its type", { n: "{{limits.rounds}}" }, { limits: { rounds: 7 } }, { n: 7 }],
+    ["a list index", { first: "{{items.0}}" }, { items: ["a", "b"] }, { first: "a" }],
+    ["a variable whose name has a dot wins over the path", { text: "{{a.b}}" }, { "a.b": "dotted", a: { b: "path" } }, { text: "dotted" }],
+  ])("a dotted placeholder reads a path into a variable's value: %s", async (_label, extra, variables, expected) => {
+    const { composition, unresolved } = await compose({ name: "v" }, withVariables(extra), variables);
+    expect(composition).toMatchObject(expected);
+    expect(unresolved).toEqual([]);
+  });
+
+  it("strict: an unresolved placeholder is invalid_params naming every one and its paths", async () => {
+    const err = await failure(compose({ name: "v" }, withVariables({ text: "hi {{ghost}}", deep: ["{{nodefault}}"] }), {}, true));
     expect(err.code).toBe("invalid_params");
-    expect(err.message).toContain(`{{${name}}}`);
-    expect(err.message).toContain(path);
-    expect(err.details).toMatchObject({ placeholder: name, path, issues: [{ path, message: err.message }] });
+    expect(err.message).toContain("{{ghost}} at text");
+    expect(err.message).toContain("{{nodefault}} at deep.0");
+    expect(err.message).toContain("without strict");
+    expect(err.details).toMatchObject({
+      unresolved: [
+        { name: "ghost", paths: ["text"] },
+        { name: "nodefault", paths: ["deep.0"] },
+      ],
+      issues: [
+        { path: "text", message: expect.stringContaining("{{ghost}}") },
+        { path: "deep.0", message: expect.stringContaining("{{nodefault}}") },
+      ],
+    });
+  });
+
+  it("strict: the message names five and counts the rest", async () => {
+    const text = Array.from({ length: 7 }, (_, i) => `{{g${i}}}`).join(" ");
+    const err = await failure(compose({ name: "v" }, withVariables({ text }), {}, true));
+    expect(err.message).toContain("7 placeholders");
+    expect(err.message).toContain("and 2 more");
+    expect((err.details?.unresolved as unknown[]).length).toBe(7);
+  });
+
+  it("strict with everything supplied composes", async () => {
+    const { unresolved } = await compose({ name: "v" }, withVariables({ text: "{{nodefault}}" }), { nodefault: "x" }, true);
+    expect(unresolved).toEqual([]);
   });
 
   it("a caller's undefined does not count as a value", async () => {
-    const err = await failure(compose({ name: "v" }, withVariables({ text: "{{nodefault}}" }), { nodefault: undefined }));
-    expect(err.details?.placeholder).toBe("nodefault");
+    const { unresolved } = await compose({ name: "v" }, withVariables({ text: "{{nodefault}}" }), { nodefault: undefined });
+    expect(unresolved).toEqual([{ name: "nodefault", paths: ["text"] }]);
   });
 
   it("a name that only exists on Object.prototype is not a variable", async () => {
-    const err = await failure(compose({ name: "v" }, withVariables({ text: "{{constructor}}" })));
-    expect(err.details?.placeholder).toBe("constructor");
+    const { composition, unresolved } = await compose({ name: "v" }, withVariables({ text: "{{constructor}} {{judge.constructor}}" }));
+    expect(composition.text).toBe("{{constructor}} {{judge.constructor}}");
+    expect(unresolved.map((u) => u.name)).toEqual(["constructor", "judge.constructor"]);
   });
 });
 

@@ -3,6 +3,13 @@
  * the `extends` chain and `mixins` merged (maps deeply, child wins;
  * `components` by name; other lists replaced), then `{{var}}` placeholders
  * substituted in one pass over the parsed tree.
+ *
+ * A placeholder nobody supplied stays as written: as in KSI, `{{agent_id}}`
+ * and the like are filled by the agent at run time, so composing leaves
+ * them for it and lists them as `unresolved`; `strict` makes them an error.
+ * `{{name}}` and `{{a.b}}` (a path into a variable's value) are
+ * placeholders; anything else between braces (`{{len(x)}}`,
+ * `{{x|default}}`) is KSI's run-time template language and is never touched.
  */
 import { DaemonError } from "../../../core/errors.js";
 import type { Issue } from "./document.js";
@@ -10,19 +17,42 @@ import { formatRef, parseRef, type Ref } from "./ref.js";
 
 export type Loader = (ref: Ref) => Promise<Record<string, unknown> | undefined>;
 
+/** A placeholder left as written, and where (dotted paths, in document order). */
+export interface Unresolved {
+  name: string;
+  paths: string[];
+}
+
 export interface Composed {
   composition: Record<string, unknown>;
   prompt?: string;
+  unresolved: Unresolved[];
 }
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
+const WHOLE_PLACEHOLDER = /^\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}$/;
 const MAX_CHAIN = 32;
+/** The strict error's message names this many placeholders; details list them all. */
+const NAMED_IN_MESSAGE = 5;
 
-export async function compose(ref: Ref, load: Loader, variables: Record<string, unknown> = {}): Promise<Composed> {
+export async function compose(ref: Ref, load: Loader, variables: Record<string, unknown> = {}, strict = false): Promise<Composed> {
   const resolved = await resolve(ref, load, []);
   const values = { ...declaredDefaults(resolved.variables), ...variables };
-  const composition = substitute(resolved, values) as Record<string, unknown>;
-  return composition.type === "profile" ? { composition, prompt: promptOf(composition) } : { composition };
+  const missing = new Map<string, string[]>();
+  const composition = substitute(resolved, values, missing) as Record<string, unknown>;
+  const unresolved = [...missing].map(([name, paths]) => ({ name, paths }));
+  if (strict && unresolved.length > 0) throw unresolvedError(unresolved);
+  return composition.type === "profile" ? { composition, prompt: promptOf(composition), unresolved } : { composition, unresolved };
+}
+
+function unresolvedError(unresolved: readonly Unresolved[]): DaemonError {
+  const named = unresolved.slice(0, NAMED_IN_MESSAGE).map((u) => `{{${u.name}}} at ${u.paths.join(", ")}`);
+  const more = unresolved.length > NAMED_IN_MESSAGE ? ` and ${unresolved.length - NAMED_IN_MESSAGE} more` : "";
+  const message =
+    `strict: ${unresolved.length} placeholder${unresolved.length === 1 ? "" : "s"} nobody supplied: ${named.join("; ")}${more}. ` +
+    "Pass them in variables or declare defaults; without strict they are left as written for the agent to fill at run time";
+  const issues = unresolved.flatMap((u) => u.paths.map((path) => ({ path, message: `unresolved placeholder {{${u.name}}}: pass it in variables or declare a default` })));
+  return new DaemonError("invalid_params", message, { issues, unresolved });
 }
 
 async function resolve(ref: Ref, load: Loader, chain: string[]): Promise<Record<string, unknown>> {
@@ -128,34 +158,62 @@ function declaredDefaults(variables: unknown): Record<string, unknown> {
   return defaults;
 }
 
-/** One pass over the tree: substituted text is never scanned again. The `variables` section is left as declared. */
-function substitute(node: unknown, values: Record<string, unknown>, path: string[] = []): unknown {
-  if (typeof node === "string") return substituteText(node, values, path);
-  if (Array.isArray(node)) return node.map((item, i) => substitute(item, values, [...path, String(i)]));
+/**
+ * One pass over the tree: substituted text is never scanned again. The
+ * `variables` section is left as declared. Placeholders without a value
+ * are left as written and collected in `missing` (name → paths).
+ */
+function substitute(node: unknown, values: Record<string, unknown>, missing: Map<string, string[]>, path: string[] = []): unknown {
+  if (typeof node === "string") return substituteText(node, values, missing, path.join("."));
+  if (Array.isArray(node)) return node.map((item, i) => substitute(item, values, missing, [...path, String(i)]));
   if (!isMap(node)) return node;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
-    out[key] = path.length === 0 && key === "variables" ? value : substitute(value, values, [...path, key]);
+    out[key] = path.length === 0 && key === "variables" ? value : substitute(value, values, missing, [...path, key]);
   }
   return out;
 }
 
-function substituteText(text: string, values: Record<string, unknown>, path: string[]): unknown {
-  const whole = /^\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}$/.exec(text);
+function substituteText(text: string, values: Record<string, unknown>, missing: Map<string, string[]>, path: string): unknown {
+  const whole = WHOLE_PLACEHOLDER.exec(text);
   // A value that is only a placeholder takes the variable's own type (a number stays a number).
-  if (whole !== null) return lookup(whole[1]!, values, path);
-  return text.replace(PLACEHOLDER, (_, name: string) => {
-    const value = lookup(name, values, path);
+  if (whole !== null) {
+    const value = lookup(whole[1]!, values);
+    if (value !== undefined) return value;
+    note(missing, whole[1]!, path);
+    return text;
+  }
+  return text.replace(PLACEHOLDER, (written, name: string) => {
+    const value = lookup(name, values);
+    if (value === undefined) {
+      note(missing, name, path);
+      return written;
+    }
     return typeof value === "string" ? value : JSON.stringify(value);
   });
 }
 
-function lookup(name: string, values: Record<string, unknown>, path: string[]): unknown {
-  if (!Object.hasOwn(values, name) || values[name] === undefined) {
-    const message = `unresolved placeholder {{${name}}} at ${path.join(".")}: declare it in variables or pass it`;
-    throw new DaemonError("invalid_params", message, { issues: [{ path: path.join("."), message }], placeholder: name, path: path.join(".") });
+function note(missing: Map<string, string[]>, name: string, path: string): void {
+  const paths = missing.get(name) ?? [];
+  if (!paths.includes(path)) paths.push(path);
+  missing.set(name, paths);
+}
+
+/**
+ * A variable's value, undefined when there is none: the variable of that
+ * name, or for `a.b.c` a path into variable `a`'s value (map keys, list
+ * indexes). Only own keys: `constructor` is not a variable.
+ */
+function lookup(name: string, values: Record<string, unknown>): unknown {
+  if (Object.hasOwn(values, name)) return values[name];
+  const [head, ...rest] = name.split(".");
+  if (rest.length === 0 || !Object.hasOwn(values, head!)) return undefined;
+  let at: unknown = values[head!];
+  for (const key of rest) {
+    if (!(isMap(at) || Array.isArray(at)) || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<string, unknown>)[key];
   }
-  return values[name];
+  return at;
 }
 
 function promptOf(composition: Record<string, unknown>): string {

@@ -15,6 +15,7 @@ import {
   parseLog,
   queryDecisions,
   trackDecisionSchema,
+  type AppendedRecord,
   type DecisionRecord,
   type RecordStamp,
 } from "./decisions.js";
@@ -27,7 +28,7 @@ function stamp(overrides: Partial<RecordStamp> = {}): RecordStamp {
   return { now: T0, sequence: 0, agentId: "orch_7f3e", patternVersion: "2.0.0", ...overrides };
 }
 
-function record(overrides: Partial<DecisionRecord> = {}): DecisionRecord {
+function record(overrides: Partial<AppendedRecord> = {}): AppendedRecord {
   return {
     ...makeRecord({ pattern: "tournament", decision: "pairing=adaptive" }, stamp()),
     ...overrides,
@@ -164,7 +165,7 @@ const HOSTILE = [
   "x".repeat(3000),
 ];
 
-function hostileRecords(): DecisionRecord[] {
+function hostileRecords(): AppendedRecord[] {
   return HOSTILE.map((text, i) =>
     makeRecord(
       {
@@ -180,20 +181,20 @@ function hostileRecords(): DecisionRecord[] {
 }
 
 describe("formatRecord", () => {
-  it("writes one block-sequence item ending in a newline, confidence last", () => {
+  it("writes one block-sequence item ending in a newline: KSI's keys in KSI's order, between id and pattern_version", () => {
     const text = formatRecord(record({ outcome: "success", confidence: 0.7, context: { entries: 12 } }));
     expect(text).toBe(
       [
         "- id: d_0mwm6xaah_000000",
-        "  timestamp: 2026-11-18T14:02:11.417Z",
         "  pattern: tournament",
-        "  pattern_version: 2.0.0",
-        "  agent_id: orch_7f3e",
         "  decision: pairing=adaptive",
         "  context:",
         "    entries: 12",
         "  outcome: success",
         "  confidence: 0.7",
+        "  agent_id: orch_7f3e",
+        "  timestamp: 2026-11-18T14:02:11.417Z",
+        "  pattern_version: 2.0.0",
         "",
       ].join("\n"),
     );
@@ -223,8 +224,8 @@ describe("formatRecord", () => {
 
   it("keys beyond the record's do not reach the text; keys are written in record order", () => {
     const shuffled = { confidence: null, outcome: null, context: null, decision: "d", agent_id: null, pattern_version: "1.0.0", pattern: "p", timestamp: "t", id: "i", extra: 1 };
-    expect(formatRecord(shuffled as DecisionRecord)).toBe(
-      "- id: i\n  timestamp: t\n  pattern: p\n  pattern_version: 1.0.0\n  agent_id: null\n  decision: d\n  context: null\n  outcome: null\n  confidence: null\n",
+    expect(formatRecord(shuffled as AppendedRecord)).toBe(
+      "- id: i\n  pattern: p\n  decision: d\n  context: null\n  outcome: null\n  confidence: null\n  agent_id: null\n  timestamp: t\n  pattern_version: 1.0.0\n",
     );
   });
 });
@@ -292,9 +293,11 @@ describe("parseLog", () => {
 
   it.each([
     ["a scalar item", "- just words\n", /not a decision record: an item is a map/],
-    ["missing keys", "- id: x\n  decision: y\n", /not a decision record: missing timestamp, pattern, pattern_version, agent_id, context, outcome, confidence/],
-    ["a confidence out of range", formatRecord(record()).replace("confidence: null", "confidence: 7"), /confidence is a number from 0 to 1/],
-    ["a numeric version", formatRecord(record()).replace("pattern_version: 2.0.0", "pattern_version: 2.0"), /pattern_version and decision are strings/],
+    ["missing keys (an id: patternd's, whole or torn)", "- id: x\n  decision: y\n", /not a decision record: missing pattern, context, outcome, confidence, agent_id, timestamp, pattern_version/],
+    ["no id and no pattern (not KSI's either)", "- decision: y\n  outcome: success\n", /not a decision record: missing pattern$/],
+    ["a numeric version", formatRecord(record()).replace("pattern_version: 2.0.0", "pattern_version: 2.0"), /pattern_version is a string/],
+    ["a decision that is a map", "- pattern: p\n  decision: {a: 1}\n", /pattern and decision are strings/],
+    ["an outcome that is a list", "- pattern: p\n  decision: d\n  outcome: [a]\n", /outcome is a string or null/],
   ])("an item that is not a record (%s) is reported and skipped", (_label, item, message) => {
     const parsed = parseLog(texts[0]! + item + texts[1]!);
     expect(parsed.records).toEqual([records[0], records[1]]);
@@ -314,6 +317,105 @@ describe("parseLog", () => {
   it("keys beyond a record's are dropped", () => {
     const parsed = parseLog(formatRecord(record()).replace("- id:", "- extra: 1\n  id:"));
     expect(parsed.records).toEqual([record()]);
+  });
+});
+
+describe("parseLog: records in KSI's shape", () => {
+  // Written here in the shape KSI's composition service writes (its keys, its order, its quoting): no id, no
+  // pattern_version, a confidence as a quoted string or a number, an outcome that may be null, KSI's 'unknown' agent.
+  const ksiLog = [
+    "- pattern: relay_race",
+    "  decision: shorten_handoffs",
+    "  context:",
+    "    handoff_ms: 420",
+    "    legs: 4",
+    "  outcome: improved_latency",
+    "  confidence: 0.81",
+    "  agent_id: relay_orchestrator",
+    "  timestamp: '2025-06-02T09:15:00.120456Z'",
+    "- pattern: relay_race",
+    "  decision: manual_probe",
+    "  context: {}",
+    "  outcome: null",
+    "  confidence: '0.65'",
+    "  agent_id: unknown",
+    "  timestamp: '2025-06-02T09:20:30.000001Z'",
+    "",
+  ].join("\n");
+
+  it("reads them as they are: no id or pattern_version, a string confidence as its number", () => {
+    const parsed = parseLog(ksiLog);
+    expect(parsed.issues).toEqual([]);
+    expect(parsed.records).toEqual([
+      {
+        pattern: "relay_race",
+        decision: "shorten_handoffs",
+        context: { handoff_ms: 420, legs: 4 },
+        outcome: "improved_latency",
+        confidence: 0.81,
+        agent_id: "relay_orchestrator",
+        timestamp: "2025-06-02T09:15:00.120456Z",
+      },
+      { pattern: "relay_race", decision: "manual_probe", context: {}, outcome: null, confidence: 0.65, agent_id: "unknown", timestamp: "2025-06-02T09:20:30.000001Z" },
+    ]);
+    expect(Object.keys(parsed.records[0]!)).not.toContain("id");
+    expect(Object.keys(parsed.records[0]!)).not.toContain("pattern_version");
+  });
+
+  it("a record patternd appends after them is read too, and a KSI reader sees its keys", () => {
+    const appended = record({ pattern: "relay_race", decision: "add a fifth leg", outcome: "success", confidence: 0.9 });
+    const parsed = parseLog(ksiLog + formatRecord(appended));
+    expect(parsed.issues).toEqual([]);
+    expect(parsed.records).toHaveLength(3);
+    expect(parsed.records[2]).toEqual(appended);
+    // What KSI's yaml.safe_load sees: a list of maps, every one with KSI's seven keys.
+    const asKsiReadsIt = parse(ksiLog + formatRecord(appended)) as Record<string, unknown>[];
+    for (const item of asKsiReadsIt) expect(Object.keys(item)).toEqual(expect.arrayContaining(["pattern", "decision", "context", "outcome", "confidence", "agent_id", "timestamp"]));
+  });
+
+  it("only a pattern and a decision are needed; the rest is null when absent", () => {
+    expect(parseLog("- pattern: p\n  decision: d\n")).toEqual({
+      records: [{ pattern: "p", decision: "d", context: null, outcome: null, confidence: null, agent_id: null, timestamp: null }],
+      issues: [],
+    });
+  });
+
+  it.each([
+    ["a word", "high"],
+    ["a percentage", "85"],
+    ["a number above 1", 7],
+    ["an empty string", ""],
+    ["a map", { value: 0.5 }],
+  ])("a confidence that is %s leaves the record readable without it, with a note at its line", (_label, confidence) => {
+    const text = `- pattern: p\n  decision: d\n- pattern: p\n  decision: e\n  confidence: ${JSON.stringify(confidence)}\n`;
+    const parsed = parseLog(text);
+    expect(parsed.records.map((r) => [r.decision, r.confidence])).toEqual([
+      ["d", null],
+      ["e", null],
+    ]);
+    expect(parsed.issues).toEqual([{ line: 3, message: expect.stringMatching(/^line 3: confidence .* is not a number from 0 to 1; the record is read without it$/) as string }]);
+  });
+
+  it("they count in stats and evidence: outcomes by their words, string confidences in the mean, microsecond times", () => {
+    const { records } = parseLog(ksiLog);
+    const { decisions, stats } = queryDecisions(records, {});
+    expect(decisions.map((r) => r.decision)).toEqual(["manual_probe", "shorten_handoffs"]);
+    expect(stats).toMatchObject({ total: 2, successes: 1, failures: 0, first_seen: "2025-06-02T09:15:00.120456Z", last_seen: "2025-06-02T09:20:30.000001Z" });
+    expect(stats.mean_confidence).toBeCloseTo((0.81 + 0.65) / 2);
+    expect(queryDecisions(records, { since: "2025-06-02T09:16:00Z" }).decisions.map((r) => r.decision)).toEqual(["manual_probe"]);
+    expect(evidenceOf(records)).toMatchObject({ successes: 1, failures: 0, total: 2 });
+  });
+
+  it("a record without a timestamp is the oldest; one without an id sorts before one with at the same time", () => {
+    const same = "2025-06-02T09:00:00Z";
+    const records: DecisionRecord[] = [
+      { pattern: "p", decision: "no time", context: null, outcome: null, confidence: null, agent_id: null, timestamp: null },
+      { pattern: "p", decision: "ksi", context: null, outcome: null, confidence: null, agent_id: null, timestamp: same },
+      { ...record({ decision: "ours", timestamp: same }) },
+    ];
+    const { decisions, stats } = queryDecisions(records, {});
+    expect(decisions.map((r) => r.decision)).toEqual(["ours", "ksi", "no time"]);
+    expect(stats.first_seen).toBe(same);
   });
 });
 
@@ -425,6 +527,10 @@ describe("outcomeClass", () => {
     ["not good", "failure"],
     ["partially failed", "failure"],
     ["no", "failure"],
+    ["improved_discrimination", "success"],
+    ["pattern_validated", "success"],
+    ["breakthrough", "success"],
+    ["measured", "other"],
     ["pending", "other"],
     ["partial", "other"],
     ["partial success", "other"],

@@ -3,11 +3,18 @@
  * an append writes and its YAML text, reading a log back, and the stats
  * that composition:decisions returns and select weighs as evidence.
  *
- * A record's text is one block-sequence item ending in a newline, with
- * `confidence` (a number or null, so always one line) as its last key. An
- * append cut short by a crash therefore either lacks its final newline or
- * lacks keys: a torn tail is always recognised, reported, and never read as
- * a record, and the records before it are kept.
+ * Two shapes are read. KSI's: `pattern, decision, context, outcome,
+ * confidence, agent_id, timestamp`, no id, a confidence that may be a
+ * string such as '0.85' (KSI's daemon writes its logs that way, and its
+ * seed logs are such). And the one patternd appends: KSI's keys in KSI's
+ * order, with its own `id` first and `pattern_version` last, so KSI still
+ * reads every record of a log patternd appended to.
+ *
+ * A record's text is one block-sequence item ending in a newline, starting
+ * with `id` and ending with `pattern_version` (a version, so always one
+ * line). An append cut short by a crash therefore either lacks its final
+ * newline or has an id but lacks keys: a torn tail is always recognised,
+ * reported, and never read as a record, and the records before it are kept.
  */
 import { z } from "zod";
 import { DaemonError } from "../../../core/errors.js";
@@ -20,20 +27,24 @@ const MAX_CONTEXT_DEPTH = 64;
 /** by_decision and by_outcome keep the most frequent values: decisions are free text, and the reply stays small. */
 const MAX_GROUPS = 100;
 
+/** A record as read: KSI's records have no id and no pattern_version (absent, not null). */
 export interface DecisionRecord {
-  id: string;
-  timestamp: string;
+  id?: string;
   pattern: string;
-  pattern_version: string;
-  agent_id: string | null;
   decision: string;
   context: unknown;
   outcome: string | null;
   confidence: number | null;
+  agent_id: string | null;
+  timestamp: string | null;
+  pattern_version?: string;
 }
 
-/** The order records are written in; confidence last (see the module comment). */
-const RECORD_KEYS = ["id", "timestamp", "pattern", "pattern_version", "agent_id", "decision", "context", "outcome", "confidence"] as const;
+/** A record patternd appends: every key. */
+export type AppendedRecord = Required<DecisionRecord> & { timestamp: string };
+
+/** The order records are written in: KSI's keys in KSI's order between patternd's id and pattern_version (see the module comment). */
+const RECORD_KEYS = ["id", "pattern", "decision", "context", "outcome", "confidence", "agent_id", "timestamp", "pattern_version"] as const;
 
 const confidence = z
   .number({ error: (issue) => `confidence is a number from 0 to 1, like 0.8, not ${JSON.stringify(issue.input)}` })
@@ -118,17 +129,17 @@ export interface RecordStamp {
   patternVersion: string;
 }
 
-export function makeRecord(input: TrackDecision, stamp: RecordStamp): DecisionRecord {
+export function makeRecord(input: TrackDecision, stamp: RecordStamp): AppendedRecord {
   return {
     id: decisionId(stamp.now, stamp.sequence),
-    timestamp: new Date(stamp.now).toISOString(),
     pattern: input.pattern,
-    pattern_version: stamp.patternVersion,
-    agent_id: stamp.agentId ?? null,
     decision: input.decision,
     context: input.context ?? null,
     outcome: input.outcome ?? null,
     confidence: input.confidence ?? null,
+    agent_id: stamp.agentId ?? null,
+    timestamp: new Date(stamp.now).toISOString(),
+    pattern_version: stamp.patternVersion,
   };
 }
 
@@ -142,7 +153,7 @@ export function decisionId(now: number, sequence: number): string {
 }
 
 /** The text appended to `<pattern>_decisions.yaml`: one sequence item, keys in RECORD_KEYS order. */
-export function formatRecord(record: DecisionRecord): string {
+export function formatRecord(record: AppendedRecord): string {
   return formatSequenceItem(Object.fromEntries(RECORD_KEYS.map((key) => [key, record[key]])));
 }
 
@@ -165,9 +176,13 @@ export function parseLog(text: string): { records: DecisionRecord[]; issues: Log
   const issues: LogIssue[] = [];
   const records: DecisionRecord[] = [];
   for (const item of readItems(torn === undefined ? text : text.slice(0, torn.offset), starts, issues)) {
-    const record = asRecord(item.value);
-    if (typeof record !== "string") records.push(record);
-    else issues.push(item.line === undefined ? { message: `not a decision record: ${record}` } : { line: item.line, message: `line ${item.line}: not a decision record: ${record}` });
+    const read = asRecord(item.value);
+    const at = (message: string): LogIssue => (item.line === undefined ? { message } : { line: item.line, message: `line ${item.line}: ${message}` });
+    if (typeof read === "string") issues.push(at(`not a decision record: ${read}`));
+    else {
+      records.push(read.record);
+      if (read.note !== undefined) issues.push(at(read.note));
+    }
   }
   if (torn !== undefined) {
     issues.push({
@@ -220,20 +235,48 @@ function readItems(body: string, starts: readonly ItemStart[], issues: LogIssue[
   return items;
 }
 
-/** The record an item holds, or what is wrong with it. Keys beyond the record's are dropped. */
-function asRecord(item: unknown): DecisionRecord | string {
+/**
+ * The record an item holds, or what is wrong with it. An item with an id is
+ * patternd's and has every key (one without all of them is a torn append);
+ * one without is KSI's and needs only a pattern and a decision, the rest
+ * being null when absent. Keys beyond the record's are dropped. A
+ * confidence that is no number from 0 to 1 (nor a string of one, as KSI
+ * writes them) leaves the record readable without it, with a note.
+ */
+function asRecord(item: unknown): { record: DecisionRecord; note?: string } | string {
   if (typeof item !== "object" || item === null || Array.isArray(item)) return "an item is a map of record fields";
   const fields = item as Record<string, unknown>;
-  const missing = RECORD_KEYS.filter((key) => !Object.hasOwn(fields, key));
+  const ours = Object.hasOwn(fields, "id");
+  const missing = (ours ? RECORD_KEYS : (["pattern", "decision"] as const)).filter((key) => !Object.hasOwn(fields, key));
   if (missing.length > 0) return `missing ${missing.join(", ")}`;
-  const { id, timestamp, pattern, pattern_version, agent_id, decision, context, outcome, confidence } = fields;
-  if (typeof id !== "string" || id === "") return "id is not a string";
-  if (typeof timestamp !== "string") return "timestamp is not a string";
-  if (typeof pattern !== "string" || typeof pattern_version !== "string" || typeof decision !== "string") return "pattern, pattern_version and decision are strings";
+  const { id, pattern, pattern_version, decision, context = null, outcome = null, agent_id = null, timestamp = null } = fields;
+  if (ours && (typeof id !== "string" || id === "")) return "id is not a string";
+  if (typeof pattern !== "string" || typeof decision !== "string") return "pattern and decision are strings";
+  if (pattern_version !== undefined && typeof pattern_version !== "string") return "pattern_version is a string";
+  if (timestamp !== null && typeof timestamp !== "string") return "timestamp is an ISO-8601 string";
   if (agent_id !== null && typeof agent_id !== "string") return "agent_id is a string or null";
   if (outcome !== null && typeof outcome !== "string") return "outcome is a string or null";
-  if (confidence !== null && !(typeof confidence === "number" && confidence >= 0 && confidence <= 1)) return "confidence is a number from 0 to 1, or null";
-  return { id, timestamp, pattern, pattern_version, agent_id, decision, context, outcome, confidence };
+  const confidence = confidenceOf(fields.confidence);
+  const record: DecisionRecord = {
+    ...(ours ? { id: id as string } : {}),
+    pattern,
+    decision,
+    context,
+    outcome,
+    confidence: confidence ?? null,
+    agent_id,
+    timestamp,
+    ...(pattern_version === undefined ? {} : { pattern_version }),
+  };
+  if (confidence !== undefined) return { record };
+  return { record, note: `confidence ${JSON.stringify(fields.confidence)} is not a number from 0 to 1; the record is read without it` };
+}
+
+/** A confidence as a number: a number or numeric string from 0 to 1; null when absent or null; undefined when it is something else. */
+function confidenceOf(value: unknown): number | null | undefined {
+  if (value === undefined || value === null) return null;
+  const number = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
+  return Number.isFinite(number) && number >= 0 && number <= 1 ? number : undefined;
 }
 
 export interface DecisionStats {
@@ -268,7 +311,7 @@ export function queryDecisions(records: readonly DecisionRecord[], query: Decisi
   );
   const newestFirst = matched
     .map((record, i) => ({ record, time: timeOf(record), i }))
-    .sort((a, b) => b.time - a.time || (a.record.id < b.record.id ? 1 : a.record.id > b.record.id ? -1 : b.i - a.i));
+    .sort((a, b) => b.time - a.time || compareIds(b.record.id, a.record.id) || b.i - a.i);
   const dated = newestFirst.filter((entry) => entry.time !== -Infinity);
   const evidence = evidenceOf(matched);
   return {
@@ -286,8 +329,16 @@ export function queryDecisions(records: readonly DecisionRecord[], query: Decisi
   };
 }
 
-/** Milliseconds since the epoch; a timestamp that does not parse counts as the oldest. */
+/** Ids in order; a record without one (KSI's) before any with one. */
+function compareIds(a: string | undefined, b: string | undefined): number {
+  const left = a ?? "";
+  const right = b ?? "";
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** Milliseconds since the epoch; a timestamp that is absent or does not parse counts as the oldest. */
 function timeOf(record: DecisionRecord): number {
+  if (record.timestamp === null) return -Infinity;
   const time = Date.parse(record.timestamp);
   return Number.isNaN(time) ? -Infinity : time;
 }
@@ -328,6 +379,8 @@ export function evidenceOf(records: readonly DecisionRecord[]): Evidence {
 const SUCCESS_WORDS = new Set([
   "success", "successful", "successfully", "succeeded", "succeeds", "succeed", "ok", "okay", "good", "great", "pass", "passed", "passes",
   "win", "won", "wins", "done", "complete", "completed", "accepted", "approved", "resolved", "solved", "fixed", "merged", "correct", "positive", "yes",
+  // KSI's orchestrators record what went well in these words (improved_discrimination, pattern_validated, breakthrough).
+  "improved", "improvement", "validated", "verified", "breakthrough",
 ]);
 const FAILURE_WORDS = new Set([
   "failure", "failures", "fail", "failed", "fails", "error", "errors", "errored", "timeout", "timeouts", "timed", "lost", "lose", "loss",

@@ -395,6 +395,32 @@ describe("YamlDocument.applyObject changes only what differs", () => {
   });
 });
 
+describe("YamlDocument.applyObject on lists written as PyYAML (KSI) writes them, items not indented", () => {
+  const ksi = ["name: r", "# a comment", "metadata:", "  tags:", "  - relay", "  forks:", "  - name: a", "    reason: x", "other: [1, 2]", ""].join("\n");
+
+  it.each<[string, (data: Record<string, unknown>) => void, string[]]>([
+    [
+      "an item appended to a nested list",
+      (data) => ((data.metadata as { forks: unknown[] }).forks.push({ name: "b", reason: "y" })),
+      ["name: r", "# a comment", "metadata:", "  tags:", "  - relay", "  forks:", "  - name: a", "    reason: x", "  - name: b", "    reason: y", "other: [1, 2]", ""],
+    ],
+    [
+      "an item appended to a list before another key of its map",
+      (data) => ((data.metadata as { tags: unknown[] }).tags.push("baton")),
+      ["name: r", "# a comment", "metadata:", "  tags:", "  - relay", "  - baton", "  forks:", "  - name: a", "    reason: x", "other: [1, 2]", ""],
+    ],
+  ])("%s keeps the file's style and reads back as the data (it wrote `- item` under `  - item` before)", (_label, edit, lines) => {
+    const parsed = YamlDocument.parse(ksi);
+    if (!parsed.ok) throw new Error("fixture does not parse");
+    const data = structuredClone(parsed.document.data);
+    edit(data);
+    parsed.document.applyObject(data);
+    const text = parsed.document.toString();
+    expect(text.split("\n")).toEqual(lines);
+    expect(readData(text)).toEqual({ ok: true, data });
+  });
+});
+
 describe("YamlDocument.withListItem splices an item into a top-level list", () => {
   const entry = { name: "f2", version: "0.1.0", reason: "try: a \"quoted\" # not a comment\n- second line" };
   const withItem = (text: string, item: unknown = entry) => parsed(text).withListItem("forks", item);

@@ -112,6 +112,8 @@ export class YamlDocument {
   private cached: Record<string, unknown> | null = null;
   /** The serialiser's text of the document as parsed, taken just before its first edit (what the edit is replayed against). */
   private unedited: string | null = null;
+  /** The same with lists written `key:\n- item`, as PyYAML (KSI) writes them. */
+  private uneditedCompact: string | null = null;
 
   /** The text this document was parsed from, if any: untouched lines are written back from it as they were. */
   private constructor(
@@ -183,7 +185,10 @@ export class YamlDocument {
 
   private beforeEdit(): void {
     this.cached = null;
-    if (this.source !== null && this.unedited === null) this.unedited = render(this.doc);
+    if (this.source !== null && this.unedited === null) {
+      this.unedited = render(this.doc);
+      this.uneditedCompact = render(this.doc, false);
+    }
   }
 
   /**
@@ -197,8 +202,22 @@ export class YamlDocument {
     if (this.source === null || this.unedited === null) return edited;
     // The serialiser writes \n: a CRLF file is edited as LF and written back CRLF throughout (it came back mixed).
     const crlf = usesCrlf(this.source);
-    const text = replayOnto(crlf ? this.source.replace(/\r\n/g, "\n") : this.source, this.unedited, edited) ?? edited;
-    return crlf ? withCrlf(text) : text;
+    const source = crlf ? this.source.replace(/\r\n/g, "\n") : this.source;
+    // The replay puts the serialiser's new lines among the person's. Where the two indent a list
+    // differently (KSI's `key:\n- item`, the serialiser's `key:\n  - item`) that text does not read
+    // back as the data: then the replay of the serialiser's compact lists, else the whole document
+    // as the serialiser writes it. Whatever is returned reads back as the data.
+    const attempts: [string | null, () => string][] = [
+      [this.unedited, () => edited],
+      [this.uneditedCompact, () => render(this.doc, false)],
+    ];
+    for (const [before, after] of attempts) {
+      const replayed = before === null ? null : replayOnto(source, before, after());
+      if (replayed === null) continue;
+      const back = readData(replayed);
+      if (back.ok && deepEqual(back.data, this.data)) return crlf ? withCrlf(replayed) : replayed;
+    }
+    return crlf ? withCrlf(edited) : edited;
   }
 
   /**
@@ -398,8 +417,8 @@ function withCrlf(text: string): string {
   return text.replace(/\r?\n/g, "\r\n");
 }
 
-function render(doc: Document): string {
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+function render(doc: Document, indentSeq = true): string {
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false, indentSeq });
 }
 
 function describeYamlError(message: string, position: { line: number; col: number } | undefined): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergeSides, TARGET_OWN_KEYS } from "./merge-scope.js";
+import { mergeSides, TARGET_OWN_KEYS, withTargetOwn } from "./merge-scope.js";
 
 type Doc = Record<string, unknown>;
 
@@ -45,3 +45,48 @@ describe("mergeSides", () => {
     expect(theirs).toEqual(copy);
   });
 });
+
+describe("KSI's history under metadata", () => {
+  const ksiBase: Doc = {
+    name: "relay",
+    version: "1.0.0",
+    description: "Relay race",
+    metadata: { tags: ["relay"], forks: [{ name: "relay_fast", date: "2025-06-01", reason: "faster", author: "unknown" }], performance: { runs: 5, success_rate: 0.9 } },
+  };
+  const ksiFork: Doc = {
+    name: "relay_fast",
+    version: "0.1.0",
+    description: "Relay race",
+    legs: 5,
+    metadata: { tags: ["relay", "fast"], lineage: { parent: "relay@1.0.0", fork_reason: "faster" }, performance: { runs: 1, success_rate: 0.1 } },
+  };
+
+  it("mergeSides drops metadata.lineage, forks, merges and performance too, and keeps the rest of metadata", () => {
+    const sides = mergeSides({ base: ksiBase, ours: ksiBase, theirs: ksiFork }, undefined);
+    expect(sides.base.metadata).toEqual({ tags: ["relay"] });
+    expect(sides.theirs.metadata).toEqual({ tags: ["relay", "fast"] });
+    expect(sides.theirs.legs).toBe(5);
+  });
+
+  it("a fork that extends its parent does not make the parent extend itself", () => {
+    const extending = { ...ksiFork, extends: "relay" };
+    expect(Object.hasOwn(mergeSides({ base: ksiBase, ours: ksiBase, theirs: extending }, undefined).theirs, "extends")).toBe(false);
+    expect(mergeSides({ base: ksiBase, ours: ksiBase, theirs: { ...extending, extends: "relay@1.0.0" } }, undefined).theirs.extends).toBeUndefined();
+    const withBase = { ...ksiBase, extends: "grand" };
+    expect(mergeSides({ base: withBase, ours: withBase, theirs: extending }, undefined).theirs.extends).toBe("grand");
+    expect(mergeSides({ base: ksiBase, ours: ksiBase, theirs: { ...ksiFork, extends: "other" } }, undefined).theirs.extends).toBe("other");
+  });
+
+  it("withTargetOwn puts the target's own fields back where the target keeps them", () => {
+    const merged = { name: "relay_fast", version: "0.1.0", description: "Relay race", legs: 5, metadata: { tags: ["relay", "fast"] } };
+    expect(withTargetOwn(merged, ksiBase)).toEqual({
+      name: "relay",
+      version: "1.0.0",
+      description: "Relay race",
+      legs: 5,
+      metadata: { tags: ["relay", "fast"], forks: ksiBase.metadata && (ksiBase.metadata as Doc).forks, performance: { runs: 5, success_rate: 0.9 } },
+    });
+    expect(withTargetOwn({ name: "x", a: 1 }, base)).toEqual({ name: "tournament", version: "1.0.0", a: 1, performance: base.performance, forks: base.forks });
+  });
+});
+

@@ -229,6 +229,15 @@ describe("SelectIndex.query: evidence", () => {
     expect(names(result)).toEqual(["b_proven", "a_lucky"]);
   });
 
+  it("counts KSI's metadata.performance as evidence and says where it came from", () => {
+    const ksi = pattern("a_ksi", { metadata: { tags: ["ranking"], performance: { runs: 5, avg_completion_time: 45.2, success_rate: 0.92 } } });
+    const result = indexOf(ksi, twin("b_unknown")).query({ task: "ranking" }, none);
+    expect(names(result)).toEqual(["a_ksi", "b_unknown"]);
+    // (0.5 × 10 + 0.92 × 5) / (10 + 5)
+    expect(result.candidates[0]!.breakdown.evidence).toBeCloseTo(0.25 * (9.6 / 15), 12);
+    expect(result.candidates[0]!.reasons).toContain("evidence 0.64 from 5 run(s) at success_rate 0.92 (metadata.performance) (prior 0.5 worth 10 outcomes)");
+  });
+
   it("gives a pattern without evidence the prior, not zero, and above a record of failures", () => {
     const stats: Record<string, DecisionEvidence> = { a_failing: { successes: 1, failures: 9, total: 12 } };
     const result = indexOf(twin("a_failing"), twin("b_unknown")).query({ task: "ranking" }, (name) => stats[name]);

@@ -12,9 +12,10 @@
  *   candidate means `selected: null`, never a fallback.
  * - evidence: EVIDENCE_WEIGHT × the mean of a Beta posterior of "this
  *   pattern works": a prior worth PRIOR_WEIGHT observations at PRIOR_MEAN,
- *   plus each performance run (valued at the mean of its success_rate and
- *   avg_score) and each success or failure in the decision log (pending and
- *   partial records are not outcomes). Two lucky runs move 0.5 to 0.58,
+ *   plus each performance run the file records (recorded-performance.ts:
+ *   `performance` or KSI's `metadata.performance`, valued at the mean of
+ *   success_rate and avg_score) and each success or failure in the
+ *   decision log (pending and partial records are not outcomes). Two lucky runs move 0.5 to 0.58,
  *   fifty good ones reach 0.92. The weight is small on purpose: evidence
  *   orders patterns of similar relevance; it cannot make one relevant.
  * - requirements: −(1 + EVIDENCE_WEIGHT) per unmet requirement, more than
@@ -25,6 +26,7 @@
  * Ties are broken by name.
  */
 import { DaemonError } from "../../../core/errors.js";
+import { describePerformance, recordedPerformance, type RecordedPerformance } from "./recorded-performance.js";
 import { compileRequirement, criteriaOf, declaredItems, type Declared, type Requirement } from "./requirements.js";
 import { analyze, FIELDS, fieldTexts, tokenize } from "./text.js";
 
@@ -106,7 +108,7 @@ interface Entry {
   declared: Declared[];
   declaredTerms: string[];
   criteriaKeys: string[];
-  performance: { runs: number; value: number; figures: string } | undefined;
+  performance: RecordedPerformance | undefined;
 }
 
 /**
@@ -167,7 +169,7 @@ export class SelectIndex {
       declared,
       declaredTerms: [...new Set(declared.flatMap((item) => item.terms))],
       criteriaKeys: [...criteria.keys()],
-      performance: performanceOf(doc.data.performance),
+      performance: recordedPerformance(doc.data),
     };
     const partition = this.partition(doc.type);
     for (const [term, packed] of counts) put(partition.postings, term, entry.id, packed);
@@ -385,7 +387,7 @@ function posterior(performance: Entry["performance"], decisions: DecisionEvidenc
 
 function evidenceReason(performance: Entry["performance"], decisions: DecisionEvidence | undefined): string {
   const parts: string[] = [];
-  if (performance !== undefined) parts.push(`${performance.runs} run(s) at ${performance.figures}`);
+  if (performance !== undefined) parts.push(describePerformance(performance));
   const won = count(decisions?.successes);
   const lost = count(decisions?.failures);
   if (won + lost > 0) {
@@ -397,30 +399,6 @@ function evidenceReason(performance: Entry["performance"], decisions: DecisionEv
   return `evidence ${posterior(performance, decisions).toFixed(2)} from ${from} (prior ${PRIOR_MEAN} worth ${PRIOR_WEIGHT} outcomes)`;
 }
 
-function performanceOf(value: unknown): Entry["performance"] {
-  const performance = asMap(value);
-  const runs = number(performance.runs);
-  const rates = (["success_rate", "avg_score"] as const).flatMap((key) => {
-    const rate = number(performance[key]);
-    return rate !== undefined && rate >= 0 && rate <= 1 ? [{ key, rate }] : [];
-  });
-  if (runs === undefined || runs <= 0 || rates.length === 0) return undefined;
-  const mean = rates.reduce((sum, r) => sum + r.rate, 0) / rates.length;
-  return { runs, value: mean, figures: rates.map((r) => `${r.key} ${r.rate}`).join(", ") };
-}
-
 function count(value: number | undefined): number {
   return value !== undefined && Number.isFinite(value) && value > 0 ? value : 0;
-}
-
-function number(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-
-function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function asMap(value: unknown): Record<string, unknown> {
-  return isMap(value) ? value : {};
 }

@@ -117,14 +117,18 @@ export class DecisionLogs {
       await this.sync(path, start);
       if (created) await syncDirectory(dirname(this.files.resolve(path)));
     } catch (err) {
-      this.takeBack(path, batch, records);
+      this.takeBack(path, batch, records, text);
       throw asUnavailable(err, this.files.resolve(path));
     }
   }
 
-  /** An append refused after it was written (its sync failed, the record cut back out by sync()): no longer counted. */
-  private takeBack(path: string, batch: Pending, records: number): void {
-    if (this.pending.get(path) === batch) batch.records -= records;
+  /** An append refused after it was written (its sync failed, the record cut back out by sync()): no longer counted, nor written again by restoreRecords. */
+  private takeBack(path: string, batch: Pending, records: number, text: string): void {
+    if (this.pending.get(path) === batch) {
+      batch.records -= records;
+      const at = batch.texts.indexOf(text);
+      if (at !== -1) batch.texts.splice(at, 1);
+    }
     this.evidenceCache.delete(path);
   }
 

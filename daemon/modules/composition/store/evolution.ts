@@ -4,15 +4,29 @@
  * (modifications, merge3, diff, lineage). A fork writes the fork and the
  * parent's `forks` entry in one commit; a merge is one commit on the
  * target. Both run inside the store's exclusive git operation, so what a
- * fork or merge read cannot change before it is written.
+ * fork or merge read cannot change before it is written. History fields
+ * are read and written where each file keeps them: at the top level, or
+ * under `metadata` as KSI does (history-place.ts).
  */
 import { DaemonError } from "../../../core/errors.js";
 import { diffDocuments, unifiedDiff, type Change } from "../model/diff.js";
 import { deepEqual, YamlDocument } from "../model/document.js";
 import { frameOf, isMarkdownPath, joinPatternText, parsePatternText } from "../model/front-matter.js";
+import {
+  forkNames,
+  historyPlace,
+  lineageOf,
+  lineageParent,
+  mergeRecords,
+  OWN_KEYS,
+  ownValue,
+  placeOf,
+  withOwnValue,
+  withoutOwnValues,
+} from "../model/history-place.js";
 import { buildLineage, renderDot, renderMermaid, renderTree, type LineageDirection, type LineageInput } from "../model/lineage.js";
 import { merge3, type Conflict, type MergeStrategy } from "../model/merge3.js";
-import { mergeSides, TARGET_OWN_KEYS } from "../model/merge-scope.js";
+import { mergeSides, withTargetOwn } from "../model/merge-scope.js";
 import { applyModifications, FORK_RULES, newPaths } from "../model/modifications.js";
 import { formatRef, parseRef } from "../model/ref.js";
 import { typeDirectory, validateComposition } from "../model/schema.js";
@@ -59,6 +73,9 @@ export type MergeOutcome =
 /** A conflict as it goes on the wire: an absent side is null (undefined would vanish from the JSON). */
 type WireConflict = { path: string; base: unknown; ours: unknown; theirs: unknown };
 
+/** How many commits of a target's file are read to find a fork base by its version (a store without tags). */
+const VERSION_SCAN = 50;
+
 export class PatternEvolution {
   constructor(
     private readonly store: PatternStore,
@@ -81,25 +98,20 @@ export class PatternEvolution {
       const date = new Date(this.now()).toISOString();
       const author = agentId ?? "patternd";
       // A fork has run nothing yet: the parent's performance is the parent's evidence, kept in the
-      // lineage for the record, never the fork's own (select and discover read only `performance`).
-      const { performance: parentPerformance, ...copied } = applyModifications(parent.data, input.modifications ?? {}, { ...FORK_RULES, replaceMaps: input.replace_maps });
-      const data: Record<string, unknown> = {
-        ...copied,
-        name: input.name,
-        version,
-        lineage: {
-          parent: parentRef,
-          // A parent with uncommitted edits has no commit to name.
-          ...(parent.commit === null ? {} : { parent_commit: parent.commit }),
-          fork_date: date,
-          fork_reason: input.reason,
-          fork_author: author,
-          ...(parentPerformance === undefined || parentPerformance === null ? {} : { parent_performance: parentPerformance }),
-        },
+      // lineage for the record, never the fork's own. The parent's lineage, children and merges are
+      // its history, not the fork's. Both wherever the parent keeps them (KSI: under metadata).
+      const modified = applyModifications(parent.data, input.modifications ?? {}, { ...FORK_RULES, replaceMaps: input.replace_maps });
+      const parentPerformance = ownValue(modified, "performance");
+      const lineage = {
+        parent: parentRef,
+        // A parent with uncommitted edits has no commit to name.
+        ...(parent.commit === null ? {} : { parent_commit: parent.commit }),
+        fork_date: date,
+        fork_reason: input.reason,
+        fork_author: author,
+        ...(parentPerformance === undefined || parentPerformance === null ? {} : { parent_performance: parentPerformance }),
       };
-      // The parent's own children and merges are its history, not the fork's.
-      delete data.forks;
-      delete data.merges;
+      const data = withOwnValue({ ...withoutOwnValues(modified, OWN_KEYS), name: input.name, version }, "lineage", lineage, historyPlace(parent.data));
       const parsed = parsePatternText(parent.path, parent.text);
       if (!parsed.ok) throw invalid(`${parentRef} does not parse`, parsed.issues);
       // The parent as it is now records the fork (it may have moved on since the version forked); worked
@@ -131,7 +143,7 @@ export class PatternEvolution {
   merge(input: MergeInput, agentId: string | undefined): Promise<MergeOutcome> {
     return this.store.git.exclusive(async () => {
       const source = this.store.require(input.source);
-      const parentRef = lineageParent(source);
+      const parentRef = lineageParent(source.data);
       const targetName = input.target ?? (parentRef === undefined ? undefined : parseRef(parentRef).name);
       if (targetName === undefined) {
         throw new DaemonError("invalid_params", `${source.name} has no lineage.parent: it is not a fork, so there is nothing to merge it back into`, {
@@ -167,12 +179,11 @@ export class PatternEvolution {
         return { merged: true, unchanged: true, name: target.name, version: target.version, from, base: base.ref, changes: [] };
       }
       const version = bumpMinor(target.version);
-      const merges: unknown[] = Array.isArray(target.data.merges) ? target.data.merges : [];
+      const place = placeOf(target.data, "merges");
+      const existing = ownValue(target.data, "merges");
+      const merges: unknown[] = Array.isArray(existing) ? existing : [];
       const record = { from, base: base.ref, date: new Date(this.now()).toISOString(), agent: agentId ?? "patternd", ...(strategy === "auto" ? {} : { strategy }), ...settled };
-      const merged: Record<string, unknown> = { ...(result.merged as Record<string, unknown>) };
-      for (const key of TARGET_OWN_KEYS) if (Object.hasOwn(target.data, key)) merged[key] = target.data[key];
-      merged.version = version;
-      merged.merges = [...merges, record];
+      const merged = withOwnValue({ ...withTargetOwn(result.merged as Record<string, unknown>, target.data), version }, "merges", [...merges, record], place);
       const doc = edited(target);
       doc.applyObject(merged);
       const valid = validateComposition(doc.data, "stored");
@@ -220,8 +231,8 @@ export class PatternEvolution {
   lineage(name: string, direction: LineageDirection, format: "json" | "tree" | "mermaid" | "dot"): Record<string, unknown> {
     this.store.require(name);
     const patterns: LineageInput[] = this.store.catalog.list().map((entry) => {
-      const parent = lineageParent(entry);
-      const forks = forkNames(entry.data.forks);
+      const parent = lineageParent(entry.data);
+      const forks = forkNames(entry.data, (ref) => parseRef(ref).name);
       return { name: entry.name, version: entry.version, ...(parent === undefined ? {} : { parent }), ...(forks.length === 0 ? {} : { forks }) };
     });
     const graph = buildLineage(patterns, name, direction);
@@ -264,7 +275,7 @@ export class PatternEvolution {
     const chain = [source.name];
     let node: Entry = source;
     for (;;) {
-      const parent = lineageParent(node);
+      const parent = lineageParent(node.data);
       if (parent === undefined) {
         throw new DaemonError("invalid_params", `${source.name} is not a fork of ${target.name}: its lineage is ${chain.join(" <- ")} and ends there`, {
           source: source.name,
@@ -287,7 +298,12 @@ export class PatternEvolution {
     }
   }
 
-  /** The target as the fork `child` was taken from it: by tag, else by the recorded parent commit. */
+  /**
+   * The target as the fork `child` was taken from it: by tag, else by the
+   * recorded parent commit, else (a store without patternd's tags, as KSI
+   * keeps its own) the newest committed version of the target's file that
+   * has that version.
+   */
   private async forkPoint(child: Entry, version: string | undefined, target: Entry): Promise<Record<string, unknown>> {
     if (version !== undefined) {
       try {
@@ -296,12 +312,26 @@ export class PatternEvolution {
         // no tag: try the commit
       }
     }
-    const commit = isMap(child.data.lineage) ? child.data.lineage.parent_commit : undefined;
+    const commit = lineageOf(child.data)?.parent_commit;
     const text = typeof commit === "string" && /^[0-9a-f]{7,64}$/.test(commit) ? await this.store.git.show(commit, target.path) : undefined;
     const parsed = text === undefined ? undefined : parsePatternText(target.path, text);
     if (parsed?.ok === true) return parsed.document.data;
+    const byVersion = version === undefined ? undefined : await this.committedVersion(target, version);
+    if (byVersion !== undefined) return byVersion;
     const ref = formatRef({ name: target.name, ...(version === undefined ? {} : { version }) });
-    throw new DaemonError("not_found", `the fork base ${ref} of ${child.name} is not in the store's history (no tag, no parent_commit)`, { base: ref });
+    throw new DaemonError("not_found", `the fork base ${ref} of ${child.name} is not in the store's history (no tag, no parent_commit, no commit of it with that version)`, {
+      base: ref,
+    });
+  }
+
+  /** The newest commit of the target's file whose `version` is `version` (the last VERSION_SCAN commits are looked at). */
+  private async committedVersion(target: Entry, version: string): Promise<Record<string, unknown> | undefined> {
+    for (const entry of (await this.store.git.log(target.path)).slice(0, VERSION_SCAN)) {
+      const text = await this.store.git.show(entry.commit, target.path);
+      const parsed = text === undefined ? undefined : parsePatternText(target.path, text);
+      if (parsed?.ok === true && parsed.document.data.version === version) return parsed.document.data;
+    }
+    return undefined;
   }
 }
 
@@ -310,14 +340,29 @@ export class PatternEvolution {
  * text (`parsed`, when given, is the parent's current text, unedited), else
  * by editing a Document of it.
  */
-function withForkEntry(current: Entry, parsed: YamlDocument | undefined, entry: Record<string, unknown>): string {
+function withForkEntry(current: Entry, parsed: YamlDocument | undefined, entry: ForkEntry): string {
   const frame = frameOf(current.path, current.text);
-  const spliced = (parsed ?? edited(current)).withListItem("forks", entry);
-  if (spliced !== null) return joinPatternText(frame, spliced);
-  const forks: unknown[] = Array.isArray(current.data.forks) ? current.data.forks : [];
+  const place = placeOf(current.data, "forks");
+  if (place === "top") {
+    const spliced = (parsed ?? edited(current)).withListItem("forks", entry);
+    if (spliced !== null) return joinPatternText(frame, spliced);
+  }
+  // KSI's list under metadata gets KSI's keys (name, date, reason, author), then patternd's.
+  const item = place === "top" ? entry : { name: entry.name, date: entry.date, reason: entry.reason, author: entry.agent, version: entry.version, from: entry.from };
+  const existing = ownValue(current.data, "forks");
+  const forks: unknown[] = Array.isArray(existing) ? existing : [];
   const doc = edited(current);
-  doc.applyObject({ ...current.data, forks: [...forks, entry] });
+  doc.applyObject(withOwnValue(current.data, "forks", [...forks, item], place));
   return joinPatternText(frame, doc.toString());
+}
+
+interface ForkEntry {
+  name: string;
+  version: string;
+  from: string;
+  date: string;
+  agent: string;
+  reason: string;
 }
 
 /** A stored file's document to edit (a markdown file's front matter); one that no longer parses is rebuilt from its indexed data by the caller's applyObject. */
@@ -330,25 +375,14 @@ function onTheWire(conflict: Conflict): WireConflict {
   return { path: conflict.path, base: conflict.base ?? null, ours: conflict.ours ?? null, theirs: conflict.theirs ?? null };
 }
 
-function lineageParent(entry: Entry): string | undefined {
-  const lineage = entry.data.lineage;
-  return isMap(lineage) && typeof lineage.parent === "string" && lineage.parent !== "" ? lineage.parent : undefined;
-}
-
 /** The last `merges` record of the target that came from `source`: its `from` ref. */
 function lastMergeFrom(target: Entry, source: string): string | undefined {
-  const merges: unknown[] = Array.isArray(target.data.merges) ? target.data.merges : [];
+  const merges = mergeRecords(target.data);
   for (let i = merges.length - 1; i >= 0; i--) {
     const from = isMap(merges[i]) ? (merges[i] as Record<string, unknown>).from : undefined;
     if (typeof from === "string" && parseRef(from).name === source && parseRef(from).version !== undefined) return from;
   }
   return undefined;
-}
-
-/** Names in a `forks` list: entries written by fork are maps with a name; hand-written ones may be plain names. */
-function forkNames(forks: unknown): string[] {
-  if (!Array.isArray(forks)) return [];
-  return forks.flatMap((f) => (typeof f === "string" ? [parseRef(f).name] : isMap(f) && typeof f.name === "string" ? [f.name] : []));
 }
 
 function isMap(value: unknown): value is Record<string, unknown> {

@@ -312,12 +312,7 @@ export class PatternStore {
    */
   async checkInheritance(doc: Record<string, unknown>): Promise<void> {
     const self = doc.name;
-    try {
-      await compose({ name: String(self) }, (ref) => (ref.name === self && ref.version === undefined ? Promise.resolve(doc) : this.load(ref)));
-    } catch (err) {
-      if (err instanceof DaemonError && err.details?.placeholder !== undefined) return;
-      throw err;
-    }
+    await compose({ name: String(self) }, (ref) => (ref.name === self && ref.version === undefined ? Promise.resolve(doc) : this.load(ref)));
   }
 
   async history(name: string): Promise<VersionInfo[]> {

@@ -85,9 +85,16 @@ async def event_client_checks(EventClient, KSIEventError, KSIValidationError, so
         listed = await client.composition.list()
         patterns = listed.get("compositions", [])
         check("EventClient client.composition.list()", len(patterns) > 0, f"{len(patterns)} compositions")
-        tagged = next((p for p in patterns if p.get("type") == "orchestration"), None)
-        full = await client.composition.get(name=tagged["name"]) if tagged else {}
-        tags = (full.get("composition", {}).get("metadata") or {}).get("tags") or []
+        # An orchestration with tags when there is one (KSI's July layout), else any composition with tags (its September layout has none).
+        ordered = sorted(patterns, key=lambda p: p.get("type") != "orchestration")
+        tagged, tags = None, []
+        for candidate in ordered[:40]:
+            full = await client.composition.get(name=candidate["name"])
+            tags = (full.get("composition", {}).get("metadata") or {}).get("tags") or []
+            if tags:
+                tagged = candidate
+                break
+        tagged = tagged or (ordered[0] if ordered else None)
         found = await client.composition.discover(tags=tags[:1]) if tags else {"compositions": []}
         check(
             "EventClient client.composition.discover(tags=[...])",
@@ -116,7 +123,7 @@ async def event_client_checks(EventClient, KSIEventError, KSIValidationError, so
             check("EventClient refuses an undiscovered event", True, str(err))
 
         if tagged is None:
-            check("EventClient client.composition.fork(...)", False, "the store lists no orchestration to fork")
+            check("EventClient client.composition.fork(...)", False, "the store lists no composition to fork")
             return
         fork_name = f"ksi_check_{uuid.uuid4().hex[:8]}"
         forked = await client.composition.fork(parent=tagged["name"], name=fork_name, reason="KSI client check")

@@ -15,6 +15,7 @@ import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { appendWhole, syncDirectory } from "../../../core/atomic-file.js";
 import { asUnavailable } from "../../../core/disk-fault.js";
+import { DaemonError } from "../../../core/errors.js";
 import type { Clock, TimerHandle } from "../../../core/clock.js";
 import type { Log } from "../../../core/log.js";
 import { evidenceOf, parseLog, type DecisionRecord, type Evidence } from "../model/decisions.js";
@@ -234,8 +235,12 @@ export class DecisionLogs {
         if (/nothing to commit/.test((err as Error).message)) return;
         // Not lost: the records are on disk; the batch is tried again a moment later (a full disk
         // that gets room again), with any records appended meanwhile, or at the stop or the next start.
-        // commitPaths put the index back as it was: what `git add` staged (a log swapped for a link meanwhile) stays out of it.
-        if (!this.commitFailing) this.log.error({ err, paths }, "decision logs not committed; retrying every second until it works");
+        // commitPaths left the index as it was: what `git add` staged (a log swapped for a link meanwhile) stays out of it.
+        // A store a person is busy with (their index.lock) or a branch moved under the batch is no fault: a warning, once.
+        if (!this.commitFailing) {
+          if (isStoreBusy(err)) this.log.warn({ err, paths }, "decision logs wait for the store: they are on disk and are committed once it is free again");
+          else this.log.error({ err, paths }, "decision logs not committed; retrying every second until it works");
+        }
         this.commitFailing = true;
         this.requeue([...batch]);
         this.commitSoon();
@@ -251,6 +256,11 @@ export class DecisionLogs {
       this.pending.set(path, later === undefined ? b : { ...later, records: later.records + b.records });
     }
   }
+}
+
+/** The store is someone else's for now (store_busy) or moved under the batch (conflict): the next try goes on from there. */
+function isStoreBusy(err: unknown): boolean {
+  return err instanceof DaemonError && (err.code === "store_busy" || err.code === "conflict");
 }
 
 /**

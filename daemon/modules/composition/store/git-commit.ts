@@ -31,7 +31,7 @@ import { DaemonError } from "../../../core/errors.js";
 import { ConfinedDir } from "./confined-path.js";
 import { encodeCommit, encodeObject, TreeSnapshot, type GitObject, type HashAlgorithm, type TreeEntry } from "./git-objects.js";
 
-const { O_APPEND, O_CREAT, O_EXCL, O_WRONLY } = constants;
+const { O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_WRONLY } = constants;
 const fsyncAsync = promisify(fsync);
 const fdatasyncAsync = promisify(fdatasync);
 
@@ -136,16 +136,30 @@ export class CommitWriter {
     return { commit, tree: TreeSnapshot.fromLsTree(listing, root.trim()), algorithm: format };
   }
 
+  /** Loose objects, durably (see LooseObjects): for a signed commit's trees, which must be in the store before `git commit-tree`. */
+  private async writeObjects(objects: readonly GitObject[]): Promise<void> {
+    const loose = this.looseObjects(objects);
+    await loose.sync();
+    await loose.place();
+  }
+
   /**
    * Loose objects, but those the store has already (a tree may repeat an
-   * old one), durably: each written to a temp file and fsync'd, renamed
-   * into place, then each folder renamed into fsync'd (and .git/objects
-   * when a fan-out folder is new), so a ref that names them never outlives
-   * them in a crash.
+   * old one), each written to a temp file: `sync` fsyncs them, `place`
+   * renames them into place and fsyncs each folder renamed into (and
+   * .git/objects when a fan-out folder is new), so a ref that names them
+   * never outlives them in a crash; `discard` removes the temp files. The
+   * syncs are the caller's to run in one round with others.
    */
-  private async writeObjects(objects: readonly GitObject[]): Promise<void> {
+  private looseObjects(objects: readonly GitObject[]): { sync(): Promise<unknown>; place(): Promise<unknown>; discard(): void } {
     const written: { temp: string; path: string; fd: number }[] = [];
     const folders = new Set<string>();
+    const close = () => {
+      for (const file of written.splice(0)) {
+        closeSync(file.fd);
+        rmSync(this.gitFiles.path(file.temp), { force: true });
+      }
+    };
     try {
       for (const object of objects) {
         const dir = `objects/${object.id.slice(0, 2)}`;
@@ -158,19 +172,28 @@ export class CommitWriter {
         folders.add(dir);
         const temp = `${dir}/tmp_obj_${process.pid}_${object.id.slice(2, 10)}`;
         rmSync(this.gitFiles.path(temp), { force: true });
-        const fd = this.gitFiles.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444);
-        written.push({ temp, path, fd });
-        writeWhole(fd, object.deflated);
+        written.push({ temp, path, fd: this.gitFiles.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444) });
+        writeWhole(written[written.length - 1]!.fd, object.deflated);
       }
-      await Promise.all(written.map(({ fd }) => fsyncAsync(fd)));
     } catch (err) {
-      for (const { temp } of written) rmSync(this.gitFiles.path(temp), { force: true });
+      close();
       throw err;
-    } finally {
-      for (const { fd } of written) closeSync(fd);
     }
-    for (const { temp, path } of written) renameSync(this.gitFiles.path(temp), this.gitFiles.path(path));
-    await Promise.all([...folders].map((dir) => syncDirectory(this.gitFiles.path(dir))));
+    return {
+      sync: () => Promise.all(written.map(({ fd }) => fsyncAsync(fd))),
+      place: () => {
+        const files = written.splice(0);
+        for (const { fd } of files) closeSync(fd);
+        try {
+          for (const { temp, path } of files) renameSync(this.gitFiles.path(temp), this.gitFiles.path(path));
+        } catch (err) {
+          for (const { temp } of files) rmSync(this.gitFiles.path(temp), { force: true });
+          throw err;
+        }
+        return Promise.all([...folders].map((dir) => syncDirectory(this.gitFiles.path(dir))));
+      },
+      discard: close,
+    };
   }
 
   /**
@@ -180,24 +203,33 @@ export class CommitWriter {
    * entries git writes are written while the lock is held (as git does),
    * so a lock that cannot be had leaves no object behind, and a reflog line
    * is taken back if a later step fails. `tag`, when given, is locked with
-   * the branch and made right after it.
+   * the branch and made right after it. The fsyncs run in three rounds,
+   * each of them in parallel: the objects and the locks; the objects'
+   * folders and the reflog lines; after the renames, the refs' folders.
    */
   private async moveHead(head: Head, commit: string, reflog: string, objects: readonly GitObject[], tag?: string): Promise<void> {
     const locks: string[] = [];
     const appended: { fd: number; size: number }[] = [];
+    const lockFds: number[] = [];
+    let loose: ReturnType<CommitWriter["looseObjects"]> | undefined;
     try {
       mkdirSync(dirname(this.gitFiles.path(head.ref)), { recursive: true });
-      await lockRef(this.gitFiles, head.ref, commit, `git commit failed: cannot lock ${head.ref}`);
+      await lockRef(this.gitFiles, head.ref, commit, `git commit failed: cannot lock ${head.ref}`, false);
       locks.push(head.ref);
       if (tag !== undefined) {
         const ref = `refs/tags/${tag}`;
         mkdirSync(this.gitFiles.path("refs/tags"), { recursive: true });
-        await lockRef(this.gitFiles, ref, commit, `cannot make tag ${tag}`);
+        await lockRef(this.gitFiles, ref, commit, `cannot make tag ${tag}`, false);
         locks.push(ref);
         if (this.tagExists(tag)) throw new Error(`tag ${tag} already exists`);
       }
       if (this.readHead().commit !== head.commit) throw new RefMoved();
-      await this.writeObjects(objects);
+      loose = this.looseObjects(objects);
+      for (const ref of locks) lockFds.push(this.gitFiles.open(`${ref}.lock`, O_RDONLY));
+      await Promise.all([loose.sync(), ...lockFds.map((fd) => fsyncAsync(fd))]);
+      const placed = loose.place();
+      // Awaited below with the reflog's sync; a failure before then must not go unhandled.
+      placed.catch(() => undefined);
       const line = `${head.commit ?? "0".repeat(commit.length)} ${commit} ${reflog}\n`;
       for (const ref of new Set([head.ref, "HEAD"])) {
         const log = `logs/${ref}`;
@@ -207,16 +239,18 @@ export class CommitWriter {
         appendWhole(fd, line);
         appended[appended.length - 1]!.size = Buffer.byteLength(line);
       }
-      await Promise.all(appended.map(({ fd }) => fdatasyncAsync(fd)));
+      await Promise.all([placed, ...appended.map(({ fd }) => fdatasyncAsync(fd))]);
       renameSync(this.gitFiles.path(`${head.ref}.lock`), this.gitFiles.path(head.ref));
       locks.shift();
     } catch (err) {
       // Nothing of this commit stays visible: no lock, no reflog line (its objects are unreferenced, as after any failed commit).
+      loose?.discard();
       for (const { fd, size } of appended) if (size > 0) truncateEnd(fd, size);
       for (const ref of locks) rmSync(this.gitFiles.path(`${ref}.lock`), { force: true });
       throw err;
     } finally {
       for (const { fd } of appended) closeSync(fd);
+      for (const fd of lockFds) closeSync(fd);
     }
     const folders = [dirname(head.ref)];
     if (tag !== undefined) {
@@ -308,11 +342,12 @@ function truncateEnd(fd: number, bytes: number): void {
 /**
  * git's ref lock: `<ref>.lock` (relative to the git directory) created
  * exclusively, holding the new value, fsync'd (git's core.fsync=reference)
- * so the ref the lock is renamed to survives a crash. Another holder
+ * so the ref the lock is renamed to survives a crash (`sync` false: the
+ * caller fsyncs it, with other files). Another holder
  * (git's own gc packing refs, a person's command) gets up to 100 ms to let
  * go, as git itself waits (core.filesRefLockTimeout).
  */
-export async function lockRef(gitFiles: ConfinedDir, ref: string, value: string, failure: string): Promise<void> {
+export async function lockRef(gitFiles: ConfinedDir, ref: string, value: string, failure: string, sync = true): Promise<void> {
   const lock = `${ref}.lock`;
   // A link on the way is unsafe_path, as it is.
   gitFiles.path(lock);
@@ -322,7 +357,7 @@ export async function lockRef(gitFiles: ConfinedDir, ref: string, value: string,
       // O_EXCL: never opened through a link planted at the lock's name.
       fd = gitFiles.open(lock, O_WRONLY | O_CREAT | O_EXCL, 0o644);
       writeWhole(fd, Buffer.from(`${value}\n`));
-      await fsyncAsync(fd);
+      if (sync) await fsyncAsync(fd);
       return;
     } catch (err) {
       // Created but not written (a full disk): ours to remove, or it would block every later commit.

@@ -14,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DaemonError } from "../../../core/errors.js";
 import { GitRepo } from "./git.js";
 import { stagedEntries } from "./git-objects.js";
+import { readIndexEntries } from "./private-index.js";
 
 let root: string;
 let dir: string;
@@ -238,5 +239,37 @@ describe("the branch moved while the commit was made", () => {
     expect(git(dir, ["tag", "-l"])).toBe("");
     expect(existsSync(join(dir, ".git", "index.lock"))).toBe(false);
     expect(existsSync(join(dir, ".git", "refs", "heads", "main.lock"))).toBe(false);
+  });
+});
+
+describe("readIndexEntries", () => {
+  it.each([
+    ["version 2", [], []],
+    ["version 3 (an extended flag: skip-worktree)", [], [["update-index", "--skip-worktree", "deep/er/b.yaml"]]],
+    ["version 4 (names prefix-compressed)", [], [["update-index", "--index-version", "4"]]],
+    ["sha256, version 4", ["--object-format=sha256"], [["update-index", "--index-version", "4"]]],
+  ])("%s: what git ls-files -s lists for the paths", (_, init, after) => {
+    git(dir, ["init", "-q", ...init]);
+    const files = ["a.yaml", "deep/er/b.yaml", "deep/er/c.yaml", "deep/f.sh", "z/ü.yaml", ...Array.from({ length: 40 }, (_, i) => `many/file_${i}.yaml`)];
+    for (const file of files) {
+      mkdirSync(join(dir, file, ".."), { recursive: true });
+      writeFileSync(join(dir, file), `${file}\n`);
+    }
+    chmodSync(join(dir, "deep/f.sh"), 0o755);
+    git(dir, ["add", "-A"]);
+    for (const args of after) git(dir, args);
+    const paths = ["deep/er/c.yaml", "deep/f.sh", "z/ü.yaml", "many/file_33.yaml", "not/there.yaml"];
+    const ids = init.length === 0 ? 20 : 32;
+    const listed = stagedEntries(execFileSync("git", ["ls-files", "-s", "-z", "--", ...paths], { cwd: dir, encoding: "utf8" }), paths);
+    expect(readIndexEntries(readFileSync(join(dir, ".git", "index")), paths, ids)).toEqual(listed);
+    expect(listed.get("deep/f.sh")?.mode).toBe("100755");
+  });
+
+  it("a split index is left to git", () => {
+    git(dir, ["init", "-q"]);
+    writeFileSync(join(dir, "a.yaml"), "a\n");
+    git(dir, ["add", "-A"]);
+    git(dir, ["update-index", "--split-index"]);
+    expect(readIndexEntries(readFileSync(join(dir, ".git", "index")), ["a.yaml"], 20)).toBeUndefined();
   });
 });

@@ -20,7 +20,7 @@ export const INDEX_LOCK_WAIT_MS = 1_000;
 const POLL_MS = 10;
 
 /** Only the holder of .git/index.lock uses this name, so one fixed name is enough (and a killed daemon's copy is simply replaced). */
-const PRIVATE = "patternd-index";
+export const PRIVATE_INDEX = "patternd-index";
 const LOCK = "index.lock";
 
 export class PrivateIndex {
@@ -48,7 +48,7 @@ export class PrivateIndex {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
     }
-    const index = new PrivateIndex(gitFiles, gitFiles.path(PRIVATE));
+    const index = new PrivateIndex(gitFiles, gitFiles.path(PRIVATE_INDEX));
     try {
       // A killed daemon's copy, or the lock of a `git add` killed with it: nobody else writes them while the lock is held.
       rmSync(index.path, { force: true });
@@ -122,4 +122,62 @@ export function onlyFiles(staged: ReadonlyMap<string, TreeEntry | null>, workTre
       throw new Error(`git commit failed: git staged ${path} as mode ${entry.mode}, not a file; nothing was committed`);
     }
   }
+}
+
+/**
+ * The entries of `paths` in an index file (git's format, versions 2 to 4),
+ * read without a process: what `git ls-files -s` would list for them.
+ * undefined when the file is one this reader does not take (a split index,
+ * whose entries live in another file, or an unknown version): the caller
+ * asks git. `idBytes` is 20 (sha1) or 32 (sha256).
+ */
+export function readIndexEntries(index: Buffer, paths: readonly string[], idBytes: number): Map<string, TreeEntry | null> | undefined {
+  try {
+    return readEntries(index, paths, idBytes);
+  } catch {
+    // A file cut short or not as expected: git reads it (and says what is wrong with it).
+    return undefined;
+  }
+}
+
+function readEntries(index: Buffer, paths: readonly string[], idBytes: number): Map<string, TreeEntry | null> | undefined {
+  if (index.length < 12 || index.toString("latin1", 0, 4) !== "DIRC") return undefined;
+  const version = index.readUInt32BE(4);
+  if (version < 2 || version > 4) return undefined;
+  const count = index.readUInt32BE(8);
+  const wanted = new Set(paths);
+  const found = new Map<string, TreeEntry | null>(paths.map((path) => [path, null]));
+  let at = 12;
+  let previous: Buffer = Buffer.alloc(0);
+  for (let i = 0; i < count; i++) {
+    const start = at;
+    const mode = index.readUInt32BE(at + 24);
+    const id = index.toString("hex", at + 40, at + 40 + idBytes);
+    const flags = index.readUInt16BE(at + 40 + idBytes);
+    at += 40 + idBytes + 2 + (flags & 0x4000 ? 2 : 0);
+    let name: Buffer;
+    if (version === 4) {
+      // The name: drop N bytes from the end of the previous one (N a varint), then a NUL-ended suffix.
+      let strip = index[at]! & 0x7f;
+      while (index[at++]! & 0x80) strip = ((strip + 1) << 7) | (index[at]! & 0x7f);
+      const end = index.indexOf(0, at);
+      name = Buffer.concat([previous.subarray(0, previous.length - strip), index.subarray(at, end)]);
+      at = end + 1;
+    } else {
+      const end = index.indexOf(0, at);
+      name = index.subarray(at, end);
+      // NUL-padded to a multiple of 8 from the entry's start (at least one NUL).
+      at = start + ((end - start + 8) & ~7);
+    }
+    previous = name;
+    const path = name.toString("utf8");
+    // Stage 0 only, as stagedEntries.
+    if (wanted.has(path) && (flags & 0x3000) === 0) found.set(path, { mode: mode.toString(8), id });
+  }
+  // Extensions: a split index ("link") keeps entries elsewhere.
+  while (at + 8 <= index.length - idBytes) {
+    if (index.toString("latin1", at, at + 4) === "link") return undefined;
+    at += 8 + index.readUInt32BE(at + 4);
+  }
+  return found;
 }

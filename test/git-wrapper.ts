@@ -12,6 +12,9 @@
  *   await wrapper.paused();             // the daemon is inside the window
  *   ...                                 // act
  *   wrapper.release();                  // the add runs; later ones run at once
+ *
+ * `pauseAfter("add")` opens the window after the command instead: it runs,
+ * then waits for release() before it exits.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -40,6 +43,15 @@ if [ -n "$sub" ] && [ -f "$dir/pause-on" ] && grep -qx "$sub" "$dir/pause-on"; t
   echo "$*" > "$dir/paused.$n"
   while [ ! -f "$dir/go" ]; do sleep 0.01; done
   rm -f "$dir/paused.$n"
+fi
+if [ -n "$sub" ] && [ -f "$dir/pause-after" ] && grep -qx "$sub" "$dir/pause-after"; then
+  "${REAL_GIT}" "$@"
+  rc=$?
+  n="$$"
+  echo "$*" > "$dir/paused.$n"
+  while [ ! -f "$dir/go" ]; do sleep 0.01; done
+  rm -f "$dir/paused.$n"
+  exit $rc
 fi
 exec "${REAL_GIT}" "$@"
 `;
@@ -75,8 +87,19 @@ export class GitWrapper {
     return (await readFile(join(this.dir, file), "utf8").catch(() => "")).trim();
   }
 
-  /** Lets every waiting git command run, and later ones run without waiting. */
+  /**
+   * From now on, `git <subcommand>` runs, then waits until release() before
+   * it exits: the window after it (a person's commit after the daemon's
+   * `git add` and before its ref update).
+   */
+  async pauseAfter(...subcommands: string[]): Promise<void> {
+    await rm(join(this.dir, "go"), { force: true });
+    await writeFile(join(this.dir, "pause-after"), `${subcommands.join("\n")}\n`);
+  }
+
+  /** Lets every waiting git command run (or exit), and later ones run without waiting. */
   async release(): Promise<void> {
+    await writeFile(join(this.dir, "pause-after"), "");
     await writeFile(join(this.dir, "pause-on"), "");
     await writeFile(join(this.dir, "go"), "");
   }

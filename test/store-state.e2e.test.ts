@@ -290,8 +290,8 @@ describe("git reset --hard racing saves, then composition:reload", () => {
       await expectServedIsDisk(c, store);
     }
     expect(await c.request<Msg>("system:health")).toMatchObject({ status: "ok", store: { state: "ok" } });
-    // The index staying clean when a reset lands between a save's git add and its commit (paths left "AD") is the
-    // commit path's own work (issue 24 item 2, a private index per commit); this case checks what is served.
+    // A reset that lands while a save commits cannot leave its paths staged ("AD"): the save stages into a private index under index.lock.
+    await expectStoreTrue(c, store);
   });
 });
 

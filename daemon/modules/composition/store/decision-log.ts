@@ -344,8 +344,12 @@ export class DecisionLogs {
         if (isNothingToCommit(err)) return;
         // Not lost: the records are on disk; the batch is tried again a moment later (a full disk
         // that gets room again), with any records appended meanwhile, or at the stop or the next start.
-        // commitPaths put the index back as it was: what `git add` staged (a log swapped for a link meanwhile) stays out of it.
-        if (!this.commitFailing) this.log.error({ err, paths }, "decision logs not committed; retrying every second until it works");
+        // commitPaths left the index as it was: what `git add` staged (a log swapped for a link meanwhile) stays out of it.
+        // A branch moved under the batch is no fault: a warning, once.
+        if (!this.commitFailing) {
+          if (isBranchMoved(err)) this.log.warn({ err, paths }, "decision logs wait for the store: they are on disk and are committed once it is free again");
+          else this.log.error({ err, paths }, "decision logs not committed; retrying every second until it works");
+        }
         this.commitFailing = true;
         this.requeue([...batch]);
         this.commitSoon();
@@ -366,6 +370,11 @@ export class DecisionLogs {
 /** The store is busy (off its branch) or gone: the batch waits for it, quietly. */
 function isStoreWait(err: unknown): err is DaemonError {
   return err instanceof DaemonError && (err.code === "store_busy" || err.code === "store_missing");
+}
+
+/** The branch moved under the batch and changed one of its logs: the next try goes on from there. */
+function isBranchMoved(err: unknown): boolean {
+  return err instanceof DaemonError && err.code === "conflict";
 }
 
 /** `orchestrations/x_decisions.yaml` → `x`. */

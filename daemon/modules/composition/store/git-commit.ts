@@ -1,93 +1,117 @@
 /**
  * Writes a commit the way `git commit` would, without its process: the
- * files' blobs, the trees on their paths and the commit object as loose
- * objects (formats in git-objects.ts), then the branch moved through git's
- * `.lock` protocol after checking it still holds the parent, and the reflog
- * entries git writes. Only git.ts uses it, inside its queue, after `git add`
- * has brought the index along. Every file it reads or writes, in the work
- * tree or in .git, is opened through confined-path.ts: a file swapped for a
- * link after `git add` is refused, never read through into a commit.
+ * trees on the changed paths and the commit object as loose objects
+ * (formats in git-objects.ts), then the branch moved through git's `.lock`
+ * protocol after checking it still holds the parent, and the reflog
+ * entries git writes. Only git.ts uses it, inside its queue, after `git
+ * add` has staged the files: the blobs and modes committed are the ones
+ * git staged (its attributes, filters and the exec bit applied), never the
+ * files read again. Every file it writes in .git is opened through
+ * confined-path.ts.
  *
  * Everything that takes space (objects, lock files, reflog lines) is
  * written before the branch moves, and taken back if any of it fails; after
  * that only renames remain. So a full disk fails a commit cleanly, with
- * HEAD, its reflog and the tags as they were.
+ * HEAD, its reflog and the tags as they were. Durable as git's
+ * `core.fsync=committed`: the objects (and a new fan-out folder), the
+ * ref locks and the reflog lines are fsync'd before the branch moves, the
+ * refs' folders after, before the caller replies.
+ *
+ * When the branch moved after the operation began (a person's `git
+ * update-ref`, a push into the store), the commit is made again on the new
+ * tip if that left the operation's paths as they were (a rebase of a
+ * commit that touches only them); otherwise it is a `conflict`, with
+ * nothing published.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fdatasync, fstatSync, fsync, ftruncateSync, lstatSync, mkdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { appendWhole } from "../../../core/atomic-file.js";
+import { promisify } from "node:util";
+import { appendWhole, syncDirectory } from "../../../core/atomic-file.js";
+import { DaemonError } from "../../../core/errors.js";
 import { ConfinedDir } from "./confined-path.js";
-import { encodeCommit, encodeObject, TreeSnapshot, type GitObject, type HashAlgorithm } from "./git-objects.js";
+import { encodeCommit, encodeObject, TreeSnapshot, type GitObject, type HashAlgorithm, type TreeEntry } from "./git-objects.js";
 
-const { O_APPEND, O_CREAT, O_TRUNC, O_WRONLY } = constants;
+const { O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_WRONLY } = constants;
+const fsyncAsync = promisify(fsync);
+const fdatasyncAsync = promisify(fdatasync);
+
+/** Times a commit is made again on a branch that keeps moving before it gives up (conflict). */
+const MAX_REBASES = 3;
 
 /** Makes the commit object of `tree` on `parent` with `message` (its trees are written already); returns its id. */
 export type Signer = (tree: string, parent: string | null, message: string) => Promise<string>;
+
+/** HEAD as the files in .git have it: the ref it names (HEAD when detached) and its commit (null before the first). */
+export interface Head {
+  ref: string;
+  commit: string | null;
+}
 
 export class CommitWriter {
   /** HEAD's tree as of the last commit written here (or the last look at HEAD). */
   private snapshot: { commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm } | null = null;
 
-  private readonly workTree: ConfinedDir;
   private readonly gitFiles: ConfinedDir;
 
   /** `git` runs one git command in the store (the caller's queue already holds the turn). */
   constructor(
-    private readonly dir: string,
+    dir: string,
     private readonly git: (args: readonly string[]) => Promise<string>,
   ) {
-    this.workTree = new ConfinedDir(dir);
     this.gitFiles = new ConfinedDir(join(dir, ".git"), ".git");
   }
 
   /**
-   * Commits the files at `paths` as they are (a missing one: deleted) on top
-   * of HEAD, and tags it `tag` when given (the tag's lock is taken before the
-   * branch moves, so the tag cannot then fail for want of space); returns the
-   * commit's id and its parent's. A `TagNotMade` error means the commit was
-   * made but its tag was not: the caller takes the commit back. With `sign`,
-   * the commit object is made by it (a signed one: git-process.ts) once the
-   * blobs and trees are written, instead of here.
+   * Commits `staged` (path → the entry `git add` staged, null: deleted) on
+   * top of `base`, HEAD as it was when the operation began, and tags it
+   * `tag` when given (the tag's lock is taken before the branch moves, so
+   * the tag cannot then fail for want of space); returns the commit's id
+   * and its parent's. A `TagNotMade` error means the commit was made but
+   * its tag was not: the caller takes the commit back. With `sign`, the
+   * commit object is made by it (a signed one: git-process.ts) once the
+   * trees are written, instead of here.
    */
   async write(
-    paths: readonly string[],
+    base: Head,
+    staged: ReadonlyMap<string, TreeEntry | null>,
     message: string,
     author: string,
     committer: string,
     options: { tag?: string | undefined; sign?: Signer | undefined } = {},
   ): Promise<{ commit: string; parent: string | null }> {
-    const head = this.readHead();
-    const base = this.snapshot !== null && this.snapshot.commit === head.commit ? this.snapshot : await this.readSnapshot(head.commit);
-    const changes = new Map<string, string | null>();
-    const blobs: GitObject[] = [];
-    for (const path of paths) {
-      const content = this.workTree.read(path);
-      if (content === undefined) {
-        changes.set(path, null);
-        continue;
+    const before = await this.treeAt(base.commit);
+    let head = base;
+    let on = before;
+    for (let rebases = 0; ; rebases++) {
+      const { snapshot, trees } = on.tree.with(staged, on.algorithm);
+      if (head.commit !== null && snapshot.root === on.tree.root) throw new Error("git commit failed: nothing to commit, working tree clean");
+      const reflog = `${committer}\t${head.commit === null ? "commit (initial)" : "commit"}: ${message.split("\n")[0]!}`;
+      let id: string;
+      let objects: GitObject[];
+      if (options.sign === undefined) {
+        const commit = encodeObject("commit", encodeCommit({ tree: snapshot.root!, parent: head.commit, author, committer, message }), on.algorithm);
+        id = commit.id;
+        objects = [...trees, commit];
+      } else {
+        // git commit-tree writes the signed commit object, and needs its tree in the store first.
+        await this.writeObjects(trees);
+        id = await options.sign(snapshot.root!, head.commit, message);
+        objects = [];
       }
-      const blob = encodeObject("blob", content, base.algorithm);
-      blobs.push(blob);
-      changes.set(path, blob.id);
+      try {
+        await this.moveHead(head, id, reflog, objects, options.tag);
+        this.snapshot = { commit: id, tree: snapshot, algorithm: on.algorithm };
+        return { commit: id, parent: head.commit };
+      } catch (err) {
+        if (!(err instanceof RefMoved)) throw err;
+      }
+      const now = this.readHead();
+      if (now.ref !== base.ref || now.commit === null) throw moved(base, now, [...staged.keys()]);
+      on = await this.treeAt(now.commit);
+      const touched = [...staged.keys()].filter((path) => !sameEntry(before.tree.get(path), on.tree.get(path)));
+      if (touched.length > 0 || rebases >= MAX_REBASES) throw moved(base, now, touched.length > 0 ? touched : [...staged.keys()]);
+      head = now;
     }
-    const { snapshot, trees } = base.tree.with(changes, base.algorithm);
-    if (head.commit !== null && snapshot.root === base.tree.root) throw new Error("git commit failed: nothing to commit, working tree clean");
-    const reflog = `${committer}\t${head.commit === null ? "commit (initial)" : "commit"}: ${message.split("\n")[0]!}`;
-    let id: string;
-    let objects: GitObject[];
-    if (options.sign === undefined) {
-      const commit = encodeObject("commit", encodeCommit({ tree: snapshot.root!, parent: head.commit, author, committer, message }), base.algorithm);
-      id = commit.id;
-      objects = [...blobs, ...trees, commit];
-    } else {
-      // git commit-tree writes the signed commit object, and needs its tree in the store first.
-      for (const object of [...blobs, ...trees]) this.writeObject(object);
-      id = await options.sign(snapshot.root!, head.commit, message);
-      objects = [];
-    }
-    await this.moveHead(head, id, reflog, objects, options.tag);
-    this.snapshot = { commit: id, tree: snapshot, algorithm: base.algorithm };
-    return { commit: id, parent: head.commit };
   }
 
   /**
@@ -112,47 +136,100 @@ export class CommitWriter {
     return { commit, tree: TreeSnapshot.fromLsTree(listing, root.trim()), algorithm: format };
   }
 
-  /** A loose object, unless the store has it already (git add wrote the blobs; a tree may repeat an old one). */
-  private writeObject(object: GitObject): void {
-    const dir = `objects/${object.id.slice(0, 2)}`;
-    const path = `${dir}/${object.id.slice(2)}`;
-    if (lstatSync(this.gitFiles.path(path), { throwIfNoEntry: false }) !== undefined) return;
-    mkdirSync(this.gitFiles.path(dir), { recursive: true });
-    const temp = `${dir}/tmp_obj_${process.pid}_${object.id.slice(2, 10)}`;
+  /** Loose objects, durably (see LooseObjects): for a signed commit's trees, which must be in the store before `git commit-tree`. */
+  private async writeObjects(objects: readonly GitObject[]): Promise<void> {
+    const loose = this.looseObjects(objects);
+    await loose.sync();
+    await loose.place();
+  }
+
+  /**
+   * Loose objects, but those the store has already (a tree may repeat an
+   * old one), each written to a temp file: `sync` fsyncs them, `place`
+   * renames them into place and fsyncs each folder renamed into (and
+   * .git/objects when a fan-out folder is new), so a ref that names them
+   * never outlives them in a crash; `discard` removes the temp files. The
+   * syncs are the caller's to run in one round with others.
+   */
+  private looseObjects(objects: readonly GitObject[]): { sync(): Promise<unknown>; place(): Promise<unknown>; discard(): void } {
+    const written: { temp: string; path: string; fd: number }[] = [];
+    const folders = new Set<string>();
+    const close = () => {
+      for (const file of written.splice(0)) {
+        closeSync(file.fd);
+        rmSync(this.gitFiles.path(file.temp), { force: true });
+      }
+    };
     try {
-      this.gitFiles.write(temp, object.deflated, O_WRONLY | O_CREAT | O_TRUNC, 0o444);
+      for (const object of objects) {
+        const dir = `objects/${object.id.slice(0, 2)}`;
+        const path = `${dir}/${object.id.slice(2)}`;
+        if (lstatSync(this.gitFiles.path(path), { throwIfNoEntry: false }) !== undefined) continue;
+        if (lstatSync(this.gitFiles.path(dir), { throwIfNoEntry: false }) === undefined) {
+          mkdirSync(this.gitFiles.path(dir), { recursive: true });
+          folders.add("objects");
+        }
+        folders.add(dir);
+        const temp = `${dir}/tmp_obj_${process.pid}_${object.id.slice(2, 10)}`;
+        rmSync(this.gitFiles.path(temp), { force: true });
+        written.push({ temp, path, fd: this.gitFiles.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444) });
+        writeWhole(written[written.length - 1]!.fd, object.deflated);
+      }
     } catch (err) {
-      rmSync(this.gitFiles.path(temp), { force: true });
+      close();
       throw err;
     }
-    renameSync(this.gitFiles.path(temp), this.gitFiles.path(path));
+    return {
+      sync: () => Promise.all(written.map(({ fd }) => fsyncAsync(fd))),
+      place: () => {
+        const files = written.splice(0);
+        for (const { fd } of files) closeSync(fd);
+        try {
+          for (const { temp, path } of files) renameSync(this.gitFiles.path(temp), this.gitFiles.path(path));
+        } catch (err) {
+          for (const { temp } of files) rmSync(this.gitFiles.path(temp), { force: true });
+          throw err;
+        }
+        return Promise.all([...folders].map((dir) => syncDirectory(this.gitFiles.path(dir))));
+      },
+      discard: close,
+    };
   }
 
   /**
    * Points HEAD's branch (or a detached HEAD) at `commit` through git's
    * own `.lock` protocol, after checking it still holds what the commit
-   * was made on; the commit's `objects` and the reflog entries git writes
-   * are written while the lock is held (as git does), so a lock that cannot
-   * be had leaves no object behind, and a reflog line is taken back if a
-   * later step fails. `tag`, when given, is locked with the branch and made
-   * right after it.
+   * was made on (RefMoved when not); the commit's `objects` and the reflog
+   * entries git writes are written while the lock is held (as git does),
+   * so a lock that cannot be had leaves no object behind, and a reflog line
+   * is taken back if a later step fails. `tag`, when given, is locked with
+   * the branch and made right after it. The fsyncs run in three rounds,
+   * each of them in parallel: the objects and the locks; the objects'
+   * folders and the reflog lines; after the renames, the refs' folders.
    */
-  private async moveHead(head: { ref: string; commit: string | null }, commit: string, reflog: string, objects: readonly GitObject[], tag?: string): Promise<void> {
+  private async moveHead(head: Head, commit: string, reflog: string, objects: readonly GitObject[], tag?: string): Promise<void> {
     const locks: string[] = [];
     const appended: { fd: number; size: number }[] = [];
+    const lockFds: number[] = [];
+    let loose: ReturnType<CommitWriter["looseObjects"]> | undefined;
     try {
       mkdirSync(dirname(this.gitFiles.path(head.ref)), { recursive: true });
-      await lockRef(this.gitFiles, head.ref, commit, `git commit failed: cannot lock ${head.ref}`);
+      await lockRef(this.gitFiles, head.ref, commit, `git commit failed: cannot lock ${head.ref}`, false);
       locks.push(head.ref);
       if (tag !== undefined) {
         const ref = `refs/tags/${tag}`;
         mkdirSync(this.gitFiles.path("refs/tags"), { recursive: true });
-        await lockRef(this.gitFiles, ref, commit, `cannot make tag ${tag}`);
+        await lockRef(this.gitFiles, ref, commit, `cannot make tag ${tag}`, false);
         locks.push(ref);
         if (this.tagExists(tag)) throw new Error(`tag ${tag} already exists`);
       }
-      if (this.readHead().commit !== head.commit) throw new Error(`git commit failed: ${head.ref} moved while the commit was made`);
-      for (const object of objects) this.writeObject(object);
+      if (this.readHead().commit !== head.commit) throw new RefMoved();
+      loose = this.looseObjects(objects);
+      for (const ref of locks) lockFds.push(this.gitFiles.open(`${ref}.lock`, O_RDONLY));
+      await Promise.all([loose.sync(), ...lockFds.map((fd) => fsyncAsync(fd))]);
+      const placed = loose.place();
+      // Awaited below with the reflog's sync; a failure before then must not go unhandled.
+      placed.catch(() => undefined);
       const line = `${head.commit ?? "0".repeat(commit.length)} ${commit} ${reflog}\n`;
       for (const ref of new Set([head.ref, "HEAD"])) {
         const log = `logs/${ref}`;
@@ -162,23 +239,31 @@ export class CommitWriter {
         appendWhole(fd, line);
         appended[appended.length - 1]!.size = Buffer.byteLength(line);
       }
+      await Promise.all([placed, ...appended.map(({ fd }) => fdatasyncAsync(fd))]);
       renameSync(this.gitFiles.path(`${head.ref}.lock`), this.gitFiles.path(head.ref));
       locks.shift();
     } catch (err) {
       // Nothing of this commit stays visible: no lock, no reflog line (its objects are unreferenced, as after any failed commit).
+      loose?.discard();
       for (const { fd, size } of appended) if (size > 0) truncateEnd(fd, size);
       for (const ref of locks) rmSync(this.gitFiles.path(`${ref}.lock`), { force: true });
       throw err;
     } finally {
       for (const { fd } of appended) closeSync(fd);
+      for (const fd of lockFds) closeSync(fd);
     }
-    if (tag === undefined) return;
-    try {
-      renameSync(this.gitFiles.path(`refs/tags/${tag}.lock`), this.gitFiles.path(`refs/tags/${tag}`));
-    } catch (err) {
-      rmSync(this.gitFiles.path(`refs/tags/${tag}.lock`), { force: true });
-      throw new TagNotMade(commit, tag, err);
+    const folders = [dirname(head.ref)];
+    if (tag !== undefined) {
+      try {
+        renameSync(this.gitFiles.path(`refs/tags/${tag}.lock`), this.gitFiles.path(`refs/tags/${tag}`));
+      } catch (err) {
+        rmSync(this.gitFiles.path(`refs/tags/${tag}.lock`), { force: true });
+        throw new TagNotMade(commit, tag, err);
+      }
+      folders.push("refs/tags");
     }
+    // The renames made durable before the caller replies. HEAD's own folder (.git) only when HEAD itself moved.
+    await Promise.all(folders.map((dir) => syncDirectory(dir === "." ? this.gitFiles.root : this.gitFiles.path(dir))));
   }
 
   /** A tag as a loose ref or in packed-refs. */
@@ -217,6 +302,34 @@ export class TagNotMade extends Error {
   }
 }
 
+/** The branch moved between the operation's start and the lock (write() decides: made again on the new tip, or conflict). */
+class RefMoved extends Error {
+  constructor() {
+    super("the branch moved while the commit was made");
+  }
+}
+
+/** conflict: the branch moved underneath and its new tip changed `paths` too (or HEAD now names another branch, or none). */
+function moved(base: Head, now: Head, paths: readonly string[]): DaemonError {
+  const branch = base.ref.replace(/^refs\/heads\//, "");
+  const by = now.commit === null ? `${branch} was deleted` : now.ref !== base.ref ? `HEAD now names ${now.ref}` : `commit ${now.commit.slice(0, 12)} landed on ${branch}`;
+  return new DaemonError(
+    "conflict",
+    `${by} while this change was being committed, and it changes ${paths.join(", ")} too; nothing was committed and the files are back as they were: read the pattern again and make the change on top of it`,
+    { paths, branch, ...(now.commit === null ? {} : { commit: now.commit }) },
+  );
+}
+
+/** Two tree entries (or their absence) are the same. */
+function sameEntry(a: TreeEntry | undefined, b: TreeEntry | undefined): boolean {
+  return a?.id === b?.id && a?.mode === b?.mode;
+}
+
+/** Writes all of `data` at the file's offset, looping on short writes. */
+function writeWhole(fd: number, data: Uint8Array): void {
+  for (let written = 0; written < data.length; ) written += writeSync(fd, data, written);
+}
+
 /** Takes the last `bytes` appended off the end of the file again. */
 function truncateEnd(fd: number, bytes: number): void {
   try {
@@ -228,25 +341,35 @@ function truncateEnd(fd: number, bytes: number): void {
 
 /**
  * git's ref lock: `<ref>.lock` (relative to the git directory) created
- * exclusively, holding the new value. Another holder (git's own gc packing
- * refs, a person's command) gets up to 100 ms to let go, as git itself
- * waits (core.filesRefLockTimeout).
+ * exclusively, holding the new value, fsync'd (git's core.fsync=reference)
+ * so the ref the lock is renamed to survives a crash (`sync` false: the
+ * caller fsyncs it, with other files). Another holder
+ * (git's own gc packing refs, a person's command) gets up to 100 ms to let
+ * go, as git itself waits (core.filesRefLockTimeout).
  */
-export async function lockRef(gitFiles: ConfinedDir, ref: string, value: string, failure: string): Promise<void> {
-  const lock = gitFiles.path(`${ref}.lock`);
+export async function lockRef(gitFiles: ConfinedDir, ref: string, value: string, failure: string, sync = true): Promise<void> {
+  const lock = `${ref}.lock`;
+  // A link on the way is unsafe_path, as it is.
+  gitFiles.path(lock);
   for (let waited = 0; ; waited += 5) {
+    let fd: number | undefined;
     try {
       // O_EXCL: never opened through a link planted at the lock's name.
-      writeFileSync(lock, `${value}\n`, { flag: "wx" });
+      fd = gitFiles.open(lock, O_WRONLY | O_CREAT | O_EXCL, 0o644);
+      writeWhole(fd, Buffer.from(`${value}\n`));
+      if (sync) await fsyncAsync(fd);
       return;
     } catch (err) {
       // Created but not written (a full disk): ours to remove, or it would block every later commit.
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") rmSync(lock, { force: true });
-      const held = (err as NodeJS.ErrnoException).code === "EEXIST";
+      if (fd !== undefined) rmSync(gitFiles.path(lock), { force: true });
+      if (err instanceof DaemonError) throw err;
+      const held = fd === undefined && (err as NodeJS.ErrnoException).code === "EEXIST";
       if (!held || waited >= 100) {
         throw new Error(`${failure}: ${(err as Error).message}${held ? " (another git process holds the lock)" : ""}`, { cause: err });
       }
       await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
 }

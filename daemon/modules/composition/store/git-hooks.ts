@@ -4,8 +4,10 @@
  * before the commit (any of them exiting non-zero refuses it:
  * store_refused with the hook's output), post-commit after it (a failure
  * is logged; the commit stands). In the work tree, with the user's
- * environment minus ambient GIT_*, and what git sets for hooks: the index,
- * GIT_EDITOR=:, and the author. Other hooks (reference-transaction,
+ * environment minus ambient GIT_*, and what git sets for hooks: the index
+ * (before the commit: the commit's private index, as git points the hooks
+ * of `git commit -- <paths>` at its temporary one), GIT_EDITOR=:, and the
+ * author. Other hooks (reference-transaction,
  * post-index-change, ...) are not run for the daemon's writes.
  */
 import { accessSync, constants, statSync } from "node:fs";
@@ -25,6 +27,9 @@ export const HOOK_TIMEOUT_MS = 20_000;
 /** The most of a hook's output put into an error message (details.output has more). */
 const MESSAGE_OUTPUT = 1_000;
 const DETAILS_OUTPUT = 8_000;
+
+/** The real index, relative to the work tree, as git names it to the hooks of a plain `git commit`. */
+const INDEX_FILE = ".git/index";
 
 /** The message file git hands the message hooks, relative to the work tree (their working directory). */
 const MESSAGE_FILE = "COMMIT_EDITMSG";
@@ -61,19 +66,28 @@ export class CommitHooks {
   /**
    * pre-commit, then (`restage`: the index brought along with what
    * pre-commit left in the files) prepare-commit-msg and commit-msg on the
-   * message in COMMIT_EDITMSG. Returns the message to commit, as the hooks
-   * left it; throws store_refused when one refuses.
+   * message in COMMIT_EDITMSG. `indexFile` is the index the commit is made
+   * from (absolute), which a hook that stages reads and writes. Returns the
+   * message to commit, as the hooks left it; throws store_refused when one
+   * refuses.
    */
-  async beforeCommit(active: ReadonlySet<CommitHook>, hooksDir: string, message: string, who: CommitIdentity, restage: () => Promise<unknown>): Promise<string> {
+  async beforeCommit(
+    active: ReadonlySet<CommitHook>,
+    hooksDir: string,
+    message: string,
+    who: CommitIdentity,
+    restage: () => Promise<unknown>,
+    indexFile = INDEX_FILE,
+  ): Promise<string> {
     if (active.has("pre-commit")) {
-      await this.mustPass(hooksDir, "pre-commit", [], who);
+      await this.mustPass(hooksDir, "pre-commit", [], who, indexFile);
       await restage();
     }
     if (!active.has("prepare-commit-msg") && !active.has("commit-msg")) return message;
     this.gitFiles.write(MESSAGE_FILE, message, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
     const file = `.git/${MESSAGE_FILE}`;
-    if (active.has("prepare-commit-msg")) await this.mustPass(hooksDir, "prepare-commit-msg", [file, "message"], who);
-    if (active.has("commit-msg")) await this.mustPass(hooksDir, "commit-msg", [file], who);
+    if (active.has("prepare-commit-msg")) await this.mustPass(hooksDir, "prepare-commit-msg", [file, "message"], who, indexFile);
+    if (active.has("commit-msg")) await this.mustPass(hooksDir, "commit-msg", [file], who, indexFile);
     const edited = cleanMessage(this.gitFiles.readText(MESSAGE_FILE) ?? "");
     if (edited === null) throw new DaemonError("store_refused", "the store's commit message hooks left the message empty; nothing was committed", { hook: "commit-msg" });
     return edited;
@@ -81,7 +95,7 @@ export class CommitHooks {
 
   /** post-commit: its failure is logged, never the request's. */
   async afterCommit(hooksDir: string, commit: string, who: CommitIdentity): Promise<void> {
-    const run = await spawnHook(join(hooksDir, "post-commit"), [], this.workTree, this.env(who), HOOK_TIMEOUT_MS);
+    const run = await spawnHook(join(hooksDir, "post-commit"), [], this.workTree, this.env(who, INDEX_FILE), HOOK_TIMEOUT_MS);
     if (run.code === 0) return;
     this.log?.warn(
       { hook: "post-commit", commit, exit_code: run.code, timed_out: run.timedOut, output: run.output.slice(0, DETAILS_OUTPUT) },
@@ -89,8 +103,8 @@ export class CommitHooks {
     );
   }
 
-  private async mustPass(hooksDir: string, hook: CommitHook, args: string[], who: CommitIdentity): Promise<void> {
-    const run = await spawnHook(join(hooksDir, hook), args, this.workTree, this.env(who), HOOK_TIMEOUT_MS);
+  private async mustPass(hooksDir: string, hook: CommitHook, args: string[], who: CommitIdentity, indexFile: string): Promise<void> {
+    const run = await spawnHook(join(hooksDir, hook), args, this.workTree, this.env(who, indexFile), HOOK_TIMEOUT_MS);
     if (run.code === 0) return;
     const output = run.output.trim();
     const shown = output.length > MESSAGE_OUTPUT ? `${output.slice(0, MESSAGE_OUTPUT)}… (${output.length - MESSAGE_OUTPUT} more characters in details.output)` : output;
@@ -102,11 +116,11 @@ export class CommitHooks {
     );
   }
 
-  /** What git sets for its commit hooks (GIT_INDEX_FILE relative to the work tree, as git has it). */
-  private env(who: CommitIdentity): NodeJS.ProcessEnv {
+  /** What git sets for its commit hooks. */
+  private env(who: CommitIdentity, indexFile: string): NodeJS.ProcessEnv {
     return {
       ...userEnv(),
-      GIT_INDEX_FILE: ".git/index",
+      GIT_INDEX_FILE: indexFile,
       GIT_EDITOR: ":",
       GIT_PREFIX: "",
       GIT_AUTHOR_NAME: who.author.name,

@@ -19,6 +19,7 @@ git(["init", "-q"]);
 afterAll(() => rmSync(repo, { recursive: true, force: true }));
 
 const blob = (text: string) => encodeObject("blob", Buffer.from(text), "sha1");
+const file = (text: string): TreeEntry => ({ mode: "100644", id: blob(text).id });
 
 describe("encodeObject", () => {
   it("gives git's id for a blob, and the loose-object bytes git reads", () => {
@@ -116,9 +117,9 @@ describe("TreeSnapshot", () => {
 
   it("gives the root tree git gives after the same changes: edits, new files in new folders, deletions that empty folders", () => {
     const before = committed({ "w/a.yaml": "a1", "w/x/b.yaml": "b1", "w/x/y/c.yaml": "c1", "w/z/d.yaml": "d1" });
-    const changes = new Map<string, string | null>([
-      ["w/a.yaml", blob("a2").id],
-      ["w/new/deep/e.yaml", blob("e1").id],
+    const changes = new Map<string, TreeEntry | null>([
+      ["w/a.yaml", file("a2")],
+      ["w/new/deep/e.yaml", file("e1")],
       ["w/x/y/c.yaml", null],
       ["w/z/d.yaml", null],
     ]);
@@ -136,8 +137,8 @@ describe("TreeSnapshot", () => {
 
   it("gives the same root for no change, and an empty snapshot builds a first tree", () => {
     const before = committed({ "w/a.yaml": "a1" });
-    expect(before.with(new Map([["w/a.yaml", blob("a1").id]]), "sha1").snapshot.root).toBe(before.root);
-    const first = TreeSnapshot.empty().with(new Map([["w/a.yaml", blob("a1").id]]), "sha1").snapshot;
+    expect(before.with(new Map([["w/a.yaml", file("a1")]]), "sha1").snapshot.root).toBe(before.root);
+    const first = TreeSnapshot.empty().with(new Map([["w/a.yaml", file("a1")]]), "sha1").snapshot;
     expect(first.root).toBe(rootOf());
   });
 });

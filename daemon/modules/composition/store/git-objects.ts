@@ -136,12 +136,13 @@ export class TreeSnapshot {
   }
 
   /**
-   * The snapshot after setting `changes` (a blob id, or null to delete),
-   * with the tree objects that differ from this one, deepest first. Folders
-   * left empty disappear, as git keeps no empty trees. Unchanged folders are
-   * shared with this snapshot, which is not modified.
+   * The snapshot after setting `changes` (an entry as the index stages it,
+   * or null to delete), with the tree objects that differ from this one,
+   * deepest first. Folders left empty disappear, as git keeps no empty
+   * trees. Unchanged folders are shared with this snapshot, which is not
+   * modified.
    */
-  with(changes: ReadonlyMap<string, string | null>, algorithm: HashAlgorithm): { snapshot: TreeSnapshot; trees: GitObject[] } {
+  with(changes: ReadonlyMap<string, TreeEntry | null>, algorithm: HashAlgorithm): { snapshot: TreeSnapshot; trees: GitObject[] } {
     const folders = new Map(this.folders);
     const dirty = new Set<string>();
     const writable = (folder: string): Map<string, TreeEntry> => {
@@ -151,14 +152,13 @@ export class TreeSnapshot {
       }
       return folders.get(folder)!;
     };
-    for (const [path, id] of changes) {
+    for (const [path, entry] of changes) {
       const parts = path.split("/");
       for (let depth = 0; depth < parts.length; depth++) writable(parts.slice(0, depth).join("/"));
       const slash = path.lastIndexOf("/");
       const folder = writable(slash === -1 ? "" : path.slice(0, slash));
-      if (id === null) folder.delete(path.slice(slash + 1));
-      // A new file keeps the mode the path had; git would see 100644 for what the store writes.
-      else folder.set(path.slice(slash + 1), { mode: folder.get(path.slice(slash + 1))?.mode ?? "100644", id });
+      if (entry === null) folder.delete(path.slice(slash + 1));
+      else folder.set(path.slice(slash + 1), entry);
     }
     // Deepest first, so a folder's id is known before its parent is written.
     const order = [...dirty].sort((a, b) => depthOf(b) - depthOf(a));
@@ -181,6 +181,26 @@ export class TreeSnapshot {
     }
     return { snapshot: new TreeSnapshot(folders, root), trees };
   }
+}
+
+/**
+ * The entries of `paths` in `git ls-files -s -z -- <paths>` output (`<mode>
+ * SP <id> SP <stage> TAB <path> NUL`): what git staged, after its
+ * attributes, filters and the file's exec bit. A path git did not list is
+ * not in the index (null: deleted); only stage 0 counts (`git add` leaves no
+ * other stage for a path it added). Entries for other paths (a folder's
+ * files when a pathspec names a folder) are not taken.
+ */
+export function stagedEntries(output: string, paths: readonly string[]): Map<string, TreeEntry | null> {
+  const staged = new Map<string, TreeEntry | null>(paths.map((path) => [path, null]));
+  for (const record of output.split("\0")) {
+    const tab = record.indexOf("\t");
+    if (tab === -1) continue;
+    const path = record.slice(tab + 1);
+    const [mode, id, stage] = record.slice(0, tab).split(" ") as [string, string, string];
+    if (stage === "0" && staged.has(path)) staged.set(path, { mode, id });
+  }
+  return staged;
 }
 
 function depthOf(folder: string): number {

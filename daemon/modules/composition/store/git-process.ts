@@ -10,8 +10,23 @@
 import { execFile, spawn } from "node:child_process";
 import { errnoInText } from "../../../core/disk-fault.js";
 
-/** Settings every git command runs with, whatever the repository's or the user's config says. */
-const CONFIG = ["commit.gpgsign=false", "tag.gpgsign=false", "core.hooksPath=/dev/null", "init.defaultBranch=main", "core.quotePath=false"].flatMap((c) => ["-c", c]);
+/**
+ * Settings every git command runs with, whatever the repository's or the
+ * user's config says. core.fsync: the objects git writes for the daemon
+ * (the blobs of `git add`, a signed commit) are durable before the branch
+ * names them, as the daemon's own are (git-commit.ts); git's default
+ * leaves loose objects to the page cache. The batch method: one flush for
+ * all of an add's objects.
+ */
+const CONFIG = [
+  "commit.gpgsign=false",
+  "tag.gpgsign=false",
+  "core.hooksPath=/dev/null",
+  "init.defaultBranch=main",
+  "core.quotePath=false",
+  "core.fsync=committed,derived-metadata",
+  "core.fsyncMethod=batch",
+].flatMap((c) => ["-c", c]);
 
 /** The committer of every commit the daemon writes: how its own commits are told from a person's. */
 export const DAEMON_EMAIL = "patternd@patternd";
@@ -41,9 +56,10 @@ export function userEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("GIT_")));
 }
 
-export function spawnGit(cwd: string, args: readonly string[]): Promise<string> {
+/** Runs one git command in the fixed environment, plus `env` (GIT_INDEX_FILE for a private index); its stdout. */
+export function spawnGit(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("git", [...CONFIG, ...args], { cwd, env: gitEnv(), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile("git", [...CONFIG, ...args], { cwd, env: { ...gitEnv(), ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err === null) resolve(stdout);
       else reject(gitFailure(cwd, args, stderr.trim() || stdout.trim() || err.message));
     });

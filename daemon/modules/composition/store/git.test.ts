@@ -90,13 +90,13 @@ describe("GitRepo", () => {
     expect(git(dir, "log", "-1", "--format=%an <%ae>").trim()).toBe("patternd <patternd@patternd>");
   });
 
-  it("runs the store's commit hooks as git commit does: in the work tree, with the author and index, the message hooks editing the message", async () => {
+  it("runs the store's commit hooks as git commit -- <paths> does: in the work tree, with the author and the commit's own index, the message hooks editing the message", async () => {
     const repo = new GitRepo(dir);
     await repo.init();
     const hooks = join(dir, ".git", "hooks");
     mkdirSync(hooks, { recursive: true });
     const seen = join(root, "seen");
-    hook(hooks, "pre-commit", `echo "pre $(pwd) $GIT_INDEX_FILE $GIT_AUTHOR_NAME <$GIT_AUTHOR_EMAIL> \${GIT_DIR:-no-git-dir}" >> "${seen}"`);
+    hook(hooks, "pre-commit", `echo "pre $(pwd) $GIT_INDEX_FILE $GIT_AUTHOR_NAME <$GIT_AUTHOR_EMAIL> \${GIT_DIR:-no-git-dir} staged: $(git diff --cached --name-only)" >> "${seen}"`);
     hook(hooks, "prepare-commit-msg", `echo "prepare $1 $2" >> "${seen}"`);
     hook(hooks, "commit-msg", `echo "commit-msg $1" >> "${seen}"; printf 'Reviewed-by: hook\\n' >> "$1"`);
     hook(hooks, "post-commit", `echo "post $(git rev-parse HEAD)" >> "${seen}"`);
@@ -113,7 +113,8 @@ describe("GitRepo", () => {
       else process.env.GIT_DIR = saved;
     }
     expect(readFileSync(seen, "utf8").split("\n")).toEqual([
-      `pre ${realpathSync(dir)} .git/index agent_7 <agent_7@patternd> no-git-dir`,
+      // The private index (private-index.ts), holding the staged file, as git's temporary index for a commit of paths.
+      `pre ${realpathSync(dir)} ${join(dir, ".git", "patternd-index")} agent_7 <agent_7@patternd> no-git-dir staged: a.yaml`,
       "prepare .git/COMMIT_EDITMSG message",
       "commit-msg .git/COMMIT_EDITMSG",
       `post ${commit}`,

@@ -2,16 +2,18 @@
  * The store's git: the only code that runs git (through git-process.ts)
  * or writes into .git (commits through git-commit.ts). One queue per
  * store: each logical operation (write + add + commit + tag) runs alone,
- * so there is never an index.lock race. Commands see a fixed environment —
- * no user config, no ambient GIT_* — and authorship comes from the
- * request's agent. Commits and tags are written without a process (git's
- * object and ref formats, and its lock protocol); `git add` keeps the
- * index in step. What the store's own config asks of a commit is honoured
+ * and holds git's index.lock while it commits, so a person's git command
+ * meanwhile waits or fails rather than racing it. Commands see a fixed
+ * environment — no user config, no ambient GIT_* — and authorship comes
+ * from the request's agent. Commits and tags are written without a process
+ * (git's object and ref formats, and its lock protocol) from what `git add`
+ * staged in a private index (private-index.ts), which then becomes the
+ * index. What the store's own config asks of a commit is honoured
  * (git-settings.ts): its commit hooks run (git-hooks.ts), commit.gpgsign
  * signs through `git commit-tree -S`, and a repository format the writer
  * does not implement is refused.
  */
-import { constants, linkSync, mkdirSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { constants, mkdirSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { asUnavailable } from "../../../core/disk-fault.js";
 import type { Log } from "../../../core/log.js";
@@ -23,9 +25,10 @@ import { clearStaleLocks } from "./stale-locks.js";
 import { CommitWriter, lockRef, TagNotMade, type Signer } from "./git-commit.js";
 import type { StoreSettings } from "./git-config.js";
 import { activeHooks, CommitHooks, type CommitIdentity } from "./git-hooks.js";
-import { cleanMessage, formatDate, formatIdent, type HashAlgorithm, type TreeSnapshot } from "./git-objects.js";
+import { cleanMessage, formatDate, formatIdent, stagedEntries, type HashAlgorithm, type TreeSnapshot } from "./git-objects.js";
 import { commitTreeSigned, DAEMON_EMAIL, spawnGit, spawnGitWithInput, type Person } from "./git-process.js";
 import { StoreGitSettings } from "./git-settings.js";
+import { onlyFiles, PRIVATE_INDEX, PrivateIndex, readIndexEntries } from "./private-index.js";
 
 export interface LogEntry {
   commit: string;
@@ -68,13 +71,13 @@ export class GitRepo {
   /** `log` hears what is not a request's error: a failed post-commit hook. */
   constructor(
     readonly dir: string,
-    log?: Log,
+    private readonly logger?: Log,
   ) {
     this.commits = new CommitWriter(dir, (args) => spawnGit(dir, args));
     this.workTree = new ConfinedDir(dir);
     this.gitFiles = new ConfinedDir(join(dir, ".git"), ".git");
     this.settings = new StoreGitSettings(dir, (work) => this.inTurn(work));
-    this.hooks = new CommitHooks(dir, this.gitFiles, log);
+    this.hooks = new CommitHooks(dir, this.gitFiles, logger);
   }
 
   /**
@@ -148,17 +151,21 @@ export class GitRepo {
   /**
    * Commits the working-tree content of `paths` (a missing file: deleted)
    * on top of HEAD, and nothing else: what a person staged stays staged,
-   * out of this commit. `git add -A` brings the index along, the one process
-   * per commit; the objects, the branch and its reflog are written by
-   * git-commit.ts, and `tag` (when given) with them. Returns the full hash;
-   * "nothing to commit" when the tree would not change. A path that is a
-   * link or under one is unsafe_path, before git sees it: git would stage
-   * the link itself, or refuse the path. The store's commit hooks run
-   * around it and its signing setting signs it, as with `git commit`; a
-   * hook refusing is store_refused. On any failure HEAD, the tags and the
-   * index are as they were (the index kept as a hard link: put back by a
-   * rename, which a full disk allows), and a disk that cannot take the
-   * commit is `unavailable`.
+   * out of this commit. As `git commit -- <paths>` does it (private-index.ts):
+   * under git's index.lock, `git add -A` stages the paths into a private
+   * copy of the index, the commit takes the blobs and modes git staged
+   * there (its attributes, eol and filters applied), and the copy becomes
+   * the index once the branch has moved; the objects, the branch and its
+   * reflog are written by git-commit.ts, and `tag` (when given) with them.
+   * Returns the full hash; "nothing to commit" when the tree would not
+   * change. A path that is a link or under one is unsafe_path, before git
+   * sees it. The store's commit hooks run around it (seeing the private
+   * index, as git's do for such a commit) and its signing setting signs it;
+   * a hook refusing is store_refused. An index.lock someone else holds is
+   * store_busy once INDEX_LOCK_WAIT_MS has passed; a branch moved meanwhile
+   * is built on (or conflict, when it changed these paths too). On any
+   * failure HEAD, the tags and the index are as they were, and a disk that
+   * cannot take the commit is `unavailable`.
    */
   async commitPaths(paths: string[], message: string, agentId: string | undefined, tag?: string): Promise<string> {
     this.writable();
@@ -169,26 +176,36 @@ export class GitRepo {
     // A stat of the config files and of each hook (no process) unless the config changed.
     const settings = await this.settings.current();
     const hooks = activeHooks(settings.hooksDir);
-    const add = ["add", "-A", "--", ...paths];
     const now = new Date();
     const by = { author: author(agentId), committer: author(undefined) };
     const who: CommitIdentity = { author: person(by.author), date: `@${formatDate(now)}` };
     const sign: Signer | undefined = settings.signCommits
       ? (tree, parent, body) => commitTreeSigned(this.dir, { tree, parent, message: body, author: who.author, committer: person(by.committer), date: who.date })
       : undefined;
-    const index = this.keepIndex();
+    let index: PrivateIndex | undefined;
     let commit: string;
     let parent: string | null;
     try {
-      await this.raw(add);
-      const text = hooks.size === 0 ? cleaned : await this.inTurn(() => this.hooks.beforeCommit(hooks, settings.hooksDir, cleaned, who, () => spawnGit(this.dir, add)));
-      ({ commit, parent } = await this.inTurn(() => this.commits.write(paths, text, formatIdent(by.author, now), formatIdent(by.committer, now), { tag, sign })));
+      const base = this.commits.readHead();
+      index = await PrivateIndex.take(this.gitFiles, base.ref.replace(/^refs\/heads\//, ""));
+      // Read again under the lock: a person's commit that held it until now has moved the branch.
+      const head = this.commits.readHead();
+      const env = index.env;
+      if (index.copyReal() && head.commit !== null) await this.inTurn(() => spawnGit(this.dir, ["read-tree", head.commit!], env));
+      const add = () => spawnGit(this.dir, ["add", "-A", "--", ...paths], env);
+      await this.inTurn(add);
+      const text = hooks.size === 0 ? cleaned : await this.inTurn(() => this.hooks.beforeCommit(hooks, settings.hooksDir, cleaned, who, add, index!.path));
+      // Read in-process (a process less per save); git lists it when the reader does not take the file.
+      const read = head.commit === null ? undefined : readIndexEntries(this.gitFiles.read(PRIVATE_INDEX) ?? Buffer.alloc(0), paths, head.commit.length / 2);
+      const staged = read ?? stagedEntries(await this.inTurn(() => spawnGit(this.dir, ["ls-files", "-s", "-z", "--", ...paths], env)), paths);
+      onlyFiles(staged, this.workTree);
+      ({ commit, parent } = await this.inTurn(() => this.commits.write(head, staged, text, formatIdent(by.author, now), formatIdent(by.committer, now), { tag, sign })));
     } catch (err) {
       if (err instanceof TagNotMade) await this.uncommit(err.commit).catch(() => undefined);
-      await this.putIndexBack(index, paths);
+      index?.release();
       throw asUnavailable(err, this.dir);
     }
-    if (index !== null) rmSync(index, { force: true });
+    this.publish(index, paths);
     // On top of what was taken in: nothing new from anyone else to take in. Otherwise the watcher walks from there.
     if (parent === this.takenHead) this.takenHead = commit;
     this.committed();
@@ -196,33 +213,18 @@ export class GitRepo {
     return commit;
   }
 
-  /** A hard link to the index as it is (null when there is none, or .git is no folder): what putIndexBack restores. */
-  private keepIndex(): string | null {
-    const index = join(this.dir, ".git", "index");
-    const kept = join(this.dir, ".git", `patternd-index.${process.pid}.old`);
+  /**
+   * The private index becomes the index. Should a rename fail (it needs no
+   * space), the commit stands: the paths are reset to HEAD's entries in the
+   * real index instead, which is what the private one held for them.
+   */
+  private publish(index: PrivateIndex, paths: string[]): void {
     try {
-      linkSync(index, kept);
-      return kept;
+      index.publish();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") return null;
-    }
-    // Left by a daemon killed mid-commit with the same pid.
-    try {
-      rmSync(kept, { force: true });
-      linkSync(index, kept);
-      return kept;
-    } catch {
-      return null;
-    }
-  }
-
-  /** The index as keepIndex found it; without a kept one, `paths` back to HEAD's state in it (which needs a little space). */
-  private async putIndexBack(kept: string | null, paths: string[]): Promise<void> {
-    try {
-      if (kept !== null) renameSync(kept, join(this.dir, ".git", "index"));
-      else await this.unstage(paths);
-    } catch {
-      // Best effort: the files are put back by the caller; what stays staged is shown by git status.
+      index.release();
+      this.logger?.warn({ err, paths }, "the index could not be updated after a commit; the paths are reset to HEAD in it instead");
+      void this.unstage(paths).catch(() => undefined);
     }
   }
 

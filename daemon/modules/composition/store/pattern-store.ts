@@ -188,8 +188,10 @@ export class PatternStore {
       doc.set([typeKey(existing.data)], kept[typeKey(existing.data)]);
       options = { ...options, text: undefined };
     }
-    // A new pattern gets every rule; a file already in the store keeps what KSI lets it have (no description).
-    const valid = validateComposition(doc.data, existing === undefined ? "new" : "stored");
+    // A new pattern gets every rule; a file already in the store keeps what KSI lets it have (no description),
+    // but a change never takes away what it had (an update that unsets the description is refused).
+    const lenient = existing !== undefined && typeof existing.data.description !== "string";
+    const valid = validateComposition(doc.data, lenient ? "stored" : "new");
     if (!valid.ok) throw invalid("the composition is not valid", valid.issues);
     const { name, type } = valid.composition;
     // A parent missing already (KSI's files have some) is a warning on the file, not a reason to refuse saving it unchanged.

@@ -496,7 +496,9 @@ export function compositionModule(ctx: ModuleContext): Module {
       attachment.start();
       const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, ms: Math.round(performance.now() - started) };
       // Nothing left out silently: files not indexed are said where an operator looks (pat reload lists them).
-      if (invalid.length > 0 || ignored.length > 0) log.warn({ ...counts, reasons: countBy(ignored.map((i) => i.reason)) }, "pattern store indexed; some files are invalid or not indexed (pat reload lists them)");
+      // Decision logs are read by their own module: not indexing them is no news.
+      const unread = ignored.filter((file) => file.reason !== "decision_log");
+      if (invalid.length > 0 || unread.length > 0) log.warn({ ...counts, reasons: countBy(ignored.map((i) => i.reason)) }, "pattern store indexed; some files are invalid or not indexed (pat reload lists them)");
       else log.info(counts, "pattern store indexed");
     },
     async stop() {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -104,6 +104,19 @@ describe("finding the home above the working directory (pat)", () => {
     expect(findHome("/", running)).toBeUndefined();
     expect(isHome("/srv/h", stopped)).toBe(true);
     expect(isHome("/srv", stopped)).toBe(false);
+  });
+
+  it("a home whose store is a submodule (KSI's var/lib/compositions: its .git is a file) is a home, as pat finds it with fs.existsSync", () => {
+    const home = mkdtempSync(join(tmpdir(), "patternd-home-"));
+    try {
+      mkdirSync(join(home, "var", "lib", "compositions"), { recursive: true });
+      writeFileSync(join(home, "var", "lib", "compositions", ".git"), "gitdir: ../../../.git/modules/var/lib/compositions\n");
+      expect(isHome(home, existsSync)).toBe(true);
+      expect(findHome(join(home, "var", "lib", "compositions"), existsSync)).toBe(home);
+      expect(enclosingStore(join(home, "var", "lib", "compositions"), existsSync)).toEqual({ store: join(home, "var", "lib", "compositions"), home });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 

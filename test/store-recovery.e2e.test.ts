@@ -134,6 +134,41 @@ describe("seeding is crash-safe", () => {
   });
 });
 
+describe("a store whose .git is a file starts (it crashed with ENOTDIR, then was refused as not supported yet): more in store-layouts.e2e.test.ts", () => {
+  it("a new, empty store made with --separate-git-dir: the daemon starts, and the first save is its first commit, in the separate git dir", async () => {
+    const home = await makeHome();
+    const store = join(home, "own-store");
+    await mkdir(store);
+    await git(store, "init", "-q", "-b", "main", `--separate-git-dir=${join(home, "elsewhere.git")}`);
+    const daemon = await startDaemon({ home, args: ["--store", store] });
+    expect(daemon.stderr()).not.toMatch(/ENOTDIR|not supported/);
+    const client = await daemon.client();
+    const saved = await client.request<{ commit: string }>("composition:save", { composition: { name: "first_one", type: "orchestration", version: "1.0.0", description: "the first" } });
+    expect(lines(await git(join(home, "elsewhere.git"), "log", "--format=%H", "main"))).toEqual([saved.commit]);
+    expect(lines(await git(store, "tag", "-l"))).toEqual(["first_one@1.0.0"]);
+    expect((await daemon.stop()).code).toBe(0);
+    await expectStoreTruth(store);
+    await expectFsckClean(store);
+  });
+
+  it("a linked worktree of a seeded store: served as a store of its own, on its own branch", async () => {
+    const first = await startDaemon();
+    const store = storeOf(first.home);
+    const versions = await served(first);
+    expect((await first.stop()).code).toBe(0);
+    const linked = join(first.home, "linked");
+    await git(store, "worktree", "add", "-q", "-b", "linked", linked);
+    const daemon = await startDaemon({ home: first.home, args: ["--store", linked] });
+    expect(await served(daemon)).toEqual(versions);
+    const client = await daemon.client();
+    const saved = await client.request<{ commit: string }>("composition:save", { composition: { name: "on_linked", type: "orchestration", version: "1.0.0", description: "saved in the worktree" } });
+    expect((await git(store, "rev-parse", "linked")).trim()).toBe(saved.commit);
+    expect(await commitCount(store)).toBe(1);
+    expect((await daemon.stop()).code).toBe(0);
+    await expectStoreTruth(linked);
+  });
+});
+
 describe("layouts the daemon does not write are refused at start with one line", () => {
   async function refusedStart(home: string, store: string): Promise<string> {
     const proc = spawnDaemon(home, ["--store", store]);
@@ -142,25 +177,6 @@ describe("layouts the daemon does not write are refused at start with one line",
     expect(stderr.split("\n"), stderr).toHaveLength(1);
     return stderr;
   }
-
-  it("a store made with --separate-git-dir (its .git is a file): not supported yet, use a plain clone (it crashed with ENOTDIR)", async () => {
-    const home = await makeHome();
-    const store = join(home, "own-store");
-    await mkdir(store);
-    await git(store, "init", "-q", `--separate-git-dir=${join(home, "elsewhere.git")}`);
-    const stderr = await refusedStart(home, store);
-    expect(stderr).toMatch(/^patternd: cannot start: .*own-store\/\.git is a file pointing at .*elsewhere\.git \(a submodule, a linked worktree or a --separate-git-dir repository\): such a store is not supported yet; use a plain clone/);
-    expect(stderr).not.toMatch(/ENOTDIR/);
-  });
-
-  it("a linked worktree of a store: refused the same way", async () => {
-    const first = await startDaemon();
-    const store = storeOf(first.home);
-    expect((await first.stop()).code).toBe(0);
-    const linked = join(first.home, "linked");
-    await git(store, "worktree", "add", "-q", linked);
-    expect(await refusedStart(first.home, linked)).toMatch(/linked\/\.git is a file pointing at .*worktrees.*not supported yet; use a plain clone/);
-  });
 
   it("reftable (extensions.refStorage): refused, naming the setting and how to go back to files", async () => {
     const home = await makeHome();

@@ -32,6 +32,7 @@ import { Catalog } from "./store/catalog.js";
 import { recordedHistory } from "./model/history-place.js";
 import { StoreFiles } from "./store/files.js";
 import { GitRepo } from "./store/git.js";
+import { StoreDirs } from "./store/git-dirs.js";
 import type { StoreSettings } from "./store/git-config.js";
 import { activeHooks } from "./store/git-hooks.js";
 import { readIndexCache, writeIndexCache } from "./store/index-cache.js";
@@ -72,14 +73,16 @@ const yamlText = z.string().max(2 * 1024 * 1024).describe("the whole document as
 
 export function compositionModule(ctx: ModuleContext): Module {
   const log = ctx.log.child({ module: "composition" });
-  const files = new StoreFiles(ctx.config.storeDir);
-  const git = new GitRepo(ctx.config.storeDir, log);
+  // Where the store's repository is, whatever its layout (a plain clone, a submodule, a linked worktree, a separate git dir): resolved at start, and again when a store that vanished is back.
+  const dirs = new StoreDirs(ctx.config.storeDir);
+  const files = new StoreFiles(ctx.config.storeDir, dirs);
+  const git = new GitRepo(ctx.config.storeDir, log, dirs);
   const catalog = new Catalog(files, log);
   const store = new PatternStore(git, files, catalog, log);
   const evolution = new PatternEvolution(store, () => ctx.clock.now());
   const decisions = new DecisionLogs(files, git, ctx.clock, log);
   const selector = new Selector(catalog, decisions);
-  const guard = new StoreGuard(ctx.config.storeDir, ctx.config.branch, log);
+  const guard = new StoreGuard(dirs, ctx.config.branch, log);
   git.writable = () => guard.requireWritable();
   let watcher: StoreWatcher | null = null;
   let lock: StoreLock | null = null;
@@ -376,13 +379,13 @@ export function compositionModule(ctx: ModuleContext): Module {
       headMoved: () => outside.moved(),
       onDecisionLog: (path) => decisions.changed(path),
       whenIdle: (settle) => void git.exclusive(settle),
-    });
+    }, dirs);
   };
 
   /** The store's lock (one daemon per store), unless this daemon holds it already. */
   const takeLock = async () => {
     if (lock?.held() === true) return;
-    lock = await StoreLock.acquire(ctx.config.storeDir, join(ctx.config.storeDir, ".git"), { pid: process.pid, socket: ctx.config.socketPath, home: ctx.config.home }, isDaemonProcess);
+    lock = await StoreLock.acquire(ctx.config.storeDir, dirs.gitDir, { pid: process.pid, socket: ctx.config.socketPath, home: ctx.config.home }, isDaemonProcess);
   };
 
   const attachment = new StoreAttachment(guard, ctx.clock, log, {
@@ -393,6 +396,8 @@ export function compositionModule(ctx: ModuleContext): Module {
       head = null;
     },
     attach: async () => {
+      // The store may be back in another layout, or be another repository altogether.
+      await dirs.resolve();
       try {
         await takeLock();
       } catch (err) {
@@ -441,6 +446,8 @@ export function compositionModule(ctx: ModuleContext): Module {
     })),
     async start() {
       const { root } = packageInfo();
+      // Where the repository is: a .git planted as a link, or a .git file git does not follow, refused before anything is read.
+      await dirs.resolve();
       // A repository format the writer does not implement, or signing that cannot work: refused before anything is written.
       await git.storeSettings();
       // One daemon per store, before anything in it is touched (a store not made yet is locked once seeded).
@@ -454,14 +461,17 @@ export function compositionModule(ctx: ModuleContext): Module {
               const locks = git.clearStaleLocks();
               if (locks.length > 0) log.warn({ store: storeDir, locks }, "removed lock files a killed writer left in the store (no process works in it)");
             },
-            hint: () => `Once no git runs in the store, remove its stale lock files by hand (\`ls ${storeDir}/.git/*.lock\`).`,
+            hint: () => `Once no git runs in the store, remove its stale lock files by hand (\`ls ${dirs.gitDir}/*.lock ${dirs.commonDir}/refs/heads/*.lock\`).`,
           },
         ],
         log,
       );
       await seedStore(git, files, [join(root, "compositions"), join(root, "profiles")], log);
+      // A store the seed just made a repository is resolved as such (a plain one: its own .git).
+      await dirs.resolve();
       await takeLock();
       guard.learn();
+      if (dirs.layout !== "plain") log.info({ store: storeDir, layout: dirs.layout, git_dir: dirs.gitDir, common_dir: dirs.commonDir }, "the store's .git is a file: its repository is elsewhere, and the daemon keeps its own files in the git dir");
       logStoreSettings(await git.storeSettings(), log);
       await recoverAtStart(
         [

@@ -28,7 +28,7 @@ export type BusyState = "detached" | "other_branch" | "rebase" | "am" | "merge" 
 
 /** What was read from the git directory. */
 export interface GitDirView {
-  /** The text of .git/HEAD. */
+  /** The text of HEAD (the work tree's own, in its git dir). */
   head: string;
   /** The operation markers present. */
   markers: ReadonlySet<OperationMarker>;

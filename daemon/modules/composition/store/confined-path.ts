@@ -16,7 +16,7 @@ import { DaemonError } from "../../../core/errors.js";
 const { O_NOFOLLOW, O_RDONLY } = constants;
 
 export class ConfinedDir {
-  /** `label` is how paths are named to people: "" for the store itself, ".git" for its repository folder. */
+  /** `label` is how paths are named to people: "" for the store itself, ".git" for a plain store's repository folder, else the folder's own path. */
   constructor(
     readonly root: string,
     private readonly label = "",
@@ -101,7 +101,8 @@ export class ConfinedDir {
     }
   }
 
-  private named(path: string): string {
+  /** How `path` (relative to the root, or absolute inside it) is named to people: `<label>/<path>`. */
+  named(path: string): string {
     const inside = relative(this.root, resolve(this.root, path));
     return this.label === "" ? inside : `${this.label}/${inside}`;
   }

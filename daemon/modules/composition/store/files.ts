@@ -4,6 +4,14 @@
  * writes (temp + fsync + rename, several files made durable together) that
  * skip a file whose content would not change, and paths that cannot leave the
  * store, neither by name (`..`, `.git`) nor through a symbolic link (confined-path.ts).
+ *
+ * Temp files go to `patternd-tmp` in the work tree's git dir (git-dirs.ts):
+ * never tracked, not watched, and written beside the pattern they made the
+ * watcher re-read its folder once more per save. A rename cannot cross
+ * file systems, so when the git dir is on another one than the work tree
+ * (a `--separate-git-dir` or submodule repository on another disk, a bind
+ * mount) the temp files go beside their file instead, under a hidden name
+ * the watcher and the listing pass over.
  */
 import { linkSync, lstatSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { mkdir, unlink } from "node:fs/promises";
@@ -12,13 +20,21 @@ import { writeAtomicAll, type Replaced } from "../../../core/atomic-file.js";
 import { asUnavailable } from "../../../core/disk-fault.js";
 import { MAX_DOCUMENT_BYTES } from "../model/document.js";
 import { ConfinedDir, isUnsafePath } from "./confined-path.js";
+import { StoreDirs } from "./git-dirs.js";
 
-const TEMP_DIR = ".git/patternd-tmp";
+/** In the work tree's git dir. */
+const TEMP_DIR = "patternd-tmp";
 
 export class StoreFiles {
   private readonly dir: ConfinedDir;
+  /** The git dir a rename out of failed with EXDEV (a bind mount that stat does not tell): temp files go beside their file while it is the one. */
+  private crossDevice: string | null = null;
 
-  constructor(readonly root: string) {
+  /** `dirs`: where the repository is (its owner resolves it at start; a plain `<root>/.git` until then). */
+  constructor(
+    readonly root: string,
+    private readonly dirs: StoreDirs = new StoreDirs(root),
+  ) {
     this.dir = new ConfinedDir(root);
   }
 
@@ -80,26 +96,40 @@ export class StoreFiles {
     if (changed.length === 0) return { written: 0, replaced: { restore: () => undefined, discard: () => undefined } };
     try {
       for (const dir of new Set(changed.map(({ path }) => dirname(path)))) mkdirSync(dir, { recursive: true });
-      // The temp files go under .git (same file system, never tracked, not watched): written beside the
-      // pattern, they made the watcher re-read the whole folder one more time per save.
-      const replaced = await writeAtomicAll(changed, await this.tempDir(), (absolute) => void this.resolve(relative(this.root, absolute)));
-      return { written: changed.length, replaced };
+      const check = (absolute: string) => void this.resolve(relative(this.root, absolute));
+      const temp = await this.tempDir();
+      try {
+        return { written: changed.length, replaced: await writeAtomicAll(changed, temp, check) };
+      } catch (err) {
+        // Nothing was changed (writeAtomicAll puts back what it renamed): written again, beside each file.
+        if (temp === undefined || !this.crossesDevices(err)) throw err;
+        return { written: changed.length, replaced: await writeAtomicAll(changed, undefined, check) };
+      }
     } catch (err) {
       throw asUnavailable(err, changed[0]!.path);
     }
   }
 
   /**
-   * Removes a file, keeping it (a hard link under .git, no data copied) until
+   * Removes a file, keeping it (a hard link in the temp folder, no data copied) until
    * the caller discards it or puts it back: a delete that git then refuses is
    * undone without writing a byte. A missing file is not an error.
    */
   async removeKeeping(path: string): Promise<Replaced> {
     const absolute = this.resolve(path);
-    const kept = join((await this.tempDir().catch(() => undefined)) ?? dirname(absolute), `.${basename(absolute)}.${process.pid}.removed`);
+    const name = `.${basename(absolute)}.${process.pid}.removed`;
+    const temp = await this.tempDir().catch(() => undefined);
+    let kept = join(temp ?? dirname(absolute), name);
     try {
-      rmSync(kept, { force: true });
-      linkSync(absolute, kept);
+      try {
+        rmSync(kept, { force: true });
+        linkSync(absolute, kept);
+      } catch (err) {
+        if (temp === undefined || !this.crossesDevices(err)) throw err;
+        kept = join(dirname(absolute), name);
+        rmSync(kept, { force: true });
+        linkSync(absolute, kept);
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return { restore: () => undefined, discard: () => undefined };
       throw asUnavailable(err, absolute);
@@ -146,16 +176,28 @@ export class StoreFiles {
   }
 
   /**
-   * `.git/patternd-tmp`, once the store is a repository (never creates `.git`
-   * itself), checked on every use: a link planted there would take every
-   * temp file outside the store. mkdir first, since it never follows a link.
+   * `patternd-tmp` in the git dir, once the store is a repository (never
+   * creates the git dir itself) and when that is on the work tree's file
+   * system; undefined: beside each file. Checked on every use: a link
+   * planted there would take every temp file outside the store. mkdir
+   * first, since it never follows a link.
    */
   private async tempDir(): Promise<string | undefined> {
-    if (lstatSync(`${this.root}${sep}.git`, { throwIfNoEntry: false })?.isDirectory() !== true) return undefined;
-    await mkdir(`${this.root}${sep}${TEMP_DIR}`).catch((err: NodeJS.ErrnoException) => {
+    const gitDir = this.dirs.gitDir;
+    if (this.crossDevice === gitDir) return undefined;
+    const info = lstatSync(gitDir, { throwIfNoEntry: false });
+    if (info?.isDirectory() !== true || info.dev !== lstatSync(this.root, { throwIfNoEntry: false })?.dev) return undefined;
+    await mkdir(join(gitDir, TEMP_DIR)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== "EEXIST") throw err;
     });
-    return this.dir.path(TEMP_DIR);
+    return this.dirs.gitFiles.path(TEMP_DIR);
+  }
+
+  /** True for a rename or link that crossed file systems (EXDEV); from then on temp files go beside their file for this git dir. */
+  private crossesDevices(err: unknown): boolean {
+    if ((err as NodeJS.ErrnoException).code !== "EXDEV") return false;
+    this.crossDevice = this.dirs.gitDir;
+    return true;
   }
 
   /** Removes a file (a missing one is not an error); a link is refused, never removed in its target's place. */

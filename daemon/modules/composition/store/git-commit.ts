@@ -6,8 +6,10 @@
  * entries git writes. Only git.ts uses it, inside its queue, after `git
  * add` has staged the files: the blobs and modes committed are the ones
  * git staged (its attributes, filters and the exec bit applied), never the
- * files read again. Every file it writes in .git is opened through
- * confined-path.ts.
+ * files read again. Every file it writes in the repository is opened
+ * through confined-path.ts, in the folder git keeps it in (git-dirs.ts):
+ * HEAD and its reflog in the work tree's git dir; the objects, the branch,
+ * its reflog, the tags and packed-refs in the common dir.
  *
  * Everything that takes space (objects, lock files, reflog lines) is
  * written before the branch moves, and taken back if any of it fails; after
@@ -24,11 +26,12 @@
  * nothing published.
  */
 import { closeSync, constants, fdatasync, fstatSync, fsync, ftruncateSync, lstatSync, mkdirSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { appendWhole, syncDirectory } from "../../../core/atomic-file.js";
 import { DaemonError } from "../../../core/errors.js";
-import { ConfinedDir } from "./confined-path.js";
+import type { ConfinedDir } from "./confined-path.js";
+import type { StoreDirs } from "./git-dirs.js";
 import { encodeCommit, encodeObject, TreeSnapshot, type GitObject, type HashAlgorithm, type TreeEntry } from "./git-objects.js";
 
 const { O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_WRONLY } = constants;
@@ -41,7 +44,7 @@ const MAX_REBASES = 3;
 /** Makes the commit object of `tree` on `parent` with `message` (its trees are written already); returns its id. */
 export type Signer = (tree: string, parent: string | null, message: string) => Promise<string>;
 
-/** HEAD as the files in .git have it: the ref it names (HEAD when detached) and its commit (null before the first). */
+/** HEAD as the repository's files have it: the ref it names (HEAD when detached) and its commit (null before the first). */
 export interface Head {
   ref: string;
   commit: string | null;
@@ -51,14 +54,15 @@ export class CommitWriter {
   /** HEAD's tree as of the last commit written here (or the last look at HEAD). */
   private snapshot: { commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm } | null = null;
 
-  private readonly gitFiles: ConfinedDir;
-
   /** `git` runs one git command in the store (the caller's queue already holds the turn). */
   constructor(
-    dir: string,
+    private readonly dirs: StoreDirs,
     private readonly git: (args: readonly string[]) => Promise<string>,
-  ) {
-    this.gitFiles = new ConfinedDir(join(dir, ".git"), ".git");
+  ) {}
+
+  /** The objects' folder is the common dir's. */
+  private get objectFiles(): ConfinedDir {
+    return this.dirs.commonFiles;
   }
 
   /**
@@ -147,32 +151,33 @@ export class CommitWriter {
    * Loose objects, but those the store has already (a tree may repeat an
    * old one), each written to a temp file: `sync` fsyncs them, `place`
    * renames them into place and fsyncs each folder renamed into (and
-   * .git/objects when a fan-out folder is new), so a ref that names them
+   * objects/ when a fan-out folder is new), so a ref that names them
    * never outlives them in a crash; `discard` removes the temp files. The
    * syncs are the caller's to run in one round with others.
    */
   private looseObjects(objects: readonly GitObject[]): { sync(): Promise<unknown>; place(): Promise<unknown>; discard(): void } {
+    const objectDir = this.objectFiles;
     const written: { temp: string; path: string; fd: number }[] = [];
     const folders = new Set<string>();
     const close = () => {
       for (const file of written.splice(0)) {
         closeSync(file.fd);
-        rmSync(this.gitFiles.path(file.temp), { force: true });
+        rmSync(objectDir.path(file.temp), { force: true });
       }
     };
     try {
       for (const object of objects) {
         const dir = `objects/${object.id.slice(0, 2)}`;
         const path = `${dir}/${object.id.slice(2)}`;
-        if (lstatSync(this.gitFiles.path(path), { throwIfNoEntry: false }) !== undefined) continue;
-        if (lstatSync(this.gitFiles.path(dir), { throwIfNoEntry: false }) === undefined) {
-          mkdirSync(this.gitFiles.path(dir), { recursive: true });
+        if (lstatSync(objectDir.path(path), { throwIfNoEntry: false }) !== undefined) continue;
+        if (lstatSync(objectDir.path(dir), { throwIfNoEntry: false }) === undefined) {
+          mkdirSync(objectDir.path(dir), { recursive: true });
           folders.add("objects");
         }
         folders.add(dir);
         const temp = `${dir}/tmp_obj_${process.pid}_${object.id.slice(2, 10)}`;
-        rmSync(this.gitFiles.path(temp), { force: true });
-        written.push({ temp, path, fd: this.gitFiles.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444) });
+        rmSync(objectDir.path(temp), { force: true });
+        written.push({ temp, path, fd: objectDir.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444) });
         writeWhole(written[written.length - 1]!.fd, object.deflated);
       }
     } catch (err) {
@@ -185,12 +190,12 @@ export class CommitWriter {
         const files = written.splice(0);
         for (const { fd } of files) closeSync(fd);
         try {
-          for (const { temp, path } of files) renameSync(this.gitFiles.path(temp), this.gitFiles.path(path));
+          for (const { temp, path } of files) renameSync(objectDir.path(temp), objectDir.path(path));
         } catch (err) {
-          for (const { temp } of files) rmSync(this.gitFiles.path(temp), { force: true });
+          for (const { temp } of files) rmSync(objectDir.path(temp), { force: true });
           throw err;
         }
-        return Promise.all([...folders].map((dir) => syncDirectory(this.gitFiles.path(dir))));
+        return Promise.all([...folders].map((dir) => syncDirectory(objectDir.path(dir))));
       },
       discard: close,
     };
@@ -208,24 +213,26 @@ export class CommitWriter {
    * folders and the reflog lines; after the renames, the refs' folders.
    */
   private async moveHead(head: Head, commit: string, reflog: string, objects: readonly GitObject[], tag?: string): Promise<void> {
+    // Each ref, its lock and its reflog in the folder git keeps that ref in (HEAD per work tree, branches and tags shared).
+    const at = (ref: string) => this.dirs.refFiles(ref);
     const locks: string[] = [];
     const appended: { fd: number; size: number }[] = [];
     const lockFds: number[] = [];
     let loose: ReturnType<CommitWriter["looseObjects"]> | undefined;
     try {
-      mkdirSync(dirname(this.gitFiles.path(head.ref)), { recursive: true });
-      await lockRef(this.gitFiles, head.ref, commit, `git commit failed: cannot lock ${head.ref}`, false);
+      mkdirSync(dirname(at(head.ref).path(head.ref)), { recursive: true });
+      await lockRef(at(head.ref), head.ref, commit, `git commit failed: cannot lock ${head.ref}`, false);
       locks.push(head.ref);
       if (tag !== undefined) {
         const ref = `refs/tags/${tag}`;
-        mkdirSync(this.gitFiles.path("refs/tags"), { recursive: true });
-        await lockRef(this.gitFiles, ref, commit, `cannot make tag ${tag}`, false);
+        mkdirSync(at(ref).path("refs/tags"), { recursive: true });
+        await lockRef(at(ref), ref, commit, `cannot make tag ${tag}`, false);
         locks.push(ref);
         if (this.tagExists(tag)) throw new Error(`tag ${tag} already exists`);
       }
       if (this.readHead().commit !== head.commit) throw new RefMoved();
       loose = this.looseObjects(objects);
-      for (const ref of locks) lockFds.push(this.gitFiles.open(`${ref}.lock`, O_RDONLY));
+      for (const ref of locks) lockFds.push(at(ref).open(`${ref}.lock`, O_RDONLY));
       await Promise.all([loose.sync(), ...lockFds.map((fd) => fsyncAsync(fd))]);
       const placed = loose.place();
       // Awaited below with the reflog's sync; a failure before then must not go unhandled.
@@ -233,55 +240,57 @@ export class CommitWriter {
       const line = `${head.commit ?? "0".repeat(commit.length)} ${commit} ${reflog}\n`;
       for (const ref of new Set([head.ref, "HEAD"])) {
         const log = `logs/${ref}`;
-        mkdirSync(dirname(this.gitFiles.path(log)), { recursive: true });
-        const fd = this.gitFiles.open(log, O_WRONLY | O_APPEND | O_CREAT, 0o644);
+        mkdirSync(dirname(at(ref).path(log)), { recursive: true });
+        const fd = at(ref).open(log, O_WRONLY | O_APPEND | O_CREAT, 0o644);
         appended.push({ fd, size: -1 });
         appendWhole(fd, line);
         appended[appended.length - 1]!.size = Buffer.byteLength(line);
       }
       await Promise.all([placed, ...appended.map(({ fd }) => fdatasyncAsync(fd))]);
-      renameSync(this.gitFiles.path(`${head.ref}.lock`), this.gitFiles.path(head.ref));
+      renameSync(at(head.ref).path(`${head.ref}.lock`), at(head.ref).path(head.ref));
       locks.shift();
     } catch (err) {
       // Nothing of this commit stays visible: no lock, no reflog line (its objects are unreferenced, as after any failed commit).
       loose?.discard();
       for (const { fd, size } of appended) if (size > 0) truncateEnd(fd, size);
-      for (const ref of locks) rmSync(this.gitFiles.path(`${ref}.lock`), { force: true });
+      for (const ref of locks) rmSync(at(ref).path(`${ref}.lock`), { force: true });
       throw err;
     } finally {
       for (const { fd } of appended) closeSync(fd);
       for (const fd of lockFds) closeSync(fd);
     }
-    const folders = [dirname(head.ref)];
+    const folders = [folderOf(at(head.ref), head.ref)];
     if (tag !== undefined) {
+      const ref = `refs/tags/${tag}`;
       try {
-        renameSync(this.gitFiles.path(`refs/tags/${tag}.lock`), this.gitFiles.path(`refs/tags/${tag}`));
+        renameSync(at(ref).path(`${ref}.lock`), at(ref).path(ref));
       } catch (err) {
-        rmSync(this.gitFiles.path(`refs/tags/${tag}.lock`), { force: true });
+        rmSync(at(ref).path(`${ref}.lock`), { force: true });
         throw new TagNotMade(commit, tag, err);
       }
-      folders.push("refs/tags");
+      folders.push(folderOf(at(ref), ref));
     }
-    // The renames made durable before the caller replies. HEAD's own folder (.git) only when HEAD itself moved.
-    await Promise.all(folders.map((dir) => syncDirectory(dir === "." ? this.gitFiles.root : this.gitFiles.path(dir))));
+    // The renames made durable before the caller replies. HEAD's own folder (the git dir) only when HEAD itself moved.
+    await Promise.all(folders.map((dir) => syncDirectory(dir)));
   }
 
-  /** A tag as a loose ref or in packed-refs. */
+  /** A tag as a loose ref or in packed-refs (both in the common dir). */
   tagExists(name: string): boolean {
     const ref = `refs/tags/${name}`;
-    if (lstatSync(this.gitFiles.path(ref), { throwIfNoEntry: false }) !== undefined) return true;
-    return (this.gitFiles.readText("packed-refs") ?? "").split("\n").some((line) => line.endsWith(` ${ref}`));
+    if (lstatSync(this.dirs.refFiles(ref).path(ref), { throwIfNoEntry: false }) !== undefined) return true;
+    return (this.dirs.commonFiles.readText("packed-refs") ?? "").split("\n").some((line) => line.endsWith(` ${ref}`));
   }
 
-  /** HEAD as the files in .git have it: the ref it names (or HEAD when detached) and that ref's commit (null before the first). */
+  /** HEAD as the repository's files have it: the ref it names (or HEAD when detached) and that ref's commit (null before the first). */
   readHead(): { ref: string; commit: string | null } {
-    const head = this.gitFiles.readText("HEAD")?.trim() ?? "";
+    const head = this.dirs.gitFiles.readText("HEAD")?.trim() ?? "";
     const ref = head.startsWith("ref: ") ? head.slice(5) : "HEAD";
-    // HEAD names where the commit will be written: never outside .git/refs.
+    // HEAD names where the commit will be written: never outside refs/.
     if (ref !== "HEAD" && !/^refs\/(?!.*\.\.)[\w./-]+$/.test(ref)) throw new Error(`git commit failed: HEAD names ${ref}, not a branch under refs/`);
-    const loose = ref === "HEAD" ? head : this.gitFiles.readText(ref)?.trim();
+    const loose = ref === "HEAD" ? head : this.dirs.refFiles(ref).readText(ref)?.trim();
     const packed = () =>
-      this.gitFiles.readText("packed-refs")
+      this.dirs.commonFiles
+        .readText("packed-refs")
         ?.split("\n")
         .find((line) => line.endsWith(` ${ref}`) && /^[0-9a-f]/.test(line))
         ?.split(" ")[0];
@@ -289,6 +298,12 @@ export class CommitWriter {
     if (commit !== null && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error(`git commit failed: ${ref} holds ${commit.slice(0, 40)}, not a commit id`);
     return { ref, commit };
   }
+}
+
+/** The absolute folder a ref's file is in (the folder itself for HEAD). */
+function folderOf(files: ConfinedDir, ref: string): string {
+  const dir = dirname(ref);
+  return dir === "." ? files.root : files.path(dir);
 }
 
 /** The commit was made and HEAD moved, but its tag could not be: the caller takes the commit back. */

@@ -14,7 +14,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { join } from "node:path";
 import { DaemonError } from "../../../core/errors.js";
 import type { Log } from "../../../core/log.js";
-import type { ConfinedDir } from "./confined-path.js";
+import type { StoreDirs } from "./git-dirs.js";
 import { cleanMessage } from "./git-objects.js";
 import { spawnHook, userEnv, type Person } from "./git-process.js";
 
@@ -28,10 +28,10 @@ export const HOOK_TIMEOUT_MS = 20_000;
 const MESSAGE_OUTPUT = 1_000;
 const DETAILS_OUTPUT = 8_000;
 
-/** The real index, relative to the work tree, as git names it to the hooks of a plain `git commit`. */
-const INDEX_FILE = ".git/index";
+/** The real index, in the git dir: git names it to the hooks of a plain `git commit` as `$GIT_DIR/index` (`.git/index` in a plain clone). */
+const INDEX_FILE = "index";
 
-/** The message file git hands the message hooks, relative to the work tree (their working directory). */
+/** The message file git hands the message hooks, in the git dir, named as git names it (relative to the work tree, their working directory, in a plain clone). */
 const MESSAGE_FILE = "COMMIT_EDITMSG";
 
 /** Who a commit is by and when, as hooks see it (GIT_AUTHOR_*). `date` is git's `@<seconds> <zone>`. */
@@ -58,8 +58,8 @@ export function activeHooks(hooksDir: string): Set<CommitHook> {
 export class CommitHooks {
   constructor(
     private readonly workTree: string,
-    /** The repository's folder, where the message file is written (never through a link). */
-    private readonly gitFiles: ConfinedDir,
+    /** Where the repository is: the message file is written in the git dir (never through a link). */
+    private readonly dirs: StoreDirs,
     private readonly log: Log | undefined,
   ) {}
 
@@ -77,25 +77,25 @@ export class CommitHooks {
     message: string,
     who: CommitIdentity,
     restage: () => Promise<unknown>,
-    indexFile = INDEX_FILE,
+    indexFile = this.dirs.named(INDEX_FILE),
   ): Promise<string> {
     if (active.has("pre-commit")) {
       await this.mustPass(hooksDir, "pre-commit", [], who, indexFile);
       await restage();
     }
     if (!active.has("prepare-commit-msg") && !active.has("commit-msg")) return message;
-    this.gitFiles.write(MESSAGE_FILE, message, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
-    const file = `.git/${MESSAGE_FILE}`;
+    this.dirs.gitFiles.write(MESSAGE_FILE, message, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
+    const file = this.dirs.named(MESSAGE_FILE);
     if (active.has("prepare-commit-msg")) await this.mustPass(hooksDir, "prepare-commit-msg", [file, "message"], who, indexFile);
     if (active.has("commit-msg")) await this.mustPass(hooksDir, "commit-msg", [file], who, indexFile);
-    const edited = cleanMessage(this.gitFiles.readText(MESSAGE_FILE) ?? "");
+    const edited = cleanMessage(this.dirs.gitFiles.readText(MESSAGE_FILE) ?? "");
     if (edited === null) throw new DaemonError("store_refused", "the store's commit message hooks left the message empty; nothing was committed", { hook: "commit-msg" });
     return edited;
   }
 
   /** post-commit: its failure is logged, never the request's. */
   async afterCommit(hooksDir: string, commit: string, who: CommitIdentity): Promise<void> {
-    const run = await spawnHook(join(hooksDir, "post-commit"), [], this.workTree, this.env(who, INDEX_FILE), HOOK_TIMEOUT_MS);
+    const run = await spawnHook(join(hooksDir, "post-commit"), [], this.workTree, this.env(who, this.dirs.named(INDEX_FILE)), HOOK_TIMEOUT_MS);
     if (run.code === 0) return;
     this.log?.warn(
       { hook: "post-commit", commit, exit_code: run.code, timed_out: run.timedOut, output: run.output.slice(0, DETAILS_OUTPUT) },

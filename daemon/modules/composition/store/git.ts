@@ -1,6 +1,7 @@
 /**
  * The store's git: the only code that runs git (through git-process.ts)
- * or writes into .git (commits through git-commit.ts). One queue per
+ * or writes into its repository (commits through git-commit.ts; where the
+ * repository is, whatever the layout: git-dirs.ts). One queue per
  * store: each logical operation (write + add + commit + tag) runs alone,
  * and holds git's index.lock while it commits, so a person's git command
  * meanwhile waits or fails rather than racing it. Commands see a fixed
@@ -14,7 +15,6 @@
  * does not implement is refused.
  */
 import { constants, mkdirSync, realpathSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { asUnavailable } from "../../../core/disk-fault.js";
 import type { Log } from "../../../core/log.js";
 import type { RangeCommit } from "../model/external-changes.js";
@@ -27,6 +27,7 @@ import type { StoreSettings } from "./git-config.js";
 import { activeHooks, CommitHooks, type CommitIdentity } from "./git-hooks.js";
 import { cleanMessage, formatDate, formatIdent, stagedEntries, type HashAlgorithm, type TreeSnapshot } from "./git-objects.js";
 import { commitTreeSigned, DAEMON_EMAIL, spawnGit, spawnGitWithInput, type Person } from "./git-process.js";
+import { StoreDirs } from "./git-dirs.js";
 import { StoreGitSettings } from "./git-settings.js";
 import { onlyFiles, PRIVATE_INDEX, PrivateIndex, readIndexEntries } from "./private-index.js";
 
@@ -54,9 +55,8 @@ export class GitRepo {
   private readonly commits: CommitWriter;
   private readonly settings: StoreGitSettings;
   private readonly hooks: CommitHooks;
-  /** The work tree and the repository's own folder: every file the daemon touches in them goes through confined-path.ts. */
+  /** The work tree: every file the daemon touches in it (and in the git folders: dirs) goes through confined-path.ts. */
   private readonly workTree: ConfinedDir;
-  private readonly gitFiles: ConfinedDir;
   /**
    * The HEAD whose changes the daemon has taken in (undefined until start
    * reads it). Its own commits move it along as they are made; a commit,
@@ -68,16 +68,25 @@ export class GitRepo {
   /** Throws store_busy or store_missing when the store may not be committed to now (store-guard.ts); the composition module sets it. */
   writable: () => void = () => undefined;
 
-  /** `log` hears what is not a request's error: a failed post-commit hook. */
+  /**
+   * `log` hears what is not a request's error: a failed post-commit hook.
+   * `dirs`: where the repository is (the owner resolves it at start; a
+   * plain `<dir>/.git` until then).
+   */
   constructor(
     readonly dir: string,
     private readonly logger?: Log,
+    readonly dirs: StoreDirs = new StoreDirs(dir),
   ) {
-    this.commits = new CommitWriter(dir, (args) => spawnGit(dir, args));
+    this.commits = new CommitWriter(dirs, (args) => spawnGit(dir, args));
     this.workTree = new ConfinedDir(dir);
-    this.gitFiles = new ConfinedDir(join(dir, ".git"), ".git");
-    this.settings = new StoreGitSettings(dir, (work) => this.inTurn(work));
-    this.hooks = new CommitHooks(dir, this.gitFiles, logger);
+    this.settings = new StoreGitSettings(dirs, (work) => this.inTurn(work));
+    this.hooks = new CommitHooks(dir, dirs, logger);
+  }
+
+  /** The git dir's files (per work tree: HEAD, the index, the daemon's own files). */
+  private get gitFiles(): ConfinedDir {
+    return this.dirs.gitFiles;
   }
 
   /**
@@ -118,7 +127,7 @@ export class GitRepo {
 
   /** Removes the lock files a killed writer left, when no process works in the store (stale-locks.ts); the paths removed. */
   clearStaleLocks(): string[] {
-    return clearStaleLocks(this.dir, this.gitFiles);
+    return clearStaleLocks(this.dir, this.dirs);
   }
 
   /** A file of the daemon's own in the git directory (never tracked), e.g. a store change's intent; undefined when there is none. */
@@ -279,12 +288,13 @@ export class GitRepo {
     // Refs are written as files: never into a repository whose format says otherwise.
     await this.settings.current();
     const ref = `refs/tags/${name}`;
-    mkdirSync(this.gitFiles.path("refs/tags"), { recursive: true });
-    await lockRef(this.gitFiles, ref, commit, `cannot make tag ${name}`);
-    const lock = this.gitFiles.path(`${ref}.lock`);
+    const refs = this.dirs.refFiles(ref);
+    mkdirSync(refs.path("refs/tags"), { recursive: true });
+    await lockRef(refs, ref, commit, `cannot make tag ${name}`);
+    const lock = refs.path(`${ref}.lock`);
     try {
       if (this.tagExists(name)) throw new Error(`tag ${name} already exists`);
-      renameSync(lock, this.gitFiles.path(ref));
+      renameSync(lock, refs.path(ref));
     } catch (err) {
       rmSync(lock, { force: true });
       throw err;
@@ -296,7 +306,7 @@ export class GitRepo {
     for (const name of names) await this.tag(name, commit);
   }
 
-  /** Read from .git (loose ref or packed-refs), without a process: it is asked on every save. */
+  /** Read from the repository's files (loose ref or packed-refs), without a process: it is asked on every save. */
   tagExists(name: string): boolean {
     return this.commits.tagExists(name);
   }
@@ -317,9 +327,9 @@ export class GitRepo {
   }
 
   /**
-   * HEAD's commit as the files in .git have it, without a process (it is
-   * asked on every watcher event); undefined when they cannot be read that
-   * way (a store whose .git is a file, an odd ref), so the caller asks git.
+   * HEAD's commit as the repository's files have it, without a process (it
+   * is asked on every watcher event); undefined when they cannot be read
+   * that way (an odd ref, a repository gone), so the caller asks git.
    */
   headFromFiles(): string | null | undefined {
     try {

@@ -85,7 +85,7 @@ export interface VersionInfo {
 }
 
 /**
- * What a store mutation is about to do, written to `.git/patternd-intent.json`
+ * What a store mutation is about to do, written to `patternd-intent.json` in the git dir
  * before its first file is touched and removed when it is committed and
  * tagged (or rolled back). A daemon killed in between finds it at start:
  * a commit that was made gets its tag; anything else is put back as HEAD

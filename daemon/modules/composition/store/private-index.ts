@@ -1,7 +1,8 @@
 /**
  * The index of one commit of the daemon's, kept apart from the person's
  * the way `git commit -- <paths>` keeps one (issue 24): git's own lock,
- * `.git/index.lock`, is taken for the whole operation, so no git command
+ * `index.lock` in the work tree's git dir (`.git/index.lock` in a plain
+ * clone), is taken for the whole operation, so no git command
  * of a person's changes the index meanwhile (a `git commit` of theirs
  * fails with git's "index.lock: File exists" instead of taking the
  * daemon's staged change); the daemon's `git add` stages into a copy of
@@ -44,7 +45,7 @@ export class PrivateIndex {
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-        if (waited >= waitMs) throw indexLocked(branch);
+        if (waited >= waitMs) throw indexLocked(branch, gitFiles.named(LOCK));
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
     }
@@ -101,11 +102,11 @@ export class PrivateIndex {
 }
 
 /** store_busy for an index.lock held by someone else. */
-export function indexLocked(branch: string): DaemonError {
-  const hint = "let the git command that holds .git/index.lock finish (a `git commit` waiting for its editor, a rebase, a GUI), or remove .git/index.lock if no git process runs in the store";
+export function indexLocked(branch: string, lock = ".git/index.lock"): DaemonError {
+  const hint = `let the git command that holds ${lock} finish (a \`git commit\` waiting for its editor, a rebase, a GUI), or remove ${lock} if no git process runs in the store`;
   return new DaemonError(
     "store_busy",
-    `the store's index is locked: .git/index.lock was held by another git command for more than ${INDEX_LOCK_WAIT_MS / 1000} s; nothing was saved. To go on: ${hint}, then try again`,
+    `the store's index is locked: ${lock} was held by another git command for more than ${INDEX_LOCK_WAIT_MS / 1000} s; nothing was saved. To go on: ${hint}, then try again`,
     { state: "index_locked", branch, hint },
   );
 }

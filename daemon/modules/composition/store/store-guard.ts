@@ -3,7 +3,9 @@
  * stats and two small reads, no process): there and on its branch (ok),
  * busy (model/repo-state.ts: a detached HEAD, another branch, a person's
  * rebase, merge, cherry-pick, revert, am or bisect), or missing (the
- * folder or its .git removed). Every commit and tag asks first
+ * folder or its repository removed). HEAD and the operation markers are
+ * read from the work tree's git dir, the branches from the common dir
+ * (git-dirs.ts), whatever the layout. Every commit and tag asks first
  * (GitRepo.writable); every composition request asks whether the store is
  * there. Holds the branch the daemon commits to, learned at start.
  */
@@ -12,6 +14,7 @@ import { join } from "node:path";
 import { DaemonError } from "../../../core/errors.js";
 import type { Log } from "../../../core/log.js";
 import { headBranch, learnBranch, OPERATION_MARKERS, repoState, type BusyState, type OperationMarker, type RepoState } from "../model/repo-state.js";
+import type { StoreDirs } from "./git-dirs.js";
 
 /** The store's state for system:health. */
 export type StoreHealth =
@@ -21,15 +24,15 @@ export type StoreHealth =
 
 export class StoreGuard {
   private current: string | null = null;
-  private readonly gitDir: string;
+  readonly dir: string;
 
   /** `configured`: `--branch`, when given. */
   constructor(
-    readonly dir: string,
+    private readonly dirs: StoreDirs,
     private readonly configured: string | undefined,
     private readonly log: Log,
   ) {
-    this.gitDir = join(dir, ".git");
+    this.dir = dirs.workTree;
   }
 
   /** The branch the daemon commits to; null while it is not known (HEAD detached at start, several branches, no --branch). */
@@ -100,7 +103,7 @@ export class StoreGuard {
     return new DaemonError("store_missing", message, { path: this.dir });
   }
 
-  /** Why the store is not there, or undefined when it is (its folder, with a .git holding HEAD). */
+  /** Why the store is not there, or undefined when it is (its folder, with a repository holding HEAD: git-dirs.ts). */
   private missing(): { reason: "folder_gone" | "repository_gone"; message: string } | undefined {
     if (!isDirectory(this.dir)) {
       return {
@@ -108,17 +111,17 @@ export class StoreGuard {
         message: `the store ${this.dir} is gone (removed or moved away); the daemon picks it up again, without a restart, when the folder is back (moved back, or re-created with git init)`,
       };
     }
-    if (lstatSync(join(this.gitDir, "HEAD"), { throwIfNoEntry: false }) === undefined) {
+    if (!this.dirs.present()) {
       return {
         reason: "repository_gone",
-        message: `the store ${this.dir} is no git repository any more (its .git is gone); the daemon picks it up again, without a restart, when it is back (git init in ${this.dir}, or .git restored)`,
+        message: `the store ${this.dir} is no git repository any more (its .git, or the repository its .git file points at, is gone); the daemon picks it up again, without a restart, when it is back (git init in ${this.dir}, or the repository restored)`,
       };
     }
     return undefined;
   }
 
   private repoState(): RepoState {
-    const markers = new Set<OperationMarker>(OPERATION_MARKERS.filter((marker) => lstatSync(join(this.gitDir, marker), { throwIfNoEntry: false }) !== undefined));
+    const markers = new Set<OperationMarker>(OPERATION_MARKERS.filter((marker) => lstatSync(join(this.dirs.gitDir, marker), { throwIfNoEntry: false }) !== undefined));
     const sequencerTodo = markers.has("sequencer") ? this.read("sequencer/todo")?.split("\n")[0] : undefined;
     const state = repoState({ head: this.readHead() ?? "", markers, sequencerTodo }, this.current);
     if (state.state === "ok" && this.current === null) {
@@ -133,10 +136,10 @@ export class StoreGuard {
     if (this.configured === undefined) return;
     const named = headBranch(this.readHead() ?? "");
     if (named === null || named === this.configured || this.localBranches().length > 0) return;
-    const temp = join(this.gitDir, "HEAD.lock");
+    const temp = join(this.dirs.gitDir, "HEAD.lock");
     try {
       writeFileSync(temp, `ref: refs/heads/${this.configured}\n`, { flag: "wx" });
-      renameSync(temp, join(this.gitDir, "HEAD"));
+      renameSync(temp, join(this.dirs.gitDir, "HEAD"));
       this.log.info({ branch: this.configured, was: named }, "the store has no commit yet: its HEAD now names the branch given with --branch");
     } catch {
       // git holds HEAD.lock: the state check below says what HEAD names
@@ -147,21 +150,22 @@ export class StoreGuard {
     return this.read("HEAD");
   }
 
-  private read(name: string): string | undefined {
+  /** A file of the git dir (`inDir`: of another folder, the common dir). */
+  private read(name: string, inDir = this.dirs.gitDir): string | undefined {
     try {
-      return readFileSync(join(this.gitDir, name), "utf8");
+      return readFileSync(join(inDir, name), "utf8");
     } catch {
       return undefined;
     }
   }
 
-  /** Local branch names: loose refs under refs/heads and packed ones. */
+  /** Local branch names: loose refs under refs/heads and packed ones (the common dir's). */
   private localBranches(): string[] {
     const names = new Set<string>();
     const walk = (folder: string, prefix: string) => {
       let entries;
       try {
-        entries = readdirSync(join(this.gitDir, folder), { withFileTypes: true });
+        entries = readdirSync(join(this.dirs.commonDir, folder), { withFileTypes: true });
       } catch {
         return;
       }
@@ -171,7 +175,7 @@ export class StoreGuard {
       }
     };
     walk("refs/heads", "");
-    for (const line of (this.read("packed-refs") ?? "").split("\n")) {
+    for (const line of (this.read("packed-refs", this.dirs.commonDir) ?? "").split("\n")) {
       const match = /^[0-9a-f]{40,64} refs\/heads\/(.+)$/.exec(line);
       if (match !== null) names.add(match[1]!);
     }

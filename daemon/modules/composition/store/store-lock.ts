@@ -1,6 +1,9 @@
 /**
- * One daemon per store: `.git/patternd.lock`, created exclusively, holds
- * the pid, socket and home of the daemon serving the store. Two daemons
+ * One daemon per store: `patternd.lock` in the work tree's git dir
+ * (`.git/patternd.lock` in a plain clone; git-dirs.ts), created
+ * exclusively, holds the pid, socket and home of the daemon serving the
+ * store. Per work tree: two worktrees of one repository are two stores,
+ * each with its own daemon. Two daemons
  * with different homes and the same `--store` used to both start and race
  * each other's commits (issue 24: 20 of 60 saves `internal`, paths left
  * staged); the second now refuses to start, naming the first.

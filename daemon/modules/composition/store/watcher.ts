@@ -11,27 +11,32 @@
  * the reconcile reads the files — so the folder-level events are enough.
  *
  * HEAD is watched too, for a commit that changes no file (one the daemon
- * served dirty until then): git appends to .git/logs/HEAD whenever HEAD
- * moves (commit, pull, checkout, reset) and rewrites .git/HEAD on a branch
- * switch, so those two names in those two folders are the trigger. Each
- * check compares HEAD, read from two small files, with the HEAD taken in;
- * the daemon's own commits have moved that along already, so they cost a
+ * served dirty until then): git appends to logs/HEAD whenever HEAD moves
+ * (commit, pull, checkout, reset) and rewrites HEAD on a branch switch,
+ * both in the work tree's git dir (git-dirs.ts: `.git` in a plain clone),
+ * so those two names in those two folders are the trigger. So is the
+ * branch's own file in the common dir: a linked worktree shares its
+ * branches with the repository's other worktrees, and a `git update-ref`
+ * (or a commit, with --ignore-other-worktrees) made in another one moves
+ * the branch without touching this worktree's HEAD or reflog. Each check
+ * compares HEAD, read from two small files, with the HEAD taken in; the
+ * daemon's own commits have moved that along already, so they cost a
  * timer and two reads. A slow poll of the same check covers a store
- * without a reflog.
+ * without a reflog, a branch packed away, and a switch to another branch
+ * (whose file is not watched).
  */
 import { watch, type FSWatcher } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Clock, TimerHandle } from "../../../core/clock.js";
 import type { Log } from "../../../core/log.js";
 import { isDecisionLogPath, isPatternPath } from "../model/store-layout.js";
 import type { Catalog } from "./catalog.js";
+import type { StoreDirs } from "./git-dirs.js";
 import { listFolders } from "./listing.js";
 
 const DEBOUNCE_MS = 100;
-/** How often HEAD is looked at when nothing was heard from .git (a store without a reflog). */
+/** How often HEAD is looked at when nothing was heard from the repository (a store without a reflog). */
 const HEAD_POLL_MS = 5_000;
-/** The folders of .git watched for HEAD moving, and the file name that matters in each. */
-const HEAD_FOLDERS = [".git", ".git/logs"];
 
 export interface WatcherHooks {
   /**
@@ -39,7 +44,7 @@ export interface WatcherHooks {
    * pattern files read again or gone (none when only HEAD moved).
    */
   onChange(paths: readonly string[]): Promise<void>;
-  /** True when HEAD is not the commit the daemon has taken in (cheap: asked on every .git event). */
+  /** True when HEAD is not the commit the daemon has taken in (cheap: asked on every event of the repository's that matters). */
   headMoved(): boolean;
   /** A decision log changed (store-relative path): not a pattern, so no reconcile. */
   onDecisionLog(path: string): void;
@@ -57,6 +62,8 @@ export class StoreWatcher {
   /** Store-relative paths of the events since the last reconcile; null when a folder changed. */
   private changed: Set<string> | null = new Set();
   private readonly folders = new Map<string, FSWatcher>();
+  /** The repository's folders watched for HEAD moving (absolute). */
+  private readonly gitFolders: FSWatcher[] = [];
   private closed = false;
 
   private constructor(
@@ -67,10 +74,10 @@ export class StoreWatcher {
     private readonly hooks: WatcherHooks,
   ) {}
 
-  static start(root: string, catalog: Catalog, clock: Clock, log: Log, hooks: WatcherHooks): StoreWatcher {
+  static start(root: string, catalog: Catalog, clock: Clock, log: Log, hooks: WatcherHooks, dirs: StoreDirs): StoreWatcher {
     const watcher = new StoreWatcher(root, catalog, clock, log, hooks);
     watcher.watchFolders(listFolders(root));
-    for (const folder of HEAD_FOLDERS) watcher.watchFolder(folder);
+    for (const { folder, name } of headFiles(dirs)) watcher.watchGitFolder(folder, name);
     watcher.pollHead();
     return watcher;
   }
@@ -81,6 +88,21 @@ export class StoreWatcher {
     if (this.poll !== null) this.clock.clearTimer(this.poll);
     for (const handle of this.folders.values()) handle.close();
     this.folders.clear();
+    for (const handle of this.gitFolders.splice(0)) handle.close();
+  }
+
+  /** Watches a folder of the repository's (absolute) for events on `name` only: everything else there (the index, objects, locks) is git's own business. */
+  private watchGitFolder(folder: string, name: string): void {
+    try {
+      const handle = watch(folder, { persistent: false }, (_event, file) => {
+        if (file !== null && String(file) === name) this.schedule();
+      });
+      // The poll covers a folder that goes away.
+      handle.on("error", () => handle.close());
+      this.gitFolders.push(handle);
+    } catch {
+      // Not there (yet): the poll covers it.
+    }
   }
 
   /** Watches `folder` (store-relative, "" for the store itself) unless already watched. */
@@ -107,7 +129,7 @@ export class StoreWatcher {
   private watchFolders(folders: readonly string[]): void {
     const wanted = new Set(folders);
     for (const [folder, handle] of this.folders) {
-      if (wanted.has(folder) || HEAD_FOLDERS.includes(folder)) continue;
+      if (wanted.has(folder)) continue;
       handle.close();
       this.folders.delete(folder);
     }
@@ -124,11 +146,6 @@ export class StoreWatcher {
 
   private onEvent(folder: string, file: string | Buffer | null): void {
     const name = file === null ? null : String(file);
-    if (HEAD_FOLDERS.includes(folder)) {
-      // Everything else in .git (the index, objects, locks) is git's own business.
-      if (name === "HEAD") this.schedule();
-      return;
-    }
     // .git, and the temp files of atomic writes.
     if (name?.startsWith(".") === true) return;
     const path = name === null ? null : folder === "" ? name : `${folder}/${name}`;
@@ -173,4 +190,25 @@ export class StoreWatcher {
       this.log.error({ err }, "store reconcile failed");
     }
   }
+}
+
+/**
+ * The files whose change says HEAD may have moved, each with its folder:
+ * HEAD and logs/HEAD in the git dir, and the branch HEAD names now in the
+ * common dir (when HEAD names one that can be read).
+ */
+function headFiles(dirs: StoreDirs): { folder: string; name: string }[] {
+  const files = [
+    { folder: dirs.gitDir, name: "HEAD" },
+    { folder: join(dirs.gitDir, "logs"), name: "HEAD" },
+  ];
+  let head = "";
+  try {
+    head = dirs.gitFiles.readText("HEAD") ?? "";
+  } catch {
+    // a link planted as HEAD: the commit path refuses it
+  }
+  const branch = /^ref: (refs\/heads\/[^\s]+)\s*$/.exec(head)?.[1];
+  if (branch !== undefined && !branch.includes("..")) files.push({ folder: dirname(join(dirs.commonDir, branch)), name: basename(branch) });
+  return files;
 }

@@ -1,12 +1,13 @@
 /**
  * The typed client of the patternd socket: requests with ids and timeouts,
- * pipelining (send many, replies are matched by id), and subscriptions as
- * async iterators.
+ * pipelining (send many, replies are matched by id), subscriptions as
+ * async iterators, and handlers (this process answers events: issue 14).
  */
 import { createConnection, type Socket } from "node:net";
 import type { ErrorCode } from "../daemon/core/errors.js";
 import { LineSplitter } from "../daemon/core/framing.js";
 import type { Push, Reply } from "../daemon/core/protocol.js";
+import { HandlerCalls, type HandleOptions, type Handler, type HandlerFunction } from "./handlers.js";
 
 export interface ClientOptions {
   socketPath: string;
@@ -74,6 +75,8 @@ export class Client {
   private readonly earlyPushes: Push[] = [];
   private closedError: Error | null = null;
   private readonly closeWaiters: (() => void)[] = [];
+  private readonly handlerCalls = new HandlerCalls((line) => this.write(line));
+  private outgoing: string[] = [];
 
   private constructor(
     private readonly socket: Socket,
@@ -131,9 +134,50 @@ export class Client {
             }, timeoutMs)
           : undefined;
       this.pending.set(id, { event, resolve, reject, timer });
-      this.socket.write(JSON.stringify(message) + "\n");
+      this.write(JSON.stringify(message) + "\n");
     });
   }
+
+  /**
+   * Answers `events` (names or globs) in this process: `fn(data, call)` runs
+   * for each call and its result (or thrown error) is the reply. Ends with
+   * `handler.close()` or the connection. Options: mode (exclusive, group,
+   * observe), group, concurrency, timeoutMs, maxQueue, params (JSON Schema),
+   * description — handler:register's parameters.
+   */
+  async handle(events: string | readonly string[], fn: HandlerFunction, options: HandleOptions = {}): Promise<Handler> {
+    const data: Record<string, unknown> = { events: typeof events === "string" ? [events] : [...events] };
+    if (options.mode !== undefined) data.mode = options.mode;
+    if (options.group !== undefined) data.group = options.group;
+    if (options.concurrency !== undefined) data.concurrency = options.concurrency;
+    if (options.timeoutMs !== undefined) data.timeout_ms = options.timeoutMs;
+    if (options.maxQueue !== undefined) data.max_queue = options.maxQueue;
+    if (options.params !== undefined) data.params = options.params;
+    if (options.description !== undefined) data.description = options.description;
+    const result = await this.request<{ handler_id: string }>("handler:register", data);
+    const id = result.handler_id;
+    this.handlerCalls.add(id, fn);
+    return {
+      id,
+      close: async () => {
+        this.handlerCalls.remove(id);
+        if (this.closedError === null) await this.request("handler:unregister", { handler_id: id });
+      },
+    };
+  }
+
+  /** Lines written in one turn of the event loop go out in one socket write (pipelined requests, a burst of handler replies). */
+  private write(line: string): void {
+    if (this.closedError !== null) return;
+    this.outgoing.push(line);
+    if (this.outgoing.length === 1) process.nextTick(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    const text = this.outgoing.length === 1 ? this.outgoing[0]! : this.outgoing.join("");
+    this.outgoing = [];
+    if (this.closedError === null) this.socket.write(text);
+  };
 
   /** Subscribes to routed events matching the globs; iterate the result to receive them. */
   async subscribe(patterns: string[], options: { sinceSeq?: number } = {}): Promise<Subscription> {
@@ -161,6 +205,7 @@ export class Client {
 
   close(): Promise<void> {
     const done = this.closed();
+    if (this.outgoing.length > 0) this.flush();
     this.socket.end();
     return done;
   }
@@ -179,6 +224,7 @@ export class Client {
       else if (this.earlyPushes.length < MAX_EARLY_PUSHES) this.earlyPushes.push(push);
       return;
     }
+    if (message.ok === undefined && message.id === undefined && this.handlerCalls.receive(message)) return;
     const id = message.id;
     const pending = typeof id === "number" ? this.pending.get(id) : undefined;
     if (pending === undefined) return;
@@ -196,6 +242,7 @@ export class Client {
     }
     this.pending.clear();
     for (const queue of this.subscriptions.values()) queue.end();
+    this.handlerCalls.closeAll();
     for (const resolve of this.closeWaiters.splice(0)) resolve();
   }
 }

@@ -4,6 +4,8 @@ import { Client } from "./client.js";
 
 export { Client, DaemonUnreachableError, RemoteError, RequestTimeoutError } from "./client.js";
 export type { ClientOptions, RequestOptions, Subscription } from "./client.js";
+export { HandlerCall, HandlerError } from "./handlers.js";
+export type { HandleOptions, Handler, HandlerFunction } from "./handlers.js";
 export type { Push, Reply } from "../daemon/core/protocol.js";
 
 export interface ConnectOptions {

@@ -82,6 +82,7 @@ async function startLocked(config: Config, options: StartOptions, lock: Instance
   };
   modules.push(...createModules(ctx));
   for (const module of modules) for (const def of module.events) registry.add(def);
+  for (const module of modules) if (module.eventSource !== undefined) registry.addSource(module.eventSource);
   for (const module of modules) await module.start?.();
 
   let nextConnectionId = 1;

@@ -38,6 +38,7 @@ import {
   type VersionSummary,
 } from "./render.js";
 import { renderReload, type ReloadResult } from "./render-reload.js";
+import { handle } from "./handle.js";
 
 export interface Command {
   readonly usage: string;
@@ -97,7 +98,29 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       `e.g. --condition '{"==": [{"var": "state.a.b"}, 4]}'; text such as 'state.a.b == 4' is refused with its object form.`,
       "composition:discover --where is JSON Logic, unlike pat find --where 'path>0.7' (that one sends metadata_filter).",
     ],
-    run: send,
+    run: (cli) => send(cli, "send"),
+  },
+  call: {
+    usage: "pat call EVENT ['{...}'] [--key value ...] [--from-file F|-]",
+    summary: "call an event a connected handler answers and print its result (waits as long as the handler's timeout)",
+    details: [
+      "Like pat send, without pat's own 30 s limit: the daemon's deadline for the call decides (the handler's timeout_ms).",
+      "no_handler: nobody answers the event; timeout: the handler did not answer in time; handler_gone: it went away mid-call.",
+    ],
+    run: (cli) => send(cli, "call"),
+  },
+  handle: {
+    usage: "pat handle EVENT [--group G] [--concurrency N] [--timeout-ms MS] [--observe] -- COMMAND ARGS...",
+    summary: "answer EVENT (a name or glob) by running COMMAND once per call: data as JSON on stdin, result as JSON on stdout",
+    flags: ["observe"],
+    details: [
+      "COMMAND runs without a shell. A non-zero exit, or stdout that is not JSON, answers with error handler_failed and the command's stderr;",
+      "empty stdout answers null. The call is also in the environment: PAT_CALL_ID, PAT_EVENT, PAT_HANDLER_ID, PAT_AGENT_ID.",
+      "--group G: share the event with the group's other members (one answers each call); without it the handler is the event's exclusive owner.",
+      "--observe: see every call, never answer. A call cancelled by the daemon (deadline, caller gone) gets SIGTERM.",
+      "Runs until Ctrl-C; the registration ends with it.",
+    ],
+    run: handle,
   },
   discover: { usage: "pat discover [NAMESPACE]", summary: "list the events the daemon answers", run: discover },
   help: { usage: "pat help EVENT", summary: "describe one event: parameters and an example", run: help },
@@ -177,10 +200,10 @@ function storeOption(argv: Argv): DaemonOptions {
   return { store: parseOptions(argv, { store: "value" }, 0).values.store };
 }
 
-async function send(cli: Cli): Promise<number> {
+async function send(cli: Cli, verb: "send" | "call"): Promise<number> {
   const { positionals, pairs } = cli.argv;
   const [event, inline, ...extra] = positionals;
-  if (event === undefined) throw new UsageError("pat send needs an event name, e.g. pat send system:health");
+  if (event === undefined) throw new UsageError(verb === "send" ? "pat send needs an event name, e.g. pat send system:health" : `pat call needs an event name, e.g. pat call task:summarize '{"text": "..."}'`);
   if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}; pass data as one JSON object or --key value pairs`);
   const fromFile = pairs.filter((pair) => pair.key === "from-file");
   const fields = pairs.filter((pair) => pair.key !== "from-file");
@@ -196,7 +219,8 @@ async function send(cli: Cli): Promise<number> {
       const described = await client.request<HelpResult>("system:help", { event });
       data = applyPairs(data, fields, described.params);
     }
-    const result = await client.request(event, data);
+    // pat call waits for the handler: the daemon's deadline (the handler's timeout_ms) ends the wait, not ours.
+    const result = await client.request(event, data, verb === "call" ? { timeoutMs: 0 } : {});
     cli.print(result);
     warn(cli, result);
     return EXIT.ok;

@@ -8,7 +8,7 @@ import type { Limits } from "../config.js";
 import type { WireError } from "./errors.js";
 import { LineSplitter } from "./framing.js";
 import type { Log } from "./log.js";
-import { encode, errorReply, parseRequest, successReply, type IdKey, type Push, type RequestId } from "./protocol.js";
+import { encode, errorReply, parseRequest, successReply, type DirectPush, type IdKey, type Push, type RequestId } from "./protocol.js";
 import type { Outcome, Router } from "./router.js";
 import type { Session } from "./session.js";
 
@@ -18,6 +18,7 @@ interface Slot {
 
 export class Connection implements Session {
   agentId: string | undefined;
+  nesting = 0;
   private readonly splitter: LineSplitter;
   /** Replies not yet written, in request order; a null text is still being handled. */
   private readonly slots: Slot[] = [];
@@ -51,7 +52,7 @@ export class Connection implements Session {
     socket.on("close", () => this.onSocketClose());
   }
 
-  push(message: Push, force = false): boolean {
+  push(message: Push | DirectPush, force = false): boolean {
     if (this.closed) return false;
     if (!force && this.queuedBytes() > this.limits.maxQueuedBytes) return false;
     this.write(encode(message));
@@ -115,6 +116,7 @@ export class Connection implements Session {
       id: request.id,
       agentId: request.agentId,
       session: this,
+      depth: this.nesting,
     });
     if (!(outcome instanceof Promise)) {
       this.answerNow(encodeOutcome(request.event, request.idKey, request.id, outcome));

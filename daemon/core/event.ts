@@ -22,6 +22,11 @@ export interface EventDef<Schema extends z.ZodType = z.ZodType> {
   readonly description?: string;
   readonly params: Schema;
   readonly example?: z.input<Schema>;
+  /**
+   * The params' JSON Schema when it is not derived from `params`: events
+   * that connected processes register bring their own (issue 14).
+   */
+  readonly jsonSchema?: Record<string, unknown>;
   // Method syntax keeps handlers assignable to the erased EventDef in the registry.
   handler(data: z.output<Schema>, ctx: HandlerContext): unknown;
 }

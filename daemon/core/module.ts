@@ -8,12 +8,14 @@ import type { Bus } from "./bus.js";
 import type { Clock } from "./clock.js";
 import type { EventDef } from "./event.js";
 import type { Log } from "./log.js";
-import type { Registry } from "./registry.js";
+import type { EventSource, Registry } from "./registry.js";
 import type { Dispatch, Outcome } from "./router.js";
 
 export interface Module {
   readonly name: string;
   readonly events: readonly EventDef[];
+  /** Events it routes beyond its own definitions (looked up after every built-in one). */
+  readonly eventSource?: EventSource;
   /** Runs after every module is registered, before the socket accepts connections. */
   start?(): void | Promise<void>;
   /** Runs after the last connection is drained; flush and release here. */

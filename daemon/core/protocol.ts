@@ -43,6 +43,12 @@ export interface Push {
   ts: string;
 }
 
+/** A push that belongs to no subscription (e.g. a call to a connected handler): only event and data. */
+export interface DirectPush {
+  event: string;
+  data: unknown;
+}
+
 export type ParsedLine =
   | { ok: true; request: Request }
   | { ok: false; event: string | null; id: RequestId | null; idKey: IdKey; error: WireError };
@@ -132,7 +138,7 @@ export function errorReply(event: string | null, idKey: IdKey, id: RequestId | n
   return idKey === "id" ? { event, id, ok: false, error } : { event, correlation_id: id, ok: false, error };
 }
 
-export function encode(message: Reply | Push | Record<string, unknown>): string {
+export function encode(message: Reply | Push | DirectPush | Record<string, unknown>): string {
   return JSON.stringify(message) + "\n";
 }
 

@@ -12,29 +12,58 @@ export interface EventDescription {
   params: Record<string, unknown>;
 }
 
+/**
+ * Events the daemon does not define itself but can route (issue 14: events
+ * owned by connected handlers). Looked up after the built-in events, so it
+ * can never shadow one.
+ */
+export interface EventSource {
+  get(name: string): EventDef | undefined;
+  /** The names it would list in system:discover, sorted. */
+  names(): readonly string[];
+}
+
 export class Registry {
   private readonly events = new Map<string, EventDef>();
   private readonly schemas = new Map<string, Record<string, unknown>>();
+  private readonly sources: EventSource[] = [];
 
   add(def: EventDef): void {
     if (this.events.has(def.name)) throw new Error(`event ${def.name} is registered twice`);
     this.events.set(def.name, def);
   }
 
-  get(name: string): EventDef | undefined {
-    return this.events.get(name);
+  addSource(source: EventSource): void {
+    this.sources.push(source);
   }
 
+  get(name: string): EventDef | undefined {
+    const def = this.events.get(name);
+    if (def !== undefined || this.sources.length === 0) return def;
+    for (const source of this.sources) {
+      const found = source.get(name);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** Every listed event name, built-in and from sources, sorted. */
   names(): string[] {
-    return [...this.events.keys()].sort();
+    const names = new Set(this.events.keys());
+    for (const source of this.sources) for (const name of source.names()) names.add(name);
+    return [...names].sort();
   }
 
   /** Events whose name starts with `namespace:` (all when omitted), sorted by name. */
   list(namespace?: string): EventDef[] {
     const prefix = namespace === undefined ? "" : `${namespace}:`;
-    return this.names()
-      .filter((name) => name.startsWith(prefix))
-      .map((name) => this.events.get(name)!);
+    const defs: EventDef[] = [];
+    for (const name of this.names()) {
+      if (!name.startsWith(prefix)) continue;
+      const def = this.get(name);
+      if (def !== undefined) defs.push(def);
+    }
+    return defs;
   }
 
   describe(def: EventDef): EventDescription {
@@ -54,6 +83,7 @@ export class Registry {
 
   /** The params' JSON Schema, as a client must send them (input side), computed once. */
   jsonSchema(def: EventDef): Record<string, unknown> {
+    if (def.jsonSchema !== undefined) return def.jsonSchema;
     let schema = this.schemas.get(def.name);
     if (schema === undefined) {
       schema = z.toJSONSchema(def.params, { io: "input", unrepresentable: "any" });
@@ -64,6 +94,6 @@ export class Registry {
   }
 
   suggestionsFor(name: string): string[] {
-    return suggest(name, this.events.keys());
+    return suggest(name, this.sources.length === 0 ? this.events.keys() : this.names());
   }
 }

@@ -91,7 +91,7 @@ function setup() {
 }
 
 function session(agentId?: string): Session {
-  return { id: 1, agentId, push: () => true, onClose: () => undefined };
+  return { id: 1, agentId, nesting: 0, push: () => true, onClose: () => undefined };
 }
 
 function sync(outcome: Outcome | Promise<Outcome>): Outcome {

@@ -6,11 +6,13 @@
 import type { Module, ModuleContext } from "../core/module.js";
 import { compositionModule } from "./composition/composition.js";
 import { eventModule } from "./event/event.js";
+import { handlerModule } from "./handler/handler.js";
 import { monitorModule } from "./monitor/monitor.js";
 import { stateModule } from "./state/state.js";
 import { systemModule } from "./system/system.js";
 
 export function createModules(ctx: ModuleContext): Module[] {
   const state = stateModule(ctx);
-  return [systemModule(ctx), monitorModule(ctx), state, eventModule(ctx, state.view), compositionModule(ctx)];
+  const handlers = handlerModule(ctx);
+  return [systemModule(ctx), monitorModule(ctx), state, handlers, eventModule(ctx, state.view, handlers.service), compositionModule(ctx)];
 }

@@ -2,9 +2,13 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { DaemonError } from "../../core/errors.js";
-import { defineEvent } from "../../core/event.js";
+import { defineEvent, type HandlerContext } from "../../core/event.js";
+import { performance } from "node:perf_hooks";
 import { compileGlob } from "../../core/glob.js";
 import type { Module, ModuleContext } from "../../core/module.js";
+import { DAEMON_NAMESPACES } from "../daemon-namespaces.js";
+import type { HandlerService } from "../handler/handler.js";
+import { REDUCE_PATTERN } from "../handler/model/reduce.js";
 import type { StateView } from "../state/state.js";
 import { checkRule, evaluateCondition } from "../../core/json-logic.js";
 import { ruleParam } from "../../core/rule-param.js";
@@ -18,12 +22,6 @@ export const EMIT_LIMITS = {
   maxDelaySeconds: 30 * 24 * 60 * 60,
 } as const;
 
-/**
- * SPEC §2's daemon-owned namespaces: a name there without a handler is a
- * typo or a spoof (composition:changed comes from the daemon), never a
- * free-form event.
- */
-const DAEMON_NAMESPACES = new Set(["system", "event", "monitor", "state", "composition"]);
 
 const eventName = z
   .string()
@@ -53,10 +51,26 @@ const emitParams = z
       .optional()
       .describe(`JSON Logic rule over {data, event, now, state, agent_id}, checked when it would fire; an object such as ${JSON.stringify(CONDITION_EXAMPLE)}, or true/false`),
     key: z.string().min(1).max(256).optional().describe("a pending schedule with the same key is replaced"),
+    collect: z
+      .strictObject({
+        max: z.number().int().min(1).max(10_000).optional().describe("stop after this many answers"),
+        wait_ms: z.number().int().min(0).max(600_000).optional().describe("stop after this long (default: when every handler answered or timed out)"),
+        reduce: z
+          .string()
+          .regex(REDUCE_PATTERN, 'one of "all", "first", "highest:<dotted.path>", "majority:<dotted.path>"')
+          .optional()
+          .describe('"all" | "first" | "highest:<dotted.path>" | "majority:<dotted.path>"'),
+      })
+      .optional()
+      .describe("all-of: call every handler of the event and gather their answers → {responses, reduced?, missing}; immediate emits only"),
   })
-  .refine((d) => d.delay === undefined || d.at === undefined, { message: "give delay or at, not both", path: ["at"] });
+  .refine((d) => d.delay === undefined || d.at === undefined, { message: "give delay or at, not both", path: ["at"] })
+  .refine((d) => d.collect === undefined || (d.delay === undefined && d.at === undefined), {
+    message: "collect waits for answers now: it cannot be combined with delay or at",
+    path: ["collect"],
+  });
 
-export function eventModule(ctx: ModuleContext, state: StateView): Module {
+export function eventModule(ctx: ModuleContext, state: StateView, handlers: HandlerService): Module {
   const log = ctx.log.child({ module: "event" });
   let scheduler!: Scheduler;
   // Unique across restarts by the per-start random part; sortable by creation within one run.
@@ -72,15 +86,46 @@ export function eventModule(ctx: ModuleContext, state: StateView): Module {
     return verdict.value;
   };
 
-  /** Dispatches like a client request when a handler owns the event; otherwise only subscribers and the log see it. */
-  async function deliver(event: string, data: Record<string, unknown>, agentId: string | undefined, depth: number, meta?: Record<string, unknown>) {
+  /**
+   * Dispatches like a client request when a handler owns the event (built
+   * in, or a connected process); otherwise only subscribers, observers and
+   * the log see it. A schedule made for a connected handler's event that
+   * finds none at fire time is logged as no_handler.
+   */
+  async function deliver(event: string, data: Record<string, unknown>, agentId: string | undefined, depth: number, meta?: Record<string, unknown>, expectsHandler = false) {
     if (ctx.registry.get(event) !== undefined) {
       const outcome = await ctx.dispatch({ event, data, agentId, depth, meta });
       const delivered = outcome.routed?.delivered ?? 0;
       return outcome.ok ? { emitted: true, result: outcome.data, delivered } : { emitted: true, error: outcome.error, delivered };
     }
+    handlers.observe(event, data, agentId);
+    if (expectsHandler) {
+      log.warn({ ...meta, event }, "schedule fired for a handler's event, but no handler answers it now");
+      const error = { code: "no_handler" as const, message: `no handler answers ${event} any more` };
+      const routed = ctx.bus.publish({ ts: ctx.clock.now(), event, id: null, agentId, ok: false, code: error.code, ms: 0, data, meta });
+      return { emitted: true, error, delivered: routed.delivered ?? 0 };
+    }
     const routed = ctx.bus.publish({ ts: ctx.clock.now(), event, id: null, agentId, ok: true, code: undefined, ms: 0, data, meta });
     return { emitted: true, delivered: routed.delivered ?? 0 };
+  }
+
+  /** All-of: every handler of the event answers; the target is then published for subscribers and the log. */
+  async function collectAnswers(data: z.output<typeof emitParams>, call: HandlerContext) {
+    const started = performance.now();
+    const collected = await handlers.collect(data.event, data.data, { ...call, depth: call.depth + 1 }, data.collect!);
+    const ok = collected.responses.some((response) => response.ok);
+    const routed = ctx.bus.publish({
+      ts: ctx.clock.now(),
+      event: data.event,
+      id: null,
+      agentId: call.agentId,
+      ok,
+      code: ok ? undefined : "no_handler",
+      ms: performance.now() - started,
+      data: data.data,
+      meta: { collect: { responses: collected.responses.length, missing: collected.missing.length } },
+    });
+    return { emitted: true, ...collected, delivered: routed.delivered ?? 0 };
   }
 
   function checkTarget(event: string, data: Record<string, unknown>, delayed: boolean): void {
@@ -122,6 +167,7 @@ export function eventModule(ctx: ModuleContext, state: StateView): Module {
         if (data.condition !== undefined && !conditionHolds(data.condition, data.event, data.data, call.agentId)) {
           return { emitted: false, reason: "condition_false" };
         }
+        if (data.collect !== undefined) return collectAnswers(data, call);
         return deliver(data.event, data.data, call.agentId, call.depth + 1);
       }
       const now = ctx.clock.now();
@@ -140,6 +186,7 @@ export function eventModule(ctx: ModuleContext, state: StateView): Module {
         condition: data.condition,
         agent_id: call.agentId,
         created_at: now,
+        ...(handlers.owns(data.event) ? { expects_handler: true } : {}),
       };
       const replaced = await scheduler.add(schedule);
       const reply = { scheduled: true, schedule_id: schedule.schedule_id, fire_at: new Date(fireAt).toISOString() };
@@ -200,7 +247,7 @@ export function eventModule(ctx: ModuleContext, state: StateView): Module {
       log.info({ ...meta, event: schedule.event }, "schedule not emitted: condition false");
       return;
     }
-    await deliver(schedule.event, schedule.data, schedule.agent_id, 1, meta);
+    await deliver(schedule.event, schedule.data, schedule.agent_id, 1, meta, schedule.expects_handler === true);
   }
 
   return {

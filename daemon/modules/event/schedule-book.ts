@@ -16,6 +16,8 @@ export interface Schedule {
   agent_id?: string | undefined;
   /** Epoch ms. */
   created_at: number;
+  /** Made for an event a connected handler owned: at fire time, none is no_handler in the event log (issue 14). */
+  expects_handler?: boolean;
 }
 
 export class ScheduleBook {

@@ -20,12 +20,13 @@ function fakeSession(id: number): FakeSession {
   const session: FakeSession = {
     id,
     agentId: undefined,
+    nesting: 0,
     pushes: [],
     room: Infinity,
     push(message, force = false) {
       if (!force && session.room <= 0) return false;
       if (!force) session.room--;
-      session.pushes.push({ message, force });
+      session.pushes.push({ message: message as Push, force });
       return true;
     },
     onClose: (callback) => onClose.push(callback),

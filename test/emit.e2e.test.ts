@@ -258,7 +258,7 @@ describe("immediate emits", () => {
     const key = `imm_${process.pid}.value`;
     await c.request("state:set", { key, value: { n: 7, list: [1, "two"] } });
     const got = await emit({ event: "state:get", data: { key } });
-    expect(got).toEqual({ emitted: true, result: { key, value: { n: 7, list: [1, "two"] } }, delivered: 0 });
+    expect(got).toEqual({ emitted: true, result: { key, value: { n: 7, list: [1, "two"] }, version: expect.any(Number) as number }, delivered: 0 });
   });
 
   it("the target's error comes back as error, with emitted:true", async () => {

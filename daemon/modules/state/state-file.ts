@@ -8,7 +8,6 @@
  */
 import { readFile } from "node:fs/promises";
 import { writeAtomic } from "../../core/atomic-file.js";
-import { keyProblem } from "./kv.js";
 
 export class StateFile {
   private writing: Promise<void> | null = null;
@@ -25,25 +24,18 @@ export class StateFile {
     private readonly onWritten: (written: Record<string, unknown>) => void = () => undefined,
   ) {}
 
-  async load(): Promise<Map<string, unknown>> {
+  /** The parsed file ({} when there is none yet); what it holds is for the caller to judge. */
+  async load(): Promise<unknown> {
     let text: string;
     try {
       text = await readFile(this.path, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return new Map();
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
       throw err;
     }
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      throw new Error(`${this.path} does not hold a JSON object`);
-    }
-    // The file is outside the daemon's control: a key like "__proto__.x" would reach Object.prototype in nest().
-    for (const key of Object.keys(parsed)) {
-      const problem = keyProblem(key);
-      if (problem !== null) throw new Error(`${this.path} holds the key ${JSON.stringify(key)}: ${problem}`);
-    }
-    this.durable = parsed as Record<string, unknown>;
-    return new Map(Object.entries(parsed));
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) this.durable = parsed as Record<string, unknown>;
+    return parsed;
   }
 
   /** Resolves when the state as it is now is on disk. */

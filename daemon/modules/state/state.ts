@@ -1,10 +1,16 @@
-/** state:set / get / delete / list: the small key-value state that emit conditions read. */
+/**
+ * state:set / get / delete / list: the small key-value state that emit
+ * conditions read, and that handlers coordinate through: every key has a
+ * version, and a set with `expect` is a compare-and-set.
+ */
 import { z } from "zod";
 import { DaemonError } from "../../core/errors.js";
 import { defineEvent } from "../../core/event.js";
 import type { Module, ModuleContext } from "../../core/module.js";
 import { keyProblem, nest, underPrefix } from "./kv.js";
+import { decodeState, encodeState } from "./state-document.js";
 import { StateFile } from "./state-file.js";
+import { ABSENT_VERSION, expectationConflict, nextVersion, versionExpectationProblem, type Versioned } from "./versions.js";
 
 const MAX_ENTRIES = 10_000;
 const MAX_VALUE_BYTES = 256 * 1024;
@@ -27,7 +33,15 @@ export interface StateView {
 interface Change {
   deleted: boolean;
   value: unknown;
+  /** The key's version once the change is written; for a delete, the version it retires. */
+  version: number;
 }
+
+const expectation = z
+  .json()
+  .describe(
+    "compare-and-set: set only if the key still holds this value (deep-equal), or is at {version: N} (from state:get); {version: 0}: only if the key does not exist. Otherwise conflict, with the current version and value in details",
+  );
 
 export interface StateModule extends Module {
   readonly view: StateView;
@@ -40,6 +54,9 @@ export function stateModule(ctx: ModuleContext): StateModule {
    * a change a full disk refused was never visible to anyone.
    */
   let entries = new Map<string, unknown>();
+  let versions = new Map<string, number>();
+  /** The highest version a deleted key had (deletes on their way included): a key set again starts above it. */
+  let highestDeletedVersion = 0;
   let nestedCache: Record<string, unknown> | null = null;
   /** Changes on their way to disk, the newest per key (deleted: a state:delete). */
   const pending = new Map<string, Change>();
@@ -47,8 +64,13 @@ export function stateModule(ctx: ModuleContext): StateModule {
   let writing: [string, Change][] = [];
   const written = (apply: boolean) => {
     for (const [key, change] of writing) {
-      if (apply && change.deleted) entries.delete(key);
-      else if (apply) entries.set(key, change.value);
+      if (apply && change.deleted) {
+        entries.delete(key);
+        versions.delete(key);
+      } else if (apply) {
+        entries.set(key, change.value);
+        versions.set(key, change.version);
+      }
       if (pending.get(key) === change) pending.delete(key);
     }
     writing = [];
@@ -59,63 +81,99 @@ export function stateModule(ctx: ModuleContext): StateModule {
     () => {
       writing = [...pending];
       const next = Object.fromEntries(entries);
+      const nextVersions = new Map(versions);
       for (const [key, change] of writing) {
-        if (change.deleted) delete next[key];
-        else next[key] = change.value;
+        if (change.deleted) {
+          delete next[key];
+        } else {
+          next[key] = change.value;
+          nextVersions.set(key, change.version);
+        }
       }
-      return next;
+      return encodeState(next, nextVersions, highestDeletedVersion);
     },
     () => written(false),
     () => written(true),
   );
   /** The key's value with the changes on their way applied (what a change builds on); undefined: absent. */
-  const latest = (key: string): { value: unknown } | undefined => {
+  const latest = (key: string): Versioned | undefined => {
     const change = pending.get(key);
-    if (change !== undefined) return change.deleted ? undefined : { value: change.value };
-    return entries.has(key) ? { value: entries.get(key) } : undefined;
+    if (change !== undefined) return change.deleted ? undefined : { value: change.value, version: change.version };
+    return durable(key);
   };
+  /** The key as written to disk (what reads see); undefined: absent. */
+  const durable = (key: string): Versioned | undefined => (entries.has(key) ? { value: entries.get(key), version: versions.get(key)! } : undefined);
   /** Keys there will be once the changes on their way are written. */
   const sizeAfterPending = () => {
     let size = entries.size;
     for (const [key, change] of pending) size += (change.deleted ? 0 : 1) - (entries.has(key) ? 1 : 0);
     return size;
   };
+  /** Settles once every change accepted so far is written or refused. */
+  let settled: Promise<void> = Promise.resolve();
   const change = (key: string, next: Change) => {
     pending.set(key, next);
-    return file.save();
+    const saved = file.save();
+    settled = saved.catch(() => undefined);
+    return saved;
   };
-
   const set = defineEvent({
     name: "state:set",
-    summary: "Set a key to any JSON value (durable before the reply)",
-    params: z.strictObject({ key: stateKey, value: z.json().describe("any JSON value") }),
-    example: { key: "run_42.status", value: "running" },
+    summary: "Set a key to any JSON value (durable before the reply); with expect, only if the key is as expected",
+    description:
+      "Replies {key, value, version, previous?}. Each change of a key raises its version by one; a key that does not exist is at version 0, and one set anew " +
+      "starts above every version a deleted key had (at 1 when nothing was deleted), so a version is never handed out twice for a key. " +
+      "With expect (compare-and-set) the set happens only if the key still holds the expected value or version; of several sets expecting the same thing, " +
+      "exactly one wins and the others get conflict with details {key, version, value?, expected} (no value: the key does not exist).",
+    params: z
+      .strictObject({ key: stateKey, value: z.json().describe("any JSON value"), expect: expectation.optional() })
+      // Checked on the object, not on expect itself: a refined z.json() would no longer be the plain JSON type in the schema clients read.
+      .superRefine((data, issue) => {
+        const problem = versionExpectationProblem(data.expect);
+        if (problem !== null) issue.addIssue({ code: "custom", path: ["expect"], message: problem });
+      }),
+    example: { key: "run_42.attempts", value: 3, expect: { version: 2 } },
     handler: async (data) => {
       const bytes = Buffer.byteLength(JSON.stringify(data.value));
       if (bytes > MAX_VALUE_BYTES) {
         throw new DaemonError("limit_exceeded", `a state value may be at most ${MAX_VALUE_BYTES} bytes, this one is ${bytes}`, { limit: MAX_VALUE_BYTES });
       }
+      if (data.expect !== undefined) {
+        // A compare-and-set decides on what is on disk, never on a change still on its way: that one may yet be
+        // refused (a full disk), and a conflict must only show a value others can read. So it waits until the key
+        // has no change on its way, then checks and queues its own change in the same turn (no await in between):
+        // of two sets expecting the same thing, one wins. A change still there once its write settled was left
+        // behind by a write whose snapshot threw: it decides on the disk then.
+        for (let waited: Change | undefined; pending.has(data.key) && pending.get(data.key) !== waited; ) {
+          waited = pending.get(data.key);
+          await settled;
+        }
+        const conflict = expectationConflict(data.key, data.expect, durable(data.key));
+        if (conflict !== null) throw conflict;
+      }
       const before = latest(data.key);
       if (before === undefined && sizeAfterPending() >= MAX_ENTRIES) {
         throw new DaemonError("limit_exceeded", `the state holds at most ${MAX_ENTRIES} keys; delete some first`, { limit: MAX_ENTRIES });
       }
-      await change(data.key, { deleted: false, value: data.value });
-      return before?.value === undefined ? { key: data.key, value: data.value } : { key: data.key, value: data.value, previous: before.value };
+      const version = nextVersion(before, highestDeletedVersion);
+      await change(data.key, { deleted: false, value: data.value, version });
+      const reply = { key: data.key, value: data.value, version };
+      return before === undefined ? reply : { ...reply, previous: before.value };
     },
   });
 
   const get = defineEvent({
     name: "state:get",
-    summary: "Read one key",
+    summary: "Read one key: {key, value, version}",
     params: z.strictObject({ key: stateKey }),
     example: { key: "run_42.status" },
     handler: (data) => {
       if (!entries.has(data.key)) {
         const under = underPrefix(entries, data.key).length;
         const hint = under > 0 ? `; ${under} keys lie under it (state:list {prefix: "${data.key}"})` : "";
-        throw new DaemonError("not_found", `no state key ${data.key}${hint}`);
+        throw new DaemonError("not_found", `no state key ${data.key}${hint}`, { key: data.key, version: ABSENT_VERSION });
       }
-      return { key: data.key, value: entries.get(data.key) };
+      return { key: data.key, value: entries.get(data.key), version: versions.get(data.key) };
     },
   });
 
@@ -125,18 +183,20 @@ export function stateModule(ctx: ModuleContext): StateModule {
     params: z.strictObject({ key: stateKey }),
     example: { key: "run_42.status" },
     handler: async (data) => {
-      if (latest(data.key) === undefined) throw new DaemonError("not_found", `no state key ${data.key}`);
-      await change(data.key, { deleted: true, value: undefined });
+      const before = latest(data.key);
+      if (before === undefined) throw new DaemonError("not_found", `no state key ${data.key}`);
+      highestDeletedVersion = Math.max(highestDeletedVersion, before.version);
+      await change(data.key, { deleted: true, value: undefined, version: before.version });
       return { deleted: true };
     },
   });
 
   const list = defineEvent({
     name: "state:list",
-    summary: "List keys and values, optionally under a prefix",
+    summary: "List keys with their values and versions, optionally under a prefix",
     params: z.strictObject({ prefix: z.string().max(256).optional() }),
     example: { prefix: "run_42" },
-    handler: (data) => ({ entries: underPrefix(entries, data.prefix) }),
+    handler: (data) => ({ entries: underPrefix(entries, data.prefix).map((entry) => ({ ...entry, version: versions.get(entry.key) })) }),
   });
 
   return {
@@ -144,7 +204,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
     events: [set, get, remove, list],
     async start() {
       try {
-        entries = await file.load();
+        ({ values: entries, versions, highestDeletedVersion } = decodeState(await file.load()));
       } catch (err) {
         throw new Error(`cannot read ${ctx.config.stateFile}: ${(err as Error).message}; fix or move it away`, { cause: err });
       }

@@ -40,8 +40,8 @@ async function handlerCount(event: string): Promise<number> {
 
 describe("one-of calls", () => {
   it("an exclusive handler answers requests for its event, directly and through event:emit", async () => {
-    // Before: task:echo was unknown_event whatever anyone did.
-    expect((await failure(caller.request("task:echo", { n: 1 }))).code).toBe("unknown_event");
+    // Nobody owns task:echo yet: no_handler (before this issue it was unknown_event whatever anyone did).
+    expect((await failure(caller.request("task:echo", { n: 1 }))).code).toBe("no_handler");
     const handler = await daemon.client();
     const registered = await handler.handle("task:echo", (data, call) => ({ echoed: data, agent: call.agentId, event: call.event }));
     expect(registered.id).toMatch(/^h_/);
@@ -72,7 +72,7 @@ describe("one-of calls", () => {
       [3, { echoed: { n: 3 }, event: "task:echo" }],
     ]);
     await registered.close();
-    expect((await failure(caller.request("task:echo", {}))).code).toBe("unknown_event");
+    expect((await failure(caller.request("task:echo", {}))).code).toBe("no_handler");
   });
 
   it("a group spreads calls over its members (fewest in flight, then round robin)", async () => {
@@ -147,8 +147,8 @@ describe("observers, deadlines and handlers that go away", () => {
       seen.push({ event: call.event, data, observe: call.observe });
       return "ignored";
     }, { mode: "observe" });
-    // Observers own nothing: a direct request is still unknown_event.
-    expect((await failure(caller.request("audit:thing", {}))).code).toBe("unknown_event");
+    // Observers own nothing: a direct request is no_handler.
+    expect((await failure(caller.request("audit:thing", {}))).code).toBe("no_handler");
     await caller.request("event:emit", { event: "audit:thing", data: { a: 1 } });
     const owner = await daemon.client();
     await owner.handle("audit:owned", () => "owner answered");
@@ -198,7 +198,7 @@ describe("observers, deadlines and handlers that go away", () => {
     expect(reply).toMatchObject({ ok: false, error: { code: "handler_gone" } });
     expect(await other).toBe("steady");
     expect(await handlerCount("task:doomed")).toBe(0);
-    expect((await failure(caller.request("task:doomed", {}))).code).toBe("unknown_event");
+    expect((await failure(caller.request("task:doomed", {}))).code).toBe("no_handler");
     expect(await doomedCaller.request("system:health")).toMatchObject({ status: "ok" });
   });
 
@@ -308,7 +308,7 @@ describe("pat handle and pat call", () => {
       expect(json(called)).toEqual({ got: { y: 1 }, event: "shell:double" });
       const missing = await pat(daemon.home, ["call", "shell:nobody", "{}"]);
       expect(missing.code).toBe(1);
-      expect(missing.stderr).toContain("unknown_event");
+      expect(missing.stderr).toContain("no_handler");
     } finally {
       await handler.signal("SIGTERM");
     }

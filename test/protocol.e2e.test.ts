@@ -271,7 +271,7 @@ describe("bad input (SPEC §2 error codes); the daemon and other clients keep wo
     await expectStillServing();
   });
 
-  it("unknown event: unknown_event with suggestions", async () => {
+  it("unknown event: unknown_event with suggestions in a daemon namespace; no_handler for a name only a connected handler could own", async () => {
     const raw = await daemon.raw();
     const [typo, foreign, ns] = await raw.exchange(
       { event: "system:helth", id: "typo" },
@@ -283,7 +283,8 @@ describe("bad input (SPEC §2 error codes); the daemon and other clients keep wo
     const error = errorOf(typo);
     expect(error.code).toBe("unknown_event");
     expect(error.details!.suggestions).toContain("system:health");
-    expect(errorOf(foreign).code).toBe("unknown_event");
+    expect(errorOf(foreign).code).toBe("no_handler");
+    expect(errorOf(foreign).message).toMatch(/no handler owns nobody:owns_this now .*handler:register/);
     expect(Array.isArray(errorOf(foreign).details!.suggestions)).toBe(true);
     expect(errorOf(ns).details!.suggestions).toContain("monitor:subscribe");
     await expectStillServing();

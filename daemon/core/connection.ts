@@ -30,6 +30,8 @@ export class Connection implements Session {
   /** Set after a too_large line: close once the replies before it are written. */
   private ending = false;
   private readonly closeCallbacks: (() => void)[] = [];
+  private readonly inputEndCallbacks: (() => void)[] = [];
+  private inputEnded = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -47,7 +49,11 @@ export class Connection implements Session {
       this.updateReading();
     });
     // The client has sent all it will: answer what it asked, then close our side.
-    socket.on("end", () => void this.idle().then(() => this.close()));
+    socket.on("end", () => {
+      this.inputEnded = true;
+      for (const callback of this.inputEndCallbacks.splice(0)) callback();
+      void this.idle().then(() => this.close());
+    });
     socket.on("error", (err) => this.log.debug({ err, connection: id }, "connection error"));
     socket.on("close", () => this.onSocketClose());
   }
@@ -62,6 +68,11 @@ export class Connection implements Session {
   onClose(callback: () => void): void {
     if (this.closed) callback();
     else this.closeCallbacks.push(callback);
+  }
+
+  onInputEnd(callback: () => void): void {
+    if (this.inputEnded || this.closed) callback();
+    else this.inputEndCallbacks.push(callback);
   }
 
   /** Resolves once every request received so far has been answered. */

@@ -27,10 +27,18 @@ export class Registry {
   private readonly events = new Map<string, EventDef>();
   private readonly schemas = new Map<string, Record<string, unknown>>();
   private readonly sources: EventSource[] = [];
+  /** Namespaces with a built-in event: a name there that is not one is a typo, not an event waiting for a handler. */
+  private readonly builtInNamespaces = new Set<string>();
 
   add(def: EventDef): void {
     if (this.events.has(def.name)) throw new Error(`event ${def.name} is registered twice`);
     this.events.set(def.name, def);
+    this.builtInNamespaces.add(namespaceOf(def.name));
+  }
+
+  /** True when `name` is in a namespace of built-in events (`state:nope`), false for one only a connected handler could own. */
+  inBuiltInNamespace(name: string): boolean {
+    return this.builtInNamespaces.has(namespaceOf(name));
   }
 
   addSource(source: EventSource): void {
@@ -96,4 +104,9 @@ export class Registry {
   suggestionsFor(name: string): string[] {
     return suggest(name, this.sources.length === 0 ? this.events.keys() : this.names());
   }
+}
+
+function namespaceOf(name: string): string {
+  const colon = name.indexOf(":");
+  return colon === -1 ? name : name.slice(0, colon);
 }

@@ -91,7 +91,7 @@ function setup() {
 }
 
 function session(agentId?: string): Session {
-  return { id: 1, agentId, nesting: 0, push: () => true, onClose: () => undefined };
+  return { id: 1, agentId, nesting: 0, push: () => true, onClose: () => undefined, onInputEnd: () => undefined };
 }
 
 function sync(outcome: Outcome | Promise<Outcome>): Outcome {
@@ -111,10 +111,10 @@ describe("Router.dispatch", () => {
     if (!outcome.ok) expect(outcome.error.message).toContain("test:echo");
   });
 
-  it("points to system:discover when nothing is close", () => {
+  it("answers a name outside every namespace of built-in events with no_handler, pointing to system:discover when nothing is close", () => {
     const { router } = setup();
     const outcome = sync(router.dispatch({ event: "zzzzzz:qqqqqqqq", data: {} }));
-    expect(outcome).toMatchObject({ ok: false, error: { code: "unknown_event", details: { suggestions: [] } } });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "no_handler", details: { suggestions: [] } } });
     if (!outcome.ok) expect(outcome.error.message).toContain("system:discover");
   });
 

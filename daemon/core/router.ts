@@ -46,10 +46,15 @@ export class Router {
     if (def === undefined) {
       const suggestions = this.registry.suggestionsFor(call.event);
       const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "; system:discover lists the events";
-      return this.finish(call, started, {
-        ok: false,
-        error: { code: "unknown_event", message: `no handler for ${call.event}${hint}`, details: { suggestions } },
-      });
+      // A typo in a namespace of built-in events, or an event no connected handler owns right now.
+      const error = this.registry.inBuiltInNamespace(call.event)
+        ? { code: "unknown_event" as const, message: `no event ${call.event}${hint}`, details: { suggestions } }
+        : {
+            code: "no_handler" as const,
+            message: `no handler owns ${call.event} now (a connected process takes it with handler:register, or pat handle ${call.event} -- COMMAND)${hint}`,
+            details: { suggestions },
+          };
+      return this.finish(call, started, { ok: false, error });
     }
     const parsed = def.params.safeParse(call.data);
     if (!parsed.success) {

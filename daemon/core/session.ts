@@ -19,4 +19,10 @@ export interface Session {
   push(message: Push | DirectPush, force?: boolean): boolean;
   /** Runs `callback` when the connection closes. */
   onClose(callback: () => void): void;
+  /**
+   * Runs `callback` when the client has sent all it will (its end of the
+   * socket is shut; the replies owed are still written): the only sign a
+   * crashed client gives until something is written to it.
+   */
+  onInputEnd(callback: () => void): void;
 }

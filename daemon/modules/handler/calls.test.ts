@@ -21,6 +21,7 @@ function fakeSession(id: number): FakeSession {
       return true;
     },
     onClose: () => undefined,
+    onInputEnd: () => undefined,
   };
   return session;
 }

@@ -144,6 +144,8 @@ export function handlerModule(ctx: ModuleContext): Module & { service: HandlerSe
   function watchCaller(session: Session): void {
     if (watchedCallers.has(session)) return;
     watchedCallers.add(session);
+    // A caller that crashed shows only as the end of its input: nobody will read the answer, so the handler stops working on it.
+    session.onInputEnd(() => calls.callerGone(session));
     session.onClose(() => calls.callerGone(session));
   }
 

@@ -30,6 +30,7 @@ function fakeSession(id: number): FakeSession {
       return true;
     },
     onClose: (callback) => onClose.push(callback),
+    onInputEnd: () => undefined,
     close: () => onClose.splice(0).forEach((callback) => callback()),
   };
   return session;

@@ -269,7 +269,7 @@ describe("system:discover in KSI's shape (item 12)", () => {
     const [reply] = await raw.waitLines(1);
     expect(reply).toMatchObject({ correlation_id: "ksi-1", ok: true });
     const events = (reply!.data as { events: Record<string, { event: string; summary: string; parameters: Record<string, Msg>; params: Msg }[]> }).events;
-    expect(Object.keys(events).sort()).toEqual(["composition", "event", "monitor", "state", "system"]);
+    expect(Object.keys(events).sort()).toEqual(["composition", "event", "handler", "monitor", "state", "system"]);
     // What KSI's client does with it: namespace → list, `event` names, parameter tables.
     const fork = events.composition!.find((e) => e.event === "composition:fork")!;
     expect(fork.parameters.parent).toMatchObject({ type: "str", required: true });
@@ -290,7 +290,7 @@ describe("system:discover in KSI's shape (item 12)", () => {
       (e: unknown) => e as { code: string; message: string },
     );
     expect(err?.code).toBe("not_found");
-    expect(err?.message).toContain("namespaces: composition, event, monitor, state, system");
+    expect(err?.message).toContain("namespaces: composition, event, handler, monitor, state, system");
   });
 
   it("KSI's namespace calls work on the wire: composition:discover with tags, a fork, an emit", async () => {

@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: prints the machine, then runs every benchmark in turn
- * (socket, schedule, emit, store), each against its own daemon in a temporary home.
+ * (socket, schedule, emit, store, handler), each against its own daemon in a temporary home.
  * Options: --json (one JSON object on stdout, progress on stderr),
- * --only LIST (comma-separated: socket, schedule, emit, store),
- * --requests N, --rounds N and --warmup N (socket and emit benches; --rounds also
+ * --only LIST (comma-separated: socket, schedule, emit, store, handler),
+ * --requests N, --rounds N and --warmup N (socket, emit and handler benches; --rounds also
  * sets the restarts of the schedule bench), --schedules N (schedule bench, default
  * 100 000, the daemon's bound on pending schedules), --saves N and --gets N (store
  * bench: measured saves and gets per kind, default 200 and 500), --patterns N (store
@@ -14,15 +14,16 @@
 import { cpus, loadavg, release } from "node:os";
 import { parseArgs } from "node:util";
 import { formatEmitBench, runEmitBench, type EmitBenchResult } from "./emit.js";
+import { formatHandlerBench, runHandlerBench, type HandlerBenchResult } from "./handler.js";
 import { formatScheduleBench, runScheduleBench, type ScheduleBenchResult } from "./schedule.js";
 import { formatSocketBench, runSocketBench, type SocketBenchResult } from "./socket.js";
 import { formatStoreBench, runStoreBench, type StoreBenchResult } from "./store.js";
 
-const BENCHES = ["socket", "schedule", "emit", "store"] as const;
+const BENCHES = ["socket", "schedule", "emit", "store", "handler"] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const USAGE =
-  "usage: node dist/bench/run.js [--json] [--only socket,schedule,emit,store] [--requests N] [--rounds N] [--warmup N] " +
+  "usage: node dist/bench/run.js [--json] [--only socket,schedule,emit,store,handler] [--requests N] [--rounds N] [--warmup N] " +
   "[--schedules N] [--saves N] [--gets N] [--patterns N] [--daemon-cpu-prof DIR] [--keep-homes]";
 
 function machine() {
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
   say(`machine: ${host.cpu}, ${host.cores} cores, Node ${host.node}, ${host.os}`);
   say(`load average (1 min) at start: ${host.load_1m}; the load generator, echo server and daemon share these cores\n`);
 
-  const results: { socket?: SocketBenchResult; schedule?: ScheduleBenchResult; emit?: EmitBenchResult; store?: StoreBenchResult } = {};
+  const results: { socket?: SocketBenchResult; schedule?: ScheduleBenchResult; emit?: EmitBenchResult; store?: StoreBenchResult; handler?: HandlerBenchResult } = {};
   if (only.includes("socket")) {
     results.socket = await runSocketBench({ requests, rounds, warmup, daemonCpuProfDir, progress });
     say(formatSocketBench(results.socket));
@@ -134,6 +135,11 @@ async function main(): Promise<void> {
       progress,
     });
     say(formatStoreBench(results.store));
+  }
+  if (only.includes("handler")) {
+    if (Object.keys(results).length > 0) say("");
+    results.handler = await runHandlerBench({ requests, rounds, warmup, depths: [16, 64, 256], daemonCpuProfDir, progress });
+    say(formatHandlerBench(results.handler));
   }
 
   if (json) process.stdout.write(JSON.stringify({ machine: host, ...results }, null, 2) + "\n");

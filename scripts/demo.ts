@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: starts a daemon in a temporary home and plays an
  * orchestrator agent through the whole loop with the client library —
- * hello, discover, select, get and compose, decisions, watchdog emits with
- * a delay and a condition, fork, diff, merge, lineage — printing a few
+ * hello, discover, select, get and compose, decisions, two competing scorer
+ * handlers answering one collect, watchdog emits with a delay and a
+ * condition, fork, diff, merge, lineage — printing a few
  * readable lines per step and ending with the store's `git log --graph`.
  *
  *   node dist/scripts/demo.js          run it; the temporary home is removed afterwards
@@ -20,13 +21,14 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { connect, type Client, type Push } from "../client/index.js";
 
-/** The step headings, in order; the output prints each as `[n/11] title`. */
+/** The step headings, in order; the output prints each as `[n/12] title`. */
 export const DEMO_STEPS = [
   "Say hello (system:hello)",
   "Discover tournament patterns (composition:discover)",
   "Select a pattern for the task (composition:select)",
   "Read the pattern and compose the orchestrator profile (composition:get, composition:compose)",
   "Track decisions (composition:track_decision, composition:decisions)",
+  "Competing scorers: collect and reduce (handler:register, event:emit collect, composition:track_decision)",
   "Watchdogs: delayed, conditional emits (event:emit)",
   "Fork with a modified strategy (composition:fork)",
   "Edit the parent too, then diff (composition:save, composition:diff)",
@@ -54,6 +56,14 @@ export interface DemoResult {
   selected: string | null;
   top: { name: string; score: number; reason: string }[];
   decisions: { tracked: string[]; total: number };
+  /** The evaluation:score collect: who answered what, the reducer's pick, and the decision recorded from it. */
+  scoring: {
+    scorers: { agent: string; handler_id: string }[];
+    responses: { handler_id: string; ok: boolean; score?: number; winner?: string }[];
+    missing: string[];
+    reduced: { handler_id: string; value: number; winner: string };
+    decision: { id: string; decision: string; confidence: number };
+  };
   watchdog: { fired: string[]; notFired: string[] };
   fork: { name: string; version: string; parent: string; commit: string };
   /** The fork's and the parent's edits of the strategy: the line each one wrote. */
@@ -111,6 +121,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (selected === null) throw new Error("composition:select chose nothing; the rest of the loop needs a pattern");
     await next(() => stepGetCompose(ctx, selected));
     const decisions = await next(() => stepDecisions(ctx, selected));
+    const scoring = await next(() => stepScorers(ctx, selected));
     const watchdog = await next(() => stepWatchdogs(ctx));
     const { fork, forkLine } = await next(() => stepFork(ctx, selected));
     const { before, parentLine, diffPaths } = await next(() => stepEditAndDiff(ctx, selected));
@@ -124,7 +135,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     out("");
     out(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     const edits = { forkLine, parentLine };
-    return { home, kept: keep, ...hello, discovered, selected, top, decisions, watchdog, fork, edits, diffPaths, merge, lineageTree, gitLog };
+    return { home, kept: keep, ...hello, discovered, selected, top, decisions, scoring, watchdog, fork, edits, diffPaths, merge, lineageTree, gitLog };
   } catch (err) {
     const where = step === 0 ? "while starting the daemon" : `at step ${step} (${DEMO_STEPS[step - 1]})`;
     const stderr = daemon.hasExited ? `; the daemon exited, its stderr ends with:\n${daemon.stderr}` : "";
@@ -207,6 +218,73 @@ async function stepDecisions(ctx: Ctx, pattern: string): Promise<DemoResult["dec
   ctx.out(`  ← ${stats.total} records (${starter}): ${outcomes}; mean confidence ${stats.mean_confidence?.toFixed(2) ?? "n/a"}`);
   ctx.out("  Why: select reads these outcomes as evidence next time, so the log is how a pattern earns (or loses) its rank.");
   return { tracked, total: stats.total };
+}
+
+/**
+ * Stand-ins for two LLM judges of match 3 that disagree: each scorer
+ * process answers evaluation:score with its winner and how sure it is.
+ */
+const SCORERS = [
+  { agent: "scorer_rubric", verdict: { winner: "prompt_07", score: 0.82, basis: "rubric: 4 of 5 criteria met" } },
+  { agent: "scorer_pairwise", verdict: { winner: "prompt_12", score: 0.64, basis: "pairwise: preferred in 2 of 3 orderings" } },
+] as const;
+const MATCH = { run: "demo_run", match: 3, a: "prompt_07", b: "prompt_12" };
+
+async function stepScorers(ctx: Ctx, pattern: string): Promise<DemoResult["scoring"]> {
+  const clients: Client[] = [];
+  try {
+    ctx.out("  two scorers join group \"scorers\" on their own connections (here, of this process; `pat handle evaluation:score --group scorers -- CMD` makes any script one):");
+    const scorers: DemoResult["scoring"]["scorers"] = [];
+    for (const { agent, verdict } of SCORERS) {
+      const client = await connect({ socketPath: join(ctx.home, SOCKET), agentId: agent, timeoutMs: 10_000 });
+      clients.push(client);
+      const tag = `[${agent}]`.padEnd(18);
+      const handler = await client.handle(
+        "evaluation:score",
+        (data, call) => {
+          ctx.out(`  ${tag}← push handler:call ${call.callId} ${call.event} ${JSON.stringify(data)}`);
+          ctx.out(`  ${tag}→ handler:reply {"call_id":"${call.callId}","ok":true,"data":${JSON.stringify(verdict)}}`);
+          return verdict;
+        },
+        { mode: "group", group: "scorers", timeoutMs: 5_000 },
+      );
+      ctx.out(`  ${tag}→ handler:register {"events":["evaluation:score"],"mode":"group","group":"scorers","timeout_ms":5000}  ← ${handler.id}`);
+      scorers.push({ agent, handler_id: handler.id });
+    }
+
+    type Collected = {
+      responses: { handler_id: string; ok: boolean; data?: { winner?: string; score?: number }; ms: number }[];
+      reduced?: { handler_id: string; data: { winner: string; score: number }; value: number };
+      missing: string[];
+    };
+    const emit = { event: "evaluation:score", data: MATCH, collect: { wait_ms: 5_000, reduce: "highest:score" } };
+    const collected = await call<Collected>(ctx, "event:emit", emit, JSON.stringify(emit));
+    const agentOf = (id: string) => scorers.find((s) => s.handler_id === id)?.agent ?? id;
+    const answers = collected.responses.map((r) => (r.ok ? `${agentOf(r.handler_id)} (${r.handler_id}) ${r.data?.winner} at ${r.data?.score} in ${r.ms.toFixed(1)} ms` : `${r.handler_id} failed`));
+    ctx.out(`  ← ${collected.responses.length} responses: ${answers.join("; ")}; missing: ${collected.missing.length === 0 ? "none" : collected.missing.join(", ")}`);
+    const pick = collected.reduced;
+    if (pick === undefined) throw new Error(`the collect reduced to nothing: ${JSON.stringify(collected)}`);
+    ctx.out(`  ← reduced (highest:score): ${agentOf(pick.handler_id)}'s verdict, ${pick.data.winner} at ${pick.value}`);
+
+    const loser = pick.data.winner === MATCH.a ? MATCH.b : MATCH.a;
+    const decision = `match ${MATCH.match}: ${pick.data.winner} beats ${loser} (highest score of ${collected.responses.length} competing scorers)`;
+    const scores = Object.fromEntries(collected.responses.map((r) => [agentOf(r.handler_id), r.data ?? null]));
+    const record = { pattern, decision, outcome: "success", confidence: pick.value, context: { ...MATCH, event: "evaluation:score", reduce: "highest:score", scores } };
+    const tracked = await call<{ tracked: { id: string } }>(ctx, "composition:track_decision", record, `"${decision}" → success, confidence ${pick.value}`);
+    ctx.out(`  ← recorded as ${tracked.tracked.id}, both verdicts kept in its context`);
+    ctx.out("  Why: collect asks every handler of the event (not one group member) and the reducer turns their answers into one decision;");
+    ctx.out("       the decision log keeps it, with the losing verdict, as evidence for the next select.");
+    return {
+      scorers,
+      responses: collected.responses.map((r) => ({ handler_id: r.handler_id, ok: r.ok, ...(r.data?.score === undefined ? {} : { score: r.data.score }), ...(r.data?.winner === undefined ? {} : { winner: r.data.winner }) })),
+      missing: collected.missing,
+      reduced: { handler_id: pick.handler_id, value: pick.value, winner: pick.data.winner },
+      decision: { id: tracked.tracked.id, decision, confidence: pick.value },
+    };
+  } finally {
+    // Registrations end with their connections.
+    await Promise.all(clients.map((client) => client.close()));
+  }
 }
 
 async function stepWatchdogs(ctx: Ctx): Promise<DemoResult["watchdog"]> {

@@ -29,7 +29,7 @@ describe("npm run demo", () => {
     const positions = DEMO_STEPS.map((title, i) => output.indexOf(`[${i + 1}/${DEMO_STEPS.length}] ${title}`));
     expect(positions.every((p) => p >= 0), output).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    expect(DEMO_STEPS).toHaveLength(11);
+    expect(DEMO_STEPS).toHaveLength(12);
 
     expect(result.server).toBe("patternd");
     expect(result.discovered).toContain("tournament");
@@ -38,6 +38,26 @@ describe("npm run demo", () => {
     expect(result.top).toHaveLength(3);
     expect(result.decisions.tracked).toHaveLength(3);
     expect(result.decisions.total).toBeGreaterThanOrEqual(3);
+
+    // Both competing scorers answered the collect; highest:score picked the higher one, and the decision is in the log.
+    const { scoring } = result;
+    expect(scoring.scorers).toHaveLength(2);
+    expect(scoring.responses.map((r) => r.handler_id).sort()).toEqual(scoring.scorers.map((s) => s.handler_id).sort());
+    expect(scoring.responses.every((r) => r.ok)).toBe(true);
+    expect(scoring.missing).toEqual([]);
+    const scores = scoring.responses.map((r) => r.score!);
+    expect(new Set(scores).size).toBe(2);
+    const best = scoring.responses.find((r) => r.score === Math.max(...scores))!;
+    expect(scoring.reduced).toEqual({ handler_id: best.handler_id, value: best.score, winner: best.winner });
+    expect(scoring.decision.confidence).toBe(best.score);
+    expect(scoring.decision.decision).toContain(`${best.winner} beats`);
+    const decisionLog = await readFile(join(home, "var", "lib", "compositions", "orchestrations", "tournament_decisions.yaml"), "utf8");
+    const entry = decisionLog.slice(decisionLog.indexOf(`id: ${scoring.decision.id}`));
+    expect(entry.length, decisionLog).toBeLessThan(decisionLog.length);
+    expect(entry).toContain(scoring.decision.decision);
+    expect(entry).toMatch(/reduce: highest:score/);
+    expect(output).toMatch(/\[scorer_rubric\] +← push handler:call/);
+    expect(output).toMatch(/\[scorer_pairwise\] +← push handler:call/);
 
     // The watchdog whose run was still running fired; the other one's condition was false at fire time.
     expect(result.watchdog).toEqual({ fired: ["run_a"], notFired: ["run_b"] });

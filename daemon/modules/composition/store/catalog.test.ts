@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -271,6 +271,51 @@ describe("Catalog.reconcile", () => {
     const revision = catalog.revision;
     expect(catalog.reconcile()).toEqual({ ...first, changed: [] });
     expect(catalog.revision).toBe(revision);
+  });
+
+  it("a full reconcile reads every file again, keeps the entries whose text is unchanged and catches an edit of the same size and mtime", () => {
+    const aPath = join(store, "orchestrations", "a.yaml");
+    // A whole second, which every file system keeps exactly.
+    const mtime = new Date("2024-01-01T00:00:00Z");
+    put("orchestrations/a.yaml", yaml("a", { version: "1.0.0" }));
+    utimesSync(aPath, mtime, mtime);
+    put("orchestrations/b.yaml", yaml("b"));
+    put("notes/readme.md", "# just a document\n");
+    const first = catalog.reconcile();
+    const [a, b] = [catalog.get("a"), catalog.get("b")];
+    const revision = catalog.revision;
+    // Nothing changed: nothing is parsed again, nothing reported, the index's revision (discover's columns, the cache) stays.
+    expect(catalog.reconcile({ full: true })).toEqual({ ...first, changed: [] });
+    expect(catalog.get("a")).toBe(a);
+    expect(catalog.get("b")).toBe(b);
+    expect(catalog.revision).toBe(revision);
+    // The same size and mtime, other text: only the full reconcile sees it.
+    put("orchestrations/a.yaml", yaml("a", { version: "9.9.9" }));
+    utimesSync(aPath, mtime, mtime);
+    expect(catalog.reconcile().changed).toEqual([]);
+    expect(catalog.reconcile({ full: true }).changed).toEqual(["orchestrations/a.yaml"]);
+    expect(catalog.get("a")?.version).toBe("9.9.9");
+    expect(catalog.get("b")).toBe(b);
+    expect(catalog.revision).toBeGreaterThan(revision);
+  });
+
+  it("a full reconcile records a file touched without a change (its new state reported), and re-reads an invalid file put back as it was", () => {
+    put("orchestrations/a.yaml", yaml("a"));
+    catalog.reconcile();
+    const a = catalog.get("a");
+    const revision = catalog.revision;
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(store, "orchestrations", "a.yaml"), later, later);
+    expect(catalog.reconcile({ full: true }).changed).toEqual(["orchestrations/a.yaml"]);
+    expect(catalog.get("a")).toBe(a);
+    expect(catalog.revision).toBeGreaterThan(revision);
+    expect(catalog.holds(["orchestrations/a.yaml"])).toBe(true);
+    // Broken, then put back to the text its served entry holds: no longer invalid.
+    put("orchestrations/a.yaml", "name: a\ntype: orchestration\nversion: [broken\n");
+    expect(catalog.reconcile({ full: true }).invalid.map((f) => f.path)).toEqual(["orchestrations/a.yaml"]);
+    put("orchestrations/a.yaml", yaml("a"));
+    expect(catalog.reconcile({ full: true })).toMatchObject({ indexed: 1, invalid: [], changed: ["orchestrations/a.yaml"] });
+    expect(catalog.get("a")?.text).toBe(yaml("a"));
   });
 });
 

@@ -56,7 +56,7 @@ export interface ReconcileResult {
   invalid: InvalidFile[];
   ignored: IgnoredPath[];
   warnings: FileWarning[];
-  /** Pattern files read again (their mtime or size moved) or gone since the last reconcile. */
+  /** Pattern files whose mtime, size or text moved, or gone, since the last reconcile (a full one reads every file, and lists only these). */
   changed: string[];
 }
 
@@ -71,8 +71,8 @@ export class Catalog {
   private readonly invalidFiles = new Map<string, Issue[]>();
   private readonly seen = new Map<string, FileState>();
   private ignoredPaths = new Map<string, IgnoredPath>();
-  /** Pattern-named files that turned out not to be compositions (read, so kept until they change). */
-  private readonly notCompositions = new Map<string, IgnoredPath>();
+  /** Pattern-named files that turned out not to be compositions (read, so kept until they change), with the text that said so. */
+  private readonly notCompositions = new Map<string, { ignored: IgnoredPath; text: string }>();
   private listed: { folders: string[]; ignored: IgnoredPath[] } = { folders: [], ignored: [] };
   private typesAt: { revision: number; types: ReadonlySet<string> } | null = null;
 
@@ -110,12 +110,6 @@ export class Catalog {
     return this.byName.get(name);
   }
 
-  /** The entry served from a store-relative path, if any. */
-  atPath(path: string): Entry | undefined {
-    for (const entry of this.byName.values()) if (entry.path === path) return entry;
-    return undefined;
-  }
-
   /** Every entry, in no particular order (list() sorts; discover and select order for themselves). */
   entries(): IterableIterator<Entry> {
     return this.byName.values();
@@ -142,7 +136,7 @@ export class Catalog {
 
   /** What the last reconcile found and did not index, and why (links, decision logs, other files, ...), by path. */
   ignored(): IgnoredPath[] {
-    return [...this.ignoredPaths.values(), ...this.listed.ignored, ...this.notCompositions.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+    return [...this.ignoredPaths.values(), ...this.listed.ignored, ...[...this.notCompositions.values()].map((file) => file.ignored)].sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
   /** The folders the last reconcile walked, store-relative ("" the store itself): what the watcher watches. */
@@ -196,11 +190,13 @@ export class Catalog {
    * parsing are all CPU-bound small-file work (sync reads are 7 times faster
    * than the thread-pool round trips here), and a scan that cannot be
    * interleaved with another needs no coordination. A store of 10 000
-   * patterns costs ~40 ms to list, plus ~0.1 ms per changed file.
+   * patterns costs ~40 ms to list, plus ~0.1 ms per changed file. A full
+   * reconcile reads every file too (~15 µs each), and parses only those
+   * whose text is not what their entry holds.
    */
   reconcile(options: { full?: boolean } = {}): ReconcileResult {
     const present = this.patternFiles();
-    const nameAt = new Map([...this.byName.values()].map((e) => [e.path, e.name]));
+    const servedAt = new Map([...this.byName.values()].map((e) => [e.path, e]));
     // A name served from a file that is still there stays its file's, whichever folder is read first.
     const owner = new Map([...this.byName.values()].filter((e) => present.has(e.path)).map((e) => [e.name, e.path]));
     // full: every file read again, whatever its mtime and size say (a reset can put back a file of the same size within the same tick).
@@ -210,21 +206,43 @@ export class Catalog {
     });
     const touched: string[] = [];
     for (const [path, state] of changed) {
+      const before = this.seen.get(path);
+      const moved = before === undefined || before.mtimeMs !== state.mtimeMs || before.size !== state.size;
       this.seen.set(path, state);
-      touched.push(path);
       let text: string | undefined;
       try {
         text = this.files.read(path);
       } catch (err) {
+        touched.push(path);
         this.markInvalid(path, [{ path: "", message: (err as Error).message }]);
         continue;
       }
-      if (text === undefined) continue;
+      if (text === undefined) {
+        touched.push(path);
+        continue;
+      }
+      // The very text the served entry was parsed from (a full rebuild reads every file again): parsing it would give
+      // that entry again, so it is kept, and with it every view made of it (discover's columns, the index cache).
+      const served = servedAt.get(path);
+      if (served !== undefined && served.text === text && !this.invalidFiles.has(path)) {
+        // Touched without a change (same text, new mtime): recorded and reported as before, and the cache rewritten with the new state.
+        if (moved) {
+          this.revision++;
+          touched.push(path);
+        }
+        continue;
+      }
+      // Likewise a file already found to be no composition, as it was then.
+      if (this.notCompositions.get(path)?.text === text) {
+        if (moved) touched.push(path);
+        continue;
+      }
+      touched.push(path);
       const result = Catalog.read(path, text);
       this.notCompositions.delete(path);
       // A pattern's file that stops being one (its type removed, its front matter broken) is invalid: its last good version keeps serving.
-      if (!result.ok && result.ignored !== undefined && !nameAt.has(path)) {
-        this.notCompositions.set(path, { path, ...result.ignored });
+      if (!result.ok && result.ignored !== undefined && !servedAt.has(path)) {
+        this.notCompositions.set(path, { ignored: { path, ...result.ignored }, text });
         this.invalidFiles.delete(path);
         continue;
       }
@@ -252,7 +270,7 @@ export class Catalog {
       this.invalidFiles.delete(path);
       this.notCompositions.delete(path);
       touched.push(path);
-      const name = nameAt.get(path);
+      const name = servedAt.get(path)?.name;
       this.revision++;
       if (name !== undefined && this.byName.get(name)?.path === path) this.byName.delete(name);
     }

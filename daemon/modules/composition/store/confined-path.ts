@@ -4,8 +4,9 @@
  * someone's branch — can plant a link, so every path the store layer reads,
  * writes, appends, renames or deletes is resolved here: each existing
  * component checked with lstat from the root down, and the last one opened
- * with O_NOFOLLOW, so a link swapped in after the check still fails the open
- * rather than being followed. A link anywhere on the way is `unsafe_path`,
+ * with O_NOFOLLOW (which is its check when it is opened: a full rebuild
+ * opens every file of the store), so a link swapped in after the check
+ * still fails the open rather than being followed. A link anywhere on the way is `unsafe_path`,
  * naming the link and where it points; nothing is read or written through it.
  * The root itself is trusted: it is what the daemon was told to use.
  */
@@ -29,11 +30,18 @@ export class ConfinedDir {
    * that is a bug of the caller, not something a user planted.
    */
   path(path: string): string {
+    return this.checked(path, true);
+  }
+
+  /** path(), checking the last component too only when `last` (open's O_NOFOLLOW checks it, without an lstat more per file). */
+  private checked(path: string, last: boolean): string {
     const absolute = resolve(this.root, path);
     const inside = relative(this.root, absolute);
     if (inside === "" || isAbsolute(path) || inside === ".." || inside.startsWith(`..${sep}`)) throw new Error(`path ${path} is outside ${this.root}`);
+    const components = inside.split(sep);
+    if (!last) components.pop();
     let at = this.root;
-    for (const component of inside.split(sep)) {
+    for (const component of components) {
       at = `${at}${sep}${component}`;
       const info = lstatSync(at, { throwIfNoEntry: false });
       // Nothing below a missing component exists yet; whatever makes it makes real folders.
@@ -46,7 +54,7 @@ export class ConfinedDir {
 
   /** Opens `path` with `flags`, never following a link at its last component. */
   open(path: string, flags: number, mode?: number): number {
-    const absolute = this.path(path);
+    const absolute = this.checked(path, false);
     try {
       return openSync(absolute, flags | O_NOFOLLOW, mode);
     } catch (err) {

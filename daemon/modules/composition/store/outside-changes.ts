@@ -194,11 +194,13 @@ export class OutsideChanges {
     const head = this.git.takenHead ?? null;
     const invalid = new Set(this.store.catalog.invalid().map((f) => f.path));
     const ignored = new Set(this.store.catalog.ignored().map((f) => f.path));
+    // By path, once: a checkout can change thousands of files, and a look-up by path walks the index.
+    const served = new Map([...this.store.catalog.entries()].map((entry) => [entry.path, entry]));
     for (const path of paths) {
       const name = patternNameOf(path);
       // Not a pattern file, or one the catalog has just reported as invalid or not a composition.
       if (name === undefined || invalid.has(path) || ignored.has(path)) continue;
-      const entry = this.store.catalog.atPath(path);
+      const entry = served.get(path);
       if (entry === undefined) {
         this.log.info({ path, name, removed: true }, "picked up a pattern file removed outside the daemon");
         continue;

@@ -274,7 +274,9 @@ export async function checkSchedules(
       // Killed just after the due time: the firing may have happened with its event-log record still in the
       // log's write buffer (flushed every 20 ms, later under load) and its push still in the daemon's socket queue.
       const killedSoonAfter = daemon?.endedBy === "kill" && daemon.endedAt !== null && daemon.endedAt - due <= KILL_WINDOW_MS;
-      if (daemon?.endedBy === "startup-kill" || killedSoonAfter) unverifiable++;
+      // Journaled done by the daemon then killed: it fired late (a loaded daemon), and the kill took its log record.
+      const firedThenKilled = e.scheduleId !== undefined && daemon?.journaledDone?.has(e.scheduleId) === true;
+      if (daemon?.endedBy === "startup-kill" || killedSoonAfter || firedThenKilled) unverifiable++;
       else failures.push(`${what}: acknowledged, due ${new Date(due).toISOString()}, never fired (no event log record, no push); daemon alive then: pid ${daemon?.pid} (${daemon?.endedBy ?? "running"})`);
     }
     for (const l of logged) {
@@ -311,7 +313,7 @@ export async function checkSchedules(
     `${counts.once} must fire once, ${counts.never} never (cancelled/replaced/rejected), ${counts.atMostOnce} at most once (unknown); ` +
     `${firings} firings in ${log.records.length} event-log records` +
     (unverifiable > 0
-      ? `; ${unverifiable} unverifiable (due while a daemon was killed during its start-up, or within ${KILL_WINDOW_MS} ms before a kill: before its event log was flushed)`
+      ? `; ${unverifiable} unverifiable (due while a daemon was killed during its start-up, within ${KILL_WINDOW_MS} ms before a kill, or journaled done by a daemon then killed: before its event log was flushed)`
       : "");
   const pushFailures = [...ledger.badPushes];
   if (log.torn > 0) pushFailures.push(`${log.torn} event-log lines do not parse`);

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect } from "../../client/index.js";
@@ -34,6 +35,12 @@ export interface Incarnation {
   endedAt: number | null;
   endedBy: EndedBy | null;
   exit: { code: number | null; signal: NodeJS.Signals | null } | null;
+  /**
+   * Schedules the journal marked done when this process was killed (read before the next start compacts them away):
+   * the scheduler fires a schedule in the same turn as it journals it done, so these fired even when the kill took
+   * their event-log records with the log's write buffer.
+   */
+  journaledDone?: ReadonlySet<string>;
 }
 
 interface Running {
@@ -191,6 +198,22 @@ export class DaemonRunner {
       }
     }
     await running.exited;
+    running.incarnation.journaledDone = await this.journaledDone();
+  }
+
+  private async journaledDone(): Promise<Set<string>> {
+    const done = new Set<string>();
+    const text = await readFile(join(this.home, "var", "lib", "schedule.ndjson"), "utf8").catch(() => "");
+    for (const line of text.split("\n")) {
+      if (!line.includes('"done"')) continue;
+      try {
+        const record = JSON.parse(line) as { op?: unknown; schedule_id?: unknown };
+        if (record.op === "done" && typeof record.schedule_id === "string") done.add(record.schedule_id);
+      } catch {
+        // a torn last line: the journal's own reader skips it too
+      }
+    }
+    return done;
   }
 
   /** SIGKILL: the process only, as `kill -9 <pid>` does (git children it started run on), or its group with `killGroup`. */

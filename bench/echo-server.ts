@@ -6,6 +6,7 @@
  * SIGTERM closes it (exit 0).
  */
 import { createServer, type Socket } from "node:net";
+import { serveLines } from "./serve-lines.js";
 
 const socketPath = process.argv[2];
 if (socketPath === undefined) {
@@ -17,26 +18,15 @@ const sockets = new Set<Socket>();
 
 const server = createServer((socket) => {
   sockets.add(socket);
-  socket.setEncoding("utf8");
-  let buffered = "";
-  socket.on("data", (chunk: string) => {
-    buffered += chunk;
-    let out = "";
-    let start = 0;
-    for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n", start)) {
-      const line = buffered.slice(start, nl);
-      start = nl + 1;
-      let reply: object;
-      try {
-        const msg = JSON.parse(line) as { event?: unknown; id?: unknown };
-        reply = { event: msg.event ?? null, id: msg.id ?? null, ok: true, data: {} };
-      } catch {
-        reply = { event: null, id: null, ok: false, error: { code: "invalid_json" } };
-      }
-      out += JSON.stringify(reply) + "\n";
+  serveLines(socket, (line) => {
+    let reply: object;
+    try {
+      const msg = JSON.parse(line) as { event?: unknown; id?: unknown };
+      reply = { event: msg.event ?? null, id: msg.id ?? null, ok: true, data: {} };
+    } catch {
+      reply = { event: null, id: null, ok: false, error: { code: "invalid_json" } };
     }
-    buffered = buffered.slice(start);
-    if (out.length > 0) socket.write(out);
+    return JSON.stringify(reply) + "\n";
   });
   socket.on("error", () => socket.destroy());
   socket.on("close", () => sockets.delete(socket));

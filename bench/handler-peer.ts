@@ -14,6 +14,7 @@
  * either mode (exit 0).
  */
 import { createConnection, createServer, type Socket } from "node:net";
+import { serveLines } from "./serve-lines.js";
 
 const [mode, socketPath, event, concurrency] = process.argv.slice(2);
 
@@ -21,23 +22,6 @@ interface Message {
   event?: unknown;
   id?: unknown;
   data?: { call_id?: unknown; data?: { n?: unknown } } & { n?: unknown };
-}
-
-/** Hands every complete line of the socket's input to `answer`; what it returns for one chunk goes out in one write. */
-function serveLines(socket: Socket, answer: (line: string) => string): void {
-  socket.setEncoding("utf8");
-  let buffered = "";
-  socket.on("data", (chunk: string) => {
-    buffered += chunk;
-    let out = "";
-    let start = 0;
-    for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n", start)) {
-      out += answer(buffered.slice(start, nl));
-      start = nl + 1;
-    }
-    buffered = buffered.slice(start);
-    if (out.length > 0) socket.write(out);
-  });
 }
 
 function result(n: unknown): { n: unknown; score: number } {

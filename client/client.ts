@@ -183,8 +183,8 @@ export class Client {
   async subscribe(patterns: string[], options: { sinceSeq?: number } = {}): Promise<Subscription> {
     const data: Record<string, unknown> = { patterns };
     if (options.sinceSeq !== undefined) data.since_seq = options.sinceSeq;
-    const result = await this.request<{ subscription: string; seq: number }>("monitor:subscribe", data);
-    const queue = new SubscriptionQueue(result.subscription, result.seq, () => {
+    const result = await this.request<{ subscription: string; seq: number; missed?: boolean }>("monitor:subscribe", data);
+    const queue = new SubscriptionQueue(result.subscription, result.seq, result.missed === true, () => {
       this.subscriptions.delete(result.subscription);
       if (this.closedError === null) {
         void this.request("monitor:unsubscribe", { subscription: result.subscription }).catch(() => undefined);
@@ -251,6 +251,8 @@ export interface Subscription extends AsyncIterable<Push> {
   readonly id: string;
   /** The daemon's event seq when the subscription began. */
   readonly seq: number;
+  /** With sinceSeq: events after it were no longer held by the daemon, so the replay may lack some. */
+  readonly missed: boolean;
   /** Ends the subscription; iteration finishes after what was already received. */
   close(): void;
 }
@@ -263,6 +265,7 @@ class SubscriptionQueue implements Subscription {
   constructor(
     readonly id: string,
     readonly seq: number,
+    readonly missed: boolean,
     private readonly onClose: () => void,
   ) {}
 

@@ -39,6 +39,7 @@ import {
 } from "./render.js";
 import { renderReload, type ReloadResult } from "./render-reload.js";
 import { handle } from "./handle.js";
+import { serveMcp } from "../mcp/serve.js";
 
 export interface Command {
   readonly usage: string;
@@ -121,6 +122,23 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       "Runs until Ctrl-C; the registration ends with it.",
     ],
     run: handle,
+  },
+  mcp: {
+    usage: "pat mcp [--http HOST:PORT] [--read-only] [--no-start]",
+    summary: "serve the daemon as an MCP server: over stdio for a host to launch, or Streamable HTTP on loopback",
+    flags: ["read-only", "no-start"],
+    details: [
+      "Claude Code: claude mcp add patternd -- pat mcp   (the README shows Claude Desktop and Cursor).",
+      "Starts the home's daemon when none answers (--no-start: exit 3 instead); reconnects when it restarts.",
+      "--http HOST:PORT: Streamable HTTP on http://HOST:PORT/mcp; loopback hosts only (127.0.0.1, localhost, [::1]), Origin checked; port 0 picks one.",
+      "--read-only: only the tools that change nothing (select, discover, get, diff, lineage, decisions, state_get, events_wait, patternd_help;",
+      "  patternd_call then sends read events only). system:shutdown, composition:delete and state:delete are never reachable through MCP.",
+      "Changes are attributed to --agent-id (or $PATTERND_AGENT_ID), else to mcp:<the MCP client's name>.",
+    ],
+    run: (cli) => {
+      const { values, flags } = parseOptions(cli.argv, { http: "value", "read-only": "flag", "no-start": "flag" }, 0);
+      return serveMcp(cli, { http: values.http, readOnly: flags.has("read-only"), noStart: flags.has("no-start") });
+    },
   },
   discover: { usage: "pat discover [NAMESPACE]", summary: "list the events the daemon answers", run: discover },
   help: { usage: "pat help EVENT", summary: "describe one event: parameters and an example", run: help },

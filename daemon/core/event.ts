@@ -16,9 +16,19 @@ export interface HandlerContext {
   readonly session: Session | null;
 }
 
+/**
+ * What answering an event does to the daemon's durable state: read changes
+ * nothing (a connection's own subscriptions and name aside), write adds or
+ * changes what can be recovered (git keeps every version), destroy removes
+ * or overwrites what cannot be. Bridges (pat mcp) map it to their hints and
+ * read-only modes; an event that does not say is a write.
+ */
+export type EventEffect = "read" | "write" | "destroy";
+
 export interface EventDef<Schema extends z.ZodType = z.ZodType> {
   readonly name: string;
   readonly summary: string;
+  readonly effect?: EventEffect;
   readonly description?: string;
   readonly params: Schema;
   readonly example?: z.input<Schema>;

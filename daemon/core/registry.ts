@@ -1,6 +1,6 @@
 /** The table of events: name → definition. Knows no namespace by name. */
 import { z } from "zod";
-import type { EventDef } from "./event.js";
+import type { EventDef, EventEffect } from "./event.js";
 import { parameterTable, type Parameter } from "./parameters.js";
 import { suggest } from "./suggest.js";
 
@@ -8,6 +8,7 @@ import { suggest } from "./suggest.js";
 export interface EventDescription {
   event: string;
   summary: string;
+  effect: EventEffect;
   parameters: Record<string, Parameter>;
   params: Record<string, unknown>;
 }
@@ -76,7 +77,7 @@ export class Registry {
 
   describe(def: EventDef): EventDescription {
     const params = this.jsonSchema(def);
-    return { event: def.name, summary: def.summary, parameters: parameterTable(params), params };
+    return { event: def.name, summary: def.summary, effect: def.effect ?? "write", parameters: parameterTable(params), params };
   }
 
   /**

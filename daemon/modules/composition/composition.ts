@@ -126,6 +126,7 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   const list = defineEvent({
     name: "composition:list",
+    effect: "read",
     summary: "List compositions, optionally of one type",
     description:
       "Each entry: name, type, version, description, path (the file, wherever it is in the store), dirty: true when its file differs from HEAD (an edit not committed yet), " +
@@ -147,6 +148,7 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   const get = defineEvent({
     name: "composition:get",
+    effect: "read",
     summary: "One composition, current or a tagged version (name@version)",
     params: z.strictObject({ name: refSchema, format: z.enum(["json", "yaml"]).default("json") }),
     example: { name: "tournament@1.0.0" },
@@ -240,6 +242,7 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   const remove = defineEvent({
     name: "composition:delete",
+    effect: "destroy",
     summary: "Delete a composition (its history and tags stay)",
     params: z.strictObject({ name: nameSchema, message: z.string().min(1).max(500).optional() }),
     example: { name: "my_pattern" },
@@ -252,6 +255,7 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   const validate = defineEvent({
     name: "composition:validate",
+    effect: "read",
     summary: "Check a composition (object, YAML or stored name) without saving it",
     description:
       "issues: [{path, message}] that make it invalid (schema, missing parents, cycles). " +
@@ -316,6 +320,7 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   const composeEvent = defineEvent({
     name: "composition:compose",
+    effect: "read",
     summary: "Resolve extends, mixins and variables into one document (profiles also get their prompt)",
     description:
       "{{name}} placeholders take the caller's variables, else the declared defaults ({{a.b}}: a path into a variable's value). " +
@@ -333,6 +338,7 @@ export function compositionModule(ctx: ModuleContext): Module {
 
   const history = defineEvent({
     name: "composition:history",
+    effect: "read",
     summary: "Versions of a composition from git: commit, date, author, op, message",
     description:
       "recorded: {lineage?, forks?, merges?}, what the file itself records of its history, at the top level or under metadata " +

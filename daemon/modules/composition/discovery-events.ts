@@ -31,6 +31,7 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
 
   const discoverEvent = defineEvent({
     name: "composition:discover",
+    effect: "read",
     summary: "Find patterns by type, tags, words, metadata filters or a JSON Logic rule; projected, sorted, paged",
     description:
       "metadata_filter: {dotted.path: value} (equality, or membership for a list field; a list value needs all its items) or " +
@@ -53,6 +54,7 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
 
   const select = defineEvent({
     name: "composition:select",
+    effect: "read",
     summary: "Rank patterns for a task: text relevance, requirements, and evidence from performance and decision logs",
     description:
       "Each candidate has a numeric breakdown (relevance + evidence + requirements = score) and reasons. " +
@@ -91,6 +93,7 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
 
   const query = defineEvent({
     name: "composition:decisions",
+    effect: "read",
     summary: "A pattern's decision log, filtered, newest first, with stats (counts by decision and outcome, mean confidence, last seen)",
     params: decisionsQuerySchema,
     example: { pattern: "tournament", outcome: "failure", limit: 20 },

@@ -80,6 +80,7 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
 
   const diff = defineEvent({
     name: "composition:diff",
+    effect: "read",
     summary: "Structural diff of two refs (components matched by name), or a unified line diff of their YAML",
     params: z.strictObject({ left: refSchema, right: refSchema, format: z.enum(["changes", "unified"]).default("changes") }),
     example: { left: "tournament@1.0.0", right: "tournament" },
@@ -88,6 +89,7 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
 
   const lineage = defineEvent({
     name: "composition:lineage",
+    effect: "read",
     summary: "Ancestors and descendants of a pattern through lineage.parent and forks: JSON, tree, Mermaid or DOT",
     params: z.strictObject({
       name: nameSchema,

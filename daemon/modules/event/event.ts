@@ -196,6 +196,7 @@ export function eventModule(ctx: ModuleContext, state: StateView, handlers: Hand
 
   const cancel = defineEvent({
     name: "event:cancel",
+    effect: "destroy",
     summary: "Cancel a pending delayed emit by schedule_id or key",
     params: z
       .strictObject({ schedule_id: z.string().min(1).optional(), key: z.string().min(1).optional() })
@@ -212,6 +213,7 @@ export function eventModule(ctx: ModuleContext, state: StateView, handlers: Hand
 
   const scheduled = defineEvent({
     name: "event:scheduled",
+    effect: "read",
     summary: "List pending delayed emits, earliest first",
     params: z.strictObject({
       event: z.string().min(1).max(256).optional().describe("event-name glob"),

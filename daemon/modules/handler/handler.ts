@@ -240,6 +240,7 @@ export function handlerModule(ctx: ModuleContext): Module & { service: HandlerSe
 
   const list = defineEvent({
     name: "handler:list",
+    effect: "read",
     summary: "The registered handlers, with their calls in flight",
     params: z.strictObject({ event: z.string().min(1).max(128).optional().describe("only handlers of this event name") }),
     example: { event: "evaluation:score" },

@@ -26,6 +26,7 @@ export function monitorModule(ctx: ModuleContext): Module {
 
   const subscribe = defineEvent({
     name: "monitor:subscribe",
+    effect: "read",
     summary: "Receive pushes for routed events whose names match the patterns",
     description:
       "Every successful request and every emitted event whose name matches one of the globs is pushed to this connection as " +
@@ -41,6 +42,7 @@ export function monitorModule(ctx: ModuleContext): Module {
 
   const unsubscribe = defineEvent({
     name: "monitor:unsubscribe",
+    effect: "read",
     summary: "End a subscription of this connection",
     params: z.strictObject({ subscription: z.string().min(1) }),
     example: { subscription: "s1" },
@@ -52,6 +54,7 @@ export function monitorModule(ctx: ModuleContext): Module {
 
   const getEvents = defineEvent({
     name: "monitor:get_events",
+    effect: "read",
     summary: "Recent records of the event log, newest last",
     params: z.strictObject({
       patterns: z.array(glob).max(64).optional(),

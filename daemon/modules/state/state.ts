@@ -119,6 +119,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
   };
   const set = defineEvent({
     name: "state:set",
+    effect: "destroy",
     summary: "Set a key to any JSON value (durable before the reply); with expect, only if the key is as expected",
     description:
       "Replies {key, value, version, previous?}. Each change of a key raises its version by one; a key that does not exist is at version 0, and one set anew " +
@@ -164,6 +165,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
 
   const get = defineEvent({
     name: "state:get",
+    effect: "read",
     summary: "Read one key: {key, value, version}",
     params: z.strictObject({ key: stateKey }),
     example: { key: "run_42.status" },
@@ -179,6 +181,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
 
   const remove = defineEvent({
     name: "state:delete",
+    effect: "destroy",
     summary: "Delete one key",
     params: z.strictObject({ key: stateKey }),
     example: { key: "run_42.status" },
@@ -193,6 +196,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
 
   const list = defineEvent({
     name: "state:list",
+    effect: "read",
     summary: "List keys with their values and versions, optionally under a prefix",
     params: z.strictObject({ prefix: z.string().max(256).optional() }),
     example: { prefix: "run_42" },

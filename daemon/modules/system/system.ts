@@ -13,6 +13,7 @@ export function systemModule(ctx: ModuleContext): Module {
 
   const health = defineEvent({
     name: "system:health",
+    effect: "read",
     summary: "Is the daemon up, and what is it holding",
     description:
       "dropped: {event_log, daemon_log} counts the log lines lost since start because the disk could not take them (full, read-only); " +
@@ -38,6 +39,7 @@ export function systemModule(ctx: ModuleContext): Module {
 
   const hello = defineEvent({
     name: "system:hello",
+    effect: "read",
     summary: "Introduce this connection; sets its default agent_id",
     description: "Requests on this connection without their own agent_id are then attributed to this one (event log, git authorship).",
     params: z.strictObject({
@@ -58,6 +60,7 @@ export function systemModule(ctx: ModuleContext): Module {
 
   const discover = defineEvent({
     name: "system:discover",
+    effect: "read",
     summary: "List the events the daemon answers, by namespace, with their parameters",
     description:
       "events: {<namespace>: [{event, summary, parameters, params}]}. parameters is KSI's table, {<name>: {type, required, description, ...}} " +
@@ -77,6 +80,7 @@ export function systemModule(ctx: ModuleContext): Module {
 
   const help = defineEvent({
     name: "system:help",
+    effect: "read",
     summary: "Describe one event: what it does, its parameters and an example",
     params: z.strictObject({ event: z.string().min(1) }),
     example: { event: "monitor:subscribe" },
@@ -99,6 +103,7 @@ export function systemModule(ctx: ModuleContext): Module {
 
   const shutdown = defineEvent({
     name: "system:shutdown",
+    effect: "destroy",
     summary: "Stop the daemon cleanly after answering",
     params: z.strictObject({}),
     example: {},

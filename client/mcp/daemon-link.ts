@@ -1,0 +1,133 @@
+/**
+ * The bridge's one connection to the daemon, kept alive across daemon
+ * restarts: a request that finds the connection gone reconnects first
+ * (waiting out a restart, then starting the daemon when allowed). The
+ * event schemas system:discover returns are cached per connection, since a
+ * restarted daemon may be a newer one.
+ */
+import { Client, DaemonUnreachableError, type Subscription } from "../client.js";
+import type { HandleOptions, HandlerFunction } from "../handlers.js";
+
+export interface EventInfo {
+  event: string;
+  summary: string;
+  effect: "read" | "write" | "destroy";
+  params: Record<string, unknown>;
+}
+
+export interface DaemonLinkOptions {
+  socketPath: string;
+  agentId: string | undefined;
+  /** Starts the daemon when none answers; undefined when the bridge must not (--no-start). */
+  start: (() => Promise<void>) | undefined;
+}
+
+/** How long a lost connection is retried before the daemon counts as gone (a restart takes well under this). */
+const RECONNECT_WAIT_MS = 5_000;
+const RECONNECT_STEP_MS = 100;
+
+interface Registration {
+  events: readonly string[];
+  fn: HandlerFunction;
+  options: HandleOptions;
+}
+
+export class DaemonLink {
+  private client: Client | null = null;
+  private connecting: Promise<Client> | null = null;
+  private events: Promise<Map<string, EventInfo>> | null = null;
+  private readonly registrations: Registration[] = [];
+  private closed = false;
+
+  constructor(private readonly options: DaemonLinkOptions) {}
+
+  /** The agent the bridge was told to act as (--agent-id, PATTERND_AGENT_ID), if any. */
+  get agentId(): string | undefined {
+    return this.options.agentId;
+  }
+
+  /** The live client, connecting (and re-registering this bridge's handlers) when there is none. */
+  connection(): Promise<Client> {
+    if (this.closed) return Promise.reject(new DaemonUnreachableError(this.options.socketPath, "the MCP bridge is shutting down"));
+    if (this.client !== null) return Promise.resolve(this.client);
+    this.connecting ??= this.connect().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  async request<T = unknown>(event: string, data: Record<string, unknown>, timeoutMs?: number, agentId?: string): Promise<T> {
+    const client = await this.connection();
+    return client.request<T>(event, data, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(agentId === undefined ? {} : { agentId }) });
+  }
+
+  async subscribe(patterns: string[], sinceSeq: number | undefined): Promise<Subscription> {
+    const client = await this.connection();
+    return client.subscribe(patterns, sinceSeq === undefined ? {} : { sinceSeq });
+  }
+
+  /** Registers a handler on the daemon; it is registered again after a reconnect. */
+  async handle(events: readonly string[], fn: HandlerFunction, options: HandleOptions): Promise<void> {
+    const client = await this.connection();
+    await client.handle(events, fn, options);
+    this.registrations.push({ events, fn, options });
+  }
+
+  /** Every event the daemon answers now, by name (its own and those connected processes registered). */
+  eventTable(): Promise<Map<string, EventInfo>> {
+    this.events ??= this.request<{ events: Record<string, EventInfo[]> }>("system:discover", {}).then(
+      (reply) => new Map(Object.values(reply.events).flat().map((info) => [info.event, info])),
+      (err: unknown) => {
+        this.events = null;
+        throw err;
+      },
+    );
+    return this.events;
+  }
+
+  /** Forgets the cached event table: handlers registered or gone change it. */
+  refreshEvents(): void {
+    this.events = null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.client?.close();
+  }
+
+  private async connect(): Promise<Client> {
+    const client = await this.reach();
+    this.client = client;
+    this.events = null;
+    void client.closed().then(() => {
+      if (this.client === client) this.client = null;
+      // Calls for this bridge's handlers go elsewhere until they are registered again.
+      if (this.registrations.length > 0 && !this.closed) this.connection().catch(() => undefined);
+    });
+    for (const registration of this.registrations) await client.handle(registration.events, registration.fn, registration.options);
+    return client;
+  }
+
+  /** Connects; after a lost connection waits for a restarting daemon, then starts one when allowed. */
+  private async reach(): Promise<Client> {
+    const deadline = Date.now() + (this.everConnected ? RECONNECT_WAIT_MS : 0);
+    for (;;) {
+      try {
+        const client = await Client.connect({ socketPath: this.options.socketPath, agentId: this.options.agentId });
+        this.everConnected = true;
+        return client;
+      } catch (err) {
+        if (!(err instanceof DaemonUnreachableError)) throw err;
+        if (Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, RECONNECT_STEP_MS));
+          continue;
+        }
+        if (this.options.start === undefined) throw err;
+        await this.options.start();
+        const client = await Client.connect({ socketPath: this.options.socketPath, agentId: this.options.agentId });
+        this.everConnected = true;
+        return client;
+      }
+    }
+  }
+
+  private everConnected = false;
+}

@@ -1,0 +1,151 @@
+/**
+ * The store as MCP resources and prompts. Resources: pattern://{name} (the
+ * current YAML) and pattern://{name}@{version} (a tagged version), listed by
+ * name. Prompts: use_<name> for each orchestration pattern, its variables as
+ * arguments, returning the composed pattern and how to run it with the
+ * tools. Lists are paged with an opaque cursor (an offset).
+ */
+import { stringify } from "yaml";
+import type { DaemonLink } from "./daemon-link.js";
+
+export const PATTERN_MIME = "application/yaml";
+export const PROMPT_PREFIX = "use_";
+const RESOURCE_PAGE = 500;
+const PROMPT_PAGE = 100;
+
+export const RESOURCE_TEMPLATES = [
+  {
+    uriTemplate: "pattern://{name}",
+    name: "pattern",
+    title: "A pattern, current version",
+    description: "The YAML of a pattern in the patternd store as it is now (an edit not yet committed included).",
+    mimeType: PATTERN_MIME,
+  },
+  {
+    uriTemplate: "pattern://{name}@{version}",
+    name: "pattern_version",
+    title: "A pattern at a tagged version",
+    description: "The YAML of a pattern as tagged name@version in the store's git history (see composition_history or lineage).",
+    mimeType: PATTERN_MIME,
+  },
+];
+
+/** A ref from a pattern:// URI, or undefined when the URI is not one. */
+export function refOfUri(uri: string): string | undefined {
+  const match = /^pattern:\/\/([^/?#]+)$/.exec(uri);
+  return match === null ? undefined : decodeURIComponent(match[1]!);
+}
+
+export function offsetOfCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return 0;
+  return /^\d{1,9}$/.test(cursor) ? Number(cursor) : undefined;
+}
+
+interface Listed {
+  name: string;
+  type: string;
+  version: string;
+  description?: string;
+}
+
+export async function listResources(link: DaemonLink, offset: number) {
+  const { compositions } = await link.request<{ compositions: Listed[] }>("composition:list", {});
+  const page = compositions.slice(offset, offset + RESOURCE_PAGE);
+  return {
+    resources: page.map((entry) => ({
+      uri: `pattern://${entry.name}`,
+      name: entry.name,
+      title: `${entry.name}@${entry.version} (${entry.type})`,
+      ...(entry.description === undefined ? {} : { description: entry.description }),
+      mimeType: PATTERN_MIME,
+    })),
+    ...(offset + RESOURCE_PAGE < compositions.length ? { nextCursor: String(offset + RESOURCE_PAGE) } : {}),
+  };
+}
+
+export async function readResource(link: DaemonLink, uri: string, ref: string) {
+  const found = await link.request<{ yaml: string }>("composition:get", { name: ref, format: "yaml" });
+  return { contents: [{ uri, mimeType: PATTERN_MIME, text: found.yaml }] };
+}
+
+interface Variable {
+  type?: string;
+  default?: unknown;
+  description?: string;
+  required?: boolean;
+}
+
+/** A pattern's variables as KSI writes them ({name: {type, default, description}}) or as plain defaults ({name: value}). */
+function variablesOf(declared: unknown): [string, Variable][] {
+  if (typeof declared !== "object" || declared === null || Array.isArray(declared)) return [];
+  return Object.entries(declared as Record<string, unknown>).map(([name, value]) => {
+    const described = typeof value === "object" && value !== null && !Array.isArray(value) && ("default" in value || "type" in value || "description" in value);
+    return [name, described ? (value as Variable) : { default: value }];
+  });
+}
+
+export async function listPrompts(link: DaemonLink, offset: number) {
+  const found = await link.request<{ compositions: (Listed & { variables?: unknown })[]; total: number }>("composition:discover", {
+    type: "orchestration",
+    fields: ["description", "variables"],
+    limit: PROMPT_PAGE,
+    offset,
+  });
+  return {
+    prompts: found.compositions.map((pattern) => ({
+      name: `${PROMPT_PREFIX}${pattern.name}`,
+      title: `Use ${pattern.name}`,
+      description: `Run the orchestration pattern ${pattern.name}@${pattern.version}: ${pattern.description ?? "(no description)"}`,
+      arguments: variablesOf(pattern.variables).map(([name, variable]) => ({
+        name,
+        description: [variable.description, variable.type === undefined ? undefined : `(${variable.type})`, "default" in variable ? `default ${JSON.stringify(variable.default)}` : undefined]
+          .filter((part) => part !== undefined)
+          .join(" "),
+        required: variable.required === true && !("default" in variable),
+      })),
+    })),
+    ...(offset + PROMPT_PAGE < found.total ? { nextCursor: String(offset + PROMPT_PAGE) } : {}),
+  };
+}
+
+/**
+ * Prompt arguments arrive as text; a variable whose type or default is not
+ * text takes the argument as JSON when it parses (rounds: "4" → 4).
+ */
+function argumentValue(variable: Variable | undefined, text: string): unknown {
+  const textual = variable === undefined || variable.type === "string" || (variable.type === undefined && typeof variable.default === "string");
+  if (textual) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export async function getPrompt(link: DaemonLink, pattern: string, args: Record<string, string>) {
+  const current = await link.request<{ composition: Record<string, unknown> }>("composition:get", { name: pattern });
+  const declared = new Map(variablesOf(current.composition.variables));
+  const variables = Object.fromEntries(Object.entries(args).map(([name, text]) => [name, argumentValue(declared.get(name), text)]));
+  const composed = await link.request<{ composition: Record<string, unknown>; unresolved?: { name: string }[] }>("composition:compose", { name: pattern, variables });
+  const { version, description } = composed.composition as { version?: string; description?: string };
+  const unresolved = (composed.unresolved ?? []).map((entry) => entry.name);
+  const text = [
+    `Run the orchestration pattern ${pattern}@${version ?? "?"} from patternd for the task at hand.`,
+    description ?? "",
+    "",
+    "How to run it:",
+    "1. Follow the pattern below (extends, mixins and the given variables are already resolved): its agents, orchestration logic and stopping rules.",
+    "2. Keep shared run state with state_set / state_get; schedule timeouts and follow-ups with event_emit (delay, condition), cancel them with event_cancel.",
+    `3. Record each decision that matters and how the run went: composition_track_decision {pattern: "${pattern}", decision, outcome: success|failure, confidence}. Later selections learn from it.`,
+    `4. To change the pattern for this task, fork it (composition_fork, parent "${pattern}") rather than editing it; if the fork does better, merge it back with composition_merge (dry_run first).`,
+    ...(unresolved.length > 0 ? ["", `Placeholders left for run time: ${unresolved.map((name) => `{{${name}}}`).join(", ")}.`] : []),
+    "",
+    "```yaml",
+    stringify(composed.composition).trimEnd(),
+    "```",
+  ].join("\n");
+  return {
+    description: `${pattern}@${version ?? "?"} composed with ${Object.keys(variables).length} variable(s)`,
+    messages: [{ role: "user" as const, content: { type: "text" as const, text } }],
+  };
+}

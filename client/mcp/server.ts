@@ -1,0 +1,90 @@
+/**
+ * One MCP server instance over the bridge: the SDK's low-level Server, since
+ * every list here (tools from the daemon's schemas, resources and prompts
+ * from the store) is read from the daemon when asked, not registered once.
+ * Cheap to build: the HTTP entry builds one per request.
+ */
+import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from "@modelcontextprotocol/server";
+import { RemoteError } from "../client.js";
+import type { DaemonLink } from "./daemon-link.js";
+import { getPrompt, listPrompts, listResources, offsetOfCursor, PROMPT_PREFIX, readResource, refOfUri, RESOURCE_TEMPLATES } from "./patterns.js";
+import type { HandlerInbox } from "./handler-inbox.js";
+import { Toolbox } from "./toolbox.js";
+
+export const INSTRUCTIONS = [
+  "patternd keeps orchestration patterns (how to split work among agents: tournaments, majority votes, critique loops, hierarchies, A/B comparisons...) as versioned YAML in git, and routes events between agents.",
+  "For a multi-step or multi-agent task: composition_select {task} picks a pattern; composition_get reads it (with variables, composed); run it; record what you decided and how it went with composition_track_decision, and later selections learn from it.",
+  "To adapt a pattern: composition_fork (lineage recorded), composition_diff to compare, composition_merge (dry_run first) to bring an improvement back.",
+  "event_emit sends events now, later or on a JSON Logic condition (durable, cancellable with event_cancel); events_wait follows routed events; state_get/state_set hold shared run state; handler_next/handler_reply let you answer events other agents send.",
+  "patternd_help lists every event; patternd_call sends any of them. Errors come back with a stable code (invalid_params, not_found, conflict, merge_conflict...) and a message that shows the right form.",
+].join("\n");
+
+export interface ServerDeps {
+  link: DaemonLink;
+  inbox: HandlerInbox;
+  readOnly: boolean;
+  version: string;
+}
+
+export function createBridgeServer(deps: ServerDeps): Server {
+  const { link } = deps;
+  const server = new Server(
+    { name: "patternd", title: "patternd: orchestration patterns and events", version: deps.version },
+    { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS },
+  );
+  // Changes are attributed to the bridge's --agent-id, else to the MCP client by name (the 2025 handshake gives it).
+  const agentId = () => link.agentId ?? agentOf(server.getClientVersion()?.name);
+  const toolbox = new Toolbox(link, deps.inbox, { readOnly: deps.readOnly, agentId });
+
+  server.setRequestHandler("tools/list", async () => ({ tools: await daemonCall(() => toolbox.list()) }));
+  server.setRequestHandler("tools/call", async (request) => toolbox.call(request.params.name, request.params.arguments ?? {}));
+
+  server.setRequestHandler("resources/list", async (request) => daemonCall(() => listResources(link, cursor(request.params?.cursor))));
+  server.setRequestHandler("resources/templates/list", () => ({ resourceTemplates: RESOURCE_TEMPLATES }));
+  server.setRequestHandler("resources/read", async (request) => {
+    const { uri } = request.params;
+    const ref = refOfUri(uri);
+    if (ref === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${uri} is not a pattern URI: use pattern://NAME or pattern://NAME@VERSION`);
+    try {
+      return await daemonCall(() => readResource(link, uri, ref));
+    } catch (err) {
+      if (err instanceof ProtocolError && (err.data as { code?: string } | undefined)?.code === "not_found") throw new ResourceNotFoundError(uri);
+      throw err;
+    }
+  });
+
+  server.setRequestHandler("prompts/list", async (request) => daemonCall(() => listPrompts(link, cursor(request.params?.cursor))));
+  server.setRequestHandler("prompts/get", async (request) => {
+    const { name } = request.params;
+    if (!name.startsWith(PROMPT_PREFIX)) {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no prompt ${name}: prompts are ${PROMPT_PREFIX}PATTERN for each orchestration pattern (prompts/list names them)`);
+    }
+    return daemonCall(() => getPrompt(link, name.slice(PROMPT_PREFIX.length), request.params.arguments ?? {}));
+  });
+  return server;
+}
+
+function agentOf(clientName: string | undefined): string {
+  const name = (clientName ?? "").replace(/[^A-Za-z0-9_.-]+/g, "-").slice(0, 100);
+  return name === "" ? "mcp" : `mcp:${name}`;
+}
+
+function cursor(value: string | undefined): number {
+  const offset = offsetOfCursor(value);
+  if (offset === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `cursor ${JSON.stringify(value)} is not one this server gave`);
+  return offset;
+}
+
+/** A daemon error where MCP has no tool result to carry it: a protocol error whose data keeps the daemon's code. */
+async function daemonCall<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof RemoteError) {
+      const code = err.code === "not_found" || err.code === "invalid_params" || err.code === "unknown_event" ? ProtocolErrorCode.InvalidParams : ProtocolErrorCode.InternalError;
+      throw new ProtocolError(code, `${err.code}: ${err.message}`, { code: err.code, details: err.details });
+    }
+    if (err instanceof Error && !(err instanceof ProtocolError)) throw new ProtocolError(ProtocolErrorCode.InternalError, err.message);
+    throw err;
+  }
+}

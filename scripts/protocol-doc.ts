@@ -27,6 +27,7 @@ interface Listed {
 interface Help {
   event: string;
   summary: string;
+  effect: "read" | "write" | "destroy";
   description?: string;
   params: JsonSchema;
   example?: { event: string; data: unknown };
@@ -111,6 +112,7 @@ function render(helps: readonly Help[]): string {
     "`{\"event\", \"id\", \"ok\": true, \"data\"}` or `{\"event\", \"id\", \"ok\": false, \"error\": {\"code\", \"message\", \"details\"}}`.",
     "The wire format, error codes and pushes are described in the [README](../README.md#the-protocol).",
     "Each event's parameters below are its JSON Schema as the daemon validates them (`pat help EVENT` shows the same).",
+    "Each event's effect (read, write or destroy; `effect` in system:discover) is what `pat mcp` maps to MCP's readOnlyHint/destructiveHint and `--read-only`.",
     "",
     ...namespaces.map((ns) => `- [\`${ns}:\`](#${ns}) ${helps.filter((h) => h.event.startsWith(`${ns}:`)).map((h) => `\`${h.event.slice(ns.length + 1)}\``).join(", ")}`),
     "",
@@ -122,8 +124,15 @@ function render(helps: readonly Help[]): string {
   return lines.join("\n");
 }
 
+/** What system:discover's effect means, as MCP hosts and --read-only read it. */
+const EFFECTS: Record<Help["effect"], string> = {
+  read: "read (changes nothing the daemon keeps)",
+  write: "write (adds or changes what the store, state or schedule keeps; git keeps every version of a pattern)",
+  destroy: "destroy (removes or overwrites what cannot be restored)",
+};
+
 function renderEvent(help: Help): string[] {
-  const lines = [`### ${help.event}`, "", `${help.summary}.`.replace(/\.\.$/, "."), ""];
+  const lines = [`### ${help.event}`, "", `${help.summary}.`.replace(/\.\.$/, "."), "", `Effect: ${EFFECTS[help.effect]}.`, ""];
   if (help.description !== undefined && help.description !== "" && help.description !== help.summary) lines.push(help.description, "");
   const properties = Object.entries(help.params.properties ?? {});
   if (properties.length === 0) {

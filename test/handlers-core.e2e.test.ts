@@ -251,6 +251,8 @@ describe("registered params, discovery, schedules", () => {
       {
         event: "doc:summarize",
         summary: "Summarize a text",
+        // What a connected process's event does is not known: it counts as a write (pat mcp --read-only hides it).
+        effect: "write",
         parameters: { text: { type: "str", required: true, description: "what to summarize", min_length: 1 }, words: { type: "int", required: false, min: 1 } },
         params,
       },

@@ -101,7 +101,7 @@ export function summaryLine(event: string, data: Record<string, unknown>): strin
   const parts: string[] = [];
   for (const [key, value] of Object.entries(data)) {
     if (Array.isArray(value)) parts.push(`${key}: ${value.length} item${value.length === 1 ? "" : "s"}`);
-    else if (value === null || typeof value !== "object") parts.push(`${key}: ${typeof value === "string" && value.length > 80 ? `${value.slice(0, 77)}...` : JSON.stringify(value)}`);
+    else if (value === null || typeof value !== "object") parts.push(`${key}: ${JSON.stringify(typeof value === "string" && value.length > 80 ? `${value.slice(0, 77)}...` : value)}`);
     if (parts.length === 6) break;
   }
   return `${event} ok${parts.length > 0 ? ` (${parts.join(", ")})` : ""}`;

@@ -61,8 +61,9 @@ export const CURATED: readonly CuratedTool[] = [
     event: "composition:merge",
     title: "Merge a fork back",
     guide:
-      "Use after a fork proved better, to bring its changes into its parent with a 3-way merge. Run with dry_run: true first: it returns the merged " +
-      "result and any conflicts [{path, base, ours, theirs}] without writing; settle conflicts with resolve or strategy.",
+      "Use after a fork proved better, to bring its changes into its parent with a 3-way merge; run with dry_run: true first (nothing is written). " +
+      "Returns {name, version, from, base, changes, conflicts [{path, base, ours, theirs}], commit} (dry_run: the merged composition instead of a commit); " +
+      "settle conflicts with resolve or strategy.",
   },
   {
     event: "composition:diff",

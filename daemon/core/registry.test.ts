@@ -74,7 +74,13 @@ describe("Registry.jsonSchema: what a client must send (zod input side)", () => 
 
   it("computes the schema once and describes the event with it", () => {
     expect(registry.jsonSchema(def)).toBe(schema);
-    expect(registry.describe(def)).toEqual({ event: "x:get", summary: "x:get summary", parameters: expect.any(Object), params: schema });
+    expect(registry.describe(def)).toEqual({ event: "x:get", summary: "x:get summary", effect: "write", parameters: expect.any(Object), params: schema });
+  });
+
+  it("gives the effect an event declares; one that does not say counts as a write", () => {
+    const reader = defineEvent({ name: "x:read", summary: "s", effect: "read", params: z.strictObject({}), handler: noop });
+    const remover = defineEvent({ name: "x:drop", summary: "s", effect: "destroy", params: z.strictObject({}), handler: noop });
+    expect([reader, remover, event("x:write")].map((def) => registry.describe(def).effect)).toEqual(["read", "destroy", "write"]);
   });
 
   it("describes the parameters as KSI's table beside the JSON Schema", () => {
@@ -92,7 +98,7 @@ describe("Registry.describeByNamespace: system:discover's shape", () => {
     const all = registry.describeByNamespace();
     expect(Object.keys(all).sort()).toEqual(["a", "ab", "b"]);
     expect(all.a!.map((e) => e.event)).toEqual(["a:one", "a:two"]);
-    expect(all.a![0]).toEqual({ event: "a:one", summary: "a:one summary", parameters: {}, params: registry.jsonSchema(registry.get("a:one")!) });
+    expect(all.a![0]).toEqual({ event: "a:one", summary: "a:one summary", effect: "write", parameters: {}, params: registry.jsonSchema(registry.get("a:one")!) });
     expect(Object.keys(registry.describeByNamespace("a"))).toEqual(["a"]);
     expect(registry.describeByNamespace("c")).toEqual({});
   });

@@ -94,6 +94,7 @@ export function systemModule(ctx: ModuleContext): Module {
       return {
         event: def.name,
         summary: def.summary,
+        effect: def.effect ?? "write",
         description: def.description ?? def.summary,
         params: registry.jsonSchema(def),
         example: { event: def.name, data: def.example ?? {} },

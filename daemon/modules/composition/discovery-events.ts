@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { Clock } from "../../core/clock.js";
 import { defineEvent, type EventDef } from "../../core/event.js";
-import { decisionsQuerySchema, formatRecord, makeRecord, outcomeWarning, queryDecisions, trackDecisionSchema } from "./model/decisions.js";
+import { decisionsQuerySchema, formatRecord, makeRecord, outcomeWarning, trackDecisionSchema } from "./model/decisions.js";
 import { discoverQuerySchema } from "./model/discover.js";
 import { checkTypeAsked } from "./model/schema.js";
 import { DecisionLogs } from "./store/decision-log.js";
@@ -100,9 +100,8 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
     handler: (data) => {
       const entry = store.require(data.pattern);
       const file = DecisionLogs.pathFor(entry.path);
-      const { records, issues } = decisions.records(file);
-      const filter = { decision: data.decision, outcome: data.outcome, since: data.since, limit: data.limit };
-      return { pattern: entry.name, file, ...queryDecisions(records, filter), ...(issues.length === 0 ? {} : { issues }) };
+      const { decisions: found, stats, issues } = decisions.query(file, { decision: data.decision, outcome: data.outcome, since: data.since, limit: data.limit });
+      return { pattern: entry.name, file, decisions: found, stats, ...(issues.length === 0 ? {} : { issues }) };
     },
   });
 

@@ -12,13 +12,13 @@ import {
   MAX_CONTEXT_BYTES,
   outcomeClass,
   outcomeWarning,
-  parseLog,
   queryDecisions,
   trackDecisionSchema,
   type AppendedRecord,
   type DecisionRecord,
   type RecordStamp,
 } from "./decisions.js";
+import { parseLog } from "./decision-log-text.js";
 import { formatSequenceItem, readSequence } from "./document.js";
 
 const REPO = join(import.meta.dirname, "../../../..");

@@ -1,7 +1,8 @@
 /**
  * Decision records (SPEC §4.6, pure): the track_decision params, the record
- * an append writes and its YAML text, reading a log back, and the stats
- * that composition:decisions returns and select weighs as evidence.
+ * an append writes and its YAML text, and the stats that
+ * composition:decisions returns and select weighs as evidence (reading a
+ * log back is decision-log-text.ts; keeping up with one, decision-index.ts).
  *
  * Two shapes are read. KSI's: `pattern, decision, context, outcome,
  * confidence, agent_id, timestamp`, no id, a confidence that may be a
@@ -12,14 +13,12 @@
  *
  * A record's text is one block-sequence item ending in a newline, starting
  * with `id` and ending with `pattern_version` (a version, so always one
- * line). An append cut short by a crash therefore either lacks its final
- * newline or has an id but lacks keys: a torn tail is always recognised,
- * reported, and never read as a record, and the records before it are kept.
+ * line), so an append cut short by a crash is always recognised as torn.
  */
 import { z } from "zod";
 import { DaemonError } from "../../../core/errors.js";
 import { suggest } from "../../../core/suggest.js";
-import { formatSequenceItem, readSequence, type Issue } from "./document.js";
+import { formatSequenceItem, type Issue } from "./document.js";
 import { nameSchema } from "./ref.js";
 
 export const MAX_CONTEXT_BYTES = 64 * 1024;
@@ -44,7 +43,7 @@ export interface DecisionRecord {
 export type AppendedRecord = Required<DecisionRecord> & { timestamp: string };
 
 /** The order records are written in: KSI's keys in KSI's order between patternd's id and pattern_version (see the module comment). */
-const RECORD_KEYS = ["id", "pattern", "decision", "context", "outcome", "confidence", "agent_id", "timestamp", "pattern_version"] as const;
+export const RECORD_KEYS = ["id", "pattern", "decision", "context", "outcome", "confidence", "agent_id", "timestamp", "pattern_version"] as const;
 
 const confidence = z
   .number({ error: (issue) => `confidence is a number from 0 to 1, like 0.8, not ${JSON.stringify(issue.input)}` })
@@ -157,128 +156,6 @@ export function formatRecord(record: AppendedRecord): string {
   return formatSequenceItem(Object.fromEntries(RECORD_KEYS.map((key) => [key, record[key]])));
 }
 
-export interface LogIssue {
-  /** 1-based line where the item starts; absent when the log is not laid out one item per `- ` line. */
-  line?: number;
-  message: string;
-}
-
-/**
- * The records of a log, oldest first, and what could not be read. Items
- * that are not records are reported and skipped; when the YAML itself is
- * broken, each item is read on its own so one bad item costs only itself.
- * A log that does not end in a newline ends in a torn append (see the
- * module comment), and that last item is reported, not read.
- */
-export function parseLog(text: string): { records: DecisionRecord[]; issues: LogIssue[] } {
-  const starts = itemStarts(text);
-  const torn = !text.endsWith("\n") && starts.length > 0 ? starts.pop()! : undefined;
-  const issues: LogIssue[] = [];
-  const records: DecisionRecord[] = [];
-  for (const item of readItems(torn === undefined ? text : text.slice(0, torn.offset), starts, issues)) {
-    const read = asRecord(item.value);
-    const at = (message: string): LogIssue => (item.line === undefined ? { message } : { line: item.line, message: `line ${item.line}: ${message}` });
-    if (typeof read === "string") issues.push(at(`not a decision record: ${read}`));
-    else {
-      records.push(read.record);
-      if (read.note !== undefined) issues.push(at(read.note));
-    }
-  }
-  if (torn !== undefined) {
-    issues.push({
-      line: torn.line,
-      message: `line ${torn.line}: the last record is cut off (no newline at its end), an append was interrupted; the records before it are kept`,
-    });
-  }
-  return { records, issues };
-}
-
-interface ItemStart {
-  offset: number;
-  line: number;
-}
-
-/** Where each item of a top-level block sequence starts: a line beginning with `-` and a space, a tab or its end. */
-function itemStarts(text: string): ItemStart[] {
-  const starts: ItemStart[] = [];
-  let line = 1;
-  let counted = 0;
-  for (const match of text.matchAll(/^-(?=[ \t\r\n]|$)/gm)) {
-    for (let at = text.indexOf("\n", counted); at !== -1 && at < match.index; at = text.indexOf("\n", at + 1)) line++;
-    counted = match.index;
-    starts.push({ offset: match.index, line });
-  }
-  return starts;
-}
-
-function readItems(body: string, starts: readonly ItemStart[], issues: LogIssue[]): { value: unknown; line?: number }[] {
-  const whole = readSequence(body);
-  if (whole.ok) {
-    const aligned = whole.items.length === starts.length;
-    return whole.items.map((value, i) => (aligned ? { value, line: starts[i]!.line } : { value }));
-  }
-  const items: { value: unknown; line?: number }[] = [];
-  const head = readSequence(body.slice(0, starts[0]?.offset ?? body.length));
-  if (!head.ok || head.items.length > 0) {
-    const detail = head.ok ? "it is not comments" : head.issues[0]!.message;
-    const what = starts.length === 0 ? "not a decision log (a YAML list of records)" : "the text before the first record is not part of one";
-    issues.push({ line: 1, message: `line 1: ${what}: ${detail}` });
-  }
-  starts.forEach((start, i) => {
-    const chunk = readSequence(body.slice(start.offset, starts[i + 1]?.offset ?? body.length));
-    if (chunk.ok && chunk.items.length === 1) items.push({ value: chunk.items[0], line: start.line });
-    else {
-      const problem = chunk.ok ? "not one list item" : chunk.issues[0]!.message.replace(/^line (\d+)/, (_, n: string) => `line ${Number(n) + start.line - 1}`);
-      issues.push({ line: start.line, message: `line ${start.line}: unreadable record: ${problem}` });
-    }
-  });
-  return items;
-}
-
-/**
- * The record an item holds, or what is wrong with it. An item with an id is
- * patternd's and has every key (one without all of them is a torn append);
- * one without is KSI's and needs only a pattern and a decision, the rest
- * being null when absent. Keys beyond the record's are dropped. A
- * confidence that is no number from 0 to 1 (nor a string of one, as KSI
- * writes them) leaves the record readable without it, with a note.
- */
-function asRecord(item: unknown): { record: DecisionRecord; note?: string } | string {
-  if (typeof item !== "object" || item === null || Array.isArray(item)) return "an item is a map of record fields";
-  const fields = item as Record<string, unknown>;
-  const ours = Object.hasOwn(fields, "id");
-  const missing = (ours ? RECORD_KEYS : (["pattern", "decision"] as const)).filter((key) => !Object.hasOwn(fields, key));
-  if (missing.length > 0) return `missing ${missing.join(", ")}`;
-  const { id, pattern, pattern_version, decision, context = null, outcome = null, agent_id = null, timestamp = null } = fields;
-  if (ours && (typeof id !== "string" || id === "")) return "id is not a string";
-  if (typeof pattern !== "string" || typeof decision !== "string") return "pattern and decision are strings";
-  if (pattern_version !== undefined && typeof pattern_version !== "string") return "pattern_version is a string";
-  if (timestamp !== null && typeof timestamp !== "string") return "timestamp is an ISO-8601 string";
-  if (agent_id !== null && typeof agent_id !== "string") return "agent_id is a string or null";
-  if (outcome !== null && typeof outcome !== "string") return "outcome is a string or null";
-  const confidence = confidenceOf(fields.confidence);
-  const record: DecisionRecord = {
-    ...(ours ? { id: id as string } : {}),
-    pattern,
-    decision,
-    context,
-    outcome,
-    confidence: confidence ?? null,
-    agent_id,
-    timestamp,
-    ...(pattern_version === undefined ? {} : { pattern_version }),
-  };
-  if (confidence !== undefined) return { record };
-  return { record, note: `confidence ${JSON.stringify(fields.confidence)} is not a number from 0 to 1; the record is read without it` };
-}
-
-/** A confidence as a number: a number or numeric string from 0 to 1; null when absent or null; undefined when it is something else. */
-function confidenceOf(value: unknown): number | null | undefined {
-  if (value === undefined || value === null) return null;
-  const number = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
-  return Number.isFinite(number) && number >= 0 && number <= 1 ? number : undefined;
-}
-
 export interface DecisionStats {
   total: number;
   by_decision: Record<string, number>;
@@ -298,19 +175,12 @@ export interface DecisionStats {
  * and errors too. Records without an outcome are not in by_outcome.
  */
 export function queryDecisions(records: readonly DecisionRecord[], query: DecisionsQuery): { decisions: DecisionRecord[]; stats: DecisionStats } {
-  const since = query.since === undefined ? undefined : Date.parse(query.since);
-  if (Number.isNaN(since)) throw new DaemonError("invalid_params", `since "${query.since}" is not an ISO-8601 time`, { issues: [{ path: "since", message: "not an ISO-8601 time" }] });
-  const text = query.decision?.toLowerCase();
-  const outcome = query.outcome?.toLowerCase();
-  const kind = outcome === "success" || outcome === "failure" ? outcome : undefined;
+  const filter = decisionFilter(query);
   const matched = records.filter(
-    (record) =>
-      (text === undefined || record.decision.toLowerCase().includes(text)) &&
-      (outcome === undefined || record.outcome?.toLowerCase() === outcome || (kind !== undefined && outcomeClass(record.outcome) === kind)) &&
-      (since === undefined || timeOf(record) >= since),
+    (record) => matchesDecision(filter, record.decision) && matchesOutcome(filter, record.outcome) && (filter.since === undefined || timeOf(record.timestamp) >= filter.since),
   );
   const newestFirst = matched
-    .map((record, i) => ({ record, time: timeOf(record), i }))
+    .map((record, i) => ({ record, time: timeOf(record.timestamp), i }))
     .sort((a, b) => b.time - a.time || compareIds(b.record.id, a.record.id) || b.i - a.i);
   const dated = newestFirst.filter((entry) => entry.time !== -Infinity);
   const evidence = evidenceOf(matched);
@@ -329,26 +199,79 @@ export function queryDecisions(records: readonly DecisionRecord[], query: Decisi
   };
 }
 
+/** A query's filters, ready to match: lower case, since in milliseconds. */
+export interface DecisionFilter {
+  text?: string;
+  outcome?: string;
+  kind?: "success" | "failure";
+  since?: number;
+}
+
+export function decisionFilter(query: DecisionsQuery): DecisionFilter {
+  const since = query.since === undefined ? undefined : Date.parse(query.since);
+  if (Number.isNaN(since)) throw new DaemonError("invalid_params", `since "${query.since}" is not an ISO-8601 time`, { issues: [{ path: "since", message: "not an ISO-8601 time" }] });
+  const outcome = query.outcome?.toLowerCase();
+  return {
+    ...(query.decision === undefined ? {} : { text: query.decision.toLowerCase() }),
+    ...(outcome === undefined ? {} : { outcome }),
+    ...(outcome === "success" || outcome === "failure" ? { kind: outcome } : {}),
+    ...(since === undefined ? {} : { since }),
+  };
+}
+
+export function matchesDecision(filter: DecisionFilter, decision: string): boolean {
+  return filter.text === undefined || decision.toLowerCase().includes(filter.text);
+}
+
+export function matchesOutcome(filter: DecisionFilter, outcome: string | null): boolean {
+  return filter.outcome === undefined || outcome?.toLowerCase() === filter.outcome || (filter.kind !== undefined && outcomeClass(outcome) === filter.kind);
+}
+
 /** Ids in order; a record without one (KSI's) before any with one. */
-function compareIds(a: string | undefined, b: string | undefined): number {
+export function compareIds(a: string | undefined, b: string | undefined): number {
   const left = a ?? "";
   const right = b ?? "";
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
 /** Milliseconds since the epoch; a timestamp that is absent or does not parse counts as the oldest. */
-function timeOf(record: DecisionRecord): number {
-  if (record.timestamp === null) return -Infinity;
-  const time = Date.parse(record.timestamp);
+export function timeOf(timestamp: string | null): number {
+  if (timestamp === null) return -Infinity;
+  const time = Date.parse(timestamp);
   return Number.isNaN(time) ? -Infinity : time;
 }
 
-/** Counts by value, the most frequent first (ties by value), at most MAX_GROUPS. Built with fromEntries: a decision may be "__proto__". */
 function mostFrequent(values: readonly string[]): Record<string, number> {
   const counts = new Map<string, number>();
   for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
-  const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return Object.fromEntries(ranked.slice(0, MAX_GROUPS));
+  return topGroups(counts);
+}
+
+/**
+ * Counts by value, the most frequent first (ties by value), at most
+ * MAX_GROUPS: kept by insertion into the best so far, since a log's
+ * decisions may be thousands of distinct texts. Built with fromEntries: a
+ * decision may be "__proto__".
+ */
+export function topGroups(counts: Iterable<readonly [string, number]>): Record<string, number> {
+  const best: (readonly [string, number])[] = [];
+  for (const group of counts) {
+    if (best.length === MAX_GROUPS && !ranksBefore(group, best[MAX_GROUPS - 1]!)) continue;
+    let low = 0;
+    let high = best.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (ranksBefore(best[mid]!, group)) low = mid + 1;
+      else high = mid;
+    }
+    best.splice(low, 0, group);
+    if (best.length > MAX_GROUPS) best.pop();
+  }
+  return Object.fromEntries(best);
+}
+
+function ranksBefore(a: readonly [string, number], b: readonly [string, number]): boolean {
+  return a[1] > b[1] || (a[1] === b[1] && a[0] < b[0]);
 }
 
 export interface Evidence {

@@ -16,7 +16,7 @@
  * messages are the ones users see. Edits always go through a Document.
  */
 import { CORE_SCHEMA, load } from "js-yaml";
-import { Document, isMap, isScalar, isSeq, parseDocument, type YAMLSeq } from "yaml";
+import { Document, isMap, isScalar, isSeq, parseDocument, visit, type YAMLSeq } from "yaml";
 import { diffLines } from "./line-diff.js";
 import { isStackOverflow, NESTING_MESSAGE, nestingProblem } from "./nesting.js";
 
@@ -61,13 +61,24 @@ const SEQUENCE_FAST_PATH_EXCLUDED = /(?:^|[\s,[{:?-])[&!]|^[ \t-]*\?|\b0b/m;
  * the slower parser.
  */
 export function readSequence(text: string): { ok: true; items: unknown[] } | { ok: false; issues: Issue[] } {
+  const read = readSequenceWithAliases(text);
+  return read.ok ? { ok: true, items: read.items } : read;
+}
+
+/**
+ * readSequence, also telling whether the text uses aliases: an item with an
+ * alias to another item's anchor does not read the same on its own (the
+ * decision-log index reads items back one by one).
+ */
+export function readSequenceWithAliases(text: string): { ok: true; items: unknown[]; aliases: boolean } | { ok: false; issues: Issue[] } {
   if (!SEQUENCE_FAST_PATH_EXCLUDED.test(text)) {
     try {
       const data = load(text, { schema: CORE_SCHEMA });
-      if (data === undefined || data === null) return { ok: true, items: [] };
+      // No anchors (the fast path's condition), so no aliases.
+      if (data === undefined || data === null) return { ok: true, items: [], aliases: false };
       if (Array.isArray(data)) {
         const deep = nestingProblem(data);
-        return deep === null ? { ok: true, items: data as unknown[] } : { ok: false, issues: [deep] };
+        return deep === null ? { ok: true, items: data as unknown[], aliases: false } : { ok: false, issues: [deep] };
       }
     } catch {
       // the yaml parser below gives the error users see
@@ -82,10 +93,17 @@ export function readSequence(text: string): { ok: true; items: unknown[] } | { o
   } catch (err) {
     return { ok: false, issues: [{ path: "", message: (err as Error).message }] };
   }
-  if (data === null || data === undefined) return { ok: true, items: [] };
+  let aliases = false;
+  visit(doc, {
+    Alias: () => {
+      aliases = true;
+      return visit.BREAK;
+    },
+  });
+  if (data === null || data === undefined) return { ok: true, items: [], aliases };
   if (!Array.isArray(data)) return { ok: false, issues: [{ path: "", message: "a log is a YAML sequence (- item) at the top level" }] };
   const deep = nestingProblem(data);
-  return deep === null ? { ok: true, items: data as unknown[] } : { ok: false, issues: [deep] };
+  return deep === null ? { ok: true, items: data as unknown[], aliases } : { ok: false, issues: [deep] };
 }
 
 /**

@@ -18,11 +18,12 @@ import { asUnavailable } from "../../../core/disk-fault.js";
 import { DaemonError } from "../../../core/errors.js";
 import type { Clock, TimerHandle } from "../../../core/clock.js";
 import type { Log } from "../../../core/log.js";
-import { evidenceOf, parseLog, type DecisionRecord, type Evidence } from "../model/decisions.js";
+import type { DecisionsQuery, Evidence } from "../model/decisions.js";
 import { DECISIONS_SUFFIX } from "../model/ref.js";
 import { stemOf } from "../model/store-layout.js";
 import { formatCommitMessage } from "../model/trailers.js";
 import { isUnsafePath } from "./confined-path.js";
+import { DecisionReader, type DecisionsAnswer } from "./decision-reader.js";
 import type { StoreFiles } from "./files.js";
 import type { GitRepo } from "./git.js";
 import { isNothingToCommit } from "./start-recovery.js";
@@ -60,8 +61,8 @@ export class DecisionLogs {
   private readonly syncs = new Map<string, Promise<void>>();
   /** Paths whose end was checked in this process (a torn last line is closed before the first append). */
   private readonly checked = new Set<string>();
-  /** Per path: the evidence of its records and the file size it was read at (no file: size -1). */
-  private readonly evidenceCache = new Map<string, { evidence: Evidence; size: number }>();
+  /** Reads the logs for queries and evidence, keeping up with the appends made here. */
+  private readonly reader: DecisionReader;
 
   constructor(
     private readonly files: StoreFiles,
@@ -70,7 +71,9 @@ export class DecisionLogs {
     private readonly log: Log,
     /** Makes a log's appends durable (default: fdatasync); a disk that fails it is part of the world a test injects. */
     private readonly syncFile: (fd: number) => Promise<void> = fdatasyncAsync,
-  ) {}
+  ) {
+    this.reader = new DecisionReader(files);
+  }
 
   /** The log beside a pattern file: `orchestrations/x.yaml` (or `.yml`, `.md`) → `orchestrations/x_decisions.yaml`. */
   static pathFor(patternPath: string): string {
@@ -91,12 +94,15 @@ export class DecisionLogs {
     let created = false;
     let start: number;
     try {
+      const before = fstatSync(fd, { bigint: true });
       // Once per process, and again after a failed append: a torn last line is closed first.
       created = !this.checked.has(path) && closeTornLine(fd) === 0;
       this.checked.add(path);
       start = fstatSync(fd).size;
       // All of the record or none of it: a full disk leaves no half record behind.
       appendWhole(fd, text);
+      // The index of the log takes the record in now: the next query or select reads nothing of the file again.
+      this.reader.appended(path, before, text, fstatSync(fd, { bigint: true }));
     } catch (err) {
       this.checked.delete(path);
       // A log this append created stays only with a record in it (an empty file would be an untracked change).
@@ -105,8 +111,6 @@ export class DecisionLogs {
     } finally {
       closeSync(fd);
     }
-    // Whatever the log held is no longer its whole evidence; the next read counts again.
-    this.evidenceCache.delete(path);
     const batch = this.pending.get(path) ?? { records: 0, pattern, agents: new Set<string>(), texts: [] };
     batch.records += records;
     batch.texts.push(text);
@@ -129,7 +133,8 @@ export class DecisionLogs {
       const at = batch.texts.indexOf(text);
       if (at !== -1) batch.texts.splice(at, 1);
     }
-    this.evidenceCache.delete(path);
+    // The log was cut back (or kept records the index does not expect): indexed again when next read.
+    this.reader.forget(path);
   }
 
   /** The log's text; undefined when there is none; unsafe_path when it is a link or under one. */
@@ -137,37 +142,33 @@ export class DecisionLogs {
     return this.files.read(path, Number.MAX_SAFE_INTEGER);
   }
 
-  /** The records of a log (none when there is no log) and what could not be read of it. */
-  records(path: string): { records: DecisionRecord[]; issues: { message: string }[] } {
-    const text = this.read(path);
-    return text === undefined ? { records: [], issues: [] } : parseLog(text);
+  /**
+   * composition:decisions over a log (nothing when there is none): its
+   * records filtered, newest first, its stats and what could not be read
+   * of it; unsafe_path when it is a link or under one.
+   */
+  query(path: string, query: DecisionsQuery): DecisionsAnswer {
+    return this.reader.query(path, query);
   }
 
   /**
-   * A log's outcomes for ranking, read once per change of the file: the
-   * daemon's own appends and the watcher's report of a hand edit both
-   * make the next call read it again.
+   * A log's outcomes for ranking (none when it is a link: reload lists it
+   * as ignored), from its index: the daemon's own appends are in it as they
+   * are written, and the watcher's report of any other change has the file
+   * checked again first.
    */
   evidence(path: string): Evidence {
-    const cached = this.evidenceCache.get(path);
-    if (cached !== undefined) return cached.evidence;
-    let records: DecisionRecord[] = [];
     try {
-      records = this.records(path).records;
+      return this.reader.evidence(path);
     } catch (err) {
-      // A log that is a link counts as no evidence (reload lists it as ignored); any other fault is a fault.
       if (!isUnsafePath(err)) throw err;
+      return { successes: 0, failures: 0, total: 0, mean_confidence: null };
     }
-    const evidence = evidenceOf(records);
-    this.evidenceCache.set(path, { evidence, size: this.files.state(path)?.size ?? -1 });
-    return evidence;
   }
 
-  /** The watcher saw the log change: forget its evidence unless the size is what was read (the daemon's own append, already counted). */
+  /** The watcher saw the log change (a person's edit, or the daemon's own append). */
   changed(path: string): void {
-    const cached = this.evidenceCache.get(path);
-    if (cached === undefined) return;
-    if ((this.files.state(path)?.size ?? -1) !== cached.size) this.evidenceCache.delete(path);
+    this.reader.changed(path);
   }
 
   /** Commits what is pending now (at stop; tests). */
@@ -206,7 +207,7 @@ export class DecisionLogs {
   /** Forgets what was read of the logs (the store was removed and is back: they may be other files now). */
   forget(): void {
     this.checked.clear();
-    this.evidenceCache.clear();
+    this.reader.forget();
   }
 
   /** Says once, at warn, that decision logs wait for the store, and why. */
@@ -239,7 +240,7 @@ export class DecisionLogs {
       } finally {
         closeSync(fd);
       }
-      this.evidenceCache.delete(path);
+      this.reader.changed(path);
       this.log.warn({ path, records: missing.length }, "acknowledged decision records were no longer in their log (a git command put the file back); they are appended again");
     }
   }

@@ -23,6 +23,7 @@ export interface Series {
 /**
  * Sends `count` requests one at a time (each reply awaited), checks each
  * (`ok`, echoed id, then `check`) and times it from write to reply.
+ * `before(k)`, when given, runs ahead of request k, untimed (its daemon CPU counts).
  */
 export async function sequential(
   conn: LineConnection,
@@ -31,6 +32,7 @@ export async function sequential(
   count: number,
   make: (k: number) => string,
   check: (reply: Reply, k: number, bytes: number) => void,
+  before?: (k: number) => Promise<void>,
 ): Promise<Series> {
   const latencies = new Float64Array(count);
   const pid = daemon.process.pid;
@@ -38,6 +40,7 @@ export async function sequential(
   const gitBefore = childCpuMs(pid);
   const started = performance.now();
   for (let k = 0; k < count; k++) {
+    if (before !== undefined) await before(k);
     const line = make(k);
     const sent = performance.now();
     const { reply, bytes } = await requestRaw(conn, line);

@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: prints the machine, then runs every benchmark in turn
- * (socket, schedule, emit, store, handler), each against its own daemon in a temporary home.
+ * (socket, schedule, emit, store, handler, mcp), each against its own daemon in a temporary home.
  * Options: --json (one JSON object on stdout, progress on stderr),
- * --only LIST (comma-separated: socket, schedule, emit, store, handler),
+ * --only LIST (comma-separated: socket, schedule, emit, store, handler, mcp),
  * --requests N, --rounds N and --warmup N (socket, emit and handler benches; --rounds also
  * sets the restarts of the schedule bench), --schedules N (schedule bench, default
  * 100 000, the daemon's bound on pending schedules), --saves N and --gets N (store
  * bench: measured saves and gets per kind, default 200 and 500), --patterns N (store
- * bench: patterns in the synthetic store, default 10 000), --daemon-cpu-prof DIR (run
+ * bench: patterns in the synthetic store, default 10 000), --calls N (mcp bench: measured
+ * tool calls per scenario and path, default 500), --daemon-cpu-prof DIR (run
  * every daemon under `node --cpu-prof`; its figures are then not representative),
  * --keep-homes (schedule and store benches: leave their temporary homes, with daemon.log, in place).
  */
@@ -15,16 +16,17 @@ import { cpus, loadavg, release } from "node:os";
 import { parseArgs } from "node:util";
 import { formatEmitBench, runEmitBench, type EmitBenchResult } from "./emit.js";
 import { formatHandlerBench, runHandlerBench, type HandlerBenchResult } from "./handler.js";
+import { formatMcpBench, runMcpBench, type McpBenchResult } from "./mcp.js";
 import { formatScheduleBench, runScheduleBench, type ScheduleBenchResult } from "./schedule.js";
 import { formatSocketBench, runSocketBench, type SocketBenchResult } from "./socket.js";
 import { formatStoreBench, runStoreBench, type StoreBenchResult } from "./store.js";
 
-const BENCHES = ["socket", "schedule", "emit", "store", "handler"] as const;
+const BENCHES = ["socket", "schedule", "emit", "store", "handler", "mcp"] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const USAGE =
-  "usage: node dist/bench/run.js [--json] [--only socket,schedule,emit,store,handler] [--requests N] [--rounds N] [--warmup N] " +
-  "[--schedules N] [--saves N] [--gets N] [--patterns N] [--daemon-cpu-prof DIR] [--keep-homes]";
+  "usage: node dist/bench/run.js [--json] [--only socket,schedule,emit,store,handler,mcp] [--requests N] [--rounds N] [--warmup N] " +
+  "[--schedules N] [--saves N] [--gets N] [--patterns N] [--calls N] [--daemon-cpu-prof DIR] [--keep-homes]";
 
 function machine() {
   const all = cpus();
@@ -57,7 +59,7 @@ function benchList(text: string | undefined): BenchName[] {
 async function main(): Promise<void> {
   let values;
   let only: BenchName[];
-  let requests: number, rounds: number, warmup: number, schedules: number, saves: number, gets: number, patterns: number;
+  let requests: number, rounds: number, warmup: number, schedules: number, saves: number, gets: number, patterns: number, calls: number;
   try {
     ({ values } = parseArgs({
       options: {
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
         saves: { type: "string" },
         gets: { type: "string" },
         patterns: { type: "string" },
+        calls: { type: "string" },
         "daemon-cpu-prof": { type: "string" },
         "keep-homes": { type: "boolean", default: false },
       },
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
     saves = positiveInt(values.saves, 200, "saves");
     gets = positiveInt(values.gets, 500, "gets");
     patterns = positiveInt(values.patterns, 10_000, "patterns");
+    calls = positiveInt(values.calls, 500, "calls");
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
@@ -96,7 +100,14 @@ async function main(): Promise<void> {
   say(`machine: ${host.cpu}, ${host.cores} cores, Node ${host.node}, ${host.os}`);
   say(`load average (1 min) at start: ${host.load_1m}; the load generator, echo server and daemon share these cores\n`);
 
-  const results: { socket?: SocketBenchResult; schedule?: ScheduleBenchResult; emit?: EmitBenchResult; store?: StoreBenchResult; handler?: HandlerBenchResult } = {};
+  const results: {
+    socket?: SocketBenchResult;
+    schedule?: ScheduleBenchResult;
+    emit?: EmitBenchResult;
+    store?: StoreBenchResult;
+    handler?: HandlerBenchResult;
+    mcp?: McpBenchResult;
+  } = {};
   if (only.includes("socket")) {
     results.socket = await runSocketBench({ requests, rounds, warmup, daemonCpuProfDir, progress });
     say(formatSocketBench(results.socket));
@@ -140,6 +151,11 @@ async function main(): Promise<void> {
     if (Object.keys(results).length > 0) say("");
     results.handler = await runHandlerBench({ requests, rounds, warmup, depths: [16, 64, 256], daemonCpuProfDir, progress });
     say(formatHandlerBench(results.handler));
+  }
+  if (only.includes("mcp")) {
+    if (Object.keys(results).length > 0) say("");
+    results.mcp = await runMcpBench({ calls, warmup: 50, daemonCpuProfDir, progress });
+    say(formatMcpBench(results.mcp));
   }
 
   if (json) process.stdout.write(JSON.stringify({ machine: host, ...results }, null, 2) + "\n");

@@ -1,32 +1,78 @@
 /**
  * `npm run bench`: prints the machine, then runs every benchmark in turn
- * (socket, schedule, emit, store, handler, decisions-log), each against its own daemon in a temporary home.
+ * (the BENCHES table, in its order), each against its own daemon in a temporary home.
  * Options: --json (one JSON object on stdout, progress on stderr),
- * --only LIST (comma-separated: socket, schedule, emit, store, handler, decisions-log),
+ * --only LIST (comma-separated names from the table),
  * --requests N, --rounds N and --warmup N (socket, emit and handler benches; --rounds also
  * sets the restarts of the schedule bench), --schedules N (schedule bench, default
  * 100 000, the daemon's bound on pending schedules), --saves N and --gets N (store
  * bench: measured saves and gets per kind, default 200 and 500), --patterns N (store
  * bench: patterns in the synthetic store, default 10 000), --log-records N (decisions-log bench:
- * records in the long log, default 30 000; the short one has a hundredth), --daemon-cpu-prof DIR (run
+ * records in the long log, default 30 000; the short one has a hundredth), --calls N (mcp bench:
+ * measured tool calls per scenario and path, default 500), --daemon-cpu-prof DIR (run
  * every daemon under `node --cpu-prof`; its figures are then not representative),
  * --keep-homes (schedule and store benches: leave their temporary homes, with daemon.log, in place).
  */
 import { cpus, loadavg, release } from "node:os";
 import { parseArgs } from "node:util";
-import { formatEmitBench, runEmitBench, type EmitBenchResult } from "./emit.js";
-import { formatDecisionsLogBench, runDecisionsLogBench, type DecisionsLogBenchResult } from "./decisions-log.js";
-import { formatHandlerBench, runHandlerBench, type HandlerBenchResult } from "./handler.js";
-import { formatScheduleBench, runScheduleBench, type ScheduleBenchResult } from "./schedule.js";
-import { formatSocketBench, runSocketBench, type SocketBenchResult } from "./socket.js";
-import { formatStoreBench, runStoreBench, type StoreBenchResult } from "./store.js";
+import { formatDecisionsLogBench, runDecisionsLogBench } from "./decisions-log.js";
+import { formatEmitBench, runEmitBench } from "./emit.js";
+import { formatHandlerBench, runHandlerBench } from "./handler.js";
+import { formatMcpBench, runMcpBench } from "./mcp.js";
+import { formatScheduleBench, runScheduleBench } from "./schedule.js";
+import { formatSocketBench, runSocketBench } from "./socket.js";
+import { formatStoreBench, runStoreBench } from "./store.js";
 
-const BENCHES = ["socket", "schedule", "emit", "store", "handler", "decisions-log"] as const;
-type BenchName = (typeof BENCHES)[number];
+interface Settings {
+  requests: number;
+  rounds: number;
+  warmup: number;
+  schedules: number;
+  saves: number;
+  gets: number;
+  patterns: number;
+  logRecords: number;
+  calls: number;
+  daemonCpuProfDir: string | undefined;
+  keepHome: boolean;
+  progress: (text: string) => void;
+}
+
+interface Bench {
+  run(settings: Settings): Promise<{ clean: boolean }>;
+  format(result: { clean: boolean }): string;
+}
+
+/** A row of the table: each bench's format takes what its own run returned. */
+function bench<Result extends { clean: boolean }>(run: (settings: Settings) => Promise<Result>, format: (result: Result) => string): Bench {
+  return { run, format: (result) => format(result as Result) };
+}
+
+/** Every benchmark, in the order a full run takes them; a new one is one row here. */
+const BENCHES = {
+  socket: bench((s) => runSocketBench({ requests: s.requests, rounds: s.rounds, warmup: s.warmup, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatSocketBench),
+  schedule: bench(
+    (s) =>
+      runScheduleBench({ count: s.schedules, window: 256, connections: 1, fireFromS: 20, fireToS: 35, restarts: s.rounds, daemonCpuProfDir: s.daemonCpuProfDir, keepHome: s.keepHome, progress: s.progress }),
+    formatScheduleBench,
+  ),
+  emit: bench((s) => runEmitBench({ requests: s.requests, rounds: s.rounds, warmup: s.warmup, subscribers: 4, depth: 64, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatEmitBench),
+  store: bench(
+    (s) =>
+      runStoreBench({ saves: s.saves, gets: s.gets, warmup: 20, patterns: s.patterns, starts: 3, listCalls: 20, daemonCpuProfDir: s.daemonCpuProfDir, keepHome: s.keepHome, progress: s.progress }),
+    formatStoreBench,
+  ),
+  handler: bench((s) => runHandlerBench({ requests: s.requests, rounds: s.rounds, warmup: s.warmup, depths: [16, 64, 256], daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatHandlerBench),
+  "decisions-log": bench((s) => runDecisionsLogBench({ records: s.logRecords, calls: 100, warmup: 10, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatDecisionsLogBench),
+  mcp: bench((s) => runMcpBench({ calls: s.calls, warmup: 50, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatMcpBench),
+} satisfies Record<string, Bench>;
+
+type BenchName = keyof typeof BENCHES;
+const NAMES = Object.keys(BENCHES) as BenchName[];
 
 const USAGE =
-  "usage: node dist/bench/run.js [--json] [--only socket,schedule,emit,store,handler,decisions-log] [--requests N] [--rounds N] [--warmup N] " +
-  "[--schedules N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--daemon-cpu-prof DIR] [--keep-homes]";
+  `usage: node dist/bench/run.js [--json] [--only ${NAMES.join(",")}] [--requests N] [--rounds N] [--warmup N] ` +
+  "[--schedules N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--calls N] [--daemon-cpu-prof DIR] [--keep-homes]";
 
 function machine() {
   const all = cpus();
@@ -48,114 +94,75 @@ function positiveInt(text: string | undefined, fallback: number, name: string): 
 }
 
 function benchList(text: string | undefined): BenchName[] {
-  if (text === undefined) return [...BENCHES];
+  if (text === undefined) return NAMES;
   const names = text.split(",").map((name) => name.trim());
   for (const name of names) {
-    if (!(BENCHES as readonly string[]).includes(name)) throw new Error(`--only takes ${BENCHES.join(", ")} (comma-separated), got ${name}`);
+    if (!Object.hasOwn(BENCHES, name)) throw new Error(`--only takes ${NAMES.join(", ")} (comma-separated), got ${name}`);
   }
-  return BENCHES.filter((name) => names.includes(name));
+  return NAMES.filter((name) => names.includes(name));
+}
+
+function parseSettings(json: boolean): { json: boolean; only: BenchName[]; settings: Settings } {
+  const { values } = parseArgs({
+    options: {
+      json: { type: "boolean", default: false },
+      only: { type: "string" },
+      requests: { type: "string" },
+      rounds: { type: "string" },
+      warmup: { type: "string" },
+      schedules: { type: "string" },
+      saves: { type: "string" },
+      gets: { type: "string" },
+      patterns: { type: "string" },
+      "log-records": { type: "string" },
+      calls: { type: "string" },
+      "daemon-cpu-prof": { type: "string" },
+      "keep-homes": { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  return {
+    json: values.json || json,
+    only: benchList(values.only),
+    settings: {
+      requests: positiveInt(values.requests, 20_000, "requests"),
+      rounds: positiveInt(values.rounds, 5, "rounds"),
+      warmup: positiveInt(values.warmup, 5_000, "warmup"),
+      schedules: positiveInt(values.schedules, 100_000, "schedules"),
+      saves: positiveInt(values.saves, 200, "saves"),
+      gets: positiveInt(values.gets, 500, "gets"),
+      patterns: positiveInt(values.patterns, 10_000, "patterns"),
+      logRecords: positiveInt(values["log-records"], 30_000, "log-records"),
+      calls: positiveInt(values.calls, 500, "calls"),
+      daemonCpuProfDir: values["daemon-cpu-prof"],
+      keepHome: values["keep-homes"],
+      progress: (text) => process.stderr.write(`  … ${text}\n`),
+    },
+  };
 }
 
 async function main(): Promise<void> {
-  let values;
-  let only: BenchName[];
-  let requests: number, rounds: number, warmup: number, schedules: number, saves: number, gets: number, patterns: number, logRecords: number;
+  let parsed;
   try {
-    ({ values } = parseArgs({
-      options: {
-        json: { type: "boolean", default: false },
-        only: { type: "string" },
-        requests: { type: "string" },
-        rounds: { type: "string" },
-        warmup: { type: "string" },
-        schedules: { type: "string" },
-        saves: { type: "string" },
-        gets: { type: "string" },
-        patterns: { type: "string" },
-        "log-records": { type: "string" },
-        "daemon-cpu-prof": { type: "string" },
-        "keep-homes": { type: "boolean", default: false },
-      },
-      strict: true,
-    }));
-    only = benchList(values.only);
-    requests = positiveInt(values.requests, 20_000, "requests");
-    rounds = positiveInt(values.rounds, 5, "rounds");
-    warmup = positiveInt(values.warmup, 5_000, "warmup");
-    schedules = positiveInt(values.schedules, 100_000, "schedules");
-    saves = positiveInt(values.saves, 200, "saves");
-    gets = positiveInt(values.gets, 500, "gets");
-    patterns = positiveInt(values.patterns, 10_000, "patterns");
-    logRecords = positiveInt(values["log-records"], 30_000, "log-records");
+    parsed = parseSettings(false);
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
-  const json = values.json;
+  const { json, only, settings } = parsed;
   const say = (text: string) => (json ? process.stderr : process.stdout).write(text + "\n");
-  const progress = (text: string) => process.stderr.write(`  … ${text}\n`);
-  const daemonCpuProfDir = values["daemon-cpu-prof"];
 
   const host = machine();
   say(`machine: ${host.cpu}, ${host.cores} cores, Node ${host.node}, ${host.os}`);
   say(`load average (1 min) at start: ${host.load_1m}; the load generator, echo server and daemon share these cores\n`);
 
-  const results: {
-    socket?: SocketBenchResult;
-    schedule?: ScheduleBenchResult;
-    emit?: EmitBenchResult;
-    store?: StoreBenchResult;
-    handler?: HandlerBenchResult;
-    "decisions-log"?: DecisionsLogBenchResult;
-  } = {};
-  if (only.includes("socket")) {
-    results.socket = await runSocketBench({ requests, rounds, warmup, daemonCpuProfDir, progress });
-    say(formatSocketBench(results.socket));
-  }
-  if (only.includes("schedule")) {
-    if (results.socket !== undefined) say("");
-    results.schedule = await runScheduleBench({
-      count: schedules,
-      window: 256,
-      connections: 1,
-      fireFromS: 20,
-      fireToS: 35,
-      restarts: rounds,
-      daemonCpuProfDir,
-      keepHome: values["keep-homes"],
-      progress,
-    });
-    say(formatScheduleBench(results.schedule));
-  }
-  if (only.includes("emit")) {
-    if (results.socket !== undefined || results.schedule !== undefined) say("");
-    results.emit = await runEmitBench({ requests, rounds, warmup, subscribers: 4, depth: 64, daemonCpuProfDir, progress });
-    say(formatEmitBench(results.emit));
-  }
-  if (only.includes("store")) {
+  const results: Partial<Record<BenchName, { clean: boolean }>> = {};
+  for (const name of only) {
     if (Object.keys(results).length > 0) say("");
-    results.store = await runStoreBench({
-      saves,
-      gets,
-      warmup: 20,
-      patterns,
-      starts: 3,
-      listCalls: 20,
-      daemonCpuProfDir,
-      keepHome: values["keep-homes"],
-      progress,
-    });
-    say(formatStoreBench(results.store));
-  }
-  if (only.includes("handler")) {
-    if (Object.keys(results).length > 0) say("");
-    results.handler = await runHandlerBench({ requests, rounds, warmup, depths: [16, 64, 256], daemonCpuProfDir, progress });
-    say(formatHandlerBench(results.handler));
-  }
-  if (only.includes("decisions-log")) {
-    if (Object.keys(results).length > 0) say("");
-    results["decisions-log"] = await runDecisionsLogBench({ records: logRecords, calls: 100, warmup: 10, daemonCpuProfDir, progress });
-    say(formatDecisionsLogBench(results["decisions-log"]));
+    const entry = BENCHES[name];
+    const result = await entry.run(settings);
+    results[name] = result;
+    say(entry.format(result));
   }
 
   if (json) process.stdout.write(JSON.stringify({ machine: host, ...results }, null, 2) + "\n");

@@ -40,6 +40,9 @@ export interface ToolboxOptions {
 }
 
 export class Toolbox {
+  /** The tools of the last event table: built once per table, not for every tools/list and tools/call. */
+  private built: { table: Map<string, EventInfo>; tools: Tool[] } | undefined;
+
   constructor(
     private readonly link: DaemonLink,
     private readonly inbox: HandlerInbox,
@@ -71,6 +74,12 @@ export class Toolbox {
 
   private async tools(applyReadOnly = true): Promise<Tool[]> {
     const table = await this.link.eventTable();
+    if (this.built?.table !== table) this.built = { table, tools: this.build(table) };
+    const { tools } = this.built;
+    return applyReadOnly && this.options.readOnly ? tools.filter((tool) => tool.effect === "read") : tools;
+  }
+
+  private build(table: Map<string, EventInfo>): Tool[] {
     const tools: Tool[] = [];
     for (const curated of CURATED) {
       const info = table.get(curated.event);
@@ -85,7 +94,7 @@ export class Toolbox {
       });
     }
     tools.push(...this.bridgeTools(table));
-    return applyReadOnly && this.options.readOnly ? tools.filter((tool) => tool.effect === "read") : tools;
+    return tools;
   }
 
   private bridgeTools(table: Map<string, EventInfo>): Tool[] {
@@ -159,11 +168,13 @@ export class Toolbox {
   }
 
   private own(name: string, title: string, description: string, inputSchema: Record<string, unknown>, effect: Effect, run: (args: Record<string, unknown>) => Promise<unknown>): Tool {
-    const validator = fromJsonSchema(inputSchema);
+    // Compiled when first needed: compiling takes about a millisecond, and most calls are of other tools.
+    let validator: ReturnType<typeof fromJsonSchema> | undefined;
     return {
       definition: define(name, title, description, inputSchema, effect),
       effect,
       validate: (args) => {
+        validator ??= fromJsonSchema(inputSchema);
         const checked = validator["~standard"].validate(args);
         if (checked instanceof Promise) return undefined;
         return checked.issues === undefined ? undefined : checked.issues.map((issue) => `${(issue.path ?? []).map(String).join(".") || "arguments"}: ${issue.message}`).join("; ");

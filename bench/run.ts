@@ -1,30 +1,32 @@
 /**
  * `npm run bench`: prints the machine, then runs every benchmark in turn
- * (socket, schedule, emit, store, handler), each against its own daemon in a temporary home.
+ * (socket, schedule, burst, emit, store, handler), each against its own daemon in a temporary home.
  * Options: --json (one JSON object on stdout, progress on stderr),
- * --only LIST (comma-separated: socket, schedule, emit, store, handler),
+ * --only LIST (comma-separated: socket, schedule, burst, emit, store, handler),
  * --requests N, --rounds N and --warmup N (socket, emit and handler benches; --rounds also
  * sets the restarts of the schedule bench), --schedules N (schedule bench, default
- * 100 000, the daemon's bound on pending schedules), --saves N and --gets N (store
+ * 100 000, the daemon's bound on pending schedules), --burst N (burst bench: emits due at one
+ * instant, default 50 000), --saves N and --gets N (store
  * bench: measured saves and gets per kind, default 200 and 500), --patterns N (store
  * bench: patterns in the synthetic store, default 10 000), --daemon-cpu-prof DIR (run
  * every daemon under `node --cpu-prof`; its figures are then not representative),
- * --keep-homes (schedule and store benches: leave their temporary homes, with daemon.log, in place).
+ * --keep-homes (schedule, burst and store benches: leave their temporary homes, with daemon.log, in place).
  */
 import { cpus, loadavg, release } from "node:os";
 import { parseArgs } from "node:util";
+import { formatBurstBench, runBurstBench, type BurstBenchResult } from "./burst.js";
 import { formatEmitBench, runEmitBench, type EmitBenchResult } from "./emit.js";
 import { formatHandlerBench, runHandlerBench, type HandlerBenchResult } from "./handler.js";
 import { formatScheduleBench, runScheduleBench, type ScheduleBenchResult } from "./schedule.js";
 import { formatSocketBench, runSocketBench, type SocketBenchResult } from "./socket.js";
 import { formatStoreBench, runStoreBench, type StoreBenchResult } from "./store.js";
 
-const BENCHES = ["socket", "schedule", "emit", "store", "handler"] as const;
+const BENCHES = ["socket", "schedule", "burst", "emit", "store", "handler"] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const USAGE =
-  "usage: node dist/bench/run.js [--json] [--only socket,schedule,emit,store,handler] [--requests N] [--rounds N] [--warmup N] " +
-  "[--schedules N] [--saves N] [--gets N] [--patterns N] [--daemon-cpu-prof DIR] [--keep-homes]";
+  "usage: node dist/bench/run.js [--json] [--only socket,schedule,burst,emit,store,handler] [--requests N] [--rounds N] [--warmup N] " +
+  "[--schedules N] [--burst N] [--saves N] [--gets N] [--patterns N] [--daemon-cpu-prof DIR] [--keep-homes]";
 
 function machine() {
   const all = cpus();
@@ -57,7 +59,7 @@ function benchList(text: string | undefined): BenchName[] {
 async function main(): Promise<void> {
   let values;
   let only: BenchName[];
-  let requests: number, rounds: number, warmup: number, schedules: number, saves: number, gets: number, patterns: number;
+  let requests: number, rounds: number, warmup: number, schedules: number, burst: number, saves: number, gets: number, patterns: number;
   try {
     ({ values } = parseArgs({
       options: {
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
         rounds: { type: "string" },
         warmup: { type: "string" },
         schedules: { type: "string" },
+        burst: { type: "string" },
         saves: { type: "string" },
         gets: { type: "string" },
         patterns: { type: "string" },
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     rounds = positiveInt(values.rounds, 5, "rounds");
     warmup = positiveInt(values.warmup, 5_000, "warmup");
     schedules = positiveInt(values.schedules, 100_000, "schedules");
+    burst = positiveInt(values.burst, 50_000, "burst");
     saves = positiveInt(values.saves, 200, "saves");
     gets = positiveInt(values.gets, 500, "gets");
     patterns = positiveInt(values.patterns, 10_000, "patterns");
@@ -96,7 +100,14 @@ async function main(): Promise<void> {
   say(`machine: ${host.cpu}, ${host.cores} cores, Node ${host.node}, ${host.os}`);
   say(`load average (1 min) at start: ${host.load_1m}; the load generator, echo server and daemon share these cores\n`);
 
-  const results: { socket?: SocketBenchResult; schedule?: ScheduleBenchResult; emit?: EmitBenchResult; store?: StoreBenchResult; handler?: HandlerBenchResult } = {};
+  const results: {
+    socket?: SocketBenchResult;
+    schedule?: ScheduleBenchResult;
+    burst?: BurstBenchResult;
+    emit?: EmitBenchResult;
+    store?: StoreBenchResult;
+    handler?: HandlerBenchResult;
+  } = {};
   if (only.includes("socket")) {
     results.socket = await runSocketBench({ requests, rounds, warmup, daemonCpuProfDir, progress });
     say(formatSocketBench(results.socket));
@@ -116,8 +127,21 @@ async function main(): Promise<void> {
     });
     say(formatScheduleBench(results.schedule));
   }
+  if (only.includes("burst")) {
+    if (Object.keys(results).length > 0) say("");
+    results.burst = await runBurstBench({
+      count: burst,
+      window: 256,
+      pingEveryMs: 10,
+      leadMs: 8_000,
+      daemonCpuProfDir,
+      keepHome: values["keep-homes"],
+      progress,
+    });
+    say(formatBurstBench(results.burst));
+  }
   if (only.includes("emit")) {
-    if (results.socket !== undefined || results.schedule !== undefined) say("");
+    if (Object.keys(results).length > 0) say("");
     results.emit = await runEmitBench({ requests, rounds, warmup, subscribers: 4, depth: 64, daemonCpuProfDir, progress });
     say(formatEmitBench(results.emit));
   }

@@ -5,16 +5,18 @@
  * --only LIST (comma-separated names from the table),
  * --requests N, --rounds N and --warmup N (socket, emit and handler benches; --rounds also
  * sets the restarts of the schedule bench), --schedules N (schedule bench, default
- * 100 000, the daemon's bound on pending schedules), --saves N and --gets N (store
+ * 100 000, the daemon's bound on pending schedules), --burst N (burst bench: emits due at one
+ * instant, default 50 000), --saves N and --gets N (store
  * bench: measured saves and gets per kind, default 200 and 500), --patterns N (store
  * bench: patterns in the synthetic store, default 10 000), --log-records N (decisions-log bench:
  * records in the long log, default 30 000; the short one has a hundredth), --calls N (mcp bench:
  * measured tool calls per scenario and path, default 500), --daemon-cpu-prof DIR (run
  * every daemon under `node --cpu-prof`; its figures are then not representative),
- * --keep-homes (schedule and store benches: leave their temporary homes, with daemon.log, in place).
+ * --keep-homes (schedule, burst and store benches: leave their temporary homes, with daemon.log, in place).
  */
 import { cpus, loadavg, release } from "node:os";
 import { parseArgs } from "node:util";
+import { formatBurstBench, runBurstBench } from "./burst.js";
 import { formatDecisionsLogBench, runDecisionsLogBench } from "./decisions-log.js";
 import { formatEmitBench, runEmitBench } from "./emit.js";
 import { formatHandlerBench, runHandlerBench } from "./handler.js";
@@ -28,6 +30,7 @@ interface Settings {
   rounds: number;
   warmup: number;
   schedules: number;
+  burst: number;
   saves: number;
   gets: number;
   patterns: number;
@@ -56,6 +59,10 @@ const BENCHES = {
       runScheduleBench({ count: s.schedules, window: 256, connections: 1, fireFromS: 20, fireToS: 35, restarts: s.rounds, daemonCpuProfDir: s.daemonCpuProfDir, keepHome: s.keepHome, progress: s.progress }),
     formatScheduleBench,
   ),
+  burst: bench(
+    (s) => runBurstBench({ count: s.burst, window: 256, pingEveryMs: 10, leadMs: 8_000, daemonCpuProfDir: s.daemonCpuProfDir, keepHome: s.keepHome, progress: s.progress }),
+    formatBurstBench,
+  ),
   emit: bench((s) => runEmitBench({ requests: s.requests, rounds: s.rounds, warmup: s.warmup, subscribers: 4, depth: 64, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatEmitBench),
   store: bench(
     (s) =>
@@ -72,7 +79,7 @@ const NAMES = Object.keys(BENCHES) as BenchName[];
 
 const USAGE =
   `usage: node dist/bench/run.js [--json] [--only ${NAMES.join(",")}] [--requests N] [--rounds N] [--warmup N] ` +
-  "[--schedules N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--calls N] [--daemon-cpu-prof DIR] [--keep-homes]";
+  "[--schedules N] [--burst N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--calls N] [--daemon-cpu-prof DIR] [--keep-homes]";
 
 function machine() {
   const all = cpus();
@@ -111,6 +118,7 @@ function parseSettings(json: boolean): { json: boolean; only: BenchName[]; setti
       rounds: { type: "string" },
       warmup: { type: "string" },
       schedules: { type: "string" },
+      burst: { type: "string" },
       saves: { type: "string" },
       gets: { type: "string" },
       patterns: { type: "string" },
@@ -129,6 +137,7 @@ function parseSettings(json: boolean): { json: boolean; only: BenchName[]; setti
       rounds: positiveInt(values.rounds, 5, "rounds"),
       warmup: positiveInt(values.warmup, 5_000, "warmup"),
       schedules: positiveInt(values.schedules, 100_000, "schedules"),
+      burst: positiveInt(values.burst, 50_000, "burst"),
       saves: positiveInt(values.saves, 200, "saves"),
       gets: positiveInt(values.gets, 500, "gets"),
       patterns: positiveInt(values.patterns, 10_000, "patterns"),

@@ -58,3 +58,33 @@ describe("manualClock", () => {
     expect(clock.now()).toBe(100);
   });
 });
+
+describe("defer", () => {
+  it("systemClock runs a deferred callback in a later turn, not at once", async () => {
+    const clock = systemClock();
+    const order: string[] = [];
+    clock.defer(() => order.push("deferred"));
+    order.push("sync");
+    await Promise.resolve();
+    expect(order).toEqual(["sync"]); // not even as a microtask of this turn
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(order).toEqual(["sync", "deferred"]);
+  });
+
+  it("manualClock runs deferred callbacks only on turn(), one turn at a time, in order", () => {
+    const clock = manualClock(0);
+    const ran: string[] = [];
+    clock.defer(() => {
+      ran.push("a");
+      clock.defer(() => ran.push("a-next"));
+    });
+    clock.defer(() => ran.push("b"));
+    clock.advance(1_000);
+    expect(ran).toEqual([]);
+    expect(clock.turn()).toBe(2);
+    expect(ran).toEqual(["a", "b"]);
+    expect(clock.turn()).toBe(1);
+    expect(ran).toEqual(["a", "b", "a-next"]);
+    expect(clock.turn()).toBe(0);
+  });
+});

@@ -7,6 +7,12 @@ export interface Clock {
   now(): number;
   setTimer(callback: () => void, delayMs: number): TimerHandle;
   clearTimer(handle: TimerHandle): void;
+  /**
+   * Runs `callback` in a later turn of the event loop, once the I/O that is
+   * ready now (socket reads and writes) has run: how long work yields to
+   * other clients without waiting out a timer.
+   */
+  defer(callback: () => void): void;
 }
 
 export interface TimerHandle {
@@ -34,18 +40,28 @@ export function systemClock(): Clock {
         timers.delete(handle.id);
       }
     },
+    defer(callback) {
+      setImmediate(callback);
+    },
   };
 }
 
 export interface ManualClock extends Clock {
-  /** Moves time forward, running every timer that falls due, in order of due time. */
+  /** Moves time forward, running every timer that falls due, in order of due time. Deferred callbacks wait for turn(). */
   advance(ms: number): void;
+  /**
+   * One turn of the event loop: runs the callbacks deferred before the call
+   * (not those they defer in turn) and returns how many ran. The test is the
+   * event loop: between turns it can do what a client would.
+   */
+  turn(): number;
 }
 
 export function manualClock(startMs = 0): ManualClock {
   let current = startMs;
   let nextId = 1;
   const timers = new Map<number, { due: number; callback: () => void }>();
+  let deferred: (() => void)[] = [];
   return {
     now: () => current,
     setTimer(callback, delayMs) {
@@ -55,6 +71,15 @@ export function manualClock(startMs = 0): ManualClock {
     },
     clearTimer(handle) {
       timers.delete(handle.id);
+    },
+    defer(callback) {
+      deferred.push(callback);
+    },
+    turn() {
+      const callbacks = deferred;
+      deferred = [];
+      for (const callback of callbacks) callback();
+      return callbacks.length;
     },
     advance(ms) {
       const target = current + ms;

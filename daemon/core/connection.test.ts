@@ -200,6 +200,34 @@ describe("Connection over a Unix socket", () => {
     expect(h.connection.push({ event: "x:y", data: {}, subscription: "s1", seq: 0, ts: "t" })).toBe(true);
   });
 
+  it("hands a burst of pushes to the socket while it is produced, not only at the end of the turn", async () => {
+    const h = await harness();
+    const payload = "b".repeat(30 * 1024);
+    for (let seq = 1; seq <= 8; seq++) {
+      expect(h.connection.push({ event: "x:y", data: { payload }, subscription: "s1", seq, ts: "t" })).toBe(true);
+    }
+    // Still the same turn: the socket already has most of the burst.
+    expect(h.serverSocket.bytesWritten).toBeGreaterThan(6 * payload.length);
+    await waitUntil(() => h.reader.lines.length === 8, "every push");
+    expect(h.reader.lines.map((line) => line.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("counts queued output through writes and drains: a reader gets many times the limit without a refusal", async () => {
+    const limit = 16 * 1024;
+    const h = await harness({ maxQueuedBytes: limit });
+    const payload = "r".repeat(2 * 1024);
+    let seq = 0;
+    for (let turn = 0; turn < 100; turn++) {
+      for (let i = 0; i < 3; i++) {
+        seq++;
+        expect(h.connection.push({ event: "x:y", data: { payload }, subscription: "s1", seq, ts: "t" })).toBe(true);
+      }
+      await waitUntil(() => h.reader.lines.length === seq, `the pushes of turn ${turn}`);
+    }
+    expect(seq * payload.length).toBeGreaterThan(30 * limit);
+    expect(h.reader.lines.map((line) => line.seq)).toEqual(Array.from({ length: seq }, (_, i) => i + 1));
+  });
+
   it("answers shutting_down, without running the handler, while the daemon stops", async () => {
     const h = await harness();
     h.state.stopping = true;

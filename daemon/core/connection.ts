@@ -16,6 +16,13 @@ interface Slot {
   text: string | null;
 }
 
+/**
+ * Output is batched into one socket write per turn, except that this much
+ * is written at once: a burst of pushes then reaches the socket (and the
+ * client) while it is being produced, instead of piling up in memory.
+ */
+const WRITE_NOW_CHARS = 64 * 1024;
+
 export class Connection implements Session {
   agentId: string | undefined;
   nesting = 0;
@@ -23,6 +30,8 @@ export class Connection implements Session {
   /** Replies not yet written, in request order; a null text is still being handled. */
   private readonly slots: Slot[] = [];
   private out: string[] = [];
+  /** Length of the texts in `out`, kept as they come and go: a push checks the queue limit in O(1). */
+  private outChars = 0;
   private flushScheduled = false;
   private writeBlocked = false;
   private readPaused = false;
@@ -182,6 +191,11 @@ export class Connection implements Session {
   private write(text: string): void {
     if (this.closed) return;
     this.out.push(text);
+    this.outChars += text.length;
+    if (this.outChars >= WRITE_NOW_CHARS) {
+      this.flush();
+      return;
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // Batch the replies of one burst of lines into a single socket write.
@@ -193,20 +207,21 @@ export class Connection implements Session {
     this.flushScheduled = false;
     if (this.out.length === 0 || this.closed || this.socket.destroyed) {
       this.out = [];
+      this.outChars = 0;
       return;
     }
     const text = this.out.length === 1 ? this.out[0]! : this.out.join("");
     this.out = [];
+    this.outChars = 0;
     if (!this.socket.write(text)) {
       this.writeBlocked = true;
       this.updateReading();
     }
   }
 
+  /** Output not yet taken by the kernel: what the socket holds plus what waits for this turn's write. */
   private queuedBytes(): number {
-    let pending = 0;
-    for (const text of this.out) pending += text.length;
-    return this.socket.writableLength + pending;
+    return this.socket.writableLength + this.outChars;
   }
 
   /** Stop reading while the client does not read its replies or too many requests are in flight. */
@@ -225,6 +240,7 @@ export class Connection implements Session {
   private onSocketClose(): void {
     this.closed = true;
     this.out = [];
+    this.outChars = 0;
     for (const callback of this.closeCallbacks.splice(0)) {
       try {
         callback();

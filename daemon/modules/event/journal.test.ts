@@ -162,6 +162,24 @@ describe("Journal", () => {
     expect(await lines()).toEqual([...live.map(add), done("last")]);
   });
 
+  it("does not compact while a burst fires, not even past the forced threshold; it does right after", async () => {
+    let bursting = true;
+    const live = [schedule("live-1")];
+    const result = await Journal.open(path, { isQuiet: () => false, isBursting: () => bursting, log: silentLog(), now: () => NOW });
+    const { journal } = result;
+    opened.push(journal);
+    await journal.append(live.map(add));
+    const past = 4 * (10_000 + 2) + 2;
+    await journal.append(Array.from({ length: past }, (_, i) => done(`gone-${i}`)));
+    await journal.append([done("during")]);
+    expect(await lines()).toHaveLength(past + 2);
+    bursting = false;
+    await journal.append([done("over")]);
+    // Queued behind the compaction that batch started: it lands in the new file.
+    await journal.append([done("after")]);
+    expect(await lines()).toEqual([...live.map(add), done("after")]);
+  });
+
   it("an append of no records resolves at once", async () => {
     const { journal } = await openJournal();
     let resolved = false;

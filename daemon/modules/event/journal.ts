@@ -43,6 +43,13 @@ export interface Replay {
 export interface JournalOptions {
   /** True when no schedule is due soon: the moment to compact. */
   isQuiet(): boolean;
+  /**
+   * True while a burst of due schedules fires in slices: then not even a
+   * forced compaction runs, since its synchronous rewrite and fsyncs would
+   * stall every client between two slices. A burst is bounded by the
+   * pending schedules, so the compaction follows soon after.
+   */
+  isBursting?(): boolean;
   log: Log;
   /** Epoch ms (the daemon's clock): names the copy of a damaged journal. */
   now(): number;
@@ -206,7 +213,7 @@ export class Journal {
 
   private shouldCompact(): boolean {
     const threshold = COMPACT_MIN_RECORDS + 2 * this.liveLines.size;
-    if (this.appendedSinceCompaction <= threshold) return false;
+    if (this.appendedSinceCompaction <= threshold || this.options.isBursting?.() === true) return false;
     return this.appendedSinceCompaction > COMPACT_FORCE_FACTOR * threshold || (this.unsynced.length === 0 && this.options.isQuiet());
   }
 

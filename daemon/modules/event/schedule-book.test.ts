@@ -34,6 +34,23 @@ describe("ScheduleBook", () => {
   });
 
   it.each([
+    // limit, what each takeDue(200, limit) returns until nothing due is left
+    [1, [["a"], ["b1"], ["b2"], []]],
+    [2, [["a", "b1"], ["b2"], []]],
+    [3, [["a", "b1", "b2"], []]],
+    [10, [["a", "b1", "b2"], []]],
+  ])("takeDue with limit %i hands out what is due in slices, in order, each once", (limit, slices) => {
+    const book = new ScheduleBook();
+    book.add(schedule("c", 300));
+    book.add(schedule("b1", 200));
+    book.add(schedule("a", 100));
+    book.add(schedule("b2", 200));
+    for (const slice of slices) expect(ids(book.takeDue(200, limit))).toEqual(slice);
+    expect(ids(book.list())).toEqual(["c"]);
+    expect(book.takeDue(200, 0)).toEqual([]);
+  });
+
+  it.each([
     ["a later time", 100, 200],
     ["an earlier time", 200, 100],
     ["the same time", 150, 150],

@@ -67,10 +67,10 @@ export class ScheduleBook {
     return this.heap.peek()?.priority;
   }
 
-  /** Removes and returns every schedule due at `now`, earliest first. */
-  takeDue(now: number): Schedule[] {
+  /** Removes and returns the schedules due at `now`, earliest first: all of them, or the first `limit`. */
+  takeDue(now: number, limit = Infinity): Schedule[] {
     const due: Schedule[] = [];
-    for (;;) {
+    while (due.length < limit) {
       this.dropDead();
       const top = this.heap.peek();
       if (top === undefined || top.priority > now) return due;
@@ -78,6 +78,7 @@ export class ScheduleBook {
       this.dead--; // remove() counts the entry as dead, but it just left the heap
       due.push(this.remove(top.value.schedule_id)!);
     }
+    return due;
   }
 
   /** Live schedules, earliest first. */

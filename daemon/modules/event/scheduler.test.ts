@@ -7,7 +7,7 @@ import { manualClock, type ManualClock } from "../../core/clock.js";
 import { DaemonError } from "../../core/errors.js";
 import { silentLog } from "../../core/log.js";
 import type { Schedule } from "./schedule-book.js";
-import { Scheduler } from "./scheduler.js";
+import { FIRE_CHUNK, Scheduler, type FireSlice } from "./scheduler.js";
 
 const T0 = 1_700_000_000_000;
 const HOUR = 60 * 60 * 1000;
@@ -55,6 +55,7 @@ interface Options {
   clock?: ManualClock;
   maxPending?: number;
   fire?: (schedule: Schedule, lateMs: number) => Promise<void>;
+  slice?: FireSlice;
 }
 
 async function start(options: Options = {}) {
@@ -65,6 +66,7 @@ async function start(options: Options = {}) {
     clock,
     log: silentLog(),
     maxPending: options.maxPending ?? 1_000,
+    ...(options.slice === undefined ? {} : { slice: options.slice }),
     fire: (schedule, lateMs) => {
       const doneOnDisk = journalRecords().some((r) => r.op === "done" && r.schedule_id === schedule.schedule_id);
       fired.push({ id: schedule.schedule_id, lateMs, now: clock.now(), doneOnDisk });
@@ -289,5 +291,75 @@ describe("Scheduler", () => {
     clock.advance(20);
     await waitUntil(() => fired.length === 3, "all three fires");
     expect(fired.map((f) => f.id)).toEqual(["bad", "good", "later"]);
+  });
+
+  describe("a burst due at once fires in slices that yield to I/O", () => {
+    /**
+     * `count` schedules b000…, all overdue at T0 (so one timer finds them all due), their fire_at
+     * scrambled over the 400 ms before; returns them earliest first (ties in add order).
+     */
+    async function addBurst(scheduler: Scheduler, count: number): Promise<string[]> {
+      const burst = Array.from({ length: count }, (_, i) => schedule(`b${String(i).padStart(3, "0")}`, T0 - ((i * 7) % 5) * 100));
+      await Promise.all(burst.map((s) => scheduler.add(s)));
+      return [...burst].sort((a, b) => a.fire_at - b.fire_at).map((s) => s.schedule_id);
+    }
+
+    it("one slice per turn, earliest first, each once and journaled done first; the book serves requests between slices", async () => {
+      const { scheduler, clock, fired } = await start({ slice: { budgetMs: Infinity, maxFires: 100 } });
+      const expected = await addBurst(scheduler, 250);
+      await scheduler.add(schedule("later", T0 + 5_000));
+
+      clock.advance(0);
+      // The first slice fired inside the timer; the rest is still pending in the book.
+      expect(fired.map((f) => f.id)).toEqual(expected.slice(0, 100));
+      expect(scheduler.size).toBe(151);
+
+      // Between slices a request is served as usual: list, cancel a due one, add one due now.
+      expect(ids(scheduler.list()).slice(0, 3)).toEqual(expected.slice(100, 103));
+      expect((await scheduler.cancel({ schedule_id: expected[120]! }))?.schedule_id).toBe(expected[120]);
+      await scheduler.add(schedule("joined", T0));
+
+      expect(clock.turn()).toBe(1);
+      expect(fired).toHaveLength(200);
+      expect(clock.turn()).toBe(1);
+      expect(fired).toHaveLength(250);
+      // The burst is over: nothing deferred, the timer waits for "later".
+      expect(clock.turn()).toBe(0);
+      const burstOrder = [...expected.filter((id) => id !== expected[120]), "joined"];
+      expect(fired.map((f) => f.id)).toEqual(burstOrder);
+      expect(fired.every((f) => f.doneOnDisk)).toBe(true);
+      expect(ids(scheduler.list())).toEqual(["later"]);
+
+      clock.advance(5_000);
+      expect(fired.at(-1)?.id).toBe("later");
+      expect(fired).toHaveLength(251);
+      expect(journalRecords().filter((r) => r.op === "done")).toHaveLength(251);
+    });
+
+    it("a slice whose time budget is spent ends after its chunk; the next turn goes on", async () => {
+      const { scheduler, clock, fired } = await start({ slice: { budgetMs: 0, maxFires: 1_000 } });
+      const expected = await addBurst(scheduler, 150);
+      clock.advance(0);
+      const perTurn = [fired.length];
+      while (clock.turn() > 0) perTurn.push(fired.length);
+      expect(perTurn).toEqual([FIRE_CHUNK, 2 * FIRE_CHUNK, 150]);
+      expect(fired.map((f) => f.id)).toEqual(expected);
+    });
+
+    it("stopped mid-burst, it leaves the rest pending in the journal; the next start fires each of them once", async () => {
+      const first = await start({ slice: { budgetMs: Infinity, maxFires: 100 } });
+      const expected = await addBurst(first.scheduler, 250);
+      first.clock.advance(0);
+      expect(first.fired).toHaveLength(100);
+      await stop(first.scheduler);
+      first.clock.turn(); // the deferred slice finds the scheduler stopped
+
+      const second = await start({ clock: manualClock(T0) });
+      expect(second.loaded).toBe(150);
+      second.clock.advance(0);
+      while (second.clock.turn() > 0);
+      expect([...first.fired, ...second.fired].map((f) => f.id)).toEqual(expected);
+      expect(first.fired).toHaveLength(100);
+    });
   });
 });

@@ -6,6 +6,16 @@
  * and the window in which a kill loses one is the few microseconds between
  * that write and the dispatch. (The fsync follows; only a power loss inside
  * it could make a fired schedule fire again after reboot.)
+ *
+ * The daemon's rule: no request, and no timer turn, does more than ~10 ms
+ * of synchronous work; anything larger is sliced or moved off the loop.
+ * Here that means a burst (50 000 schedules due at one instant) fires in
+ * slices: chunks of FIRE_CHUNK, each journaled done and then fired, until
+ * the slice has taken SLICE_BUDGET_MS (or SLICE_MAX_FIRES); the rest waits
+ * in the book — still pending, listed and cancellable — for the next slice,
+ * which the clock defers until the sockets have had their turn. Every
+ * client is served between slices, and the pushes of each slice reach the
+ * subscribers' sockets before the next slice queues more.
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import { DaemonError } from "../../core/errors.js";
@@ -22,6 +32,19 @@ const MAX_TIMER_MS = 60 * 60 * 1000;
 /** How often "done" records the disk refused are tried again. */
 const DONE_RETRY_MS = 1_000;
 
+/** Synchronous firing per turn of the event loop, then it yields (see the rule above). */
+const SLICE_BUDGET_MS = 5;
+/** At most this many fires per turn, however cheap they are. */
+const SLICE_MAX_FIRES = 1_000;
+/** Schedules journaled done with one write, then fired; the budget is checked between chunks. */
+export const FIRE_CHUNK = 64;
+
+export interface FireSlice {
+  /** Stop taking more once this much synchronous time went into the turn. */
+  budgetMs: number;
+  maxFires: number;
+}
+
 export interface SchedulerOptions {
   journalPath: string;
   clock: Clock;
@@ -29,6 +52,8 @@ export interface SchedulerOptions {
   maxPending: number;
   /** Called for each due schedule, earliest first; `lateMs` is how far past its time it fires. */
   fire(schedule: Schedule, lateMs: number): Promise<void>;
+  /** How much firing one turn does (default: SLICE_BUDGET_MS, SLICE_MAX_FIRES); tests make it countable. */
+  slice?: FireSlice;
 }
 
 export class Scheduler {
@@ -42,14 +67,20 @@ export class Scheduler {
   /** "done" records not written yet (a full disk), and the timer that tries again. */
   private undone: JournalRecord[] = [];
   private retryTimer: TimerHandle | null = null;
+  /** A slice of a burst is deferred to the next turn: no timer is armed meanwhile. */
+  private sliceDeferred = false;
+  private readonly slice: FireSlice;
 
-  private constructor(private readonly options: SchedulerOptions) {}
+  private constructor(private readonly options: SchedulerOptions) {
+    this.slice = options.slice ?? { budgetMs: SLICE_BUDGET_MS, maxFires: SLICE_MAX_FIRES };
+  }
 
   static async start(options: SchedulerOptions): Promise<{ scheduler: Scheduler; loaded: number; loadMs: number; skipped: number }> {
     const scheduler = new Scheduler(options);
     const started = performance.now();
     const { journal, replay } = await Journal.open(options.journalPath, {
       isQuiet: () => (scheduler.book.nextFireAt() ?? Infinity) - options.clock.now() > QUIET_MS,
+      isBursting: () => scheduler.sliceDeferred,
       log: options.log,
       now: () => options.clock.now(),
     });
@@ -107,7 +138,11 @@ export class Scheduler {
     return removed;
   }
 
-  /** Stops firing; waits for batches already due, then closes the journal. Pending schedules stay in it. */
+  /**
+   * Stops firing; waits for the fires already started, then closes the
+   * journal. Pending schedules stay in it, and so do due ones a burst had
+   * not reached yet: they fire at the next start.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== null) this.options.clock.clearTimer(this.timer);
@@ -120,7 +155,7 @@ export class Scheduler {
   }
 
   private rearm(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.sliceDeferred) return;
     const next = this.book.nextFireAt();
     if (next === undefined) {
       this.disarm();
@@ -143,12 +178,36 @@ export class Scheduler {
   private onTimer(): void {
     this.timer = null;
     this.armedFor = Infinity;
-    const due = this.book.takeDue(this.options.clock.now());
-    if (due.length > 0) {
+    this.fireSlice();
+  }
+
+  /**
+   * Fires what is due, earliest first, chunk by chunk, until nothing due is
+   * left or the slice is spent; then defers the next slice (the book still
+   * holds the rest) or re-arms the timer for the next fire time.
+   */
+  private fireSlice(): void {
+    this.sliceDeferred = false;
+    if (this.stopped) return;
+    const { clock } = this.options;
+    const started = performance.now();
+    let fired = 0;
+    for (;;) {
+      const due = this.book.takeDue(clock.now(), Math.min(FIRE_CHUNK, this.slice.maxFires - fired));
+      if (due.length === 0) break;
+      fired += due.length;
       this.journalDone(due.map((s) => ({ op: "done" as const, schedule_id: s.schedule_id })));
       // Every dispatch starts now, in order; none waits for another's handler (or its I/O).
       const batch = Promise.all(due.map((schedule) => this.fireOne(schedule)));
       this.firing = Promise.all([this.firing, batch]).then(() => undefined);
+      if (fired >= this.slice.maxFires || performance.now() - started >= this.slice.budgetMs) {
+        if ((this.book.nextFireAt() ?? Infinity) <= clock.now()) {
+          this.sliceDeferred = true;
+          clock.defer(() => this.fireSlice());
+          return;
+        }
+        break;
+      }
     }
     this.rearm();
   }

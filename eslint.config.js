@@ -37,8 +37,9 @@ export default tseslint.config(
     files: ["client/**/*.ts"],
     rules: restrict([
       {
-        regex: "daemon/(?!core/(protocol|framing|errors|suggest|comparison)\\.js$|config\\.js$)",
-        message: "the client may import only daemon/core/{protocol,framing,errors,suggest,comparison}.ts and daemon/config.ts",
+        regex: "daemon/(?!core/(protocol|framing|errors|suggest|comparison)\\.js$|config\\.js$|foreground\\.js$)",
+        message:
+          "the client may import only daemon/core/{protocol,framing,errors,suggest,comparison}.ts, daemon/config.ts, and daemon/foreground.ts (pat run: the daemon in pat's own process)",
       },
     ]),
   },

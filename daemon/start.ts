@@ -17,9 +17,21 @@ import { checkSocketPath, listen, preparePrivateDirectory, socketAnswers, stopAc
 import { createModules } from "./modules/index.js";
 import { packageInfo } from "./package-info.js";
 
+/** A change the daemon made for a client: a request for an event whose effect is not read, answered ok. */
+export interface Change {
+  readonly ts: number;
+  readonly event: string;
+  readonly agentId: string | undefined;
+  readonly effect: "write" | "destroy";
+  readonly data: unknown;
+}
+
 export interface Daemon {
   readonly socketPath: string;
   readonly version: string;
+  readonly logPath: string;
+  /** Calls `listener` after each change; returns how to stop. */
+  onChange(listener: (change: Change) => void): () => void;
   /** Stops cleanly; safe to call more than once. */
   stop(reason: string): Promise<void>;
   /** Settles once the daemon has stopped, whoever asked. */
@@ -119,7 +131,15 @@ async function startLocked(config: Config, options: StartOptions, lock: Instance
     return stopPromise;
   }
 
-  return { socketPath: config.socketPath, version, stop, stopped };
+  const onChange = (listener: (change: Change) => void) =>
+    bus.subscribe((routed) => {
+      // Requests only: what the daemon publishes itself (composition:changed, an emit's target) is not a change of its own.
+      const def = routed.ok ? registry.get(routed.event) : undefined;
+      const effect = def?.effect ?? "write";
+      if (def !== undefined && effect !== "read") listener({ ts: routed.ts, event: routed.event, agentId: routed.agentId, effect, data: routed.data });
+    });
+
+  return { socketPath: config.socketPath, version, logPath: config.daemonLog, onChange, stop, stopped };
 }
 
 /** How long closing connections may take to flush their last replies. */

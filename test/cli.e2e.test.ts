@@ -710,7 +710,8 @@ describe("pat run (the daemon in the foreground)", () => {
     expect(health).toMatchObject({ ok: true, data: { status: "ok" } });
     const daemonPid = (health.data as { pid: number }).pid;
     daemonPids.add(daemonPid);
-    expect(daemonPid).not.toBe(daemon.child.pid);
+    // pat run is the daemon itself (no child to orphan): issue 16.
+    expect(daemonPid).toBe(daemon.child.pid);
     // The CLI reaches it too.
     const viaCli = await pat(["send", "system:health"], { home });
     expect(viaCli.code, viaCli.stderr).toBe(0);

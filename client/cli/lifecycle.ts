@@ -211,23 +211,16 @@ export async function restart(cli: Cli, options: DaemonOptions): Promise<number>
   return startDetached(cli, options);
 }
 
-/** The daemon in the foreground; its exit code becomes ours. */
-export function runForeground(cli: Cli, options: DaemonOptions): Promise<number> {
+/**
+ * The daemon in the foreground, in this process (pat run, npm start): no
+ * child to orphan when what a person started is killed. Loaded only here,
+ * so other verbs do not pay for the daemon's modules.
+ */
+export async function runForeground(cli: Cli, options: DaemonOptions): Promise<number> {
   const config = daemonConfig(cli, options);
   refuseHomeInsideStore(config, "run");
-  const child = spawn(process.execPath, daemonArgs(config), { stdio: "inherit" });
-  // A terminal's Ctrl-C reaches the daemon directly too; it treats a repeat within a moment as one.
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on("SIGINT", forward);
-  process.on("SIGTERM", forward);
-  process.on("SIGHUP", forward);
-  return new Promise((resolve) => {
-    child.once("exit", (code, signal) => resolve(code ?? (signal === null ? 1 : 128 + signalNumber(signal))));
-  });
-}
-
-function signalNumber(signal: NodeJS.Signals): number {
-  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0;
+  const { runInForeground } = await import("../../daemon/foreground.js");
+  return runInForeground(config);
 }
 
 function processAlive(pid: number): boolean {

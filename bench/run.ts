@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: prints the machine, then runs every benchmark in turn
- * (socket, schedule, emit, store, handler, decisions-log), each against its own daemon in a temporary home.
+ * (socket, schedule, emit, store, handler, decisions-log, state-large), each against its own daemon in a temporary home.
  * Options: --json (one JSON object on stdout, progress on stderr),
- * --only LIST (comma-separated: socket, schedule, emit, store, handler, decisions-log),
+ * --only LIST (comma-separated: socket, schedule, emit, store, handler, decisions-log, state-large),
  * --requests N, --rounds N and --warmup N (socket, emit and handler benches; --rounds also
  * sets the restarts of the schedule bench), --schedules N (schedule bench, default
  * 100 000, the daemon's bound on pending schedules), --saves N and --gets N (store
  * bench: measured saves and gets per kind, default 200 and 500), --patterns N (store
  * bench: patterns in the synthetic store, default 10 000), --log-records N (decisions-log bench:
- * records in the long log, default 30 000; the short one has a hundredth), --daemon-cpu-prof DIR (run
+ * records in the long log, default 30 000; the short one has a hundredth), --state-keys N (state-large
+ * bench: keys of 1 KB in the state, default 9 000), --daemon-cpu-prof DIR (run
  * every daemon under `node --cpu-prof`; its figures are then not representative),
  * --keep-homes (schedule and store benches: leave their temporary homes, with daemon.log, in place).
  */
@@ -19,14 +20,15 @@ import { formatDecisionsLogBench, runDecisionsLogBench, type DecisionsLogBenchRe
 import { formatHandlerBench, runHandlerBench, type HandlerBenchResult } from "./handler.js";
 import { formatScheduleBench, runScheduleBench, type ScheduleBenchResult } from "./schedule.js";
 import { formatSocketBench, runSocketBench, type SocketBenchResult } from "./socket.js";
+import { formatStateLargeBench, runStateLargeBench, type StateLargeBenchResult } from "./state-large.js";
 import { formatStoreBench, runStoreBench, type StoreBenchResult } from "./store.js";
 
-const BENCHES = ["socket", "schedule", "emit", "store", "handler", "decisions-log"] as const;
+const BENCHES = ["socket", "schedule", "emit", "store", "handler", "decisions-log", "state-large"] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const USAGE =
-  "usage: node dist/bench/run.js [--json] [--only socket,schedule,emit,store,handler,decisions-log] [--requests N] [--rounds N] [--warmup N] " +
-  "[--schedules N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--daemon-cpu-prof DIR] [--keep-homes]";
+  "usage: node dist/bench/run.js [--json] [--only socket,schedule,emit,store,handler,decisions-log,state-large] [--requests N] [--rounds N] [--warmup N] " +
+  "[--schedules N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--state-keys N] [--daemon-cpu-prof DIR] [--keep-homes]";
 
 function machine() {
   const all = cpus();
@@ -59,7 +61,7 @@ function benchList(text: string | undefined): BenchName[] {
 async function main(): Promise<void> {
   let values;
   let only: BenchName[];
-  let requests: number, rounds: number, warmup: number, schedules: number, saves: number, gets: number, patterns: number, logRecords: number;
+  let requests: number, rounds: number, warmup: number, schedules: number, saves: number, gets: number, patterns: number, logRecords: number, stateKeys: number;
   try {
     ({ values } = parseArgs({
       options: {
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
         gets: { type: "string" },
         patterns: { type: "string" },
         "log-records": { type: "string" },
+        "state-keys": { type: "string" },
         "daemon-cpu-prof": { type: "string" },
         "keep-homes": { type: "boolean", default: false },
       },
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
     gets = positiveInt(values.gets, 500, "gets");
     patterns = positiveInt(values.patterns, 10_000, "patterns");
     logRecords = positiveInt(values["log-records"], 30_000, "log-records");
+    stateKeys = positiveInt(values["state-keys"], 9_000, "state-keys");
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
@@ -107,6 +111,7 @@ async function main(): Promise<void> {
     store?: StoreBenchResult;
     handler?: HandlerBenchResult;
     "decisions-log"?: DecisionsLogBenchResult;
+    "state-large"?: StateLargeBenchResult;
   } = {};
   if (only.includes("socket")) {
     results.socket = await runSocketBench({ requests, rounds, warmup, daemonCpuProfDir, progress });
@@ -156,6 +161,11 @@ async function main(): Promise<void> {
     if (Object.keys(results).length > 0) say("");
     results["decisions-log"] = await runDecisionsLogBench({ records: logRecords, calls: 100, warmup: 10, daemonCpuProfDir, progress });
     say(formatDecisionsLogBench(results["decisions-log"]));
+  }
+  if (only.includes("state-large")) {
+    if (Object.keys(results).length > 0) say("");
+    results["state-large"] = await runStateLargeBench({ keys: stateKeys, sets: 300, warmup: 20, compactionSets: 60_000, daemonCpuProfDir, progress });
+    say(formatStateLargeBench(results["state-large"]));
   }
 
   if (json) process.stdout.write(JSON.stringify({ machine: host, ...results }, null, 2) + "\n");

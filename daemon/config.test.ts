@@ -16,7 +16,20 @@ describe("resolveConfig", () => {
     expect(config.storeDir).toBe("/work/h/var/lib/compositions");
     expect(config.storeInHome).toBe(true);
     expect(config.scheduleJournal).toBe("/work/h/var/lib/schedule.ndjson");
-    expect(config.stateFile).toBe("/work/h/var/lib/state.json");
+    expect(config.stateJournal).toBe("/work/h/var/lib/state.ndjson");
+    expect(config.legacyStateFile).toBe("/work/h/var/lib/state.json");
+  });
+
+  it.each<[string | undefined, number]>([
+    [undefined, 64 * 1024 * 1024],
+    ["", 64 * 1024 * 1024],
+    ["1048576", 1048576],
+    ["0", NaN],
+    ["-5", NaN],
+    ["1e6", NaN],
+    ["64MiB", NaN],
+  ])("PATTERND_STATE_MAX_BYTES=%j: the state's byte cap is %d (NaN: main.ts refuses it)", (value, cap) => {
+    expect(resolveConfig({}, { PATTERND_STATE_MAX_BYTES: value }, "/w").limits.maxStateBytes).toBe(cap);
   });
 
   it("falls back to PATTERND_HOME, then the working directory", () => {

@@ -23,6 +23,8 @@ export interface Limits {
   replayEvents: number;
   /** ...and at most this much of their data (JSON length): 10 000 requests of 8 MiB would otherwise be 80 GB. */
   replayBytes: number;
+  /** Bytes of keys and values (JSON) the state may hold (PATTERND_STATE_MAX_BYTES); a set past it is limit_exceeded. */
+  maxStateBytes: number;
 }
 
 export interface Config {
@@ -42,7 +44,10 @@ export interface Config {
   /** The store's branch the daemon commits to (`--branch`, PATTERND_BRANCH); undefined: the one HEAD names at start. */
   branch: string | undefined;
   scheduleJournal: string;
-  stateFile: string;
+  /** The state's journal (var/lib/state.ndjson). */
+  stateJournal: string;
+  /** Where homes from before the journal kept the state (var/lib/state.json): carried over at start. */
+  legacyStateFile: string;
   logLevel: string;
   limits: Limits;
 }
@@ -64,6 +69,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxLoggedDataBytes: 4 * 1024,
   replayEvents: 10_000,
   replayBytes: 32 * 1024 * 1024,
+  maxStateBytes: 64 * 1024 * 1024,
 };
 
 /** The levels of daemon.log (pino's), quietest last: `--log-level` and PATTERND_LOG_LEVEL take one of these. */
@@ -154,9 +160,10 @@ export function resolveConfig(
     storeInHome: storeDir === defaultStore,
     branch: options.branch ?? nonEmpty(env.PATTERND_BRANCH),
     scheduleJournal: join(libDir, "schedule.ndjson"),
-    stateFile: join(libDir, "state.json"),
+    stateJournal: join(libDir, "state.ndjson"),
+    legacyStateFile: join(libDir, "state.json"),
     logLevel: options.logLevel ?? nonEmpty(env.PATTERND_LOG_LEVEL) ?? "info",
-    limits: DEFAULT_LIMITS,
+    limits: limitsFrom(env),
   };
 }
 
@@ -170,6 +177,16 @@ export function isBranchName(name: string): boolean {
   // eslint-disable-next-line no-control-regex
   if (name.includes("..") || name.includes("//") || name.includes("@{") || /[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
   return name.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
+}
+
+/** DEFAULT_LIMITS with what the environment sets; a value that is not a whole number ≥ 1 is NaN, for main.ts to refuse. */
+function limitsFrom(env: Readonly<Record<string, string | undefined>>): Limits {
+  const maxStateBytes = nonEmpty(env.PATTERND_STATE_MAX_BYTES);
+  return maxStateBytes === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, maxStateBytes: wholeNumber(maxStateBytes) };
+}
+
+function wholeNumber(text: string): number {
+  return /^[1-9][0-9]*$/.test(text.trim()) && Number.isSafeInteger(Number(text)) ? Number(text) : NaN;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

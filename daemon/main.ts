@@ -35,6 +35,10 @@ async function main(): Promise<void> {
     process.stderr.write(`patternd: ${from} must be one of ${LOG_LEVELS.join(", ")} (got ${config.logLevel})\n${USAGE}\n`);
     process.exit(2);
   }
+  if (Number.isNaN(config.limits.maxStateBytes)) {
+    process.stderr.write(`patternd: PATTERND_STATE_MAX_BYTES must be a whole number of bytes ≥ 1, e.g. 67108864 (got ${JSON.stringify(process.env.PATTERND_STATE_MAX_BYTES)})\n${USAGE}\n`);
+    process.exit(2);
+  }
   if (config.branch !== undefined && !isBranchName(config.branch)) {
     const from = values.branch === undefined ? "PATTERND_BRANCH" : "--branch";
     process.stderr.write(`patternd: ${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})\n${USAGE}\n`);

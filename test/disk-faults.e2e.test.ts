@@ -13,6 +13,7 @@ import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, rmSync, w
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
+import { replayJournal } from "../daemon/modules/state/state-record.js";
 import { cleanup, makeHome, startDaemon, waitFor, type Daemon } from "./harness.js";
 import { expectFsckClean, expectStoreTruth, git } from "./store-git.js";
 
@@ -151,7 +152,7 @@ describe("a full disk", () => {
     }
     expectRefused(refused!, "no_space", /orchestrations\/tournament_decisions\.yaml$/);
     expectRefused(await send(c, "composition:save", bigPattern("full_disk_save", 8000)), "no_space", /compositions/);
-    expectRefused(await send(c, "state:set", { key: "disk.full", value: { at: 1 } }), "no_space", /state\.json$/);
+    expectRefused(await send(c, "state:set", { key: "disk.full", value: { at: 1 } }), "no_space", /state\.ndjson$/);
     expectRefused(await send(c, "event:emit", { event: "disk:later", delay: 60 }), "no_space", /schedule\.ndjson$/);
 
     // Nothing refused was half applied in memory, not even for a moment (issue 24: a request pipelined behind
@@ -200,7 +201,7 @@ describe("a full disk", () => {
     if (saved.ok) saves.set("full_disk_save", { version: saved.data.version as string, commit: saved.data.commit as string });
     expect((await send(c, "state:set", { key: "disk.full", value: { at: 2 } })).ok).toBe(true);
     expect((await send(c, "event:emit", { event: "disk:later", delay: 60 })).ok).toBe(true);
-    expect(JSON.parse(readFileSync(join(home, "var", "lib", "state.json"), "utf8"))).toMatchObject({ "disk.full": { at: 2 } });
+    expect(Object.fromEntries(replayJournal(readFileSync(join(home, "var", "lib", "state.ndjson"))).values)).toMatchObject({ "disk.full": { at: 2 } });
 
     // The event log writes again by itself.
     await waitFor("the event log to write again", async () => {

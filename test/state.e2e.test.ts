@@ -1,6 +1,6 @@
 /**
  * state:* end to end (SPEC §3 state, §1 paths, §6): round trips of every
- * JSON type, missing keys, invalid keys, prefixes, state.json on disk when
+ * JSON type, missing keys, invalid keys, prefixes, state.ndjson on disk when
  * the reply arrives, survival of SIGKILL, the value size bound, and what
  * conditions see of it.
  */
@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
+import { replayJournal } from "../daemon/modules/state/state-record.js";
 import { cleanup, startDaemon, type Daemon } from "./harness.js";
 import { expectStoreTruth } from "./store-git.js";
 
@@ -48,27 +49,12 @@ async function list(prefix?: string, client: Client = c): Promise<Entry[]> {
   return (await client.request<{ entries: Entry[] }>("state:list", data)).entries;
 }
 
-function stateFile(home: string): string {
-  return join(home, "var", "lib", "state.json");
-}
-
-/**
- * The value stored for a dotted key in state.json, whichever way the file lays
- * the keys out (flat `{"a.b": v}` or nested `{"a": {"b": v}}`); undefined when absent.
- */
-function lookup(document: unknown, key: string): unknown {
-  if (typeof document !== "object" || document === null) return undefined;
-  const record = document as Msg;
-  if (Object.prototype.hasOwnProperty.call(record, key)) return record[key];
-  const dot = key.indexOf(".");
-  if (dot === -1) return undefined;
-  const head = key.slice(0, dot);
-  return Object.prototype.hasOwnProperty.call(record, head) ? lookup(record[head], key.slice(dot + 1)) : undefined;
-}
-
-async function readStateFile(home: string): Promise<unknown> {
-  // Must parse: a half-written file would throw here.
-  return JSON.parse(await readFile(stateFile(home), "utf8")) as unknown;
+/** The state var/lib/state.ndjson holds (replayed: the last record of each key), as one object of dotted keys. */
+async function readStateFile(home: string): Promise<Record<string, unknown>> {
+  // Replaying throws on a damaged line: a half-written record would show here.
+  const state = replayJournal(await readFile(join(home, "var", "lib", "state.ndjson")));
+  expect(state.torn).toBeUndefined();
+  return Object.fromEntries(state.values);
 }
 
 const VALUES: Record<string, unknown> = {
@@ -192,20 +178,20 @@ describe("state round trip", () => {
 });
 
 describe("state on disk", () => {
-  it("state.json holds the change (valid JSON) when state:set and state:delete reply", async () => {
+  it("state.ndjson holds the change (whole records) when state:set and state:delete reply", async () => {
     const key = `disk_${process.pid}.status`;
     await c.request("state:set", { key, value: { phase: "one", n: 1 } });
-    expect(lookup(await readStateFile(daemon.home), key)).toEqual({ phase: "one", n: 1 });
+    expect((await readStateFile(daemon.home))[key]).toEqual({ phase: "one", n: 1 });
     await c.request("state:set", { key, value: "two" });
-    expect(lookup(await readStateFile(daemon.home), key)).toBe("two");
+    expect((await readStateFile(daemon.home))[key]).toBe("two");
     await c.request("state:delete", { key });
-    expect(lookup(await readStateFile(daemon.home), key)).toBeUndefined();
+    expect((await readStateFile(daemon.home))[key]).toBeUndefined();
 
     // a burst of pipelined sets: after the last reply every one of them is in the file
     const keys = Array.from({ length: 50 }, (_, i) => `burst_${process.pid}.k${i}`);
     await Promise.all(keys.map((k, i) => c.request("state:set", { key: k, value: i })));
     const document = await readStateFile(daemon.home);
-    for (const [i, k] of keys.entries()) expect(lookup(document, k), k).toBe(i);
+    for (const [i, k] of keys.entries()) expect(document[k], k).toBe(i);
     for (const k of keys) await c.request("state:delete", { key: k });
   });
 

@@ -46,6 +46,9 @@ function daemonConfig(cli: Cli, options: DaemonOptions): Config {
   if (!LOG_LEVELS.includes(config.logLevel)) {
     throw new UsageError(`PATTERND_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${config.logLevel})`);
   }
+  if (Number.isNaN(config.limits.maxStateBytes)) {
+    throw new UsageError(`PATTERND_STATE_MAX_BYTES must be a whole number of bytes ≥ 1, e.g. 67108864 (got ${JSON.stringify(process.env.PATTERND_STATE_MAX_BYTES)})`);
+  }
   if (config.branch !== undefined && !isBranchName(config.branch)) {
     const from = options.branch === undefined ? "PATTERND_BRANCH" : "--branch";
     throw new UsageError(`${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeState, encodeState, type StoredState } from "./state-document.js";
+import { decodeState, type StoredState } from "./state-document.js";
 
 function stored(values: [string, unknown][], versions: [string, number][], highestDeletedVersion = 0): StoredState {
   return { values: new Map(values), versions: new Map(versions), highestDeletedVersion };
@@ -40,22 +40,5 @@ describe("decodeState", () => {
   ])("a key a client could not have set is refused: %s", (text, key) => {
     expect(() => decodeState(JSON.parse(text))).toThrow(key);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  });
-});
-
-describe("encodeState", () => {
-  it("an empty state is an empty object", () => {
-    expect(encodeState({}, new Map(), 0)).toEqual({});
-  });
-
-  it("values at the top level, then their versions, then the highest deleted version", () => {
-    const document = encodeState({ b: 2, a: { x: 1 } }, new Map([["a", 3], ["b", 1], ["gone", 5]]), 5);
-    expect(document).toEqual({ b: 2, a: { x: 1 }, $versions: { b: 1, a: 3 }, $highest_deleted_version: 5 });
-    expect(Object.keys(document)).toEqual(["b", "a", "$versions", "$highest_deleted_version"]);
-  });
-
-  it("round-trips through JSON and decodeState", () => {
-    const document = encodeState({ "run.status": "done", n: 400 }, new Map([["run.status", 2], ["n", 400]]), 9);
-    expect(decodeState(JSON.parse(JSON.stringify(document)))).toEqual(stored([["run.status", "done"], ["n", 400]], [["run.status", 2], ["n", 400]], 9));
   });
 });

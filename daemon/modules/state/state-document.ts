@@ -1,5 +1,7 @@
 /**
- * The layout of state.json (pure). Each key's value sits at the top level,
+ * The layout of state.json (pure), where homes from before the state
+ * journal (issue 22) kept the state: read once, to carry it over into
+ * state.ndjson (state-load.ts). Each key's value sits at the top level,
  * as a person opening the file expects; two members no state key can spell
  * (keys have no `$`) hold the versions, so they survive a restart:
  *
@@ -52,13 +54,4 @@ export function decodeState(document: unknown): StoredState {
   // A key without a version (an older file, or one added by hand) starts above every deleted key's version.
   for (const key of Object.keys(values)) if (!versions.has(key)) versions.set(key, highestDeletedVersion + 1);
   return { values: new Map(Object.entries(values)), versions, highestDeletedVersion };
-}
-
-/** What state.json holds for `values` (key → value) and their versions. */
-export function encodeState(values: Record<string, unknown>, versions: ReadonlyMap<string, number>, highestDeletedVersion: number): Record<string, unknown> {
-  const document: Record<string, unknown> = { ...values };
-  const keys = Object.keys(values);
-  if (keys.length > 0) document[VERSIONS_MEMBER] = Object.fromEntries(keys.map((key) => [key, versions.get(key)]));
-  if (highestDeletedVersion > 0) document[HIGHEST_DELETED_MEMBER] = highestDeletedVersion;
-  return document;
 }

@@ -1,33 +1,41 @@
 /**
- * The state module over a real state.json in a temp dir: versions, their
- * survival across a restart, and compare-and-set when sets race (the
- * module is driven through its event definitions, as the router does).
+ * The state module over a real journal (state.ndjson) in a temp dir:
+ * versions, their survival across a restart, compare-and-set when sets
+ * race, and the byte cap (the module is driven through its event
+ * definitions, as the router does).
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_LIMITS } from "../../config.js";
 import { DaemonError } from "../../core/errors.js";
 import type { HandlerContext } from "../../core/event.js";
-import type { ModuleContext } from "../../core/module.js";
+import { silentLog } from "../../core/log.js";
+import type { Module, ModuleContext } from "../../core/module.js";
 import { stateModule } from "./state.js";
+import { replayJournal } from "./state-record.js";
 
 let dir: string;
+const running: Module[] = [];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "patternd-state-module-"));
 });
 afterEach(async () => {
+  for (const mod of running.splice(0)) await mod.stop?.();
   await rm(dir, { recursive: true, force: true });
 });
 
 const REQUEST: HandlerContext = { agentId: undefined, requestId: null, depth: 0, session: null };
 
-/** A started state module on dir/state.json, with a call(event, data) that validates like the router. */
-async function started() {
-  // The module reads only its file's path from the context.
-  const mod = stateModule({ config: { stateFile: join(dir, "state.json") } } as unknown as ModuleContext);
+/** A started state module on dir/state.ndjson, with a call(event, data) that validates like the router. */
+async function started(maxStateBytes = DEFAULT_LIMITS.maxStateBytes) {
+  // The module reads only its files' paths, its limits and its log from the context.
+  const config = { stateJournal: join(dir, "state.ndjson"), legacyStateFile: join(dir, "state.json"), limits: { ...DEFAULT_LIMITS, maxStateBytes } };
+  const mod = stateModule({ config, log: silentLog() } as unknown as ModuleContext);
   await mod.start?.();
+  running.push(mod);
   const call = async (event: string, data: Record<string, unknown>) => {
     const def = mod.events.find((e) => e.name === event)!;
     return (await def.handler(def.params.parse(data), REQUEST)) as Record<string, unknown>;
@@ -70,8 +78,10 @@ describe("versions", () => {
     await first.call("state:set", { key: "a", value: 2 });
     for (let i = 0; i < 3; i++) await first.call("state:set", { key: "gone", value: i });
     await first.call("state:delete", { key: "gone" });
-    expect(JSON.parse(await readFile(join(dir, "state.json"), "utf8"))).toEqual({ a: 2, $versions: { a: 2 }, $highest_deleted_version: 3 });
+    const journal = replayJournal(await readFile(join(dir, "state.ndjson")));
+    expect([Object.fromEntries(journal.values), Object.fromEntries(journal.versions), journal.highestDeletedVersion]).toEqual([{ a: 2 }, { a: 2 }, 3]);
 
+    await first.mod.stop?.();
     const second = await started();
     expect(await second.call("state:get", { key: "a" })).toEqual({ key: "a", value: 2, version: 2 });
     expect((await second.call("state:set", { key: "a", value: 3, expect: { version: 2 } })).version).toBe(3);
@@ -140,5 +150,50 @@ describe("compare-and-set", () => {
     };
     await Promise.all(Array.from({ length: 8 }, writer));
     expect(await call("state:get", { key: "counter" })).toEqual({ key: "counter", value: 400, version: 400 });
+  });
+});
+
+describe("the byte cap", () => {
+  const value = (bytes: number) => "x".repeat(bytes - 2); // a JSON string of `bytes` bytes
+
+  it("a set that would take the state past it is limit_exceeded naming the cap and the size, and nothing is written", async () => {
+    const { mod, call, refusal } = await started(1_000);
+    await call("state:set", { key: "a", value: value(400) });
+    await call("state:set", { key: "b", value: value(400) });
+    const health = () => mod.health!() as { state_bytes: number; state_journal_bytes: number };
+    expect(health().state_bytes).toBe(802);
+    const journalBefore = health().state_journal_bytes;
+
+    const refused = await refusal("state:set", { key: "c", value: value(300) });
+    expect(refused.code).toBe("limit_exceeded");
+    expect(refused.message).toMatch(/at most 1000 bytes of keys and values \(PATTERND_STATE_MAX_BYTES\); it holds 802, and this set would make it 1103; delete some keys first/);
+    expect(refused.details).toEqual({ limit: 1_000, size: 802, requested: 1_103 });
+    expect((await refusal("state:get", { key: "c" })).code).toBe("not_found");
+    expect(health()).toMatchObject({ state_bytes: 802, state_journal_bytes: journalBefore });
+
+    // Growing a key counts only the growth; shrinking or deleting makes room.
+    expect((await refusal("state:set", { key: "a", value: value(600) })).details).toMatchObject({ size: 802, requested: 1_002 });
+    await call("state:set", { key: "a", value: value(100) });
+    await call("state:set", { key: "c", value: value(300) });
+    await call("state:delete", { key: "b" });
+    await call("state:set", { key: "a", value: value(590) });
+    expect(health().state_bytes).toBe(892);
+  });
+
+  it("changes still on their way count: of a burst, the sets that would pass the cap are refused", async () => {
+    const { call } = await started(1_000);
+    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => call("state:set", { key: `k${i}`, value: value(300) })));
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "rejected"]);
+  });
+
+  it("a state above the cap (a smaller cap after a restart) can still be shrunk, not grown", async () => {
+    const first = await started();
+    await first.call("state:set", { key: "big", value: value(5_000) });
+    await first.mod.stop?.();
+    const { call, refusal } = await started(1_000);
+    expect((await refusal("state:set", { key: "other", value: 1 })).code).toBe("limit_exceeded");
+    expect((await call("state:set", { key: "big", value: value(4_000) })).version).toBe(2);
+    await call("state:delete", { key: "big" });
+    expect((await call("state:set", { key: "other", value: 1 })).version).toBe(3);
   });
 });

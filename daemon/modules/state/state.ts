@@ -8,8 +8,9 @@ import { DaemonError } from "../../core/errors.js";
 import { defineEvent } from "../../core/event.js";
 import type { Module, ModuleContext } from "../../core/module.js";
 import { keyProblem, nest, underPrefix } from "./kv.js";
-import { decodeState, encodeState } from "./state-document.js";
-import { StateFile } from "./state-file.js";
+import { StateJournal } from "./state-journal.js";
+import { loadState } from "./state-load.js";
+import { deleteLine, metaLine, SET_LINE_OVERHEAD, setLine, stateBytes } from "./state-record.js";
 import { ABSENT_VERSION, expectationConflict, nextVersion, versionExpectationProblem, type Versioned } from "./versions.js";
 
 const MAX_ENTRIES = 10_000;
@@ -35,6 +36,8 @@ interface Change {
   value: unknown;
   /** The key's version once the change is written; for a delete, the version it retires. */
   version: number;
+  /** What the key counts against the byte cap once the change is written (0: deleted). */
+  bytes: number;
 }
 
 const expectation = z
@@ -48,72 +51,63 @@ export interface StateModule extends Module {
 }
 
 export function stateModule(ctx: ModuleContext): StateModule {
+  const maxStateBytes = ctx.config.limits.maxStateBytes;
   /**
-   * What state.json holds: the view every read and emit condition sees.
-   * A change joins it only once the write holding it is durable (issue 24):
+   * What the journal holds durably: the view every read and emit condition sees.
+   * A change joins it only once the fsync holding it returned (issue 24):
    * a change a full disk refused was never visible to anyone.
    */
   let entries = new Map<string, unknown>();
   let versions = new Map<string, number>();
+  /** Each key's bytes counted against maxStateBytes, and their sum. */
+  let sizes = new Map<string, number>();
+  let totalBytes = 0;
   /** The highest version a deleted key had (deletes on their way included): a key set again starts above it. */
   let highestDeletedVersion = 0;
   let nestedCache: Record<string, unknown> | null = null;
   /** Changes on their way to disk, the newest per key (deleted: a state:delete). */
   const pending = new Map<string, Change>();
-  /** The changes the write in flight holds (taken with its snapshot). */
-  let writing: [string, Change][] = [];
-  const written = (apply: boolean) => {
-    for (const [key, change] of writing) {
-      if (apply && change.deleted) {
-        entries.delete(key);
-        versions.delete(key);
-      } else if (apply) {
-        entries.set(key, change.value);
-        versions.set(key, change.version);
-      }
-      if (pending.get(key) === change) pending.delete(key);
+  let journal: StateJournal | undefined;
+  const apply = (key: string, change: Change) => {
+    totalBytes -= sizes.get(key) ?? 0;
+    if (change.deleted) {
+      entries.delete(key);
+      versions.delete(key);
+      sizes.delete(key);
+    } else {
+      entries.set(key, change.value);
+      versions.set(key, change.version);
+      sizes.set(key, change.bytes);
+      totalBytes += change.bytes;
     }
-    writing = [];
-    if (apply) nestedCache = null;
+    nestedCache = null;
   };
-  const file = new StateFile(
-    ctx.config.stateFile,
-    () => {
-      writing = [...pending];
-      const next = Object.fromEntries(entries);
-      const nextVersions = new Map(versions);
-      for (const [key, change] of writing) {
-        if (change.deleted) {
-          delete next[key];
-        } else {
-          next[key] = change.value;
-          nextVersions.set(key, change.version);
-        }
-      }
-      return encodeState(next, nextVersions, highestDeletedVersion);
-    },
-    () => written(false),
-    () => written(true),
-  );
   /** The key's value with the changes on their way applied (what a change builds on); undefined: absent. */
-  const latest = (key: string): Versioned | undefined => {
+  const latest = (key: string): (Versioned & { bytes: number }) | undefined => {
     const change = pending.get(key);
-    if (change !== undefined) return change.deleted ? undefined : { value: change.value, version: change.version };
-    return durable(key);
+    if (change !== undefined) return change.deleted ? undefined : change;
+    return entries.has(key) ? { value: entries.get(key), version: versions.get(key)!, bytes: sizes.get(key)! } : undefined;
   };
-  /** The key as written to disk (what reads see); undefined: absent. */
+  /** The key as the journal holds it durably (what reads see); undefined: absent. */
   const durable = (key: string): Versioned | undefined => (entries.has(key) ? { value: entries.get(key), version: versions.get(key)! } : undefined);
-  /** Keys there will be once the changes on their way are written. */
-  const sizeAfterPending = () => {
-    let size = entries.size;
-    for (const [key, change] of pending) size += (change.deleted ? 0 : 1) - (entries.has(key) ? 1 : 0);
-    return size;
+  /** Keys and bytes there will be once the changes on their way are written. */
+  const afterPending = () => {
+    let keys = entries.size;
+    let bytes = totalBytes;
+    for (const [key, change] of pending) {
+      keys += (change.deleted ? 0 : 1) - (entries.has(key) ? 1 : 0);
+      bytes += change.bytes - (sizes.get(key) ?? 0);
+    }
+    return { keys, bytes };
   };
   /** Settles once every change accepted so far is written or refused. */
   let settled: Promise<void> = Promise.resolve();
-  const change = (key: string, next: Change) => {
+  const change = (key: string, next: Change, line: string) => {
     pending.set(key, next);
-    const saved = file.save();
+    const saved = journal!.append(line, (isDurable) => {
+      if (pending.get(key) === next) pending.delete(key);
+      if (isDurable) apply(key, next);
+    });
     settled = saved.catch(() => undefined);
     return saved;
   };
@@ -125,7 +119,9 @@ export function stateModule(ctx: ModuleContext): StateModule {
       "Replies {key, value, version, previous?}. Each change of a key raises its version by one; a key that does not exist is at version 0, and one set anew " +
       "starts above every version a deleted key had (at 1 when nothing was deleted), so a version is never handed out twice for a key. " +
       "With expect (compare-and-set) the set happens only if the key still holds the expected value or version; of several sets expecting the same thing, " +
-      "exactly one wins and the others get conflict with details {key, version, value?, expected} (no value: the key does not exist).",
+      "exactly one wins and the others get conflict with details {key, version, value?, expected} (no value: the key does not exist). " +
+      "limit_exceeded: a value over 256 KB of JSON, a 10 001st key, or a set that would take the state past its byte cap " +
+      "(keys and values as JSON, 64 MiB unless PATTERND_STATE_MAX_BYTES says otherwise; details {limit, size, requested}).",
     params: z
       .strictObject({ key: stateKey, value: z.json().describe("any JSON value"), expect: expectation.optional() })
       // Checked on the object, not on expect itself: a refined z.json() would no longer be the plain JSON type in the schema clients read.
@@ -135,7 +131,8 @@ export function stateModule(ctx: ModuleContext): StateModule {
       }),
     example: { key: "run_42.attempts", value: 3, expect: { version: 2 } },
     handler: async (data) => {
-      const bytes = Buffer.byteLength(JSON.stringify(data.value));
+      const valueJson = JSON.stringify(data.value);
+      const bytes = Buffer.byteLength(valueJson);
       if (bytes > MAX_VALUE_BYTES) {
         throw new DaemonError("limit_exceeded", `a state value may be at most ${MAX_VALUE_BYTES} bytes, this one is ${bytes}`, { limit: MAX_VALUE_BYTES });
       }
@@ -153,11 +150,22 @@ export function stateModule(ctx: ModuleContext): StateModule {
         if (conflict !== null) throw conflict;
       }
       const before = latest(data.key);
-      if (before === undefined && sizeAfterPending() >= MAX_ENTRIES) {
+      const total = afterPending();
+      if (before === undefined && total.keys >= MAX_ENTRIES) {
         throw new DaemonError("limit_exceeded", `the state holds at most ${MAX_ENTRIES} keys; delete some first`, { limit: MAX_ENTRIES });
       }
+      const keyBytes = stateBytes(data.key, valueJson);
+      const grown = total.bytes - (before?.bytes ?? 0) + keyBytes;
+      // A set that does not grow the state is taken even above the cap (a state.json carried over may be larger), so it can be shrunk.
+      if (grown > maxStateBytes && keyBytes > (before?.bytes ?? 0)) {
+        throw new DaemonError(
+          "limit_exceeded",
+          `the state may hold at most ${maxStateBytes} bytes of keys and values (PATTERND_STATE_MAX_BYTES); it holds ${total.bytes}, and this set would make it ${grown}; delete some keys first`,
+          { limit: maxStateBytes, size: total.bytes, requested: grown },
+        );
+      }
       const version = nextVersion(before, highestDeletedVersion);
-      await change(data.key, { deleted: false, value: data.value, version });
+      await change(data.key, { deleted: false, value: data.value, version, bytes: keyBytes }, setLine(data.key, version, valueJson));
       const reply = { key: data.key, value: data.value, version };
       return before === undefined ? reply : { ...reply, previous: before.value };
     },
@@ -189,7 +197,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
       const before = latest(data.key);
       if (before === undefined) throw new DaemonError("not_found", `no state key ${data.key}`);
       highestDeletedVersion = Math.max(highestDeletedVersion, before.version);
-      await change(data.key, { deleted: true, value: undefined, version: before.version });
+      await change(data.key, { deleted: true, value: undefined, version: before.version, bytes: 0 }, deleteLine(data.key, before.version));
       return { deleted: true };
     },
   });
@@ -207,13 +215,22 @@ export function stateModule(ctx: ModuleContext): StateModule {
     name: "state",
     events: [set, get, remove, list],
     async start() {
-      try {
-        ({ values: entries, versions, highestDeletedVersion } = decodeState(await file.load()));
-      } catch (err) {
-        throw new Error(`cannot read ${ctx.config.stateFile}: ${(err as Error).message}; fix or move it away`, { cause: err });
-      }
+      const loaded = await loadState(ctx.config.stateJournal, ctx.config.legacyStateFile, ctx.log);
+      ({ values: entries, versions, sizes, highestDeletedVersion } = loaded);
+      for (const size of sizes.values()) totalBytes += size;
+      journal = StateJournal.open(ctx.config.stateJournal, loaded.wholeBytes, {
+        log: ctx.log,
+        live: {
+          bytes: () => totalBytes + SET_LINE_OVERHEAD * entries.size,
+          *lines() {
+            yield metaLine(highestDeletedVersion);
+            for (const [key, value] of entries) yield setLine(key, versions.get(key)!, JSON.stringify(value));
+          },
+        },
+      });
     },
-    health: () => ({ state_keys: entries.size }),
+    stop: () => journal?.close(),
+    health: () => ({ state_keys: entries.size, state_bytes: totalBytes, state_journal_bytes: journal?.stats().bytes ?? 0 }),
     view: {
       nested: () => (nestedCache ??= nest(entries)),
     },

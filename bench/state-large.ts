@@ -1,0 +1,163 @@
+/**
+ * A large state against the real daemon (issue 22), `--only state-large`:
+ * `keys` keys of about 1 KB each (9 000 by default, about 9 MB), set through
+ * the socket, then:
+ *
+ * - state:set of one key (a 1 KB value), one request at a time: what a
+ *   change costs next to a state this size (p50, p99, max);
+ * - the same key's sets pipelined at depth 64 until the journal compacts
+ *   (daemon.log's "state journal compacted", with its duration, is the
+ *   compaction time), while a second connection sends system:health every
+ *   5 ms: the longest of those pings is what compaction does to everyone
+ *   else. A daemon without a journal never compacts: reported as n/a, after
+ *   `compactionSets` sets.
+ *
+ * Latency is from the write of a request to the arrival of its reply.
+ */
+import { readFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { atMost, LineConnection, percentile, pipeline, round, startDaemon, stopChild, table, thousands, waitReady, type Child, type Target } from "./common.js";
+import { sequential, type Series } from "./series.js";
+
+export interface StateLargeBenchOptions {
+  keys: number;
+  /** Measured sets in the sequential series. */
+  sets: number;
+  warmup: number;
+  /** Pipelined sets to wait at most for a compaction. */
+  compactionSets: number;
+  daemonCpuProfDir?: string | undefined;
+  progress?: (line: string) => void;
+}
+
+export interface StateLargeBenchResult {
+  keys: number;
+  /** The keys' JSON, as state:set sends it. */
+  state_mb: number;
+  fill_s: number;
+  set: Series;
+  /** One compaction, from daemon.log; null: none happened. */
+  compaction: { ms: number; before_mb: number; after_mb: number } | null;
+  /** Sets pipelined until the compaction (or all of compactionSets). */
+  sets_to_compaction: number;
+  /** system:health on another connection, every 5 ms while those sets ran. */
+  ping_p50_ms: number;
+  ping_p99_ms: number;
+  ping_max_ms: number;
+  targets: Target[];
+  clean: boolean;
+  profiled: boolean;
+}
+
+const VALUE = { text: "s".repeat(1_000), n: 0 };
+
+export async function runStateLargeBench(options: StateLargeBenchOptions): Promise<StateLargeBenchResult> {
+  const progress = options.progress ?? (() => undefined);
+  const base = await mkdtemp(join(tmpdir(), "patternd-bench-state-"));
+  const home = join(base, "home");
+  const socketPath = join(home, "var", "run", "patternd.sock");
+  let daemon: Child | null = null;
+  try {
+    daemon = startDaemon(home, options.daemonCpuProfDir);
+    await waitReady(daemon, socketPath);
+    const conn = await LineConnection.connect(socketPath);
+    const setLine = (key: string, n: number, id: number) => JSON.stringify({ event: "state:set", id, data: { key, value: { ...VALUE, n } } }) + "\n";
+    const check = (line: string) => {
+      if (!line.startsWith('{"') || !line.includes('"ok":true')) throw new Error(`state:set: ${line.slice(0, 300)}`);
+    };
+
+    progress(`state-large: setting ${thousands(options.keys)} keys of 1 KB`);
+    const filled = performance.now();
+    await pipeline(conn, 0, options.keys, 64, new Float64Array(options.keys), (k) => setLine(`bench.k${k}`, 0, k), check);
+    const fillS = round((performance.now() - filled) / 1000, 1);
+    const stateBytes = options.keys * Buffer.byteLength(JSON.stringify(VALUE));
+
+    const one = (k: number) => setLine("bench.k42", k + 1, k);
+    await sequential(conn, daemon, "warm-up", options.warmup, one, () => undefined);
+    const set = await sequential(conn, daemon, `state:set of one key, ${thousands(options.keys)} keys`, options.sets, one, () => undefined);
+    progress(`state-large: state:set p50 ${set.p50_ms} ms`);
+
+    progress(`state-large: pipelined sets until the journal compacts (at most ${thousands(options.compactionSets)})`);
+    const log = join(home, "var", "log", "daemon.log");
+    const compactedBefore = (await compactions(log)).length;
+    const pings = await LineConnection.connect(socketPath);
+    const pingLatencies: number[] = [];
+    let pinging = true;
+    const pinger = (async () => {
+      for (let id = 0; pinging; id++) {
+        const sent = performance.now();
+        await pings.request(JSON.stringify({ event: "system:health", id }) + "\n");
+        pingLatencies.push(performance.now() - sent);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    let sets = 0;
+    let compaction: StateLargeBenchResult["compaction"] = null;
+    const chunk = 2_000;
+    while (compaction === null && sets < options.compactionSets) {
+      await pipeline(conn, 0, chunk, 64, new Float64Array(chunk), (k) => setLine(`bench.k${(sets + k) % options.keys}`, sets + k, k), check);
+      sets += chunk;
+      const found = (await compactions(log)).slice(compactedBefore);
+      if (found.length > 0) compaction = { ms: found[0]!.ms, before_mb: round(found[0]!.before / 1e6, 1), after_mb: round(found[0]!.after / 1e6, 1) };
+    }
+    pinging = false;
+    await pinger;
+    await pings.close();
+    await conn.close();
+    const sorted = Float64Array.from(pingLatencies).sort();
+    const pingP50 = round(percentile(sorted, 0.5), 2);
+    const stopped = await stopChild(daemon);
+    daemon = null;
+    if (stopped !== "exit 0") throw new Error(`the daemon did not stop cleanly: ${stopped}`);
+    const targets = [atMost(`state:set p50 on ${thousands(options.keys)} keys × 1 KB (ms)`, set.p50_ms, 5)];
+    return {
+      keys: options.keys,
+      state_mb: round(stateBytes / 1e6, 1),
+      fill_s: fillS,
+      set,
+      compaction,
+      sets_to_compaction: sets,
+      ping_p50_ms: pingP50,
+      ping_p99_ms: round(percentile(sorted, 0.99), 2),
+      ping_max_ms: round(sorted[sorted.length - 1] ?? NaN, 2),
+      targets,
+      clean: true,
+      profiled: options.daemonCpuProfDir !== undefined,
+    };
+  } finally {
+    if (daemon !== null) await stopChild(daemon);
+    await rm(base, { recursive: true, force: true });
+  }
+}
+
+async function compactions(log: string): Promise<{ ms: number; before: number; after: number }[]> {
+  const text = await readFile(log, "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter((line) => line.includes('"state journal compacted"'))
+    .map((line) => JSON.parse(line) as { ms: number; before: number; after: number });
+}
+
+export function formatStateLargeBench(result: StateLargeBenchResult): string {
+  const ms = (value: number) => (Number.isNaN(value) ? "n/a" : `${value.toFixed(value < 10 ? 2 : 1)} ms`);
+  const s = result.set;
+  const compaction =
+    result.compaction === null
+      ? [`no compaction in ${thousands(result.sets_to_compaction)} sets`, "n/a", "", ""]
+      : [`one compaction (${result.compaction.before_mb} MB → ${result.compaction.after_mb} MB)`, ms(result.compaction.ms), "", ""];
+  return [
+    `state-large: ${thousands(result.keys)} keys × 1 KB (${result.state_mb} MB of values, set in ${result.fill_s} s); one connection; latency = write → whole reply` +
+      (result.profiled ? "\n(daemon under --cpu-prof: its figures are not representative)" : ""),
+    ...table(
+      ["series", "p50", "p99", "max"],
+      [
+        [s.label, ms(s.p50_ms), ms(s.p99_ms), ms(s.max_ms)],
+        compaction,
+        [`system:health every 5 ms on another connection during ${thousands(result.sets_to_compaction)} pipelined sets`, ms(result.ping_p50_ms), ms(result.ping_p99_ms), ms(result.ping_max_ms)],
+      ],
+    ),
+    ...result.targets.map((t) => `${t.met ? "met" : "MISSED"}: ${t.name.replace(/ \(ms\)$/, "")} ${ms(t.value)} (target ≤ ${ms(t.max!)})`),
+  ].join("\n");
+}

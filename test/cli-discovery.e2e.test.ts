@@ -351,7 +351,7 @@ describe("pat find / select / decide / decisions against a real daemon", () => {
     expect(lines[0]).toMatch(/^tournament: \d+ decisions in orchestrations\/tournament_decisions\.yaml, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d to \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     expect(lines[1]).toMatch(/^outcomes: .*success \d+.*\(\d+ successes, \d+ failures?\); mean confidence \d\.\d\d$/);
     expect(log.stdout).toMatch(/^newest 2 of \d+:$/m);
-    expect(log.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}orch_tty {2}partial {2}0\.55 {2}pairing=swiss, rounds=5$/m);
+    expect(log.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}orch_tty {2,}partial {2,}0\.55 {2,}pairing=swiss, rounds=5$/m);
 
     const empty = patOnTerminal(d.home, ["decisions", "tournament", "--decision", "no such decision text"]);
     expect(empty.stdout.trim()).toBe("tournament: no decisions match (orchestrations/tournament_decisions.yaml)");

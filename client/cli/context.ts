@@ -1,4 +1,6 @@
 /** What every `pat` command gets: resolved paths, output mode and a way to reach the daemon. */
+import { spawnSync } from "node:child_process";
+import { userInfo } from "node:os";
 import type { Config } from "../../daemon/config.js";
 import { Client } from "../client.js";
 import type { Argv } from "./args.js";
@@ -26,10 +28,28 @@ export function createCli(config: Config, argv: Argv, stdoutIsTty: boolean): Cli
     json,
     out: (text) => process.stdout.write(text + "\n"),
     err: (text) => process.stderr.write(text + "\n"),
-    connect: () => Client.connect({ socketPath: config.socketPath, agentId: argv.globals.agentId }),
+    connect: () => Client.connect({ socketPath: config.socketPath, agentId: personAgent(argv.globals.agentId, process.env) }),
     print(data, human) {
       if (json) process.stdout.write(JSON.stringify(data, null, 2) + "\n");
       else process.stdout.write((human === undefined ? outline(data) : human(data as never)) + "\n");
     },
   };
+}
+
+/**
+ * Who pat's requests are from: --agent-id, else PATTERND_AGENT_ID, else the
+ * person at the keyboard as git knows them (user.name), else their login
+ * name: a change a person makes is never attributed to "patternd".
+ */
+export function personAgent(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (flag !== undefined) return flag;
+  if (env.PATTERND_AGENT_ID !== undefined && env.PATTERND_AGENT_ID !== "") return env.PATTERND_AGENT_ID;
+  const git = spawnSync("git", ["config", "--get", "user.name"], { encoding: "utf8", timeout: 2_000 });
+  const name = git.status === 0 ? git.stdout.trim() : "";
+  if (name !== "") return name.slice(0, 128);
+  try {
+    return env.USER ?? env.LOGNAME ?? userInfo().username;
+  } catch {
+    return undefined;
+  }
 }

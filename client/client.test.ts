@@ -18,8 +18,10 @@ async function peerReplayingWithTheReply(count: number): Promise<string> {
   dir = mkdtempSync(join(tmpdir(), "pc-"));
   const socketPath = join(dir, "s.sock");
   server = createServer((socket) => {
-    socket.on("data", (chunk) => {
-      const request = JSON.parse(chunk.toString("utf8").trim()) as { id: number };
+    socket.on("error", () => undefined); // the client may close while the peer still writes
+    socket.once("data", (chunk) => {
+      // Only the subscribe is answered; the unsubscribe sent when the test stops iterating is not.
+      const request = JSON.parse(chunk.toString("utf8").split("\n")[0]!) as { id: number };
       const reply = { event: "monitor:subscribe", id: request.id, ok: true, data: { subscription: "s1", seq: 10 } };
       const pushes = Array.from({ length: count }, (_, i) => ({ event: "run:step", data: { n: i + 1 }, subscription: "s1", seq: 11 + i, ts: "2026-12-04T00:00:00.000Z" }));
       socket.write([reply, ...pushes].map((message) => JSON.stringify(message) + "\n").join(""));

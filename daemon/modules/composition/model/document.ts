@@ -84,7 +84,7 @@ export function readSequenceWithAliases(text: string): { ok: true; items: unknow
       // the yaml parser below gives the error users see
     }
   }
-  const doc = parseDocument(text, { schema: "core", uniqueKeys: true, prettyErrors: true });
+  const doc = parseDocument(text, { schema: "core", uniqueKeys: true, prettyErrors: true, logLevel: "error" });
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) return { ok: false, issues: problems.map((p) => ({ path: "", message: describeYamlError(p.message, p.linePos?.[0]) })) };
   let data: unknown;
@@ -145,7 +145,7 @@ export class YamlDocument {
       return { ok: false, issues: [{ path: "", message: `document is ${bytes} bytes; the limit is ${MAX_DOCUMENT_BYTES} (1 MiB)` }] };
     }
     // prettyErrors: the errors get their line and column (linePos); the message is cut to its first line below.
-    const doc = parseDocument(text, { schema: "core", uniqueKeys: true, prettyErrors: true });
+    const doc = parseDocument(text, { schema: "core", uniqueKeys: true, prettyErrors: true, logLevel: "error" });
     // An unknown tag (!!js/function, !custom) is only a warning to the parser; for us it is an error.
     const problems = [...doc.errors, ...doc.warnings];
     if (problems.length > 0) {

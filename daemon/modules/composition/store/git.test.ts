@@ -20,9 +20,11 @@ afterEach(async () => {
 
 /** git for the test's own checks: no user config, a fixed identity for commits it makes itself. */
 function git(cwd: string, ...args: string[]): string {
+  // stderr is captured (not printed): a failure a test expects is in the thrown error's message.
   return execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], {
     cwd,
     encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
     env: { PATH: process.env.PATH, HOME: "/nonexistent", GIT_CONFIG_NOSYSTEM: "1" },
   });
 }

@@ -38,9 +38,6 @@ import {
 } from "./render.js";
 import { renderReload, type ReloadResult } from "./render-reload.js";
 import { handle } from "./handle.js";
-import { serveMcp } from "../mcp/serve.js";
-import { printCompletionScript } from "./completion-scripts.js";
-import { watch, WATCH_DETAILS } from "./watch.js";
 
 export interface Command {
   readonly usage: string;
@@ -136,8 +133,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       "  patternd_call then sends read events only). system:shutdown, composition:delete and state:delete are never reachable through MCP.",
       "Changes are attributed to --agent-id (or $PATTERND_AGENT_ID), else to mcp:<the MCP client's name>.",
     ],
-    run: (cli) => {
+    run: async (cli) => {
       const { values, flags } = parseOptions(cli.argv, { http: "value", "read-only": "flag", "no-start": "flag" }, 0);
+      // Loaded only here: the MCP SDK costs ~350 ms at start, more than every other pat command takes in all.
+      const { serveMcp } = await import("../mcp/serve.js");
       return serveMcp(cli, { http: values.http, readOnly: flags.has("read-only"), noStart: flags.has("no-start") });
     },
   },
@@ -147,8 +146,17 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     usage: "pat watch [PATTERN ...] [--retry]",
     summary: "print routed events as they happen (default: all); --retry reconnects when the daemon restarts",
     flags: ["retry"],
-    details: WATCH_DETAILS,
-    run: watch,
+    details: [
+      "PATTERN: an event name or a glob over colon segments (* one segment, ** any rest), e.g. composition:* state:**.",
+      "Output: one line per event; JSON lines ({event, data, subscription, seq, ts}) when piped or with --json.",
+      "--retry: when the daemon stops, wait for it and reconnect (also when none runs yet). The same daemon replays what was missed;",
+      "  a restarted one is a fresh instance: a line says so and watching starts again from its first event",
+      '  (JSON: {"notice": "fresh_instance", "pid", "previous_pid", "previous_seq"}). Events the daemon no longer holds are',
+      '  announced, not replayed: {"notice": "missed", "after_seq"} (the event log keeps them: pat send monitor:get_events).',
+      "Without --retry, a daemon that goes away ends pat watch with exit 3.",
+    ],
+    // Loaded when used, as completion below: each module pat loads at start costs every command a few ms.
+    run: async (cli) => (await import("./watch.js")).watch(cli),
   },
   ls: { usage: "pat ls [--type T]", summary: "list the patterns in the store", run: ls },
   show: { usage: "pat show REF", summary: "print a pattern (name or name@version) as YAML", run: show },
@@ -220,7 +228,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       "fish: pat completion fish | source    (or save it as ~/.config/fish/completions/pat.fish)",
       "Event and pattern names come from the daemon of the home pat finds (or --home); with none running, none are offered.",
     ],
-    run: printCompletionScript,
+    run: async (cli) => (await import("./completion-scripts.js")).printCompletionScript(cli),
   },
 };
 

@@ -12,16 +12,6 @@ import { unknownOption, UsageError, type Argv } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
 import { renderPush } from "./render.js";
 
-export const WATCH_DETAILS = [
-  "PATTERN: an event name or a glob over colon segments (* one segment, ** any rest), e.g. composition:* state:**.",
-  "Output: one line per event; JSON lines ({event, data, subscription, seq, ts}) when piped or with --json.",
-  "--retry: when the daemon stops, wait for it and reconnect (also when none runs yet). The same daemon replays what was missed;",
-  "  a restarted one is a fresh instance: a line says so and watching starts again from its first event",
-  '  (JSON: {"notice": "fresh_instance", "pid", "previous_pid", "previous_seq"}). Events the daemon no longer holds are',
-  '  announced, not replayed: {"notice": "missed", "after_seq"} (the event log keeps them: pat send monitor:get_events).',
-  "Without --retry, a daemon that goes away ends pat watch with exit 3.",
-];
-
 /** Which daemon answers: a restart changes its pid, or at least its start time. */
 export interface Instance {
   pid: number;

@@ -20,7 +20,6 @@ import {
   renderMerge,
   renderMergeConflict,
   renderPatterns,
-  renderPush,
   renderSelection,
   renderTracked,
   renderUpdate,
@@ -39,7 +38,6 @@ import {
 } from "./render.js";
 import { renderReload, type ReloadResult } from "./render-reload.js";
 import { handle } from "./handle.js";
-import { serveMcp } from "../mcp/serve.js";
 
 export interface Command {
   readonly usage: string;
@@ -135,14 +133,31 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       "  patternd_call then sends read events only). system:shutdown, composition:delete and state:delete are never reachable through MCP.",
       "Changes are attributed to --agent-id (or $PATTERND_AGENT_ID), else to mcp:<the MCP client's name>.",
     ],
-    run: (cli) => {
+    run: async (cli) => {
       const { values, flags } = parseOptions(cli.argv, { http: "value", "read-only": "flag", "no-start": "flag" }, 0);
+      // Loaded only here: the MCP SDK costs ~350 ms at start, more than every other pat command takes in all.
+      const { serveMcp } = await import("../mcp/serve.js");
       return serveMcp(cli, { http: values.http, readOnly: flags.has("read-only"), noStart: flags.has("no-start") });
     },
   },
   discover: { usage: "pat discover [NAMESPACE]", summary: "list the events the daemon answers", run: discover },
   help: { usage: "pat help EVENT", summary: "describe one event: parameters and an example", run: help },
-  watch: { usage: "pat watch [PATTERN ...]", summary: "print routed events as they happen (default: all)", run: watch },
+  watch: {
+    usage: "pat watch [PATTERN ...] [--retry]",
+    summary: "print routed events as they happen (default: all); --retry reconnects when the daemon restarts",
+    flags: ["retry"],
+    details: [
+      "PATTERN: an event name or a glob over colon segments (* one segment, ** any rest), e.g. composition:* state:**.",
+      "Output: one line per event; JSON lines ({event, data, subscription, seq, ts}) when piped or with --json.",
+      "--retry: when the daemon stops, wait for it and reconnect (also when none runs yet). The same daemon replays what was missed;",
+      "  a restarted one is a fresh instance: a line says so and watching starts again from its first event",
+      '  (JSON: {"notice": "fresh_instance", "pid", "previous_pid", "previous_seq"}). Events the daemon no longer holds are',
+      '  announced, not replayed: {"notice": "missed", "after_seq"} (the event log keeps them: pat send monitor:get_events).',
+      "Without --retry, a daemon that goes away ends pat watch with exit 3.",
+    ],
+    // Loaded when used, as completion below: each module pat loads at start costs every command a few ms.
+    run: async (cli) => (await import("./watch.js")).watch(cli),
+  },
   ls: { usage: "pat ls [--type T]", summary: "list the patterns in the store", run: ls },
   show: { usage: "pat show REF", summary: "print a pattern (name or name@version) as YAML", run: show },
   history: { usage: "pat history NAME", summary: "versions of a pattern, from git", run: history },
@@ -203,6 +218,17 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     usage: "pat decisions PATTERN [--decision TEXT] [--outcome O] [--since ISO-TIME|YYYY-MM-DD] [--limit N]",
     summary: "a pattern's decision log, newest first, with its stats",
     run: decisions,
+  },
+  completion: {
+    usage: "pat completion bash|zsh|fish",
+    summary: "print a shell completion script: commands, options, event and pattern names (from the running daemon)",
+    details: [
+      "bash: source <(pat completion bash)   (in ~/.bashrc to keep it)",
+      "zsh:  source <(pat completion zsh)    (after compinit, in ~/.zshrc)",
+      "fish: pat completion fish | source    (or save it as ~/.config/fish/completions/pat.fish)",
+      "Event and pattern names come from the daemon of the home pat finds (or --home); with none running, none are offered.",
+    ],
+    run: async (cli) => (await import("./completion-scripts.js")).printCompletionScript(cli),
   },
 };
 
@@ -466,35 +492,6 @@ function warn(cli: Cli, result: unknown): void {
   for (const warning of warnings as { path?: unknown; message?: unknown }[]) {
     if (typeof warning?.message === "string") cli.err(`pat: warning${typeof warning.path === "string" ? ` at ${warning.path}` : ""}: ${warning.message}`);
   }
-}
-
-async function watch(cli: Cli): Promise<number> {
-  const patterns = onlyPositionals(cli.argv, Infinity);
-  const client = await cli.connect();
-  const subscription = await client.subscribe(patterns.length > 0 ? patterns : ["**"]);
-  let interrupted = false;
-  const stopWatching = () => {
-    interrupted = true;
-    subscription.close();
-  };
-  process.once("SIGINT", stopWatching);
-  process.once("SIGTERM", stopWatching);
-  if (!cli.json) cli.err(`watching ${patterns.length > 0 ? patterns.join(" ") : "**"} (Ctrl-C to stop)`);
-  let dropped = false;
-  for await (const push of subscription) {
-    if (push.event === "monitor:dropped") dropped = true;
-    cli.out(cli.json ? JSON.stringify(push) : renderPush(push));
-  }
-  if (dropped) {
-    cli.err("the daemon dropped this watch: output was not read fast enough");
-    return EXIT.remote;
-  }
-  await client.close();
-  if (!interrupted) {
-    cli.err("the daemon closed the connection");
-    return EXIT.unreachable;
-  }
-  return EXIT.ok;
 }
 
 type OptionKind = "value" | "flag" | "list";

@@ -28,6 +28,8 @@ function usage(): string {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  // The hidden command the completion scripts call (pat completion bash): its words are a command line being typed, not options.
+  if (argv[0] === "__complete") return (await import("./complete.js")).printCompletions(argv.slice(1));
   let parsed;
   try {
     parsed = splitArgv(argv, (verb) => new Set(Object.hasOwn(COMMANDS, verb) ? COMMANDS[verb]!.flags : []));

@@ -4,7 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { isBranchName, LOG_LEVELS, resolveConfig } from "./config.js";
+import { isBranchName, LOG_LEVELS, resolveConfig, settingProblems } from "./config.js";
 import { AlreadyRunningError } from "./core/instance-lock.js";
 import { start, type Daemon } from "./start.js";
 
@@ -43,6 +43,11 @@ async function main(): Promise<void> {
   if (config.branch !== undefined && !isBranchName(config.branch)) {
     const from = values.branch === undefined ? "PATTERND_BRANCH" : "--branch";
     process.stderr.write(`patternd: ${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const problems = settingProblems(process.env);
+  if (problems.length > 0) {
+    process.stderr.write(problems.map((problem) => `patternd: ${problem}\n`).join("") + USAGE + "\n");
     process.exit(2);
   }
 

@@ -9,7 +9,8 @@
  * instant, default 50 000), --saves N and --gets N (store
  * bench: measured saves and gets per kind, default 200 and 500), --patterns N (store
  * bench: patterns in the synthetic store, default 10 000), --log-records N (decisions-log bench:
- * records in the long log, default 30 000; the short one has a hundredth), --calls N (mcp bench:
+ * records in the long log, default 30 000; the short one has a hundredth), --event-log-mb N
+ * (event-log bench: megabytes of event log written before the start, default 100), --calls N (mcp bench:
  * measured tool calls per scenario and path, default 500), --daemon-cpu-prof DIR (run
  * every daemon under `node --cpu-prof`; its figures are then not representative),
  * --keep-homes (schedule, burst and store benches: leave their temporary homes, with daemon.log, in place).
@@ -19,6 +20,7 @@ import { parseArgs } from "node:util";
 import { formatBurstBench, runBurstBench } from "./burst.js";
 import { formatDecisionsLogBench, runDecisionsLogBench } from "./decisions-log.js";
 import { formatEmitBench, runEmitBench } from "./emit.js";
+import { formatEventLogBench, runEventLogBench } from "./event-log.js";
 import { formatHandlerBench, runHandlerBench } from "./handler.js";
 import { formatMcpBench, runMcpBench } from "./mcp.js";
 import { formatScheduleBench, runScheduleBench } from "./schedule.js";
@@ -35,6 +37,7 @@ interface Settings {
   gets: number;
   patterns: number;
   logRecords: number;
+  eventLogMb: number;
   calls: number;
   daemonCpuProfDir: string | undefined;
   keepHome: boolean;
@@ -71,6 +74,10 @@ const BENCHES = {
   ),
   handler: bench((s) => runHandlerBench({ requests: s.requests, rounds: s.rounds, warmup: s.warmup, depths: [16, 64, 256], daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatHandlerBench),
   "decisions-log": bench((s) => runDecisionsLogBench({ records: s.logRecords, calls: 100, warmup: 10, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatDecisionsLogBench),
+  "event-log": bench(
+    (s) => runEventLogBench({ megabytes: s.eventLogMb, days: 8, calls: 200, warmup: 20, starts: 3, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }),
+    formatEventLogBench,
+  ),
   mcp: bench((s) => runMcpBench({ calls: s.calls, warmup: 50, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatMcpBench),
 } satisfies Record<string, Bench>;
 
@@ -79,7 +86,7 @@ const NAMES = Object.keys(BENCHES) as BenchName[];
 
 const USAGE =
   `usage: node dist/bench/run.js [--json] [--only ${NAMES.join(",")}] [--requests N] [--rounds N] [--warmup N] ` +
-  "[--schedules N] [--burst N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--calls N] [--daemon-cpu-prof DIR] [--keep-homes]";
+  "[--schedules N] [--burst N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--event-log-mb N] [--calls N] [--daemon-cpu-prof DIR] [--keep-homes]";
 
 function machine() {
   const all = cpus();
@@ -123,6 +130,7 @@ function parseSettings(json: boolean): { json: boolean; only: BenchName[]; setti
       gets: { type: "string" },
       patterns: { type: "string" },
       "log-records": { type: "string" },
+      "event-log-mb": { type: "string" },
       calls: { type: "string" },
       "daemon-cpu-prof": { type: "string" },
       "keep-homes": { type: "boolean", default: false },
@@ -142,6 +150,7 @@ function parseSettings(json: boolean): { json: boolean; only: BenchName[]; setti
       gets: positiveInt(values.gets, 500, "gets"),
       patterns: positiveInt(values.patterns, 10_000, "patterns"),
       logRecords: positiveInt(values["log-records"], 30_000, "log-records"),
+      eventLogMb: positiveInt(values["event-log-mb"], 100, "event-log-mb"),
       calls: positiveInt(values.calls, 500, "calls"),
       daemonCpuProfDir: values["daemon-cpu-prof"],
       keepHome: values["keep-homes"],

@@ -23,6 +23,8 @@ export type { EventQuery, EventRecord };
 const FLUSH_INTERVAL_MS = 20;
 /** ...or as soon as this much is waiting. */
 const FLUSH_BYTES = 256 * 1024;
+/** The background indexing of the files found at start begins this long after it. */
+const WARM_AFTER_MS = 2_000;
 /** Retention is checked this often even when nothing else calls for it. */
 const RETENTION_CHECK_MS = 60 * 60_000;
 /** ...and after this share of the size cap has been written: the cap is overshot by little more. */
@@ -45,6 +47,7 @@ export class EventLog {
   dropped = 0;
   private readonly reader: EventLogReader;
   private warming: Promise<void> = Promise.resolve();
+  private warmTimer: TimerHandle | null = null;
   /** The retention checks, one after another; `retentionQueued` while one waits to run. */
   private retaining: Promise<void> = Promise.resolve();
   private retentionQueued = false;
@@ -64,13 +67,18 @@ export class EventLog {
   }
 
   /**
-   * Applies retention before the daemon serves, then summarises the
-   * remaining files in the background so the first queries find them indexed.
+   * Applies retention before the daemon serves; a little later summarises
+   * the remaining files in the background, so that the first queries find
+   * them indexed without taking the CPU from the rest of the start (a query
+   * before then indexes the files it needs itself).
    */
   async start(): Promise<void> {
     this.checkRetention();
     await this.retaining;
-    this.warming = this.reader.warm().catch((err: unknown) => this.log.warn({ err }, "event log could not be indexed; queries index it as they go"));
+    this.warmTimer = this.clock.setTimer(() => {
+      this.warmTimer = null;
+      this.warming = this.reader.warm().catch((err: unknown) => this.log.warn({ err }, "event log could not be indexed; queries index it as they go"));
+    }, WARM_AFTER_MS);
   }
 
   append(event: RoutedEvent): void {
@@ -100,6 +108,8 @@ export class EventLog {
     this.closed = true;
     if (this.retentionTimer !== null) this.clock.clearTimer(this.retentionTimer);
     this.retentionTimer = null;
+    if (this.warmTimer !== null) this.clock.clearTimer(this.warmTimer);
+    this.warmTimer = null;
     this.reader.stop();
     this.writePending();
     if (this.fd !== null) closeSync(this.fd);

@@ -10,7 +10,8 @@
  * bench: measured saves and gets per kind, default 200 and 500), --patterns N (store
  * bench: patterns in the synthetic store, default 10 000), --log-records N (decisions-log bench:
  * records in the long log, default 30 000; the short one has a hundredth), --state-keys N (state-large
- * bench: keys of 1 KB in the state, default 9 000), --calls N (mcp bench:
+ * bench: keys of 1 KB in the state, default 9 000), --event-log-mb N (event-log bench: megabytes of
+ * event log written before the start, default 100), --calls N (mcp bench:
  * measured tool calls per scenario and path, default 500), --daemon-cpu-prof DIR (run
  * every daemon under `node --cpu-prof`; its figures are then not representative),
  * --keep-homes (schedule, burst and store benches: leave their temporary homes, with daemon.log, in place).
@@ -20,6 +21,7 @@ import { parseArgs } from "node:util";
 import { formatBurstBench, runBurstBench } from "./burst.js";
 import { formatDecisionsLogBench, runDecisionsLogBench } from "./decisions-log.js";
 import { formatEmitBench, runEmitBench } from "./emit.js";
+import { formatEventLogBench, runEventLogBench } from "./event-log.js";
 import { formatHandlerBench, runHandlerBench } from "./handler.js";
 import { formatMcpBench, runMcpBench } from "./mcp.js";
 import { formatScheduleBench, runScheduleBench } from "./schedule.js";
@@ -38,6 +40,7 @@ interface Settings {
   patterns: number;
   logRecords: number;
   stateKeys: number;
+  eventLogMb: number;
   calls: number;
   daemonCpuProfDir: string | undefined;
   keepHome: boolean;
@@ -78,6 +81,10 @@ const BENCHES = {
     (s) => runStateLargeBench({ keys: s.stateKeys, sets: 300, warmup: 20, compactionSets: 60_000, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }),
     formatStateLargeBench,
   ),
+  "event-log": bench(
+    (s) => runEventLogBench({ megabytes: s.eventLogMb, days: 8, calls: 200, warmup: 20, starts: 3, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }),
+    formatEventLogBench,
+  ),
   mcp: bench((s) => runMcpBench({ calls: s.calls, warmup: 50, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatMcpBench),
 } satisfies Record<string, Bench>;
 
@@ -86,7 +93,7 @@ const NAMES = Object.keys(BENCHES) as BenchName[];
 
 const USAGE =
   `usage: node dist/bench/run.js [--json] [--only ${NAMES.join(",")}] [--requests N] [--rounds N] [--warmup N] ` +
-  "[--schedules N] [--burst N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--state-keys N] [--calls N] [--daemon-cpu-prof DIR] [--keep-homes]";
+  "[--schedules N] [--burst N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--state-keys N] [--event-log-mb N] [--calls N] [--daemon-cpu-prof DIR] [--keep-homes]";
 
 function machine() {
   const all = cpus();
@@ -131,6 +138,7 @@ function parseSettings(json: boolean): { json: boolean; only: BenchName[]; setti
       patterns: { type: "string" },
       "log-records": { type: "string" },
       "state-keys": { type: "string" },
+      "event-log-mb": { type: "string" },
       calls: { type: "string" },
       "daemon-cpu-prof": { type: "string" },
       "keep-homes": { type: "boolean", default: false },
@@ -151,6 +159,7 @@ function parseSettings(json: boolean): { json: boolean; only: BenchName[]; setti
       patterns: positiveInt(values.patterns, 10_000, "patterns"),
       logRecords: positiveInt(values["log-records"], 30_000, "log-records"),
       stateKeys: positiveInt(values["state-keys"], 9_000, "state-keys"),
+      eventLogMb: positiveInt(values["event-log-mb"], 100, "event-log-mb"),
       calls: positiveInt(values.calls, 500, "calls"),
       daemonCpuProfDir: values["daemon-cpu-prof"],
       keepHome: values["keep-homes"],

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { enclosingStore, findHome, isBranchName, isHome, resolveConfig, type EnclosingStore } from "./config.js";
+import { DEFAULT_EVENT_LOG_RETENTION, enclosingStore, findHome, isBranchName, isHome, resolveConfig, settingProblems, type EnclosingStore } from "./config.js";
 
 describe("resolveConfig", () => {
   it("derives every path from the home given as an option", () => {
@@ -53,6 +53,33 @@ describe("resolveConfig", () => {
     expect(resolveConfig({ branch: "patterns" }, { PATTERND_BRANCH: "env" }, "/w").branch).toBe("patterns");
     expect(resolveConfig({}, { PATTERND_BRANCH: "env" }, "/w").branch).toBe("env");
     expect(resolveConfig({}, { PATTERND_BRANCH: "" }, "/w").branch).toBeUndefined();
+  });
+});
+
+describe("event-log retention from the environment", () => {
+  it("defaults to 14 days and 256 MB", () => {
+    expect(resolveConfig({}, {}, "/w").eventLogRetention).toEqual({ maxBytes: 256 * 1024 * 1024, maxDays: 14 });
+    expect(DEFAULT_EVENT_LOG_RETENTION).toEqual({ maxBytes: 256 * 1024 * 1024, maxDays: 14 });
+    expect(settingProblems({})).toEqual([]);
+  });
+
+  it.each<[Record<string, string>, { maxBytes: number; maxDays: number }]>([
+    [{ PATTERND_EVENT_LOG_MAX_MB: "64", PATTERND_EVENT_LOG_MAX_DAYS: "3" }, { maxBytes: 64 * 1024 * 1024, maxDays: 3 }],
+    [{ PATTERND_EVENT_LOG_MAX_MB: "0.5" }, { maxBytes: 512 * 1024, maxDays: 14 }],
+    [{ PATTERND_EVENT_LOG_MAX_MB: "", PATTERND_EVENT_LOG_MAX_DAYS: "" }, { maxBytes: 256 * 1024 * 1024, maxDays: 14 }],
+  ])("%j", (env, expected) => {
+    expect(resolveConfig({}, env, "/w").eventLogRetention).toEqual(expected);
+    expect(settingProblems(env)).toEqual([]);
+  });
+
+  it.each<[Record<string, string>, string]>([
+    [{ PATTERND_EVENT_LOG_MAX_MB: "lots" }, 'PATTERND_EVENT_LOG_MAX_MB must be a positive number of megabytes, e.g. 256 or 0.5 (got "lots")'],
+    [{ PATTERND_EVENT_LOG_MAX_MB: "0" }, 'PATTERND_EVENT_LOG_MAX_MB must be a positive number of megabytes, e.g. 256 or 0.5 (got "0")'],
+    [{ PATTERND_EVENT_LOG_MAX_MB: "-5" }, 'PATTERND_EVENT_LOG_MAX_MB must be a positive number of megabytes, e.g. 256 or 0.5 (got "-5")'],
+    [{ PATTERND_EVENT_LOG_MAX_DAYS: "1.5" }, 'PATTERND_EVENT_LOG_MAX_DAYS must be a positive whole number of days, e.g. 14 (got "1.5")'],
+    [{ PATTERND_EVENT_LOG_MAX_DAYS: "2w" }, 'PATTERND_EVENT_LOG_MAX_DAYS must be a positive whole number of days, e.g. 14 (got "2w")'],
+  ])("refuses %j", (env, message) => {
+    expect(settingProblems(env)).toEqual([message]);
   });
 });
 

@@ -50,6 +50,15 @@ export interface Config {
   legacyStateFile: string;
   logLevel: string;
   limits: Limits;
+  /** When old event-log day files are deleted (PATTERND_EVENT_LOG_MAX_MB, PATTERND_EVENT_LOG_MAX_DAYS). */
+  eventLogRetention: EventLogRetention;
+}
+
+export interface EventLogRetention {
+  /** Total bytes of var/log/events/ past which the oldest day files go; NaN when the setting is not a positive number. */
+  maxBytes: number;
+  /** Day files this many days old or older go (1 keeps today's only); NaN when the setting is not a positive whole number. */
+  maxDays: number;
 }
 
 export interface ConfigOptions {
@@ -71,6 +80,14 @@ export const DEFAULT_LIMITS: Limits = {
   replayBytes: 32 * 1024 * 1024,
   maxStateBytes: 64 * 1024 * 1024,
 };
+
+/**
+ * Two weeks of history by default, for looking back over a working week and
+ * the one before it; 256 MB at most, about a million records, which is what
+ * one workstation's disk gives up without notice and what keeps
+ * monitor:get_events within its budget (the bench's event-log row).
+ */
+export const DEFAULT_EVENT_LOG_RETENTION: EventLogRetention = { maxBytes: 256 * 1024 * 1024, maxDays: 14 };
 
 /** The levels of daemon.log (pino's), quietest last: `--log-level` and PATTERND_LOG_LEVEL take one of these. */
 export const LOG_LEVELS: readonly string[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -164,7 +181,36 @@ export function resolveConfig(
     legacyStateFile: join(libDir, "state.json"),
     logLevel: options.logLevel ?? nonEmpty(env.PATTERND_LOG_LEVEL) ?? "info",
     limits: limitsFrom(env),
+    eventLogRetention: eventLogRetention(env),
   };
+}
+
+function eventLogRetention(env: Readonly<Record<string, string | undefined>>): EventLogRetention {
+  const megabytes = nonEmpty(env.PATTERND_EVENT_LOG_MAX_MB);
+  const days = nonEmpty(env.PATTERND_EVENT_LOG_MAX_DAYS);
+  return {
+    maxBytes: megabytes === undefined ? DEFAULT_EVENT_LOG_RETENTION.maxBytes : Math.floor(positive(megabytes, false) * 1024 * 1024),
+    maxDays: days === undefined ? DEFAULT_EVENT_LOG_RETENTION.maxDays : positive(days, true),
+  };
+}
+
+/** `text` as a positive number (a whole one when `whole`), else NaN. */
+function positive(text: string, whole: boolean): number {
+  const value = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
+  return value > 0 && (!whole || Number.isInteger(value)) ? value : NaN;
+}
+
+/** What is wrong with the settings taken from the environment, one message each: the daemon refuses to start on any. */
+export function settingProblems(env: Readonly<Record<string, string | undefined>>): string[] {
+  const { maxBytes, maxDays } = eventLogRetention(env);
+  const problems: string[] = [];
+  if (Number.isNaN(maxBytes)) {
+    problems.push(`PATTERND_EVENT_LOG_MAX_MB must be a positive number of megabytes, e.g. 256 or 0.5 (got ${JSON.stringify(env.PATTERND_EVENT_LOG_MAX_MB)})`);
+  }
+  if (Number.isNaN(maxDays)) {
+    problems.push(`PATTERND_EVENT_LOG_MAX_DAYS must be a positive whole number of days, e.g. 14 (got ${JSON.stringify(env.PATTERND_EVENT_LOG_MAX_DAYS)})`);
+  }
+  return problems;
 }
 
 /**

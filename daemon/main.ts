@@ -3,7 +3,7 @@
  * in the foreground. With `pat run` (foreground.ts), the only places that exit the process.
  */
 import { parseArgs } from "node:util";
-import { isBranchName, LOG_LEVELS, resolveConfig } from "./config.js";
+import { isBranchName, LOG_LEVELS, resolveConfig, settingProblems } from "./config.js";
 import { runInForeground } from "./foreground.js";
 
 const USAGE = "usage: node daemon/main.js [--home DIR] [--socket PATH] [--store DIR] [--branch NAME] [--log-level LEVEL]";
@@ -42,6 +42,11 @@ async function main(): Promise<void> {
   if (config.branch !== undefined && !isBranchName(config.branch)) {
     const from = values.branch === undefined ? "PATTERND_BRANCH" : "--branch";
     process.stderr.write(`patternd: ${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const problems = settingProblems(process.env);
+  if (problems.length > 0) {
+    process.stderr.write(problems.map((problem) => `patternd: ${problem}\n`).join("") + USAGE + "\n");
     process.exit(2);
   }
 

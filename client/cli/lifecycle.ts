@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { enclosingStore, isBranchName, isHome, LOG_LEVELS, resolveConfig, type Config } from "../../daemon/config.js";
+import { enclosingStore, isBranchName, isHome, LOG_LEVELS, resolveConfig, settingProblems, type Config } from "../../daemon/config.js";
 import { DaemonUnreachableError, type Client } from "../client.js";
 import { UsageError } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
@@ -53,6 +53,8 @@ function daemonConfig(cli: Cli, options: DaemonOptions): Config {
     const from = options.branch === undefined ? "PATTERND_BRANCH" : "--branch";
     throw new UsageError(`${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})`);
   }
+  const [problem] = settingProblems(process.env);
+  if (problem !== undefined) throw new UsageError(problem);
   return config;
 }
 

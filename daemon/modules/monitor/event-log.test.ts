@@ -1,10 +1,11 @@
 import { appendFile, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { RoutedEvent } from "../../core/bus.js";
-import { systemClock } from "../../core/clock.js";
-import { silentLog } from "../../core/log.js";
+import { manualClock, systemClock, type ManualClock } from "../../core/clock.js";
+import { silentLog, type Log } from "../../core/log.js";
 import { EventLog, type EventRecord } from "./event-log.js";
 
 const DAY1 = Date.UTC(2026, 10, 21, 23, 59, 59, 0);
@@ -94,7 +95,7 @@ describe("EventLog writing", () => {
     const limit = 64;
     const log = open(limit);
     log.append(routed(DAY1, "a:big", { data }));
-    const [record] = await log.read({ matches: all, limit: 10 });
+    const [record] = await log.read({ matchesName: all, limit: 10 });
     const json = JSON.stringify(data);
     if (!truncated) {
       expect(record!.data).toEqual(data);
@@ -124,12 +125,12 @@ describe("EventLog.read", () => {
 
   const indexes = (records: EventRecord[]) => records.map((r) => (r.data as { i: number }).i);
 
-  it.each<[string, (t: number[]) => { since?: number; until?: number; limit: number; matches?: (r: EventRecord) => boolean }, number[]]>([
+  it.each<[string, (t: number[]) => { since?: number; until?: number; limit: number; matchesName?: (name: string) => boolean; agentId?: string }, number[]]>([
     ["everything, oldest first", () => ({ limit: 100 }), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]],
     ["limit keeps the newest", () => ({ limit: 3 }), [7, 8, 9]],
     ["limit reaching into the previous day", () => ({ limit: 7 }), [3, 4, 5, 6, 7, 8, 9]],
-    ["matches filters before the limit", () => ({ limit: 3, matches: (r) => r.event === "even:n" }), [4, 6, 8]],
-    ["matches by agent", () => ({ limit: 100, matches: (r) => r.agent_id === "agent_1" }), [1, 4, 7]],
+    ["matches filters before the limit", () => ({ limit: 3, matchesName: (name) => name === "even:n" }), [4, 6, 8]],
+    ["matches by agent", () => ({ limit: 100, agentId: "agent_1" }), [1, 4, 7]],
     ["since is inclusive", (t) => ({ since: t[6]!, limit: 100 }), [6, 7, 8, 9]],
     ["until is inclusive", (t) => ({ until: t[2]!, limit: 100 }), [0, 1, 2]],
     ["since and until across midnight", (t) => ({ since: t[3]!, until: t[6]!, limit: 100 }), [3, 4, 5, 6]],
@@ -140,8 +141,8 @@ describe("EventLog.read", () => {
   ])("%s", async (_name, query, expected) => {
     const log = open();
     const times = await tenEvents(log);
-    const { matches = all, ...rest } = query(times);
-    expect(indexes(await log.read({ matches, ...rest }))).toEqual(expected);
+    const { matchesName = all, ...rest } = query(times);
+    expect(indexes(await log.read({ matchesName, ...rest }))).toEqual(expected);
   });
 
   it("on a full disk drops and counts records instead of throwing, and writes again once it can", async () => {
@@ -163,13 +164,13 @@ describe("EventLog.read", () => {
   it("sees events appended just before the read", async () => {
     const log = open();
     log.append(routed(DAY1, "a:one"));
-    expect((await log.read({ matches: all, limit: 10 })).map((r) => r.event)).toEqual(["a:one"]);
+    expect((await log.read({ matchesName: all, limit: 10 })).map((r) => r.event)).toEqual(["a:one"]);
   });
 
   it("returns nothing when the directory is empty or missing", async () => {
-    expect(await open().read({ matches: all, limit: 10 })).toEqual([]);
+    expect(await open().read({ matchesName: all, limit: 10 })).toEqual([]);
     const missing = new EventLog(join(dir, "nope"), 1024, silentLog(), systemClock());
-    expect(await missing.read({ matches: all, limit: 10 })).toEqual([]);
+    expect(await missing.read({ matchesName: all, limit: 10 })).toEqual([]);
   });
 
   it("reads a file much larger than its read chunk, lines spanning chunk boundaries", async () => {
@@ -177,7 +178,7 @@ describe("EventLog.read", () => {
     nextSeq = 1;
     const count = 700;
     for (let i = 0; i < count; i++) log.append(routed(DAY1 - count + i, "a:n", { data: { i, pad: "ü".repeat(i % 150) } }));
-    const records = await log.read({ matches: all, limit: 10_000 });
+    const records = await log.read({ matchesName: all, limit: 10_000 });
     expect(records.map((r) => r.seq)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
     expect(records.every((r, i) => (r.data as { pad: string }).pad === "ü".repeat(i % 150))).toBe(true);
   });
@@ -187,7 +188,7 @@ describe("EventLog.read", () => {
       JSON.stringify({ ts: new Date(DAY1 + seq).toISOString(), seq, event: "a:n", id: null, agent_id: null, ok: true, ms: 0, data: {} });
     await writeFile(join(dir, "2026-11-21.ndjson"), `${good(1)}\n${good(2)}\n{"ts":"2026-11-21T23:59:59.003Z","seq":3,"ev`);
     const log = open();
-    expect((await log.read({ matches: all, limit: 10 })).map((r) => r.seq)).toEqual([1, 2]);
+    expect((await log.read({ matchesName: all, limit: 10 })).map((r) => r.seq)).toEqual([1, 2]);
   });
 
   it("keeps the first record written after a torn last line", async () => {
@@ -196,6 +197,89 @@ describe("EventLog.read", () => {
     nextSeq = 10;
     log.append(routed(DAY1, "a:after"));
     log.append(routed(DAY1 + 1, "a:after2"));
-    expect((await log.read({ matches: all, limit: 10 })).map((r) => r.event)).toEqual(["a:after", "a:after2"]);
+    expect((await log.read({ matchesName: all, limit: 10 })).map((r) => r.event)).toEqual(["a:after", "a:after2"]);
   });
 });
+
+describe("EventLog retention", () => {
+  const TODAY = Date.UTC(2026, 2, 10, 12);
+  const KB = 1024;
+
+  /** A day file of about `bytes` bytes, `daysAgo` days before TODAY. */
+  async function dayFile(daysAgo: number, bytes: number): Promise<string> {
+    const name = `${new Date(TODAY - daysAgo * 86_400_000).toISOString().slice(0, 10)}.ndjson`;
+    const record = `{"ts":"${new Date(TODAY - daysAgo * 86_400_000).toISOString()}","seq":1,"event":"old:n","id":null,"agent_id":null,"ok":true,"ms":0,"data":{"pad":"`;
+    await writeFile(join(dir, name), `${record}${"x".repeat(Math.max(0, bytes - record.length - 4))}"}}\n`);
+    return name;
+  }
+
+  function retained(clock: ManualClock, maxBytes: number, maxDays: number, lines: string[] = []): EventLog {
+    const log = new EventLog(dir, 1024, capture(lines), clock, { maxBytes, maxDays });
+    logs.push(log);
+    return log;
+  }
+
+  it("at start deletes the files past the age cap, then the oldest past the size cap, and logs each", async () => {
+    const ancient = await dayFile(30, 10 * KB);
+    const expired = await dayFile(14, 10 * KB);
+    const oldest = await dayFile(5, 40 * KB);
+    const kept = [await dayFile(3, 40 * KB), await dayFile(1, 40 * KB), await dayFile(0, 40 * KB)];
+    await writeFile(join(dir, "notes.txt"), "not a day file: never touched");
+    const lines: string[] = [];
+    await retained(manualClock(TODAY), 130 * KB, 14, lines).start();
+    expect((await readdir(dir)).sort()).toEqual([...kept, "notes.txt"].sort());
+    const deleted = lines.map((text) => JSON.parse(text) as { msg: string; file: string; reason: string }).filter((entry) => entry.msg.startsWith("event log day file deleted"));
+    expect(deleted.map((entry) => [entry.file, entry.reason])).toEqual([
+      [join(dir, ancient), "age"],
+      [join(dir, expired), "age"],
+      [join(dir, oldest), "size"],
+    ]);
+  });
+
+  it("never deletes today's file, even alone over the size cap", async () => {
+    const today = await dayFile(0, 50 * KB);
+    await dayFile(1, 1 * KB);
+    const clock = manualClock(TODAY);
+    const log = retained(clock, 10 * KB, 14);
+    await log.start();
+    expect(await readdir(dir)).toEqual([today]);
+    log.append(routed(TODAY + 1, "new:n"));
+    await log.flush();
+    expect((await log.read({ matchesName: all, limit: 10 })).map((r) => r.event)).toEqual(["old:n", "new:n"]);
+  });
+
+  it("checks again once a sixteenth of the size cap has been written", async () => {
+    const yesterday = await dayFile(1, 60 * KB);
+    const clock = manualClock(TODAY);
+    const log = retained(clock, 64 * KB, 14);
+    await log.start();
+    expect(await readdir(dir)).toEqual([yesterday]);
+    for (let i = 0; i < 10; i++) log.append(routed(TODAY + i, "new:n", { data: { pad: "y".repeat(500) } }));
+    await log.flush();
+    await vi.waitFor(async () => expect(await readdir(dir)).toEqual(["2026-03-10.ndjson"]));
+  });
+
+  it("checks on a new day and every hour: the day written yesterday goes once it is past the age cap", async () => {
+    const clock = manualClock(TODAY);
+    const log = retained(clock, 100 * 1024 * KB, 2);
+    await log.start();
+    log.append(routed(TODAY, "day:one"));
+    await log.flush();
+    // Tomorrow: yesterday's file is within two days, kept.
+    clock.advance(86_400_000);
+    log.append(routed(clock.now(), "day:two"));
+    await log.flush();
+    // The day after: the first file is two days old; the hourly check finds it without a write.
+    clock.advance(86_400_000);
+    await vi.waitFor(async () => expect((await readdir(dir)).sort()).toEqual(["2026-03-11.ndjson"]));
+    // A write on the new day rotates and checks again: the file of the 11th is now within the cap, kept.
+    log.append(routed(clock.now(), "day:three"));
+    await log.flush();
+    expect((await readdir(dir)).sort()).toEqual(["2026-03-11.ndjson", "2026-03-12.ndjson"]);
+  });
+});
+
+/** A pino logger writing its lines into `lines`. */
+function capture(lines: string[]): Log {
+  return pino({ level: "info" }, { write: (text: string) => void lines.push(text) });
+}

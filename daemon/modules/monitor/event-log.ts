@@ -1,44 +1,34 @@
 /**
  * The event log (SPEC §6): one JSON line per routed event in
  * var/log/events/YYYY-MM-DD.ndjson (UTC day), written in batches, large
- * `data` truncated; and the reader behind monitor:get_events, which scans
- * files newest first, from their ends, so recent queries stay cheap.
+ * `data` truncated; old day files deleted by the retention policy (at
+ * start, on a new day, every hour, and whenever a sixteenth of the size
+ * cap has been written since the last check); queries answered by
+ * EventLogReader through its block indexes.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { open, readdir } from "node:fs/promises";
+import { stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { DEFAULT_EVENT_LOG_RETENTION, type EventLogRetention } from "../../config.js";
 import { appendWhole } from "../../core/atomic-file.js";
 import type { RoutedEvent } from "../../core/bus.js";
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import type { Log } from "../../core/log.js";
+import { EventLogReader, type EventQuery, type EventRecord } from "./event-log-reader.js";
+import { expiredDays, type DayFile } from "./retention.js";
 
-export interface EventRecord {
-  ts: string;
-  seq: number;
-  event: string;
-  id: string | number | null;
-  agent_id: string | null;
-  ok: boolean;
-  code?: string;
-  ms: number;
-  data: unknown;
-  [extra: string]: unknown;
-}
+export type { EventQuery, EventRecord };
 
-export interface EventQuery {
-  matches(record: EventRecord): boolean;
-  /** Epoch ms bounds, inclusive. */
-  since?: number | undefined;
-  until?: number | undefined;
-  limit: number;
-}
-
-const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.ndjson$/;
-const READ_CHUNK = 64 * 1024;
 /** Records reach the file at most this long after they are routed... */
 const FLUSH_INTERVAL_MS = 20;
 /** ...or as soon as this much is waiting. */
 const FLUSH_BYTES = 256 * 1024;
+/** The background indexing of the files found at start begins this long after it. */
+const WARM_AFTER_MS = 2_000;
+/** Retention is checked this often even when nothing else calls for it. */
+const RETENTION_CHECK_MS = 60 * 60_000;
+/** ...and after this share of the size cap has been written: the cap is overshot by little more. */
+const RETENTION_WRITE_SHARE = 16;
 
 export class EventLog {
   private fd: number | null = null;
@@ -55,6 +45,15 @@ export class EventLog {
   private failing = false;
   /** Records lost because the disk could not take them, since start (system:health). */
   dropped = 0;
+  private readonly reader: EventLogReader;
+  private warming: Promise<void> = Promise.resolve();
+  private warmTimer: TimerHandle | null = null;
+  /** The retention checks, one after another; `retentionQueued` while one waits to run. */
+  private retaining: Promise<void> = Promise.resolve();
+  private retentionQueued = false;
+  private retentionTimer: TimerHandle | null = null;
+  private bytesSinceRetention = 0;
+  private closed = false;
 
   /** `dir` must exist (the daemon creates its var/ tree at start). */
   constructor(
@@ -62,7 +61,25 @@ export class EventLog {
     private readonly maxDataBytes: number,
     private readonly log: Log,
     private readonly clock: Clock,
-  ) {}
+    private readonly retention: EventLogRetention = DEFAULT_EVENT_LOG_RETENTION,
+  ) {
+    this.reader = new EventLogReader(dir);
+  }
+
+  /**
+   * Applies retention before the daemon serves; a little later summarises
+   * the remaining files in the background, so that the first queries find
+   * them indexed without taking the CPU from the rest of the start (a query
+   * before then indexes the files it needs itself).
+   */
+  async start(): Promise<void> {
+    this.checkRetention();
+    await this.retaining;
+    this.warmTimer = this.clock.setTimer(() => {
+      this.warmTimer = null;
+      this.warming = this.reader.warm().catch((err: unknown) => this.log.warn({ err }, "event log could not be indexed; queries index it as they go"));
+    }, WARM_AFTER_MS);
+  }
 
   append(event: RoutedEvent): void {
     if (event.ts !== this.isoMs) {
@@ -87,55 +104,74 @@ export class EventLog {
     return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retentionTimer !== null) this.clock.clearTimer(this.retentionTimer);
+    this.retentionTimer = null;
+    if (this.warmTimer !== null) this.clock.clearTimer(this.warmTimer);
+    this.warmTimer = null;
+    this.reader.stop();
     this.writePending();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     this.day = "";
-    return Promise.resolve();
+    await Promise.all([this.warming, this.retaining]);
   }
 
   /** Matching records, newest last. */
   async read(query: EventQuery): Promise<EventRecord[]> {
     await this.flush();
-    const days = (await readdir(this.dir).catch(() => [] as string[]))
-      .map((name) => DAY_FILE.exec(name)?.[1])
-      .filter((day): day is string => day !== undefined)
-      .sort()
-      .reverse();
-    const sinceDay = query.since === undefined ? "" : new Date(query.since).toISOString().slice(0, 10);
-    const untilDay = query.until === undefined ? "9999" : new Date(query.until).toISOString().slice(0, 10);
-    const found: EventRecord[] = [];
-    for (const day of days) {
-      if (day > untilDay) continue;
-      if (day < sinceDay) break;
-      const done = await this.scanBackward(join(this.dir, `${day}.ndjson`), query, found);
-      if (done) break;
-    }
-    return found.reverse();
+    return this.reader.read(query);
   }
 
-  /** Appends matches (newest first) to `found`; true when the query is satisfied. */
-  private async scanBackward(path: string, query: EventQuery, found: EventRecord[]): Promise<boolean> {
-    let done = false;
-    await readLinesBackward(path, (line) => {
-      let record: EventRecord;
+  /**
+   * Queues one retention check (while one waits to run, more calls add
+   * nothing). After each check the next is due within the hour. Failures are
+   * logged; the next check tries again.
+   */
+  private checkRetention(): void {
+    if (this.closed || this.retentionQueued) return;
+    this.retentionQueued = true;
+    this.bytesSinceRetention = 0;
+    this.retaining = this.retaining
+      .then(() => {
+        this.retentionQueued = false;
+        return this.applyRetention();
+      })
+      .catch((err: unknown) => this.log.warn({ err }, "event log retention check failed; the next one tries again"))
+      .finally(() => {
+        if (this.retentionTimer !== null) this.clock.clearTimer(this.retentionTimer);
+        this.retentionTimer = this.closed ? null : this.clock.setTimer(() => this.checkRetention(), RETENTION_CHECK_MS);
+      });
+  }
+
+  /** Deletes the day files the policy expires (never today's or the one being written), each logged. */
+  private async applyRetention(): Promise<void> {
+    const files = (
+      await Promise.all(
+        (await this.reader.days()).map(async (day): Promise<DayFile | null> => {
+          const info = await stat(this.pathOf(day)).catch(() => null);
+          return info === null ? null : { day, bytes: info.size };
+        }),
+      )
+    ).filter((file): file is DayFile => file !== null);
+    const today = new Date(this.clock.now()).toISOString().slice(0, 10);
+    for (const file of expiredDays(files, this.retention, today, this.day === "" ? [] : [this.day])) {
       try {
-        record = JSON.parse(line) as EventRecord;
-      } catch {
-        return true; // a torn last line after a crash: skip it
+        await unlink(this.pathOf(file.day));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.log.warn({ err, file: this.pathOf(file.day) }, "event log day file could not be deleted");
+        continue;
+      } finally {
+        this.reader.forget(file.day);
       }
-      const ts = Date.parse(record.ts);
-      if (query.until !== undefined && ts > query.until) return true;
-      if (query.since !== undefined && ts < query.since) {
-        done = true;
-        return false;
-      }
-      if (query.matches(record)) found.push(record);
-      done = found.length >= query.limit;
-      return !done;
-    });
-    return done;
+      const { maxBytes, maxDays } = this.retention;
+      this.log.info({ file: this.pathOf(file.day), bytes: file.bytes, reason: file.reason, max_bytes: maxBytes, max_days: maxDays }, "event log day file deleted (retention)");
+    }
+  }
+
+  private pathOf(day: string): string {
+    return join(this.dir, `${day}.ndjson`);
   }
 
   private serialize(event: RoutedEvent, ts: string): string {
@@ -158,8 +194,11 @@ export class EventLog {
   private rotate(day: string): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    const previous = this.day;
     this.day = day;
     this.open();
+    // A new day: the oldest may now be past the age cap.
+    if (previous !== "") this.checkRetention();
   }
 
   /** Opens the day's file; false (logged once per outage) when it cannot be, and the next flush tries again. */
@@ -205,6 +244,8 @@ export class EventLog {
       return;
     }
     this.torn = false;
+    this.bytesSinceRetention += text.length;
+    if (this.bytesSinceRetention > this.retention.maxBytes / RETENTION_WRITE_SHARE) this.checkRetention();
     if (this.failing) {
       this.failing = false;
       this.log.warn({ dropped: this.dropped }, "event log writing again");
@@ -232,31 +273,4 @@ function endsMidLine(fd: number): boolean {
   const last = Buffer.alloc(1);
   readSync(fd, last, 0, 1, size - 1);
   return last[0] !== 0x0a;
-}
-
-/** Calls `onLine` for each line from the end of the file; stops when it returns false. */
-async function readLinesBackward(path: string, onLine: (line: string) => boolean): Promise<void> {
-  const file = await open(path, "r").catch(() => null);
-  if (file === null) return;
-  try {
-    let position = (await file.stat()).size;
-    let carry = Buffer.alloc(0);
-    while (position > 0) {
-      const size = Math.min(READ_CHUNK, position);
-      position -= size;
-      const chunk = Buffer.alloc(size);
-      await file.read(chunk, 0, size, position);
-      const buffer = carry.length === 0 ? chunk : Buffer.concat([chunk, carry]);
-      let end = buffer.length;
-      for (let nl = buffer.lastIndexOf(0x0a, end - 1); nl !== -1; nl = buffer.lastIndexOf(0x0a, end - 1)) {
-        if (end - nl > 1 && !onLine(buffer.toString("utf8", nl + 1, end))) return;
-        end = nl;
-        if (end === 0) break;
-      }
-      carry = Buffer.from(buffer.subarray(0, end));
-    }
-    if (carry.length > 0) onLine(carry.toString("utf8"));
-  } finally {
-    await file.close();
-  }
 }

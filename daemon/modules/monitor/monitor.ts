@@ -5,7 +5,7 @@ import { defineEvent, type HandlerContext } from "../../core/event.js";
 import { compileGlobs } from "../../core/glob.js";
 import type { Module, ModuleContext } from "../../core/module.js";
 import type { Session } from "../../core/session.js";
-import { EventLog, type EventRecord } from "./event-log.js";
+import { EventLog } from "./event-log.js";
 import { Subscriptions } from "./subscriptions.js";
 
 const MAX_SUBSCRIPTIONS_PER_CONNECTION = 64;
@@ -17,7 +17,7 @@ const instant = z
 
 export function monitorModule(ctx: ModuleContext): Module {
   const { limits } = ctx.config;
-  const eventLog = new EventLog(ctx.config.eventLogDir, limits.maxLoggedDataBytes, ctx.log, ctx.clock);
+  const eventLog = new EventLog(ctx.config.eventLogDir, limits.maxLoggedDataBytes, ctx.log, ctx.clock, ctx.config.eventLogRetention);
   const subscriptions = new Subscriptions(limits.replayEvents, MAX_SUBSCRIPTIONS_PER_CONNECTION, limits.maxQueuedBytes, limits.replayBytes);
   const unsubscribeBus = [
     ctx.bus.subscribe((event) => eventLog.append(event)),
@@ -66,9 +66,7 @@ export function monitorModule(ctx: ModuleContext): Module {
     example: { patterns: ["system:*"], limit: 10 },
     handler: async (data) => {
       const matchesName = data.patterns === undefined || data.patterns.length === 0 ? () => true : compileGlobs(data.patterns);
-      const matches = (record: EventRecord) =>
-        matchesName(record.event) && (data.agent_id === undefined || record.agent_id === data.agent_id);
-      const events = await eventLog.read({ matches, since: toMs(data.since), until: toMs(data.until), limit: data.limit });
+      const events = await eventLog.read({ matchesName, agentId: data.agent_id, since: toMs(data.since), until: toMs(data.until), limit: data.limit });
       return { events };
     },
   });
@@ -76,6 +74,7 @@ export function monitorModule(ctx: ModuleContext): Module {
   return {
     name: "monitor",
     events: [subscribe, unsubscribe, getEvents],
+    start: () => eventLog.start(),
     health: () => ({ subscriptions: subscriptions.size, dropped: { event_log: eventLog.dropped } }),
     async stop() {
       for (const unsubscribeFromBus of unsubscribeBus) unsubscribeFromBus();

@@ -37,8 +37,8 @@ export default tseslint.config(
     files: ["client/**/*.ts"],
     rules: restrict([
       {
-        regex: "daemon/(?!core/(protocol|framing|errors|suggest|comparison)\\.js$|config\\.js$)",
-        message: "the client may import only daemon/core/{protocol,framing,errors,suggest,comparison}.ts and daemon/config.ts",
+        regex: "daemon/(?!core/(protocol|framing|errors|suggest|comparison)\\.js$|(config|package-info)\\.js$)",
+        message: "the client may import only daemon/core/{protocol,framing,errors,suggest,comparison}.ts, daemon/config.ts and daemon/package-info.ts",
       },
     ]),
   },

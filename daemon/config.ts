@@ -45,6 +45,8 @@ export interface Config {
   stateFile: string;
   logLevel: string;
   limits: Limits;
+  /** PATTERND_CHECK_RESULTS=1: every reply is checked against its event's result schema (the tests set it). */
+  checkResults?: boolean;
 }
 
 export interface ConfigOptions {
@@ -157,6 +159,7 @@ export function resolveConfig(
     stateFile: join(libDir, "state.json"),
     logLevel: options.logLevel ?? nonEmpty(env.PATTERND_LOG_LEVEL) ?? "info",
     limits: DEFAULT_LIMITS,
+    checkResults: env.PATTERND_CHECK_RESULTS === "1",
   };
 }
 

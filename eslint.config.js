@@ -37,9 +37,9 @@ export default tseslint.config(
     files: ["client/**/*.ts"],
     rules: restrict([
       {
-        regex: "daemon/(?!core/(protocol|framing|errors|suggest|comparison)\\.js$|config\\.js$|foreground\\.js$)",
+        regex: "daemon/(?!core/(protocol|framing|errors|suggest|comparison)\\.js$|(config|package-info|foreground)\\.js$)",
         message:
-          "the client may import only daemon/core/{protocol,framing,errors,suggest,comparison}.ts, daemon/config.ts, and daemon/foreground.ts (pat run: the daemon in pat's own process)",
+          "the client may import only daemon/core/{protocol,framing,errors,suggest,comparison}.ts, daemon/config.ts, daemon/package-info.ts, and daemon/foreground.ts (pat run: the daemon in pat's own process)",
       },
     ]),
   },

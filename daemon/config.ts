@@ -52,6 +52,8 @@ export interface Config {
   limits: Limits;
   /** When old event-log day files are deleted (PATTERND_EVENT_LOG_MAX_MB, PATTERND_EVENT_LOG_MAX_DAYS). */
   eventLogRetention: EventLogRetention;
+  /** PATTERND_CHECK_RESULTS=1: every reply is checked against its event's result schema (the tests set it). */
+  checkResults?: boolean;
 }
 
 export interface EventLogRetention {
@@ -182,6 +184,7 @@ export function resolveConfig(
     logLevel: options.logLevel ?? nonEmpty(env.PATTERND_LOG_LEVEL) ?? "info",
     limits: limitsFrom(env),
     eventLogRetention: eventLogRetention(env),
+    checkResults: env.PATTERND_CHECK_RESULTS === "1",
   };
 }
 

@@ -66,7 +66,7 @@ async function startLocked(config: Config, options: StartOptions, lock: Instance
   const startedAt = clock.now();
   const bus = new Bus((err, event) => log.error({ err, event: event.event }, "bus listener failed"));
   const registry = new Registry();
-  const router = new Router(registry, bus, clock, log);
+  const router = new Router(registry, bus, clock, log, config.checkResults === true);
   const connections = new Set<Connection>();
   let stopping = false;
   let stopPromise: Promise<void> | null = null;

@@ -2,7 +2,7 @@
  * docs/protocol.md from the daemon itself: starts a daemon in a temporary
  * home, asks `system:discover` and `system:help` for every event, and
  * renders what they answer (summary, description, the parameters' JSON
- * Schema as a table, one example request). The reference cannot drift from
+ * Schema as a table, one example request, the reply's fields). The reference cannot drift from
  * the code: `--check` fails when the file differs from what it would write,
  * and the test suite runs it.
  *
@@ -30,6 +30,7 @@ interface Help {
   effect: "read" | "write" | "destroy";
   description?: string;
   params: JsonSchema;
+  result?: JsonSchema;
   example?: { event: string; data: unknown };
 }
 
@@ -111,7 +112,8 @@ function render(helps: readonly Help[]): string {
     "One JSON object per line on the Unix socket: a request is `{\"event\", \"data\"?, \"id\"?, \"agent_id\"?}`; the reply is",
     "`{\"event\", \"id\", \"ok\": true, \"data\"}` or `{\"event\", \"id\", \"ok\": false, \"error\": {\"code\", \"message\", \"details\"}}`.",
     "The wire format, error codes and pushes are described in the [README](../README.md#the-protocol).",
-    "Each event's parameters below are its JSON Schema as the daemon validates them (`pat help EVENT` shows the same).",
+    "Each event's parameters below are its JSON Schema as the daemon validates them, and its reply the fields of `data` in a successful reply",
+    "(`result` in system:help and system:discover, a JSON Schema; `pat help EVENT` shows both).",
     "Each event's effect (read, write or destroy; `effect` in system:discover) is what `pat mcp` maps to MCP's readOnlyHint/destructiveHint and `--read-only`.",
     "",
     ...namespaces.map((ns) => `- [\`${ns}:\`](#${ns}) ${helps.filter((h) => h.event.startsWith(`${ns}:`)).map((h) => `\`${h.event.slice(ns.length + 1)}\``).join(", ")}`),
@@ -144,7 +146,28 @@ function renderEvent(help: Help): string[] {
     lines.push("");
   }
   if (help.example !== undefined) lines.push("```json", JSON.stringify(help.example), "```", "");
+  if (help.result !== undefined) lines.push(...renderReply(help.result));
   return lines;
+}
+
+/** The reply's fields as a table; a reply of several shapes is one table each, under what tells them apart. */
+function renderReply(result: JsonSchema): string[] {
+  const alternatives = result.anyOf ?? result.oneOf;
+  if (alternatives === undefined) return ["Reply:", "", ...fieldTable(result), ""];
+  const lines = ["Reply, one of:", ""];
+  for (const alternative of alternatives) lines.push(`- ${alternative.description ?? "otherwise"}:`, "", ...fieldTable(alternative).map((line) => `  ${line}`), "");
+  return lines;
+}
+
+function fieldTable(schema: JsonSchema): string[] {
+  const properties = Object.entries(schema.properties ?? {});
+  if (properties.length === 0) return [`any JSON object${schema.description === undefined ? "" : ` (${schema.description})`}`];
+  const required = new Set(schema.required ?? []);
+  return [
+    "| field | type | always | notes |",
+    "|---|---|---|---|",
+    ...properties.map(([name, field]) => `| \`${name}\` | ${typeOf(field)} | ${required.has(name) ? "yes" : ""} | ${cell(notes(field))} |`),
+  ];
 }
 
 function typeOf(schema: JsonSchema): string {
@@ -161,15 +184,17 @@ function notes(schema: JsonSchema): string {
   const parts: string[] = [];
   if (schema.description !== undefined) parts.push(schema.description);
   if (schema.default !== undefined) parts.push(`default \`${JSON.stringify(schema.default)}\``);
-  if (schema.minimum !== undefined) parts.push(`≥ ${schema.minimum}`);
+  // ±Number.MAX_SAFE_INTEGER is how an integer without bounds comes out of zod: no limit worth a word.
+  if (schema.minimum !== undefined && Math.abs(schema.minimum) < Number.MAX_SAFE_INTEGER) parts.push(`≥ ${schema.minimum}`);
   if (schema.exclusiveMinimum !== undefined) parts.push(`> ${schema.exclusiveMinimum}`);
-  if (schema.maximum !== undefined) parts.push(`≤ ${schema.maximum}`);
+  if (schema.maximum !== undefined && Math.abs(schema.maximum) < Number.MAX_SAFE_INTEGER) parts.push(`≤ ${schema.maximum}`);
   if (schema.minLength !== undefined && schema.minLength > 0) parts.push(`at least ${schema.minLength} characters`);
   if (schema.maxLength !== undefined) parts.push(`at most ${schema.maxLength} characters`);
   if (schema.maxItems !== undefined) parts.push(`at most ${schema.maxItems} items`);
   if (schema.pattern !== undefined) parts.push(`matches \`${schema.pattern}\``);
   if (schema.format !== undefined) parts.push(`format ${schema.format}`);
   if (schema.properties !== undefined) parts.push(`fields: ${Object.keys(schema.properties).map((k) => `\`${k}\``).join(", ")}`);
+  if (schema.items?.properties !== undefined) parts.push(`each: ${Object.keys(schema.items.properties).map((k) => `\`${k}\``).join(", ")}`);
   return parts.join("; ");
 }
 

@@ -159,7 +159,9 @@ describe("an option a lifecycle command does not take is a usage error, not drop
   it("exit 2 naming it, with did-you-mean; no daemon is started or stopped", async () => {
     const home = await makeHome();
     try {
-      expectUsage(await pat(home, ["start", "--stroe", "elsewhere"]), "unknown option --stroe; did you mean --store?", "pat start [--store DIR]");
+      // One line: the suggestion, not the usage (issue 16).
+      expectUsage(await pat(home, ["start", "--stroe", "elsewhere"]), "unknown option --stroe; did you mean --store?");
+      expect((await pat(home, ["start", "--stroe", "elsewhere"])).stderr).toBe("pat: unknown option --stroe; did you mean --store?\n");
       expectUsage(await pat(home, ["run", "--log-levl", "debug"]), "unknown option --log-levl; did you mean --log-level?");
       expectUsage(await pat(home, ["start", "elsewhere"]), "unexpected argument elsewhere");
       expectUsage(await pat(home, ["start", "--log-level", "loud"]), "--log-level must be one of fatal, error, warn, info, debug, trace, silent (got loud)");

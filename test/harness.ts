@@ -158,7 +158,8 @@ export function spawnDaemon(home: string, args: string[] = [], env: NodeJS.Proce
   const child = spawn(process.execPath, [DAEMON_MAIN, "--home", home, ...args], {
     cwd: home,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PATTERND_HOME: "", PATTERND_SOCKET: "", PATTERND_STORE: "", ...env },
+    // Every reply is held to its event's result schema: a schema that drifts from what a handler answers fails the test that sees it.
+    env: { ...process.env, PATTERND_HOME: "", PATTERND_SOCKET: "", PATTERND_STORE: "", PATTERND_CHECK_RESULTS: process.env.PATTERND_CHECK_RESULTS ?? "1", ...env },
   });
   const proc = new DaemonProcess(home, child);
   processes.add(proc);

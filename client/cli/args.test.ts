@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ruleParam } from "../../daemon/core/rule-param.js";
-import { addComparison, applyPairs, parseAssignment, parseComparison, splitArgv, unknownOption, UsageError, type Argv } from "./args.js";
+import { addComparison, applyPairs, parseAssignment, parseComparison, refuseUnknownKeys, splitArgv, unknownOption, UsageError, type Argv } from "./args.js";
 
 // ------------------------------------------------------------------ splitArgv
 
@@ -433,4 +433,28 @@ describe("unknownOption (did-you-mean over the verb's options and the globals)",
       expect(error.message).toBe(c.message);
     });
   }
+});
+
+describe("refuseUnknownKeys: a --key the event's params do not have", () => {
+  const closed = { type: "object", properties: { name: {}, format: {}, modifications: {} }, additionalProperties: false };
+  const pairs = (...keys: string[]) => keys.map((key) => ({ key, value: "x" }));
+
+  it("is a one-line usage error with the closest param (by its first segment)", () => {
+    expect(() => refuseUnknownKeys(pairs("nmae"), closed)).toThrow("unknown option --nmae; did you mean --name?");
+    expect(() => refuseUnknownKeys(pairs("modifcations.metadata.tags"), closed)).toThrow("unknown option --modifcations; did you mean --modifications?");
+    let thrown: unknown;
+    try {
+      refuseUnknownKeys(pairs("fromat"), closed);
+    } catch (err) {
+      thrown = err;
+    }
+    expect((thrown as UsageError).showUsage).toBe(false);
+  });
+
+  it("lets known keys (dotted too) through, and everything when the params take other keys or are not known", () => {
+    expect(() => refuseUnknownKeys(pairs("name", "modifications.metadata.tags"), closed)).not.toThrow();
+    expect(() => refuseUnknownKeys(pairs("anything"), { ...closed, additionalProperties: {} })).not.toThrow();
+    expect(() => refuseUnknownKeys(pairs("anything"), { type: "object" })).not.toThrow();
+    expect(() => refuseUnknownKeys(pairs("anything"), undefined)).not.toThrow();
+  });
 });

@@ -10,7 +10,15 @@ import { suggest } from "../../daemon/core/suggest.js";
 export type { Comparison };
 
 export class UsageError extends Error {
-  constructor(message: string) {
+  /**
+   * `showUsage`: pat prints the verb's usage line under the message. A
+   * mistyped name (an option, a command) is said in one line: the
+   * suggestion is all that helps, as git and gh do.
+   */
+  constructor(
+    message: string,
+    readonly showUsage = true,
+  ) {
     super(message);
     this.name = "UsageError";
   }
@@ -47,7 +55,7 @@ export const GLOBAL_OPTIONS: readonly string[] = ["home", "socket", "agent-id", 
 /** `--key` is none of `known` (a verb's options): a usage error suggesting the closest of them or of the globals. */
 export function unknownOption(key: string, known: Iterable<string>): UsageError {
   const close = suggest(key, new Set([...known, ...GLOBAL_OPTIONS]));
-  return new UsageError(`unknown option --${key}${close.length > 0 ? `; did you mean ${close.map((option) => `--${option}`).join(", ")}?` : ""}`);
+  return new UsageError(`unknown option --${key}${close.length > 0 ? `; did you mean ${close.map((option) => `--${option}`).join(", ")}?` : ""}`, false);
 }
 
 const NO_FLAGS: ReadonlySet<string> = new Set();
@@ -113,7 +121,23 @@ type JsonSchema = {
   /** "dotted-paths": a map whose keys are dotted paths (fork modifications, update set, metadata_filter). */
   "x-keys"?: string;
   format?: string;
+  additionalProperties?: unknown;
 };
+
+/**
+ * A `--key` whose first segment the params do not have, when they list
+ * theirs and take no others: a usage error with the closest of them, before
+ * anything is sent (the daemon would only answer invalid_params).
+ */
+export function refuseUnknownKeys(pairs: readonly Pair[], schema: unknown): void {
+  const params = schema as JsonSchema | undefined;
+  if (params?.properties === undefined || params.additionalProperties !== false) return;
+  const known = Object.keys(params.properties);
+  for (const { key } of pairs) {
+    const first = key.split(".")[0]!;
+    if (!known.includes(first)) throw unknownOption(first, known);
+  }
+}
 
 /** Applies `--key value` pairs onto `base`, each value typed by `schema` (the event's params). */
 export function applyPairs(base: Record<string, unknown>, pairs: readonly Pair[], schema: unknown): Record<string, unknown> {

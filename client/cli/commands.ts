@@ -4,7 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { LOG_LEVELS } from "../../daemon/config.js";
-import { addComparison, applyPairs, coerce, parseAssignment, parseComparison, unknownOption, UsageError, type Argv } from "./args.js";
+import { suggest } from "../../daemon/core/suggest.js";
+import { packageInfo } from "../../daemon/package-info.js";
+import { DaemonUnreachableError, RemoteError } from "../client.js";
+import { addComparison, applyPairs, coerce, parseAssignment, parseComparison, refuseUnknownKeys, unknownOption, UsageError, type Argv } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
 import { restart, runForeground, startDetached, status, stop, type DaemonOptions } from "./lifecycle.js";
 import {
@@ -14,7 +17,6 @@ import {
   renderError,
   renderFork,
   renderFound,
-  renderHelp,
   renderHistory,
   renderLineage,
   renderMerge,
@@ -29,68 +31,91 @@ import {
   type EventSummary,
   type FindResult,
   type ForkResult,
-  type HelpResult,
   type LineageResult,
   type MergeResult,
   type PatternSummary,
   type UpdateResult,
   type VersionSummary,
 } from "./render.js";
+import { renderHelp, type HelpResult } from "./render-help.js";
 import { renderReload, type ReloadResult } from "./render-reload.js";
 import { handle } from "./handle.js";
+import { commandHelp } from "./command-help.js";
 
 export interface Command {
   readonly usage: string;
   readonly summary: string;
   /** On/off options: they never take the next word as their value. */
   readonly flags?: readonly string[];
-  /** More lines for `pat VERB --help`, under the usage and summary. */
+  /** Each option the verb takes, as written and what it does: `pat help VERB` and `pat VERB --help` list them. */
+  readonly options?: readonly (readonly [option: string, explanation: string])[];
+  /** More lines for `pat help VERB`, after the options. */
   readonly details?: readonly string[];
+  /** Command lines to copy, for `pat help VERB` (at least one). */
+  readonly examples: readonly string[];
   run(cli: Cli): Promise<number>;
   /** How a daemon error is printed on stderr (default: renderError). */
   readonly renderError?: (error: ErrorLike) => string;
 }
 
-const DAEMON_DETAILS = [
-  "--store DIR: the pattern store to serve (a git repository; an empty or missing folder is seeded),",
-  "  relative to the current directory; else $PATTERND_STORE, else HOME/var/lib/compositions.",
-  "--branch NAME: the store's branch the daemon commits to; else $PATTERND_BRANCH, else the branch checked out at start.",
-  "  While the store is elsewhere (detached HEAD, another branch, a rebase or merge under way), saves answer store_busy.",
-  `--log-level LEVEL: what daemon.log records: ${LOG_LEVELS.join(", ")}; else $PATTERND_LOG_LEVEL, else info.`,
-];
+const STORE_OPTION = [
+  "--store DIR",
+  "the pattern store to serve (a git repository; an empty or missing folder is seeded), relative to the current directory; else $PATTERND_STORE, else HOME/var/lib/compositions",
+] as const;
+
+const DAEMON_OPTIONS = [
+  STORE_OPTION,
+  [
+    "--branch NAME",
+    "the store's branch the daemon commits to; else $PATTERND_BRANCH, else the branch checked out at start. While the store is elsewhere (detached HEAD, another branch, a rebase or merge under way), saves answer store_busy",
+  ],
+  ["--log-level LEVEL", `what daemon.log records: ${LOG_LEVELS.join(", ")}; else $PATTERND_LOG_LEVEL, else info`],
+] as const;
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   start: {
     usage: "pat start [--store DIR] [--branch NAME] [--log-level LEVEL]",
     summary: "start the daemon in the background; waits until it answers",
-    details: DAEMON_DETAILS,
+    options: DAEMON_OPTIONS,
+    examples: ["pat start", "pat start --store ~/patterns --branch main"],
     run: (cli) => startDetached(cli, daemonOptions(cli.argv)),
   },
   stop: {
     usage: "pat stop [--store DIR]",
     summary: "stop the daemon cleanly (with --store, only if it serves DIR)",
+    options: [["--store DIR", "stop it only if it serves DIR"]],
+    examples: ["pat stop"],
     run: (cli) => stop(cli, storeOption(cli.argv)),
   },
   status: {
     usage: "pat status [--store DIR]",
     summary: "is the daemon running, and its health (with --store, exit 1 unless it serves DIR)",
+    options: [["--store DIR", "exit 1 unless the running daemon serves DIR"]],
+    examples: ["pat status", "pat status --json"],
     run: (cli) => status(cli, storeOption(cli.argv)),
   },
   restart: {
     usage: "pat restart [--store DIR] [--branch NAME] [--log-level LEVEL]",
     summary: "stop the daemon (whatever store it serves), then start it with these options",
-    details: DAEMON_DETAILS,
+    options: DAEMON_OPTIONS,
+    examples: ["pat restart", "pat restart --log-level debug"],
     run: (cli) => restart(cli, daemonOptions(cli.argv)),
   },
   run: {
     usage: "pat run [--store DIR] [--branch NAME] [--log-level LEVEL]",
     summary: "run the daemon in the foreground (what npm start does)",
-    details: DAEMON_DETAILS,
+    options: DAEMON_OPTIONS,
+    examples: ["pat run", "pat run --store ./patterns --log-level debug"],
     run: (cli) => runForeground(cli, daemonOptions(cli.argv)),
   },
   send: {
     usage: "pat send EVENT ['{...}'] [--key value ...] [--from-file F|-]",
     summary: "send one event and print its reply",
+    options: [
+      ["--key value", "a field of the event's data, typed by its params (pat help EVENT lists them); dotted keys nest: --modifications.metadata.tags '[\"swiss\"]'"],
+      ["--from-file F|-", "the data as a JSON object from a file, or - for standard input; --KEY VALUE pairs and the data argument go on top"],
+    ],
+    examples: ["pat send system:health", "pat send composition:get --name tournament --format yaml", `pat send state:set '{"key": "run_1.status", "value": "done"}'`],
     details: [
       "--key value pairs are typed by the event's params (pat help EVENT); dotted keys nest.",
       "A rule (event:emit --condition, composition:discover --where) is a JSON Logic object or true/false,",
@@ -102,6 +127,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   call: {
     usage: "pat call EVENT ['{...}'] [--key value ...] [--from-file F|-]",
     summary: "call an event a connected handler answers and print its result (waits as long as the handler's timeout)",
+    options: [
+      ["--key value", "a field of the event's data, typed by the params the handler registered; dotted keys nest"],
+      ["--from-file F|-", "the data as a JSON object from a file, or - for standard input"],
+    ],
+    examples: [`pat call task:summarize '{"text": "..."}'`, "pat call evaluation:score --answer 42"],
     details: [
       "Like pat send, without pat's own 30 s limit: the daemon's deadline for the call decides (the handler's timeout_ms).",
       "no_handler: nobody answers the event; timeout: the handler did not answer in time; handler_gone: it went away mid-call.",
@@ -109,30 +139,42 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: (cli) => send(cli, "call"),
   },
   handle: {
-    usage: "pat handle EVENT [--group G] [--concurrency N] [--timeout-ms MS] [--observe] -- COMMAND ARGS...",
+    usage: "pat handle EVENT [--group G] [--concurrency N] [--timeout-ms MS] [--description TEXT] [--observe] -- COMMAND ARGS...",
     summary: "answer EVENT (a name or glob) by running COMMAND once per call: data as JSON on stdin, result as JSON on stdout",
     flags: ["observe"],
+    options: [
+      ["--group G", "share the event with the group's other members (one answers each call); without it the handler is the event's exclusive owner"],
+      ["--concurrency N", "calls run at once (default 1); more wait in the daemon's queue"],
+      ["--timeout-ms MS", "how long a call may take before the caller gets timeout and the command SIGTERM"],
+      ["--description TEXT", "what the event does, shown by system:discover and pat help EVENT"],
+      ["--observe", "see every call, never answer"],
+    ],
     details: [
       "COMMAND runs without a shell. A non-zero exit, or stdout that is not JSON, answers with error handler_failed and the command's stderr;",
       "empty stdout answers null. The call is also in the environment: PAT_CALL_ID, PAT_EVENT, PAT_HANDLER_ID, PAT_AGENT_ID.",
-      "--group G: share the event with the group's other members (one answers each call); without it the handler is the event's exclusive owner.",
-      "--observe: see every call, never answer. A call cancelled by the daemon (deadline, caller gone) gets SIGTERM.",
-      "Runs until Ctrl-C; the registration ends with it.",
+      "A call cancelled by the daemon (deadline, caller gone) gets SIGTERM. Runs until Ctrl-C; the registration ends with it.",
     ],
+    examples: ["pat handle task:summarize -- ./summarize.sh --short", "pat handle 'evaluation:*' --group scorers --concurrency 4 -- python3 score.py"],
     run: handle,
   },
   mcp: {
     usage: "pat mcp [--http HOST:PORT] [--read-only] [--no-start]",
     summary: "serve the daemon as an MCP server: over stdio for a host to launch, or Streamable HTTP on loopback",
     flags: ["read-only", "no-start"],
+    options: [
+      ["--http HOST:PORT", "Streamable HTTP on http://HOST:PORT/mcp; loopback hosts only (127.0.0.1, localhost, [::1]), Origin checked; port 0 picks one"],
+      [
+        "--read-only",
+        "only the tools that change nothing (select, discover, get, diff, lineage, decisions, state_get, events_wait, patternd_help; patternd_call then sends read events only)",
+      ],
+      ["--no-start", "exit 3 when no daemon answers, instead of starting the home's daemon"],
+    ],
     details: [
       "Claude Code: claude mcp add patternd -- pat mcp   (the README shows Claude Desktop and Cursor).",
-      "Starts the home's daemon when none answers (--no-start: exit 3 instead); reconnects when it restarts.",
-      "--http HOST:PORT: Streamable HTTP on http://HOST:PORT/mcp; loopback hosts only (127.0.0.1, localhost, [::1]), Origin checked; port 0 picks one.",
-      "--read-only: only the tools that change nothing (select, discover, get, diff, lineage, decisions, state_get, events_wait, patternd_help;",
-      "  patternd_call then sends read events only). system:shutdown, composition:delete and state:delete are never reachable through MCP.",
+      "Reconnects when the daemon restarts. system:shutdown, composition:delete and state:delete are never reachable through MCP.",
       "Changes are attributed to --agent-id (or $PATTERND_AGENT_ID), else to mcp:<the MCP client's name>.",
     ],
+    examples: ["claude mcp add patternd -- pat mcp", "pat mcp --http 127.0.0.1:8765 --read-only"],
     run: async (cli) => {
       const { values, flags } = parseOptions(cli.argv, { http: "value", "read-only": "flag", "no-start": "flag" }, 0);
       // Loaded only here: the MCP SDK costs ~350 ms at start, more than every other pat command takes in all.
@@ -140,8 +182,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       return serveMcp(cli, { http: values.http, readOnly: flags.has("read-only"), noStart: flags.has("no-start") });
     },
   },
-  discover: { usage: "pat discover [NAMESPACE]", summary: "list the events the daemon answers", run: discover },
-  help: { usage: "pat help EVENT", summary: "describe one event: parameters and an example", run: help },
+  discover: { usage: "pat discover [NAMESPACE]", summary: "list the events the daemon answers", examples: ["pat discover", "pat discover composition"], run: discover },
+  help: {
+    usage: "pat help [COMMAND|EVENT]",
+    summary: "describe a command (its options and examples) or an event (params, reply and an example)",
+    examples: ["pat help fork", "pat help composition:select"],
+    run: help,
+  },
+  version: { usage: "pat version", summary: "print pat's version (also pat --version)", examples: ["pat version"], run: version },
   watch: {
     usage: "pat watch [PATTERN ...] [--retry]",
     summary: "print routed events as they happen (default: all); --retry reconnects when the daemon restarts",
@@ -156,44 +204,100 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       "Without --retry, a daemon that goes away ends pat watch with exit 3.",
     ],
     // Loaded when used, as completion below: each module pat loads at start costs every command a few ms.
+    examples: ["pat watch", "pat watch 'composition:*' 'orchestration:**'", "pat watch --retry 'run:**'"],
     run: async (cli) => (await import("./watch.js")).watch(cli),
   },
-  ls: { usage: "pat ls [--type T]", summary: "list the patterns in the store", run: ls },
-  show: { usage: "pat show REF", summary: "print a pattern (name or name@version) as YAML", run: show },
-  history: { usage: "pat history NAME", summary: "versions of a pattern, from git", run: history },
+  ls: {
+    usage: "pat ls [--type T]",
+    summary: "list the patterns in the store",
+    options: [["--type T", "only patterns of this type (orchestration, profile, mixin, ...)"]],
+    examples: ["pat ls", "pat ls --type profile"],
+    run: ls,
+  },
+  show: { usage: "pat show REF", summary: "print a pattern (name or name@version) as YAML", examples: ["pat show tournament", "pat show tournament@1.0.0 > tournament.yaml"], run: show },
+  history: { usage: "pat history NAME", summary: "versions of a pattern, from git", examples: ["pat history tournament"], run: history },
   reload: {
     usage: "pat reload",
     summary: "re-read the store now and account for every file: indexed, invalid (with issues), not indexed (with the reason), warnings",
+    examples: ["pat reload"],
     run: reload,
   },
   fork: {
     usage: "pat fork PARENT NAME --reason TEXT [--set path=value ...] [--replace-maps] [--version V]",
     summary: "copy a pattern under a new name, with lineage; --set edits a dotted path (a map merges into a map unless --replace-maps)",
     flags: ["replace-maps"],
+    options: [
+      ["--reason TEXT", "why you fork (required; one line is enough): recorded in the fork's lineage"],
+      ["--set path=value", "change a dotted path in the fork; the value is JSON when it parses, else text; repeatable"],
+      ["--replace-maps", "a map given to --set replaces the map there whole instead of merging key by key"],
+      ["--version V", "the fork's version (default 0.1.0)"],
+    ],
+    details: ["PARENT is a name or name@version; NAME is the new pattern's."],
+    examples: [`pat fork tournament tournament_swiss --reason "Swiss pairing for 5-10 entrants" --set metadata.tags='["tournament","swiss"]'`],
     run: fork,
   },
   set: {
     usage: "pat set NAME path=value ... [--unset path ...] [--replace-maps] [--message M]",
     summary: "change values of a pattern by dotted path: one commit, lossless, patch bumped (pat send composition:save replaces the whole document)",
     flags: ["replace-maps"],
+    options: [
+      ["--unset path", "remove a dotted path; repeatable"],
+      ["--replace-maps", "a map given for a map replaces it whole instead of merging key by key"],
+      ["--message M", "the commit message"],
+    ],
+    details: ["Each path=value changes one dotted path; the value is JSON when it parses, else text (quote values with spaces)."],
+    examples: [`pat set tournament variables.rounds.default=4 metadata.tags='["swiss"]'`, "pat set tournament --unset metadata.draft --message 'ready'"],
     run: set,
   },
   merge: {
     usage: "pat merge FORK [--into TARGET] [--set path=value ...] [--strategy auto|ours|theirs] [--dry-run] [--message M]",
     summary: "3-way merge a fork into its parent (or TARGET); --set settles a conflict; --dry-run writes nothing (exit 1 on conflicts)",
     flags: ["dry-run"],
+    options: [
+      ["--into TARGET", "merge into TARGET instead of the fork's parent"],
+      ["--set path=value", "settle a conflict at path with this value (whole; null leaves it out); repeatable"],
+      ["--strategy auto|ours|theirs", "auto (default): conflicts stop the merge; ours: the target wins them; theirs: the fork wins them"],
+      ["--dry-run", "show the merged result and the conflicts; write nothing (exit 1 when there are conflicts)"],
+      ["--message M", "the commit message"],
+    ],
+    examples: ["pat merge tournament_swiss --dry-run", "pat merge tournament_swiss --set variables.rounds.default=5"],
     run: merge,
     renderError: (error) => (error.code === "merge_conflict" ? renderMergeConflict(error) : renderError(error)),
   },
-  diff: { usage: "pat diff LEFT RIGHT [--unified]", summary: "what changed between two refs, by field or as a unified YAML diff", flags: ["unified"], run: diff },
+  diff: {
+    usage: "pat diff LEFT RIGHT [--unified]",
+    summary: "what changed between two refs, by field or as a unified YAML diff",
+    flags: ["unified"],
+    options: [["--unified", "a unified line diff of the two YAML files instead of the changes by field"]],
+    details: ["LEFT and RIGHT are each a name (the current file) or name@version."],
+    examples: ["pat diff tournament@1.0.0 tournament", "pat diff tournament tournament_swiss --unified > swiss.patch"],
+    run: diff,
+  },
   lineage: {
     usage: "pat lineage NAME [--format json|tree|mermaid|dot] [--direction up|down|both]",
     summary: "ancestors and descendants of a pattern (default on a terminal: tree)",
+    options: [
+      ["--format json|tree|mermaid|dot", "how to draw it (default: tree; json with --json)"],
+      ["--direction up|down|both", "ancestors only, descendants only, or both (default)"],
+    ],
+    examples: ["pat lineage tournament", "pat lineage tournament_swiss --direction up --format mermaid"],
     run: lineage,
   },
   find: {
     usage: "pat find [--type T] [--tag T ...] [--text WORDS] [--where 'path>0.7' ...] [--sort [-]PATH] [--fields a,b] [--limit N]",
     summary: "search patterns: every --tag, every --text word, --where comparisons (>= <= != == > < = ~); also --filter '{json}', --rule '{json logic}', --offset N",
+    options: [
+      ["--type T", "only patterns of this type"],
+      ["--tag T", "patterns tagged T (metadata.tags); repeatable, all must hold"],
+      ["--text WORDS", "every word must start a word of the name, description, tags or use cases"],
+      ["--where 'path OP value'", "a comparison; repeatable, all must hold (below)"],
+      ["--filter '{json}'", "a metadata_filter object"],
+      ["--rule '{json logic}'", "a JSON Logic rule over the whole document (composition:discover's where)"],
+      ["--sort [-]PATH", "sort by a dotted path, - for descending"],
+      ["--fields a,b", "the dotted paths to show for each pattern"],
+      ["--limit N", "at most N patterns (default 50)"],
+      ["--offset N", "skip the first N (paging)"],
+    ],
     details: [
       "--where 'path OP value': one comparison each, all must hold; OP one of >= <= != == > < = ~ (= equals or is in a list, ~ contains).",
       "  The value is JSON when it parses, else text; quote text that starts with an operator as JSON: --where 'note=\">1\"'.",
@@ -202,21 +306,42 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       "--rule '{json logic}': composition:discover's where, a JSON Logic object over the whole document read as written,",
       `  e.g. --rule '{">": [{"var": "performance.avg_score"}, 0.7]}'. (pat send composition:discover --where takes this form too.)`,
     ],
+    examples: ["pat find --tag tournament --where 'performance.avg_score>0.7' --sort -performance.avg_score", "pat find --text judge --fields metadata.tags"],
     run: find,
   },
   select: {
     usage: 'pat select "TASK" [--require key=value ...] [--type T] [--limit N]',
     summary: "rank patterns for a task: the pick, each candidate's score, breakdown and reasons",
+    options: [
+      ["--require key=value", "a requirement the pattern must meet (value typed like --set); repeatable"],
+      ["--type T", "rank patterns of this type (default orchestration)"],
+      ["--limit N", "at most N candidates (default 5)"],
+    ],
+    examples: ['pat select "rank 12 candidate answers" --require timeout_handling=true'],
     run: select,
   },
   decide: {
     usage: "pat decide PATTERN DECISION [--outcome O] [--confidence 0..1] [--context key=value ...] [--context-json '{...}']",
     summary: "append a decision to the pattern's decision log",
+    options: [
+      ["--outcome O", "how it went: success, failure, or your word (select counts success and failure words)"],
+      ["--confidence 0..1", "how sure you are"],
+      ["--context key=value", "a context field (dotted keys nest, value typed like --set); repeatable"],
+      ["--context-json '{...}'", "the context as a JSON object (--context adds keys to it)"],
+    ],
+    examples: ["pat decide tournament 'use 3 judges per match' --outcome success --confidence 0.8 --context entrants=12"],
     run: decide,
   },
   decisions: {
     usage: "pat decisions PATTERN [--decision TEXT] [--outcome O] [--since ISO-TIME|YYYY-MM-DD] [--limit N]",
     summary: "a pattern's decision log, newest first, with its stats",
+    options: [
+      ["--decision TEXT", "records whose decision contains TEXT (any case)"],
+      ["--outcome O", "records with this outcome; success and failure also match their kind"],
+      ["--since ISO-TIME|YYYY-MM-DD", "records from then on (a bare date: from midnight UTC)"],
+      ["--limit N", "at most N records (default 100)"],
+    ],
+    examples: ["pat decisions tournament --outcome failure --since 2025-01-01"],
     run: decisions,
   },
   completion: {
@@ -228,6 +353,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       "fish: pat completion fish | source    (or save it as ~/.config/fish/completions/pat.fish)",
       "Event and pattern names come from the daemon of the home pat finds (or --home); with none running, none are offered.",
     ],
+    examples: ["source <(pat completion bash)"],
     run: async (cli) => (await import("./completion-scripts.js")).printCompletionScript(cli),
   },
 };
@@ -262,6 +388,7 @@ async function send(cli: Cli, verb: "send" | "call"): Promise<number> {
     if (fields.length > 0) {
       const described = await client.request<HelpResult>("system:help", { event });
       data = applyPairs(data, fields, described.params);
+      refuseUnknownKeys(fields, described.params);
     }
     // pat call waits for the handler: the daemon's deadline (the handler's timeout_ms) ends the wait, not ours.
     const result = await client.request(event, data, verb === "call" ? { timeoutMs: 0 } : {});
@@ -280,10 +407,32 @@ async function discover(cli: Cli): Promise<number> {
   );
 }
 
+/** `pat help COMMAND` (from the table, no daemon needed) or `pat help EVENT` (system:help); neither: one line suggesting both kinds. */
 async function help(cli: Cli): Promise<number> {
-  const [event] = onlyPositionals(cli.argv, 1);
-  if (event === undefined) throw new UsageError("pat help needs an event name, e.g. pat help monitor:subscribe");
-  return requestAndPrint(cli, "system:help", { event }, renderHelp);
+  const [topic] = onlyPositionals(cli.argv, 1);
+  if (topic === undefined) throw new UsageError("pat help needs a command or an event, e.g. pat help fork or pat help composition:select");
+  if (Object.hasOwn(COMMANDS, topic)) {
+    cli.out(commandHelp(topic, COMMANDS[topic]!));
+    return EXIT.ok;
+  }
+  const commands = suggest(topic, Object.keys(COMMANDS));
+  try {
+    return await requestAndPrint(cli, "system:help", { event: topic }, renderHelp);
+  } catch (err) {
+    // An event name has a namespace: without one, a daemon that does not answer leaves only the commands to suggest.
+    const unreachable = err instanceof DaemonUnreachableError && !topic.includes(":");
+    if (!unreachable && !(err instanceof RemoteError && err.code === "unknown_event")) throw err;
+    const events = err instanceof RemoteError && Array.isArray(err.details?.suggestions) ? (err.details.suggestions as string[]) : [];
+    const close = [...commands.map((name) => `${name} (a command)`), ...events.map((name) => `${name} (an event)`)];
+    const hint = close.length > 0 ? `; did you mean ${close.join(", ")}?` : " (pat help lists the commands, pat discover the events)";
+    throw new UsageError(`no command or event ${topic}${hint}`, false);
+  }
+}
+
+function version(cli: Cli): Promise<number> {
+  onlyPositionals(cli.argv, 0);
+  cli.out(`pat version ${packageInfo().version}`);
+  return Promise.resolve(EXIT.ok);
 }
 
 async function ls(cli: Cli): Promise<number> {

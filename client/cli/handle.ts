@@ -7,13 +7,16 @@
  */
 import { spawn } from "node:child_process";
 import { HandlerError, type HandlerCall } from "../handlers.js";
-import { coerce, UsageError } from "./args.js";
+import { coerce, unknownOption, UsageError } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
 
 /** The stderr kept for an error reply. */
 const MAX_STDERR_CHARS = 4_000;
 /** A result larger than this is refused rather than held in memory. */
 const MAX_STDOUT_BYTES = 8 * 1024 * 1024;
+
+/** Its options go before the `--`; what follows is the command's own. */
+const HANDLE_OPTIONS = ["group", "concurrency", "timeout-ms", "description", "observe"];
 
 export async function handle(cli: Cli): Promise<number> {
   const { positionals, pairs } = cli.argv;
@@ -23,6 +26,7 @@ export async function handle(cli: Cli): Promise<number> {
   }
   const options: { group?: string; concurrency?: number; timeoutMs?: number; mode?: "observe"; description?: string } = {};
   for (const { key, value } of pairs) {
+    if (!HANDLE_OPTIONS.includes(key)) throw unknownOption(key, HANDLE_OPTIONS);
     if (key === "observe") {
       options.mode = "observe";
       continue;
@@ -31,8 +35,7 @@ export async function handle(cli: Cli): Promise<number> {
     if (key === "group") options.group = value;
     else if (key === "concurrency") options.concurrency = coerce(value, { type: "integer" }, key) as number;
     else if (key === "timeout-ms") options.timeoutMs = coerce(value, { type: "integer" }, key) as number;
-    else if (key === "description") options.description = value;
-    else throw new UsageError(`unknown option --${key}; pat handle takes --group, --concurrency, --timeout-ms, --description, --observe (before the --)`);
+    else options.description = value;
   }
   const client = await cli.connect();
   const handler = await client.handle(event, (data, call) => runCommand(command, args, data, call), options);

@@ -5,6 +5,8 @@ import { resolveConfig } from "../../daemon/config.js";
 import { suggest } from "../../daemon/core/suggest.js";
 import { DaemonUnreachableError, RemoteError, RequestTimeoutError } from "../client.js";
 import { splitArgv, UsageError } from "./args.js";
+import { packageInfo } from "../../daemon/package-info.js";
+import { commandHelp } from "./command-help.js";
 import { COMMANDS } from "./commands.js";
 import { createCli, EXIT } from "./context.js";
 import { renderError } from "./render.js";
@@ -24,6 +26,7 @@ function usage(): string {
     "var/run/patternd.sock or var/lib/compositions/.git (like git finds .git), else the current directory.",
     "Output is JSON when piped or with --json.",
     "Exit codes: 0 ok, 1 the daemon answered an error, 2 usage error, 3 daemon not reachable.",
+    "pat help COMMAND (or pat COMMAND --help) explains a command's options, with examples; pat help EVENT an event's params and reply; pat --version the version.",
   ].join("\n");
 }
 
@@ -38,6 +41,11 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT.usage;
   }
   const [verb, ...rest] = parsed.positionals;
+  // `--version` before any verb (after one, pat fork --version V is the fork's).
+  if (verb === undefined && parsed.pairs.length === 1 && parsed.pairs[0]!.key === "version" && parsed.pairs[0]!.value === true) {
+    process.stdout.write(`pat version ${packageInfo().version}\n`);
+    return EXIT.ok;
+  }
   if (verb === undefined || verb === "help" && rest.length === 0 && parsed.pairs.length === 0) {
     (verb === undefined && !parsed.globals.help ? process.stderr : process.stdout).write(usage() + "\n");
     return verb === undefined && !parsed.globals.help ? EXIT.usage : EXIT.ok;
@@ -45,12 +53,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const command = Object.hasOwn(COMMANDS, verb) ? COMMANDS[verb] : undefined;
   if (command === undefined) {
     const close = suggest(verb, Object.keys(COMMANDS));
-    process.stderr.write(`pat: unknown command ${verb}${close.length > 0 ? `; did you mean ${close.join(", ")}?` : ""}\n${usage()}\n`);
+    // One line, as git says it: the suggestion is what helps, not the whole usage.
+    process.stderr.write(`pat: unknown command ${verb}${close.length > 0 ? `; did you mean ${close.join(", ")}?` : "; pat help lists the commands"}\n`);
     return EXIT.usage;
   }
   if (parsed.globals.help) {
-    const details = (command.details ?? []).map((line) => `  ${line}\n`).join("");
-    process.stdout.write(`${command.usage}\n  ${command.summary}\n${details === "" ? "" : `\n${details}`}`);
+    process.stdout.write(`${commandHelp(verb, command)}\n`);
     return EXIT.ok;
   }
   const config = resolveConfig({ home: parsed.globals.home, socket: parsed.globals.socket }, process.env, process.cwd(), existsSync);
@@ -59,7 +67,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return await command.run(cli);
   } catch (err) {
     if (err instanceof UsageError) {
-      cli.err(`pat: ${err.message}\n${command.usage}`);
+      cli.err(err.showUsage ? `pat: ${err.message}\n${command.usage}` : `pat: ${err.message}`);
       return EXIT.usage;
     }
     if (err instanceof DaemonUnreachableError) {

@@ -11,7 +11,6 @@ import {
   renderError,
   renderFork,
   renderFound,
-  renderHelp,
   renderMerge,
   renderMergeConflict,
   renderPush,
@@ -20,8 +19,8 @@ import {
   renderUpdate,
   type DecisionRecord,
   type TrackedRecord,
-  type HelpResult,
 } from "./render.js";
+import { renderHelp, type HelpResult } from "./render-help.js";
 
 describe("outline", () => {
   it("prints scalars as they are", () => {

@@ -83,52 +83,6 @@ function firstSentence(text: string): string {
   return sentence.length > 100 ? sentence.slice(0, 99) + "…" : sentence;
 }
 
-interface ParamSchema {
-  type?: string | string[];
-  description?: string;
-  default?: unknown;
-  items?: ParamSchema;
-  anyOf?: ParamSchema[];
-  format?: string;
-}
-
-export interface HelpResult {
-  event: string;
-  summary: string;
-  description: string;
-  params: { properties?: Record<string, ParamSchema>; required?: string[] };
-  example: { event: string; data: unknown };
-}
-
-export function renderHelp(help: HelpResult): string {
-  const lines = [`${help.event} — ${help.summary}`];
-  if (help.description !== help.summary) lines.push("", help.description);
-  const properties = Object.entries(help.params.properties ?? {});
-  lines.push("", properties.length === 0 ? "params: none" : "params:");
-  const width = Math.max(0, ...properties.map(([name]) => name.length));
-  for (const [name, schema] of properties) {
-    const required = help.params.required?.includes(name) ? " (required)" : "";
-    const fallback = schema.default === undefined ? "" : ` [default ${JSON.stringify(schema.default)}]`;
-    const described = schema.description ?? schema.items?.description;
-    const description = described === undefined ? "" : `  ${described}`;
-    lines.push(`  --${name.padEnd(width)}  ${typeName(schema)}${required}${fallback}${description}`);
-  }
-  lines.push("", "example:", `  pat send ${help.example.event} ${shellQuote(JSON.stringify(help.example.data))}`);
-  return lines.join("\n");
-}
-
-/** Single-quoted for a POSIX shell, so the line can be pasted as it is. */
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, "'\\''")}'`;
-}
-
-function typeName(schema: ParamSchema): string {
-  if (schema.format === "json-logic") return "JSON Logic rule (object or true/false)";
-  if (schema.anyOf !== undefined) return schema.anyOf.map(typeName).join(" | ");
-  const type = Array.isArray(schema.type) ? schema.type.join(" | ") : (schema.type ?? "any");
-  return type === "array" && schema.items !== undefined ? `array of ${typeName(schema.items)}` : type;
-}
-
 export function renderPush(push: Push): string {
   const time = push.ts.slice(11, 23);
   const data = JSON.stringify(push.data);

@@ -33,6 +33,14 @@ export interface EventDef<Schema extends z.ZodType = z.ZodType> {
   readonly params: Schema;
   readonly example?: z.input<Schema>;
   /**
+   * What a successful reply's data holds: system:help, system:discover and
+   * docs/protocol.md show it, so an agent need not guess a reply's fields.
+   * Every built-in event declares one (a test holds them to it, and
+   * PATTERND_CHECK_RESULTS=1 checks every reply against it); events that
+   * connected processes register have none.
+   */
+  readonly result?: z.ZodType;
+  /**
    * The params' JSON Schema when it is not derived from `params`: events
    * that connected processes register bring their own (issue 14).
    */

@@ -11,6 +11,8 @@ export interface EventDescription {
   effect: EventEffect;
   parameters: Record<string, Parameter>;
   params: Record<string, unknown>;
+  /** The reply's JSON Schema (what a successful reply's data holds); absent for events that declare none (a connected handler's). */
+  result?: Record<string, unknown>;
 }
 
 /**
@@ -27,6 +29,7 @@ export interface EventSource {
 export class Registry {
   private readonly events = new Map<string, EventDef>();
   private readonly schemas = new Map<string, Record<string, unknown>>();
+  private readonly resultSchemas = new Map<string, Record<string, unknown>>();
   private readonly sources: EventSource[] = [];
   /** Namespaces with a built-in event: a name there that is not one is a typo, not an event waiting for a handler. */
   private readonly builtInNamespaces = new Set<string>();
@@ -77,7 +80,10 @@ export class Registry {
 
   describe(def: EventDef): EventDescription {
     const params = this.jsonSchema(def);
-    return { event: def.name, summary: def.summary, effect: def.effect ?? "write", parameters: parameterTable(params), params };
+    const result = this.resultJsonSchema(def);
+    const description: EventDescription = { event: def.name, summary: def.summary, effect: def.effect ?? "write", parameters: parameterTable(params), params };
+    if (result !== undefined) description.result = result;
+    return description;
   }
 
   /**
@@ -98,6 +104,18 @@ export class Registry {
       schema = z.toJSONSchema(def.params, { io: "input", unrepresentable: "any" });
       delete schema.$schema;
       this.schemas.set(def.name, schema);
+    }
+    return schema;
+  }
+
+  /** The reply's JSON Schema, as the daemon sends it (output side), computed once; undefined when the event declares none. */
+  resultJsonSchema(def: EventDef): Record<string, unknown> | undefined {
+    if (def.result === undefined) return undefined;
+    let schema = this.resultSchemas.get(def.name);
+    if (schema === undefined) {
+      schema = z.toJSONSchema(def.result, { io: "output", unrepresentable: "any" });
+      delete schema.$schema;
+      this.resultSchemas.set(def.name, schema);
     }
     return schema;
   }

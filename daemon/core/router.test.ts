@@ -290,3 +290,35 @@ describe("Bus", () => {
     expect(failures).toHaveLength(1);
   });
 });
+
+describe("Router with checkResults (PATTERND_CHECK_RESULTS=1)", () => {
+  const counted = defineEvent({
+    name: "test:counted",
+    summary: "answers {count}",
+    params: z.strictObject({ count: z.unknown() }),
+    result: z.object({ count: z.number().int() }),
+    handler: (data) => ({ count: data.count }),
+  });
+
+  function routerFor(checkResults: boolean): Router {
+    const registry = new Registry();
+    registry.add(counted);
+    return new Router(registry, new Bus(() => undefined), manualClock(0), silentLog(), checkResults);
+  }
+
+  it("passes a reply that matches the event's result schema", () => {
+    expect(sync(routerFor(true).dispatch({ event: "test:counted", data: { count: 3 } }))).toMatchObject({ ok: true, data: { count: 3 } });
+  });
+
+  it("turns a reply that drifts from its result schema into an internal error naming the field", () => {
+    const outcome = sync(routerFor(true).dispatch({ event: "test:counted", data: { count: "three" } }));
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { code: "internal", message: expect.stringContaining('the reply of test:counted does not match its result schema at "count"') as unknown },
+    });
+  });
+
+  it("leaves replies alone when not asked to check (the default)", () => {
+    expect(sync(routerFor(false).dispatch({ event: "test:counted", data: { count: "three" } }))).toMatchObject({ ok: true, data: { count: "three" } });
+  });
+});

@@ -9,7 +9,7 @@ import type { Bus, RoutedEvent } from "./bus.js";
 import type { Clock } from "./clock.js";
 import { asUnavailable } from "./disk-fault.js";
 import { DaemonError, type WireError } from "./errors.js";
-import type { HandlerContext } from "./event.js";
+import type { EventDef, HandlerContext } from "./event.js";
 import type { Log } from "./log.js";
 import type { RequestId } from "./protocol.js";
 import type { Registry } from "./registry.js";
@@ -37,6 +37,8 @@ export class Router {
     private readonly bus: Bus,
     private readonly clock: Clock,
     private readonly log: Log,
+    /** Hold every reply to its event's result schema (PATTERND_CHECK_RESULTS=1, set by the tests): a reply that drifts from it is an internal error. */
+    private readonly checkResults = false,
   ) {}
 
   /** Synchronous when the handler is, so the common path costs no promise. */
@@ -74,11 +76,24 @@ export class Router {
     }
     if (result instanceof Promise) {
       return result.then(
-        (data: unknown) => this.finish(call, started, { ok: true, data }),
+        (data: unknown) => this.finish(call, started, this.success(def, data)),
         (err: unknown) => this.finish(call, started, this.failure(call.event, err)),
       );
     }
-    return this.finish(call, started, { ok: true, data: result });
+    return this.finish(call, started, this.success(def, result));
+  }
+
+  private success(def: EventDef, data: unknown): Outcome {
+    if (!this.checkResults || def.result === undefined) return { ok: true, data };
+    const checked = def.result.safeParse(data);
+    if (checked.success) return { ok: true, data };
+    const issues = checked.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+    this.log.error({ event: def.name, issues }, "reply does not match the event's result schema");
+    const first = issues[0]!;
+    return {
+      ok: false,
+      error: { code: "internal", message: `the reply of ${def.name} does not match its result schema at "${first.path}": ${first.message}`, details: { issues } },
+    };
   }
 
   private failure(event: string, err: unknown): Outcome {

@@ -50,6 +50,7 @@ import { Selector } from "./store/selector.js";
 import { StoreGuard } from "./store/store-guard.js";
 import { StoreLock, StoreTakenError } from "./store/store-lock.js";
 import { StoreAttachment } from "./store-attachment.js";
+import { composeResult, deleteResult, getResult, historyResult, listResult, reloadResult, saveResult, updateResult, validateResult } from "./results.js";
 
 /** Paths one update may set and unset. */
 const MAX_EDITS = 100;
@@ -132,6 +133,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       "Each entry: name, type, version, description, path (the file, wherever it is in the store), dirty: true when its file differs from HEAD (an edit not committed yet), " +
       "and warnings: [{path, message}] when the file has data faults that do not stop it being served (a missing parent, a name other than its file name, no description).",
     params: z.strictObject({ type: z.string().min(1).max(32).optional() }),
+    result: listResult,
     example: { type: "orchestration" },
     handler: async (data) => {
       checkTypeAsked(data.type, catalog.types());
@@ -151,6 +153,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     effect: "read",
     summary: "One composition, current or a tagged version (name@version)",
     params: z.strictObject({ name: refSchema, format: z.enum(["json", "yaml"]).default("json") }),
+    result: getResult,
     example: { name: "tournament@1.0.0" },
     description:
       "commit: the commit that holds what is served. dirty: true when the file differs from HEAD (an edit not committed yet): " +
@@ -188,6 +191,7 @@ export function compositionModule(ctx: ModuleContext): Module {
         replace: z.boolean().optional().describe("replace the whole document even if that drops its history or most of its sections"),
       })
       .refine((d) => (d.composition === undefined) !== (d.yaml === undefined), { message: "give composition or yaml (one of them)" }),
+    result: saveResult,
     example: { composition: { name: "my_pattern", type: "orchestration", version: "0.1.0", description: "What it is for" }, message: "first draft" },
     handler: async (data, call) => {
       const result = await store.save(data, call.agentId);
@@ -224,6 +228,7 @@ export function compositionModule(ctx: ModuleContext): Module {
         message: z.string().min(1).max(500).optional(),
       })
       .refine((d) => Object.keys(d.set ?? {}).length + (d.unset ?? []).length > 0, { message: "give set: {dotted.path: value} and/or unset: [dotted.path]" }),
+    result: updateResult,
     example: { name: "tournament", set: { "variables.rounds.default": 4, "metadata.tags": ["tournament", "swiss"] }, message: "four rounds" },
     handler: async (data, call) => {
       const result = await store.update(data, call.agentId);
@@ -245,6 +250,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     effect: "destroy",
     summary: "Delete a composition (its history and tags stay)",
     params: z.strictObject({ name: nameSchema, message: z.string().min(1).max(500).optional() }),
+    result: deleteResult,
     example: { name: "my_pattern" },
     handler: async (data, call) => {
       const result = await store.remove(data.name, data.message, call.agentId);
@@ -265,6 +271,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       .refine((d) => [d.composition, d.yaml, d.name].filter((v) => v !== undefined).length === 1, {
         message: "give one of composition, yaml or name",
       }),
+    result: validateResult,
     example: { name: "tournament" },
     handler: async (data) => {
       let doc: Record<string, unknown>;
@@ -332,6 +339,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       variables: z.record(z.string(), z.unknown()).optional(),
       strict: z.boolean().optional().describe("fail (invalid_params) when a placeholder is left unresolved, instead of listing it in unresolved"),
     }),
+    result: composeResult,
     example: { name: "base_orchestrator", variables: { agent_role: "planner" } },
     handler: (data) => compose(parseRef(data.name), store.load, data.variables, data.strict),
   });
@@ -344,6 +352,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       "recorded: {lineage?, forks?, merges?}, what the file itself records of its history, at the top level or under metadata " +
       "as KSI keeps it (KSI's forks and merges are in the files, not in commit trailers); absent when it records none.",
     params: z.strictObject({ name: nameSchema }),
+    result: historyResult,
     example: { name: "tournament" },
     handler: async (data) => {
       const versions = await store.history(data.name);
@@ -364,6 +373,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       "unsafe_path: a symbolic link, which the store never follows, with its target), and warnings: [{path, message}] for indexed files " +
       "with data faults that do not stop them being served (a missing parent, a name other than the file name, no description).",
     params: z.strictObject({}),
+    result: reloadResult,
     example: {},
     handler: () =>
       git.exclusive(async () => {

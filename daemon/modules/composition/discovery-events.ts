@@ -5,6 +5,7 @@
  * the files in store/decision-log.ts.
  */
 import { z } from "zod";
+import { decisionsResult, discoverResult, selectResult, trackDecisionResult } from "./results.js";
 import type { Clock } from "../../core/clock.js";
 import { defineEvent, type EventDef } from "../../core/event.js";
 import { decisionsQuerySchema, formatRecord, makeRecord, outcomeWarning, trackDecisionSchema } from "./model/decisions.js";
@@ -39,6 +40,7 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
       "where: a JSON Logic rule over the whole document. fields: dotted paths to return; sort: a dotted path, - for descending. " +
       "An entry whose file differs from HEAD (an edit not committed yet) also has dirty: true.",
     params: discoverQuerySchema,
+    result: discoverResult,
     example: { type: "orchestration", metadata_filter: { tags: ["tournament"], "performance.avg_score": { ">": 0.7 } } },
     handler: async (data) => {
       checkTypeAsked(data.type, types());
@@ -65,6 +67,7 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
       type: z.string().min(1).max(32).default("orchestration"),
       limit: z.number().int().min(1).max(50).default(5),
     }),
+    result: selectResult,
     example: { task: "Evaluate 15 prompts competitively", requirements: { timeout_handling: true } },
     handler: (data) => {
       checkTypeAsked(data.type, types());
@@ -80,6 +83,7 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
       "Logs are committed to git in batches (Op: decisions), at most about a second behind. " +
       "warnings: [{path, message}] when the outcome has no word select reads (a typo like sucess): it is recorded as given, and counts as no evidence.",
     params: trackDecisionSchema,
+    result: trackDecisionResult,
     example: { pattern: "tournament", decision: "use 3 judges per match", outcome: "success", confidence: 0.8, context: { entrants: 12 } },
     handler: async (data, call) => {
       const entry = store.require(data.pattern);
@@ -96,6 +100,7 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
     effect: "read",
     summary: "A pattern's decision log, filtered, newest first, with stats (counts by decision and outcome, mean confidence, last seen)",
     params: decisionsQuerySchema,
+    result: decisionsResult,
     example: { pattern: "tournament", outcome: "failure", limit: 20 },
     handler: (data) => {
       const entry = store.require(data.pattern);

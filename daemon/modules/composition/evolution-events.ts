@@ -4,6 +4,7 @@
  * composition:changed like the others.
  */
 import { z } from "zod";
+import { diffResult, forkResult, lineageResult, mergeResult } from "./results.js";
 import { defineEvent, type EventDef } from "../../core/event.js";
 import { pathKeyedSchema } from "./model/modifications.js";
 import { nameSchema, refSchema } from "./model/ref.js";
@@ -34,6 +35,7 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
       replace_maps: z.boolean().optional().describe("a map given for a map replaces it whole instead of merging key by key"),
       version: versionSchema.optional().describe("the fork's version (default 0.1.0)"),
     }),
+    result: forkResult,
     example: {
       parent: "tournament",
       name: "tournament_swiss",
@@ -69,6 +71,7 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
         .optional()
         .describe("conflict path (as merge_conflict lists it) → the value to keep there; null leaves it out"),
     }),
+    result: mergeResult,
     example: { source: "tournament_swiss", dry_run: true },
     handler: async (data, call) => {
       const result = await evolution.merge(data, call.agentId);
@@ -83,6 +86,7 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
     effect: "read",
     summary: "Structural diff of two refs (components matched by name), or a unified line diff of their YAML",
     params: z.strictObject({ left: refSchema, right: refSchema, format: z.enum(["changes", "unified"]).default("changes") }),
+    result: diffResult,
     example: { left: "tournament@1.0.0", right: "tournament" },
     handler: (data) => evolution.diff(data.left, data.right, data.format),
   });
@@ -96,6 +100,7 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
       direction: z.enum(["up", "down", "both"]).default("both"),
       format: z.enum(["json", "tree", "mermaid", "dot"]).default("json"),
     }),
+    result: lineageResult,
     example: { name: "tournament", format: "tree" },
     handler: (data) => evolution.lineage(data.name, data.direction, data.format),
   });

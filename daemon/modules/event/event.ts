@@ -70,6 +70,39 @@ const emitParams = z
     path: ["collect"],
   });
 
+const wireError = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
+
+const emitResult = z.union([
+  z
+    .object({
+      emitted: z.literal(true),
+      result: z.unknown().optional().describe("the target's reply, when a handler answered it"),
+      error: wireError.optional().describe("the target's error, when it failed"),
+      delivered: z.number().int().describe("subscribers that got it"),
+    })
+    .describe("immediate"),
+  z.object({ emitted: z.literal(false), reason: z.literal("condition_false") }).describe("the condition did not hold: nothing emitted"),
+  z
+    .object({
+      emitted: z.literal(true),
+      responses: z.array(
+        z.object({ handler_id: z.string(), ok: z.boolean(), data: z.unknown().optional(), error: wireError.optional(), ms: z.number() }),
+      ),
+      reduced: z.unknown().optional().describe("what collect.reduce made of the responses"),
+      missing: z.array(z.string()).describe("handlers that did not answer in time"),
+      delivered: z.number().int(),
+    })
+    .describe("collect"),
+  z
+    .object({
+      scheduled: z.literal(true),
+      schedule_id: z.string(),
+      fire_at: z.string().describe("ISO-8601"),
+      replaced: z.string().optional().describe("the schedule_id of the pending schedule with the same key it replaced"),
+    })
+    .describe("delay or at: scheduled"),
+]);
+
 export function eventModule(ctx: ModuleContext, state: StateView, handlers: HandlerService): Module {
   const log = ctx.log.child({ module: "event" });
   let scheduler!: Scheduler;
@@ -154,6 +187,7 @@ export function eventModule(ctx: ModuleContext, state: StateView, handlers: Hand
       "The condition is evaluated when the event would fire, against {data, event, now, state, agent_id}. " +
       `An at more than ${PAST_TOLERANCE_MS / 1000} s before the daemon's clock is refused (invalid_params) unless allow_past: true, which fires it at once.`,
     params: emitParams,
+    result: emitResult,
     example: { event: "orchestration:timeout", data: { run: "run_1" }, delay: 30, condition: CONDITION_EXAMPLE, key: "run_1.timeout" },
     handler: async (data, call) => {
       if (call.depth >= EMIT_LIMITS.maxDepth) {
@@ -201,6 +235,7 @@ export function eventModule(ctx: ModuleContext, state: StateView, handlers: Hand
     params: z
       .strictObject({ schedule_id: z.string().min(1).optional(), key: z.string().min(1).optional() })
       .refine((d) => (d.schedule_id === undefined) !== (d.key === undefined), { message: "give schedule_id or key (one of them)" }),
+    result: z.object({ cancelled: z.literal(true), schedule_id: z.string() }),
     example: { key: "run_1.timeout" },
     handler: async (data) => {
       const removed = await scheduler.cancel(data);
@@ -218,6 +253,20 @@ export function eventModule(ctx: ModuleContext, state: StateView, handlers: Hand
     params: z.strictObject({
       event: z.string().min(1).max(256).optional().describe("event-name glob"),
       limit: z.number().int().min(1).max(10_000).default(100),
+    }),
+    result: z.object({
+      schedules: z.array(
+        z.object({
+          schedule_id: z.string(),
+          event: z.string(),
+          fire_at: z.string(),
+          key: z.string().optional(),
+          condition: z.unknown().optional(),
+          data: z.record(z.string(), z.unknown()),
+          agent_id: z.string().optional(),
+        }),
+      ),
+      total: z.number().int().describe("pending schedules that match, before limit"),
     }),
     example: { event: "orchestration:*", limit: 10 },
     handler: (data) => {

@@ -168,6 +168,7 @@ export function handlerModule(ctx: ModuleContext): Module & { service: HandlerSe
       "A params JSON Schema validates callers (invalid_params) and shows in system:discover; supported keywords: type, enum, const, properties, required, " +
       "additionalProperties, items, min/maxItems, uniqueItems, min/maxLength, minimum, maximum, exclusiveMinimum/Maximum, multipleOf, anyOf, oneOf, allOf, not.",
     params: registerParams,
+    result: z.object({ handler_id: z.string(), events: z.array(z.string()), mode: z.enum(["exclusive", "group", "observe"]), group: z.string().optional() }),
     example: { events: ["evaluation:score"], mode: "group", group: "scorers", concurrency: 4, timeout_ms: 10_000 },
     handler: (data, call) => {
       const session = requireSession(call, "handler:register");
@@ -207,6 +208,7 @@ export function handlerModule(ctx: ModuleContext): Module & { service: HandlerSe
       "accepted: false when the call already ended (its deadline passed, its caller left, a collect was over): the late answer is dropped and logged. " +
       "not_found when no call with that id was pushed to this connection.",
     params: replyParams,
+    result: z.object({ accepted: z.boolean().describe("false: the call had already ended; the answer was dropped"), reason: z.string().optional() }),
     example: { call_id: "c1", ok: true, data: { score: 0.8 } },
     handler: (data, call) => {
       const outcome: CallOutcome = data.ok
@@ -226,6 +228,7 @@ export function handlerModule(ctx: ModuleContext): Module & { service: HandlerSe
     name: "handler:unregister",
     summary: "Stop handling: no new calls; calls already pushed may still be answered, calls still queued fail with handler_gone",
     params: z.strictObject({ handler_id: z.string().min(1) }),
+    result: z.object({ unregistered: z.literal(true), handler_id: z.string() }),
     example: { handler_id: "h_1" },
     handler: (data, call) => {
       const registration = ownedBy(call.session, data.handler_id, "handler:unregister");
@@ -243,6 +246,29 @@ export function handlerModule(ctx: ModuleContext): Module & { service: HandlerSe
     effect: "read",
     summary: "The registered handlers, with their calls in flight",
     params: z.strictObject({ event: z.string().min(1).max(128).optional().describe("only handlers of this event name") }),
+    result: z.object({
+      handlers: z.array(
+        z.object({
+          handler_id: z.string(),
+          events: z.array(z.string()),
+          mode: z.enum(["exclusive", "group", "observe"]),
+          group: z.string().optional(),
+          concurrency: z.number().int(),
+          timeout_ms: z.number().int(),
+          max_queue: z.number().int(),
+          in_flight: z.number().int(),
+          queued: z.number().int(),
+          answered: z.number().int(),
+          observed: z.number().int().optional(),
+          dropped: z.number().int().optional(),
+          connection: z.number().int(),
+          agent_id: z.string().optional(),
+          since: z.string(),
+          description: z.string().optional(),
+          params: z.record(z.string(), z.unknown()).optional(),
+        }),
+      ),
+    }),
     example: { event: "evaluation:score" },
     handler: (data) => ({
       handlers: table

@@ -36,6 +36,11 @@ export function monitorModule(ctx: ModuleContext): Module {
       patterns: z.array(glob).min(1).max(64),
       since_seq: z.number().int().nonnegative().optional(),
     }),
+    result: z.object({
+      subscription: z.string().describe("its id, for monitor:unsubscribe and in every push"),
+      seq: z.number().int().describe("the last seq routed before it began: pushes follow it"),
+      missed: z.literal(true).optional().describe("since_seq lies before what is still in memory: some events cannot be replayed"),
+    }),
     example: { patterns: ["composition:*", "orchestration:**"] },
     handler: (data, call) => subscriptions.add(requireSession(call, "monitor:subscribe"), data.patterns, ctx.bus.lastSeq, data.since_seq),
   });
@@ -45,6 +50,7 @@ export function monitorModule(ctx: ModuleContext): Module {
     effect: "read",
     summary: "End a subscription of this connection",
     params: z.strictObject({ subscription: z.string().min(1) }),
+    result: z.object({ unsubscribed: z.literal(true) }),
     example: { subscription: "s1" },
     handler: (data, call) => {
       subscriptions.remove(requireSession(call, "monitor:unsubscribe"), data.subscription);
@@ -62,6 +68,21 @@ export function monitorModule(ctx: ModuleContext): Module {
       until: instant.optional(),
       agent_id: z.string().optional(),
       limit: z.number().int().min(1).max(10_000).default(100),
+    }),
+    result: z.object({
+      events: z.array(
+        z.looseObject({
+          ts: z.string(),
+          seq: z.number().int(),
+          event: z.string(),
+          id: z.union([z.string(), z.number(), z.null()]),
+          agent_id: z.string().nullable(),
+          ok: z.boolean(),
+          code: z.string().optional().describe("the error code when ok is false"),
+          ms: z.number(),
+          data: z.unknown(),
+        }),
+      ),
     }),
     example: { patterns: ["system:*"], limit: 10 },
     handler: async (data) => {

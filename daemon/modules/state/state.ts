@@ -129,6 +129,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
         const problem = versionExpectationProblem(data.expect);
         if (problem !== null) issue.addIssue({ code: "custom", path: ["expect"], message: problem });
       }),
+    result: z.object({ key: z.string(), value: z.unknown(), version: z.number().int(), previous: z.unknown().optional().describe("the value it replaced; absent when the key was new") }),
     example: { key: "run_42.attempts", value: 3, expect: { version: 2 } },
     handler: async (data) => {
       const valueJson = JSON.stringify(data.value);
@@ -176,6 +177,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
     effect: "read",
     summary: "Read one key: {key, value, version}",
     params: z.strictObject({ key: stateKey }),
+    result: z.object({ key: z.string(), value: z.unknown(), version: z.number().int() }),
     example: { key: "run_42.status" },
     handler: (data) => {
       if (!entries.has(data.key)) {
@@ -192,6 +194,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
     effect: "destroy",
     summary: "Delete one key",
     params: z.strictObject({ key: stateKey }),
+    result: z.object({ deleted: z.literal(true) }),
     example: { key: "run_42.status" },
     handler: async (data) => {
       const before = latest(data.key);
@@ -207,6 +210,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
     effect: "read",
     summary: "List keys with their values and versions, optionally under a prefix",
     params: z.strictObject({ prefix: z.string().max(256).optional() }),
+    result: z.object({ entries: z.array(z.object({ key: z.string(), value: z.unknown(), version: z.number().int() })) }),
     example: { prefix: "run_42" },
     handler: (data) => ({ entries: underPrefix(entries, data.prefix).map((entry) => ({ ...entry, version: versions.get(entry.key) })) }),
   });

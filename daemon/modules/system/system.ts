@@ -6,6 +6,59 @@ import type { Module, ModuleContext } from "../../core/module.js";
 
 export const PROTOCOL_VERSION = 1;
 
+const jsonSchema = z.record(z.string(), z.unknown()).describe("a JSON Schema");
+const effect = z.enum(["read", "write", "destroy"]).describe("read changes nothing the daemon keeps; write adds or changes what can be recovered; destroy removes or overwrites what cannot");
+
+const healthResult = z.looseObject({
+  status: z.literal("ok"),
+  version: z.string(),
+  uptime_s: z.number(),
+  pid: z.number().int(),
+  connections: z.number().int(),
+  events: z.number().int().describe("events routed since start"),
+  store: z.looseObject({ path: z.string(), head: z.string().nullable(), patterns: z.number().int(), branch: z.string().nullable(), state: z.enum(["ok", "busy", "missing"]) }).optional(),
+  subscriptions: z.number().int().optional(),
+  state_keys: z.number().int().optional(),
+  handlers: z.object({ registered: z.number().int(), calls_in_flight: z.number().int() }).optional(),
+  scheduled: z.number().int().optional().describe("pending delayed emits"),
+  dropped: z.record(z.string(), z.number()).describe("{event_log, daemon_log}: log lines lost since start"),
+});
+
+const helloResult = z.object({
+  server: z.literal("patternd"),
+  version: z.string(),
+  protocol: z.number().int(),
+  capabilities: z.array(z.string()).describe("the namespaces, pipelining and subscriptions"),
+});
+
+const discoverResult = z.object({
+  events: z
+    .record(
+      z.string(),
+      z.array(
+        z.object({
+          event: z.string(),
+          summary: z.string(),
+          effect,
+          parameters: z.record(z.string(), z.record(z.string(), z.unknown())).describe("KSI's table: {<name>: {type, required, description?, ...}}"),
+          params: jsonSchema.describe("the params' JSON Schema"),
+          result: jsonSchema.optional().describe("the reply's JSON Schema (absent for a connected handler's event)"),
+        }),
+      ),
+    )
+    .describe("by namespace"),
+});
+
+const helpResult = z.object({
+  event: z.string(),
+  summary: z.string(),
+  effect,
+  description: z.string(),
+  params: jsonSchema.describe("the params' JSON Schema"),
+  result: jsonSchema.optional().describe("the reply's JSON Schema (absent for a connected handler's event)"),
+  example: z.object({ event: z.string(), data: z.unknown() }).describe("a request to send"),
+});
+
 export function systemModule(ctx: ModuleContext): Module {
   const { registry } = ctx;
 
@@ -19,6 +72,7 @@ export function systemModule(ctx: ModuleContext): Module {
       "dropped: {event_log, daemon_log} counts the log lines lost since start because the disk could not take them (full, read-only); " +
       "writing resumes by itself once it can.",
     params: z.strictObject({}),
+    result: healthResult,
     example: {},
     handler: () => {
       const status = ctx.status();
@@ -46,6 +100,7 @@ export function systemModule(ctx: ModuleContext): Module {
       agent_id: z.string().min(1).max(128).optional(),
       client: z.string().max(128).optional(),
     }),
+    result: helloResult,
     example: { agent_id: "orch_7f3e", client: "my-orchestrator/1.0" },
     handler: (data, call) => {
       if (call.session !== null && data.agent_id !== undefined) call.session.agentId = data.agent_id;
@@ -63,9 +118,11 @@ export function systemModule(ctx: ModuleContext): Module {
     effect: "read",
     summary: "List the events the daemon answers, by namespace, with their parameters",
     description:
-      "events: {<namespace>: [{event, summary, parameters, params}]}. parameters is KSI's table, {<name>: {type, required, description, ...}} " +
-      "with Python type names (str, int, float, bool, list, dict), so KSI's own clients discover patternd unchanged; params is the JSON Schema.",
+      "events: {<namespace>: [{event, summary, effect, parameters, params, result}]}. parameters is KSI's table, {<name>: {type, required, description, ...}} " +
+      "with Python type names (str, int, float, bool, list, dict), so KSI's own clients discover patternd unchanged; params is the JSON Schema; " +
+      "result is the JSON Schema of a successful reply's data (absent for an event a connected handler answers).",
     params: z.strictObject({ namespace: z.string().min(1).optional().describe("only this namespace, e.g. composition") }),
+    result: discoverResult,
     example: { namespace: "system" },
     handler: (data) => {
       const events = registry.describeByNamespace(data.namespace);
@@ -81,8 +138,9 @@ export function systemModule(ctx: ModuleContext): Module {
   const help = defineEvent({
     name: "system:help",
     effect: "read",
-    summary: "Describe one event: what it does, its parameters and an example",
+    summary: "Describe one event: what it does, its parameters, its reply (result, a JSON Schema) and an example",
     params: z.strictObject({ event: z.string().min(1) }),
+    result: helpResult,
     example: { event: "monitor:subscribe" },
     handler: (data) => {
       const def = registry.get(data.event);
@@ -91,12 +149,14 @@ export function systemModule(ctx: ModuleContext): Module {
         const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "";
         throw new DaemonError("unknown_event", `no event ${data.event}${hint}`, { suggestions });
       }
+      const result = registry.resultJsonSchema(def);
       return {
         event: def.name,
         summary: def.summary,
         effect: def.effect ?? "write",
         description: def.description ?? def.summary,
         params: registry.jsonSchema(def),
+        ...(result === undefined ? {} : { result }),
         example: { event: def.name, data: def.example ?? {} },
       };
     },
@@ -107,6 +167,7 @@ export function systemModule(ctx: ModuleContext): Module {
     effect: "destroy",
     summary: "Stop the daemon cleanly after answering",
     params: z.strictObject({}),
+    result: z.object({ stopping: z.literal(true) }),
     example: {},
     handler: (_data, call) => {
       ctx.requestStop(`system:shutdown from ${call.agentId ?? "a client"}`);

@@ -191,8 +191,11 @@ export class Client {
       }
     });
     this.subscriptions.set(result.subscription, queue);
-    for (let i = this.earlyPushes.length - 1; i >= 0; i--) {
-      if (this.earlyPushes[i]!.subscription === result.subscription) queue.put(this.earlyPushes.splice(i, 1)[0]!);
+    // Pushes that came in with the reply, before this subscription was known: in the order they came.
+    const early = this.earlyPushes.filter((push) => push.subscription === result.subscription);
+    if (early.length > 0) {
+      this.earlyPushes.splice(0, this.earlyPushes.length, ...this.earlyPushes.filter((push) => push.subscription !== result.subscription));
+      for (const push of early) queue.put(push);
     }
     return queue;
   }

@@ -99,7 +99,8 @@ function serveOverHttp(cli: Cli, factory: Parameters<typeof createMcpHandler>[0]
   return new Promise((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) => {
       cli.err(`pat mcp: cannot listen on ${address.host}:${address.port}: ${err.code === "EADDRINUSE" ? "the port is in use" : err.message}`);
-      resolve(EXIT.usage);
+      // The daemon connection is open already: left open, it would keep pat running after saying it cannot serve.
+      void link.close().finally(() => resolve(EXIT.usage));
     });
     server.listen(address.port, address.host, () => {
       const bound = server.address();

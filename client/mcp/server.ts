@@ -4,7 +4,7 @@
  * from the store) is read from the daemon when asked, not registered once.
  * Cheap to build: the HTTP entry builds one per request.
  */
-import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from "@modelcontextprotocol/server";
+import { CLIENT_INFO_META_KEY, ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from "@modelcontextprotocol/server";
 import { RemoteError } from "../client.js";
 import type { DaemonLink } from "./daemon-link.js";
 import { getPrompt, listPrompts, listResources, offsetOfCursor, PROMPT_PREFIX, readResource, refOfUri, RESOURCE_TEMPLATES } from "./patterns.js";
@@ -32,12 +32,19 @@ export function createBridgeServer(deps: ServerDeps): Server {
     { name: "patternd", title: "patternd: orchestration patterns and events", version: deps.version },
     { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS },
   );
-  // Changes are attributed to the bridge's --agent-id, else to the MCP client by name (the 2025 handshake gives it).
-  const agentId = () => link.agentId ?? agentOf(server.getClientVersion()?.name);
+  // Changes are attributed to the bridge's --agent-id, else to the MCP client by name: a 2026-07-28 request
+  // names its client in its own _meta envelope (no handshake there), the 2025 handshake names it once.
+  let envelopeClient: string | undefined;
+  const agentId = () => link.agentId ?? agentOf(envelopeClient ?? server.getClientVersion()?.name);
   const toolbox = new Toolbox(link, deps.inbox, { readOnly: deps.readOnly, agentId });
 
   server.setRequestHandler("tools/list", async () => ({ tools: await daemonCall(() => toolbox.list()) }));
-  server.setRequestHandler("tools/call", async (request) => toolbox.call(request.params.name, request.params.arguments ?? {}));
+  server.setRequestHandler("tools/call", async (request, ctx) => {
+    const envelope = ctx.mcpReq.envelope as Record<string, { name?: unknown } | undefined> | undefined;
+    const named = envelope?.[CLIENT_INFO_META_KEY]?.name;
+    if (typeof named === "string") envelopeClient = named;
+    return toolbox.call(request.params.name, request.params.arguments ?? {});
+  });
 
   server.setRequestHandler("resources/list", async (request) => daemonCall(() => listResources(link, cursor(request.params?.cursor))));
   server.setRequestHandler("resources/templates/list", () => ({ resourceTemplates: RESOURCE_TEMPLATES }));

@@ -3,8 +3,8 @@
  * composition:discover/select/track_decision/decisions, §4.4–§4.6): the
  * compiled CLI run as a real process against a real daemon (test/harness.ts)
  * in a temporary home seeded with the bundled patterns. Standard output is a
- * pipe, so output is JSON; the human rendering is checked on a
- * pseudo-terminal (script(1)).
+ * pipe and the tests ask for JSON (--json); the human rendering is checked
+ * on a pseudo-terminal (script(1)).
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -48,7 +48,8 @@ describe("pat find / select / decide / decisions against a real daemon", () => {
   let d: Daemon;
   let client: Client;
   let store: string;
-  const run = (...args: string[]) => pat(d.home, args);
+  /** `pat ARGS --json`: these tests read the results as a script does (text is the default, piped or not). */
+  const run = (...args: string[]) => pat(d.home, [...args, "--json"]);
 
   beforeAll(async () => {
     d = await startDaemon();
@@ -190,9 +191,9 @@ describe("pat find / select / decide / decisions against a real daemon", () => {
   });
 
   it.skipIf(!hasScript)("pat find on a terminal: the ls table; with --fields, each field under its pattern; a paging hint", () => {
-    const table = patOnTerminal(d.home, ["find", "--type", "orchestration", "--tag", "tournament", "--where", "performance.avg_score>0.7"]);
+    const table = patOnTerminal(d.home, ["find", "--type", "orchestration", "--tag", "tournament", "--where", "performance.avg_score>0.7"], { NO_COLOR: "1" });
     expect(table.code, table.stdout).toBe(0);
-    expect(table.stdout).toMatch(/^tournament {2}orchestration {2}2\.0\.0 {2}Ranks many candidate outputs/m);
+    expect(table.stdout).toMatch(/^NAME +TYPE +VERSION +DESCRIPTION\ntournament {2}orchestration {2}2\.0\.0 +Ranks many candidate outputs/m);
     const fields = patOnTerminal(d.home, ["find", "--tag", "tournament", "--fields", "performance.avg_score,metadata.tags"]);
     expect(fields.stdout).toMatch(/^tournament {2}orchestration {2}2\.0\.0\n {2}performance\.avg_score: {2}0\.78\n {2}metadata\.tags: +\[.*"tournament".*\]$/m);
     const paged = patOnTerminal(d.home, ["find", "--type", "orchestration", "--limit", "2"]);

@@ -3,8 +3,9 @@
  * composition:fork/merge/diff/lineage): the compiled CLI run as a real
  * process against a real daemon (test/harness.ts) in a temporary home, its
  * effects checked through the daemon's own replies and with plain git in the
- * store at <home>/var/lib/compositions. Standard output is a pipe, so output
- * is JSON; the human rendering is checked on a pseudo-terminal (script(1)).
+ * store at <home>/var/lib/compositions. Standard output is a pipe and the
+ * tests ask for JSON (--json); the human rendering is checked on a
+ * pseudo-terminal (script(1)).
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,7 +47,8 @@ describe("pat fork / diff / merge / lineage against a real daemon", () => {
   let d: Daemon;
   let client: Client;
   let store: string;
-  const run = (...args: string[]) => pat(d.home, args);
+  /** `pat ARGS --json`: these tests read the results as a script does (text is the default, piped or not). */
+  const run = (...args: string[]) => pat(d.home, [...args, "--json"]);
   const get = (name: string) => client.request<Pattern>("composition:get", { name });
 
   beforeAll(async () => {
@@ -173,13 +175,14 @@ describe("pat fork / diff / merge / lineage against a real daemon", () => {
   });
 
   it.skipIf(!hasScript)("pat diff on a terminal: the unified text as it is; or one `~ path  from -> to` line per change", () => {
-    const unified = patOnTerminal(d.home, ["diff", "tournament@2.0.0", "tournament_swiss", "--unified"]);
+    // The layout, without colour (the colours are cli-output.e2e.test.ts's).
+    const unified = patOnTerminal(d.home, ["diff", "tournament@2.0.0", "tournament_swiss", "--unified"], { NO_COLOR: "1" });
     expect(unified.code, unified.stdout).toBe(0);
     expect(unified.stdout).toMatch(/^--- tournament@2\.0\.0/m);
     expect(unified.stdout).toMatch(/^\+\+\+ tournament_swiss@0\.1\.0, current file \(orchestrations\/tournament_swiss\.yaml\)$/m);
     expect(unified.stdout).toMatch(/^\+ +participants: \{min: 4, max: 10\}$/m);
     expect(() => JSON.parse(unified.stdout) as unknown).toThrow();
-    const changes = patOnTerminal(d.home, ["diff", "tournament@2.0.0", "tournament_swiss"]);
+    const changes = patOnTerminal(d.home, ["diff", "tournament@2.0.0", "tournament_swiss"], { NO_COLOR: "1" });
     expect(changes.code, changes.stdout).toBe(0);
     expect(changes.stdout).toMatch(/^tournament@2\.0\.0 -> tournament_swiss: \d+ changes$/m);
     expect(changes.stdout).toMatch(/^ {2}~ metadata\.selection_criteria\.participants\.max {2}64 -> 10$/m);
@@ -254,8 +257,10 @@ describe("pat fork / diff / merge / lineage against a real daemon", () => {
   });
 
   it.skipIf(!hasScript)("pat history and a no-op merge on a terminal", () => {
-    const history = patOnTerminal(d.home, ["history", "tournament"]);
-    expect(history.stdout.split("\n")[0]).toMatch(/^[0-9a-f]{10} .* 2\.1\.0 +merge +.*Adopt Swiss pairing$/);
+    // Wide enough for the whole message (a table fits the terminal: 80 columns when it does not say); the header plain.
+    const history = patOnTerminal(d.home, ["history", "tournament"], { COLUMNS: "200", NO_COLOR: "1" });
+    expect(history.stdout.split("\n")[0]).toMatch(/^COMMIT +DATE +VERSION +OP +AUTHOR +MESSAGE$/);
+    expect(history.stdout.split("\n")[1]).toMatch(/^[0-9a-f]{10} .* 2\.1\.0 +merge +.*Adopt Swiss pairing$/);
     const again = patOnTerminal(d.home, ["merge", "tournament_swiss"]);
     expect(again.code, again.stdout).toBe(0);
     expect(again.stdout).toContain("nothing to merge: tournament@2.1.0 already has every change of tournament_swiss@0.1.0");
@@ -334,7 +339,7 @@ describe("pat fork / diff / merge / lineage against a real daemon", () => {
     await client.request("composition:save", { composition: { ...fork, orchestration_logic: { ...fork.orchestration_logic, strategy: "1. pair\n2. judge twice\n3. rank\n" } } });
     const before = await commitCount(store);
 
-    // --dry-run with conflicts: printed (JSON here, the pipe), exit 1.
+    // --dry-run with conflicts: printed (JSON here, --json), exit 1.
     const dry = await run("merge", "cli_resolve_f", "--dry-run");
     expect(dry.code, dry.stderr).toBe(1);
     expect(json<{ conflicts: Conflict[] }>(dry).conflicts.map((conflict) => conflict.path)).toEqual(["variables.rounds.default", "metadata.owner"]);
@@ -373,7 +378,7 @@ describe("pat fork / diff / merge / lineage against a real daemon", () => {
 
   // ------------------------------------------------------------------ lineage
 
-  it("pat lineage piped: the JSON graph by default; --format mermaid / dot / tree give the daemon's text", async () => {
+  it("pat lineage --json: the JSON graph by default; --format mermaid / dot / tree give the daemon's text", async () => {
     const graph = await run("lineage", "tournament_swiss");
     expect(graph.code, graph.stderr).toBe(0);
     expect(json(graph)).toMatchObject({ pattern: "tournament_swiss", root: "tournament", ancestors: ["tournament"] });

@@ -39,7 +39,7 @@ describe("pat finds the home above the current directory", () => {
     expect(old.code).toBe(3);
     expect(old.stderr).toContain(join(inside, "var", "run", "patternd.sock"));
 
-    const status = await patIn(inside, ["status"]);
+    const status = await patIn(inside, ["status", "--json"]);
     expect(status.code, status.stderr).toBe(0);
     expect(json(status)).toMatchObject({ running: true, pid: d.pid, home: d.home, socket: d.socketPath });
 
@@ -47,7 +47,7 @@ describe("pat finds the home above the current directory", () => {
     expect(health.code, health.stderr).toBe(0);
     expect(json(health)).toMatchObject({ status: "ok", pid: d.pid });
 
-    const listed = await patIn(join(d.home, "var", "lib"), ["ls", "--type", "profile"]);
+    const listed = await patIn(join(d.home, "var", "lib"), ["ls", "--type", "profile", "--json"]);
     expect(listed.code, listed.stderr).toBe(0);
     expect(json<{ compositions: { name: string }[] }>(listed).compositions.map((c) => c.name)).toContain("base_orchestrator");
 
@@ -66,7 +66,7 @@ describe("pat finds the home above the current directory", () => {
     expect(status.code).toBe(3);
     expect(status.stderr).toContain(`no daemon answers on ${join(home, "var", "run", "patternd.sock")}`);
 
-    const started = await patIn(inside, ["start"]);
+    const started = await patIn(inside, ["start", "--json"]);
     try {
       expect(started.code, started.stderr).toBe(0);
       expect(json(started)).toMatchObject({ started: true, home, socket: join(home, "var", "run", "patternd.sock") });
@@ -81,7 +81,7 @@ describe("pat finds the home above the current directory", () => {
     const d = await startDaemon();
     const notes = join(d.home, "notes", "today");
     await mkdir(notes, { recursive: true });
-    expect(json(await patIn(notes, ["status"]))).toMatchObject({ pid: d.pid, home: d.home });
+    expect(json(await patIn(notes, ["status", "--json"]))).toMatchObject({ pid: d.pid, home: d.home });
 
     const elsewhere = await makeHome();
     const alone = await patIn(elsewhere, ["status"]);
@@ -126,6 +126,6 @@ describe("pat start / pat run refuse to make a new home inside a pattern store",
     expect(existsSync(join(clone, "var")), "no var/ made in the clone").toBe(false);
     expect(await git(clone, "status", "--porcelain", "--untracked-files=all")).toBe("");
     // the other daemon was never disturbed
-    expect(json(await pat(first.home, ["status"]))).toMatchObject({ pid: first.pid });
+    expect(json(await pat(first.home, ["status", "--json"]))).toMatchObject({ pid: first.pid });
   });
 });

@@ -15,7 +15,7 @@ describe("pat run", () => {
     const home = await makeHome();
     const run = spawnPat(home, ["run", "--home", home]);
     await waitFor("the banner", () => run.stdout().includes("listening on"), 20_000);
-    const status = JSON.parse((await pat(home, ["status"])).stdout) as { pid: number };
+    const status = JSON.parse((await pat(home, ["status", "--json"])).stdout) as { pid: number };
     expect(status.pid).toBe(run.pid);
     await run.signal("SIGKILL");
     const after = await pat(home, ["status"]);

@@ -42,7 +42,7 @@ async function health(home: string): Promise<Health> {
 }
 
 async function patternNames(home: string): Promise<string[]> {
-  const listed = await pat(home, ["ls"]);
+  const listed = await pat(home, ["ls", "--json"]);
   expect(listed.code, listed.stderr).toBe(0);
   return json<{ compositions: { name: string }[] }>(listed).compositions.map((c) => c.name);
 }
@@ -77,7 +77,7 @@ describe("pat run / start / restart --store DIR serve DIR", () => {
     const other = await storeHolding("only_in_other_store", "other");
     const home = await makeHome();
     try {
-      const started = await patIn(dirname(store), ["start", "--home", home, "--store", "patterns"]);
+      const started = await patIn(dirname(store), ["start", "--home", home, "--store", "patterns", "--json"]);
       expect(started.code, started.stderr).toBe(0);
       expect(json(started)).toMatchObject({ started: true, home, store });
       const { pid, store: served } = await health(home);
@@ -86,7 +86,7 @@ describe("pat run / start / restart --store DIR serve DIR", () => {
       expect(await patternNames(home)).not.toContain("only_in_other_store");
       expect(existsSync(defaultStoreOf(home)), "the home's default store is not created").toBe(false);
 
-      const same = await patIn(dirname(store), ["status", "--home", home, "--store", "patterns"]);
+      const same = await patIn(dirname(store), ["status", "--home", home, "--store", "patterns", "--json"]);
       expect(same.code, same.stderr).toBe(0);
       expect(json(same)).toMatchObject({ running: true, pid, store: { path: store } });
 
@@ -107,7 +107,7 @@ describe("pat run / start / restart --store DIR serve DIR", () => {
       expect(wrongStop.stderr).toContain("nothing stopped");
       expect((await health(home)).pid, "the daemon still serves").toBe(pid);
 
-      const stopped = await pat(home, ["stop", "--store", store]);
+      const stopped = await pat(home, ["stop", "--store", store, "--json"]);
       expect(stopped.code, stopped.stderr).toBe(0);
       expect(json(stopped)).toMatchObject({ stopped: true, pid });
     } finally {
@@ -125,7 +125,7 @@ describe("pat run / start / restart --store DIR serve DIR", () => {
       expect((await health(home)).store.path).toBe(store);
       expect(await patternNames(home)).toContain("only_in_env_store");
 
-      const restarted = await pat(home, ["restart", "--store", other]);
+      const restarted = await pat(home, ["restart", "--store", other, "--json"]);
       expect(restarted.code, restarted.stderr).toBe(0);
       expect(restarted.stdout).toContain(`"store": "${other}"`);
       expect((await health(home)).store.path).toBe(other);

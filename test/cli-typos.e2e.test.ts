@@ -49,7 +49,7 @@ describe("typos in values", () => {
     expect(all.compositions.some((c) => c.type === "orchestrations")).toBe(false);
 
     const message = "no pattern has type orchestrations; did you mean orchestration? (types in the store: mixin, orchestration, profile)";
-    const ls = await pat(d.home, ["ls", "--type", "orchestrations"]);
+    const ls = await pat(d.home, ["ls", "--type", "orchestrations", "--json"]);
     expect(ls.code).toBe(1);
     expect(ls.stderr).toContain(`error [invalid_params]: ${message}`);
     expect(json<{ error: { code: string; details: unknown } }>(ls).error).toMatchObject({
@@ -71,7 +71,7 @@ describe("typos in values", () => {
     // A type far from every known one may be one no pattern has yet: an empty answer, as before.
     expect(await client.request<Listed>("composition:list", { type: "capability" })).toEqual({ compositions: [] });
     // and the right type still lists
-    const right = await pat(d.home, ["ls", "--type", "orchestration"]);
+    const right = await pat(d.home, ["ls", "--type", "orchestration", "--json"]);
     expect(right.code, right.stderr).toBe(0);
     expect(json<Listed>(right).compositions.length).toBe(all.compositions.filter((c) => c.type === "orchestration").length);
   });
@@ -79,7 +79,7 @@ describe("typos in values", () => {
   it("pat decide --outcome sucess: recorded as given, with a warning that select does not count it and what was meant", async () => {
     type Stats = { stats: { successes: number; failures: number; by_outcome: Record<string, number> } };
     const before = (await client.request<Stats>("composition:decisions", { pattern: "tournament" })).stats;
-    const typo = await pat(d.home, ["decide", "tournament", "use 3 judges per match", "--outcome", "sucess"]);
+    const typo = await pat(d.home, ["decide", "tournament", "use 3 judges per match", "--outcome", "sucess", "--json"]);
     expect(typo.code, typo.stderr).toBe(0);
     const tracked = json<{ tracked: { outcome: string }; warnings: Issue[] }>(typo);
     expect(tracked.tracked.outcome).toBe("sucess");
@@ -95,7 +95,7 @@ describe("typos in values", () => {
     expect(tracked.warnings[0]!.message).toContain("Words select reads: success, ok, passed, done, completed (a success); failure, error, timeout");
     expect(typo.stderr).toContain('pat: warning at outcome: outcome "sucess" has no word select reads');
 
-    const right = await pat(d.home, ["decide", "tournament", "use 3 judges per match", "--outcome", "success"]);
+    const right = await pat(d.home, ["decide", "tournament", "use 3 judges per match", "--outcome", "success", "--json"]);
     expect(right.code, right.stderr).toBe(0);
     expect(json(right)).not.toHaveProperty("warnings");
     expect(right.stderr).toBe("");

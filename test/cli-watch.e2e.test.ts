@@ -67,10 +67,10 @@ describe("pat watch: a daemon that goes away", () => {
     }
   });
 
-  it("--retry across a restart: events before, a fresh_instance notice, then the new daemon's events from its first (JSON when piped)", async () => {
+  it("--retry across a restart: events before, a fresh_instance notice, then the new daemon's events from its first (JSON with --json)", async () => {
     const first = await startDaemon();
     const home = first.home;
-    const watch = spawnPat(home, ["watch", "state:set", "--retry"]);
+    const watch = spawnPat(home, ["watch", "state:set", "--retry", "--json"]);
     try {
       const before = await first.client();
       await untilWatching(watch, before);
@@ -110,7 +110,7 @@ describe("pat watch: a daemon that goes away", () => {
     const relayPath = join(d.home, "relay.sock");
     const relay = new Relay(relayPath, d.socketPath);
     await relay.listen();
-    const watch = spawnPat(d.home, ["watch", "state:set", "--retry", "--socket", relayPath]);
+    const watch = spawnPat(d.home, ["watch", "state:set", "--retry", "--json", "--socket", relayPath]);
     try {
       const client = await d.client();
       await untilWatching(watch, client);
@@ -140,7 +140,7 @@ describe("pat watch: a daemon that goes away", () => {
     const relayPath = join(d.home, "relay.sock");
     const relay = new Relay(relayPath, d.socketPath);
     await relay.listen();
-    const watch = spawnPat(d.home, ["watch", "state:set", "--retry", "--socket", relayPath]);
+    const watch = spawnPat(d.home, ["watch", "state:set", "--retry", "--json", "--socket", relayPath]);
     try {
       const client = await d.client();
       await untilWatching(watch, client);

@@ -1,8 +1,9 @@
 /**
  * `pat` end to end: the compiled CLI (dist/client/cli/pat.js) run as a real
  * process against a real daemon in a temporary home, over its real socket.
- * Standard output is a pipe here, so output is JSON unless a test gives the
- * CLI a terminal (through script(1)). No fixed sleeps: every wait polls a
+ * Standard output is a pipe here: pat send prints JSON, the named commands
+ * text unless a test asks for --json; some tests give the CLI a terminal
+ * (through script(1)). No fixed sleeps: every wait polls a
  * condition with a deadline. Self-contained on purpose (no shared harness).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -286,7 +287,7 @@ describe("pat with a detached daemon (start, send, discover, help, watch, stop)"
   });
 
   it("pat start: exit 0 once the daemon answers, prints its pid, writes the pid file", async () => {
-    const result = await run(["start"]);
+    const result = await run(["start", "--json"]);
     expect(result.code, result.stderr).toBe(0);
     const started = json<{ started: boolean; pid: number; socket: string; home: string }>(result);
     pid = started.pid;
@@ -311,7 +312,7 @@ describe("pat with a detached daemon (start, send, discover, help, watch, stop)"
   });
 
   it("pat status: exit 0 with the daemon's pid and home", async () => {
-    const result = await run(["status"]);
+    const result = await run(["status", "--json"]);
     expect(result.code, result.stderr).toBe(0);
     expect(json(result)).toMatchObject({ running: true, pid, home, socket, status: "ok" });
   });
@@ -533,24 +534,24 @@ describe("pat with a detached daemon (start, send, discover, help, watch, stop)"
   });
 
   it("pat discover lists every event with its summary; pat discover monitor only that namespace", async () => {
-    const all = await run(["discover"]);
+    const all = await run(["discover", "--json"]);
     expect(all.code, all.stderr).toBe(0);
     const names = Object.values(json<{ events: Record<string, { event: string; summary: string }[]> }>(all).events)
       .flat()
       .map((e) => e.event);
     expect(names).toEqual(expect.arrayContaining(["system:health", "system:discover", "system:help", "monitor:subscribe", "monitor:get_events"]));
-    const monitor = await run(["discover", "monitor"]);
+    const monitor = await run(["discover", "monitor", "--json"]);
     expect(monitor.code, monitor.stderr).toBe(0);
     const events = json<{ events: Record<string, { event: string; summary: string }[]> }>(monitor).events.monitor!;
     expect(events.map((e) => e.event).sort()).toEqual(["monitor:get_events", "monitor:subscribe", "monitor:unsubscribe"]);
     for (const e of events) expect(e.summary.length).toBeGreaterThan(0);
-    const unknown = await run(["discover", "nosuchns"]);
+    const unknown = await run(["discover", "nosuchns", "--json"]);
     expect(unknown.code).toBe(1);
     expect(json<{ error: { code: string } }>(unknown).error.code).toBe("not_found");
   });
 
   it("pat help monitor:subscribe: its params schema and an example", async () => {
-    const result = await run(["help", "monitor:subscribe"]);
+    const result = await run(["help", "monitor:subscribe", "--json"]);
     expect(result.code, result.stderr).toBe(0);
     const help = json<{ event: string; summary: string; params: { properties: Record<string, unknown>; required: string[] }; example: { event: string; data: { patterns: string[] } } }>(result);
     expect(help.event).toBe("monitor:subscribe");
@@ -572,8 +573,8 @@ describe("pat with a detached daemon (start, send, discover, help, watch, stop)"
     expect(result.stdout).toMatch(/^ {2}pat send monitor:subscribe '\{"patterns":\[.*\]\}'$/m);
   });
 
-  it("pat watch 'system:*': one JSON line per matching push while others send; SIGINT ends it with exit 0", async () => {
-    const watch = new Background(["watch", "system:*"], home);
+  it("pat watch 'system:*' --json: one JSON line per matching push while others send; SIGINT ends it with exit 0", async () => {
+    const watch = new Background(["watch", "system:*", "--json"], home);
     const pushes = () =>
       watch.stdout
         .split("\n")
@@ -633,7 +634,7 @@ describe("pat with a detached daemon (start, send, discover, help, watch, stop)"
 
   it("PATTERND_HOME is the home when --home is absent", async () => {
     const elsewhere = await makeHome();
-    const result = await pat(["status"], { home: null, env: { PATTERND_HOME: home }, cwd: elsewhere });
+    const result = await pat(["status", "--json"], { home: null, env: { PATTERND_HOME: home }, cwd: elsewhere });
     expect(result.code, result.stderr).toBe(0);
     expect(json(result)).toMatchObject({ running: true, pid, home });
     // And --home wins over it.
@@ -652,7 +653,7 @@ describe("pat with a detached daemon (start, send, discover, help, watch, stop)"
   });
 
   it("pat restart: exit 0, a new daemon answers on the same socket, the old one is gone", async () => {
-    const result = await run(["restart"], { timeoutMs: 8_000 });
+    const result = await run(["restart", "--json"], { timeoutMs: 8_000 });
     const started = json<{ started: boolean; pid: number }>({ ...result, stdout: lastJson(result.stdout) });
     expect(started.started).toBe(true);
     expect(started.pid).not.toBe(pid);
@@ -669,7 +670,7 @@ describe("pat with a detached daemon (start, send, discover, help, watch, stop)"
   });
 
   it("pat stop: exit 0; then no socket, no pid file and no daemon process", async () => {
-    const result = await run(["stop"], { timeoutMs: 6_000 });
+    const result = await run(["stop", "--json"], { timeoutMs: 6_000 });
     expect(json(result)).toMatchObject({ stopped: true, pid });
     expect(existsSync(socket)).toBe(false);
     expect(existsSync(pidFile)).toBe(false);

@@ -244,7 +244,7 @@ describe("registered params, discovery, schedules", () => {
     await handler.handle("doc:summarize", (data) => ({ summary: String(data.text).slice(0, 3) }), { params, description: "Summarize a text\nmore words" });
     const bad = await failure(caller.request("doc:summarize", { words: 0 }));
     expect(bad.code).toBe("invalid_params");
-    expect(bad.details).toEqual({ issues: [{ path: "text", message: "required" }, { path: "words", message: "must be ≥ 1" }] });
+    expect(bad.details).toEqual({ issues: [{ path: "text", message: "text is required" }, { path: "words", message: "must be ≥ 1" }] });
     expect(await caller.request("doc:summarize", { text: "hello" })).toEqual({ summary: "hel" });
     const { events } = await caller.request<{ events: Record<string, Msg[]> }>("system:discover", { namespace: "doc" });
     expect(events.doc).toEqual([

@@ -1,7 +1,7 @@
 /**
  * The compiled `pat` run as a real process, the way the CLI end-to-end
- * tests need it: on pipes (JSON output) or on a pseudo-terminal (script(1),
- * human output), always in the environment of a user who set nothing
+ * tests need it: on pipes (JSON from pat send, text from the named commands
+ * unless -o json) or on a pseudo-terminal (script(1)), always in the environment of a user who set nothing
  * patternd-specific.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -16,10 +16,10 @@ export interface Run {
   stderr: string;
 }
 
-/** The environment of a user who set nothing patternd-specific, plus `extra`. */
+/** The environment of a user who set nothing patternd-specific (nor NO_COLOR or COLUMNS, which change pat's text), plus `extra`. */
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith("PATTERND_")) delete env[key];
+  for (const key of Object.keys(env)) if (key.startsWith("PATTERND_") || key === "NO_COLOR" || key === "COLUMNS") delete env[key];
   return { ...env, ...extra };
 }
 
@@ -61,10 +61,14 @@ function runPat(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {
 /** Is script(1) there to give the CLI a real terminal? */
 export const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
 
-/** `pat ARGS --home HOME` with stdout on a pseudo-terminal, as a person at a shell runs it (stderr lands there too). */
-export function patOnTerminal(home: string, args: readonly string[]): Run {
+/**
+ * `pat ARGS --home HOME` with stdout on a pseudo-terminal, as a person at a
+ * shell runs it (stderr lands there too); `env` adds variables (NO_COLOR,
+ * COLUMNS: the terminal of script(1) does not say how wide it is, so pat takes 80).
+ */
+export function patOnTerminal(home: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
   const command = [process.execPath, PAT, ...args, "--home", home].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(" ");
-  const result = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: ROOT, env: cleanEnv(), encoding: "utf8", timeout: 20_000 });
+  const result = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: ROOT, env: cleanEnv(env), encoding: "utf8", timeout: 20_000 });
   return { code: result.status, stdout: result.stdout.replaceAll("\r\n", "\n"), stderr: result.stderr };
 }
 

@@ -15,18 +15,18 @@ describe("splitArgv", () => {
     {
       name: "globals after the verb",
       argv: ["send", "system:health", "--home", "/h", "--json"],
-      expected: { globals: { home: "/h", json: true, help: false }, positionals: ["send", "system:health"], pairs: [] },
+      expected: { globals: { home: "/h", output: "json", help: false }, positionals: ["send", "system:health"], pairs: [] },
     },
     {
       name: "globals before the verb, --key=value form",
       argv: ["--home=/h", "--agent-id", "orch_1", "--socket=/s.sock", "status"],
-      expected: { globals: { home: "/h", agentId: "orch_1", socket: "/s.sock", json: false, help: false }, positionals: ["status"], pairs: [] },
+      expected: { globals: { home: "/h", agentId: "orch_1", socket: "/s.sock", help: false }, positionals: ["status"], pairs: [] },
     },
     {
       name: "globals between pairs do not end the pairs",
       argv: ["send", "monitor:get_events", "--limit", "2", "--json", "--patterns", "system:*", "--home", "/h"],
       expected: {
-        globals: { home: "/h", json: true, help: false },
+        globals: { home: "/h", output: "json", help: false },
         positionals: ["send", "monitor:get_events"],
         pairs: [
           { key: "limit", value: "2" },
@@ -81,16 +81,22 @@ describe("splitArgv", () => {
       name: "-- ends options: everything after is positional, globals included",
       argv: ["send", "x", "--limit", "1", "--", "--json", "--home", "-h"],
       expected: {
-        globals: { json: false, help: false },
+        globals: { help: false },
         positionals: ["send", "x", "--json", "--home", "-h"],
         pairs: [{ key: "limit", value: "1" }],
       },
     },
-    { name: "-h alone asks for help", argv: ["-h"], expected: { globals: { json: false, help: true }, positionals: [] } },
-    { name: "-h after a verb asks for help", argv: ["send", "-h"], expected: { globals: { json: false, help: true }, positionals: ["send"] } },
-    { name: "--help asks for help", argv: ["watch", "--help"], expected: { globals: { json: false, help: true }, positionals: ["watch"] } },
-    { name: "a repeated global: the last one wins", argv: ["--home", "/a", "status", "--home", "/b"], expected: { globals: { home: "/b", json: false, help: false } } },
-    { name: "nothing at all", argv: [], expected: { globals: { json: false, help: false }, positionals: [], pairs: [] } },
+    { name: "-h alone asks for help", argv: ["-h"], expected: { globals: { help: true }, positionals: [] } },
+    { name: "-h after a verb asks for help", argv: ["send", "-h"], expected: { globals: { help: true }, positionals: ["send"] } },
+    { name: "--help asks for help", argv: ["watch", "--help"], expected: { globals: { help: true }, positionals: ["watch"] } },
+    { name: "a repeated global: the last one wins", argv: ["--home", "/a", "status", "--home", "/b"], expected: { globals: { home: "/b", help: false } } },
+    { name: "nothing at all", argv: [], expected: { globals: { help: false }, positionals: [], pairs: [] } },
+    { name: "-o FORMAT", argv: ["ls", "-o", "yaml"], expected: { globals: { output: "yaml", help: false }, positionals: ["ls"], pairs: [] } },
+    { name: "-oFORMAT and -o=FORMAT", argv: ["-ojson", "ls", "-o=text"], expected: { globals: { output: "text", help: false }, positionals: ["ls"] } },
+    { name: "--output FORMAT and --output=FORMAT", argv: ["show", "x", "--output=yaml"], expected: { globals: { output: "yaml", help: false }, positionals: ["show", "x"] } },
+    { name: "--json is -o json; the last one given wins", argv: ["ls", "--json", "-o", "yaml"], expected: { globals: { output: "yaml", help: false } } },
+    { name: "--json=false takes back a --json", argv: ["ls", "--json", "--json=false"], expected: { globals: { help: false } } },
+    { name: "--no-color", argv: ["diff", "a", "b", "--no-color"], expected: { globals: { noColor: true, help: false }, positionals: ["diff", "a", "b"], pairs: [] } },
   ];
 
   it.each(cases)("$name", ({ argv, expected }) => {
@@ -106,6 +112,10 @@ describe("splitArgv", () => {
     { argv: ["status", "--socket"], message: /--socket needs a value/ },
     { argv: ["send", "x", "--agent-id"], message: /--agent-id needs a value/ },
     { argv: ["send", "x", "--=1"], message: /empty option/ },
+    { argv: ["ls", "-o"], message: /-o needs a value: text, json, yaml/ },
+    { argv: ["ls", "--output", "--json"], message: /--output needs a value/ },
+    { argv: ["ls", "-o", "xml"], message: /-o must be one of text, json, yaml \(got xml\)/ },
+    { argv: ["ls", "--output=table"], message: /--output must be one of text, json, yaml \(got table\)/ },
   ])("refuses $argv", ({ argv, message }) => {
     expect(() => splitArgv(argv)).toThrow(UsageError);
     expect(() => splitArgv(argv)).toThrow(message);

@@ -24,11 +24,18 @@ export class UsageError extends Error {
   }
 }
 
+/** What `-o/--output` takes; `--json` is `-o json`. */
+export const OUTPUT_FORMATS = ["text", "json", "yaml"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
 export interface Globals {
   home?: string;
   socket?: string;
   agentId?: string;
-  json: boolean;
+  /** As asked for; unset, the command's default decides (context.ts). */
+  output?: OutputFormat;
+  /** --no-color: plain text even on a terminal. */
+  noColor?: true;
   help: boolean;
 }
 
@@ -50,7 +57,7 @@ const VALUED_GLOBALS: Record<string, "home" | "socket" | "agentId"> = {
 };
 
 /** Every option any verb takes besides its own (without the leading --). */
-export const GLOBAL_OPTIONS: readonly string[] = ["home", "socket", "agent-id", "json", "help"];
+export const GLOBAL_OPTIONS: readonly string[] = ["home", "socket", "agent-id", "output", "json", "no-color", "help"];
 
 /** `--key` is none of `known` (a verb's options): a usage error suggesting the closest of them or of the globals. */
 export function unknownOption(key: string, known: Iterable<string>): UsageError {
@@ -68,7 +75,7 @@ const NO_FLAGS: ReadonlySet<string> = new Set();
  * (`--dry-run=false` still works).
  */
 export function splitArgv(argv: readonly string[], flagsOf: (verb: string) => ReadonlySet<string> = () => NO_FLAGS): Argv {
-  const globals: Globals = { json: false, help: false };
+  const globals: Globals = { help: false };
   const positionals: string[] = [];
   const pairs: Pair[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -79,6 +86,8 @@ export function splitArgv(argv: readonly string[], flagsOf: (verb: string) => Re
     }
     if (!arg.startsWith("--") || arg === "--") {
       if (arg === "-h") globals.help = true;
+      else if (arg === "-o") globals.output = outputFormat(argv[++i], "-o");
+      else if (/^-o./.test(arg)) globals.output = outputFormat(arg.slice(arg[2] === "=" ? 3 : 2), "-o");
       else positionals.push(arg);
       continue;
     }
@@ -94,7 +103,11 @@ export function splitArgv(argv: readonly string[], flagsOf: (verb: string) => Re
       }
       return true;
     };
-    if (flag === "--json") globals.json = inline === undefined || inline === "true";
+    if (flag === "--json") {
+      if (inline === undefined || inline === "true") globals.output = "json";
+      else if (globals.output === "json") delete globals.output;
+    } else if (flag === "--output") globals.output = outputFormat(inline ?? argv[++i], "--output");
+    else if (flag === "--no-color") globals.noColor = true;
     else if (flag === "--help") globals.help = true;
     else if (flag in VALUED_GLOBALS) {
       const value = takeValue();
@@ -108,6 +121,12 @@ export function splitArgv(argv: readonly string[], flagsOf: (verb: string) => Re
     }
   }
   return { globals, positionals, pairs };
+}
+
+function outputFormat(value: string | undefined, flag: string): OutputFormat {
+  if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value: ${OUTPUT_FORMATS.join(", ")}`);
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${OUTPUT_FORMATS.join(", ")} (got ${value})`);
+  return value as OutputFormat;
 }
 
 type JsonSchema = {

@@ -21,6 +21,7 @@ import {
   renderLineage,
   renderMerge,
   renderMergeConflict,
+  noDifferences,
   renderPatterns,
   renderSelection,
   renderTracked,
@@ -39,6 +40,8 @@ import {
 } from "./render.js";
 import { renderHelp, type HelpResult } from "./render-help.js";
 import { renderReload, type ReloadResult } from "./render-reload.js";
+import { dataArgument, renderSendError } from "./send-hints.js";
+import type { Paint } from "./paint.js";
 import { handle } from "./handle.js";
 import { commandHelp } from "./command-help.js";
 
@@ -55,7 +58,9 @@ export interface Command {
   readonly examples: readonly string[];
   run(cli: Cli): Promise<number>;
   /** How a daemon error is printed on stderr (default: renderError). */
-  readonly renderError?: (error: ErrorLike) => string;
+  readonly renderError?: (error: ErrorLike, paint: Paint) => string;
+  /** Prints JSON when stdout is not a terminal (pat send, pat call: what agents parse); every other command prints text unless -o says otherwise. */
+  readonly jsonWhenPiped?: true;
 }
 
 const STORE_OPTION = [
@@ -123,6 +128,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       "composition:discover --where is JSON Logic, unlike pat find --where 'path>0.7' (that one sends metadata_filter).",
     ],
     run: (cli) => send(cli, "send"),
+    renderError: renderSendError,
+    jsonWhenPiped: true,
   },
   call: {
     usage: "pat call EVENT ['{...}'] [--key value ...] [--from-file F|-]",
@@ -137,6 +144,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       "no_handler: nobody answers the event; timeout: the handler did not answer in time; handler_gone: it went away mid-call.",
     ],
     run: (cli) => send(cli, "call"),
+    renderError: renderSendError,
+    jsonWhenPiped: true,
   },
   handle: {
     usage: "pat handle EVENT [--group G] [--concurrency N] [--timeout-ms MS] [--description TEXT] [--observe] -- COMMAND ARGS...",
@@ -262,7 +271,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     ],
     examples: ["pat merge tournament_swiss --dry-run", "pat merge tournament_swiss --set variables.rounds.default=5"],
     run: merge,
-    renderError: (error) => (error.code === "merge_conflict" ? renderMergeConflict(error) : renderError(error)),
+    renderError: (error, paint) => (error.code === "merge_conflict" ? renderMergeConflict(error, paint) : renderError(error, paint)),
   },
   diff: {
     usage: "pat diff LEFT RIGHT [--unified]",
@@ -382,7 +391,7 @@ async function send(cli: Cli, verb: "send" | "call"): Promise<number> {
     if (value === true) throw new UsageError("--from-file needs a path (or - for standard input)");
     Object.assign(data, parseObject(readData(value), `--from-file ${value}`));
   }
-  if (inline !== undefined) Object.assign(data, parseObject(inline, "the data argument"));
+  if (inline !== undefined) Object.assign(data, await dataArgument(inline, event, () => describe(cli, event)));
   const client = await cli.connect();
   try {
     if (fields.length > 0) {
@@ -400,10 +409,24 @@ async function send(cli: Cli, verb: "send" | "call"): Promise<number> {
   }
 }
 
+/** system:help for `event`, or undefined when the daemon does not answer it. */
+async function describe(cli: Cli, event: string): Promise<HelpResult | undefined> {
+  try {
+    const client = await cli.connect();
+    try {
+      return await client.request<HelpResult>("system:help", { event });
+    } finally {
+      await client.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 async function discover(cli: Cli): Promise<number> {
   const [namespace] = onlyPositionals(cli.argv, 1);
   return requestAndPrint(cli, "system:discover", namespace === undefined ? {} : { namespace }, (d: { events: Record<string, EventSummary[]> }) =>
-    renderDiscover(d.events),
+    renderDiscover(d.events, cli.layout),
   );
 }
 
@@ -438,7 +461,7 @@ function version(cli: Cli): Promise<number> {
 async function ls(cli: Cli): Promise<number> {
   const { type } = parseOptions(cli.argv, { type: "value" }, 0).values;
   return requestAndPrint(cli, "composition:list", type === undefined ? {} : { type }, (d: { compositions: PatternSummary[] }) =>
-    renderPatterns(d.compositions),
+    renderPatterns(d.compositions, cli.layout),
   );
 }
 
@@ -463,7 +486,7 @@ async function reload(cli: Cli): Promise<number> {
 async function history(cli: Cli): Promise<number> {
   const [name] = onlyPositionals(cli.argv, 1);
   if (name === undefined) throw new UsageError("pat history needs a pattern name");
-  return requestAndPrint(cli, "composition:history", { name }, (d: { versions: VersionSummary[] }) => renderHistory(d.versions));
+  return requestAndPrint(cli, "composition:history", { name }, (d: { versions: VersionSummary[] }) => renderHistory(d.versions, cli.layout));
 }
 
 async function fork(cli: Cli): Promise<number> {
@@ -530,7 +553,16 @@ async function diff(cli: Cli): Promise<number> {
   const [left, right] = options.positionals;
   if (left === undefined || right === undefined) throw new UsageError("pat diff needs two refs, e.g. pat diff tournament@2.0.0 tournament_swiss");
   const format = options.flags.has("unified") ? "unified" : "changes";
-  return requestAndPrint(cli, "composition:diff", { left, right, format }, (d: DiffResult) => renderDiff(d));
+  const client = await cli.connect();
+  try {
+    const result = await client.request<DiffResult>("composition:diff", { left, right, format });
+    cli.print(result, (d: DiffResult) => renderDiff(d, cli.layout.paint));
+    // A patch of no differences is empty, as with diff(1): the note goes where a person sees it, not into p.patch.
+    if (cli.format === "text" && result.unified === "") cli.err(noDifferences(result));
+    return EXIT.ok;
+  } finally {
+    await client.close();
+  }
 }
 
 async function lineage(cli: Cli): Promise<number> {
@@ -538,7 +570,7 @@ async function lineage(cli: Cli): Promise<number> {
   const [name] = options.positionals;
   if (name === undefined) throw new UsageError("pat lineage needs a pattern name, e.g. pat lineage tournament --format mermaid");
   const given = options.values.format;
-  const format = given === undefined ? (cli.json ? "json" : "tree") : oneOf("format", given, ["json", "tree", "mermaid", "dot"]);
+  const format = given === undefined ? (cli.format === "text" ? "tree" : "json") : oneOf("format", given, ["json", "tree", "mermaid", "dot"]);
   const data: Record<string, unknown> = { name, format };
   if (options.values.direction !== undefined) data.direction = oneOf("direction", options.values.direction, ["up", "down", "both"]);
   return requestAndPrint(cli, "composition:lineage", data, (d: LineageResult) => renderLineage(d));
@@ -567,7 +599,7 @@ async function find(cli: Cli): Promise<number> {
   if (fields.length > 0) data.fields = fields;
   if (values.limit !== undefined) data.limit = coerce(values.limit, { type: "integer" }, "limit");
   if (values.offset !== undefined) data.offset = coerce(values.offset, { type: "integer" }, "offset");
-  return requestAndPrint(cli, "composition:discover", data, (d: FindResult) => renderFound(d, { fields, offset: (data.offset as number | undefined) ?? 0 }));
+  return requestAndPrint(cli, "composition:discover", data, (d: FindResult) => renderFound(d, { fields, offset: (data.offset as number | undefined) ?? 0, layout: cli.layout }));
 }
 
 async function select(cli: Cli): Promise<number> {

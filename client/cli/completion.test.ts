@@ -54,11 +54,11 @@ describe("completion: the words typed after pat → candidates for the last one"
   it.each<[string[], string[]]>([
     [["merge", "--d"], ["--dry-run"]],
     [["diff", "a", "b", "--u"], ["--unified"]],
-    [["find", "--o"], ["--offset"]], // from the summary: --filter, --rule, --offset
+    [["find", "--o"], ["--offset", "--output"]], // --offset from the summary (with --filter, --rule); --output is global
     [["watch", "--r"], ["--retry"]],
-    [["fork", "a", "b", "--"], ["--reason", "--set", "--replace-maps", "--version", "--home", "--socket", "--agent-id", "--json", "--help"]],
+    [["fork", "a", "b", "--"], ["--reason", "--set", "--replace-maps", "--version", "--home", "--socket", "--agent-id", "--output", "--json", "--no-color", "--help"]],
     [["send", "composition:merge", "--s"], ["--strategy", "--source", "--socket"]],
-    [["send", "--"], ["--from-file", "--home", "--socket", "--agent-id", "--json", "--help"]],
+    [["send", "--"], ["--from-file", "--home", "--socket", "--agent-id", "--output", "--json", "--no-color", "--help"]],
     [["send", "composition:merge", "--strategy", "o"], ["ours"]],
     [["send", "composition:merge", "--dry_run", ""], ["true", "false"]],
     [["send", "composition:merge", "--source", ""], []],

@@ -95,6 +95,7 @@ const GLOBAL_VALUES: Readonly<Record<string, Source | null>> = {
   home: { kind: "dir" },
   socket: { kind: "file" },
   "agent-id": null,
+  output: { kind: "words", words: ["text", "json", "yaml"] },
 };
 
 /** The commands whose --options are the parameters of the event they send. */

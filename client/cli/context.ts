@@ -3,35 +3,47 @@ import { spawnSync } from "node:child_process";
 import { userInfo } from "node:os";
 import type { Config } from "../../daemon/config.js";
 import { Client } from "../client.js";
-import type { Argv } from "./args.js";
+import type { Argv, OutputFormat } from "./args.js";
+import { serialize, type Output } from "./output.js";
 import { outline } from "./render.js";
+import type { Paint } from "./paint.js";
+import type { Layout } from "./table.js";
 
 export const EXIT = { ok: 0, remote: 1, usage: 2, unreachable: 3 } as const;
 
 export interface Cli {
   readonly config: Config;
   readonly argv: Argv;
-  /** JSON output: --json, or stdout is not a terminal. */
+  /** text, json or yaml: -o/--output (--json), else the command's default (output.ts). */
+  readonly format: OutputFormat;
+  /** JSON output: format is json. */
   readonly json: boolean;
+  /** Width and colour for text on stdout. */
+  readonly layout: Layout & { readonly paint: Paint };
+  /** Colour for text on stderr. */
+  readonly errPaint: Paint;
   out(text: string): void;
   err(text: string): void;
   connect(): Promise<Client>;
-  /** Prints a result: its raw JSON, or `human(data)` (an outline by default) on a terminal. */
+  /** Prints a result: as JSON or YAML, or as text, `human(data)` (an outline by default); an empty text prints nothing. */
   print(data: unknown, human?: (data: never) => string): void;
 }
 
-export function createCli(config: Config, argv: Argv, stdoutIsTty: boolean): Cli {
-  const json = argv.globals.json || !stdoutIsTty;
+export function createCli(config: Config, argv: Argv, output: Output): Cli {
+  const { format } = output;
   return {
     config,
     argv,
-    json,
+    format,
+    json: format === "json",
+    layout: { width: output.width, paint: output.paint },
+    errPaint: output.errPaint,
     out: (text) => process.stdout.write(text + "\n"),
     err: (text) => process.stderr.write(text + "\n"),
     connect: () => Client.connect({ socketPath: config.socketPath, agentId: personAgent(argv.globals.agentId, process.env) }),
     print(data, human) {
-      if (json) process.stdout.write(JSON.stringify(data, null, 2) + "\n");
-      else process.stdout.write((human === undefined ? outline(data) : human(data as never)) + "\n");
+      const text = format === "text" ? (human === undefined ? outline(data) : human(data as never)) : serialize(data, format);
+      if (text !== "") process.stdout.write(text + "\n");
     },
   };
 }

@@ -9,6 +9,7 @@ import { packageInfo } from "../../daemon/package-info.js";
 import { commandHelp } from "./command-help.js";
 import { COMMANDS } from "./commands.js";
 import { createCli, EXIT } from "./context.js";
+import { resolveOutput, serialize } from "./output.js";
 import { renderError } from "./render.js";
 
 /** Usage lines longer than this put their summary on the next line. */
@@ -18,13 +19,14 @@ function usage(): string {
   const commands = Object.values(COMMANDS);
   const width = Math.max(...commands.map((c) => c.usage.length).filter((length) => length <= USAGE_COLUMN));
   return [
-    "usage: pat COMMAND [ARGS] [--home DIR] [--socket PATH] [--agent-id ID] [--json]",
+    "usage: pat COMMAND [ARGS] [--home DIR] [--socket PATH] [--agent-id ID] [-o text|json|yaml] [--json] [--no-color]",
     "",
     ...commands.map((c) => (c.usage.length <= width ? `  ${c.usage.padEnd(width)}  ${c.summary}` : `  ${c.usage}\n  ${"".padEnd(width)}  ${c.summary}`)),
     "",
     "Home: --home, else $PATTERND_HOME, else the nearest directory at or above the current one holding",
     "var/run/patternd.sock or var/lib/compositions/.git (like git finds .git), else the current directory.",
-    "Output is JSON when piped or with --json.",
+    "Output is text (tables fit the terminal; colour unless NO_COLOR or --no-color), or JSON or YAML with -o json|yaml (--json is -o json);",
+    "pat send and pat call print JSON when stdout is not a terminal, for the programs that parse them.",
     "Exit codes: 0 ok, 1 the daemon answered an error, 2 usage error, 3 daemon not reachable.",
     "pat help COMMAND (or pat COMMAND --help) explains a command's options, with examples; pat help EVENT an event's params and reply; pat --version the version.",
   ].join("\n");
@@ -62,7 +64,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   const config = resolveConfig({ home: parsed.globals.home, socket: parsed.globals.socket }, process.env, process.cwd(), existsSync);
-  const cli = createCli(config, { ...parsed, positionals: rest }, process.stdout.isTTY === true);
+  const output = resolveOutput(parsed.globals, command.jsonWhenPiped === true, {
+    stdoutIsTty: process.stdout.isTTY === true,
+    stderrIsTty: process.stderr.isTTY === true,
+    columns: process.stdout.columns,
+    env: process.env,
+  });
+  const cli = createCli(config, { ...parsed, positionals: rest }, output);
   try {
     return await command.run(cli);
   } catch (err) {
@@ -76,8 +84,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (err instanceof RemoteError) {
       const error = { code: err.code, message: err.message, details: err.details };
-      if (cli.json) cli.out(JSON.stringify({ error }, null, 2));
-      cli.err((command.renderError ?? renderError)(error));
+      if (cli.format !== "text") cli.out(serialize({ error }, cli.format));
+      cli.err((command.renderError ?? renderError)(error, cli.errPaint));
       return EXIT.remote;
     }
     if (err instanceof RequestTimeoutError) {

@@ -21,6 +21,7 @@ import {
   type TrackedRecord,
 } from "./render.js";
 import { renderHelp, type HelpResult } from "./render-help.js";
+import { COLOURED } from "./paint.js";
 
 describe("outline", () => {
   it("prints scalars as they are", () => {
@@ -75,16 +76,27 @@ describe("outline", () => {
 });
 
 describe("renderDiscover", () => {
-  it("lists the events of every namespace, the summaries in one column after the longest event name", () => {
+  it("lists the events of every namespace under a header, the summaries in one column after the longest event name", () => {
     const events = [
       { event: "system:health", summary: "Is the daemon up" },
       { event: "monitor:get_events", summary: "Recent records" },
       { event: "a:b", summary: "Short" },
     ];
     const lines = renderDiscover({ system: [events[0]!], monitor: [events[1]!], a: [events[2]!] }).split("\n");
-    expect(lines).toEqual(["system:health       Is the daemon up", "monitor:get_events  Recent records", "a:b                 Short"]);
-    const columns = new Set(lines.map((line, i) => line.indexOf(events[i]!.summary)));
+    expect(lines).toEqual([
+      "EVENT               SUMMARY",
+      "system:health       Is the daemon up",
+      "monitor:get_events  Recent records",
+      "a:b                 Short",
+    ]);
+    const columns = new Set(lines.slice(1).map((line, i) => line.indexOf(events[i]!.summary)));
     expect([...columns]).toEqual(["monitor:get_events".length + 2]);
+  });
+
+  it("on a narrow terminal the summaries are cut with …, every line within the width", () => {
+    const lines = renderDiscover({ system: [{ event: "system:health", summary: "Is the daemon up, with its pid, version and uptime" }] }, { width: 40 }).split("\n");
+    expect(lines[1]).toBe("system:health  Is the daemon up, with i…");
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(40);
   });
 });
 
@@ -259,7 +271,8 @@ describe("fork, merge and diff", () => {
 
   it("renderDiff: unified text as it is; changes one per line; no differences said so", () => {
     expect(renderDiff({ left: "a@1.0.0", right: "b@0.1.0", unified: "--- a\n+++ b\n-x\n+y\n" })).toBe("--- a\n+++ b\n-x\n+y");
-    expect(renderDiff({ left: "a@1.0.0", right: "a@1.0.0", unified: "" })).toBe("no differences between a@1.0.0 and a@1.0.0");
+    // An empty patch is empty (pat diff says "no differences" on stderr).
+    expect(renderDiff({ left: "a@1.0.0", right: "a@1.0.0", unified: "" })).toBe("");
     expect(renderDiff({ left: "a@1.0.0", right: "b@0.1.0", changes: [{ op: "replace", path: "name", from: "a", to: "b" }] })).toBe(
       "a@1.0.0 -> b@0.1.0: 1 change\n  ~ name  a -> b",
     );
@@ -364,7 +377,11 @@ describe("find, select, decide and decisions", () => {
 
   it("renderFound: the ls table; a paging hint when more match", () => {
     expect(renderFound({ compositions: found, total: 2 })).toBe(
-      ["tournament  orchestration  2.0.0  Ranks candidates.", "ab          orchestration  1.0.0  Compares two."].join("\n"),
+      [
+        "NAME        TYPE           VERSION  DESCRIPTION",
+        "tournament  orchestration  2.0.0    Ranks candidates.",
+        "ab          orchestration  1.0.0    Compares two.",
+      ].join("\n"),
     );
     expect(renderFound({ compositions: found, total: 7 }, { offset: 2 }).split("\n").at(-1)).toBe("showing 3-4 of 7; --offset 4 for more");
   });
@@ -483,5 +500,34 @@ describe("find, select, decide and decisions", () => {
     const stats = { total: 0, by_decision: {}, by_outcome: {}, mean_confidence: null, first_seen: null, last_seen: null, successes: 0, failures: 0 };
     expect(renderDecisions({ ...empty, stats })).toBe("judge: no decisions recorded (profiles/judge_decisions.yaml)");
     expect(renderDecisions({ ...empty, stats }, true)).toBe("judge: no decisions match (profiles/judge_decisions.yaml)");
+  });
+});
+
+describe("colour on a terminal", () => {
+  const RED = "\u001b[31m";
+  const GREEN = "\u001b[32m";
+  const RESET = "\u001b[39m";
+
+  it("a unified diff: added lines green, removed red, hunk headers cyan, file headers bold", () => {
+    const out = renderDiff({ left: "a", right: "b", unified: "--- a\n+++ b\n@@ -1 +1 @@\n-x\n+y\n z\n" }, COLOURED).split("\n");
+    expect(out).toEqual(["\u001b[1m--- a\u001b[22m", "\u001b[1m+++ b\u001b[22m", "\u001b[36m@@ -1 +1 @@\u001b[39m", `${RED}-x${RESET}`, `${GREEN}+y${RESET}`, " z"]);
+  });
+
+  it("changes: + green, - red, ~ yellow, the indent left plain", () => {
+    const out = renderDiff({ left: "a", right: "b", changes: [{ op: "add", path: "x", to: 1 }, { op: "remove", path: "y" }, { op: "replace", path: "z", from: 1, to: 2 }] }, COLOURED);
+    expect(out.split("\n").slice(1)).toEqual([`  ${GREEN}+ x  1${RESET}`, `  ${RED}- y${RESET}`, "  \u001b[33m~ z  1 -> 2\u001b[39m"]);
+  });
+
+  it("an error's code in red, whole, so `error [code]` stays one piece of text", () => {
+    expect(renderError({ code: "not_found", message: "no composition x" }, COLOURED)).toBe(`${RED}error [not_found]${RESET}: no composition x`);
+  });
+});
+
+describe("renderError", () => {
+  it("leaves an empty suggestion list out", () => {
+    expect(renderError({ code: "no_handler", message: "no handler owns a:b now", details: { suggestions: [] } })).toBe("error [no_handler]: no handler owns a:b now");
+    expect(renderError({ code: "unknown_event", message: "no event a:b", details: { suggestions: ["a:c"], limit: 3 } })).toBe(
+      "error [unknown_event]: no event a:b\n  suggestions:\n    - a:c\n  limit: 3",
+    );
   });
 });

@@ -1,5 +1,7 @@
-/** How `pat` prints results (pure): readable text on a terminal, JSON when piped or with --json. */
+/** How `pat` prints results as text (pure); -o json|yaml print them as they are (output.ts). */
 import type { Push } from "../../daemon/core/protocol.js";
+import { PLAIN, type Paint } from "./paint.js";
+import { table, type Layout } from "./table.js";
 
 /** A YAML-like outline of any JSON value. */
 export function outline(value: unknown, indent = ""): string {
@@ -38,11 +40,10 @@ export interface EventSummary {
   summary: string;
 }
 
-/** system:discover's events, `{<namespace>: [{event, summary}]}`: one line per event, summaries in one column. */
-export function renderDiscover(byNamespace: Readonly<Record<string, readonly EventSummary[]>>): string {
+/** system:discover's events, `{<namespace>: [{event, summary}]}`: one row per event. */
+export function renderDiscover(byNamespace: Readonly<Record<string, readonly EventSummary[]>>, layout: Layout = {}): string {
   const events = Object.values(byNamespace).flat();
-  const width = Math.max(...events.map((e) => e.event.length));
-  return events.map((e) => `${e.event.padEnd(width)}  ${e.summary}`).join("\n");
+  return table(["EVENT", "SUMMARY"], events.map((e) => [e.event, e.summary]), layout);
 }
 
 export interface PatternSummary {
@@ -52,14 +53,9 @@ export interface PatternSummary {
   description: string;
 }
 
-export function renderPatterns(patterns: readonly PatternSummary[]): string {
+export function renderPatterns(patterns: readonly PatternSummary[], layout: Layout = {}): string {
   if (patterns.length === 0) return "(no patterns)";
-  const name = Math.max(...patterns.map((p) => p.name.length));
-  const type = Math.max(...patterns.map((p) => p.type.length));
-  const version = Math.max(...patterns.map((p) => p.version.length));
-  return patterns
-    .map((p) => `${p.name.padEnd(name)}  ${p.type.padEnd(type)}  ${p.version.padEnd(version)}  ${firstSentence(p.description)}`)
-    .join("\n");
+  return table(["NAME", "TYPE", "VERSION", "DESCRIPTION"], patterns.map((p) => [p.name, p.type, p.version, firstSentence(p.description)]), layout);
 }
 
 export interface VersionSummary {
@@ -71,16 +67,15 @@ export interface VersionSummary {
   message: string;
 }
 
-export function renderHistory(versions: readonly VersionSummary[]): string {
-  return versions
-    .map((v) => `${v.commit.slice(0, 10)}  ${v.date.slice(0, 19).replace("T", " ")}  ${(v.version ?? "-").padEnd(8)}  ${v.op.padEnd(8)}  ${v.author.padEnd(12)}  ${v.message}`)
-    .join("\n");
+export function renderHistory(versions: readonly VersionSummary[], layout: Layout = {}): string {
+  const rows = versions.map((v) => [v.commit.slice(0, 10), v.date.slice(0, 19).replace("T", " "), v.version ?? "-", v.op, v.author, flat(v.message)]);
+  return table(["COMMIT", "DATE", "VERSION", "OP", "AUTHOR", "MESSAGE"], rows, layout);
 }
 
+/** A description's first sentence, on one line (the table cuts it to the terminal). */
 function firstSentence(text: string): string {
   const end = text.search(/\.(\s|$)/);
-  const sentence = end === -1 ? text : text.slice(0, end + 1);
-  return sentence.length > 100 ? sentence.slice(0, 99) + "…" : sentence;
+  return flat(end === -1 ? text : text.slice(0, end + 1));
 }
 
 export function renderPush(push: Push): string {
@@ -95,9 +90,16 @@ export interface ErrorLike {
   details?: Record<string, unknown> | undefined;
 }
 
-export function renderError(error: ErrorLike): string {
-  const details = error.details === undefined || Object.keys(error.details).length === 0 ? "" : `\n${outline(error.details, "  ")}`;
-  return `error [${error.code}]: ${error.message}${details}`;
+export function renderError(error: ErrorLike, paint: Paint = PLAIN): string {
+  // An empty list (no suggestions) says nothing.
+  const shown = Object.entries(error.details ?? {}).filter(([, value]) => !(Array.isArray(value) && value.length === 0));
+  const details = shown.length === 0 ? "" : `\n${outline(Object.fromEntries(shown), "  ")}`;
+  return `${errorHead(error, paint)}: ${error.message}${details}`;
+}
+
+/** `error [code]`, red on a terminal. */
+export function errorHead(error: ErrorLike, paint: Paint = PLAIN): string {
+  return paint.red(`error [${error.code}]`);
 }
 
 // ------------------------------------------------------------------ pattern evolution: fork, merge, diff
@@ -190,9 +192,9 @@ export function renderMerge(result: MergeResult): string {
 }
 
 /** A merge_conflict error: the daemon's message, each conflict's three values, and what to do next. */
-export function renderMergeConflict(error: ErrorLike): string {
+export function renderMergeConflict(error: ErrorLike, paint: Paint = PLAIN): string {
   const details = (error.details ?? {}) as { conflicts?: Conflict[]; base?: string; from?: string; target?: string };
-  const lines = [`error [${error.code}]: ${error.message}`];
+  const lines = [`${errorHead(error, paint)}: ${error.message}`];
   if (details.conflicts !== undefined && details.conflicts.length > 0) {
     lines.push(renderConflicts(details.conflicts, { base: details.base, ours: details.target, theirs: details.from }));
   }
@@ -283,18 +285,18 @@ function cap(lines: readonly string[]): string[] {
   return [...lines.slice(0, MAX_TEXT_LINES), `… ${lines.length - MAX_TEXT_LINES} more lines`];
 }
 
-/** `~ path  from -> to`, `+ path  value`, `- path`; values only when they fit on the line. */
-export function renderChange(change: Change): string {
+/** `~ path  from -> to`, `+ path  value`, `- path`; values only when they fit on the line. Added green, removed red, changed yellow. */
+export function renderChange(change: Change, paint: Paint = PLAIN): string {
   const fits = (value: unknown, max: number) => !isText(value) && value !== undefined && oneLine(value).length <= max;
   switch (change.op) {
     case "remove":
-      return `- ${change.path}`;
+      return paint.red(`- ${change.path}`);
     case "add":
-      return fits(change.to, 60) ? `+ ${change.path}  ${oneLine(change.to)}` : `+ ${change.path}`;
+      return paint.green(fits(change.to, 60) ? `+ ${change.path}  ${oneLine(change.to)}` : `+ ${change.path}`);
     default:
-      return fits(change.from, 40) && fits(change.to, 40)
-        ? `~ ${change.path}  ${oneLine(change.from)} -> ${oneLine(change.to)}`
-        : `~ ${change.path}`;
+      return paint.yellow(
+        fits(change.from, 40) && fits(change.to, 40) ? `~ ${change.path}  ${oneLine(change.from)} -> ${oneLine(change.to)}` : `~ ${change.path}`,
+      );
   }
 }
 
@@ -305,14 +307,29 @@ export interface DiffResult {
   unified?: string;
 }
 
-/** The unified text as it is, or a count and one line per change. */
-export function renderDiff(diff: DiffResult): string {
-  const none = `no differences between ${diff.left} and ${diff.right}`;
-  if (diff.unified !== undefined) return diff.unified === "" ? none : diff.unified.trimEnd();
+/**
+ * The unified text as it is (a patch: nothing at all when the two are the
+ * same, as with diff(1)), or a count and one line per change.
+ */
+export function renderDiff(diff: DiffResult, paint: Paint = PLAIN): string {
+  if (diff.unified !== undefined) return diff.unified.trimEnd().split("\n").map((line) => paintPatchLine(line, paint)).join("\n");
   const changes = diff.changes ?? [];
-  if (changes.length === 0) return none;
+  if (changes.length === 0) return noDifferences(diff);
   const count = `${changes.length} change${changes.length === 1 ? "" : "s"}`;
-  return [`${diff.left} -> ${diff.right}: ${count}`, ...changes.map((change) => `  ${renderChange(change)}`)].join("\n");
+  return [`${diff.left} -> ${diff.right}: ${count}`, ...changes.map((change) => `  ${renderChange(change, paint)}`)].join("\n");
+}
+
+export function noDifferences(diff: DiffResult): string {
+  return `no differences between ${diff.left} and ${diff.right}`;
+}
+
+/** git's colours: file headers bold, hunk headers cyan, added lines green, removed lines red. */
+function paintPatchLine(line: string, paint: Paint): string {
+  if (line.startsWith("+++ ") || line.startsWith("--- ")) return paint.bold(line);
+  if (line.startsWith("@@")) return paint.cyan(line);
+  if (line.startsWith("+")) return paint.green(line);
+  if (line.startsWith("-")) return paint.red(line);
+  return line;
 }
 
 /** A value on one line: text as outline prints it (quoted only when ambiguous), anything else as compact JSON. */
@@ -355,7 +372,7 @@ export interface FindResult {
  * name, type and version, then one `path: value` line per field asked for.
  * A last line says how to page when more match than were returned.
  */
-export function renderFound(result: FindResult, options: { fields?: readonly string[]; offset?: number } = {}): string {
+export function renderFound(result: FindResult, options: { fields?: readonly string[]; offset?: number; layout?: Layout } = {}): string {
   const { compositions, total } = result;
   const offset = options.offset ?? 0;
   const fields = options.fields ?? [];
@@ -364,7 +381,7 @@ export function renderFound(result: FindResult, options: { fields?: readonly str
   }
   let lines: string[];
   if (fields.length === 0) {
-    lines = renderPatterns(compositions.map((p) => ({ ...p, description: p.description ?? "" }))).split("\n");
+    lines = renderPatterns(compositions.map((p) => ({ ...p, description: p.description ?? "" })), options.layout).split("\n");
   } else {
     const name = Math.max(...compositions.map((p) => p.name.length));
     const type = Math.max(...compositions.map((p) => p.type.length));

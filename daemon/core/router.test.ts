@@ -111,11 +111,24 @@ describe("Router.dispatch", () => {
     if (!outcome.ok) expect(outcome.error.message).toContain("test:echo");
   });
 
-  it("answers a name outside every namespace of built-in events with no_handler, pointing to system:discover when nothing is close", () => {
+  it("answers a name outside every namespace of built-in events with no_handler: how to publish it, system:discover when nothing is close, no empty suggestions", () => {
     const { router } = setup();
     const outcome = sync(router.dispatch({ event: "zzzzzz:qqqqqqqq", data: {} }));
-    expect(outcome).toMatchObject({ ok: false, error: { code: "no_handler", details: { suggestions: [] } } });
-    if (!outcome.ok) expect(outcome.error.message).toContain("system:discover");
+    if (outcome.ok) throw new Error("expected no_handler");
+    expect(outcome.error.code).toBe("no_handler");
+    expect(outcome.error).not.toHaveProperty("details");
+    expect(outcome.error.message).toContain("to publish your own event, use event:emit");
+    expect(outcome.error.message).toContain("system:discover");
+  });
+
+  it("a missing field is '<path> is required', with the event's example value", () => {
+    const { router, registry } = setup();
+    registry.add(defineEvent({ name: "test:named", summary: "needs a name", params: z.strictObject({ name: z.string() }), example: { name: "tournament" }, handler: () => null }));
+    const outcome = sync(router.dispatch({ event: "test:named", data: {} }));
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { code: "invalid_params", message: 'invalid data for test:named: name is required (e.g. "tournament")', details: { issues: [{ path: "name", message: 'name is required (e.g. "tournament")' }] } },
+    });
   });
 
   it.each<[string, Record<string, unknown>, { path: string; messageContains?: string }[]]>([

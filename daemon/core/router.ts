@@ -4,12 +4,12 @@
  * place where thrown errors become wire errors.
  */
 import { performance } from "node:perf_hooks";
-import type { z } from "zod";
 import type { Bus, RoutedEvent } from "./bus.js";
 import type { Clock } from "./clock.js";
 import { asUnavailable } from "./disk-fault.js";
 import { DaemonError, type WireError } from "./errors.js";
 import type { EventDef, HandlerContext } from "./event.js";
+import { invalidParams } from "./invalid-params.js";
 import type { Log } from "./log.js";
 import type { RequestId } from "./protocol.js";
 import type { Registry } from "./registry.js";
@@ -48,19 +48,23 @@ export class Router {
     if (def === undefined) {
       const suggestions = this.registry.suggestionsFor(call.event);
       const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "; system:discover lists the events";
+      // An empty list says nothing: left out.
+      const details = suggestions.length > 0 ? { details: { suggestions } } : {};
       // A typo in a namespace of built-in events, or an event no connected handler owns right now.
       const error = this.registry.inBuiltInNamespace(call.event)
-        ? { code: "unknown_event" as const, message: `no event ${call.event}${hint}`, details: { suggestions } }
+        ? { code: "unknown_event" as const, message: `no event ${call.event}${hint}`, ...details }
         : {
             code: "no_handler" as const,
-            message: `no handler owns ${call.event} now (a connected process takes it with handler:register, or pat handle ${call.event} -- COMMAND)${hint}`,
-            details: { suggestions },
+            message:
+              `no handler owns ${call.event} now; to publish your own event, use event:emit ` +
+              `(to answer it, a connected process takes it with handler:register, or pat handle ${call.event} -- COMMAND)${hint}`,
+            ...details,
           };
       return this.finish(call, started, { ok: false, error });
     }
     const parsed = def.params.safeParse(call.data);
     if (!parsed.success) {
-      return this.finish(call, started, { ok: false, error: invalidParams(call.event, parsed.error) });
+      return this.finish(call, started, { ok: false, error: invalidParams(call.event, parsed.error, call.data, def.example) });
     }
     const ctx: HandlerContext = {
       agentId: call.agentId ?? call.session?.agentId,
@@ -123,19 +127,4 @@ export class Router {
     });
     return outcome;
   }
-}
-
-function invalidParams(event: string, error: z.ZodError): WireError {
-  const issues = error.issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-  }));
-  const first = issues[0]!;
-  const where = first.path === "" ? "" : ` at "${first.path}"`;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
-  return {
-    code: "invalid_params",
-    message: `invalid data for ${event}${where}: ${first.message}${more}`,
-    details: { issues },
-  };
 }

@@ -166,9 +166,8 @@ export function eventModule(ctx: ModuleContext, state: StateView, handlers: Hand
     if (def === undefined) {
       if (!ownedNamespace(event)) return;
       const suggestions = ctx.registry.suggestionsFor(event);
-      throw new DaemonError("unknown_event", `cannot emit ${event}: no such event in a daemon namespace${suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : ""}`, {
-        suggestions,
-      });
+      const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "";
+      throw new DaemonError("unknown_event", `cannot emit ${event}: no such event in a daemon namespace${hint}`, suggestions.length > 0 ? { suggestions } : undefined);
     }
     if (!delayed) return; // an immediate dispatch validates and reports in `error`
     const parsed = def.params.safeParse(data);

@@ -147,7 +147,7 @@ export function systemModule(ctx: ModuleContext): Module {
       if (def === undefined) {
         const suggestions = registry.suggestionsFor(data.event);
         const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "";
-        throw new DaemonError("unknown_event", `no event ${data.event}${hint}`, { suggestions });
+        throw new DaemonError("unknown_event", `no event ${data.event}${hint}`, suggestions.length > 0 ? { suggestions } : undefined);
       }
       const result = registry.resultJsonSchema(def);
       return {

@@ -58,7 +58,7 @@ describe("validate", () => {
   it.each([
     [{ text: "hi" }, []],
     [{ text: "hi", score: 0.5, n: 4, tags: ["a", "b"], mode: "fast", fixed: { a: 1 }, either: 3, not_null: 0, nested: { x: true, y: 2 } }, []],
-    [{}, [{ path: "text", message: "required" }]],
+    [{}, [{ path: "text", message: "text is required" }]],
     [{ text: 5 }, [{ path: "text", message: "expected string, got an integer" }]],
     [{ text: "" }, [{ path: "text", message: "must have at least 1 characters" }]],
     [{ text: "toolong" }, [{ path: "text", message: "must have at most 5 characters" }]],

@@ -178,7 +178,7 @@ function checkObject(schema: JsonSchema, value: Record<string, unknown>, path: (
   const properties = isObject(schema.properties) ? schema.properties : {};
   if (Array.isArray(schema.required)) {
     for (const name of schema.required as string[]) {
-      if (!Object.hasOwn(value, name)) push(issues, [...path, name], "required");
+      if (!Object.hasOwn(value, name)) push(issues, [...path, name], `${[...path, name].join(".")} is required`);
     }
   }
   for (const [name, item] of Object.entries(value)) {

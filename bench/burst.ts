@@ -32,6 +32,7 @@ import {
   type Child,
   type Target,
 } from "./common.js";
+import { PushWatcher } from "./push-watcher.js";
 
 export interface BurstBenchOptions {
   /** Emits due at the one instant. */
@@ -80,7 +81,7 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<BurstBe
     daemon = startDaemon(home, options.daemonCpuProfDir);
     await waitReady(daemon, socketPath, 2);
 
-    const subscriber = await Subscriber.open(socketPath, options.count);
+    const subscriber = await PushWatcher.open(socketPath, TARGET_EVENT, options.count);
     const fireAt = Date.now() + options.leadMs;
     progress(`burst: ${thousands(options.count)} delayed emits due at one instant, ${(options.leadMs / 1000).toFixed(0)} s from now`);
     const scheduled = await scheduleAll(socketPath, options, fireAt);
@@ -93,7 +94,7 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<BurstBe
     await sleep(Math.max(0, fireAtPerf - 500 - performance.now()));
     const loadBefore = loadavg()[0]!;
     pinger.start();
-    await subscriber.waitDone(Date.now() + DONE_TIMEOUT_MS);
+    await subscriber.waitAll(Date.now() + DONE_TIMEOUT_MS);
     const pings = await pinger.stop();
     const loadAfter = loadavg()[0]!;
     await subscriber.close();
@@ -117,7 +118,7 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<BurstBe
       acks_per_s: scheduled.acksPerS,
       margin_ms: Math.round(marginMs),
       pings: pingStats,
-      subscriber: { received: subscriber.received, in_order: subscriber.inOrder, duplicates: subscriber.duplicates, dropped: subscriber.dropped },
+      subscriber: { received: subscriber.unique, in_order: subscriber.inOrder, duplicates: subscriber.duplicates, dropped: subscriber.dropped },
       first_push_ms: round(subscriber.firstAt - fireAtPerf, 1),
       burst_ms: round(lastPush - fireAtPerf, 1),
       load_1m_before: round(loadBefore, 2),
@@ -130,7 +131,7 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<BurstBe
       ...result,
       targets: [
         atMost("ping stall max (ms)", pingStats.max_ms, 100),
-        atLeast("events the reading subscriber got", subscriber.received, options.count),
+        atLeast("events the reading subscriber got", subscriber.unique, options.count),
         atMost("monitor:dropped pushes", subscriber.dropped ? 1 : 0, 0),
       ],
       exit,
@@ -159,87 +160,6 @@ async function scheduleAll(socketPath: string, options: BurstBenchOptions, fireA
   }
   const wallMs = performance.now() - started;
   return { wallMs: Math.round(wallMs), acksPerS: Math.round((options.count / wallMs) * 1000) };
-}
-
-/** The reading subscriber: checks every push (n in order, once) and notes the first and last arrival. */
-class Subscriber {
-  received = 0;
-  duplicates = 0;
-  inOrder = true;
-  dropped = false;
-  firstAt = NaN;
-  lastAt = NaN;
-  private readonly seen: Uint8Array;
-  private expected = 0;
-  private problem: Error | null = null;
-  private wake: (() => void) | null = null;
-
-  private constructor(
-    private readonly conn: LineConnection,
-    private readonly count: number,
-  ) {
-    this.seen = new Uint8Array(count);
-  }
-
-  static async open(socketPath: string, count: number): Promise<Subscriber> {
-    const conn = await LineConnection.connect(socketPath);
-    const reply = await conn.request(`{"event":"monitor:subscribe","id":1,"data":{"patterns":["${TARGET_EVENT}"]}}\n`);
-    if (reply.ok !== true) throw new Error(`monitor:subscribe failed: ${JSON.stringify(reply)}`);
-    const subscriber = new Subscriber(conn, count);
-    conn.onLines = (lines, now) => subscriber.onLines(lines, now);
-    conn.onFailure((err) => subscriber.fail(err));
-    return subscriber;
-  }
-
-  private onLines(lines: string[], now: number): void {
-    if (Number.isNaN(this.firstAt)) this.firstAt = now;
-    this.lastAt = now;
-    for (const line of lines) {
-      const push = JSON.parse(line) as { event?: unknown; data?: { n?: unknown } };
-      if (push.event === "monitor:dropped") {
-        this.dropped = true;
-        continue;
-      }
-      const n = push.data?.n;
-      if (push.event !== TARGET_EVENT || typeof n !== "number" || n < 0 || n >= this.count) {
-        this.fail(new Error(`subscriber got an unexpected push: ${line.slice(0, 300)}`));
-        return;
-      }
-      if (this.seen[n] === 1) {
-        this.duplicates++;
-        continue;
-      }
-      this.seen[n] = 1;
-      if (n !== this.expected) this.inOrder = false;
-      this.expected = n + 1;
-      this.received++;
-    }
-    if (this.received === this.count || this.dropped) this.wake?.();
-  }
-
-  private fail(err: Error): void {
-    this.problem ??= err;
-    this.wake?.();
-  }
-
-  /** Until every event arrived, the subscription was dropped, or the deadline (epoch ms). */
-  async waitDone(deadline: number): Promise<void> {
-    while (this.received < this.count && !this.dropped && this.problem === null && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1_000);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = null;
-    }
-    if (this.problem !== null) throw this.problem;
-  }
-
-  close(): Promise<void> {
-    return this.conn.close();
-  }
 }
 
 /** system:health every `everyMs` (the next one only after the last is answered); each ping's send and answer time. */

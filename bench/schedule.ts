@@ -39,6 +39,7 @@ import {
   type Child,
   type Target,
 } from "./common.js";
+import { PushWatcher } from "./push-watcher.js";
 import { seededRandom } from "./random.js";
 
 export interface ScheduleBenchOptions {
@@ -185,7 +186,7 @@ export async function runScheduleBench(options: ScheduleBenchOptions): Promise<S
 
     // 1 + 2: schedule, then watch them fire.
     progress(`schedule: ${thousands(options.count)} delayed emits firing in +${options.fireFromS}…+${options.fireToS} s`);
-    const watcher = await FireWatcher.open(socketPath, options.count);
+    const watcher = await PushWatcher.open(socketPath, TARGET_EVENT, options.count);
     const t0 = Date.now();
     const offsets = spread(options.count, options.fireFromS * 1000, options.fireToS * 1000);
     const first = await scheduleAll(socketPath, daemon(), options, (n) => t0 + offsets[n]!, `fire in +${options.fireFromS}–${options.fireToS} s`);
@@ -200,13 +201,16 @@ export async function runScheduleBench(options: ScheduleBenchOptions): Promise<S
     const windowStarted = performance.now();
     const offsetBefore = epochOffset();
     await watcher.waitAll(lastFireAt + FIRE_TIMEOUT_AFTER_LAST_MS);
+    // Late duplicates would come right behind the last push.
+    await sleep(200);
+    watcher.throwIfFailed();
     const offsetAfter = epochOffset();
     const cpuAfter = processCpuNs(daemon().process.pid);
     const windowMs = performance.now() - windowStarted;
     const loadAfter = loadavg()[0]!;
     await watcher.close();
     // The wall clock and the monotonic one agree to µs over a minute unless NTP slews; report it either way.
-    const fire = watcher.stats(first.fireAt, firstFireAt, (offsetBefore + offsetAfter) / 2, {
+    const fire = fireStats(watcher, first.fireAt, firstFireAt, (offsetBefore + offsetAfter) / 2, {
       clock_drift_ms: round(offsetAfter - offsetBefore, 3),
       margin_ms: Math.round(marginMs),
       window_s: options.fireToS - options.fireFromS,
@@ -336,137 +340,6 @@ async function scheduleAll(
   };
 }
 
-/** The subscriber: stamps each `bench:fire` push with its arrival time, by n. */
-class FireWatcher {
-  private readonly received: Float64Array;
-  private readonly seen: Uint8Array;
-  private unique = 0;
-  private duplicates = 0;
-  private problem: Error | null = null;
-  private wake: (() => void) | null = null;
-
-  private constructor(
-    private readonly conn: LineConnection,
-    private readonly count: number,
-  ) {
-    this.received = new Float64Array(count);
-    this.seen = new Uint8Array(count);
-  }
-
-  static async open(socketPath: string, count: number): Promise<FireWatcher> {
-    const conn = await LineConnection.connect(socketPath);
-    const reply = await conn.request(`{"event":"monitor:subscribe","id":1,"data":{"patterns":["${TARGET_EVENT}"]}}\n`);
-    if (reply.ok !== true) throw new Error(`monitor:subscribe failed: ${JSON.stringify(reply)}`);
-    const watcher = new FireWatcher(conn, count);
-    conn.onLines = (lines, now) => watcher.onLines(lines, now);
-    conn.onFailure((err) => watcher.fail(err));
-    return watcher;
-  }
-
-  private onLines(lines: string[], now: number): void {
-    for (const line of lines) {
-      let push: { event?: unknown; data?: { n?: unknown } };
-      try {
-        push = JSON.parse(line) as typeof push;
-      } catch {
-        this.fail(new Error(`subscriber got a line that is not JSON: ${line.slice(0, 300)}`));
-        return;
-      }
-      const n = push.data?.n;
-      if (push.event !== TARGET_EVENT || typeof n !== "number" || !Number.isInteger(n) || n < 0 || n >= this.count) {
-        this.fail(new Error(`subscriber got an unexpected push: ${line.slice(0, 300)}`));
-        return;
-      }
-      if (this.seen[n]! > 0) {
-        this.duplicates++;
-        continue;
-      }
-      this.seen[n] = 1;
-      this.received[n] = now;
-      this.unique++;
-    }
-    if (this.unique === this.count) this.wake?.();
-  }
-
-  private fail(err: Error): void {
-    this.problem ??= err;
-    this.wake?.();
-  }
-
-  /** Resolves once every n arrived, or at `deadline` (epoch ms) with some missing. */
-  async waitAll(deadline: number): Promise<void> {
-    while (this.unique < this.count && this.problem === null && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(1_000, Math.max(1, deadline - Date.now())));
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = null;
-    }
-    this.throwIfFailed();
-    // Late duplicates would come right behind the last push.
-    await sleep(200);
-    this.throwIfFailed();
-  }
-
-  private throwIfFailed(): void {
-    if (this.problem !== null) throw this.problem;
-  }
-
-  close(): Promise<void> {
-    return this.conn.close();
-  }
-
-  stats(
-    fireAt: Float64Array,
-    windowStart: number,
-    offset: number,
-    extra: Pick<FireStats, "clock_drift_ms" | "margin_ms" | "window_s" | "load_1m_before" | "load_1m_after" | "daemon_cpu_share">,
-  ): FireStats {
-    const lateness = new Float64Array(this.unique);
-    const seconds: number[][] = [];
-    let j = 0;
-    let over10 = 0;
-    for (let n = 0; n < this.count; n++) {
-      if (this.seen[n] === 0) continue;
-      const late = this.received[n]! + offset - fireAt[n]!;
-      if (late > 10) over10++;
-      lateness[j++] = late;
-      (seconds[Math.floor((fireAt[n]! - windowStart) / 1000)] ??= []).push(late);
-    }
-    lateness.sort();
-    const bySecond = [...seconds.entries()]
-      .filter((entry): entry is [number, number[]] => entry[1] !== undefined)
-      .map(([second, values]) => {
-        const sorted = Float64Array.from(values).sort();
-        return {
-          second,
-          fires: sorted.length,
-          p99_ms: round(percentile(sorted, 0.99), 2),
-          max_ms: round(sorted[sorted.length - 1]!, 2),
-          over_10ms: sorted.filter((late) => late > 10).length,
-        };
-      });
-    return {
-      expected: this.count,
-      received: this.unique,
-      lost: this.count - this.unique,
-      duplicates: this.duplicates,
-      ...extra,
-      p50_ms: round(percentile(lateness, 0.5), 2),
-      p99_ms: round(percentile(lateness, 0.99), 2),
-      p999_ms: round(percentile(lateness, 0.999), 2),
-      max_ms: round(lateness[lateness.length - 1] ?? NaN, 2),
-      min_ms: round(lateness[0] ?? NaN, 2),
-      over_10ms: over10,
-      daemon_late_ms: { records: 0, p50: NaN, p99: NaN, max: NaN },
-      compactions_at_s: [],
-      by_second: bySecond,
-    };
-  }
-}
 
 /** The records of daemon.log with this `msg`. */
 async function logRecords(logPath: string, msg: string): Promise<Record<string, unknown>[]> {
@@ -615,4 +488,54 @@ function bytes(value: number): string {
   if (value < 1024) return `${value} B`;
   if (value < 1024 * 1024) return `${(value / 1024).toFixed(1)} KiB`;
   return `${(value / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Fire lateness of what the watcher received: push arrival (made epoch by `offset`) − fire_at, overall and by second. */
+function fireStats(
+  watcher: PushWatcher,
+  fireAt: Float64Array,
+  windowStart: number,
+  offset: number,
+  extra: Pick<FireStats, "clock_drift_ms" | "margin_ms" | "window_s" | "load_1m_before" | "load_1m_after" | "daemon_cpu_share">,
+): FireStats {
+  const lateness = new Float64Array(watcher.unique);
+  const seconds: number[][] = [];
+  let j = 0;
+  let over10 = 0;
+  for (let n = 0; n < watcher.count; n++) {
+    if (watcher.seen[n] === 0) continue;
+    const late = watcher.arrivedAt[n]! + offset - fireAt[n]!;
+    if (late > 10) over10++;
+    lateness[j++] = late;
+    (seconds[Math.floor((fireAt[n]! - windowStart) / 1000)] ??= []).push(late);
+  }
+  lateness.sort();
+  const bySecond = [...seconds.entries()]
+    .filter((entry): entry is [number, number[]] => entry[1] !== undefined)
+    .map(([second, values]) => {
+      const sorted = Float64Array.from(values).sort();
+      return {
+        second,
+        fires: sorted.length,
+        p99_ms: round(percentile(sorted, 0.99), 2),
+        max_ms: round(sorted[sorted.length - 1]!, 2),
+        over_10ms: sorted.filter((late) => late > 10).length,
+      };
+    });
+  return {
+    expected: watcher.count,
+    received: watcher.unique,
+    lost: watcher.count - watcher.unique,
+    duplicates: watcher.duplicates,
+    ...extra,
+    p50_ms: round(percentile(lateness, 0.5), 2),
+    p99_ms: round(percentile(lateness, 0.99), 2),
+    p999_ms: round(percentile(lateness, 0.999), 2),
+    max_ms: round(lateness[lateness.length - 1] ?? NaN, 2),
+    min_ms: round(lateness[0] ?? NaN, 2),
+    over_10ms: over10,
+    daemon_late_ms: { records: 0, p50: NaN, p99: NaN, max: NaN },
+    compactions_at_s: [],
+    by_second: bySecond,
+  };
 }

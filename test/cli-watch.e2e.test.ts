@@ -168,7 +168,9 @@ describe("pat watch: a daemon that goes away", () => {
 
   it.skipIf(!hasScript)("--retry on a terminal: waits for a daemon not yet started, then prints the fresh-instance line between the two daemons' events", async () => {
     const home = await makeHome();
-    const command = [process.execPath, PAT, "watch", "state:set", "--retry", "--home", home].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(" ");
+    // `exec`: script runs the command through $SHELL, and dash (CI's /bin/sh, when SHELL is unset) stays as pat's parent
+    // without it; Ctrl-C would then reach that shell too, and its exit status, not pat's, would be what script reports.
+    const command = `exec ${[process.execPath, PAT, "watch", "state:set", "--retry", "--home", home].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(" ")}`;
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const key of Object.keys(env)) if (key.startsWith("PATTERND_")) delete env[key];
     const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: home, env, stdio: ["pipe", "pipe", "pipe"] });

@@ -14,20 +14,16 @@ import { start, type Change, type Daemon } from "./start.js";
 const REPEAT_SIGNAL_MS = 1_000;
 
 export async function runInForeground(config: Config): Promise<number> {
-  let daemon: Daemon;
-  try {
-    daemon = await start(config);
-  } catch (err) {
-    const message = err instanceof AlreadyRunningError ? `${err.message}; stop it with: pat stop` : (err as Error).message;
-    process.stderr.write(`patternd: cannot start: ${message}\n`);
-    return 1;
-  }
-
+  // Handlers first: a signal that arrives while the daemon starts (its socket may already answer) must
+  // still end in a clean stop, not in the default action that leaves the socket and pid files behind.
+  let daemon: Daemon | undefined;
+  let pendingSignal: NodeJS.Signals | undefined;
   let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (firstSignalAt === 0) {
       firstSignalAt = performance.now();
-      void daemon.stop(signal);
+      if (daemon === undefined) pendingSignal = signal;
+      else void daemon.stop(signal);
     } else if (performance.now() - firstSignalAt > REPEAT_SIGNAL_MS) {
       // A deliberate second signal: the user does not want to wait for the clean stop.
       process.stderr.write(`patternd: ${signal} again; exiting without waiting\n`);
@@ -38,18 +34,30 @@ export async function runInForeground(config: Config): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
+  try {
+    daemon = await start(config);
+  } catch (err) {
+    const message = err instanceof AlreadyRunningError ? `${err.message}; stop it with: pat stop` : (err as Error).message;
+    process.stderr.write(`patternd: cannot start: ${message}\n`);
+    return 1;
+  }
+  const running = daemon;
   process.on("uncaughtException", (err) => {
     process.stderr.write(`patternd: uncaught exception, stopping: ${err.stack ?? String(err)}\n`);
-    void daemon.stop("uncaught exception").finally(() => process.exit(1));
+    void running.stop("uncaught exception").finally(() => process.exit(1));
   });
+  if (pendingSignal !== undefined) {
+    await running.stop(pendingSignal);
+    return 0;
+  }
 
   // The suggested commands must reach this daemon from where they are typed.
   const where = config.home === process.cwd() ? "" : ` --home ${config.home}`;
   const target = config.socketInHome ? where : `${where} --socket ${config.socketPath}`;
   process.stdout.write(
-    `patternd ${daemon.version} listening on ${daemon.socketPath}\n` +
+    `patternd ${running.version} listening on ${running.socketPath}\n` +
       `home: ${config.home}\n` +
-      `log: ${daemon.logPath} (every routed event: ${config.logDir}/events/)\n` +
+      `log: ${running.logPath} (every routed event: ${config.logDir}/events/)\n` +
       `In another shell${target === "" ? ", from this directory" : ""}:\n` +
       `  npx pat send system:health${target}     # is it up?\n` +
       `  npx pat discover${target}               # what it answers\n` +
@@ -57,8 +65,8 @@ export async function runInForeground(config: Config): Promise<number> {
       `  npx pat stop${target}                   # stop it (or press Ctrl-C here)\n` +
       `Changes as they happen:\n`,
   );
-  daemon.onChange((change) => process.stdout.write(changeLine(change) + "\n"));
-  await daemon.stopped;
+  running.onChange((change) => process.stdout.write(changeLine(change) + "\n"));
+  await running.stopped;
   return 0;
 }
 

@@ -25,7 +25,8 @@ async function daemonMakesHomeIn(dir: string): Promise<void> {
   const proc = spawnDaemon(dir);
   await waitUntilHealthy(proc, join(dir, "var", "run", "patternd.sock"));
   expect(existsSync(join(dir, "var", "lib", "compositions", ".git")), "a second store, nested in the first").toBe(true);
-  expect((await proc.signal("SIGTERM")).code).toBe(0);
+  const exit = await proc.signal("SIGTERM");
+  expect(exit, `the daemon's stderr: ${proc.stderr()}`).toEqual({ code: 0, signal: null });
   await rm(join(dir, "var"), { recursive: true, force: true });
 }
 

@@ -123,7 +123,7 @@ describe("clean stops: exit 0, socket and pid file removed", () => {
     const [reply] = await raw.waitLines(1);
     expect(reply).toEqual({ event: "system:shutdown", id: "bye", ok: true, data: { stopping: true } });
     const exit = await daemon.proc.waitExit();
-    expect(exit).toEqual({ code: 0, signal: null });
+    expect(exit, `the daemon's stderr: ${daemon.stderr()}`).toEqual({ code: 0, signal: null });
     await raw.waitClosed();
     expect(raw.lines).toHaveLength(1);
     expectCleanlyGone(daemon);

@@ -16,23 +16,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import {
-  atLeast,
-  atMost,
-  epochOffset,
-  LineConnection,
-  percentile,
-  pipeline,
-  round,
-  startDaemon,
-  stopChild,
-  table,
-  thousands,
-  waitReady,
-  type Child,
-  type Target,
-} from "./common.js";
+import { atLeast, atMost, epochOffset, LineConnection, pipeline, round, startDaemon, stopChild, table, thousands, waitReady, type Child, type Target } from "./common.js";
 import { PushWatcher } from "./push-watcher.js";
+import { latencyStats, RequestLoop, sleep, type LatencyStats, type Timed } from "./request-loop.js";
 
 export interface BurstBenchOptions {
   /** Emits due at the one instant. */
@@ -68,7 +54,8 @@ export interface BurstBenchResult {
   profiled: boolean;
 }
 
-const TARGET_EVENT = "bench:burst";
+/** The event the burst emits, data `{n}`; the bar schedules the same burst. */
+export const TARGET_EVENT = "bench:burst";
 const DONE_TIMEOUT_MS = 120_000;
 
 export async function runBurstBench(options: BurstBenchOptions): Promise<BurstBenchResult> {
@@ -84,33 +71,25 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<BurstBe
     const subscriber = await PushWatcher.open(socketPath, TARGET_EVENT, options.count);
     const fireAt = Date.now() + options.leadMs;
     progress(`burst: ${thousands(options.count)} delayed emits due at one instant, ${(options.leadMs / 1000).toFixed(0)} s from now`);
-    const scheduled = await scheduleAll(socketPath, options, fireAt);
+    const scheduled = await scheduleBurst(socketPath, options.count, options.window, fireAt);
     const marginMs = fireAt - Date.now();
     progress(`burst: scheduled at ${thousands(scheduled.acksPerS)} acks/s; ${(marginMs / 1000).toFixed(1)} s until the instant`);
 
     const offset = epochOffset();
     const fireAtPerf = fireAt - offset;
-    const pinger = new Pinger(await LineConnection.connect(socketPath), options.pingEveryMs);
+    const pinger = new RequestLoop(await LineConnection.connect(socketPath), { make: (id) => `{"event":"system:health","id":${id}}\n`, everyMs: options.pingEveryMs });
     await sleep(Math.max(0, fireAtPerf - 500 - performance.now()));
     const loadBefore = loadavg()[0]!;
     pinger.start();
     await subscriber.waitAll(Date.now() + DONE_TIMEOUT_MS);
-    const pings = await pinger.stop();
+    await pinger.stop(200);
+    if (pinger.errors > 0) throw new Error(`system:health: ${pinger.firstError}`);
     const loadAfter = loadavg()[0]!;
     await subscriber.close();
 
     const lastPush = subscriber.lastAt;
-    const during = pings.filter((ping) => ping.answeredAt >= fireAtPerf && ping.sentAt <= lastPush).map((ping) => ping.answeredAt - ping.sentAt);
-    const before = pings.filter((ping) => ping.answeredAt < fireAtPerf).map((ping) => ping.answeredAt - ping.sentAt);
-    const sortedDuring = Float64Array.from(during).sort();
-    const sortedBefore = Float64Array.from(before).sort();
-    const pingStats = {
-      during: sortedDuring.length,
-      p50_ms: round(percentile(sortedDuring, 0.5), 2),
-      p99_ms: round(percentile(sortedDuring, 0.99), 2),
-      max_ms: round(sortedDuring[sortedDuring.length - 1] ?? NaN, 2),
-      before_p50_ms: round(percentile(sortedBefore, 0.5), 2),
-    };
+    const phases = burstPhases(pinger.answered, fireAtPerf, lastPush);
+    const pingStats = { during: phases.during.count, p50_ms: phases.during.p50_ms, p99_ms: phases.during.p99_ms, max_ms: phases.during.max_ms, before_p50_ms: phases.before.p50_ms };
     const result: Omit<BurstBenchResult, "targets" | "exit" | "clean"> = {
       count: options.count,
       ping_every_ms: options.pingEveryMs,
@@ -144,7 +123,8 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<BurstBe
   }
 }
 
-async function scheduleAll(socketPath: string, options: BurstBenchOptions, fireAt: number): Promise<{ wallMs: number; acksPerS: number }> {
+/** `count` delayed emits of TARGET_EVENT, all due at `fireAt` (epoch ms), `window` in flight; each ack checked. */
+export async function scheduleBurst(socketPath: string, count: number, window: number, fireAt: number): Promise<{ wallMs: number; acksPerS: number }> {
   const conn = await LineConnection.connect(socketPath);
   const at = new Date(fireAt).toISOString();
   const make = (n: number) => `{"event":"event:emit","id":${n},"data":{"event":"${TARGET_EVENT}","data":{"n":${n}},"at":"${at}"}}\n`;
@@ -154,50 +134,24 @@ async function scheduleAll(socketPath: string, options: BurstBenchOptions, fireA
   };
   const started = performance.now();
   try {
-    await pipeline(conn, 0, options.count, options.window, new Float64Array(options.count), make, check);
+    await pipeline(conn, 0, count, window, new Float64Array(count), make, check);
   } finally {
     await conn.close();
   }
   const wallMs = performance.now() - started;
-  return { wallMs: Math.round(wallMs), acksPerS: Math.round((options.count / wallMs) * 1000) };
+  return { wallMs: Math.round(wallMs), acksPerS: Math.round((count / wallMs) * 1000) };
 }
 
-/** system:health every `everyMs` (the next one only after the last is answered); each ping's send and answer time. */
-class Pinger {
-  private readonly pings: { sentAt: number; answeredAt: number }[] = [];
-  private running = false;
-  private loop: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly conn: LineConnection,
-    private readonly everyMs: number,
-  ) {}
-
-  start(): void {
-    this.running = true;
-    this.loop = (async () => {
-      for (let id = 0; this.running; id++) {
-        const sentAt = performance.now();
-        const reply = await this.conn.request(`{"event":"system:health","id":${id}}\n`);
-        const answeredAt = performance.now();
-        if (reply.ok !== true || reply.id !== id) throw new Error(`system:health: unexpected reply ${JSON.stringify(reply).slice(0, 300)}`);
-        this.pings.push({ sentAt, answeredAt });
-        await sleep(Math.max(0, sentAt + this.everyMs - answeredAt));
-      }
-    })();
-  }
-
-  async stop(): Promise<{ sentAt: number; answeredAt: number }[]> {
-    await sleep(200); // a stall right at the end still counts
-    this.running = false;
-    await this.loop;
-    await this.conn.close();
-    return this.pings;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Splits a loop's requests at the instant (performance.now() time): before =
+ * answered before it; during = answered at or after it and sent by the last
+ * push, so a request the burst held up counts whole.
+ */
+export function burstPhases(requests: Timed[], instant: number, lastPush: number): { before: LatencyStats; during: LatencyStats } {
+  return {
+    before: latencyStats(requests.filter((r) => r.answeredAt < instant)),
+    during: latencyStats(requests.filter((r) => r.answeredAt >= instant && r.sentAt <= lastPush)),
+  };
 }
 
 // ---------------------------------------------------------------- report

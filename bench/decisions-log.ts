@@ -75,44 +75,17 @@ async function runOne(records: number, options: DecisionsLogBenchOptions): Promi
   const base = await mkdtemp(join(tmpdir(), "patternd-bench-decisions-"));
   const home = join(base, "home");
   const socketPath = join(home, "var", "run", "patternd.sock");
-  const store = join(home, "var", "lib", "compositions");
   let daemon: Child | null = null;
   try {
-    // First start: the seeded store, and the pattern.
-    daemon = startDaemon(home, undefined, "daemon (seeding)");
-    await waitReady(daemon, socketPath);
-    const setup = await LineConnection.connect(socketPath);
-    const saved = await setup.request(
-      JSON.stringify({
-        event: "composition:save",
-        id: 1,
-        data: { composition: { name: PATTERN, type: "orchestration", version: "1.0.0", description: "Referee a chess tournament between engines: pairings, judges, time controls", metadata: { tags: ["chess", "referee", "tournament"] } } },
-      }) + "\n",
-    );
-    if (saved.ok !== true) throw new Error(`save: ${JSON.stringify(saved).slice(0, 300)}`);
-    await setup.close();
-    const how = await stopChild(daemon);
-    daemon = null;
-    if (how !== "exit 0") throw new Error(`the seeding daemon did not stop cleanly: ${how}`);
-
     progress(`decisions-log: writing a log of ${thousands(records)} records`);
-    const text = logText(records);
-    const path = join(store, "orchestrations", `${PATTERN}_decisions.yaml`);
-    await mkdir(join(store, "orchestrations"), { recursive: true });
-    await writeFile(path, text);
-    const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@localhost", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@localhost" };
-    execFileSync("git", ["-C", store, "add", "--", path], { env: gitEnv });
-    execFileSync("git", ["-C", store, "commit", "-q", "-m", "bench: a long decision log", "-m", "Op: decisions"], { env: gitEnv });
+    const bytes = await seedDecisionLog(home, records);
 
     daemon = startDaemon(home, options.daemonCpuProfDir);
     await waitReady(daemon, socketPath);
     const conn = await LineConnection.connect(socketPath);
     let total = records;
-    const decisionsLine = (data: Record<string, unknown>) => (id: number) => JSON.stringify({ event: "composition:decisions", id, data: { pattern: PATTERN, ...data } }) + "\n";
-    const checkAll = (reply: Reply) => {
-      const stats = reply.data?.stats as { total?: unknown } | undefined;
-      if (stats?.total !== total || (reply.data?.decisions as unknown[]).length !== Math.min(100, total)) throw new Error(`decisions: ${JSON.stringify(reply).slice(0, 300)}`);
-    };
+    const decisionsLine = (filter: Record<string, unknown>) => (id: number) => decisionsRequest(id, filter);
+    const checkAll = (reply: Reply) => checkDecisionsPage(reply, total, total);
     const checkFiltered = (reply: Reply) => {
       if (!Array.isArray(reply.data?.decisions) || typeof (reply.data?.stats as { total?: unknown }).total !== "number") throw new Error(`decisions: ${JSON.stringify(reply).slice(0, 300)}`);
     };
@@ -127,32 +100,104 @@ async function runOne(records: number, options: DecisionsLogBenchOptions): Promi
 
     // Append, then select, in turn: each select comes right after an append.
     const appendLatencies: number[] = [];
-    const appendLine = (id: number) =>
-      JSON.stringify({ event: "composition:track_decision", id, data: { pattern: PATTERN, decision: DECISIONS[id % DECISIONS.length], outcome: id % 3 === 0 ? "failure" : "success", confidence: 0.7, context: { round: id } } }) + "\n";
     const selectThenCheck = async (k: number) => {
       const sent = performance.now();
-      const { reply } = await requestRaw(conn, appendLine(k));
+      const { reply } = await requestRaw(conn, appendRequest(k));
       appendLatencies.push(performance.now() - sent);
       if (reply.ok !== true) throw new Error(`track_decision: ${JSON.stringify(reply).slice(0, 300)}`);
       total++;
     };
-    const selectLine = (id: number) => JSON.stringify({ event: "composition:select", id, data: TASK }) + "\n";
-    const checkSelect = (reply: Reply) => {
-      const first = (reply.data?.candidates as { name?: string; reasons?: string[] }[] | undefined)?.[0];
-      if (first?.name !== PATTERN || !first.reasons?.some((reason) => reason.includes(`in ${total} record(s)`))) throw new Error(`select after ${total} records: ${JSON.stringify(reply).slice(0, 400)}`);
-    };
-    const select = await sequential(conn, daemon, `composition:select right after an append, ${thousands(records)} records`, options.calls, (k) => selectLine(k), checkSelect, (k) => selectThenCheck(k));
+    const select = await sequential(
+      conn,
+      daemon,
+      `composition:select right after an append, ${thousands(records)} records`,
+      options.calls,
+      selectRequest,
+      (reply) => checkSelectEvidence(reply, total),
+      (k) => selectThenCheck(k),
+    );
     const append = appendSeries(appendLatencies, `composition:track_decision (before each select)`);
     const rss = rssMb(daemon.process.pid);
     await conn.close();
     const stopped = await stopChild(daemon);
     daemon = null;
     if (stopped !== "exit 0") throw new Error(`the daemon did not stop cleanly: ${stopped}`);
-    return { records, bytes: Buffer.byteLength(text), first_decisions_ms: firstMs, decisions, filtered, append, select_after_append: select, rss_mb: rss };
+    return { records, bytes, first_decisions_ms: firstMs, decisions, filtered, append, select_after_append: select, rss_mb: rss };
   } finally {
     if (daemon !== null) await stopChild(daemon);
     await rm(base, { recursive: true, force: true });
   }
+}
+
+/**
+ * Seeds a store in `home` (a first start of the daemon, which is stopped
+ * again) with the pattern and a committed decision log of `records` records,
+ * as if the daemon had appended them; its size in bytes.
+ */
+export async function seedDecisionLog(home: string, records: number): Promise<number> {
+  const socketPath = join(home, "var", "run", "patternd.sock");
+  const store = join(home, "var", "lib", "compositions");
+  const daemon = startDaemon(home, undefined, "daemon (seeding)");
+  try {
+    await waitReady(daemon, socketPath);
+    const setup = await LineConnection.connect(socketPath);
+    const saved = await setup.request(
+      JSON.stringify({
+        event: "composition:save",
+        id: 1,
+        data: { composition: { name: PATTERN, type: "orchestration", version: "1.0.0", description: "Referee a chess tournament between engines: pairings, judges, time controls", metadata: { tags: ["chess", "referee", "tournament"] } } },
+      }) + "\n",
+    );
+    if (saved.ok !== true) throw new Error(`save: ${JSON.stringify(saved).slice(0, 300)}`);
+    await setup.close();
+  } catch (err) {
+    await stopChild(daemon);
+    throw err;
+  }
+  const how = await stopChild(daemon);
+  if (how !== "exit 0") throw new Error(`the seeding daemon did not stop cleanly: ${how}`);
+
+  const text = logText(records);
+  const path = join(store, "orchestrations", `${PATTERN}_decisions.yaml`);
+  await mkdir(join(store, "orchestrations"), { recursive: true });
+  await writeFile(path, text);
+  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@localhost", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@localhost" };
+  execFileSync("git", ["-C", store, "add", "--", path], { env: gitEnv });
+  execFileSync("git", ["-C", store, "commit", "-q", "-m", "bench: a long decision log", "-m", "Op: decisions"], { env: gitEnv });
+  return Buffer.byteLength(text);
+}
+
+/** composition:decisions of the seeded pattern (default limit 100), with `filter`. */
+export function decisionsRequest(id: number, filter: Record<string, unknown> = {}): string {
+  return JSON.stringify({ event: "composition:decisions", id, data: { pattern: PATTERN, ...filter } }) + "\n";
+}
+
+/** An unfiltered page: the log's total between `minTotal` and `maxTotal` (appends may be under way), and the last 100 of them. */
+export function checkDecisionsPage(reply: Reply, minTotal: number, maxTotal: number): void {
+  const total = (reply.data?.stats as { total?: unknown } | undefined)?.total;
+  const page = reply.data?.decisions;
+  if (typeof total !== "number" || total < minTotal || total > maxTotal || !Array.isArray(page) || page.length !== Math.min(100, total)) {
+    throw new Error(`decisions (expected a total of ${minTotal === maxTotal ? minTotal : `${minTotal}–${maxTotal}`}): ${JSON.stringify(reply).slice(0, 300)}`);
+  }
+}
+
+/** composition:track_decision of a new record for the seeded pattern. */
+export function appendRequest(id: number): string {
+  return (
+    JSON.stringify({ event: "composition:track_decision", id, data: { pattern: PATTERN, decision: DECISIONS[id % DECISIONS.length], outcome: id % 3 === 0 ? "failure" : "success", confidence: 0.7, context: { round: id } } }) +
+    "\n"
+  );
+}
+
+/** composition:select for a task the seeded pattern ranks first for, so its evidence is asked. */
+export function selectRequest(id: number): string {
+  return JSON.stringify({ event: "composition:select", id, data: TASK }) + "\n";
+}
+
+/** The seeded pattern first, its evidence counted over every one of the log's `total` records. */
+export function checkSelectEvidence(reply: Reply, total: number): void {
+  const first = (reply.data?.candidates as { name?: string; reasons?: string[] }[] | undefined)?.[0];
+  if (first?.name !== PATTERN || !first.reasons?.some((reason) => reason.includes(`in ${total} record(s)`))) throw new Error(`select after ${total} records: ${JSON.stringify(reply).slice(0, 400)}`);
 }
 
 /** `records` records as the daemon appends them, about 230 bytes each, a few minutes apart. */

@@ -6,18 +6,20 @@
  * --requests N, --rounds N and --warmup N (socket, emit and handler benches; --rounds also
  * sets the restarts of the schedule bench), --schedules N (schedule bench, default
  * 100 000, the daemon's bound on pending schedules), --burst N (burst bench: emits due at one
- * instant, default 50 000), --saves N and --gets N (store
+ * instant, default 50 000; also the bar's), --saves N and --gets N (store
  * bench: measured saves and gets per kind, default 200 and 500), --patterns N (store
- * bench: patterns in the synthetic store, default 10 000), --log-records N (decisions-log bench:
- * records in the long log, default 30 000; the short one has a hundredth), --state-keys N (state-large
- * bench: keys of 1 KB in the state, default 9 000), --event-log-mb N (event-log bench: megabytes of
- * event log written before the start, default 100), --calls N (mcp bench:
+ * bench: patterns in the synthetic store, default 10 000), --log-records N (decisions-log bench
+ * and bar: records in the long log, default 30 000; the short one has a hundredth), --state-keys N
+ * (state-large bench and bar: keys of 1 KB in the state, default 9 000), --event-log-mb N (event-log
+ * bench: megabytes of event log written before the start, default 100), --calls N (mcp bench:
  * measured tool calls per scenario and path, default 500), --daemon-cpu-prof DIR (run
  * every daemon under `node --cpu-prof`; its figures are then not representative),
- * --keep-homes (schedule, burst and store benches: leave their temporary homes, with daemon.log, in place).
+ * --keep-homes (schedule, burst, store and bar benches: leave their temporary homes, with daemon.log, in place).
+ * The bar bench runs the burst, decisions-log and state-large loads side by side on one daemon.
  */
 import { cpus, loadavg, release } from "node:os";
 import { parseArgs } from "node:util";
+import { formatBarBench, runBarBench } from "./bar.js";
 import { formatBurstBench, runBurstBench } from "./burst.js";
 import { formatDecisionsLogBench, runDecisionsLogBench } from "./decisions-log.js";
 import { formatEmitBench, runEmitBench } from "./emit.js";
@@ -80,6 +82,22 @@ const BENCHES = {
   "state-large": bench(
     (s) => runStateLargeBench({ keys: s.stateKeys, sets: 300, warmup: 20, compactionSets: 60_000, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }),
     formatStateLargeBench,
+  ),
+  bar: bench(
+    (s) =>
+      runBarBench({
+        burst: s.burst,
+        logRecords: s.logRecords,
+        stateKeys: s.stateKeys,
+        window: 256,
+        pingEveryMs: 10,
+        leadMs: 15_000,
+        warmupMs: 1_000,
+        daemonCpuProfDir: s.daemonCpuProfDir,
+        keepHome: s.keepHome,
+        progress: s.progress,
+      }),
+    formatBarBench,
   ),
   "event-log": bench(
     (s) => runEventLogBench({ megabytes: s.eventLogMb, days: 8, calls: 200, warmup: 20, starts: 3, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }),

@@ -52,6 +52,8 @@ export interface StateLargeBenchResult {
 }
 
 const VALUE = { text: "s".repeat(1_000), n: 0 };
+/** The one key whose sets are timed (one of those fillState set). */
+export const ONE_KEY = "bench.k42";
 
 export async function runStateLargeBench(options: StateLargeBenchOptions): Promise<StateLargeBenchResult> {
   const progress = options.progress ?? (() => undefined);
@@ -63,18 +65,11 @@ export async function runStateLargeBench(options: StateLargeBenchOptions): Promi
     daemon = startDaemon(home, options.daemonCpuProfDir);
     await waitReady(daemon, socketPath);
     const conn = await LineConnection.connect(socketPath);
-    const setLine = (key: string, n: number, id: number) => JSON.stringify({ event: "state:set", id, data: { key, value: { ...VALUE, n } } }) + "\n";
-    const check = (line: string) => {
-      if (!line.startsWith('{"') || !line.includes('"ok":true')) throw new Error(`state:set: ${line.slice(0, 300)}`);
-    };
 
     progress(`state-large: setting ${thousands(options.keys)} keys of 1 KB`);
-    const filled = performance.now();
-    await pipeline(conn, 0, options.keys, 64, new Float64Array(options.keys), (k) => setLine(`bench.k${k}`, 0, k), check);
-    const fillS = round((performance.now() - filled) / 1000, 1);
-    const stateBytes = options.keys * Buffer.byteLength(JSON.stringify(VALUE));
+    const { seconds: fillS, bytes: stateBytes } = await fillState(conn, options.keys);
 
-    const one = (k: number) => setLine("bench.k42", k + 1, k);
+    const one = (k: number) => stateSetLine(ONE_KEY, k + 1, k);
     await sequential(conn, daemon, "warm-up", options.warmup, one, () => undefined);
     const set = await sequential(conn, daemon, `state:set of one key, ${thousands(options.keys)} keys`, options.sets, one, () => undefined);
     progress(`state-large: state:set p50 ${set.p50_ms} ms`);
@@ -97,7 +92,7 @@ export async function runStateLargeBench(options: StateLargeBenchOptions): Promi
     let compaction: StateLargeBenchResult["compaction"] = null;
     const chunk = 2_000;
     while (compaction === null && sets < options.compactionSets) {
-      await pipeline(conn, 0, chunk, 64, new Float64Array(chunk), (k) => setLine(`bench.k${(sets + k) % options.keys}`, sets + k, k), check);
+      await pipeline(conn, 0, chunk, 64, new Float64Array(chunk), (k) => stateSetLine(`bench.k${(sets + k) % options.keys}`, sets + k, k), checkSet);
       sets += chunk;
       const found = (await compactions(log)).slice(compactedBefore);
       if (found.length > 0) compaction = { ms: found[0]!.ms, before_mb: round(found[0]!.before / 1e6, 1), after_mb: round(found[0]!.after / 1e6, 1) };
@@ -130,6 +125,22 @@ export async function runStateLargeBench(options: StateLargeBenchOptions): Promi
     if (daemon !== null) await stopChild(daemon);
     await rm(base, { recursive: true, force: true });
   }
+}
+
+/** state:set of `key` to a 1 KB value carrying `n`. */
+export function stateSetLine(key: string, n: number, id: number): string {
+  return JSON.stringify({ event: "state:set", id, data: { key, value: { ...VALUE, n } } }) + "\n";
+}
+
+function checkSet(line: string): void {
+  if (!line.startsWith('{"') || !line.includes('"ok":true')) throw new Error(`state:set: ${line.slice(0, 300)}`);
+}
+
+/** Sets `keys` keys of 1 KB (bench.k0 …), pipelined at depth 64; how long it took and the values' bytes. */
+export async function fillState(conn: LineConnection, keys: number): Promise<{ seconds: number; bytes: number }> {
+  const started = performance.now();
+  await pipeline(conn, 0, keys, 64, new Float64Array(keys), (k) => stateSetLine(`bench.k${k}`, 0, k), checkSet);
+  return { seconds: round((performance.now() - started) / 1000, 1), bytes: keys * Buffer.byteLength(JSON.stringify(VALUE)) };
 }
 
 async function compactions(log: string): Promise<{ ms: number; before: number; after: number }[]> {

@@ -32,6 +32,7 @@ import {
   type Child,
   type Target,
 } from "./common.js";
+import { Pinger } from "./pinger.js";
 import { PushWatcher } from "./push-watcher.js";
 
 export interface BurstBenchOptions {
@@ -160,40 +161,6 @@ async function scheduleAll(socketPath: string, options: BurstBenchOptions, fireA
   }
   const wallMs = performance.now() - started;
   return { wallMs: Math.round(wallMs), acksPerS: Math.round((options.count / wallMs) * 1000) };
-}
-
-/** system:health every `everyMs` (the next one only after the last is answered); each ping's send and answer time. */
-class Pinger {
-  private readonly pings: { sentAt: number; answeredAt: number }[] = [];
-  private running = false;
-  private loop: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly conn: LineConnection,
-    private readonly everyMs: number,
-  ) {}
-
-  start(): void {
-    this.running = true;
-    this.loop = (async () => {
-      for (let id = 0; this.running; id++) {
-        const sentAt = performance.now();
-        const reply = await this.conn.request(`{"event":"system:health","id":${id}}\n`);
-        const answeredAt = performance.now();
-        if (reply.ok !== true || reply.id !== id) throw new Error(`system:health: unexpected reply ${JSON.stringify(reply).slice(0, 300)}`);
-        this.pings.push({ sentAt, answeredAt });
-        await sleep(Math.max(0, sentAt + this.everyMs - answeredAt));
-      }
-    })();
-  }
-
-  async stop(): Promise<{ sentAt: number; answeredAt: number }[]> {
-    await sleep(200); // a stall right at the end still counts
-    this.running = false;
-    await this.loop;
-    await this.conn.close();
-    return this.pings;
-  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -392,9 +392,13 @@ export function compositionModule(ctx: ModuleContext): Module {
    * its log indexed.
    */
   const warmDecisionLogs = (ignored: readonly IgnoredPath[]) => {
-    const logs = new Set(ignored.filter((file) => file.reason === "decision_log").map((file) => file.path));
-    if (logs.size === 0) return;
-    decisions.warm([...catalog.entries()].map((entry) => DecisionLogs.pathFor(entry.path)).filter((path) => logs.has(path)));
+    const logs = ignored.filter((file) => file.reason === "decision_log").map((file) => file.path);
+    decisions.warm(
+      logs.filter((path) => {
+        const entry = catalog.get(DecisionLogs.patternOf(path));
+        return entry !== undefined && DecisionLogs.pathFor(entry.path) === path;
+      }),
+    );
   };
 
   /** Starts the watcher (before the scan, so that nothing changed meanwhile goes unseen). */

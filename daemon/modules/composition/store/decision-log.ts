@@ -82,6 +82,11 @@ export class DecisionLogs {
     return `${patternPath.slice(0, patternPath.lastIndexOf("/") + 1)}${stemOf(patternPath)}${DECISIONS_SUFFIX}.yaml`;
   }
 
+  /** The pattern a log is named for: `orchestrations/x_decisions.yaml` → `x`. */
+  static patternOf(logPath: string): string {
+    return patternOfLog(logPath);
+  }
+
   /**
    * Appends `text` (whole records) and resolves once it is on disk. A log
    * that is a link, or under one, is refused (unsafe_path) before a byte is written.

@@ -8,6 +8,11 @@
  * - composition:decisions (default limit 100), sequential, after a first
  *   call that reads the log (reported apart), and with filters (decision
  *   text + outcome);
+ * - what that first read does to everyone else: a `system:health` ping
+ *   every 10 ms on another connection, from the daemon's first answer
+ *   after the start (the log may be indexed in the background by then)
+ *   until 200 ms after the first decisions reply; its longest round trip
+ *   is the longest stall;
  * - composition:select right after an append: track_decision, then select
  *   for a task the pattern ranks first for (so its evidence is asked), in
  *   turn; the select is what is timed.
@@ -23,6 +28,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { formatRecord, makeRecord } from "../daemon/modules/composition/model/decisions.js";
 import { atMost, LineConnection, round, startDaemon, stopChild, table, thousands, waitReady, type Child, type Reply, type Target } from "./common.js";
+import { latencyStats, RequestLoop, type LatencyStats } from "./request-loop.js";
 import { requestRaw, sequential, type Series } from "./series.js";
 
 export interface DecisionsLogBenchOptions {
@@ -40,6 +46,8 @@ export interface LogRun {
   bytes: number;
   /** The first composition:decisions after the start: the whole log is read. */
   first_decisions_ms: number;
+  /** system:health every PING_EVERY_MS on another connection, from the start until the first decisions reply: round trips. */
+  first_read_pings: LatencyStats;
   decisions: Series;
   filtered: Series;
   append: Series;
@@ -55,6 +63,7 @@ export interface DecisionsLogBenchResult {
 }
 
 const PATTERN = "bench_referee";
+const PING_EVERY_MS = 10;
 const TASK = { task: "Referee a chess tournament between many engines and record each pairing" };
 const DECISIONS = ["pair by rating", "pair at random", "add a judge", "shorten the time control", "replay the round", "drop the slowest engine", "swiss pairing for round 3"];
 const OUTCOMES = ["success", "success", "failure", "timeout", "partial", "success with errors", null];
@@ -66,6 +75,7 @@ export async function runDecisionsLogBench(options: DecisionsLogBenchOptions): P
   const targets = [
     atMost(`composition:decisions p50 on ${thousands(long.records)} records (ms)`, long.decisions.p50_ms, 10),
     atMost(`composition:select right after an append p50 on ${thousands(long.records)} records (ms)`, long.select_after_append.p50_ms, 15),
+    atMost(`longest system:health stall during the first read of ${thousands(long.records)} records (ms)`, long.first_read_pings.max_ms, 50),
   ];
   return { runs, targets, clean: true, profiled: options.daemonCpuProfDir !== undefined };
 }
@@ -82,6 +92,8 @@ async function runOne(records: number, options: DecisionsLogBenchOptions): Promi
 
     daemon = startDaemon(home, options.daemonCpuProfDir);
     await waitReady(daemon, socketPath);
+    const pinger = new RequestLoop(await LineConnection.connect(socketPath), { make: (id) => `{"event":"system:health","id":${id}}\n`, everyMs: PING_EVERY_MS });
+    pinger.start();
     const conn = await LineConnection.connect(socketPath);
     let total = records;
     const decisionsLine = (filter: Record<string, unknown>) => (id: number) => decisionsRequest(id, filter);
@@ -93,7 +105,10 @@ async function runOne(records: number, options: DecisionsLogBenchOptions): Promi
     const started = performance.now();
     checkAll((await requestRaw(conn, decisionsLine({})(0))).reply);
     const firstMs = round(performance.now() - started, 1);
-    progress(`decisions-log: ${thousands(records)} records, first decisions ${firstMs} ms`);
+    await pinger.stop(200); // a stall right at the end still counts
+    if (pinger.errors > 0) throw new Error(`system:health during the first read: ${pinger.firstError}`);
+    const pings = latencyStats(pinger.answered);
+    progress(`decisions-log: ${thousands(records)} records, first decisions ${firstMs} ms, longest ping meanwhile ${pings.max_ms} ms`);
     await sequential(conn, daemon, "warm-up", options.warmup, decisionsLine({}), checkAll);
     const decisions = await sequential(conn, daemon, `composition:decisions (limit 100), ${thousands(records)} records`, options.calls, decisionsLine({}), checkAll);
     const filtered = await sequential(conn, daemon, `composition:decisions decision "pair" + outcome failure`, options.calls, decisionsLine({ decision: "pair", outcome: "failure" }), checkFiltered);
@@ -122,7 +137,7 @@ async function runOne(records: number, options: DecisionsLogBenchOptions): Promi
     const stopped = await stopChild(daemon);
     daemon = null;
     if (stopped !== "exit 0") throw new Error(`the daemon did not stop cleanly: ${stopped}`);
-    return { records, bytes, first_decisions_ms: firstMs, decisions, filtered, append, select_after_append: select, rss_mb: rss };
+    return { records, bytes, first_decisions_ms: firstMs, first_read_pings: pings, decisions, filtered, append, select_after_append: select, rss_mb: rss };
   } finally {
     if (daemon !== null) await stopChild(daemon);
     await rm(base, { recursive: true, force: true });
@@ -234,6 +249,7 @@ export function formatDecisionsLogBench(result: DecisionsLogBenchResult): string
   const ms = (value: number) => (Number.isNaN(value) ? "n/a" : `${value.toFixed(value < 10 ? 2 : 1)} ms`);
   const rows = result.runs.flatMap((run) => [
     [`${thousands(run.records)} records (${(run.bytes / 1e6).toFixed(2)} MB)`, "first composition:decisions (reads the log)", ms(run.first_decisions_ms), "", ""],
+    ["", `system:health every ${PING_EVERY_MS} ms meanwhile (${run.first_read_pings.count} pings, start → first reply)`, ms(run.first_read_pings.p50_ms), "", ms(run.first_read_pings.max_ms)],
     ...[run.decisions, run.filtered, run.append, run.select_after_append].map((s) => ["", s.label.replace(/, [\d ]+ records$/, ""), ms(s.p50_ms), ms(s.p99_ms), ms(s.max_ms)]),
     ["", "daemon RSS after the series", `${run.rss_mb.toFixed(1)} MB`, "", ""],
   ]);

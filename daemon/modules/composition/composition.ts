@@ -28,7 +28,7 @@ import { splitPatternText } from "./model/front-matter.js";
 import { pathKeyedSchema } from "./model/modifications.js";
 import { nameSchema, parseRef, refSchema } from "./model/ref.js";
 import { checkTypeAsked, validateComposition, type ValidationMode } from "./model/schema.js";
-import { Catalog } from "./store/catalog.js";
+import { Catalog, type IgnoredPath } from "./store/catalog.js";
 import { recordedHistory } from "./model/history-place.js";
 import { StoreFiles } from "./store/files.js";
 import { GitRepo } from "./store/git.js";
@@ -385,6 +385,22 @@ export function compositionModule(ctx: ModuleContext): Module {
       }),
   });
 
+  /**
+   * The decision logs of the patterns indexed (the store's listing found
+   * them: a pattern without a log costs nothing) are indexed in the
+   * background, a slice per turn, so the first query after a start finds
+   * its log indexed.
+   */
+  const warmDecisionLogs = (ignored: readonly IgnoredPath[]) => {
+    const logs = ignored.filter((file) => file.reason === "decision_log").map((file) => file.path);
+    decisions.warm(
+      logs.filter((path) => {
+        const entry = catalog.get(DecisionLogs.patternOf(path));
+        return entry !== undefined && DecisionLogs.pathFor(entry.path) === path;
+      }),
+    );
+  };
+
   /** Starts the watcher (before the scan, so that nothing changed meanwhile goes unseen). */
   const watch = () => {
     watcher = StoreWatcher.start(ctx.config.storeDir, catalog, ctx.clock, log, {
@@ -427,7 +443,8 @@ export function compositionModule(ctx: ModuleContext): Module {
       decisions.forget();
       catalog.clear();
       watch();
-      const { indexed, invalid } = catalog.reconcile({ full: true });
+      const { indexed, invalid, ignored } = catalog.reconcile({ full: true });
+      warmDecisionLogs(ignored);
       cacheSoon();
       await outside.start();
       head = git.takenHead ?? null;
@@ -513,6 +530,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       const restored = catalog.revision;
       watch();
       const { indexed, invalid, ignored, warnings } = catalog.reconcile();
+      warmDecisionLogs(ignored);
       // A new or changed index is cached after start-up, off the path to answering.
       if (catalog.revision !== restored || cached.length === 0) cacheSoon();
       else cachedRevision = catalog.revision;

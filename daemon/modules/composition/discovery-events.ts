@@ -69,7 +69,7 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
     }),
     result: selectResult,
     example: { task: "Evaluate 15 prompts competitively", requirements: { timeout_handling: true } },
-    handler: (data) => {
+    handler: async (data) => {
       checkTypeAsked(data.type, types());
       return selector.select(data);
     },
@@ -102,10 +102,10 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
     params: decisionsQuerySchema,
     result: decisionsResult,
     example: { pattern: "tournament", outcome: "failure", limit: 20 },
-    handler: (data) => {
+    handler: async (data) => {
       const entry = store.require(data.pattern);
       const file = DecisionLogs.pathFor(entry.path);
-      const { decisions: found, stats, issues } = decisions.query(file, { decision: data.decision, outcome: data.outcome, since: data.since, limit: data.limit });
+      const { decisions: found, stats, issues } = await decisions.query(file, { decision: data.decision, outcome: data.outcome, since: data.since, limit: data.limit });
       return { pattern: entry.name, file, decisions: found, stats, ...(issues.length === 0 ? {} : { issues }) };
     },
   });

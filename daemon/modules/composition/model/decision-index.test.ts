@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DecisionIndex } from "./decision-index.js";
-import { parseLog, readLogChunk, readRecordItems } from "./decision-log-text.js";
+import { lastItemStart, parseLog, readLogChunk, readRecordItems } from "./decision-log-text.js";
 import { evidenceOf, formatRecord, queryDecisions, type AppendedRecord, type DecisionsQuery } from "./decisions.js";
 
 const T0 = Date.UTC(2026, 10, 18, 14, 0, 0);
@@ -174,5 +174,46 @@ describe("readLogChunk: a piece that does not read on its own as within the log"
     ["text without a newline and no item", "# only a comment", false],
   ])("%s is read whole", (_label, text, continues) => {
     expect(readLogChunk(text, 1, continues)).toEqual({ clean: false });
+  });
+});
+
+describe("lastItemStart: where the store cuts a log into pieces it indexes a turn at a time", () => {
+  it.each<[string, string, number]>([
+    ["two items: the second starts after the first's 7 bytes", "- a: 1\n- b: 2\n", 7],
+    ["the last of three", "- a\n- b\n- c\n", 8],
+    ["a single item", "- a: 1\n", 0],
+    ["a block scalar holding list-like lines (indented: no item starts)", "- a: |\n    - x\n  b: 2\n", 0],
+    ["a dash at the left edge without a gap after it is no item", "- a: 1\n-x\n", 0],
+    ["a comment is not an item", "- a\n# - b\n- c\n", 10],
+    ["an empty item (its dash ends the line)", "- a\n-\n  b: 1\n", 4],
+    ["CRLF line ends", "- a\r\n-\r\n", 5],
+    ["a tab after the dash", "- a\n-\tb\n", 4],
+    ["a dash at the very end (what follows it is not read yet)", "- a\n-", 0],
+    ["the first byte never counts", "-\n", 0],
+    ["a comment head before the first item is a piece of its own", "# log\n- a\n", 6],
+  ])("%s", (_label, text, expected) => {
+    expect(lastItemStart(Buffer.from(text))).toBe(expected);
+  });
+
+  /** The cuts the store makes: pieces of `size` bytes cut at their last item's start, a longer item read whole. */
+  function pieceCuts(text: string, size: number): number[] {
+    const buffer = Buffer.from(text);
+    const cuts: number[] = [];
+    for (let from = 0; ; ) {
+      let length = size;
+      let cut = 0;
+      while (from + length < buffer.length && (cut = lastItemStart(buffer.subarray(from, from + length))) === 0) length *= 2;
+      if (from + length >= buffer.length) return cuts;
+      from += cut;
+      cuts.push(from);
+    }
+  }
+
+  it.each([40, 200, 1_000, 10_000])("a log indexed in pieces of %i bytes answers as the whole log, torn tail and all", (size) => {
+    const texts = items(120);
+    const log = texts.join("");
+    expectSameAsWhole(log, pieceCuts(log, size));
+    const torn = log + texts[5]!.slice(0, 30);
+    expectSameAsWhole(torn, pieceCuts(torn, size));
   });
 });

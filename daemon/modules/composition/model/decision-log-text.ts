@@ -2,7 +2,9 @@
  * Reading a decision log's text back (SPEC §4.6, pure): the whole of it
  * (parseLog), or a piece of it on its own (readLogChunk), which is how the
  * daemon keeps up with a log that only grows without reading it again
- * (store/decision-index.ts), and the items of records read back one by one.
+ * (store/decision-reader.ts) and indexes a long one a piece per turn
+ * (lastItemStart cuts the pieces), and the items of records read back one
+ * by one.
  *
  * A record's text is one block-sequence item ending in a newline (see
  * decisions.ts): an append cut short by a crash therefore either lacks its
@@ -116,6 +118,23 @@ export function readLogChunk(text: string, firstLine: number, continues: boolean
   let lines = 0;
   for (let at = body.indexOf("\n"); at !== -1; at = body.indexOf("\n", at + 1)) lines++;
   return { clean: true, records, issues, bytes: byteAt(body.length), lines, torn: torn === undefined ? null : tornIssue(firstLine + torn.line - 1) };
+}
+
+/** Bytes after a line's `-` that make it an item's start (itemStarts). */
+const ITEM_GAP = new Set([0x20, 0x09, 0x0d, 0x0a]);
+
+/**
+ * Where the last item that starts after the first byte of `bytes` (a piece
+ * of a log's UTF-8) starts, in bytes: the piece up to there is whole items
+ * (and what comes before the first), and what follows starts with an item,
+ * as readLogChunk needs. 0 when no item starts after the first byte (an
+ * item at the very end, with nothing after its `-`, is not counted).
+ */
+export function lastItemStart(bytes: Uint8Array): number {
+  for (let at = bytes.length - 3; at >= 0; at--) {
+    if (bytes[at] === 0x0a && bytes[at + 1] === 0x2d && ITEM_GAP.has(bytes[at + 2]!)) return at + 1;
+  }
+  return 0;
 }
 
 /**

@@ -118,7 +118,7 @@ describe("DecisionLogs", () => {
       symlinkSync(outside, join(root, LOG));
       await expect(logs.append(LOG, item(2), "p", 1, "a")).rejects.toMatchObject({ code: "unsafe_path", details: { path: LOG, target: outside } });
       expect(() => logs.read(LOG)).toThrow(expect.objectContaining({ code: "unsafe_path" }));
-      expect(logs.evidence(LOG).total).toBe(0);
+      expect(logs.evidenceNow(LOG)?.total).toBe(0);
       await logs.flush();
       expect(gitOut("log", "--format=%s")).toBe("seed\n");
       expect(readFileSync(outside, "utf8")).toBe("export TOKEN=secret\n");

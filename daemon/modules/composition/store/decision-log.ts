@@ -23,7 +23,7 @@ import { DECISIONS_SUFFIX } from "../model/ref.js";
 import { stemOf } from "../model/store-layout.js";
 import { formatCommitMessage } from "../model/trailers.js";
 import { isUnsafePath } from "./confined-path.js";
-import { DecisionReader, type DecisionsAnswer } from "./decision-reader.js";
+import { DecisionReader, type DecisionsAnswer, type IndexSlice } from "./decision-reader.js";
 import type { StoreFiles } from "./files.js";
 import type { GitRepo } from "./git.js";
 import { isNothingToCommit } from "./start-recovery.js";
@@ -71,13 +71,20 @@ export class DecisionLogs {
     private readonly log: Log,
     /** Makes a log's appends durable (default: fdatasync); a disk that fails it is part of the world a test injects. */
     private readonly syncFile: (fd: number) => Promise<void> = fdatasyncAsync,
+    /** How much indexing of a log one turn does (default: ~5 ms or 1 MiB); tests make it countable. */
+    indexSlice?: IndexSlice,
   ) {
-    this.reader = new DecisionReader(files);
+    this.reader = new DecisionReader(files, clock, indexSlice);
   }
 
   /** The log beside a pattern file: `orchestrations/x.yaml` (or `.yml`, `.md`) → `orchestrations/x_decisions.yaml`. */
   static pathFor(patternPath: string): string {
     return `${patternPath.slice(0, patternPath.lastIndexOf("/") + 1)}${stemOf(patternPath)}${DECISIONS_SUFFIX}.yaml`;
+  }
+
+  /** The pattern a log is named for: `orchestrations/x_decisions.yaml` → `x`. */
+  static patternOf(logPath: string): string {
+    return patternOfLog(logPath);
   }
 
   /**
@@ -145,9 +152,11 @@ export class DecisionLogs {
   /**
    * composition:decisions over a log (nothing when there is none): its
    * records filtered, newest first, its stats and what could not be read
-   * of it; unsafe_path when it is a link or under one.
+   * of it; unsafe_path when it is a link or under one. A log not indexed
+   * yet (the first read after a start, or after a person's rewrite) is
+   * indexed a slice per turn first, other requests served meanwhile.
    */
-  query(path: string, query: DecisionsQuery): DecisionsAnswer {
+  query(path: string, query: DecisionsQuery): Promise<DecisionsAnswer> {
     return this.reader.query(path, query);
   }
 
@@ -155,15 +164,30 @@ export class DecisionLogs {
    * A log's outcomes for ranking (none when it is a link: reload lists it
    * as ignored), from its index: the daemon's own appends are in it as they
    * are written, and the watcher's report of any other change has the file
-   * checked again first.
+   * checked again first. Undefined while the log is being indexed: ask
+   * again once `indexed` settles.
    */
-  evidence(path: string): Evidence {
+  evidenceNow(path: string): Evidence | undefined {
     try {
-      return this.reader.evidence(path);
+      return this.reader.evidenceNow(path);
     } catch (err) {
       if (!isUnsafePath(err)) throw err;
       return { successes: 0, failures: 0, total: 0, mean_confidence: null };
     }
+  }
+
+  /** Resolves when the log's indexing under way (if any) is over (a link: at once; evidenceNow then says none). */
+  async indexed(path: string): Promise<void> {
+    try {
+      await this.reader.indexed(path);
+    } catch (err) {
+      if (!isUnsafePath(err)) throw err;
+    }
+  }
+
+  /** Indexes these logs in the background (sliced, after any a request waits for). */
+  warm(paths: Iterable<string>): void {
+    this.reader.warm(paths);
   }
 
   /** The watcher saw the log change (a person's edit, or the daemon's own append). */

@@ -5,6 +5,11 @@
  * finds the catalog changed, by comparing entries (a save replaces its
  * entry object), so start-up pays nothing and a query after a save
  * re-indexes only that pattern.
+ *
+ * Evidence is never guessed: when a log asked for is being indexed (the
+ * first read after a start, or after a person's rewrite), the select waits
+ * for it (indexing is sliced, so other requests are served meanwhile) and
+ * ranks again with every log's counts as the file has them.
  */
 import { SelectIndex, type SelectQuery, type SelectResult } from "../model/select.js";
 import type { Catalog, Entry } from "./catalog.js";
@@ -20,14 +25,25 @@ export class Selector {
     private readonly decisions: DecisionLogs,
   ) {}
 
-  select(query: SelectQuery): SelectResult {
-    this.sync();
-    return this.index.query(query, (name) => {
-      const entry = this.catalog.get(name);
-      if (entry === undefined) return undefined;
-      const { successes, failures, total, mean_confidence } = this.decisions.evidence(DecisionLogs.pathFor(entry.path));
-      return mean_confidence === null ? { successes, failures, total } : { successes, failures, total, mean_confidence };
-    });
+  async select(query: SelectQuery): Promise<SelectResult> {
+    for (;;) {
+      this.sync();
+      const indexing = new Set<string>();
+      const result = this.index.query(query, (name) => {
+        const entry = this.catalog.get(name);
+        if (entry === undefined) return undefined;
+        const path = DecisionLogs.pathFor(entry.path);
+        const evidence = this.decisions.evidenceNow(path);
+        if (evidence === undefined) {
+          indexing.add(path);
+          return undefined;
+        }
+        const { successes, failures, total, mean_confidence } = evidence;
+        return mean_confidence === null ? { successes, failures, total } : { successes, failures, total, mean_confidence };
+      });
+      if (indexing.size === 0) return result;
+      await Promise.all([...indexing].map((path) => this.decisions.indexed(path)));
+    }
   }
 
   private sync(): void {

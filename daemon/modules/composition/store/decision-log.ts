@@ -10,7 +10,7 @@
  * about a second after the first append of a batch, again when the daemon
  * stops, and at start for whatever a crash left uncommitted.
  */
-import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, rmSync } from "node:fs";
+import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, readSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { appendWhole, closeTornLine, syncDirectory } from "../../../core/atomic-file.js";
@@ -33,7 +33,7 @@ const COMMIT_DELAY_MS = 1_000;
 
 const fdatasyncAsync = promisify(fdatasync);
 
-const { O_APPEND, O_CREAT, O_RDWR } = constants;
+const { O_APPEND, O_CREAT, O_RDONLY, O_RDWR } = constants;
 
 interface Pending {
   records: number;
@@ -43,9 +43,9 @@ interface Pending {
    * The records appended since the last commit, as written: a person's git
    * command can put the file back as a commit has it (`git rebase --abort`
    * does, silently) while the store is busy, and what was acknowledged is
-   * then appended again before the commit.
+   * then appended again before the commit. `at` is where each began.
    */
-  texts: string[];
+  texts: { at: number; text: string }[];
 }
 
 export class DecisionLogs {
@@ -120,7 +120,8 @@ export class DecisionLogs {
     }
     const batch = this.pending.get(path) ?? { records: 0, pattern, agents: new Set<string>(), texts: [] };
     batch.records += records;
-    batch.texts.push(text);
+    const written = { at: start, text };
+    batch.texts.push(written);
     if (agentId !== undefined) batch.agents.add(agentId);
     this.pending.set(path, batch);
     this.commitSoon();
@@ -128,16 +129,16 @@ export class DecisionLogs {
       await this.sync(path, start);
       if (created) await syncDirectory(dirname(this.files.resolve(path)));
     } catch (err) {
-      this.takeBack(path, batch, records, text);
+      this.takeBack(path, batch, records, written);
       throw asUnavailable(err, this.files.resolve(path));
     }
   }
 
   /** An append refused after it was written (its sync failed, the record cut back out by sync()): no longer counted, nor written again by restoreRecords. */
-  private takeBack(path: string, batch: Pending, records: number, text: string): void {
+  private takeBack(path: string, batch: Pending, records: number, written: Pending["texts"][number]): void {
     if (this.pending.get(path) === batch) {
       batch.records -= records;
-      const at = batch.texts.indexOf(text);
+      const at = batch.texts.indexOf(written);
       if (at !== -1) batch.texts.splice(at, 1);
     }
     // The log was cut back (or kept records the index does not expect): indexed again when next read.
@@ -252,9 +253,9 @@ export class DecisionLogs {
    */
   private async restoreRecords(batch: ReadonlyMap<string, Pending>): Promise<void> {
     for (const [path, pending] of batch) {
-      if (pending.texts.length === 0) continue;
+      if (pending.texts.length === 0 || this.allWhereWritten(path, pending.texts)) continue;
       const text = this.read(path) ?? "";
-      const missing = pending.texts.filter((record) => !text.includes(record));
+      const missing = pending.texts.map((written) => written.text).filter((record) => !text.includes(record));
       if (missing.length === 0) continue;
       const fd = this.files.open(path, O_RDWR | O_APPEND | O_CREAT, 0o644);
       try {
@@ -266,6 +267,31 @@ export class DecisionLogs {
       }
       this.reader.changed(path);
       this.log.warn({ path, records: missing.length }, "acknowledged decision records were no longer in their log (a git command put the file back); they are appended again");
+    }
+  }
+
+  /**
+   * Whether each record is still at the offset it was appended at: then none
+   * is missing, found by reading only the batch's own bytes (the whole log,
+   * megabytes, is searched only after someone else changed the file).
+   */
+  private allWhereWritten(path: string, texts: Pending["texts"]): boolean {
+    let fd: number;
+    try {
+      fd = this.files.open(path, O_RDONLY);
+    } catch {
+      return false;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      return texts.every(({ at, text }) => {
+        const expected = Buffer.from(text);
+        if (at + expected.length > size) return false;
+        const found = Buffer.alloc(expected.length);
+        return readSync(fd, found, 0, found.length, at) === found.length && found.equals(expected);
+      });
+    } finally {
+      closeSync(fd);
     }
   }
 

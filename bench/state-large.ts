@@ -5,6 +5,10 @@
  *
  * - state:set of one key (a 1 KB value), one request at a time: what a
  *   change costs next to a state this size (p50, p99, max);
+ * - event:emit with a condition that reads the state
+ *   (`{"==": [{"var": "state.bench.k0"}, 1]}`), each right after a set of
+ *   another key (the set untimed): what the first condition after a change
+ *   costs (the nested view conditions read was rebuilt from every key);
  * - the same key's sets pipelined at depth 64 until the journal compacts
  *   (daemon.log's "state journal compacted", with its duration, is the
  *   compaction time), while a second connection sends system:health every
@@ -38,6 +42,8 @@ export interface StateLargeBenchResult {
   state_mb: number;
   fill_s: number;
   set: Series;
+  /** event:emit whose condition reads the state, each right after a set. */
+  conditionAfterSet: Series;
   /** One compaction, from daemon.log; null: none happened. */
   compaction: { ms: number; before_mb: number; after_mb: number } | null;
   /** Sets pipelined until the compaction (or all of compactionSets). */
@@ -74,6 +80,15 @@ export async function runStateLargeBench(options: StateLargeBenchOptions): Promi
     const set = await sequential(conn, daemon, `state:set of one key, ${thousands(options.keys)} keys`, options.sets, one, () => undefined);
     progress(`state-large: state:set p50 ${set.p50_ms} ms`);
 
+    const probe = (k: number) => JSON.stringify({ event: "event:emit", id: k, data: { event: "bench:probe", condition: { "==": [{ var: "state.bench.k0" }, 1] } } }) + "\n";
+    let setId = 1_000_000;
+    const setOther = async (k: number) => {
+      const reply = await conn.request(setLine(`bench.k${1 + (k % (options.keys - 1))}`, k, setId++));
+      if (reply.ok !== true) throw new Error(`state:set before a condition: ${JSON.stringify(reply).slice(0, 300)}`);
+    };
+    const conditionAfterSet = await sequential(conn, daemon, "event:emit with a condition on state, after each set", options.sets, probe, () => undefined, setOther);
+    progress(`state-large: condition after a set p50 ${conditionAfterSet.p50_ms} ms`);
+
     progress(`state-large: pipelined sets until the journal compacts (at most ${thousands(options.compactionSets)})`);
     const log = join(home, "var", "log", "daemon.log");
     const compactedBefore = (await compactions(log)).length;
@@ -106,12 +121,16 @@ export async function runStateLargeBench(options: StateLargeBenchOptions): Promi
     const stopped = await stopChild(daemon);
     daemon = null;
     if (stopped !== "exit 0") throw new Error(`the daemon did not stop cleanly: ${stopped}`);
-    const targets = [atMost(`state:set p50 on ${thousands(options.keys)} keys × 1 KB (ms)`, set.p50_ms, 5)];
+    const targets = [
+      atMost(`state:set p50 on ${thousands(options.keys)} keys × 1 KB (ms)`, set.p50_ms, 5),
+      atMost(`event:emit with a condition on state, after a set, p50 (ms)`, conditionAfterSet.p50_ms, 5),
+    ];
     return {
       keys: options.keys,
       state_mb: round(stateBytes / 1e6, 1),
       fill_s: fillS,
       set,
+      conditionAfterSet,
       compaction,
       sets_to_compaction: sets,
       ping_p50_ms: pingP50,
@@ -165,6 +184,7 @@ export function formatStateLargeBench(result: StateLargeBenchResult): string {
       ["series", "p50", "p99", "max"],
       [
         [s.label, ms(s.p50_ms), ms(s.p99_ms), ms(s.max_ms)],
+        [result.conditionAfterSet.label, ms(result.conditionAfterSet.p50_ms), ms(result.conditionAfterSet.p99_ms), ms(result.conditionAfterSet.max_ms)],
         compaction,
         [`system:health every 5 ms on another connection during ${thousands(result.sets_to_compaction)} pipelined sets`, ms(result.ping_p50_ms), ms(result.ping_p99_ms), ms(result.ping_max_ms)],
       ],

@@ -7,7 +7,7 @@
  * cannot take the write is `unavailable` naming the file (disk-fault.ts).
  */
 import { closeSync, constants, fstatSync, fsync, ftruncateSync, linkSync, lstatSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { open, readdir, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { asUnavailable } from "./disk-fault.js";
@@ -87,6 +87,18 @@ export async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Removes the temp files that writes of `path` left behind when a daemon
+ * was killed (`.<name>.<pid>.tmp`, or with a tag before the pid; any pid:
+ * it is gone); returns their names.
+ */
+export async function removeLeftoverTemps(path: string): Promise<string[]> {
+  const prefix = `.${basename(path)}.`;
+  const left = (await readdir(dirname(path))).filter((name) => name.startsWith(prefix) && /^\.\S+\.\d+\.tmp$/.test(name));
+  for (const name of left) await unlink(join(dirname(path), name));
+  return left;
 }
 
 /** What `writeAtomicAll` replaced, to keep or to put back. */

@@ -1,11 +1,11 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { silentLog, type Log } from "../../core/log.js";
-import { DAMAGED_COPIES_KEPT, Journal, type JournalRecord } from "./journal.js";
+import { DAMAGED_COPIES_KEPT, Journal, readJournal, type JournalRecord } from "./journal.js";
 import type { Schedule } from "./schedule-book.js";
 
 let dir: string;
@@ -51,6 +51,17 @@ async function lines(): Promise<unknown[]> {
   const text = await readFile(path, "utf8");
   if (text !== "") expect(text.endsWith("\n")).toBe(true);
   return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as unknown);
+}
+
+/** Waits for the compaction under way to put a file with `expected` in place (it runs off the loop), and for its temp file to go. */
+async function compacted(expected: unknown[]): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      expect(await lines()).toEqual(expected);
+      expect((await readdir(dir)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+    },
+    { timeout: 20_000, interval: 20 },
+  );
 }
 
 describe("Journal", () => {
@@ -133,9 +144,9 @@ describe("Journal", () => {
     const { journal } = await openJournal();
     await journal.append(live.map(add));
     await journal.append(Array.from({ length: 10_003 }, (_, i) => done(`gone-${i}`)));
-    // Queued behind the compaction that the previous batch started: it goes to the new file.
+    // Appended while the compaction that the previous batch started runs: carried into the new file.
     await journal.append([cancel("after")]);
-    expect(await lines()).toEqual([...live.map(add), cancel("after")]);
+    await compacted([...live.map(add), cancel("after")]);
     expect(await readdir(dir)).toEqual(["schedule.ndjson"]);
 
     const { replay } = await reopen(journal);
@@ -151,15 +162,15 @@ describe("Journal", () => {
     expect(await lines()).toHaveLength(10_004); // due soon: not now
     quiet = true;
     await journal.append([done("gone-x")]);
-    // Queued behind the compaction that batch started: it lands in the new file.
+    // Appended while the compaction that batch started runs: it lands in the new file.
     await journal.append([done("after")]);
-    expect(await lines()).toEqual([...live.map(add), done("after")]);
+    await compacted([...live.map(add), done("after")]);
 
     quiet = false;
     // Past four times the threshold it compacts even when never quiet.
     await journal.append(Array.from({ length: 4 * (10_000 + 2) + 2 }, (_, i) => done(`more-${i}`)));
     await journal.append([done("last")]);
-    expect(await lines()).toEqual([...live.map(add), done("last")]);
+    await compacted([...live.map(add), done("last")]);
   });
 
   it("does not compact while a burst fires, not even past the forced threshold; it does right after", async () => {
@@ -175,9 +186,9 @@ describe("Journal", () => {
     expect(await lines()).toHaveLength(past + 2);
     bursting = false;
     await journal.append([done("over")]);
-    // Queued behind the compaction that batch started: it lands in the new file.
+    // Appended while the compaction that batch started runs: it lands in the new file.
     await journal.append([done("after")]);
-    expect(await lines()).toEqual([...live.map(add), done("after")]);
+    await compacted([...live.map(add), done("after")]);
   });
 
   it("an append of no records resolves at once", async () => {
@@ -344,5 +355,107 @@ describe("an append whose sync fails is refused, and never replayed (issue 24)",
     expect(await lines()).toEqual([add(schedule("kept", { key: "k" })), add(schedule("after"))]);
     const { replay } = await reopen(journal);
     expect(replay.schedules.map((s) => s.schedule_id)).toEqual(["kept", "after"]);
+  });
+});
+
+describe("compaction runs off the loop (issue 22)", () => {
+  /** 20 000 live schedules of ~300 bytes (6 MB): the temp file takes several chunks, each a turn of the loop. */
+  const LIVE = 20_000;
+  const pad = "p".repeat(200);
+  /** Appended records past 10 000 + 2 × live: the next sync starts a compaction. */
+  const TRIGGER = 10_000 + 2 * LIVE - LIVE + 1;
+
+  const tempFiles = () => readdirSync(dir).filter((name) => name.endsWith(".tmp"));
+  /** What a start would replay from the file as it is now, which is what a daemon killed now leaves (appends and the rename are synchronous). */
+  const replayedNow = () => readJournal(readFileSync(path)).replay;
+  const sorted = (ids: Iterable<string>) => [...ids].sort();
+
+  /** A journal with LIVE live schedules whose next append starts a compaction; `live` is what it holds. */
+  async function beforeCompaction(options: Partial<Parameters<typeof Journal.open>[1]> = {}) {
+    const { journal } = await Journal.open(path, { isQuiet: () => true, log: silentLog(), now: () => NOW, ...options });
+    opened.push(journal);
+    const live = new Set<string>();
+    const records = Array.from({ length: LIVE }, (_, i) => add(schedule(`live-${i}`, { data: { pad } })));
+    await journal.append(records);
+    for (const record of records) live.add(record.schedule_id);
+    return { journal, live };
+  }
+
+  it("appends go on while it runs, each in the journal at once and carried into the new file; a kill at any turn replays exactly what was appended", async () => {
+    const { journal, live } = await beforeCompaction();
+    await journal.append(Array.from({ length: TRIGGER }, (_, i) => done(`gone-${i}`)));
+    let turnsWithTemp = 0;
+    let keyed: string | undefined;
+    const synced: Promise<void>[] = [];
+    for (let turn = 0; turn < 10_000; turn++) {
+      // What a turn of a busy daemon appends: a new schedule, a replacement by key (cancel + add, as the scheduler writes it), fires and cancels.
+      const records: JournalRecord[] = [add(schedule(`new-${turn}`))];
+      if (keyed !== undefined) records.push(cancel(keyed));
+      keyed = `keyed-${turn}`;
+      records.push(add(schedule(keyed, { key: "k" })));
+      if (turn % 2 === 0) records.push(done(`live-${turn}`));
+      if (turn % 3 === 2) records.push(cancel(`new-${turn - 1}`));
+      if (turn % 2 === 0) journal.appendNow(records);
+      else synced.push(journal.append(records));
+      for (const record of records) {
+        if (record.op === "add") live.add(record.schedule_id);
+        else live.delete(record.schedule_id);
+      }
+      const replay = replayedNow();
+      expect(replay.skipped, `turn ${turn}`).toBe(0);
+      expect(sorted(replay.schedules.map((s) => s.schedule_id)), `turn ${turn}: what a kill now would replay`).toEqual(sorted(live));
+      if (tempFiles().length === 0) break;
+      turnsWithTemp++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Before, the whole rewrite ran in the turn that started it: no turn ever saw its temp file.
+    expect(turnsWithTemp, "turns of the loop served while the compaction ran").toBeGreaterThan(1);
+    await Promise.all(synced);
+    // The new file holds the live adds as they were when it began, then every record appended since; no dead add of before.
+    const records = readFileSync(path, "utf8").trim().split("\n").map((line) => JSON.parse(line) as JournalRecord);
+    expect(records.filter((r) => r.schedule_id.startsWith("gone-"))).toEqual([]);
+    expect(records.length).toBeLessThan(LIVE + 6 * turnsWithTemp + 10);
+    const { replay } = await reopen(journal);
+    expect(sorted(replay.schedules.map((s) => s.schedule_id))).toEqual(sorted(live));
+  });
+
+  it("a sync that fails while it runs drops it: the temp file goes, and the refused records are not replayed", async () => {
+    let failNext = false;
+    const { journal, live } = await beforeCompaction({
+      isQuiet: () => true,
+      syncFile: () => (failNext ? Promise.reject(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" })) : Promise.resolve()),
+    });
+    await journal.append(Array.from({ length: TRIGGER }, (_, i) => done(`gone-${i}`)));
+    expect(tempFiles()).toHaveLength(1);
+    failNext = true;
+    await expect(journal.append([add(schedule("refused")), done("live-1")])).rejects.toThrow(/EIO|disk/i);
+    failNext = false;
+    await journal.append([add(schedule("after"))]);
+    live.add("after");
+    await vi.waitFor(() => expect(tempFiles()).toEqual([]), { timeout: 20_000, interval: 20 });
+    expect(sorted(replayedNow().schedules.map((s) => s.schedule_id))).toEqual(sorted(live));
+    const { replay } = await reopen(journal);
+    expect(sorted(replay.schedules.map((s) => s.schedule_id))).toEqual(sorted(live));
+  });
+
+  it("close while it runs stops it: the temp file goes, the journal keeps every record", async () => {
+    const { journal, live } = await beforeCompaction();
+    await journal.append(Array.from({ length: TRIGGER }, (_, i) => done(`gone-${i}`)));
+    expect(tempFiles()).toHaveLength(1);
+    journal.appendNow([add(schedule("last")), done("live-7")]);
+    live.add("last");
+    live.delete("live-7");
+    opened.splice(opened.indexOf(journal), 1);
+    await journal.close();
+    expect(tempFiles()).toEqual([]);
+    expect(sorted(replayedNow().schedules.map((s) => s.schedule_id))).toEqual(sorted(live));
+  });
+
+  it("a temp file a killed daemon left is removed at open, and the journal replays as it was", async () => {
+    await writeFile(path, JSON.stringify(add(schedule("a"))) + "\n");
+    await writeFile(join(dir, ".schedule.ndjson.compaction.4242.tmp"), JSON.stringify(add(schedule("half-written"))) + "\n");
+    const { replay } = await openJournal();
+    expect(replay.schedules.map((s) => s.schedule_id)).toEqual(["a"]);
+    expect(await readdir(dir)).toEqual(["schedule.ndjson"]);
   });
 });

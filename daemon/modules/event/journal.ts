@@ -9,18 +9,29 @@
  *
  * The journal keeps the line of every live schedule, so rewriting the file
  * with only those (compaction) is a join, not a re-serialisation; it
- * compacts only when the scheduler says nothing is about to fire.
+ * compacts only when the scheduler says nothing is about to fire. The
+ * rewrite runs off the loop (issue 22): the live lines as they were when it
+ * began go to a temp file a chunk at a time, while appends still go to the
+ * journal (so each is safe the moment it returns) and are also kept for the
+ * temp file; that is synced, and then, with the sync worker held (nothing is
+ * acknowledged meanwhile), what was appended since is copied in and synced,
+ * the rest written in the same turn as the rename, so no append falls
+ * between the two files. Up to the rename the journal is whole and holds
+ * everything; after it, the new file does. A leftover temp file is removed
+ * at the next open.
  *
  * Lines that cannot be read are skipped (the rest of the schedules still
  * fire), but never silently: before the file is rewritten without them, a
  * byte-identical copy is kept beside it (`schedule.ndjson.damaged-<time>`,
  * the newest few), and a warning names each skipped line.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { fdatasync, readFile } from "node:fs";
+import { closeSync, constants, fdatasyncSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { fdatasync, readFile, write } from "node:fs";
+import { unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
-import { appendWhole, closeTornLine } from "../../core/atomic-file.js";
+import { appendWhole, closeTornLine, removeLeftoverTemps, syncDirectory } from "../../core/atomic-file.js";
 import { asUnavailable } from "../../core/disk-fault.js";
 import type { Log } from "../../core/log.js";
 import { readJournalLines, type DamagedLine, type JournalRecord } from "./journal-record.js";
@@ -45,9 +56,11 @@ export interface JournalOptions {
   isQuiet(): boolean;
   /**
    * True while a burst of due schedules fires in slices: then not even a
-   * forced compaction runs, since its synchronous rewrite and fsyncs would
-   * stall every client between two slices. A burst is bounded by the
-   * pending schedules, so the compaction follows soon after.
+   * forced compaction runs, since its writes and fsyncs would compete with
+   * the syncs of the burst's done records, and every record the burst
+   * appends meanwhile would be carried into the new file as well. A burst
+   * is bounded by the pending schedules, so the compaction follows soon
+   * after.
    */
   isBursting?(): boolean;
   log: Log;
@@ -67,14 +80,36 @@ const COMPACT_MIN_RECORDS = 10_000;
 /** ...and, if it never gets quiet, anyway at this multiple of that. */
 const COMPACT_FORCE_FACTOR = 4;
 
+/** Compaction writes the live lines to its temp file a chunk of about this many characters per turn of the loop (~1 ms to join and encode). */
+const CHUNK_CHARS = 1 << 20;
+
 const fdatasyncAsync = promisify(fdatasync);
 const readFileAsync = promisify(readFile);
+const writeAsync = promisify(write);
+
+/**
+ * Compaction's temp file becomes the journal: opened like it (appends only,
+ * readable for closeTornLine), created or truncated, never through a link
+ * planted at its name.
+ */
+const TEMP_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND | constants.O_NOFOLLOW;
 
 interface Waiter {
   resolve(): void;
   reject(err: unknown): void;
   /** What the records of this append replaced in liveLines (undefined: nothing), to put back if they never become durable. */
   undo: [string, string | undefined][];
+}
+
+/** A compaction under way. */
+interface Compaction {
+  /** The text of every append since it began, for the new file; emptied as it is copied there, null once appends go to the new file. */
+  carried: string[] | null;
+  /** How many records that text holds: they count toward the next compaction. */
+  carriedRecords: number;
+  /** A sync failed (the live lines were rewritten without refused records) or the journal is closing: the temp file is dropped. */
+  aborted: boolean;
+  done: Promise<void>;
 }
 
 export class Journal {
@@ -87,6 +122,9 @@ export class Journal {
   private tailUnsure = false;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => undefined;
+  private compaction: Compaction | null = null;
+  /** A compaction's last step, run by the sync worker between two rounds. */
+  private swap: (() => Promise<void>) | null = null;
 
   private constructor(
     private readonly path: string,
@@ -98,6 +136,8 @@ export class Journal {
 
   /** Reads the journal and opens it for appends; rewrites it first only if it holds dead records or unreadable lines (after keeping a copy). */
   static async open(path: string, options: JournalOptions): Promise<{ journal: Journal; replay: Replay }> {
+    const left = await removeLeftoverTemps(path);
+    if (left.length > 0) options.log.info({ removed: left }, "removed the temp file of a schedule journal rewrite a killed daemon left");
     const bytes = await readBytes(path);
     const { replay, liveLines } = readJournal(bytes);
     if (replay.skipped > 0) {
@@ -131,7 +171,12 @@ export class Journal {
       // After a failed append whose cut-back failed too, a torn line may end the file: closed first.
       if (this.tailUnsure) closeTornLine(this.fd);
       this.tailUnsure = false;
-      appendWhole(this.fd, lines.length === 1 ? `${lines[0]!}\n` : `${lines.join("\n")}\n`);
+      const text = lines.length === 1 ? `${lines[0]!}\n` : `${lines.join("\n")}\n`;
+      appendWhole(this.fd, text);
+      if (this.compaction?.carried != null) {
+        this.compaction.carried.push(text);
+        this.compaction.carriedRecords += records.length;
+      }
     } catch (err) {
       this.tailUnsure = true;
       throw asUnavailable(err, this.path);
@@ -147,9 +192,13 @@ export class Journal {
     return undo;
   }
 
-  /** Waits for the last sync, then closes the file. */
+  /** Stops a compaction (its temp file removed), waits for the last sync, then closes the file. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.compaction !== null) {
+      this.compaction.aborted = true;
+      await this.compaction.done;
+    }
     await this.idle;
     fdatasyncSync(this.fd);
     closeSync(this.fd);
@@ -164,7 +213,16 @@ export class Journal {
   }
 
   private async syncLoop(): Promise<void> {
-    do {
+    // Every kick syncs at least once: appendNow's records have no waiter, and need the sync all the same.
+    for (let syncDue = true; syncDue || this.unsynced.length > 0 || this.swap !== null; ) {
+      if (this.swap !== null) {
+        const swap = this.swap;
+        this.swap = null;
+        await swap();
+        syncDue = true;
+        continue;
+      }
+      syncDue = false;
       const waiters = this.unsynced;
       this.unsynced = [];
       try {
@@ -176,8 +234,8 @@ export class Journal {
         const refused = asUnavailable(err, this.path);
         for (const waiter of waiters) waiter.reject(refused);
       }
-      if (this.shouldCompact()) this.compact();
-    } while (this.unsynced.length > 0);
+      if (this.shouldCompact()) this.startCompaction();
+    }
     this.syncing = false;
     this.markIdle();
   }
@@ -190,6 +248,8 @@ export class Journal {
    * appended since included.
    */
   private takeBack(waiters: readonly Waiter[]): void {
+    // A compaction under way may have copied the refused records: it is dropped.
+    if (this.compaction !== null) this.compaction.aborted = true;
     for (const { undo } of [...waiters].reverse()) {
       for (const [id, line] of [...undo].reverse()) {
         if (line === undefined) this.liveLines.delete(id);
@@ -212,20 +272,103 @@ export class Journal {
   }
 
   private shouldCompact(): boolean {
+    if (this.compaction !== null || this.closed) return false;
     const threshold = COMPACT_MIN_RECORDS + 2 * this.liveLines.size;
     if (this.appendedSinceCompaction <= threshold || this.options.isBursting?.() === true) return false;
     return this.appendedSinceCompaction > COMPACT_FORCE_FACTOR * threshold || (this.unsynced.length === 0 && this.options.isQuiet());
   }
 
-  /** Synchronous, so no append can land in the old file after the snapshot (~10 ms per 100 000 live). */
-  private compact(): void {
-    try {
-      this.reopenRewritten();
-      this.options.log.info({ live: this.liveLines.size }, "schedule journal compacted");
-    } catch (err) {
-      this.options.log.error({ err, path: this.path }, "schedule journal compaction failed; appending to the old file");
-    }
+  private startCompaction(): void {
+    const compaction: Compaction = { carried: [], carriedRecords: 0, aborted: false, done: Promise.resolve() };
+    this.compaction = compaction;
+    compaction.done = this.compact(compaction)
+      .catch((err: unknown) => {
+        if (compaction.aborted) this.options.log.info({ path: this.path }, "schedule journal compaction stopped: a sync failed or the daemon is stopping");
+        else this.options.log.error({ err, path: this.path }, "schedule journal compaction failed; appending to the old file");
+      })
+      .finally(() => (this.compaction = null));
   }
+
+  /** Writes the live lines to a temp file off the loop, then has the sync worker swap it in. */
+  private async compact(compaction: Compaction): Promise<void> {
+    const started = performance.now();
+    // The live lines now (references, not copies); everything appended from here on is carried.
+    const snapshot = [...this.liveLines.values()];
+    const temp = join(dirname(this.path), `.${basename(this.path)}.compaction.${process.pid}.tmp`);
+    const tempFd = openSync(temp, TEMP_FLAGS, 0o600);
+    let swapped = false;
+    const check = () => {
+      if (compaction.aborted) throw new Error("schedule journal compaction stopped: a sync failed or the daemon is stopping");
+    };
+    try {
+      await writeSlices(tempFd, snapshot, check);
+      await writeAll(tempFd, Buffer.from(carriedText(compaction)));
+      await fdatasyncAsync(tempFd);
+      check();
+      await new Promise<void>((resolve, reject) => {
+        this.swap = () =>
+          this.swapIn(tempFd, temp, compaction, check).then(() => {
+            swapped = true;
+            resolve();
+          }, reject);
+        this.scheduleSync();
+      });
+    } finally {
+      if (!swapped) {
+        closeSync(tempFd);
+        await unlink(temp).catch(() => undefined);
+      }
+    }
+    this.options.log.info({ live: snapshot.length, carried: compaction.carriedRecords, ms: Math.round(performance.now() - started) }, "schedule journal compacted");
+  }
+
+  /**
+   * Run by the sync worker between two rounds, so nothing is acknowledged
+   * meanwhile: what was appended since the temp file's sync is copied and
+   * synced, then, in one turn, the few records appended during that sync
+   * are written, the temp file renamed over the journal, and appends go to
+   * it. Those last records are synced by the worker's next round, which
+   * acknowledges them; every record acknowledged before is in the synced
+   * part. The directory is synced before that round, so no acknowledgement
+   * rests on a rename a power loss could undo.
+   */
+  private async swapIn(tempFd: number, temp: string, compaction: Compaction, check: () => void): Promise<void> {
+    check();
+    await writeAll(tempFd, Buffer.from(carriedText(compaction)));
+    await fdatasyncAsync(tempFd);
+    check();
+    appendWhole(tempFd, carriedText(compaction));
+    renameSync(temp, this.path);
+    closeSync(this.fd);
+    this.fd = tempFd;
+    this.tailUnsure = false;
+    compaction.carried = null;
+    this.appendedSinceCompaction = compaction.carriedRecords;
+    await syncDirectory(dirname(this.path)).catch((err: unknown) => {
+      // The new file is in place and whole; only its name may not survive a power loss.
+      this.options.log.error({ err, path: this.path }, "schedule journal compacted, but its directory could not be synced");
+    });
+  }
+}
+
+/** The text appended since the last call, taken out of the compaction's keeping. */
+function carriedText(compaction: Compaction): string {
+  return compaction.carried!.splice(0).join("");
+}
+
+/** Writes `lines` (a newline after each) to `fd` in chunks of about CHUNK_CHARS, the loop served between two. */
+async function writeSlices(fd: number, lines: readonly string[], check: () => void): Promise<void> {
+  for (let from = 0; from < lines.length; ) {
+    let to = from;
+    for (let chars = 0; to < lines.length && chars < CHUNK_CHARS; to++) chars += lines[to]!.length + 1;
+    await writeAll(fd, Buffer.from(lines.slice(from, to).join("\n") + "\n"));
+    check();
+    from = to;
+  }
+}
+
+async function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.length; ) done += (await writeAsync(fd, bytes, done)).bytesWritten;
 }
 
 /** Replaces the file with the live lines: temp + fsync + rename + directory fsync. */
@@ -270,7 +413,8 @@ async function readBytes(path: string): Promise<Buffer> {
   }
 }
 
-function readJournal(bytes: Buffer): { replay: Replay; liveLines: Map<string, string> } {
+/** What a start replays from the journal's bytes (pure). */
+export function readJournal(bytes: Buffer): { replay: Replay; liveLines: Map<string, string> } {
   const live = new Map<string, Schedule>();
   const liveLines = new Map<string, string>();
   const byKey = new Map<string, string>();

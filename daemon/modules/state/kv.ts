@@ -1,8 +1,6 @@
 /**
- * The state conditions read (pure): a flat map of dotted keys to JSON
- * values, seen by conditions as one nested object. Where a key and a longer
- * key under it both exist (`run.status` and `run.status.code`), the longer
- * one wins in the nested view.
+ * The state's keys (pure): a flat map of dotted keys to JSON values, seen
+ * by conditions as one nested object (nested-view.ts).
  */
 
 export const KEY_PATTERN = /^[A-Za-z0-9_\-:]+(\.[A-Za-z0-9_\-:]+)*$/;
@@ -15,23 +13,6 @@ export function keyProblem(key: string): string | null {
   return null;
 }
 
-export function nest(entries: ReadonlyMap<string, unknown>): Record<string, unknown> {
-  const root: Record<string, unknown> = {};
-  for (const key of [...entries.keys()].sort()) {
-    const path = key.split(".");
-    let node = root;
-    for (const segment of path.slice(0, -1)) {
-      const next = node[segment];
-      if (typeof next !== "object" || next === null || Array.isArray(next)) node[segment] = {};
-      node = node[segment] as Record<string, unknown>;
-    }
-    const value = entries.get(key);
-    // Sorted, so a key comes before the longer keys under it; cloned, so those never write into a stored value.
-    node[path[path.length - 1]!] = isPlainObject(value) ? structuredClone(value) : value;
-  }
-  return root;
-}
-
 /** Entries whose key is `prefix` or lies under it (`run_1` matches `run_1` and `run_1.status`, not `run_10`). */
 export function underPrefix(entries: ReadonlyMap<string, unknown>, prefix: string | undefined): { key: string; value: unknown }[] {
   const matches: { key: string; value: unknown }[] = [];
@@ -41,8 +22,4 @@ export function underPrefix(entries: ReadonlyMap<string, unknown>, prefix: strin
     }
   }
   return matches.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -36,7 +36,7 @@ function isVersion(value: unknown): value is number {
 export function decodeState(document: unknown): StoredState {
   if (!isRecord(document)) throw new Error("it does not hold a JSON object");
   const { [VERSIONS_MEMBER]: versionsMember = {}, [HIGHEST_DELETED_MEMBER]: highestMember = 0, ...values } = document;
-  // The file is outside the daemon's control: a key like "__proto__.x" would reach Object.prototype in nest().
+  // The file is outside the daemon's control: a key like "__proto__.x" would reach Object.prototype in the nested view.
   for (const key of Object.keys(values)) {
     const problem = keyProblem(key);
     if (problem !== null) throw new Error(`it holds the key ${JSON.stringify(key)}: ${problem}`);

@@ -21,7 +21,7 @@
  * what was acknowledged, and a leftover temp file is removed at start.
  */
 import { closeSync, constants, fdatasync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, read, write } from "node:fs";
-import { readdir, rename, unlink } from "node:fs/promises";
+import { rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
@@ -378,12 +378,4 @@ async function copyRange(source: number, target: number, from: number, to: numbe
 
 async function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
   for (let done = 0; done < bytes.length; ) done += (await writeAsync(fd, bytes, done)).bytesWritten;
-}
-
-/** Removes temp files compaction left behind when a daemon was killed (any pid: it is gone). */
-export async function removeLeftoverTemps(path: string): Promise<string[]> {
-  const prefix = `.${basename(path)}.`;
-  const left = (await readdir(dirname(path))).filter((name) => name.startsWith(prefix) && /^\.\S+\.\d+\.tmp$/.test(name));
-  for (const name of left) await unlink(join(dirname(path), name));
-  return left;
 }

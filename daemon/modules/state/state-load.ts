@@ -12,9 +12,9 @@
  */
 import { readFile, rename } from "node:fs/promises";
 import { writeAtomic } from "../../core/atomic-file.js";
+import { removeLeftoverTemps } from "../../core/atomic-file.js";
 import type { Log } from "../../core/log.js";
 import { decodeState } from "./state-document.js";
-import { removeLeftoverTemps } from "./state-journal.js";
 import { metaLine, replayJournal, setLine, type ReplayedState } from "./state-record.js";
 
 export const MIGRATED_SUFFIX = ".migrated";

@@ -95,7 +95,7 @@ function apply(state: ReplayedState, record: unknown, text: string): string | un
   }
   if (record.op !== "set" && record.op !== "delete") return `op must be set, delete or meta (got ${JSON.stringify(record.op)})`;
   if (typeof record.key !== "string") return "key must be a string";
-  // The file is outside the daemon's control: a key like "__proto__.x" would reach Object.prototype in nest().
+  // The file is outside the daemon's control: a key like "__proto__.x" would reach Object.prototype in the nested view.
   const keyIssue = keyProblem(record.key);
   if (keyIssue !== null) return `the key ${JSON.stringify(record.key)}: ${keyIssue}`;
   if (!isVersion(record.version) || record.version === 0) return "version must be a whole number ≥ 1";

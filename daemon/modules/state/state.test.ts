@@ -197,3 +197,27 @@ describe("the byte cap", () => {
     expect((await call("state:set", { key: "other", value: 1 })).version).toBe(3);
   });
 });
+
+describe("the nested view conditions read", () => {
+  it("follows each durable change without being rebuilt: the other keys' objects stay the very same (issue 22)", async () => {
+    const { mod, call } = await started();
+    await call("state:set", { key: "run_1.status", value: "done" });
+    await call("state:set", { key: "run_1", value: { status: "old", attempts: 2 } });
+    await call("state:set", { key: "cfg", value: { limit: 5 } });
+    const view = mod.view.nested();
+    const cfg = view.cfg;
+    expect(view).toStrictEqual({ run_1: { status: "done", attempts: 2 }, cfg: { limit: 5 } });
+
+    await call("state:set", { key: "run_2.status", value: "running" });
+    // Before, every change dropped the view and the next read rebuilt all of it (a new object for every key).
+    expect(mod.view.nested()).toBe(view);
+    expect(view.cfg).toBe(cfg);
+    await call("state:delete", { key: "run_1.status" });
+    expect(view).toStrictEqual({ run_1: { status: "old", attempts: 2 }, run_2: { status: "running" }, cfg: { limit: 5 } });
+
+    // A restart builds the same view from the journal.
+    await mod.stop?.();
+    running.splice(running.indexOf(mod), 1);
+    expect((await started()).mod.view.nested()).toStrictEqual(view);
+  });
+});

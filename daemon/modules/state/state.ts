@@ -7,7 +7,8 @@ import { z } from "zod";
 import { DaemonError } from "../../core/errors.js";
 import { defineEvent } from "../../core/event.js";
 import type { Module, ModuleContext } from "../../core/module.js";
-import { keyProblem, nest, underPrefix } from "./kv.js";
+import { keyProblem, underPrefix } from "./kv.js";
+import { NestedView } from "./nested-view.js";
 import { StateJournal } from "./state-journal.js";
 import { loadState } from "./state-load.js";
 import { deleteLine, metaLine, SET_LINE_OVERHEAD, setLine, stateBytes } from "./state-record.js";
@@ -28,6 +29,7 @@ const stateKey = z
 
 /** What other modules may read: the state as one nested object. */
 export interface StateView {
+  /** Kept up to date in place (nested-view.ts): read it within the turn it was got in, never keep or change it. */
   nested(): Record<string, unknown>;
 }
 
@@ -64,7 +66,8 @@ export function stateModule(ctx: ModuleContext): StateModule {
   let totalBytes = 0;
   /** The highest version a deleted key had (deletes on their way included): a key set again starts above it. */
   let highestDeletedVersion = 0;
-  let nestedCache: Record<string, unknown> | null = null;
+  /** The entries as one nested object, following each change: what conditions read. */
+  let nested = new NestedView();
   /** Changes on their way to disk, the newest per key (deleted: a state:delete). */
   const pending = new Map<string, Change>();
   let journal: StateJournal | undefined;
@@ -74,13 +77,14 @@ export function stateModule(ctx: ModuleContext): StateModule {
       entries.delete(key);
       versions.delete(key);
       sizes.delete(key);
+      nested.delete(key);
     } else {
       entries.set(key, change.value);
       versions.set(key, change.version);
       sizes.set(key, change.bytes);
       totalBytes += change.bytes;
+      nested.set(key, change.value);
     }
-    nestedCache = null;
   };
   /** The key's value with the changes on their way applied (what a change builds on); undefined: absent. */
   const latest = (key: string): (Versioned & { bytes: number }) | undefined => {
@@ -222,6 +226,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
       const loaded = await loadState(ctx.config.stateJournal, ctx.config.legacyStateFile, ctx.log);
       ({ values: entries, versions, sizes, highestDeletedVersion } = loaded);
       for (const size of sizes.values()) totalBytes += size;
+      nested = NestedView.of(entries);
       journal = StateJournal.open(ctx.config.stateJournal, loaded.wholeBytes, {
         log: ctx.log,
         live: {
@@ -236,7 +241,7 @@ export function stateModule(ctx: ModuleContext): StateModule {
     stop: () => journal?.close(),
     health: () => ({ state_keys: entries.size, state_bytes: totalBytes, state_journal_bytes: journal?.stats().bytes ?? 0 }),
     view: {
-      nested: () => (nestedCache ??= nest(entries)),
+      nested: () => nested.current(),
     },
   };
 }

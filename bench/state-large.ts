@@ -83,7 +83,7 @@ export async function runStateLargeBench(options: StateLargeBenchOptions): Promi
     const probe = (k: number) => JSON.stringify({ event: "event:emit", id: k, data: { event: "bench:probe", condition: { "==": [{ var: "state.bench.k0" }, 1] } } }) + "\n";
     let setId = 1_000_000;
     const setOther = async (k: number) => {
-      const reply = await conn.request(setLine(`bench.k${1 + (k % (options.keys - 1))}`, k, setId++));
+      const reply = await conn.request(stateSetLine(`bench.k${1 + (k % (options.keys - 1))}`, k, setId++));
       if (reply.ok !== true) throw new Error(`state:set before a condition: ${JSON.stringify(reply).slice(0, 300)}`);
     };
     const conditionAfterSet = await sequential(conn, daemon, "event:emit with a condition on state, after each set", options.sets, probe, () => undefined, setOther);

@@ -44,6 +44,7 @@ import { dataArgument, renderSendError } from "./send-hints.js";
 import type { Paint } from "./paint.js";
 import { handle } from "./handle.js";
 import { commandHelp } from "./command-help.js";
+import { LABEL_COMMANDS } from "./label-commands.js";
 
 export interface Command {
   readonly usage: string;
@@ -292,6 +293,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     examples: ["pat lineage tournament", "pat lineage tournament_swiss --direction up --format mermaid"],
     run: lineage,
   },
+  ...LABEL_COMMANDS,
   find: {
     usage: "pat find [--type T] [--tag T ...] [--text WORDS] [--where 'path>0.7' ...] [--sort [-]PATH] [--fields a,b] [--limit N]",
     summary: "search patterns: every --tag, every --text word, --where comparisons (>= <= != == > < = ~); also --filter '{json}', --rule '{json logic}', --offset N",

@@ -26,10 +26,11 @@ import { compose, inherited, replacedDefinitions } from "./model/compose.js";
 import { YamlDocument, type Issue } from "./model/document.js";
 import { splitPatternText } from "./model/front-matter.js";
 import { pathKeyedSchema } from "./model/modifications.js";
-import { nameSchema, parseRef, refSchema } from "./model/ref.js";
+import { labelledRefSchema, nameSchema, parseRef } from "./model/ref.js";
 import { checkTypeAsked, validateComposition, type ValidationMode } from "./model/schema.js";
 import { Catalog, type IgnoredPath } from "./store/catalog.js";
 import { recordedHistory } from "./model/history-place.js";
+import { LABELS_PATH } from "./model/labels.js";
 import { StoreFiles } from "./store/files.js";
 import { GitRepo } from "./store/git.js";
 import { StoreDirs } from "./store/git-dirs.js";
@@ -43,6 +44,8 @@ import { StoreWatcher } from "./store/watcher.js";
 import { OutsideChanges } from "./store/outside-changes.js";
 import { PatternEvolution } from "./store/evolution.js";
 import { evolutionEvents } from "./evolution-events.js";
+import { labelEvents } from "./label-events.js";
+import { StoreLabels } from "./store/store-labels.js";
 import { discoveryEvents } from "./discovery-events.js";
 import { DecisionLogs } from "./store/decision-log.js";
 import { Finder } from "./store/finder.js";
@@ -81,6 +84,9 @@ export function compositionModule(ctx: ModuleContext): Module {
   const catalog = new Catalog(files, log);
   const store = new PatternStore(git, files, catalog, log);
   const evolution = new PatternEvolution(store, () => ctx.clock.now());
+  const labels = new StoreLabels(store);
+  // name@label is resolved wherever the store reads a ref (get, compose, fork's parent, diff).
+  store.exact = (ref) => labels.exact(ref);
   const decisions = new DecisionLogs(files, git, ctx.clock, log);
   const selector = new Selector(catalog, decisions);
   const guard = new StoreGuard(dirs, ctx.config.branch, log);
@@ -151,8 +157,8 @@ export function compositionModule(ctx: ModuleContext): Module {
   const get = defineEvent({
     name: "composition:get",
     effect: "read",
-    summary: "One composition, current or a tagged version (name@version)",
-    params: z.strictObject({ name: refSchema, format: z.enum(["json", "yaml"]).default("json") }),
+    summary: "One composition, current or a tagged version (name@version), or what a label points at (name@label)",
+    params: z.strictObject({ name: labelledRefSchema, format: z.enum(["json", "yaml"]).default("json") }),
     result: getResult,
     example: { name: "tournament@1.0.0" },
     description:
@@ -161,7 +167,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       "yaml: the document's YAML (a markdown file's front matter; its body stays in the file). " +
       "warnings: [{path, message}] for data faults of the current file that do not stop it being served (a missing parent, a name other than its file name, no description).",
     handler: async (data) => {
-      const ref = parseRef(data.name);
+      const ref = store.exact(parseRef(data.name));
       const found = await store.read(ref);
       const { name, version, path, commit, dirty } = found;
       const current = ref.version === undefined ? catalog.get(ref.name) : undefined;
@@ -298,6 +304,13 @@ export function compositionModule(ctx: ModuleContext): Module {
     },
   });
 
+  /** The pattern a ref names, once it is known to resolve (a label that is there, a version that exists). */
+  async function patternOf(text: string): Promise<string> {
+    const ref = store.exact(parseRef(text));
+    if (ref.version !== undefined) await store.read(ref);
+    return ref.name;
+  }
+
   /** Variables whose inherited definition the document replaces by a plain value (valid, but the type and description are silently lost). */
   async function definitionWarnings(doc: Record<string, unknown>): Promise<Issue[]> {
     const self = doc.name;
@@ -335,13 +348,13 @@ export function compositionModule(ctx: ModuleContext): Module {
       "unresolved: [{name, paths}]; with strict: true that is an invalid_params error naming them. Other {{...}} text " +
       "(KSI's run-time expressions such as {{len(x)}}) is left alone.",
     params: z.strictObject({
-      name: refSchema,
+      name: labelledRefSchema,
       variables: z.record(z.string(), z.unknown()).optional(),
       strict: z.boolean().optional().describe("fail (invalid_params) when a placeholder is left unresolved, instead of listing it in unresolved"),
     }),
     result: composeResult,
     example: { name: "base_orchestrator", variables: { agent_role: "planner" } },
-    handler: (data) => compose(parseRef(data.name), store.load, data.variables, data.strict),
+    handler: (data) => compose(store.exact(parseRef(data.name)), store.load, data.variables, data.strict),
   });
 
   const history = defineEvent({
@@ -350,11 +363,13 @@ export function compositionModule(ctx: ModuleContext): Module {
     summary: "Versions of a composition from git: commit, date, author, op, message",
     description:
       "recorded: {lineage?, forks?, merges?}, what the file itself records of its history, at the top level or under metadata " +
-      "as KSI keeps it (KSI's forks and merges are in the files, not in commit trailers); absent when it records none.",
-    params: z.strictObject({ name: nameSchema }),
+      "as KSI keeps it (KSI's forks and merges are in the files, not in commit trailers); absent when it records none. " +
+      "name may be a ref (name@version, name@label): it must resolve, and the history is its pattern's.",
+    params: z.strictObject({ name: labelledRefSchema }),
     result: historyResult,
     example: { name: "tournament" },
-    handler: async (data) => {
+    handler: async (asked) => {
+      const data = { name: await patternOf(asked.name) };
       const versions = await store.history(data.name);
       const entry = catalog.get(data.name);
       const recorded = entry === undefined ? {} : recordedHistory(entry.data);
@@ -368,7 +383,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     description:
       "A full rebuild from disk: every file is read again, whatever its mtime says, and nothing is served whose file is gone. " +
       "Every file of the store is accounted for once: indexed (a count), invalid: [{path, issues}] for files that do not parse or validate " +
-      "(their last good version keeps serving), ignored: [{path, reason, message}] for what is not indexed and why (reason decision_log, hidden, " +
+      "(their last good version keeps serving; labels.yaml too, whose labels are refused until it is fixed), ignored: [{path, reason, message}] for what is not indexed and why (reason decision_log, hidden, " +
       "other_file: not .yaml/.yml/.md, no_front_matter: markdown that is a document, not_a_composition: no type or component_type, " +
       "unsafe_path: a symbolic link, which the store never follows, with its target), and warnings: [{path, message}] for indexed files " +
       "with data faults that do not stop them being served (a missing parent, a name other than the file name, no description).",
@@ -381,7 +396,8 @@ export function compositionModule(ctx: ModuleContext): Module {
         store.forgetLastCommits();
         cacheSoon();
         await takeIn(paths);
-        return { indexed, invalid, ignored, warnings };
+        const labelIssues = labels.problems();
+        return { indexed, invalid: labelIssues.length === 0 ? invalid : [...invalid, { path: LABELS_PATH, issues: labelIssues }], ignored, warnings };
       }),
   });
 
@@ -463,7 +479,8 @@ export function compositionModule(ctx: ModuleContext): Module {
     composeEvent,
     history,
     reload,
-    ...evolutionEvents(evolution, changed, () => guard.branch),
+    ...evolutionEvents(evolution, changed, () => guard.branch, patternOf),
+    ...labelEvents(labels, () => guard.branch),
     ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, clock: ctx.clock, types: () => catalog.types() }),
   ];
 
@@ -541,7 +558,9 @@ export function compositionModule(ctx: ModuleContext): Module {
       const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, ms: Math.round(performance.now() - started) };
       // Nothing left out silently: files not indexed are said where an operator looks (pat reload lists them).
       // Decision logs are read by their own module: not indexing them is no news.
-      const unread = ignored.filter((file) => file.reason !== "decision_log");
+      const unread = ignored.filter((file) => file.reason !== "decision_log" && file.reason !== "labels");
+      const labelIssues = labels.problems();
+      if (labelIssues.length > 0) log.warn({ path: LABELS_PATH, issues: labelIssues }, "labels.yaml is not valid: name@label refs and label moves are refused until it is fixed (pat reload shows why)");
       if (invalid.length > 0 || unread.length > 0) log.warn({ ...counts, reasons: countBy(ignored.map((i) => i.reason)) }, "pattern store indexed; some files are invalid or not indexed (pat reload lists them)");
       else log.info(counts, "pattern store indexed");
     },

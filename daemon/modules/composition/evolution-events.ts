@@ -7,7 +7,7 @@ import { z } from "zod";
 import { diffResult, forkResult, lineageResult, mergeResult } from "./results.js";
 import { defineEvent, type EventDef } from "../../core/event.js";
 import { pathKeyedSchema } from "./model/modifications.js";
-import { nameSchema, refSchema } from "./model/ref.js";
+import { labelledRefSchema, nameSchema } from "./model/ref.js";
 import { versionSchema } from "./model/schema.js";
 import type { PatternEvolution } from "./store/evolution.js";
 import type { Mutation } from "./store/pattern-store.js";
@@ -15,8 +15,13 @@ import type { Mutation } from "./store/pattern-store.js";
 const MAX_MODIFICATIONS = 100;
 const MAX_RESOLVE = 100;
 
-/** `branch()`: the store's branch, named in every reply that names a commit. */
-export function evolutionEvents(evolution: PatternEvolution, changed: (mutation: Mutation, agentId: string | undefined) => void, branch: () => string | null): EventDef[] {
+/** `branch()`: the store's branch, named in every reply that names a commit. `patternOf(ref)`: the pattern a ref names, once it resolves. */
+export function evolutionEvents(
+  evolution: PatternEvolution,
+  changed: (mutation: Mutation, agentId: string | undefined) => void,
+  branch: () => string | null,
+  patternOf: (ref: string) => Promise<string>,
+): EventDef[] {
   const fork = defineEvent({
     name: "composition:fork",
     summary: "Fork a pattern under a new name, with lineage, optionally modified: one commit, tagged name@version",
@@ -28,7 +33,7 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
       "a map given for a map is merged into it key by key unless replace_maps: true; name, version, lineage, forks, merges and performance cannot be modified. " +
       "new_paths lists the paths the parent did not have.",
     params: z.strictObject({
-      parent: refSchema,
+      parent: labelledRefSchema,
       name: nameSchema,
       reason: z.string().trim().min(1, "say why you fork (one line is enough)").max(500),
       modifications: pathKeyedSchema(MAX_MODIFICATIONS).optional(),
@@ -85,7 +90,7 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
     name: "composition:diff",
     effect: "read",
     summary: "Structural diff of two refs (components matched by name), or a unified line diff of their YAML",
-    params: z.strictObject({ left: refSchema, right: refSchema, format: z.enum(["changes", "unified"]).default("changes") }),
+    params: z.strictObject({ left: labelledRefSchema, right: labelledRefSchema, format: z.enum(["changes", "unified"]).default("changes") }),
     result: diffResult,
     example: { left: "tournament@1.0.0", right: "tournament" },
     handler: (data) => evolution.diff(data.left, data.right, data.format),
@@ -96,13 +101,13 @@ export function evolutionEvents(evolution: PatternEvolution, changed: (mutation:
     effect: "read",
     summary: "Ancestors and descendants of a pattern through lineage.parent and forks: JSON, tree, Mermaid or DOT",
     params: z.strictObject({
-      name: nameSchema,
+      name: labelledRefSchema.describe("the pattern (a ref such as name@label names its pattern)"),
       direction: z.enum(["up", "down", "both"]).default("both"),
       format: z.enum(["json", "tree", "mermaid", "dot"]).default("json"),
     }),
     result: lineageResult,
     example: { name: "tournament", format: "tree" },
-    handler: (data) => evolution.lineage(data.name, data.direction, data.format),
+    handler: async (data) => evolution.lineage(await patternOf(data.name), data.direction, data.format),
   });
 
   return [fork, merge, diff, lineage] as EventDef[];

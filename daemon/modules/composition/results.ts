@@ -93,7 +93,7 @@ export const reloadResult = z.object({
     .array(
       z.object({
         path: z.string(),
-        reason: z.enum(["unsafe_path", "decision_log", "hidden", "other_file", "no_front_matter", "not_a_composition"]),
+        reason: z.enum(["unsafe_path", "decision_log", "labels", "hidden", "other_file", "no_front_matter", "not_a_composition"]),
         message: z.string(),
         target: z.string().optional().describe("unsafe_path: where the link points"),
       }),

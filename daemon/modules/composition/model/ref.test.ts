@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatRef, nameSchema, parseRef, refSchema } from "./ref.js";
+import { formatRef, labelledRefSchema, nameSchema, parseRef, refSchema } from "./ref.js";
 
 const sixtyFour = `a${"b".repeat(63)}`;
 const longest = `a${"b".repeat(127)}`;
@@ -63,5 +63,34 @@ describe("refs", () => {
     const result = refSchema.safeParse(text);
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.message).toMatch(message);
+  });
+});
+
+describe("labelled refs (issue 17)", () => {
+  it.each([
+    ["tournament@production", { name: "tournament", label: "production" }],
+    ["tournament@latest", { name: "tournament", label: "latest" }],
+    ["tournament@canary-2", { name: "tournament", label: "canary-2" }],
+  ])("parseRef(%j) reads a label (it starts with a letter; a version with a digit)", (text, ref) => {
+    expect(parseRef(text)).toEqual(ref);
+    expect(formatRef(parseRef(text))).toBe(text);
+  });
+
+  it.each(["tournament", "tournament@1.2.0", "tournament@production", "tournament@latest"])("labelledRefSchema accepts %j", (text) => {
+    expect(labelledRefSchema.safeParse(text).success).toBe(true);
+  });
+
+  it.each([
+    ["two parts", "tournament@2.0", /neither a version like 1.2.0 nor a label/],
+    ["upper case", "tournament@Prod", /neither a version/],
+    ["a bad name", "Tournament@production", /lower-case/],
+  ])("labelledRefSchema refuses %s", (_label, text, message) => {
+    const result = labelledRefSchema.safeParse(text);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toMatch(message);
+  });
+
+  it("refSchema (documents: extends, mixins) still takes exact versions only", () => {
+    expect(refSchema.safeParse("tournament@production").error?.issues[0]?.message).toMatch(/a label is not allowed here/);
   });
 });

@@ -11,6 +11,7 @@ describe("classifyPath: every file has a kind, and every file left out a reason"
     ["README.md", "pattern"],
     ["orchestrations/tournament_decisions.yaml", "decision_log"],
     ["components/x_decisions.yaml", "decision_log"],
+    ["labels.yaml", "labels"],
     [".gitignore", "hidden"],
     ["orchestrations/.x.yaml.123.tmp", "hidden"],
     [".github/workflows/ci.yml", "hidden"],

@@ -6,15 +6,17 @@
  * gives for it. Nothing is skipped without a reason.
  */
 import { patternExtension } from "./front-matter.js";
+import { LABELS_PATH } from "./labels.js";
 import { DECISIONS_SUFFIX } from "./ref.js";
 
 /** Why a path is not indexed: a stable code (composition:reload's `ignored[].reason`). */
-export type IgnoreReason = "unsafe_path" | "decision_log" | "hidden" | "other_file" | "no_front_matter" | "not_a_composition";
+export type IgnoreReason = "unsafe_path" | "decision_log" | "labels" | "hidden" | "other_file" | "no_front_matter" | "not_a_composition";
 
 export type PathKind = { kind: "pattern" } | { kind: "ignored"; reason: IgnoreReason; message: string };
 
 const MESSAGES: Record<Exclude<IgnoreReason, "unsafe_path">, string> = {
   decision_log: "a decision log (composition:decisions reads it), not a pattern",
+  labels: "the store's labels (composition:labels reads them), not a pattern",
   hidden: "a hidden file or folder (its name starts with a dot)",
   other_file: "not a .yaml, .yml or .md file",
   no_front_matter: "markdown without YAML front matter (a line --- first): a document, not a component",
@@ -31,6 +33,7 @@ export function classifyPath(path: string): PathKind {
   if (segments.some((segment) => segment.startsWith("."))) return { kind: "ignored", ...ignoredBecause("hidden") };
   const extension = patternExtension(path);
   if (extension === undefined) return { kind: "ignored", ...ignoredBecause("other_file") };
+  if (path === LABELS_PATH) return { kind: "ignored", ...ignoredBecause("labels") };
   if (stemOf(path).endsWith(DECISIONS_SUFFIX)) return { kind: "ignored", ...ignoredBecause("decision_log") };
   return { kind: "pattern" };
 }

@@ -277,7 +277,8 @@ export class PatternStore {
    * text; a file that differs from HEAD (an edit not committed yet) is
    * `dirty`, with no commit (null): none holds what is served.
    */
-  async read(ref: Ref): Promise<{ name: string; version: string; path: string; commit: string | null; dirty: boolean; text: string; data: Record<string, unknown> }> {
+  async read(asked: Ref): Promise<{ name: string; version: string; path: string; commit: string | null; dirty: boolean; text: string; data: Record<string, unknown> }> {
+    const ref = this.exact(asked);
     if (ref.version === undefined) {
       const entry = this.require(ref.name);
       const commit = await this.lastCommit(entry.path, entry.text);
@@ -296,9 +297,19 @@ export class PatternStore {
     return { name: ref.name, version: ref.version, path, commit, dirty: false, text, data: parsed.document.data };
   }
 
+  /**
+   * `name@label` resolved to the exact ref it names (labels.yaml:
+   * store-labels.ts sets it); any other ref as it is. Throws not_found for
+   * a label that is not there, invalid_params for a split.
+   */
+  exact: (ref: Ref) => Ref = (ref) => {
+    if (ref.label !== undefined) throw new DaemonError("invalid_params", `labels are not read here: name an exact version of ${ref.name}`);
+    return ref;
+  };
+
   /** Loader for compose: current documents from the catalog, tagged ones from git. */
   readonly load = async (ref: Ref): Promise<Record<string, unknown> | undefined> => {
-    if (ref.version === undefined) return this.catalog.get(ref.name)?.data;
+    if (ref.version === undefined && ref.label === undefined) return this.catalog.get(ref.name)?.data;
     try {
       return (await this.read(ref)).data;
     } catch {
@@ -346,13 +357,13 @@ export class PatternStore {
    * The old files are kept as hard links until then: putting them back is a
    * rename, which works on a full disk. The caller holds `git.exclusive`.
    */
-  async commitFiles(writes: readonly FileWrite[], message: string, agentId: string | undefined, tag: string): Promise<string> {
+  async commitFiles(writes: readonly FileWrite[], message: string, agentId: string | undefined, tag: string | undefined): Promise<string> {
     const paths = writes.map((w) => w.path);
     // A store off its branch, or gone: refused before a file is touched (commitPaths asks again).
     this.git.writable();
     // A link on the way to any of them: refused before the intent or a file is written.
     for (const path of paths) this.files.resolve(path);
-    this.writeIntent({ paths, message, tag });
+    this.writeIntent({ paths, message, tag: tag ?? null });
     let replaced: Replaced | null = null;
     try {
       replaced = (await this.files.replaceAll(writes)).replaced;

@@ -94,7 +94,8 @@ export const EVENT_COMMANDS = {
     flags: ["retry"],
     details: [
       "PATTERN: an event name or a glob over colon segments (* one segment, ** any rest), e.g. composition:* state:**.",
-      "Output: one line per event; JSON lines ({event, data, subscription, seq, ts}) when piped or with --json.",
+      "Output: one line per event; -o json (--json): one JSON object per line, {event, data, subscription, seq, ts};",
+      "  -o yaml: one YAML document per event, each starting with ---. The notices below come in the same form.",
       "--retry: when the daemon stops, wait for it and reconnect (also when none runs yet). The same daemon replays what was missed;",
       "  a restarted one is a fresh instance: a line says so and watching starts again from its first event",
       '  (JSON: {"notice": "fresh_instance", "pid", "previous_pid", "previous_seq"}). Events the daemon no longer holds are',

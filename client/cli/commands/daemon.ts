@@ -1,7 +1,7 @@
-/** The daemon's lifecycle: pat start, stop, status, restart, run (lifecycle.ts does the work). */
+/** The daemon's lifecycle: pat start, stop, status, restart, run (lifecycle.ts does the work, loaded only for these). */
 import { LOG_LEVELS } from "../../../daemon/config.js";
 import type { Argv } from "../args.js";
-import { restart, runForeground, startDetached, status, stop, type DaemonOptions } from "../lifecycle.js";
+import type { DaemonOptions } from "../lifecycle.js";
 import type { Command } from "./command.js";
 import { oneOf, parseOptions } from "./options.js";
 
@@ -19,41 +19,44 @@ const DAEMON_OPTIONS = [
   ["--log-level LEVEL", `what daemon.log records: ${LOG_LEVELS.join(", ")}; else $PATTERND_LOG_LEVEL, else info`],
 ] as const;
 
+// Each module pat loads costs every call a few ms: these load theirs when run (as watch, mcp and completion do).
+const lifecycle = () => import("../lifecycle.js");
+
 export const DAEMON_COMMANDS = {
   start: {
     usage: "pat start [--store DIR] [--branch NAME] [--log-level LEVEL]",
     summary: "start the daemon in the background; waits until it answers",
     options: DAEMON_OPTIONS,
     examples: ["pat start", "pat start --store ~/patterns --branch main"],
-    run: (cli) => startDetached(cli, daemonOptions(cli.argv)),
+    run: async (cli) => (await lifecycle()).startDetached(cli, daemonOptions(cli.argv)),
   },
   stop: {
     usage: "pat stop [--store DIR]",
     summary: "stop the daemon cleanly (with --store, only if it serves DIR)",
     options: [["--store DIR", "stop it only if it serves DIR"]],
     examples: ["pat stop"],
-    run: (cli) => stop(cli, storeOption(cli.argv)),
+    run: async (cli) => (await lifecycle()).stop(cli, storeOption(cli.argv)),
   },
   status: {
     usage: "pat status [--store DIR]",
     summary: "is the daemon running, and its health (with --store, exit 1 unless it serves DIR)",
     options: [["--store DIR", "exit 1 unless the running daemon serves DIR"]],
     examples: ["pat status", "pat status --json"],
-    run: (cli) => status(cli, storeOption(cli.argv)),
+    run: async (cli) => (await lifecycle()).status(cli, storeOption(cli.argv)),
   },
   restart: {
     usage: "pat restart [--store DIR] [--branch NAME] [--log-level LEVEL]",
     summary: "stop the daemon (whatever store it serves), then start it with these options",
     options: DAEMON_OPTIONS,
     examples: ["pat restart", "pat restart --log-level debug"],
-    run: (cli) => restart(cli, daemonOptions(cli.argv)),
+    run: async (cli) => (await lifecycle()).restart(cli, daemonOptions(cli.argv)),
   },
   run: {
     usage: "pat run [--store DIR] [--branch NAME] [--log-level LEVEL]",
     summary: "run the daemon in the foreground (what npm start does)",
     options: DAEMON_OPTIONS,
     examples: ["pat run", "pat run --store ./patterns --log-level debug"],
-    run: (cli) => runForeground(cli, daemonOptions(cli.argv)),
+    run: async (cli) => (await lifecycle()).runForeground(cli, daemonOptions(cli.argv)),
   },
 } satisfies Record<string, Command>;
 

@@ -1,7 +1,6 @@
 /** Events on the wire: pat send, call, handle, mcp, discover, watch. */
 import { renderSendError } from "../send-hints.js";
 import { send } from "../send.js";
-import { handle } from "../handle.js";
 import { renderDiscover, type EventSummary } from "../render.js";
 import type { Cli } from "../context.js";
 import type { Command } from "./command.js";
@@ -60,7 +59,7 @@ export const EVENT_COMMANDS = {
       "A call cancelled by the daemon (deadline, caller gone) gets SIGTERM. Runs until Ctrl-C; the registration ends with it.",
     ],
     examples: ["pat handle task:summarize -- ./summarize.sh --short", "pat handle 'evaluation:*' --group scorers --concurrency 4 -- python3 score.py"],
-    run: handle,
+    run: async (cli) => (await import("../handle.js")).handle(cli),
   },
   mcp: {
     usage: "pat mcp [--http HOST:PORT] [--read-only] [--no-start]",

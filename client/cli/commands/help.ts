@@ -1,11 +1,8 @@
 /** pat describing itself: pat help, version, completion. */
 import { suggest } from "../../../daemon/core/suggest.js";
-import { packageInfo } from "../../../daemon/package-info.js";
 import { DaemonUnreachableError, RemoteError } from "../../client.js";
 import { UsageError } from "../args.js";
-import { commandHelp } from "../command-help.js";
 import { EXIT, type Cli } from "../context.js";
-import { renderHelp } from "../render-help.js";
 import type { Command } from "./command.js";
 import { onlyPositionals } from "./options.js";
 import { requestAndPrint } from "./reply.js";
@@ -40,11 +37,12 @@ async function help(cli: Cli, commands: Readonly<Record<string, Command>>): Prom
   const [topic] = onlyPositionals(cli.argv, 1);
   if (topic === undefined) throw new UsageError("pat help needs a command or an event, e.g. pat help fork or pat help composition:select");
   if (Object.hasOwn(commands, topic)) {
-    cli.out(commandHelp(topic, commands[topic]!));
+    cli.out((await import("../command-help.js")).commandHelp(topic, commands[topic]!));
     return EXIT.ok;
   }
   const closeCommands = suggest(topic, Object.keys(commands));
   try {
+    const { renderHelp } = await import("../render-help.js");
     return await requestAndPrint(cli, "system:help", { event: topic }, renderHelp);
   } catch (err) {
     // An event name has a namespace: without one, a daemon that does not answer leaves only the commands to suggest.
@@ -57,9 +55,9 @@ async function help(cli: Cli, commands: Readonly<Record<string, Command>>): Prom
   }
 }
 
-function version(cli: Cli): Promise<number> {
+async function version(cli: Cli): Promise<number> {
   onlyPositionals(cli.argv, 0);
-  cli.out(`pat version ${packageInfo().version}`);
-  return Promise.resolve(EXIT.ok);
+  cli.out(`pat version ${(await import("../../../daemon/package-info.js")).packageInfo().version}`);
+  return EXIT.ok;
 }
 

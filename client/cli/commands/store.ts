@@ -2,7 +2,7 @@
 import { UsageError } from "../args.js";
 import { EXIT, type Cli } from "../context.js";
 import { renderHistory, renderPatterns, type PatternSummary, type VersionSummary } from "../render.js";
-import { renderReload, type ReloadResult } from "../render-reload.js";
+import type { ReloadResult } from "../render-reload.js";
 import type { Command } from "./command.js";
 import { onlyPositionals, parseOptions } from "./options.js";
 import { requestAndPrint } from "./reply.js";
@@ -43,7 +43,8 @@ async function reload(cli: Cli): Promise<number> {
   const client = await cli.connect();
   try {
     // The account lists the warnings itself: not echoed on stderr one by one, as other replies' warnings are.
-    cli.print(await client.request<ReloadResult>("composition:reload", {}), renderReload);
+    const result = await client.request<ReloadResult>("composition:reload", {});
+    cli.print(result, (await import("../render-reload.js")).renderReload);
     return EXIT.ok;
   } finally {
     await client.close();

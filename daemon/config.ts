@@ -38,6 +38,8 @@ export interface Config {
   daemonLog: string;
   eventLogDir: string;
   libDir: string;
+  /** var/cache: what a client may keep between calls (pat's copy of the params schemas); safe to delete. */
+  cacheDir: string;
   storeDir: string;
   /** True when the store is the home's own var/lib/compositions (not one given by --store or PATTERND_STORE elsewhere). */
   storeInHome: boolean;
@@ -175,6 +177,7 @@ export function resolveConfig(
     daemonLog: join(logDir, "daemon.log"),
     eventLogDir: join(logDir, "events"),
     libDir,
+    cacheDir: join(home, "var", "cache"),
     storeDir,
     storeInHome: storeDir === defaultStore,
     branch: options.branch ?? nonEmpty(env.PATTERND_BRANCH),

@@ -178,8 +178,8 @@ describe("pat fork / diff / merge / lineage against a real daemon", () => {
     // The layout, without colour (the colours are cli-output.e2e.test.ts's).
     const unified = patOnTerminal(d.home, ["diff", "tournament@2.0.0", "tournament_swiss", "--unified"], { NO_COLOR: "1" });
     expect(unified.code, unified.stdout).toBe(0);
-    expect(unified.stdout).toMatch(/^--- tournament@2\.0\.0/m);
-    expect(unified.stdout).toMatch(/^\+\+\+ tournament_swiss@0\.1\.0, current file \(orchestrations\/tournament_swiss\.yaml\)$/m);
+    expect(unified.stdout).toMatch(/^--- a\/orchestrations\/tournament\.yaml\t\(tournament@2\.0\.0\)$/m);
+    expect(unified.stdout).toMatch(/^\+\+\+ b\/orchestrations\/tournament_swiss\.yaml\t\(tournament_swiss@0\.1\.0, current file\)$/m);
     expect(unified.stdout).toMatch(/^\+ +participants: \{min: 4, max: 10\}$/m);
     expect(() => JSON.parse(unified.stdout) as unknown).toThrow();
     const changes = patOnTerminal(d.home, ["diff", "tournament@2.0.0", "tournament_swiss"], { NO_COLOR: "1" });

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { cleanup, makeHome, ROOT, startDaemon, type Daemon } from "./harness.js";
 import { hasScript, json, pat, PAT, patOnTerminal, type Run } from "./pat-process.js";
+import { git, gitRun } from "./store-git.js";
 
 afterAll(cleanup);
 
@@ -69,7 +70,7 @@ describe("pat output a person can pipe", () => {
     const run = await patToFile(d.home, ["diff", "tournament", "tournament_out", "--unified"], file);
     expect(run.code, run.stderr).toBe(0);
     const patch = await readFile(file, "utf8");
-    expect(patch).toMatch(/^--- tournament@2\.0\.0/);
+    expect(patch).toMatch(/^--- a\/orchestrations\/tournament\.yaml\t\(tournament@2\.0\.0, current file\)\n\+\+\+ b\/orchestrations\/tournament_out\.yaml\t/);
     expect(patch).toMatch(/^\+name: tournament_out$/m);
     expect(patch).not.toMatch(ANSI);
     // Applied to a copy of the left side, it makes the right side.
@@ -84,6 +85,27 @@ describe("pat output a person can pipe", () => {
     expect(same.code, same.stderr).toBe(0);
     expect(await readFile(empty, "utf8")).toBe("");
     expect(same.stderr).toContain("no differences between tournament and tournament");
+  });
+
+  it("pat diff NAME@V1 NAME@V2 --unified > p.patch: git apply --check takes it in a checkout of the store at V1, and applying it makes V2", async () => {
+    const set = await pat(d.home, ["set", "tournament_out", "variables.rounds.default=6", "description=Patched for the apply test."]);
+    expect(set.code, set.stderr).toBe(0);
+    const file = join(scratch, "versions.patch");
+    const run = await patToFile(d.home, ["diff", "tournament_out@0.1.0", "tournament_out@0.1.1", "--unified"], file);
+    expect(run.code, run.stderr).toBe(0);
+    const patch = await readFile(file, "utf8");
+    expect(patch).toMatch(/^--- a\/orchestrations\/tournament_out\.yaml\t\(tournament_out@0\.1\.0\)\n\+\+\+ b\/orchestrations\/tournament_out\.yaml\t\(tournament_out@0\.1\.1\)\n@@ /);
+    const checkout = join(scratch, "checkout");
+    await git(scratch, "clone", "--quiet", store, checkout);
+    await git(checkout, "checkout", "--quiet", "tournament_out@0.1.0");
+    const check = await gitRun(checkout, ["apply", "--check", file]);
+    expect(check.code, check.stderr).toBe(0);
+    await git(checkout, "apply", file);
+    expect(await readFile(join(checkout, "orchestrations", "tournament_out.yaml"), "utf8")).toBe(await git(store, "show", "tournament_out@0.1.1:orchestrations/tournament_out.yaml"));
+    // patch(1) takes it too, with the usual -p1.
+    await git(checkout, "checkout", "--quiet", "--", ".");
+    const applied = spawnSync("patch", ["-p1", "--dry-run", "-i", file], { cwd: checkout, encoding: "utf8" });
+    expect(applied.status, applied.stdout + applied.stderr).toBe(0);
   });
 
   it("pat ls | grep greps lines: a header row, then one whole row per pattern", async () => {

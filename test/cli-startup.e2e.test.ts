@@ -25,6 +25,14 @@ const HOOKS = `export async function resolve(specifier, context, next) {
 }`;
 const REGISTER = `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOKS)}`)});`;
 
+/** Logs every module resolved (ours, Node's and dependencies'). */
+const ALL_HOOKS = `export async function resolve(specifier, context, next) {
+  const found = await next(specifier, context);
+  process.stderr.write("MODULE " + found.url + "\\n");
+  return found;
+}`;
+const REGISTER_ALL = `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(ALL_HOOKS)}`)});`;
+
 function dependenciesLoaded(home: string, args: readonly string[]): { dependencies: string[]; status: number | null; stdout: string } {
   const result = spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(REGISTER)}`, PAT, ...args, "--home", home], {
     encoding: "utf8",
@@ -53,6 +61,29 @@ describe("pat on PATH, and what a call loads", () => {
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ status: "ok", pid: d.pid });
+  });
+
+  it("an agent's pat send system:health loads only what it uses: no process starting, no lifecycle, handler, help or reload code", () => {
+    const run = spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(REGISTER_ALL)}`, PAT, "send", "system:health", "--home", d.home], {
+      encoding: "utf8",
+      env: { ...process.env, PATTERND_AGENT_ID: "orch_startup" },
+      timeout: 20_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const modules = run.stderr.split("\n").filter((line) => line.startsWith("MODULE ")).map((line) => line.slice("MODULE ".length));
+    expect(modules).toContain(`file://${join(ROOT, "dist", "client", "client.js")}`);
+    const loaded = (name: string) => modules.some((url) => url === name || url.endsWith(`/${name}`));
+    for (const name of ["node:child_process", "lifecycle.js", "handle.js", "command-help.js", "render-help.js", "render-reload.js", "package-info.js", "person.js"]) {
+      expect(loaded(name), name).toBe(false);
+    }
+    // A person's call (no agent named) asks git who they are: that one loads person.js and node:child_process.
+    const person = spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(REGISTER_ALL)}`, PAT, "send", "system:health", "--home", d.home], {
+      encoding: "utf8",
+      env: Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== "PATTERND_AGENT_ID")),
+      timeout: 20_000,
+    });
+    expect(person.status, person.stderr).toBe(0);
+    expect(person.stderr).toMatch(/^MODULE node:child_process$/m);
   });
 
   it("pat send system:health, pat send with --key value, pat ls and pat watch's help load no dependency (the MCP SDK only for pat mcp)", () => {

@@ -15,6 +15,7 @@ import { rm } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import type { Client } from "../client/index.js";
 import { cleanup, DaemonProcess, makeHome, startDaemon, waitFor } from "./harness.js";
 import { hasScript, PAT, spawnPat } from "./pat-process.js";
@@ -196,6 +197,49 @@ describe("pat watch: a daemon that goes away", () => {
     } finally {
       await watch.signal("SIGKILL");
     }
+  });
+});
+
+describe("pat watch -o text|json|yaml: the output forms of every other command, as a stream", () => {
+  /** Watches state:set with `format`, sets ready=1..n until it shows, then a=1 and a=2; returns stdout once a=2 is in it. */
+  async function watched(format: "text" | "json" | "yaml", shown: (stdout: string, key: string) => boolean): Promise<string> {
+    const d = await startDaemon();
+    const watch = spawnPat(d.home, ["watch", "state:set", "-o", format]);
+    try {
+      const client = await d.client();
+      let round = 0;
+      await waitFor("pat watch to print an event", async () => {
+        await set(client, "ready", ++round);
+        return shown(watch.stdout(), "ready");
+      }, 15_000, 100);
+      await set(client, "a", 1);
+      await set(client, "a", 2);
+      await waitFor("a=2 printed", () => shown(watch.stdout(), "a") && watch.stdout().split("\n").filter((line) => /\ba\b/.test(line)).length >= 2);
+      expect((await watch.signal("SIGINT")).code).toBe(0);
+      expect((await client.request<{ status: string }>("system:health")).status).toBe("ok");
+      return watch.stdout();
+    } finally {
+      await watch.signal("SIGKILL");
+    }
+  }
+
+  it("-o yaml: one YAML document per event, each starting with ---", async () => {
+    const stdout = await watched("yaml", (out, key) => out.includes(`key: ${key}`));
+    expect(stdout.startsWith("---\n")).toBe(true);
+    const documents = parseAllDocuments(stdout).map((document) => document.toJS() as { event: string; data: { key: string; value: unknown }; seq: number });
+    const events = documents.filter((document) => document.data.key === "a");
+    expect(events.map((document) => [document.event, document.data.value])).toEqual([["state:set", 1], ["state:set", 2]]);
+    expect(events[1]!.seq).toBeGreaterThan(events[0]!.seq);
+    expect(documents.every((document) => typeof document.seq === "number" && document.event === "state:set")).toBe(true);
+  });
+
+  it("-o json: one JSON object per line; text (the default, piped or not): one readable line per event", async () => {
+    const json = await watched("json", (out, key) => out.includes(`"key":"${key}"`));
+    const objects = json.trim().split("\n").map((line) => JSON.parse(line) as { event: string; data: { key: string; value: unknown } });
+    expect(objects.filter((object) => object.data.key === "a").map((object) => object.data.value)).toEqual([1, 2]);
+    const text = await watched("text", (out, key) => out.includes(`"key":"${key}"`));
+    expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}#\d+ {2}state:set {2}\{"key":"a","value":2/m);
+    expect(() => JSON.parse(text.split("\n")[0]!) as unknown).toThrow();
   });
 });
 

@@ -332,7 +332,7 @@ describe("diff (SPEC §3 composition:diff)", () => {
     // 1.0.0 was tagged before the fork added its `forks` entry.
     expect(versions.map((change) => change.path)).toEqual(["version", "orchestration_logic.strategy", "forks", "merges"]);
     const unified = (await c.request<{ unified: string }>("composition:diff", { left: "evo_p@1.0.1", right: "evo_p@1.1.0", format: "unified" })).unified;
-    expect(unified).toMatch(/^--- evo_p@1\.0\.1/m);
+    expect(unified).toMatch(/^--- a\/orchestrations\/evo_p\.yaml\t\(evo_p@1\.0\.1\)\n\+\+\+ b\/orchestrations\/evo_p\.yaml\t\(evo_p@1\.1\.0\)\n/);
     expect(unified).toContain("-    3. step three\n+    3. step three, done twice");
     expect((await failure("composition:diff", { left: "evo_p@7.7.7", right: "evo_p" })).code).toBe("not_found");
     expect((await failure("composition:diff", { left: "evo_p", right: "missing_one" })).code).toBe("not_found");

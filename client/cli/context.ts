@@ -1,6 +1,4 @@
 /** What every `pat` command gets: resolved paths, output mode and a way to reach the daemon. */
-import { spawnSync } from "node:child_process";
-import { userInfo } from "node:os";
 import type { Config } from "../../daemon/config.js";
 import { Client } from "../client.js";
 import type { Argv, OutputFormat } from "./args.js";
@@ -40,7 +38,7 @@ export function createCli(config: Config, argv: Argv, output: Output): Cli {
     errPaint: output.errPaint,
     out: (text) => process.stdout.write(text + "\n"),
     err: (text) => process.stderr.write(text + "\n"),
-    connect: () => Client.connect({ socketPath: config.socketPath, agentId: personAgent(argv.globals.agentId, process.env) }),
+    connect: async () => Client.connect({ socketPath: config.socketPath, agentId: await personAgent(argv.globals.agentId, process.env) }),
     print(data, human) {
       const text = format === "text" ? (human === undefined ? outline(data) : human(data as never)) : serialize(data, format);
       if (text !== "") process.stdout.write(text + "\n");
@@ -50,18 +48,11 @@ export function createCli(config: Config, argv: Argv, output: Output): Cli {
 
 /**
  * Who pat's requests are from: --agent-id, else PATTERND_AGENT_ID, else the
- * person at the keyboard as git knows them (user.name), else their login
- * name: a change a person makes is never attributed to "patternd".
+ * person at the keyboard (person.ts): a change a person makes is never
+ * attributed to "patternd".
  */
-export function personAgent(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+export async function personAgent(flag: string | undefined, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (flag !== undefined) return flag;
   if (env.PATTERND_AGENT_ID !== undefined && env.PATTERND_AGENT_ID !== "") return env.PATTERND_AGENT_ID;
-  const git = spawnSync("git", ["config", "--get", "user.name"], { encoding: "utf8", timeout: 2_000 });
-  const name = git.status === 0 ? git.stdout.trim() : "";
-  if (name !== "") return name.slice(0, 128);
-  try {
-    return env.USER ?? env.LOGNAME ?? userInfo().username;
-  } catch {
-    return undefined;
-  }
+  return (await import("./person.js")).personName(env);
 }

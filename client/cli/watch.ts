@@ -10,6 +10,7 @@
 import { DaemonUnreachableError, type Client } from "../client.js";
 import { unknownOption, UsageError, type Argv } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
+import { serialize } from "./output.js";
 import { renderPush } from "./render.js";
 
 /** Which daemon answers: a restart changes its pid, or at least its start time. */
@@ -46,7 +47,7 @@ export async function watch(cli: Cli): Promise<number> {
   const { patterns, retry } = watchOptions(cli.argv);
   const stopper = new Stopper();
   try {
-    if (!cli.json) cli.err(`watching ${patterns.join(" ")} (Ctrl-C to stop)`);
+    if (cli.format === "text") cli.err(`watching ${patterns.join(" ")} (Ctrl-C to stop)`);
     let position: Position | undefined;
     let waiting = false;
     let backoff = RECONNECT_MIN_MS;
@@ -125,7 +126,7 @@ async function watchOnce(
   let dropped = false;
   try {
     for await (const push of subscription) {
-      cli.out(cli.json ? JSON.stringify(push) : renderPush(push));
+      cli.out(streamed(cli, push, () => renderPush(push)));
       if (push.event === "monitor:dropped") dropped = true;
       else if (push.seq > seq) {
         seq = push.seq;
@@ -151,12 +152,24 @@ type Notice = { notice: "fresh_instance"; pid: number; previous_pid: number; pre
 
 /** A notice goes in the output stream, where it stands between the events it separates. */
 function notice(cli: Cli, what: Notice): void {
-  if (cli.json) cli.out(JSON.stringify(what));
-  else if (what.notice === "fresh_instance") {
-    cli.out(`-- fresh instance: patternd restarted (pid ${what.previous_pid}, now ${what.pid}); its events are numbered from 1 again, all of them shown from its start`);
-  } else {
-    cli.out(`-- missed: events after seq ${what.after_seq} are no longer held by the daemon and are not shown (the event log keeps them: pat send monitor:get_events)`);
-  }
+  cli.out(
+    streamed(cli, what, () =>
+      what.notice === "fresh_instance"
+        ? `-- fresh instance: patternd restarted (pid ${what.previous_pid}, now ${what.pid}); its events are numbered from 1 again, all of them shown from its start`
+        : `-- missed: events after seq ${what.after_seq} are no longer held by the daemon and are not shown (the event log keeps them: pat send monitor:get_events)`,
+    ),
+  );
+}
+
+/**
+ * One event or notice as -o says: a text line; a JSON object on one line
+ * (a stream is read line by line, as jq and JSON-lines readers do); a YAML
+ * document that starts with --- (as kubectl get -w -o yaml prints them).
+ */
+function streamed(cli: Cli, value: unknown, text: () => string): string {
+  if (cli.format === "json") return JSON.stringify(value);
+  if (cli.format === "yaml") return `---\n${serialize(value, "yaml")}`;
+  return text();
 }
 
 function watchOptions(argv: Argv): { patterns: string[]; retry: boolean } {

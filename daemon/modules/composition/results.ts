@@ -140,7 +140,7 @@ export const diffResult = z.object({
   left_version: z.string(),
   right_version: z.string(),
   changes: z.array(change).optional().describe("format changes"),
-  unified: z.string().optional().describe("format unified: a unified diff of the YAML"),
+  unified: z.string().optional().describe("format unified: a unified diff of the YAML with git's a/ and b/ paths (--- a/orchestrations/NAME.yaml, the ref after a tab): git apply and patch -p1 take it in a checkout of the store"),
 });
 
 export const lineageResult = z.object({

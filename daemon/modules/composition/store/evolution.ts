@@ -219,12 +219,13 @@ export class PatternEvolution {
 
   async diff(left: string, right: string, format: "changes" | "unified"): Promise<Record<string, unknown>> {
     const [l, r] = await Promise.all([this.store.read(parseRef(left)), this.store.read(parseRef(right))]);
-    // The refs as asked: a current file can differ from its version's tag (a fork adds itself to its
-    // parent's forks list without a new version), so `tournament` is not labelled `tournament@2.0.0`.
     const refs = { left, right, left_version: l.version, right_version: r.version };
-    const label = (ref: string, found: { name: string; version: string; path: string }) =>
-      `${found.name}@${found.version}${ref.includes("@") ? "" : ", current file"} (${found.path})`;
-    if (format === "unified") return { ...refs, unified: unifiedDiff(l.text, r.text, label(left, l), label(right, r)) };
+    // git's a/ and b/ paths, so git apply and patch -p1 take it in a checkout of the store (issue 16); after a tab,
+    // as svn puts its revisions, the refs as asked: a current file can differ from its version's tag (a fork adds
+    // itself to its parent's forks list without a new version), so `tournament` is not labelled `tournament@2.0.0`.
+    const label = (side: "a" | "b", ref: string, found: { name: string; version: string; path: string }) =>
+      `${side}/${found.path}\t(${found.name}@${found.version}${ref.includes("@") ? "" : ", current file"})`;
+    if (format === "unified") return { ...refs, unified: unifiedDiff(l.text, r.text, label("a", left, l), label("b", right, r)) };
     return { ...refs, changes: diffDocuments(l.data, r.data) };
   }
 

@@ -2,10 +2,10 @@
  * `pat label` and `pat labels` (issue 17): move a label of a pattern, list
  * the labels, and show one label's moves from git.
  */
-import { unknownOption, UsageError, type Argv } from "./args.js";
-import { EXIT, type Cli } from "./context.js";
-import { table } from "./table.js";
-import type { Command } from "./commands.js";
+import { unknownOption, UsageError, type Argv } from "../args.js";
+import { EXIT, type Cli } from "../context.js";
+import { table } from "../table.js";
+import type { Command } from "./command.js";
 
 type Target = string | { split: Record<string, number> };
 

@@ -79,7 +79,8 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
     name: "composition:track_decision",
     summary: "Append a decision (and how it went) to a pattern's decision log; on disk before the reply",
     description:
-      "The record goes to <pattern>_decisions.yaml beside the pattern: id, then KSI's keys pattern, decision, context, outcome, confidence, agent_id, timestamp, then pattern_version. " +
+      "The record goes to <pattern>_decisions.yaml beside the pattern: id, then KSI's keys pattern, decision, context, outcome, confidence, agent_id, timestamp, then pattern_version " +
+        "(version, when given: the version the run used, a trial arm composition:resolve picked; else the current one; a version there is not is not_found). " +
       "Logs are committed to git in batches (Op: decisions), at most about a second behind. " +
       "warnings: [{path, message}] when the outcome has no word select reads (a typo like sucess): it is recorded as given, and counts as no evidence.",
     params: trackDecisionSchema,
@@ -87,7 +88,9 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
     example: { pattern: "tournament", decision: "use 3 judges per match", outcome: "success", confidence: 0.8, context: { entrants: 12 } },
     handler: async (data, call) => {
       const entry = store.require(data.pattern);
-      const record = makeRecord(data, { now: clock.now(), sequence: sequence++, agentId: call.agentId, patternVersion: entry.version });
+      // A trial's run may have used another version than the current one: the one named must be one there is (its tag).
+      if (data.version !== undefined && data.version !== entry.version) await store.read({ name: entry.name, version: data.version });
+      const record = makeRecord(data, { now: clock.now(), sequence: sequence++, agentId: call.agentId, patternVersion: data.version ?? entry.version });
       const file = DecisionLogs.pathFor(entry.path);
       await decisions.append(file, formatRecord(record), entry.name, 1, call.agentId);
       const warning = outcomeWarning(data.outcome);

@@ -482,7 +482,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     reload,
     ...evolutionEvents(evolution, changed, () => guard.branch, patternOf),
     ...labelEvents(labels, () => guard.branch),
-    ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, clock: ctx.clock, types: () => catalog.types() }),
+    ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, labels, clock: ctx.clock, types: () => catalog.types() }),
     compareEvent(store, decisions),
   ];
 

@@ -95,7 +95,7 @@ describe("pat promote", () => {
     expect(run.stdout).toMatch(/duel@production: 1\.0\.0 -> 1\.0\.1 {2}commit [0-9a-f]{12}/);
     expect(await production()).toBe("1.0.1");
     const commit = (await git(store, "log", "-1", "--format=%H", "--", "labels.yaml")).trim();
-    expect(await trailers(store, commit)).toMatchObject({ Op: "label", Label: "production", From: "1.0.0", To: "1.0.1", Reason: expect.stringMatching(/^promoted over duel@1\.0\.0: promote b, p\(b better\) 1\.000$/) });
+    expect(await trailers(store, commit)).toMatchObject({ Op: "label", Label: "production", From: "1.0.0", To: "1.0.1", Reason: expect.stringMatching(/^promoted over duel@1\.0\.0: promote b, p\(b better\) > 0\.999$/) });
   });
 
   it("a recommendation other than promote b refuses (exit 2) without --force; --force moves it (a rollback against the evidence)", async () => {

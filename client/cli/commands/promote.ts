@@ -125,7 +125,7 @@ async function promote(cli: Cli): Promise<number> {
         process.stdin.isTTY === true ? `not confirmed: ${target} stays where it is` : `not moving ${target} without confirmation: stdin is not a terminal, so add --yes to move it`,
       );
     }
-    const reason = options.values.reason ?? `promoted over ${comparison.a.ref}: ${comparison.recommendation.text}, p(b better) ${comparison.p_b_better.toFixed(3)}`;
+    const reason = options.values.reason ?? `promoted over ${comparison.a.ref}: ${comparison.recommendation.text}, p(b better) ${probability(comparison.p_b_better)}`;
     const moved = await client.request<Moved>("composition:label", { name, label, version: ref.slice(at + 1), reason, ...(force ? { force: true } : {}) });
     if (cli.format === "text") {
       cli.out(
@@ -184,7 +184,7 @@ function describeComparison(result: Comparison, over: string, cli: Cli): string 
     `${header}; b: ${result.b.ref} (to promote)${result.since === null ? "" : `; records since ${result.since}`}`,
     table(["", "VARIANT", "RUNS", "SUCCESSES", "FAILURES", "UNDECIDED", "RATE", "95% INTERVAL", "CONFIDENCE"], [row("a", result.a), row("b", result.b)], cli.layout),
     ...notes,
-    `p(b better) ${result.p_b_better.toFixed(3)}`,
+    `p(b better) ${probability(result.p_b_better)}`,
     `recommendation: ${result.recommendation.text} (${result.recommendation.reason})`,
   ].join("\n");
 }
@@ -214,4 +214,9 @@ function parseOptions(cli: Cli): { values: Partial<Record<"to" | "over" | "since
     }
   }
   return { values, flags };
+}
+
+/** As composition:compare's reasons write it: three decimals, never a certainty the counts cannot give (> 0.999, not 1.000). */
+function probability(p: number): string {
+  return p > 0.999 ? "> 0.999" : p < 0.001 ? "< 0.001" : p.toFixed(3);
 }

@@ -3,7 +3,8 @@
  * orchestrator agent through the whole loop with the client library —
  * hello, discover, select, get and compose, decisions, two competing scorer
  * handlers answering one collect, watchdog emits with a delay and a
- * condition, fork, diff, merge, lineage — printing a few
+ * condition, fork, a trial of the fork against its parent (split label,
+ * decisions per arm, compare, promote), diff, merge, lineage — printing a few
  * readable lines per step and ending with the store's `git log --graph`.
  *
  *   node dist/scripts/demo.js          run it; the temporary home is removed afterwards
@@ -20,8 +21,9 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { connect, type Client, type Push } from "../client/index.js";
+import { stepTrial, type TrialResult } from "./demo-trial.js";
 
-/** The step headings, in order; the output prints each as `[n/12] title`. */
+/** The step headings, in order; the output prints each as `[n/13] title`. */
 export const DEMO_STEPS = [
   "Say hello (system:hello)",
   "Discover tournament patterns (composition:discover)",
@@ -31,6 +33,7 @@ export const DEMO_STEPS = [
   "Competing scorers: collect and reduce (handler:register, event:emit collect, composition:track_decision)",
   "Watchdogs: delayed, conditional emits (event:emit)",
   "Fork with a modified strategy (composition:fork)",
+  "Trial the fork against its parent: split 50/50, decisions per arm, compare, promote (composition:label, resolve, compare)",
   "Edit the parent too, then diff (composition:save, composition:diff)",
   "Merge the fork back (composition:merge)",
   "Lineage tree (composition:lineage)",
@@ -66,6 +69,7 @@ export interface DemoResult {
   };
   watchdog: { fired: string[]; notFired: string[] };
   fork: { name: string; version: string; parent: string; commit: string };
+  trial: TrialResult;
   /** The fork's and the parent's edits of the strategy: the line each one wrote. */
   edits: { forkLine: string; parentLine: string };
   diffPaths: string[];
@@ -124,6 +128,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const scoring = await next(() => stepScorers(ctx, selected));
     const watchdog = await next(() => stepWatchdogs(ctx));
     const { fork, forkLine } = await next(() => stepFork(ctx, selected));
+    const trial = await next(() => stepTrial(ctx, selected, fork));
     const { before, parentLine, diffPaths } = await next(() => stepEditAndDiff(ctx, selected));
     const merge = await next(() => stepMerge(ctx, selected, forkLine, parentLine, before));
     const lineageTree = await next(() => stepLineage(ctx, selected));
@@ -135,7 +140,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     out("");
     out(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     const edits = { forkLine, parentLine };
-    return { home, kept: keep, ...hello, discovered, selected, top, decisions, scoring, watchdog, fork, edits, diffPaths, merge, lineageTree, gitLog };
+    return { home, kept: keep, ...hello, discovered, selected, top, decisions, scoring, watchdog, fork, trial, edits, diffPaths, merge, lineageTree, gitLog };
   } catch (err) {
     const where = step === 0 ? "while starting the daemon" : `at step ${step} (${DEMO_STEPS[step - 1]})`;
     const stderr = daemon.hasExited ? `; the daemon exited, its stderr ends with:\n${daemon.stderr}` : "";

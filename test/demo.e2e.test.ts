@@ -29,7 +29,7 @@ describe("npm run demo", () => {
     const positions = DEMO_STEPS.map((title, i) => output.indexOf(`[${i + 1}/${DEMO_STEPS.length}] ${title}`));
     expect(positions.every((p) => p >= 0), output).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    expect(DEMO_STEPS).toHaveLength(12);
+    expect(DEMO_STEPS).toHaveLength(13);
 
     expect(result.server).toBe("patternd");
     expect(result.discovered).toContain("tournament");
@@ -63,6 +63,21 @@ describe("npm run demo", () => {
     expect(result.watchdog).toEqual({ fired: ["run_a"], notFired: ["run_b"] });
 
     expect(result.fork).toMatchObject({ name: "tournament_swiss", version: "0.1.0", parent: "tournament@2.0.0" });
+    // The trial: 50/50 by run id, each arm's decisions recorded, the fork promoted on the evidence, every move a commit of labels.yaml.
+    const { trial } = result;
+    expect(trial.arms).toEqual(["tournament@2.0.0", "tournament_swiss@0.1.0"]);
+    expect(Object.values(trial.runs).reduce((a, b) => a + b, 0)).toBe(200);
+    for (const n of Object.values(trial.runs)) expect(n).toBeGreaterThan(70);
+    expect(trial.compare).toMatchObject({ a: "tournament@2.0.0", b: "tournament_swiss@0.1.0", action: "promote_b", text: "promote b" });
+    expect(trial.compare.p_b_better).toBeGreaterThan(0.95);
+    expect(trial.promoted).toMatchObject({ label: "tournament_swiss@production", target: "0.1.0" });
+    expect(trial.labelLog.trimEnd().split("\n").map((line) => line.slice(line.indexOf(" ") + 1))).toEqual([
+      "label: tournament_swiss@production -> 0.1.0",
+      "label: tournament@trial -> split tournament@2.0.0=0.5 tournament_swiss@0.1.0=0.5",
+      "label: tournament@production -> 2.0.0",
+    ]);
+    expect(output).toContain("p(b better)");
+
     expect(result.diffPaths).toEqual(expect.arrayContaining(["orchestration_logic.strategy", "metadata.selection_criteria.latency"]));
 
     // The merge bumped the parent's minor version and kept both sides' strategy edits.

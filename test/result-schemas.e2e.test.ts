@@ -116,7 +116,7 @@ describe("real replies parse with their event's declared result schema", () => {
 
   it("system:help and system:discover send each built-in event's result as a JSON Schema; a connected handler's event has none", async () => {
     const help = await client.request<{ result?: { properties?: Record<string, unknown>; required?: string[] } }>("system:help", { event: "composition:select" });
-    expect(Object.keys(help.result!.properties!)).toEqual(["selected", "explanation", "candidates"]);
+    expect(Object.keys(help.result!.properties!)).toEqual(["selected", "explanation", "candidates", "trial"]);
     expect(help.result!.required).toEqual(["selected", "candidates"]);
     const merge = await client.request<{ result?: { anyOf?: { description?: string }[] } }>("system:help", { event: "composition:merge" });
     expect(merge.result!.anyOf!.map((shape) => shape.description)).toEqual(["merged", "nothing to merge", "dry_run: nothing written"]);

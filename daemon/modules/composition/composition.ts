@@ -47,6 +47,7 @@ import { evolutionEvents } from "./evolution-events.js";
 import { labelEvents } from "./label-events.js";
 import { StoreLabels } from "./store/store-labels.js";
 import { discoveryEvents } from "./discovery-events.js";
+import { compareEvent } from "./compare-event.js";
 import { DecisionLogs } from "./store/decision-log.js";
 import { Finder } from "./store/finder.js";
 import { Selector } from "./store/selector.js";
@@ -481,7 +482,8 @@ export function compositionModule(ctx: ModuleContext): Module {
     reload,
     ...evolutionEvents(evolution, changed, () => guard.branch, patternOf),
     ...labelEvents(labels, () => guard.branch),
-    ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, clock: ctx.clock, types: () => catalog.types() }),
+    ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, labels, clock: ctx.clock, types: () => catalog.types() }),
+    compareEvent(store, decisions),
   ];
 
   return {

@@ -177,6 +177,17 @@ export const selectResult = z.object({
       unmet: z.array(z.object({ requirement: z.string(), reason: z.string() })).optional(),
     }),
   ),
+  trial: z
+    .object({
+      label: z.string().describe("the split label, name@label"),
+      arm: z.string().describe("the arm selected, name@version"),
+      name: z.string(),
+      version: z.string().describe("the version to run (not always the current one): record the run's decisions with it (track_decision version)"),
+      key: z.string(),
+      split: z.record(z.string(), z.number()),
+    })
+    .optional()
+    .describe("explore only: the best candidate is under trial, and this arm of it is selected"),
 });
 
 const decisionRecord = z.object({

@@ -17,7 +17,7 @@
 import { z } from "zod";
 import { decisionFilter, decisionsQuerySchema, outcomeClass, timeOf, type DecisionRecord } from "./decisions.js";
 import type { RecordedPerformance } from "./recorded-performance.js";
-import { refSchema } from "./ref.js";
+import { labelledRefSchema } from "./ref.js";
 import { probabilityGreater, wilsonInterval } from "./success-rate.js";
 
 /**
@@ -36,8 +36,8 @@ export const MAX_MORE_RUNS = 10_000;
 const Z_ONE_SIDED_95 = 1.6448536269514722;
 
 export const compareParams = z.strictObject({
-  a: refSchema.describe("the variant in place (name@version)"),
-  b: refSchema.describe("the variant on trial (name@version)"),
+  a: labelledRefSchema.describe("the variant in place: name@version, name@label (production, say; not a split) or name (its current version)"),
+  b: labelledRefSchema.describe("the variant on trial: name@version (a fork's, or another version of a's pattern), name@label or name"),
   since: decisionsQuerySchema.shape.since.describe(
     "count only decision records at or after this ISO-8601 time (a date alone means its midnight UTC); records without a readable timestamp, and the performance a file records (it has no dates), are then left out",
   ),

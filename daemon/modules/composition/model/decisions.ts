@@ -20,6 +20,7 @@ import { DaemonError } from "../../../core/errors.js";
 import { suggest } from "../../../core/suggest.js";
 import { formatSequenceItem, type Issue } from "./document.js";
 import { nameSchema } from "./ref.js";
+import { versionSchema } from "./schema.js";
 
 export const MAX_CONTEXT_BYTES = 64 * 1024;
 const MAX_CONTEXT_DEPTH = 64;
@@ -71,6 +72,9 @@ export const trackDecisionSchema = z.strictObject({
         '"not"/"no" before a word turns it over) or neither (partial, pending, skipped, mixed…). An outcome with none of these words is kept as written, with a warning',
     ),
   confidence: confidence.optional().describe("0..1"),
+  version: versionSchema
+    .optional()
+    .describe("the version the run used (the one composition:resolve gave for a split label's arm), recorded as pattern_version; default the current version"),
 });
 
 export type TrackDecision = z.output<typeof trackDecisionSchema>;

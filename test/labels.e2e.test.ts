@@ -6,7 +6,8 @@
  * per key, sticky; a hand-broken labels.yaml is reported, never ignored,
  * and the store keeps serving.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rename, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
@@ -233,5 +234,28 @@ describe("labels.yaml by hand", () => {
     await writeFile(path, good);
     expect((await c.request<{ labels: Msg[] }>("composition:labels", {})).labels.length).toBeGreaterThan(0);
     await expectFsckClean(store);
+  });
+
+  it("a labels.yaml that is a symbolic link out of the store is neither read nor written: unsafe_path", async () => {
+    const path = join(store, "labels.yaml");
+    const outside = join(await mkdtemp(join(tmpdir(), "pd-outside-")), "labels.yaml");
+    const planted = "tournament:\n  production: 2.0.1\n";
+    await writeFile(outside, planted);
+    await rename(path, `${path}.kept`);
+    await symlink(outside, path);
+    try {
+      for (const [event, data] of [
+        ["composition:labels", {}],
+        ["composition:get", { name: "tournament@production" }],
+        ["composition:label", { name: "tournament", label: "staging", version: "2.0.1" }],
+      ] as const) {
+        expect((await failure(event, data)).code, event).toBe("unsafe_path");
+      }
+      expect(await readFile(outside, "utf8")).toBe(planted);
+      await stillServes();
+    } finally {
+      await rename(`${path}.kept`, path);
+    }
+    expect((await c.request<{ labels: Msg[] }>("composition:labels", {})).labels.length).toBeGreaterThan(0);
   });
 });

@@ -7,16 +7,17 @@ import { EXIT, type Cli } from "../context.js";
 import { table } from "../table.js";
 import type { Command } from "./command.js";
 
-type Target = string | { split: Record<string, number> };
+/** The wire shapes of composition:label and composition:labels (promote.ts reads them too). */
+export type Target = string | { split: Record<string, number> };
 
-interface LabelEntry {
+export interface LabelEntry {
   name: string;
   label: string;
   target: Target;
   protected: boolean;
 }
 
-interface Moved extends LabelEntry {
+export interface Moved extends LabelEntry {
   previous: Target | null;
   commit: string | null;
   unchanged?: true;

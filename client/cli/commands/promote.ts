@@ -16,15 +16,7 @@ import { unknownOption, UsageError } from "../args.js";
 import { EXIT, type Cli } from "../context.js";
 import { table } from "../table.js";
 import type { Command } from "./command.js";
-
-type Target = string | { split: Record<string, number> };
-
-interface LabelEntry {
-  name: string;
-  label: string;
-  target: Target;
-  protected: boolean;
-}
+import type { LabelEntry, Moved, Target } from "./labels.js";
 
 interface Arm {
   ref: string;
@@ -44,15 +36,6 @@ interface Comparison {
   since: string | null;
   p_b_better: number;
   recommendation: { action: "promote_b" | "keep_a" | "need_more_runs"; text: string; more_runs: number | null; reason: string };
-}
-
-interface Moved {
-  name: string;
-  label: string;
-  target: Target;
-  previous: Target | null;
-  commit: string | null;
-  unchanged?: true;
 }
 
 /** What -o json prints: the comparison, and the move (null when nothing moved). */

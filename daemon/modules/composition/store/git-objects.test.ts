@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { cleanMessage, encodeCommit, encodeObject, encodeTree, formatIdent, TreeSnapshot, type TreeEntry } from "./git-objects.js";
+import { cleanMessage, encodeCommit, encodeObject, formatIdent, TreeSnapshot, type TreeEntry } from "./git-objects.js";
 
 // git itself is the reference: every id here is checked against what git computes for the same bytes.
 const repo = mkdtempSync(join(tmpdir(), "patternd-git-objects-"));
@@ -32,23 +32,6 @@ describe("encodeObject", () => {
 
   it("hashes with sha256 when the repository does", () => {
     expect(encodeObject("blob", Buffer.from("a\n"), "sha256").id).toMatch(/^[0-9a-f]{64}$/);
-  });
-});
-
-describe("encodeTree", () => {
-  it("orders entries as git does (a folder sorts as if its name ended in /) and matches git mktree", () => {
-    const entries = new Map<string, TreeEntry>([
-      ["b.yaml", { mode: "100644", id: blob("b").id }],
-      ["a", { mode: "40000", id: encodeObject("tree", Buffer.alloc(0), "sha1").id }],
-      ["a.yaml", { mode: "100644", id: blob("a.yaml").id }],
-      ["a-b", { mode: "100755", id: blob("x").id }],
-      ["ü.yaml", { mode: "100644", id: blob("u").id }],
-    ]);
-    // mktree checks that the objects exist: give git the blobs and the empty tree first.
-    for (const text of ["b", "a.yaml", "x", "u"]) git(["hash-object", "-w", "--stdin"], text);
-    git(["mktree"], "");
-    const listing = [...entries].map(([name, e]) => `${e.mode === "40000" ? "040000 tree" : `${e.mode} blob`} ${e.id}\t${name}`).join("\n") + "\n";
-    expect(encodeObject("tree", encodeTree(entries), "sha1").id).toBe(git(["mktree"], listing).trim());
   });
 });
 

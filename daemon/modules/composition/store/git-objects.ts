@@ -14,6 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import { deflateSync } from "node:zlib";
+import { sortKey, TreeFolder } from "./tree-folder.js";
 
 export type HashAlgorithm = "sha1" | "sha256";
 
@@ -42,27 +43,6 @@ export function encodeObject(type: "blob" | "tree" | "commit", body: Buffer, alg
 export function blobId(body: Buffer, algorithm: HashAlgorithm): string {
   return createHash(algorithm).update(`blob ${body.length}\0`).update(body).digest("hex");
 }
-
-/** A tree's body: entries in git's order (a tree's name sorts as if it ended in `/`). */
-export function encodeTree(entries: ReadonlyMap<string, TreeEntry>): Buffer {
-  const named = [...entries].map(([name, entry]) => ({ name, entry, key: entry.mode === TREE_MODE ? `${name}/` : name }));
-  // git compares names as bytes. For ASCII, comparing the strings is the same and far cheaper (a
-  // folder of 10 000 patterns is sorted on every commit); anything else is compared as UTF-8.
-  const ascii = !named.some(({ key }) => NON_ASCII.test(key));
-  named.sort(ascii ? (a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : (a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
-  const idBytes = named.length === 0 ? 0 : named[0]!.entry.id.length / 2;
-  let size = 0;
-  for (const { name, entry } of named) size += entry.mode.length + 2 + Buffer.byteLength(name) + idBytes;
-  const body = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const { name, entry } of named) {
-    at += body.write(`${entry.mode} ${name}\0`, at);
-    at += body.write(entry.id, at, "hex");
-  }
-  return body;
-}
-
-const NON_ASCII = /[\u0080-\u{10ffff}]/u;
 
 /** `name <email> <seconds> <+hhmm>` from `name <email>`, in the local time zone as git writes it. */
 export function formatIdent(who: string, when: Date): string {
@@ -98,21 +78,21 @@ export function encodeCommit(commit: { tree: string; parent: string | null; auth
   return Buffer.from(`tree ${commit.tree}\n${parent}author ${commit.author}\ncommitter ${commit.committer}\n\n${commit.message}`);
 }
 
-/** HEAD's tree, folder by folder ("" is the root): name → entry. */
+/** HEAD's tree, folder by folder ("" is the root), each a TreeFolder (tree-folder.ts). */
 export class TreeSnapshot {
   private constructor(
-    /** Never changed once built: `with` copies the folders it changes. */
-    private readonly folders: Map<string, Map<string, TreeEntry>>,
+    /** Never changed once built: `with` makes new folders for the ones it changes. */
+    private readonly folders: Map<string, TreeFolder>,
     readonly root: string | null,
   ) {}
 
   static empty(): TreeSnapshot {
-    return new TreeSnapshot(new Map([["", new Map<string, TreeEntry>()]]), null);
+    return new TreeSnapshot(new Map([["", TreeFolder.empty()]]), null);
   }
 
   /** From `git ls-tree -r -t -z --full-tree <commit>` and that commit's root tree id. */
   static fromLsTree(output: string, root: string): TreeSnapshot {
-    const folders = new Map<string, Map<string, TreeEntry>>([["", new Map()]]);
+    const listed = new Map<string, { key: string; name: string; entry: TreeEntry }[]>([["", []]]);
     for (const record of output.split("\0")) {
       if (record === "") continue;
       // <mode> SP <type> SP <id> TAB <path>
@@ -121,15 +101,17 @@ export class TreeSnapshot {
       const path = record.slice(tab + 1);
       const slash = path.lastIndexOf("/");
       const folder = slash === -1 ? "" : path.slice(0, slash);
-      let entries = folders.get(folder);
-      if (entries === undefined) folders.set(folder, (entries = new Map<string, TreeEntry>()));
-      entries.set(path.slice(slash + 1), { mode: mode === "040000" ? TREE_MODE : mode, id });
-      if (mode === "040000" && !folders.has(path)) folders.set(path, new Map<string, TreeEntry>());
+      let entries = listed.get(folder);
+      if (entries === undefined) listed.set(folder, (entries = []));
+      const entry = { mode: mode === "040000" ? TREE_MODE : mode, id };
+      const name = path.slice(slash + 1);
+      entries.push({ key: sortKey(name, entry), name, entry });
+      if (mode === "040000" && !listed.has(path)) listed.set(path, []);
     }
-    return new TreeSnapshot(folders, root);
+    return new TreeSnapshot(new Map([...listed].map(([folder, entries]) => [folder, TreeFolder.listed(entries)])), root);
   }
 
-  /** The blob entry at a path, if any. */
+  /** The entry at a path, if any. */
   get(path: string): TreeEntry | undefined {
     const slash = path.lastIndexOf("/");
     return this.folders.get(slash === -1 ? "" : path.slice(0, slash))?.get(path.slice(slash + 1));
@@ -144,37 +126,35 @@ export class TreeSnapshot {
    */
   with(changes: ReadonlyMap<string, TreeEntry | null>, algorithm: HashAlgorithm): { snapshot: TreeSnapshot; trees: GitObject[] } {
     const folders = new Map(this.folders);
-    const dirty = new Set<string>();
-    const writable = (folder: string): Map<string, TreeEntry> => {
-      if (!dirty.has(folder)) {
-        folders.set(folder, new Map(folders.get(folder) ?? []));
-        dirty.add(folder);
-      }
-      return folders.get(folder)!;
+    // Folder → its entries' changes; every folder on a changed path is in it (a subfolder's new id is a change).
+    const pending = new Map<string, Map<string, TreeEntry | null>>();
+    const changesOf = (folder: string) => {
+      let folderChanges = pending.get(folder);
+      if (folderChanges === undefined) pending.set(folder, (folderChanges = new Map<string, TreeEntry | null>()));
+      return folderChanges;
     };
     for (const [path, entry] of changes) {
       const parts = path.split("/");
-      for (let depth = 0; depth < parts.length; depth++) writable(parts.slice(0, depth).join("/"));
+      for (let depth = 0; depth < parts.length; depth++) changesOf(parts.slice(0, depth).join("/"));
       const slash = path.lastIndexOf("/");
-      const folder = writable(slash === -1 ? "" : path.slice(0, slash));
-      if (entry === null) folder.delete(path.slice(slash + 1));
-      else folder.set(path.slice(slash + 1), entry);
+      changesOf(slash === -1 ? "" : path.slice(0, slash)).set(path.slice(slash + 1), entry);
     }
     // Deepest first, so a folder's id is known before its parent is written.
-    const order = [...dirty].sort((a, b) => depthOf(b) - depthOf(a));
+    const order = [...pending.keys()].sort((a, b) => depthOf(b) - depthOf(a));
     const trees: GitObject[] = [];
     let root: string | null = this.root;
     for (const folder of order) {
-      const entries = folders.get(folder)!;
+      const updated = (folders.get(folder) ?? TreeFolder.empty()).with(pending.get(folder)!);
       const slash = folder.lastIndexOf("/");
-      const parent = folder === "" ? null : folders.get(slash === -1 ? "" : folder.slice(0, slash))!;
+      const parent = folder === "" ? null : changesOf(slash === -1 ? "" : folder.slice(0, slash));
       const name = folder.slice(slash + 1);
-      if (entries.size === 0 && folder !== "") {
+      if (updated.size === 0 && folder !== "") {
         folders.delete(folder);
-        parent!.delete(name);
+        parent!.set(name, null);
         continue;
       }
-      const tree = encodeObject("tree", encodeTree(entries), algorithm);
+      folders.set(folder, updated);
+      const tree = updated.object(algorithm);
       trees.push(tree);
       if (parent === null) root = tree.id;
       else parent.set(name, { mode: TREE_MODE, id: tree.id });

@@ -73,7 +73,9 @@ export class CommitWriter {
    * and its parent's. A `TagNotMade` error means the commit was made but
    * its tag was not: the caller takes the commit back. With `sign`, the
    * commit object is made by it (a signed one: git-process.ts) once the
-   * trees are written, instead of here.
+   * trees are written, instead of here. `blobs` are the staged files'
+   * objects when the daemon staged them itself (index-stager.ts): written
+   * with the trees, but those the store has already.
    */
   async write(
     base: Head,
@@ -81,7 +83,7 @@ export class CommitWriter {
     message: string,
     author: string,
     committer: string,
-    options: { tag?: string | undefined; sign?: Signer | undefined } = {},
+    options: { tag?: string | undefined; sign?: Signer | undefined; blobs?: readonly GitObject[] } = {},
   ): Promise<{ commit: string; parent: string | null }> {
     const before = await this.treeAt(base.commit);
     let head = base;
@@ -95,10 +97,10 @@ export class CommitWriter {
       if (options.sign === undefined) {
         const commit = encodeObject("commit", encodeCommit({ tree: snapshot.root!, parent: head.commit, author, committer, message }), on.algorithm);
         id = commit.id;
-        objects = [...trees, commit];
+        objects = [...(options.blobs ?? []), ...trees, commit];
       } else {
         // git commit-tree writes the signed commit object, and needs its tree in the store first.
-        await this.writeObjects(trees);
+        await this.writeObjects([...(options.blobs ?? []), ...trees]);
         id = await options.sign(snapshot.root!, head.commit, message);
         objects = [];
       }

@@ -110,6 +110,10 @@ export interface StoreSettings {
   signCommits: boolean;
   /** tag.gpgSign: set, but the daemon's version tags are lightweight (refs): there is nothing to sign. */
   signTagsAsked: boolean;
+  /** Why git must stage the daemon's changes (a setting that changes what `git add` stages, or how the index is written); null: the daemon stages them itself (index-stager.ts). */
+  gitStages: string | null;
+  /** core.fileMode: a file's exec bit is staged (git's default). */
+  fileMode: boolean;
 }
 
 /**
@@ -124,7 +128,31 @@ export function storeSettings(config: StoreConfig, where: { workTree: string; gi
     const expanded = hooksPath === "~" ? where.home : hooksPath.startsWith("~/") ? join(where.home, hooksPath.slice(2)) : hooksPath;
     hooksDir = isAbsolute(expanded) ? expanded : resolve(where.workTree, expanded);
   }
-  return { hooksDir, signCommits: config.bool("commit.gpgsign") === true, signTagsAsked: config.bool("tag.gpgsign") === true };
+  return {
+    hooksDir,
+    signCommits: config.bool("commit.gpgsign") === true,
+    signTagsAsked: config.bool("tag.gpgsign") === true,
+    gitStages: stagingSetting(config),
+    fileMode: config.bool("core.filemode") !== false,
+  };
+}
+
+/**
+ * A setting under which `git add` may stage other bytes than the file's
+ * (line endings, an attributes file outside the store) or write the index
+ * in a form the daemon does not (version 4, or not split): named, so git
+ * stages instead. Attributes files inside the store are looked for per
+ * path (index-stager.ts).
+ */
+function stagingSetting(config: StoreConfig): string | null {
+  const autocrlf = config.get("core.autocrlf");
+  if (autocrlf !== undefined && config.bool("core.autocrlf") !== false) return `core.autocrlf=${autocrlf ?? "true"}`;
+  if (config.get("core.attributesfile") !== undefined) return "core.attributesFile";
+  if (config.get("index.version") !== undefined && config.get("index.version")?.trim() !== "2" && config.get("index.version")?.trim() !== "3") return `index.version=${config.get("index.version") ?? ""}`;
+  if (config.bool("feature.manyfiles") === true) return "feature.manyFiles (index version 4)";
+  if (config.bool("core.splitindex") === false) return "core.splitIndex=false";
+  if (config.bool("index.sparse") === true) return "index.sparse";
+  return null;
 }
 
 /**

@@ -7,9 +7,10 @@
  * meanwhile waits or fails rather than racing it. Commands see a fixed
  * environment — no user config, no ambient GIT_* — and authorship comes
  * from the request's agent. Commits and tags are written without a process
- * (git's object and ref formats, and its lock protocol) from what `git add`
- * staged in a private index (private-index.ts), which then becomes the
- * index. What the store's own config asks of a commit is honoured
+ * (git's object and ref formats, and its lock protocol) from what was
+ * staged in a private index (private-index.ts; staged by the daemon itself,
+ * index-stager.ts, or by `git add` where a setting asks), which then
+ * becomes the index. What the store's own config asks of a commit is honoured
  * (git-settings.ts): its commit hooks run (git-hooks.ts), commit.gpgsign
  * signs through `git commit-tree -S`, and a repository format the writer
  * does not implement is refused.
@@ -25,7 +26,8 @@ import { clearStaleLocks } from "./stale-locks.js";
 import { CommitWriter, lockRef, TagNotMade, type Signer } from "./git-commit.js";
 import type { StoreSettings } from "./git-config.js";
 import { activeHooks, CommitHooks, type CommitIdentity } from "./git-hooks.js";
-import { cleanMessage, formatDate, formatIdent, stagedEntries, type HashAlgorithm, type TreeSnapshot } from "./git-objects.js";
+import { cleanMessage, formatDate, formatIdent, stagedEntries, type GitObject, type HashAlgorithm, type TreeEntry, type TreeSnapshot } from "./git-objects.js";
+import { IndexStager, type Staged } from "./index-stager.js";
 import { commitTreeSigned, DAEMON_EMAIL, spawnGit, spawnGitWithInput, type Person } from "./git-process.js";
 import { StoreDirs } from "./git-dirs.js";
 import { StoreGitSettings } from "./git-settings.js";
@@ -55,6 +57,7 @@ export class GitRepo {
   private readonly commits: CommitWriter;
   private readonly settings: StoreGitSettings;
   private readonly hooks: CommitHooks;
+  private readonly stager: IndexStager;
   /** The work tree: every file the daemon touches in it (and in the git folders: dirs) goes through confined-path.ts. */
   private readonly workTree: ConfinedDir;
   /**
@@ -82,6 +85,7 @@ export class GitRepo {
     this.workTree = new ConfinedDir(dir);
     this.settings = new StoreGitSettings(dirs, (work) => this.inTurn(work));
     this.hooks = new CommitHooks(dir, dirs, logger);
+    this.stager = new IndexStager(dirs, this.workTree);
   }
 
   /** The git dir's files (per work tree: HEAD, the index, the daemon's own files). */
@@ -161,11 +165,15 @@ export class GitRepo {
    * Commits the working-tree content of `paths` (a missing file: deleted)
    * on top of HEAD, and nothing else: what a person staged stays staged,
    * out of this commit. As `git commit -- <paths>` does it (private-index.ts):
-   * under git's index.lock, `git add -A` stages the paths into a private
-   * copy of the index, the commit takes the blobs and modes git staged
-   * there (its attributes, eol and filters applied), and the copy becomes
-   * the index once the branch has moved; the objects, the branch and its
-   * reflog are written by git-commit.ts, and `tag` (when given) with them.
+   * under git's index.lock the paths are staged into a private index, the
+   * commit takes the blobs and modes staged there, and the private index
+   * becomes the index once the branch has moved. The daemon stages them
+   * itself (index-stager.ts: the blobs from the files, the index written
+   * split, a few KB whatever the store's size) unless a setting, an
+   * attributes file or a commit hook asks for git's own staging: then `git
+   * add -A` stages them into a copy of the index (its attributes, eol and
+   * filters applied). The objects, the branch and its reflog are written by
+   * git-commit.ts, and `tag` (when given) with them.
    * Returns the full hash; "nothing to commit" when the tree would not
    * change. A path that is a link or under one is unsafe_path, before git
    * sees it. The store's commit hooks run around it (seeing the private
@@ -194,27 +202,39 @@ export class GitRepo {
     let index: PrivateIndex | undefined;
     let commit: string;
     let parent: string | null;
+    let blobs: GitObject[] = [];
+    let published: (() => void) | undefined;
     try {
       const base = this.commits.readHead();
       index = await PrivateIndex.take(this.gitFiles, base.ref.replace(/^refs\/heads\//, ""));
       // Read again under the lock: a person's commit that held it until now has moved the branch.
       const head = this.commits.readHead();
-      const env = index.env;
-      if (index.copyReal() && head.commit !== null) await this.inTurn(() => spawnGit(this.dir, ["read-tree", head.commit!], env));
-      const add = () => spawnGit(this.dir, ["add", "-A", "--", ...paths], env);
-      await this.inTurn(add);
-      const text = hooks.size === 0 ? cleaned : await this.inTurn(() => this.hooks.beforeCommit(hooks, settings.hooksDir, cleaned, who, add, index!.path));
-      // Read in-process (a process less per save); git lists it when the reader does not take the file.
-      const read = head.commit === null ? undefined : readIndexEntries(this.gitFiles.read(PRIVATE_INDEX) ?? Buffer.alloc(0), paths, head.commit.length / 2);
-      const staged = read ?? stagedEntries(await this.inTurn(() => spawnGit(this.dir, ["ls-files", "-s", "-z", "--", ...paths], env)), paths);
+      const direct = head.commit === null || hooks.size > 0 || settings.gitStages !== null ? null : await this.stageDirectly(paths, head.commit, settings.fileMode);
+      let text = cleaned;
+      let staged: Map<string, TreeEntry | null>;
+      if (direct !== null) {
+        index.write(direct.index);
+        staged = direct.entries;
+        blobs = direct.blobs;
+        published = direct.published;
+      } else {
+        const env = index.env;
+        if (index.copyReal() && head.commit !== null) await this.inTurn(() => spawnGit(this.dir, ["read-tree", head.commit!], env));
+        const add = () => spawnGit(this.dir, ["add", "-A", "--", ...paths], env);
+        await this.inTurn(add);
+        if (hooks.size > 0) text = await this.inTurn(() => this.hooks.beforeCommit(hooks, settings.hooksDir, cleaned, who, add, index!.path));
+        // Read in-process (a process less per save); git lists it when the reader does not take the file.
+        const read = head.commit === null ? undefined : readIndexEntries(this.gitFiles.read(PRIVATE_INDEX) ?? Buffer.alloc(0), paths, head.commit.length / 2);
+        staged = read ?? stagedEntries(await this.inTurn(() => spawnGit(this.dir, ["ls-files", "-s", "-z", "--", ...paths], env)), paths);
+      }
       onlyFiles(staged, this.workTree);
-      ({ commit, parent } = await this.inTurn(() => this.commits.write(head, staged, text, formatIdent(by.author, now), formatIdent(by.committer, now), { tag, sign })));
+      ({ commit, parent } = await this.inTurn(() => this.commits.write(head, staged, text, formatIdent(by.author, now), formatIdent(by.committer, now), { tag, sign, blobs })));
     } catch (err) {
       if (err instanceof TagNotMade) await this.uncommit(err.commit).catch(() => undefined);
       index?.release();
       throw asUnavailable(err, this.dir);
     }
-    this.publish(index, paths);
+    this.publish(index, paths, published);
     // On top of what was taken in: nothing new from anyone else to take in. Otherwise the watcher walks from there.
     if (parent === this.takenHead) this.takenHead = commit;
     this.committed();
@@ -222,15 +242,25 @@ export class GitRepo {
     return commit;
   }
 
+  /** The daemon stages the paths itself (index-stager.ts); null when git must, and why is logged. */
+  private async stageDirectly(paths: readonly string[], head: string, fileMode: boolean): Promise<Staged | null> {
+    const staged = await this.stager.stage(paths, head.length === 64 ? "sha256" : "sha1", fileMode);
+    if (typeof staged !== "string") return staged;
+    this.logger?.debug({ store: this.dir, reason: staged }, "git stages this change");
+    return null;
+  }
+
   /**
    * The private index becomes the index. Should a rename fail (it needs no
    * space), the commit stands: the paths are reset to HEAD's entries in the
    * real index instead, which is what the private one held for them.
    */
-  private publish(index: PrivateIndex, paths: string[]): void {
+  private publish(index: PrivateIndex, paths: string[], published: (() => void) | undefined): void {
     try {
       index.publish();
+      published?.();
     } catch (err) {
+      this.stager.forget();
       index.release();
       this.logger?.warn({ err, paths }, "the index could not be updated after a commit; the paths are reset to HEAD in it instead");
       void this.unstage(paths).catch(() => undefined);

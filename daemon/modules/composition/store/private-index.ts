@@ -84,6 +84,11 @@ export class PrivateIndex {
     return false;
   }
 
+  /** Fills the private index with an index file the daemon wrote itself (index-stager.ts). */
+  write(index: Buffer): void {
+    this.gitFiles.write(PRIVATE_INDEX, index, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+  }
+
   /** The private index becomes the real one (two renames: no space needed), and the lock is let go. */
   publish(): void {
     renameSync(this.path, this.gitFiles.path(LOCK));

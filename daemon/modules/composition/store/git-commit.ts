@@ -180,7 +180,7 @@ export class CommitWriter {
         const temp = `${dir}/tmp_obj_${process.pid}_${object.id.slice(2, 10)}`;
         rmSync(objectDir.path(temp), { force: true });
         written.push({ temp, path, fd: objectDir.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444) });
-        writeWhole(written[written.length - 1]!.fd, object.deflated);
+        for (const part of object.deflated) writeWhole(written[written.length - 1]!.fd, part);
       }
     } catch (err) {
       close();

@@ -26,7 +26,7 @@ describe("encodeObject", () => {
     for (const text of ["", "name: a\n", "ü ✓ \0 binary\r\n".repeat(50)]) {
       const object = blob(text);
       expect(object.id).toBe(git(["hash-object", "--stdin"], text).trim());
-      expect(inflateSync(object.deflated).toString("latin1")).toBe(`blob ${Buffer.byteLength(text)}\0${Buffer.from(text).toString("latin1")}`);
+      expect(inflateSync(Buffer.concat(object.deflated)).toString("latin1")).toBe(`blob ${Buffer.byteLength(text)}\0${Buffer.from(text).toString("latin1")}`);
     }
   });
 

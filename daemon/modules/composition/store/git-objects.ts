@@ -26,8 +26,8 @@ export interface TreeEntry {
 
 export interface GitObject {
   id: string;
-  /** zlib-deflated `<type> <size>\0<body>`: a loose object file's content. */
-  deflated: Buffer;
+  /** zlib-deflated `<type> <size>\0<body>`: a loose object file's content, in parts written one after another (a large tree is not copied into one buffer). */
+  deflated: readonly Buffer[];
 }
 
 const TREE_MODE = "40000";
@@ -36,7 +36,7 @@ const TREE_MODE = "40000";
 export function encodeObject(type: "blob" | "tree" | "commit", body: Buffer, algorithm: HashAlgorithm): GitObject {
   const whole = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
   // Level 1, as git's own core.looseCompression default: loose objects are packed later anyway.
-  return { id: createHash(algorithm).update(whole).digest("hex"), deflated: deflateSync(whole, { level: 1 }) };
+  return { id: createHash(algorithm).update(whole).digest("hex"), deflated: [deflateSync(whole, { level: 1 })] };
 }
 
 /** The id git gives `body` as a blob (what `git hash-object` prints), without making the object. */

@@ -33,7 +33,7 @@ describe("index files", () => {
   it("refuses a damaged file, another version, and an extension it must understand but does not", () => {
     const file = encodeIndex([fileEntry("a", stat, false, id)], [], "sha1");
     const damaged = Buffer.from(file);
-    damaged[20] ^= 1;
+    damaged.writeUInt8(damaged.readUInt8(20) ^ 1, 20);
     expect(() => parseIndex(damaged, "sha1")).toThrow(UnsupportedIndex);
     const v4 = Buffer.from(file);
     v4.writeUInt32BE(4, 4);

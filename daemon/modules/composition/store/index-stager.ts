@@ -295,5 +295,5 @@ function applied(shared: Shared, overlay: ReadonlyMap<string, IndexEntry | null>
 async function blobObject(content: Buffer, algorithm: HashAlgorithm): Promise<GitObject> {
   const header = Buffer.from(`blob ${content.length}\0`);
   const id = createHash(algorithm).update(header).update(content).digest("hex");
-  return { id, deflated: await deflateAsync(Buffer.concat([header, content]), { level: 1 }) };
+  return { id, deflated: [await deflateAsync(Buffer.concat([header, content]), { level: 1 })] };
 }

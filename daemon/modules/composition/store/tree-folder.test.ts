@@ -37,7 +37,7 @@ function entry(next: () => number): TreeEntry {
 /** The object's bytes inflate to `tree <size>\0<body>` and hash to its id. */
 function checkObject(folder: TreeFolder): string {
   const object = folder.object("sha1");
-  const whole = inflateSync(object.deflated);
+  const whole = inflateSync(Buffer.concat(object.deflated));
   expect(createHash("sha1").update(whole).digest("hex")).toBe(object.id);
   expect(whole.toString("latin1", 0, 5)).toBe("tree ");
   return object.id;

@@ -152,7 +152,7 @@ export class TreeFolder {
     const check = Buffer.allocUnsafe(4);
     check.writeUInt32BE(adler >>> 0);
     parts.push(FINAL_BLOCK, check);
-    return { id: hash.digest("hex"), deflated: Buffer.concat(parts) };
+    return { id: hash.digest("hex"), deflated: parts };
   }
 
   /** The chunk a key falls in: the last whose first key is not after it (the first chunk for keys before all). */

@@ -156,6 +156,11 @@ describe("a link as a type folder (issue 23, case 2)", () => {
 });
 
 describe("a link as a decision log (issue 23, case 1)", () => {
+  // These windows are git's own staging (git add), held open by the wrapper: the store is set so that git
+  // stages (git-config.ts). When the daemon stages itself, the same checks run in one turn under index.lock.
+  beforeAll(() => git(store, "config", "core.splitIndex", "false"));
+  afterAll(() => git(store, "config", "--unset", "core.splitIndex"));
+
   it("an append is refused, the log is not served, select still ranks, and a restart commits nothing of it", async () => {
     await c.request("composition:save", { composition: { name: "p1", type: "orchestration", version: "1.0.0", description: "decision log link target" } });
     const log = join(store, "orchestrations", "p1_decisions.yaml");
@@ -247,6 +252,11 @@ describe("a link as a folder that holds patterns", () => {
 });
 
 describe("a link swapped in between the daemon's check and its use", () => {
+  // These windows are git's own staging (git add), held open by the wrapper: the store is set so that git
+  // stages (git-config.ts). When the daemon stages itself, the same checks run in one turn under index.lock.
+  beforeAll(() => git(store, "config", "core.splitIndex", "false"));
+  afterAll(() => git(store, "config", "--unset", "core.splitIndex"));
+
   it("a file swapped for a link during git add: the commit refuses to read it, nothing is committed or tagged", async () => {
     const before = await head(store);
     writeFileSync(swapFile, "orchestrations/sw1.yaml");

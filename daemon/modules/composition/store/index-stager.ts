@@ -10,8 +10,8 @@
  * config (no autocrlf, no attributes file, no hooks that stage), and this
  * checks each path's `.gitattributes` and the repository's
  * info/attributes; anything else returns the reason, and git stages as
- * before. The index as last read or written is kept, keyed by the file's
- * identity: a person's git command that rewrites it is seen and read again.
+ * before. The index as last read or written is kept with the file's bytes:
+ * a person's git command that rewrites it is seen and read again.
  */
 import { createHash } from "node:crypto";
 import { closeSync, constants, fsyncSync, lstatSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
@@ -56,7 +56,8 @@ interface Shared {
 }
 
 interface View {
-  stamp: string;
+  /** The index file this view describes, byte for byte (a few KB once split): a file's stat can repeat within a clock tick and with a reused inode. */
+  file: Buffer;
   shared: Shared;
   /** Name → its entry in place of the shared one (null: removed), or a new name's entry. */
   overlay: Map<string, IndexEntry | null>;
@@ -135,22 +136,20 @@ export class IndexStager {
       blobs,
       index: next.index,
       published: () => {
-        const stat = lstatSync(this.gitFiles.path("index"), { bigint: true, throwIfNoEntry: false });
-        this.view = stat === undefined ? null : { ...next.view, stamp: stampOf(stat) };
+        this.view = { ...next.view, file: next.index };
       },
     };
   }
 
-  /** The index as it is now: the kept view while the file is the one it describes, else read again. */
+  /** The index as it is now: the kept view while the file holds the bytes it describes, else read again. */
   private current(algorithm: HashAlgorithm): View {
-    const stat = lstatSync(this.gitFiles.path("index"), { bigint: true, throwIfNoEntry: false });
-    if (stat === undefined) throw new UnsupportedIndex("there is none");
-    const stamp = stampOf(stat);
-    if (this.view?.stamp === stamp) return this.view;
+    const file = this.gitFiles.read("index");
+    if (file === undefined) throw new UnsupportedIndex("there is none");
+    if (this.view?.file.equals(file) === true) return this.view;
     this.view = null;
-    const parsed = parseIndex(this.gitFiles.read("index") ?? Buffer.alloc(0), algorithm);
+    const parsed = parseIndex(file, algorithm);
     const idBytes = algorithm === "sha1" ? 20 : 32;
-    if (parsed.link === null) return { stamp, shared: sharedOf(null, parsed.entries, idBytes), overlay: new Map(), extensions: parsed.extensions };
+    if (parsed.link === null) return { file, shared: sharedOf(null, parsed.entries, idBytes), overlay: new Map(), extensions: parsed.extensions };
     const shared = this.shared(parsed.link.shared, algorithm);
     const { replaced, deleted } = parsed.link;
     const own = parsed.entries;
@@ -167,7 +166,7 @@ export class IndexStager {
       if (stageOf(entry, idBytes) !== 0) throw new UnsupportedIndex("the index holds a merge in progress");
       overlay.set(entry.name, entry);
     }
-    return { stamp, shared, overlay, extensions: parsed.extensions };
+    return { file, shared, overlay, extensions: parsed.extensions };
   }
 
   /** A shared index by its checksum (kept: git writes a new one rarely). */
@@ -186,7 +185,7 @@ export class IndexStager {
   }
 
   /** The split index file for `overlay` over the view's shared index (a new shared index first when there is none or the overlay has grown). */
-  private async written(view: View, overlay: Map<string, IndexEntry | null>, paths: readonly string[], algorithm: HashAlgorithm): Promise<{ index: Buffer; view: Omit<View, "stamp"> }> {
+  private async written(view: View, overlay: Map<string, IndexEntry | null>, paths: readonly string[], algorithm: HashAlgorithm): Promise<{ index: Buffer; view: Omit<View, "file"> }> {
     const idBytes = algorithm === "sha1" ? 20 : 32;
     let shared = view.shared;
     const removed = paths.some((path) => overlay.get(path) === null || (!overlay.has(path) && !shared.positions.has(path)));
@@ -262,11 +261,6 @@ export class IndexStager {
     }
     return null;
   }
-}
-
-/** A file's identity and version as git's own rewrites change it. */
-function stampOf(stat: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
-  return `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
 }
 
 function sharedOf(hash: string | null, entries: IndexEntry[], idBytes: number): Shared {

@@ -270,11 +270,23 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
 
 // ---------------------------------------------------------------- series
 
-async function connect(socketPath: string): Promise<LineConnection> {
+export async function connect(socketPath: string): Promise<LineConnection> {
   const conn = await LineConnection.connect(socketPath);
   const hello = await conn.request(`{"event":"system:hello","id":0,"data":{"agent_id":"${AGENT}","client":"bench"}}\n`);
   if (hello.ok !== true) throw new Error(`system:hello: ${JSON.stringify(hello).slice(0, 300)}`);
   return conn;
+}
+
+/** A check that each reply carries a commit not seen before by this check. */
+function newCommitCheck(): (reply: Reply, what: string) => void {
+  const commits = new Set<string>();
+  return (reply, what) => {
+    const commit = reply.data?.commit;
+    if (typeof commit !== "string" || !COMMIT.test(commit) || commits.has(commit) || reply.data?.unchanged === true) {
+      throw new Error(`${what}: no new commit in the reply: ${JSON.stringify(reply).slice(0, 300)}`);
+    }
+    commits.add(commit);
+  };
 }
 
 /**
@@ -283,14 +295,7 @@ async function connect(socketPath: string): Promise<LineConnection> {
  * can run again on the same store.
  */
 async function saveSeries(conn: LineConnection, daemon: Child, tag: string, count: number, warmup: number): Promise<Series[]> {
-  const commits = new Set<string>();
-  const checkCommit = (reply: Reply, what: string) => {
-    const commit = reply.data?.commit;
-    if (typeof commit !== "string" || !COMMIT.test(commit) || commits.has(commit) || reply.data?.unchanged === true) {
-      throw new Error(`${what}: no new commit in the reply: ${JSON.stringify(reply).slice(0, 300)}`);
-    }
-    commits.add(commit);
-  };
+  const checkCommit = newCommitCheck();
   const createName = (n: number) => `bench_${tag}_create_${n}`;
   const createLine = (n: number, id: number) => {
     const doc = parseYaml(patternYaml(createName(n), 1_000_000 + n)) as Record<string, unknown>;
@@ -302,21 +307,43 @@ async function saveSeries(conn: LineConnection, daemon: Child, tag: string, coun
   };
   await sequential(conn, daemon, "warm-up", warmup, (k) => createLine(count + k, k), (reply, k) => createCheck(count + k)(reply));
   const creates = await sequential(conn, daemon, "save: create (new pattern)", count, (k) => createLine(k, k), (reply, k) => createCheck(k)(reply));
+  return [creates, await updateSeries(conn, daemon, tag, count, warmup, checkCommit)];
+}
 
-  // Updates: one pattern, its own text from the generator; each update changes performance figures
-  // and a variable default and sends the current version back (the daemon bumps the patch).
+/** The update target of a series tagged `tag`: its name and generated document. */
+export function updateTarget(tag: string): { name: string; doc: Record<string, unknown> } {
   const name = `bench_${tag}_update`;
-  const doc = parseYaml(patternYaml(name, 2_000_000)) as Record<string, unknown>;
+  return { name, doc: parseYaml(patternYaml(name, 2_000_000)) as Record<string, unknown> };
+}
+
+/** Update n of `doc` at `version`: new performance figures and a new variable default. */
+export function updatedDocument(doc: Record<string, unknown>, n: number, version: string): Record<string, unknown> {
+  const performance = { runs: 10 + n, avg_score: round(0.5 + ((n * 37) % 50) / 100, 2), success_rate: round(0.6 + ((n * 13) % 40) / 100, 2) };
+  const variables = { ...(doc.variables as Record<string, unknown>), max_rounds: { type: "integer", default: 2 + (n % 7), description: "Rounds before the lead must decide." } };
+  return { ...doc, version, performance, variables };
+}
+
+/**
+ * Updates of one pattern (created first, unmeasured), each a new version, measured after
+ * `warmup` unmeasured ones; every reply must carry a new commit (`checkCommit`) and a newer version.
+ */
+export async function updateSeries(
+  conn: LineConnection,
+  daemon: Child,
+  tag: string,
+  count: number,
+  warmup: number,
+  checkCommit: (reply: Reply, what: string) => void = newCommitCheck(),
+): Promise<Series> {
+  // Each update sends the current version back (the daemon bumps the patch).
+  const { name, doc } = updateTarget(tag);
   let version = String(doc.version);
   const first = await requestRaw(conn, JSON.stringify({ event: "composition:save", id: 0, data: { composition: doc, message: "bench update target" } }) + "\n");
   if (first.reply.ok !== true) throw new Error(`creating ${name}: ${JSON.stringify(first.reply).slice(0, 300)}`);
   let n = 0;
   const updateLine = (id: number) => {
     n++;
-    const performance = { runs: 10 + n, avg_score: round(0.5 + ((n * 37) % 50) / 100, 2), success_rate: round(0.6 + ((n * 13) % 40) / 100, 2) };
-    const variables = { ...(doc.variables as Record<string, unknown>), max_rounds: { type: "integer", default: 2 + (n % 7), description: "Rounds before the lead must decide." } };
-    const composition = { ...doc, version, performance, variables };
-    return JSON.stringify({ event: "composition:save", id, data: { composition, message: `bench update ${n}` } }) + "\n";
+    return JSON.stringify({ event: "composition:save", id, data: { composition: updatedDocument(doc, n, version), message: `bench update ${n}` } }) + "\n";
   };
   const updateCheck = (reply: Reply, k: number) => {
     const next = reply.data?.version;
@@ -327,8 +354,7 @@ async function saveSeries(conn: LineConnection, daemon: Child, tag: string, coun
     version = next;
   };
   await sequential(conn, daemon, "warm-up", warmup, updateLine, updateCheck);
-  const updates = await sequential(conn, daemon, "save: update (new version)", count, updateLine, updateCheck);
-  return [creates, updates];
+  return sequential(conn, daemon, "save: update (new version)", count, updateLine, updateCheck);
 }
 
 /** Current versions of the created patterns (round robin), then tagged versions `name@version` of the update target. */
@@ -369,7 +395,7 @@ function compareSemver(a: string, b: string): number {
 }
 
 /** Polls every 2 ms (a refused connect returns at once) until `system:health` answers ok, or fails at the deadline. */
-async function waitHealth(child: Child, socketPath: string, timeoutMs: number): Promise<void> {
+export async function waitHealth(child: Child, socketPath: string, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   const ended: { how: string | null } = { how: null };
   void child.exited.then((how) => (ended.how = how));
@@ -428,7 +454,7 @@ async function indexedLine(logPath: string, starts: number): Promise<{ ms: numbe
 
 // ---------------------------------------------------------------- the synthetic store
 
-function git(cwd: string, args: string[]): Promise<string> {
+export function git(cwd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       "git",
@@ -441,7 +467,7 @@ function git(cwd: string, args: string[]): Promise<string> {
 }
 
 /** `count` patterns under orchestrations/, one commit, one packed tag `<name>@<version>` per pattern. */
-async function generateStore(
+export async function generateStore(
   dir: string,
   count: number,
 ): Promise<{ patterns: number; bytes_total: number; bytes_min: number; bytes_median: number; bytes_max: number; generate_ms: number; git_ms: number }> {

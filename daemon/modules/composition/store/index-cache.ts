@@ -1,6 +1,6 @@
 /**
  * The catalog saved under var/lib, so that a restart re-reads only the
- * pattern files whose mtime or size changed: parsing is nearly all of an
+ * pattern files whose state changed (listing.ts): parsing is nearly all of an
  * index build (about 1 ms a file), and reading the cache is not. One JSON
  * line per entry after a header line, written in chunks (a store of 10 000
  * patterns as one JSON string cost 150 MB of peak memory) to a temp file
@@ -11,8 +11,8 @@ import { readFile } from "node:fs/promises";
 import { writeAtomic } from "../../../core/atomic-file.js";
 import type { CachedEntry } from "./catalog.js";
 
-// 3: entries carry their warnings, and paths may be any depth, .yml or .md.
-const FORMAT = 3;
+// 3: entries carry their warnings, and paths may be any depth, .yml or .md. 4: states carry ctime, inode and when they were taken.
+const FORMAT = 4;
 const LINES_PER_WRITE = 500;
 
 export async function readIndexCache(path: string, store: string): Promise<CachedEntry[]> {
@@ -50,7 +50,7 @@ function isCachedEntry(value: unknown): value is CachedEntry {
   if (typeof entry !== "object" || entry === null || typeof state !== "object" || state === null) return false;
   const strings = ["name", "type", "version", "description", "path", "text"].every((key) => typeof entry[key] === "string");
   const data = typeof entry.data === "object" && entry.data !== null && !Array.isArray(entry.data);
-  return strings && data && Number.isFinite(state.mtimeMs) && Number.isFinite(state.size);
+  return strings && data && ["mtimeMs", "ctimeMs", "size", "ino", "seenAt"].every((key) => Number.isFinite(state[key]));
 }
 
 export async function writeIndexCache(path: string, store: string, entries: readonly CachedEntry[]): Promise<void> {

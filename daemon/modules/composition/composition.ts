@@ -551,6 +551,9 @@ export function compositionModule(ctx: ModuleContext): Module {
       const restored = catalog.revision;
       watch();
       const { indexed, invalid, ignored, warnings } = catalog.reconcile();
+      const reconciled = performance.now();
+      selector.build();
+      const selectMs = Math.round(performance.now() - reconciled);
       warmDecisionLogs(ignored);
       // A new or changed index is cached after start-up, off the path to answering.
       if (catalog.revision !== restored || cached.length === 0) cacheSoon();
@@ -559,7 +562,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       await git.exclusive(() => outside.start());
       head = git.takenHead ?? null;
       attachment.start();
-      const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, ms: Math.round(performance.now() - started) };
+      const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, select_ms: selectMs, ms: Math.round(performance.now() - started) };
       // Nothing left out silently: files not indexed are said where an operator looks (pat reload lists them).
       // Decision logs are read by their own module: not indexing them is no news.
       const unread = ignored.filter((file) => file.reason !== "decision_log" && file.reason !== "labels");

@@ -119,7 +119,8 @@ export function processCpuNs(pid: number | undefined): number | null {
  * arrived (performance.now()), so timing costs one clock reading per chunk.
  */
 export class LineConnection {
-  private buffered = "";
+  /** What arrived after the last line break, in pieces: a reply of many megabytes is joined once, when its line ends. */
+  private partial: string[] = [];
   private failure: ((err: Error) => void) | null = null;
   onLines: (lines: string[], now: number) => void = () => undefined;
 
@@ -127,11 +128,16 @@ export class LineConnection {
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {
       const now = performance.now();
-      this.buffered += chunk;
-      const last = this.buffered.lastIndexOf("\n");
-      if (last === -1) return;
-      const lines = this.buffered.slice(0, last).split("\n");
-      this.buffered = this.buffered.slice(last + 1);
+      // Only the new chunk is searched: searching (and so flattening) the whole buffer per chunk was quadratic,
+      // minutes per composition:list reply of 100 000 patterns.
+      const last = chunk.lastIndexOf("\n");
+      if (last === -1) {
+        this.partial.push(chunk);
+        return;
+      }
+      this.partial.push(chunk.slice(0, last));
+      const lines = this.partial.join("").split("\n");
+      this.partial = [chunk.slice(last + 1)];
       this.onLines(lines, now);
     });
     socket.on("error", (err) => this.failure?.(err));

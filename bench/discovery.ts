@@ -4,7 +4,7 @@
  * - on the synthetic store (10 000 patterns): composition:discover with
  *   typical queries (the seed's example, words, a JSON Logic rule, a sort)
  *   and composition:select with typical tasks, sequential, every reply
- *   checked. The first select builds the ranking index (reported apart).
+ *   checked. (The store bench times the first select after each start.)
  * - on the seeded store: composition:track_decision from 8 clients at once,
  *   each keeping `depth` requests in flight, all to one pattern's log; the
  *   figure is acknowledged (fsync'd) records per second, and every id must
@@ -13,7 +13,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { LineConnection, percentile, pipeline, round, type Child, type Reply } from "./common.js";
-import { requestRaw, sequential, type Series } from "./series.js";
+import { sequential, type Series } from "./series.js";
 
 const DISCOVER_QUERIES: [string, Record<string, unknown>][] = [
   ["discover: seed example (type, tags, avg_score > 0.7)", { type: "orchestration", metadata_filter: { tags: ["review"], "performance.avg_score": { ">": 0.7 } } }],
@@ -29,7 +29,7 @@ const SELECT_TASKS: Record<string, unknown>[] = [
   { task: "Triage incoming requests and route them to the right specialist", requirements: { decision_tracking: true } },
 ];
 
-export async function discoverySeries(conn: LineConnection, daemon: Child, count: number, warmup: number): Promise<{ series: Series[]; first_select_ms: number }> {
+export async function discoverySeries(conn: LineConnection, daemon: Child, count: number, warmup: number): Promise<{ series: Series[] }> {
   const series: Series[] = [];
   for (const [label, query] of DISCOVER_QUERIES) {
     const line = (id: number) => JSON.stringify({ event: "composition:discover", id, data: query }) + "\n";
@@ -43,13 +43,9 @@ export async function discoverySeries(conn: LineConnection, daemon: Child, count
   const selectCheck = (reply: Reply) => {
     if (!Array.isArray(reply.data?.candidates)) throw new Error(`select: ${JSON.stringify(reply).slice(0, 300)}`);
   };
-  const started = performance.now();
-  const first = await requestRaw(conn, selectLine(0));
-  selectCheck(first.reply);
-  const firstSelectMs = round(performance.now() - started, 1);
   await sequential(conn, daemon, "warm-up", warmup, selectLine, selectCheck);
   series.push(await sequential(conn, daemon, `select: ${SELECT_TASKS.length} tasks in turn (limit 5)`, count, selectLine, selectCheck));
-  return { series, first_select_ms: firstSelectMs };
+  return { series };
 }
 
 export interface DecisionThroughput {

@@ -14,7 +14,9 @@
  * bench: megabytes of event log written before the start, default 100), --calls N (mcp bench:
  * measured tool calls per scenario and path, default 500), --daemon-cpu-prof DIR (run
  * every daemon under `node --cpu-prof`; its figures are then not representative),
- * --keep-homes (schedule, burst, store and bar benches: leave their temporary homes, with daemon.log, in place).
+ * --keep-homes (schedule, burst, store and bar benches: leave their temporary homes, with daemon.log, in place),
+ * --store-cache DIR (store bench: generate the synthetic store once per pattern count in DIR and copy it on
+ * later runs; 100 000 patterns take minutes to generate and commit).
  * The bar bench runs the burst, decisions-log and state-large loads side by side on one daemon.
  * The peers bench sets patternd beside BullMQ on a local redis-server (skipped when Debian's
  * redis-server is not installed) and beside a shell script's git commands.
@@ -49,6 +51,7 @@ interface Settings {
   calls: number;
   daemonCpuProfDir: string | undefined;
   keepHome: boolean;
+  storeCache: string | undefined;
   progress: (text: string) => void;
 }
 
@@ -77,7 +80,18 @@ const BENCHES = {
   emit: bench((s) => runEmitBench({ requests: s.requests, rounds: s.rounds, warmup: s.warmup, subscribers: 4, depth: 64, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatEmitBench),
   store: bench(
     (s) =>
-      runStoreBench({ saves: s.saves, gets: s.gets, warmup: 20, patterns: s.patterns, starts: 3, listCalls: 20, daemonCpuProfDir: s.daemonCpuProfDir, keepHome: s.keepHome, progress: s.progress }),
+      runStoreBench({
+        saves: s.saves,
+        gets: s.gets,
+        warmup: 20,
+        patterns: s.patterns,
+        starts: 3,
+        listCalls: 20,
+        daemonCpuProfDir: s.daemonCpuProfDir,
+        keepHome: s.keepHome,
+        storeCacheDir: s.storeCache,
+        progress: s.progress,
+      }),
     formatStoreBench,
   ),
   handler: bench((s) => runHandlerBench({ requests: s.requests, rounds: s.rounds, warmup: s.warmup, depths: [16, 64, 256], daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatHandlerBench),
@@ -132,7 +146,7 @@ const NAMES = Object.keys(BENCHES) as BenchName[];
 
 const USAGE =
   `usage: node dist/bench/run.js [--json] [--only ${NAMES.join(",")}] [--requests N] [--rounds N] [--warmup N] ` +
-  "[--schedules N] [--burst N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--state-keys N] [--event-log-mb N] [--calls N] [--daemon-cpu-prof DIR] [--keep-homes]";
+  "[--schedules N] [--burst N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--state-keys N] [--event-log-mb N] [--calls N] [--daemon-cpu-prof DIR] [--keep-homes] [--store-cache DIR]";
 
 function machine() {
   const all = cpus();
@@ -181,6 +195,7 @@ function parseSettings(json: boolean): { json: boolean; only: BenchName[]; setti
       calls: { type: "string" },
       "daemon-cpu-prof": { type: "string" },
       "keep-homes": { type: "boolean", default: false },
+      "store-cache": { type: "string" },
     },
     strict: true,
   });
@@ -202,6 +217,7 @@ function parseSettings(json: boolean): { json: boolean; only: BenchName[]; setti
       calls: positiveInt(values.calls, 500, "calls"),
       daemonCpuProfDir: values["daemon-cpu-prof"],
       keepHome: values["keep-homes"],
+      storeCache: values["store-cache"],
       progress: (text) => process.stderr.write(`  … ${text}\n`),
     },
   };

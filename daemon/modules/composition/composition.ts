@@ -382,7 +382,9 @@ export function compositionModule(ctx: ModuleContext): Module {
     name: "composition:reload",
     summary: "Rebuild the index from the store's files now, accounting for every file: indexed, invalid, ignored (and why), warnings",
     description:
-      "A full rebuild from disk: every file is read again, whatever its mtime says, and nothing is served whose file is gone. " +
+      "A rebuild from disk: every folder is listed and every file's lstat compared with what was read (inode, size, mtime, ctime), " +
+      "so any file changed since, even by an edit that kept its size and mtime, is read again (as is one changed too recently to tell), " +
+      "and nothing is served whose file is gone; a store with nothing changed costs the listing alone. " +
       "Every file of the store is accounted for once: indexed (a count), invalid: [{path, issues}] for files that do not parse or validate " +
       "(their last good version keeps serving; labels.yaml too, whose labels are refused until it is fixed), ignored: [{path, reason, message}] for what is not indexed and why (reason decision_log, hidden, " +
       "other_file: not .yaml/.yml/.md, no_front_matter: markdown that is a document, not_a_composition: no type or component_type, " +
@@ -393,7 +395,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     example: {},
     handler: () =>
       git.exclusive(async () => {
-        const { indexed, invalid, ignored, warnings, changed: paths } = catalog.reconcile({ full: true });
+        const { indexed, invalid, ignored, warnings, changed: paths } = catalog.reconcile();
         store.forgetLastCommits();
         cacheSoon();
         await takeIn(paths);
@@ -460,7 +462,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       decisions.forget();
       catalog.clear();
       watch();
-      const { indexed, invalid, ignored } = catalog.reconcile({ full: true });
+      const { indexed, invalid, ignored } = catalog.reconcile();
       warmDecisionLogs(ignored);
       cacheSoon();
       await outside.start();
@@ -549,6 +551,9 @@ export function compositionModule(ctx: ModuleContext): Module {
       const restored = catalog.revision;
       watch();
       const { indexed, invalid, ignored, warnings } = catalog.reconcile();
+      const reconciled = performance.now();
+      selector.build();
+      const selectMs = Math.round(performance.now() - reconciled);
       warmDecisionLogs(ignored);
       // A new or changed index is cached after start-up, off the path to answering.
       if (catalog.revision !== restored || cached.length === 0) cacheSoon();
@@ -557,7 +562,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       await git.exclusive(() => outside.start());
       head = git.takenHead ?? null;
       attachment.start();
-      const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, ms: Math.round(performance.now() - started) };
+      const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, select_ms: selectMs, ms: Math.round(performance.now() - started) };
       // Nothing left out silently: files not indexed are said where an operator looks (pat reload lists them).
       // Decision logs are read by their own module: not indexing them is no news.
       const unread = ignored.filter((file) => file.reason !== "decision_log" && file.reason !== "labels");

@@ -9,14 +9,15 @@
  * not web_search, and "high" alone somewhere says nothing. A count must lie
  * in a declared range. compileRequirement has the rule for each kind of value.
  */
+import type { PostingList } from "./postings.js";
 import { analyze, plainText, stem, tokenize, type Token } from "./text.js";
 
 /** What requirements read of select.ts's Partition: the indexes of one type's patterns. */
 interface Partition {
   /** term → id → the term's count in each field, packed as select.ts describes. */
-  postings: Map<string, Map<number, number>>;
+  postings: Map<string, PostingList>;
   /** term → ids with a declared item holding it (value 1). */
-  declaredIn: Map<string, Map<number, number>>;
+  declaredIn: Map<string, PostingList>;
   /** criteria or metadata key → id → value. */
   criteria: Map<string, Map<number, unknown>>;
 }
@@ -192,7 +193,7 @@ function compileConcept(concept: Token[], partition: Partition, ids: number, log
   const words = concept.map((token) => token.word).join(" ");
   const options = concept.map((token) => [token.term, ...(SYNONYMS.has(token.term) ? [SYNONYMS.get(token.term)!] : [])]);
   // Per word, a flag by entry id (see compileRequirement).
-  const flags = (index: Map<string, Map<number, number>>, bits: number) =>
+  const flags = (index: Map<string, PostingList>, bits: number) =>
     options.map((alternatives) => {
       const marked = new Uint8Array(ids);
       for (const term of alternatives) index.get(term)?.forEach((value, id) => (marked[id]! |= (value & bits) === 0 ? 0 : 1));

@@ -28,6 +28,7 @@
 import { DaemonError } from "../../../core/errors.js";
 import { describePerformance, recordedPerformance, type RecordedPerformance } from "./recorded-performance.js";
 import { compileRequirement, criteriaOf, declaredItems, type Declared, type Requirement } from "./requirements.js";
+import { PostingList } from "./postings.js";
 import { analyze, FIELDS, fieldTexts, tokenize } from "./text.js";
 
 export interface SelectDoc {
@@ -119,9 +120,9 @@ interface Entry {
  */
 interface Partition {
   entries: Set<Entry>;
-  postings: Map<string, Map<number, number>>;
+  postings: Map<string, PostingList>;
   /** term → ids with a declared item holding it (value 1): most requirements are settled without reading an entry. */
-  declaredIn: Map<string, Map<number, number>>;
+  declaredIn: Map<string, PostingList>;
   /** criteria or metadata key → id → value. */
   criteria: Map<string, Map<number, unknown>>;
   lengthSums: number[];
@@ -172,8 +173,8 @@ export class SelectIndex {
       performance: recordedPerformance(doc.data),
     };
     const partition = this.partition(doc.type);
-    for (const [term, packed] of counts) put(partition.postings, term, entry.id, packed);
-    for (const term of entry.declaredTerms) put(partition.declaredIn, term, entry.id, 1);
+    for (const [term, packed] of counts) post(partition.postings, term, entry.id, packed);
+    for (const term of entry.declaredTerms) post(partition.declaredIn, term, entry.id, 1);
     for (const [key, value] of criteria) put(partition.criteria, key, entry.id, value);
     lengths.forEach((length, f) => (partition.lengthSums[f]! += length));
     partition.entries.add(entry);
@@ -304,13 +305,19 @@ export class SelectIndex {
   }
 }
 
+function post(index: Map<string, PostingList>, term: string, id: number, value: number): void {
+  let list = index.get(term);
+  if (list === undefined) index.set(term, (list = new PostingList()));
+  list.add(id, value);
+}
+
 function put<V>(index: Map<string, Map<number, V>>, key: string, id: number, value: V): void {
   let ids = index.get(key);
   if (ids === undefined) index.set(key, (ids = new Map<number, V>()));
   ids.set(id, value);
 }
 
-function drop<V>(index: Map<string, Map<number, V>>, key: string, id: number): void {
+function drop(index: Map<string, { delete(id: number): void; size: number }>, key: string, id: number): void {
   const ids = index.get(key);
   ids?.delete(id);
   if (ids?.size === 0) index.delete(key);

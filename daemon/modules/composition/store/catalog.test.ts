@@ -1,12 +1,13 @@
-import { mkdirSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { silentLog } from "../../../core/log.js";
 import { MAX_DOCUMENT_BYTES } from "../model/document.js";
 import { Catalog } from "./catalog.js";
 import { StoreFiles } from "./files.js";
+import { RACY_MS } from "./listing.js";
 
 let store: string;
 let catalog: Catalog;
@@ -273,7 +274,7 @@ describe("Catalog.reconcile", () => {
     expect(catalog.revision).toBe(revision);
   });
 
-  it("a full reconcile reads every file again, keeps the entries whose text is unchanged and catches an edit of the same size and mtime", () => {
+  it("an edit that keeps the file's size and mtime is seen (its ctime moved); entries whose text is unchanged are kept", () => {
     const aPath = join(store, "orchestrations", "a.yaml");
     // A whole second, which every file system keeps exactly.
     const mtime = new Date("2024-01-01T00:00:00Z");
@@ -285,39 +286,84 @@ describe("Catalog.reconcile", () => {
     const [a, b] = [catalog.get("a"), catalog.get("b")];
     const revision = catalog.revision;
     // Nothing changed: nothing is parsed again, nothing reported, the index's revision (discover's columns, the cache) stays.
-    expect(catalog.reconcile({ full: true })).toEqual({ ...first, changed: [] });
+    expect(catalog.reconcile()).toEqual({ ...first, changed: [] });
     expect(catalog.get("a")).toBe(a);
     expect(catalog.get("b")).toBe(b);
     expect(catalog.revision).toBe(revision);
-    // The same size and mtime, other text: only the full reconcile sees it.
+    // The same size and mtime, other text (before: only a full reconcile, which read every file, saw it).
     put("orchestrations/a.yaml", yaml("a", { version: "9.9.9" }));
     utimesSync(aPath, mtime, mtime);
-    expect(catalog.reconcile().changed).toEqual([]);
-    expect(catalog.reconcile({ full: true }).changed).toEqual(["orchestrations/a.yaml"]);
+    expect(catalog.reconcile().changed).toEqual(["orchestrations/a.yaml"]);
     expect(catalog.get("a")?.version).toBe("9.9.9");
     expect(catalog.get("b")).toBe(b);
     expect(catalog.revision).toBeGreaterThan(revision);
   });
 
-  it("a full reconcile records a file touched without a change (its new state reported), and re-reads an invalid file put back as it was", () => {
+  it("with nothing changed, a reconcile reads no file once their states are settled (it lists and lstats, as a store of 100 000 needs)", () => {
+    // Files of 40 KB, so reading them would show in the process's read count whatever else the test runner reads.
+    const filler = `notes: "${"x".repeat(40_000)}"\n`;
+    for (let i = 0; i < 50; i++) put(`orchestrations/p${i}.yaml`, yaml(`p${i}`, { extra: filler }));
+    catalog.reconcile();
+    // Listed five seconds later, as a reload would be: the states taken then are not racy (listing.ts).
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 5_000);
+    try {
+      catalog.reconcile();
+      const before = bytesRead();
+      expect(catalog.reconcile()).toMatchObject({ indexed: 50, changed: [] });
+      // Reading every file again (what a reload did) is 2 MB.
+      expect(bytesRead() - before).toBeLessThan(500_000);
+      // An edit is still seen, of course.
+      put("orchestrations/p7.yaml", yaml("p7", { version: "2.0.0", extra: filler }));
+      expect(catalog.reconcile().changed).toEqual(["orchestrations/p7.yaml"]);
+      expect(catalog.get("p7")?.version).toBe("2.0.0");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a file whose state was taken within a timestamp tick of a change is read again, though its lstat has not moved (racily clean)", () => {
+    put("orchestrations/a.yaml", yaml("a", { version: "1.0.0" }));
+    catalog.reconcile();
+    const [cached] = catalog.snapshot();
+    // What a catalog holds that took the file's state in the same tick as an edit it never read: the old text, the file's state now.
+    const edited = new Catalog(new StoreFiles(store), silentLog());
+    put("orchestrations/a.yaml", yaml("a", { version: "2.0.0" }));
+    const now = new StoreFiles(store).state("orchestrations/a.yaml")!;
+    edited.restore([{ entry: cached!.entry, state: { ...now, seenAt: now.ctimeMs } }]);
+    expect(edited.reconcile().changed).toEqual(["orchestrations/a.yaml"]);
+    expect(edited.get("a")?.version).toBe("2.0.0");
+    // Taken well after the edit, the same state proves the file unchanged: it is not read.
+    const settled = new Catalog(new StoreFiles(store), silentLog());
+    settled.restore([{ entry: cached!.entry, state: { ...now, seenAt: now.ctimeMs + RACY_MS + 1 } }]);
+    expect(settled.reconcile().changed).toEqual([]);
+    expect(settled.get("a")?.version).toBe("1.0.0");
+  });
+
+  it("records a file touched without a change (its new state reported), and re-reads an invalid file put back as it was", () => {
     put("orchestrations/a.yaml", yaml("a"));
     catalog.reconcile();
     const a = catalog.get("a");
     const revision = catalog.revision;
     const later = new Date(Date.now() + 60_000);
     utimesSync(join(store, "orchestrations", "a.yaml"), later, later);
-    expect(catalog.reconcile({ full: true }).changed).toEqual(["orchestrations/a.yaml"]);
+    expect(catalog.reconcile().changed).toEqual(["orchestrations/a.yaml"]);
     expect(catalog.get("a")).toBe(a);
     expect(catalog.revision).toBeGreaterThan(revision);
     expect(catalog.holds(["orchestrations/a.yaml"])).toBe(true);
     // Broken, then put back to the text its served entry holds: no longer invalid.
     put("orchestrations/a.yaml", "name: a\ntype: orchestration\nversion: [broken\n");
-    expect(catalog.reconcile({ full: true }).invalid.map((f) => f.path)).toEqual(["orchestrations/a.yaml"]);
+    expect(catalog.reconcile().invalid.map((f) => f.path)).toEqual(["orchestrations/a.yaml"]);
     put("orchestrations/a.yaml", yaml("a"));
-    expect(catalog.reconcile({ full: true })).toMatchObject({ indexed: 1, invalid: [], changed: ["orchestrations/a.yaml"] });
+    expect(catalog.reconcile()).toMatchObject({ indexed: 1, invalid: [], changed: ["orchestrations/a.yaml"] });
     expect(catalog.get("a")?.text).toBe(yaml("a"));
   });
 });
+
+/** Bytes this process has read through read(2) so far (Linux). */
+function bytesRead(): number {
+  return Number(/^rchar: (\d+)$/m.exec(readFileSync("/proc/self/io", "utf8"))?.[1]);
+}
 
 describe("Catalog.put / drop", () => {
   it("put records a document the daemon wrote and clears its invalid report; drop forgets it", () => {

@@ -2,7 +2,7 @@
  * The in-memory index of the store: name → its current document. Built by
  * walking every folder for `.yaml`, `.yml` and `.md` files (a markdown
  * file's YAML front matter is its document) and kept current by reconciling
- * against the files (mtime and size decide what to re-read). Every file is
+ * against the files (each file's lstat decides what to re-read). Every file is
  * accounted for: indexed, invalid (with its issues), or ignored (with its
  * reason); data faults KSI lives with (a missing parent, a `name:` other
  * than the file name) are warnings on an indexed pattern. A file that stops
@@ -17,7 +17,7 @@ import { fileWarnings, missingParents } from "../model/pattern-warnings.js";
 import { validateComposition } from "../model/schema.js";
 import { ignoredBecause, type IgnoreReason } from "../model/store-layout.js";
 import type { StoreFiles } from "./files.js";
-import { listStore, type FileState } from "./listing.js";
+import { isRacy, listStore, sameFile, type FileState } from "./listing.js";
 
 export interface Entry {
   name: string;
@@ -56,7 +56,7 @@ export interface ReconcileResult {
   invalid: InvalidFile[];
   ignored: IgnoredPath[];
   warnings: FileWarning[];
-  /** Pattern files whose mtime, size or text moved, or gone, since the last reconcile (a full one reads every file, and lists only these). */
+  /** Pattern files whose state (listing.ts) or text moved, or gone, since the last reconcile. */
   changed: string[];
 }
 
@@ -88,7 +88,7 @@ export class Catalog {
     return this.byName.size;
   }
 
-  /** Entries read in an earlier run; reconcile() then re-reads only files whose mtime or size changed. */
+  /** Entries read in an earlier run; reconcile() then re-reads only files whose state changed (or was racy). */
   restore(cached: readonly CachedEntry[]): void {
     this.typesAt = null;
     for (const { entry, state } of cached) {
@@ -189,25 +189,28 @@ export class Catalog {
    * Reconciles the index with the files, synchronously: listing, reading and
    * parsing are all CPU-bound small-file work (sync reads are 7 times faster
    * than the thread-pool round trips here), and a scan that cannot be
-   * interleaved with another needs no coordination. A store of 10 000
-   * patterns costs ~40 ms to list, plus ~0.1 ms per changed file. A full
-   * reconcile reads every file too (~15 µs each), and parses only those
-   * whose text is not what their entry holds.
+   * interleaved with another needs no coordination. The listing lstats
+   * every file; a file is read only when that says it changed (inode, size,
+   * mtime or ctime: listing.ts) or when its last state was taken too soon
+   * after a change to prove anything (racy), and parsed only when its text
+   * is not what its entry holds. So a reconcile with nothing changed costs
+   * the listing alone, and an edit of the same size within the same mtime
+   * tick is still seen: the edit moves the ctime, or the state before it
+   * was racy.
    */
-  reconcile(options: { full?: boolean } = {}): ReconcileResult {
+  reconcile(): ReconcileResult {
     const present = this.patternFiles();
     const servedAt = new Map([...this.byName.values()].map((e) => [e.path, e]));
     // A name served from a file that is still there stays its file's, whichever folder is read first.
     const owner = new Map([...this.byName.values()].filter((e) => present.has(e.path)).map((e) => [e.name, e.path]));
-    // full: every file read again, whatever its mtime and size say (a reset can put back a file of the same size within the same tick).
     const changed = [...present].filter(([path, state]) => {
       const before = this.seen.get(path);
-      return options.full === true || before === undefined || before.mtimeMs !== state.mtimeMs || before.size !== state.size;
+      return before === undefined || !sameFile(before, state) || isRacy(before);
     });
     const touched: string[] = [];
     for (const [path, state] of changed) {
       const before = this.seen.get(path);
-      const moved = before === undefined || before.mtimeMs !== state.mtimeMs || before.size !== state.size;
+      const moved = before === undefined || !sameFile(before, state);
       this.seen.set(path, state);
       let text: string | undefined;
       try {
@@ -221,7 +224,7 @@ export class Catalog {
         touched.push(path);
         continue;
       }
-      // The very text the served entry was parsed from (a full rebuild reads every file again): parsing it would give
+      // The very text the served entry was parsed from (a touched or racy file): parsing it would give
       // that entry again, so it is kept, and with it every view made of it (discover's columns, the index cache).
       const served = servedAt.get(path);
       if (served !== undefined && served.text === text && !this.invalidFiles.has(path)) {
@@ -287,15 +290,15 @@ export class Catalog {
 
   /**
    * True when every one of these store-relative paths is a pattern file the
-   * catalog already holds at its current mtime and size (the daemon's own
-   * saves): the watcher then has nothing to reconcile.
+   * catalog already holds as it is now (the daemon's own saves: listing.ts's
+   * sameFile): the watcher then has nothing to reconcile.
    */
   holds(paths: readonly string[]): boolean {
     for (const path of paths) {
       const known = this.seen.get(path);
       if (known === undefined) return false;
       const now = this.files.state(path);
-      if (now === undefined || now.mtimeMs !== known.mtimeMs || now.size !== known.size) return false;
+      if (now === undefined || !sameFile(known, now)) return false;
     }
     return true;
   }

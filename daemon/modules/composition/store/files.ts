@@ -21,6 +21,7 @@ import { asUnavailable } from "../../../core/disk-fault.js";
 import { MAX_DOCUMENT_BYTES } from "../model/document.js";
 import { ConfinedDir, isUnsafePath } from "./confined-path.js";
 import { StoreDirs } from "./git-dirs.js";
+import { fileState, type FileState } from "./listing.js";
 
 /** In the work tree's git dir. */
 const TEMP_DIR = "patternd-tmp";
@@ -165,11 +166,12 @@ export class StoreFiles {
     }
   }
 
-  /** mtime and size, as the catalog compares them; undefined when missing (or not a regular file). */
-  state(path: string): { mtimeMs: number; size: number } | undefined {
+  /** The file's state as the catalog compares it (listing.ts); undefined when missing (or not a regular file). */
+  state(path: string): FileState | undefined {
     try {
+      const seenAt = Date.now();
       const info = lstatSync(this.resolve(path));
-      return info.isFile() ? { mtimeMs: info.mtimeMs, size: info.size } : undefined;
+      return info.isFile() ? fileState(info, seenAt) : undefined;
     } catch {
       return undefined;
     }

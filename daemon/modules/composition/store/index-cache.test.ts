@@ -18,7 +18,7 @@ function cached(name: string): CachedEntry {
   const text = `name: ${name}\ntype: orchestration\nversion: 1.0.0\ndescription: d\n`;
   return {
     entry: { name, type: "orchestration", version: "1.0.0", description: "d", path: `orchestrations/${name}.yaml`, text, data: { name, nested: { list: [1, "x"] } }, warnings: [] },
-    state: { mtimeMs: 1_700_000_000_000.5, size: text.length },
+    state: { mtimeMs: 1_700_000_000_000.5, ctimeMs: 1_700_000_000_000.5, size: text.length, ino: 4242, seenAt: 1_700_000_100_000 },
   };
 }
 
@@ -33,7 +33,7 @@ describe("index cache", () => {
     await writeIndexCache(path, "/store", [cached("a")]);
     expect(await readIndexCache(path, "/elsewhere")).toEqual([]);
     expect(await readIndexCache(join(dir, "missing.ndjson"), "/store")).toEqual([]);
-    writeFileSync(path, readFileSync(path, "utf8").replace('"format":3', '"format":2'));
+    writeFileSync(path, readFileSync(path, "utf8").replace('"format":4', '"format":3'));
     expect(await readIndexCache(path, "/store")).toEqual([]);
     writeFileSync(path, "not json\n");
     expect(await readIndexCache(path, "/store")).toEqual([]);
@@ -48,7 +48,10 @@ describe("index cache", () => {
   it("skips lines of another shape (null, a number, an entry without its fields) rather than stopping the start", async () => {
     await writeIndexCache(path, "/store", [cached("a")]);
     const bad = cached("b");
-    for (const line of ["null", "42", '"text"', '{"entry": null, "state": {}}', JSON.stringify({ ...bad, state: { mtimeMs: "x", size: 1 } }), JSON.stringify({ entry: { ...bad.entry, data: [] }, state: bad.state })]) {
+    for (const line of ["null", "42", '"text"', '{"entry": null, "state": {}}', JSON.stringify({ ...bad, state: { mtimeMs: "x", size: 1 } }),
+      // A cache of format 3's states (no ctime, inode or time taken) cannot tell a change: read from the file.
+      JSON.stringify({ ...bad, state: { mtimeMs: 1, size: 1 } }),
+      JSON.stringify({ entry: { ...bad.entry, data: [] }, state: bad.state })]) {
       appendFileSync(path, `${line}\n`);
     }
     appendFileSync(path, `${JSON.stringify(cached("c"))}\n`);

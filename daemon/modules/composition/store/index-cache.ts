@@ -1,6 +1,6 @@
 /**
  * The catalog saved under var/lib, so that a restart re-reads only the
- * pattern files whose mtime or size changed: parsing is nearly all of an
+ * pattern files whose state changed (listing.ts): parsing is nearly all of an
  * index build (about 1 ms a file), and reading the cache is not. One JSON
  * line per entry after a header line, written in chunks (a store of 10 000
  * patterns as one JSON string cost 150 MB of peak memory) to a temp file
@@ -11,29 +11,31 @@ import { readFile } from "node:fs/promises";
 import { writeAtomic } from "../../../core/atomic-file.js";
 import type { CachedEntry } from "./catalog.js";
 
-// 3: entries carry their warnings, and paths may be any depth, .yml or .md.
-const FORMAT = 3;
+// 3: entries carry their warnings, and paths may be any depth, .yml or .md. 4: states carry ctime, inode and when they were taken.
+const FORMAT = 4;
 const LINES_PER_WRITE = 500;
 
 export async function readIndexCache(path: string, store: string): Promise<CachedEntry[]> {
-  let text: string;
+  // Bytes, cut into lines before decoding: the cache of 100 000 patterns (~580 MB) is longer than
+  // the longest string V8 makes, so reading it as one string failed and every start read every file.
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch {
     return [];
   }
-  const lines = text.split("\n");
+  const lines = lineRanges(bytes);
   try {
-    const header = JSON.parse(lines[0] ?? "") as { format?: number; store?: string };
+    const header = JSON.parse(lines.next().value ?? "") as { format?: number; store?: string };
     if (header.format !== FORMAT || header.store !== store) return [];
   } catch {
     return [];
   }
   const entries: CachedEntry[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    if (lines[i] === "") continue;
+  for (const line of lines) {
+    if (line === "") continue;
     try {
-      const value: unknown = JSON.parse(lines[i]!);
+      const value: unknown = JSON.parse(line);
       // A line of another shape (damage, a hand edit) would stop the start: that file is simply read again, like a torn one.
       if (isCachedEntry(value)) entries.push(value);
     } catch {
@@ -43,6 +45,17 @@ export async function readIndexCache(path: string, store: string): Promise<Cache
   return entries;
 }
 
+/** Each line of `bytes` as text, decoded one at a time. */
+function* lineRanges(bytes: Buffer): Generator<string, undefined> {
+  for (let start = 0; start < bytes.length; ) {
+    const end = bytes.indexOf(0x0a, start);
+    const stop = end === -1 ? bytes.length : end;
+    yield bytes.toString("utf8", start, stop);
+    start = stop + 1;
+  }
+  return undefined;
+}
+
 /** The fields restore() and reconcile() rely on, with their types. */
 function isCachedEntry(value: unknown): value is CachedEntry {
   if (typeof value !== "object" || value === null) return false;
@@ -50,7 +63,7 @@ function isCachedEntry(value: unknown): value is CachedEntry {
   if (typeof entry !== "object" || entry === null || typeof state !== "object" || state === null) return false;
   const strings = ["name", "type", "version", "description", "path", "text"].every((key) => typeof entry[key] === "string");
   const data = typeof entry.data === "object" && entry.data !== null && !Array.isArray(entry.data);
-  return strings && data && Number.isFinite(state.mtimeMs) && Number.isFinite(state.size);
+  return strings && data && ["mtimeMs", "ctimeMs", "size", "ino", "seenAt"].every((key) => Number.isFinite(state[key]));
 }
 
 export async function writeIndexCache(path: string, store: string, entries: readonly CachedEntry[]): Promise<void> {

@@ -9,9 +9,41 @@ import { lstatSync, readdirSync, type Dirent } from "node:fs";
 import { join } from "node:path";
 import { classifyPath, ignoredBecause, type IgnoreReason } from "../model/store-layout.js";
 
+/**
+ * What a file's lstat says of it, to tell whether it changed since: any
+ * write moves its ctime (which no one can set back, unlike mtime), and a
+ * file put in its place (a checkout, an atomic save) is another inode.
+ * `seenAt` is when the lstat was taken: a file changed within a timestamp
+ * tick of that could change again within the same tick unseen (git's
+ * "racily clean" entries), so such a state proves nothing (isRacy).
+ */
 export interface FileState {
   mtimeMs: number;
+  ctimeMs: number;
   size: number;
+  ino: number;
+  seenAt: number;
+}
+
+/**
+ * How close to `seenAt` a change makes a state racy: more than any file
+ * system's timestamp tick (Linux's are a scheduler tick; FAT's 2 s).
+ */
+export const RACY_MS = 2_500;
+
+/** True when `now` is the file `before` was (same inode, size, mtime and ctime). */
+export function sameFile(before: FileState, now: FileState): boolean {
+  return before.ino === now.ino && before.size === now.size && before.mtimeMs === now.mtimeMs && before.ctimeMs === now.ctimeMs;
+}
+
+/** True when the file could have changed after `state` was taken without its timestamps showing it: it must be read to know. */
+export function isRacy(state: FileState): boolean {
+  return state.ctimeMs + RACY_MS > state.seenAt || state.mtimeMs + RACY_MS > state.seenAt;
+}
+
+/** The state of a file from its lstat, taken at `seenAt`. */
+export function fileState(info: { mtimeMs: number; ctimeMs: number; size: number; ino: number }, seenAt: number): FileState {
+  return { mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, size: info.size, ino: info.ino, seenAt };
 }
 
 export interface Listing {
@@ -29,7 +61,8 @@ const MAX_DEPTH = 32;
 
 export function listStore(root: string): Listing {
   const listing: Listing = { patterns: new Map(), folders: [], ignored: [], links: [] };
-  walk(root, "", 0, listing);
+  // Taken before the first lstat: a change after it may share a timestamp with a state taken later.
+  walk(root, "", 0, listing, Date.now());
   return listing;
 }
 
@@ -47,7 +80,7 @@ export function listFolders(root: string): string[] {
   return folders;
 }
 
-function walk(root: string, folder: string, depth: number, listing: Listing): void {
+function walk(root: string, folder: string, depth: number, listing: Listing, seenAt: number): void {
   listing.folders.push(folder);
   for (const entry of listDirectory(join(root, folder))) {
     const path = folder === "" ? entry.name : `${folder}/${entry.name}`;
@@ -58,7 +91,7 @@ function walk(root: string, folder: string, depth: number, listing: Listing): vo
     }
     if (entry.isDirectory()) {
       if (entry.name.startsWith(".")) listing.ignored.push({ path: `${path}/`, ...ignoredBecause("hidden") });
-      else if (depth < MAX_DEPTH) walk(root, path, depth + 1, listing);
+      else if (depth < MAX_DEPTH) walk(root, path, depth + 1, listing, seenAt);
       continue;
     }
     if (!entry.isFile()) continue;
@@ -68,7 +101,7 @@ function walk(root: string, folder: string, depth: number, listing: Listing): vo
       continue;
     }
     const info = lstatSync(join(root, path), { throwIfNoEntry: false });
-    if (info?.isFile() === true) listing.patterns.set(path, { mtimeMs: info.mtimeMs, size: info.size });
+    if (info?.isFile() === true) listing.patterns.set(path, fileState(info, seenAt));
   }
 }
 

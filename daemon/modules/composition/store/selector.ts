@@ -1,10 +1,11 @@
 /**
  * composition:select over the catalog: keeps the ranking index (pure, in
  * model/select.ts) in step with the catalog and hands it each pattern's
- * decision-log evidence. The index is brought up to date when a query
- * finds the catalog changed, by comparing entries (a save replaces its
- * entry object), so start-up pays nothing and a query after a save
- * re-indexes only that pattern.
+ * decision-log evidence. The index is built at start (build(): the first
+ * select after a start would otherwise wait for it, a second at 10 000
+ * patterns) and brought up to date when a query finds the catalog changed,
+ * by comparing entries (a save replaces its entry object), so a query
+ * after a save re-indexes only that pattern.
  *
  * Evidence is never guessed: when a log asked for is being indexed (the
  * first read after a start, or after a person's rewrite), the select waits
@@ -44,6 +45,11 @@ export class Selector {
       if (indexing.size === 0) return result;
       await Promise.all([...indexing].map((path) => this.decisions.indexed(path)));
     }
+  }
+
+  /** Indexes every pattern the catalog holds now (at start, before the first request). */
+  build(): void {
+    this.sync();
   }
 
   private sync(): void {

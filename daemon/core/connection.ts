@@ -8,7 +8,7 @@ import type { Limits } from "../config.js";
 import type { WireError } from "./errors.js";
 import { LineSplitter } from "./framing.js";
 import type { Log } from "./log.js";
-import { encode, errorReply, parseRequest, successReply, type DirectPush, type IdKey, type Push, type RequestId } from "./protocol.js";
+import { encode, encodeSuccess, errorReply, parseRequest, type DirectPush, type IdKey, type Push, type RequestId } from "./protocol.js";
 import type { Outcome, Router } from "./router.js";
 import type { Session } from "./session.js";
 
@@ -257,7 +257,7 @@ export class Connection implements Session {
 
 function encodeOutcome(event: string, idKey: IdKey, id: RequestId | null, outcome: Outcome): string {
   try {
-    return encode(outcome.ok ? successReply(event, idKey, id, outcome.data) : errorReply(event, idKey, id, outcome.error));
+    return outcome.ok ? encodeSuccess(event, idKey, id, outcome.data) : encode(errorReply(event, idKey, id, outcome.error));
   } catch {
     // A handler returned something JSON cannot carry (a cycle, a BigInt): a bug, reported as one.
     const error: WireError = { code: "internal", message: `internal error: the result of ${event} could not be encoded` };

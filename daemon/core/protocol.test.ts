@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ErrorCode } from "./errors.js";
-import { encode, errorReply, exceedsDepth, parseRequest, successReply, type IdKey, type RequestId } from "./protocol.js";
+import { encode, encodeSuccess, errorReply, exceedsDepth, parseRequest, successReply, type IdKey, type RequestId } from "./protocol.js";
 
 const DEPTH = 8;
 
@@ -101,6 +101,25 @@ describe("replies echo the id key the request used", () => {
     }
     expect(ok).toMatchObject({ event: "a:b", ok: true, data: { x: 1 } });
     expect(err).toMatchObject({ event: "a:b", ok: false, error: { code: "not_found", message: "m" } });
+  });
+
+  it.each<[string, IdKey, RequestId | null, unknown]>([
+    ["an object", "id", 1, { status: "ok", nested: { list: [1, "two", null], at: new Date(0) } }],
+    ["a string id and quotes", "id", 'r"1', 'say "hi"\n'],
+    ["correlation_id", "correlation_id", 17, [1, 2]],
+    ["no id", "id", null, null],
+    ["undefined data (left out)", "id", 3, undefined],
+    ["an event name to escape", "id", 4, { "ключ": "значение" }],
+  ])("encodeSuccess writes what encode(successReply(...)) writes: %s", (_, key, id, data) => {
+    const event = _ === "an event name to escape" ? 'odd:"name"' : "a:b";
+    expect(encodeSuccess(event, key, id, data)).toBe(encode(successReply(event, key, id, data)));
+  });
+
+  it("encodeSuccess throws where stringify does", () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(() => encodeSuccess("a:b", "id", 1, cycle)).toThrow();
+    expect(() => encodeSuccess("a:b", "id", 1, { n: 1n })).toThrow();
   });
 
   it("encodes one line ending in a newline", () => {

@@ -142,6 +142,18 @@ export function encode(message: Reply | Push | DirectPush | Record<string, unkno
   return JSON.stringify(message) + "\n";
 }
 
+/**
+ * `encode(successReply(event, idKey, id, data))`, the same text, built
+ * around the data's JSON: no envelope object to make and walk for every
+ * reply. Throws where stringify does (a cycle, a BigInt).
+ */
+export function encodeSuccess(event: string, idKey: IdKey, id: RequestId | null, data: unknown): string {
+  const json = JSON.stringify(data) as string | undefined;
+  // Data JSON cannot carry (undefined, a function) is left out, as stringify leaves out such a key.
+  const tail = json === undefined ? "}\n" : `,"data":${json}}\n`;
+  return `{"event":${JSON.stringify(event)},"${idKey}":${JSON.stringify(id)},"ok":true${tail}`;
+}
+
 function fail(event: string | null, id: RequestId | null, idKey: IdKey, error: WireError): ParsedLine {
   return { ok: false, event, id, idKey, error };
 }

@@ -573,6 +573,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     },
     async stop() {
       attachment.stop();
+      guard.close();
       watcher?.close();
       outside.stop();
       await decisions.flush();
@@ -581,7 +582,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     },
     health: () => {
       attachment.check();
-      return { store: { path: ctx.config.storeDir, head, patterns: catalog.size, ...guard.state() } };
+      return { store: Object.assign({ path: ctx.config.storeDir, head, patterns: catalog.size }, guard.state()) };
     },
   };
 }

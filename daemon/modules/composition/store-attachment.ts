@@ -74,6 +74,7 @@ export class StoreAttachment {
   private look(): void {
     if (this.stopped) return;
     this.timer = this.clock.setTimer(() => {
+      this.guard.forget();
       this.check();
       this.look();
     }, LOOK_EVERY_MS);

@@ -8,13 +8,17 @@
  * (git-dirs.ts), whatever the layout. Every commit and tag asks first
  * (GitRepo.writable); every composition request asks whether the store is
  * there. Holds the branch the daemon commits to, learned at start.
+ * Those questions are asked thousands of times a second (system:health):
+ * the reading of an untroubled store is kept until StoreWatch hears
+ * anything in the folder or git dir; before a commit it is read afresh.
  */
 import { lstatSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DaemonError } from "../../../core/errors.js";
 import type { Log } from "../../../core/log.js";
-import { headBranch, learnBranch, OPERATION_MARKERS, repoState, type BusyState, type OperationMarker, type RepoState } from "../model/repo-state.js";
+import { headBranch, learnBranch, OPERATION_MARKERS, repoState, type BusyState, type GitDirView, type OperationMarker, type RepoState } from "../model/repo-state.js";
 import type { StoreDirs } from "./git-dirs.js";
+import { StoreWatch } from "./store-watch.js";
 
 /** The store's state for system:health. */
 export type StoreHealth =
@@ -22,9 +26,22 @@ export type StoreHealth =
   | { branch: string | null; state: "busy"; reason: BusyState; message: string; hint: string }
   | { branch: string | null; state: "missing"; reason: "folder_gone" | "repository_gone"; message: string };
 
+interface Missing {
+  reason: "folder_gone" | "repository_gone";
+  message: string;
+}
+
+/** What one look at the folder and git dir found. */
+type Reading = { missing: Missing; view?: undefined } | { missing?: undefined; view: GitDirView };
+
 export class StoreGuard {
   private current: string | null = null;
   readonly dir: string;
+  private readonly watch = new StoreWatch();
+  /** The last reading, while it may be served: the store there with no operation under way, and nothing heard since. */
+  private kept: { reading: Reading; generation: number } | null = null;
+  /** Looks at the folder and git dir taken since start (what the kept reading saves shows in the unit tests). */
+  readings = 0;
 
   /** `configured`: `--branch`, when given. */
   constructor(
@@ -46,6 +63,8 @@ export class StoreGuard {
    * written now.
    */
   learn(): void {
+    // The store may be another folder or repository now (dirs resolved again).
+    this.forget();
     const head = this.readHead() ?? "";
     const { branch, source } = learnBranch(this.configured, head, this.localBranches());
     this.current = branch;
@@ -62,22 +81,34 @@ export class StoreGuard {
 
   /** Health's view; also adopts a branch HEAD names when none was known. */
   state(): StoreHealth {
-    const missing = this.missing();
-    if (missing !== undefined) return { branch: this.current, state: "missing", ...missing };
-    const repo = this.repoState();
+    const reading = this.look();
+    if (reading.missing !== undefined) return { branch: this.current, state: "missing", ...reading.missing };
+    const repo = this.repoState(reading.view);
     if (repo.state === "ok") return { branch: this.current, state: "ok" };
     return { branch: this.current, state: "busy", reason: repo.state, message: repo.message, hint: repo.hint };
   }
 
   /** store_missing when the store's folder or repository is gone. */
   requirePresent(): void {
-    const missing = this.missing();
+    const { missing } = this.look();
     if (missing !== undefined) throw this.missingError(missing.message);
   }
 
-  /** True when a commit may be made now (no error thrown). */
+  /** True when a commit may be made now (no error thrown); read afresh. */
   writable(): boolean {
+    this.forget();
     return this.state().state === "ok";
+  }
+
+  /** The next question reads the store afresh (the look every second: a folder above the store moved away is not heard by the watch). */
+  forget(): void {
+    this.kept = null;
+  }
+
+  /** Stops watching the store. */
+  close(): void {
+    this.watch.close();
+    this.forget();
   }
 
   /**
@@ -88,9 +119,11 @@ export class StoreGuard {
    * have done (nothing is on any branch yet to lose).
    */
   requireWritable(): void {
+    // About to commit: what a person did a moment ago counts, whatever the watch has delivered.
+    this.forget();
     this.requirePresent();
     this.onConfiguredBranchIfEmpty();
-    const repo = this.repoState();
+    const repo = this.repoState(this.readView());
     if (repo.state === "ok") return;
     throw new DaemonError("store_busy", `${repo.message}; run it in ${this.dir}. Reads are served meanwhile; decisions tracked meanwhile are kept and committed once it ends`, {
       state: repo.state,
@@ -103,8 +136,27 @@ export class StoreGuard {
     return new DaemonError("store_missing", message, { path: this.dir });
   }
 
+  /**
+   * The kept reading while the watch has heard nothing since it was taken;
+   * else a new one (watched from before it is taken, so a change made
+   * meanwhile is heard), kept when the store is there with no operation
+   * under way: the one state asked about thousands of times a second.
+   */
+  private look(): Reading {
+    const kept = this.kept;
+    if (kept !== null && this.watch.quietSince(kept.generation)) return kept.reading;
+    this.kept = null;
+    const generation = this.watch.arm([this.dir, this.dirs.gitDir]);
+    this.readings++;
+    const missing = this.missing();
+    if (missing !== undefined) return { missing };
+    const reading: Reading = { view: this.readView() };
+    if (generation !== null && reading.view.markers.size === 0) this.kept = { reading, generation };
+    return reading;
+  }
+
   /** Why the store is not there, or undefined when it is (its folder, with a repository holding HEAD: git-dirs.ts). */
-  private missing(): { reason: "folder_gone" | "repository_gone"; message: string } | undefined {
+  private missing(): Missing | undefined {
     if (!isDirectory(this.dir)) {
       return {
         reason: "folder_gone",
@@ -120,10 +172,16 @@ export class StoreGuard {
     return undefined;
   }
 
-  private repoState(): RepoState {
+  /** HEAD and the operation markers, from the git dir. */
+  private readView(): GitDirView {
     const markers = new Set<OperationMarker>(OPERATION_MARKERS.filter((marker) => lstatSync(join(this.dirs.gitDir, marker), { throwIfNoEntry: false }) !== undefined));
     const sequencerTodo = markers.has("sequencer") ? this.read("sequencer/todo")?.split("\n")[0] : undefined;
-    const state = repoState({ head: this.readHead() ?? "", markers, sequencerTodo }, this.current);
+    return { head: this.readHead() ?? "", markers, sequencerTodo };
+  }
+
+  /** The state `view` means for the daemon's branch; adopts the branch HEAD names when none was known. */
+  private repoState(view: GitDirView): RepoState {
+    const state = repoState(view, this.current);
     if (state.state === "ok" && this.current === null) {
       this.current = state.branch;
       this.log.info({ branch: state.branch, store: this.dir }, `HEAD names the branch ${state.branch}: the daemon commits to it from now on`);

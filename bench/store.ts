@@ -17,9 +17,11 @@
  *    store that has seen `git gc` keeps them); the daemon gets `--store`.
  *    Per start: spawn → system:health answered, the daemon's own "pattern
  *    store indexed" `ms` (daemon.log), VmRSS right after start and after one
- *    composition:list, VmHWM. Then composition:list and composition:reload
- *    (nothing changed) on that store, and a short save/get series on it
- *    (a tenth of the counts above): what the store's size does to them.
+ *    composition:list walked page by page, VmHWM. Then one default page of
+ *    composition:list (500 entries) and composition:reload (nothing changed)
+ *    on that store, one walk of every page (5 000 a page), and a short
+ *    save/get series on it (a tenth of the counts above): what the store's
+ *    size does to them.
  *
  * Latency is from the write of a request to the arrival of its whole reply.
  * Daemon CPU is the daemon process's own (all threads, schedstat); git CPU
@@ -113,7 +115,10 @@ export interface StoreBenchResult {
     rss_start_mb: number;
     rss_after_list_mb: number;
     hwm_mb: number;
+    /** One default page (500 entries) of composition:list. */
     list: Series & { reply_bytes: number };
+    /** Every page of composition:list, 5 000 a page, one walk: wall time and pages. */
+    list_walk: { ms: number; pages: number };
     reload: Series;
     /** discover queries and select tasks (bench/discovery.ts). */
     discovery: Series[];
@@ -195,10 +200,8 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       const health = await c.request(`{"event":"system:health","id":1}\n`);
       const patterns = (health.data?.store as { patterns?: unknown } | undefined)?.patterns;
       if (health.ok !== true || patterns !== options.patterns) throw new Error(`system:health reports ${String(patterns)} patterns, expected ${options.patterns}: ${JSON.stringify(health).slice(0, 300)}`);
-      const listed = await c.request(`{"event":"composition:list","id":2}\n`);
-      if (listed.ok !== true || (listed.data?.compositions as unknown[] | undefined)?.length !== options.patterns) {
-        throw new Error(`composition:list did not list ${options.patterns} patterns: ${JSON.stringify(listed).slice(0, 300)}`);
-      }
+      const listed = await listNames(c, {});
+      if (listed.names.length !== options.patterns) throw new Error(`composition:list did not list ${options.patterns} patterns, but ${listed.names.length}`);
       const rssList = memory(big.process.pid);
       await c.close();
       const line = await indexedLine(logPath, i + 1);
@@ -222,10 +225,16 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
     progress(`store: composition:list and composition:reload ×${options.listCalls}, then saves and gets on the synthetic store`);
     const c = await connect(bigSocket);
     let replyBytes = 0;
-    const list = await sequential(c, big!, "composition:list", options.listCalls, (k) => `{"event":"composition:list","id":${k}}\n`, (reply, _k, raw) => {
-      if ((reply.data?.compositions as unknown[] | undefined)?.length !== options.patterns) throw new Error(`composition:list returned ${String((reply.data?.compositions as unknown[] | undefined)?.length)} entries`);
+    const pageSize = Math.min(DEFAULT_PAGE, options.patterns);
+    const list = await sequential(c, big!, `composition:list, one default page (${pageSize})`, options.listCalls, (k) => `{"event":"composition:list","id":${k}}\n`, (reply, _k, raw) => {
+      const length = (reply.data?.compositions as unknown[] | undefined)?.length;
+      if (length !== pageSize || reply.data?.total !== options.patterns) throw new Error(`composition:list returned ${String(length)} entries of ${String(reply.data?.total)}`);
       replyBytes = raw;
     });
+    const walkStarted = performance.now();
+    const walk = await listNames(c, { limit: 5_000 });
+    const listWalk = { ms: round(performance.now() - walkStarted, 1), pages: walk.pages };
+    if (walk.names.length !== options.patterns) throw new Error(`a walk of composition:list gave ${walk.names.length} patterns, not ${options.patterns}`);
     const reload = await sequential(c, big!, "composition:reload (no changes)", options.listCalls, (k) => `{"event":"composition:reload","id":${k}}\n`, (reply) => {
       const invalid = reply.data?.invalid as unknown[] | undefined;
       if (reply.data?.indexed !== options.patterns || invalid?.length !== 0) throw new Error(`composition:reload: ${JSON.stringify(reply.data).slice(0, 300)}`);
@@ -248,6 +257,7 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       rss_after_list_mb: mid((s) => s.rss_after_list_mb),
       hwm_mb: mid((s) => s.hwm_mb),
       list: { ...list, reply_bytes: replyBytes },
+      list_walk: listWalk,
       reload,
       discovery: discovery.series,
       first_select_ms: mid((s) => s.first_select_ms),
@@ -276,6 +286,7 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
         atMost(`first start-up with ${thousands(options.patterns)} patterns (no index cache), spawn → health (ms)`, starts[0]!.ready_ms, 5000),
         atMost(`later start-ups with ${thousands(options.patterns)} patterns (index cache), spawn → health, median (ms)`, laterReady, 2000),
         atMost(`first composition:select after start, health → reply, median (ms)`, synthetic.first_select_ms, 100),
+        atMost(`composition:list p50 on ${thousands(options.patterns)} patterns, one default page (ms)`, list.p50_ms, 5),
         atMost(`RSS after start + composition:list, median (MB)`, Math.max(synthetic.rss_start_mb, synthetic.rss_after_list_mb), 600),
       ],
       exit,
@@ -384,8 +395,7 @@ async function getSeries(conn: LineConnection, daemon: Child, tag: string, count
   const history = await requestRaw(conn, `{"event":"composition:history","id":0,"data":{"name":"bench_${tag}_update"}}\n`);
   const versions = ((history.reply.data?.versions as { version: string | null }[] | undefined) ?? []).map((v) => v.version).filter((v): v is string => v !== null);
   if (history.reply.ok !== true || versions.length < 2) throw new Error(`composition:history: ${JSON.stringify(history.reply).slice(0, 300)}`);
-  const creates = await requestRaw(conn, `{"event":"composition:list","id":0,"data":{"type":"orchestration"}}\n`);
-  const names = ((creates.reply.data?.compositions as { name: string }[] | undefined) ?? []).map((c) => c.name).filter((n) => n.startsWith(`bench_${tag}_create_`));
+  const names = (await listNames(conn, { type: "orchestration", fields: ["name"], limit: 5_000 })).names.filter((n) => n.startsWith(`bench_${tag}_create_`));
   if (names.length === 0) throw new Error(`no bench_${tag}_create_* patterns listed`);
 
   const current = (k: number) => `{"event":"composition:get","id":${k},"data":{"name":"${names[k % names.length]}"}}\n`;
@@ -471,6 +481,24 @@ async function indexedLine(logPath: string, starts: number): Promise<{ ms: numbe
     if (Date.now() > deadline) throw new Error(`daemon.log has ${records.length} "pattern store indexed" lines after ${starts} starts`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** composition:list's default page (the daemon's DEFAULT_LIMIT). */
+const DEFAULT_PAGE = 500;
+
+/** Every name composition:list gives for `query`, page after page (next_cursor), and how many pages that took. */
+async function listNames(conn: LineConnection, query: Record<string, unknown>): Promise<{ names: string[]; pages: number }> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const { reply } = await requestRaw(conn, JSON.stringify({ event: "composition:list", id: pages, data: cursor === undefined ? query : { ...query, cursor } }) + "\n");
+    if (reply.ok !== true) throw new Error(`composition:list: ${JSON.stringify(reply).slice(0, 300)}`);
+    for (const entry of reply.data?.compositions as { name: string }[]) names.push(entry.name);
+    cursor = reply.data?.next_cursor as string | undefined;
+    pages++;
+  } while (cursor !== undefined);
+  return { names, pages };
 }
 
 // ---------------------------------------------------------------- the synthetic store
@@ -618,7 +646,8 @@ export function formatStoreBench(result: StoreBenchResult): string {
       `for reference, the first daemon (fresh home, seeding the starter store) answered ${s.seeded_ready_ms.toFixed(0)} ms after spawn`,
     ...startTable,
     "",
-    `on the synthetic store (composition:list reply ${(s.list.reply_bytes / 1024).toFixed(0)} KiB):`,
+    `on the synthetic store (one default page of composition:list: ${(s.list.reply_bytes / 1024).toFixed(0)} KiB; ` +
+      `every page, 5 000 a page: ${s.list_walk.pages} pages in ${ms(s.list_walk.ms)}):`,
     ...seriesTable([s.list, s.reload, ...s.discovery, ...s.saves, ...s.gets], "ops"),
     "",
     "targets:",

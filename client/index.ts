@@ -5,6 +5,8 @@ import { Client } from "./client.js";
 export { Client, DaemonUnreachableError, RemoteError, RequestTimeoutError } from "./client.js";
 export type { ClientOptions, RequestOptions, Subscription } from "./client.js";
 export { HandlerCall, HandlerError } from "./handlers.js";
+export { listPages } from "./list-pages.js";
+export type { ListPage } from "./list-pages.js";
 export type { HandleOptions, Handler, HandlerFunction } from "./handlers.js";
 export type { Push, Reply } from "../daemon/core/protocol.js";
 

@@ -30,7 +30,7 @@ import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { connect, type Client } from "../client/index.js";
+import { connect, listPages, type Client } from "../client/index.js";
 import {
   checkCommitted,
   checkDecisionQueries,
@@ -258,7 +258,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     let pendingLive: unknown;
     {
       const admin = await adminClient(runner.socketPath);
-      const listed = await admin.request("composition:list");
+      const listed = await listedAll(admin);
       pendingLive = (await admin.request<{ total?: number }>("event:scheduled", { event: "soak:**" })).total;
       invariants.push(checkIndex("index matches the files (running daemon)", listed, await storeFiles(runner.storeDir)));
       rss.end = mib(runner.rssKiB());
@@ -287,7 +287,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     await runner.start();
     {
       const admin = await adminClient(runner.socketPath);
-      const listed = await admin.request("composition:list");
+      const listed = await listedAll(admin);
       const reload = asRecord(await admin.request("composition:reload"));
       const pendingAfter = (await admin.request<{ total?: number }>("event:scheduled", { event: "soak:**" })).total;
       invariants.push(checkIndex("index matches the files after a restart; composition:reload finds no invalid file", listed, await storeFiles(store), reload.invalid));
@@ -416,6 +416,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     daemonLog,
     invariants,
   };
+}
+
+/** Every pattern composition:list gives, page after page, as one reply would have held them. */
+async function listedAll(client: Client): Promise<{ compositions: unknown[] }> {
+  const compositions: unknown[] = [];
+  for await (const page of listPages(client)) compositions.push(...page.compositions);
+  return { compositions };
 }
 
 async function adminClient(socketPath: string): Promise<Client> {

@@ -69,7 +69,7 @@ describe("typos in values", () => {
     }
 
     // A type far from every known one may be one no pattern has yet: an empty answer, as before.
-    expect(await client.request<Listed>("composition:list", { type: "capability" })).toEqual({ compositions: [] });
+    expect(await client.request<Listed>("composition:list", { type: "capability" })).toEqual({ compositions: [], total: 0 });
     // and the right type still lists
     const right = await pat(d.home, ["ls", "--type", "orchestration", "--json"]);
     expect(right.code, right.stderr).toBe(0);

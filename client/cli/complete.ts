@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolveConfig } from "../../daemon/config.js";
 import { Client } from "../client.js";
+import { listPages } from "../list-pages.js";
 import { COMMANDS } from "./commands.js";
 import { candidates, planCompletion, type DaemonLists, type Plan } from "./completion.js";
 
@@ -21,6 +22,13 @@ export async function printCompletions(words: readonly string[]): Promise<number
   const found = candidates(plan, Object.keys(COMMANDS), lists);
   process.stdout.write(found.map((word) => `${word}\n`).join(""));
   return 0;
+}
+
+/** Every pattern's name, in pages of the most composition:list gives. */
+async function patternNames(client: Client): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of listPages<{ name: string }>(client, { fields: ["name"], limit: 5_000 })) for (const entry of page.compositions) names.push(entry.name);
+  return names;
 }
 
 async function askDaemon(plan: Plan): Promise<DaemonLists> {
@@ -37,7 +45,7 @@ async function askDaemon(plan: Plan): Promise<DaemonLists> {
       kinds.has("events") || kinds.has("namespaces")
         ? client.request<{ events: Record<string, { event: string }[]> }>("system:discover").then((d) => Object.values(d.events).flatMap((list) => list.map((e) => e.event)))
         : undefined,
-      kinds.has("patterns") ? client.request<{ compositions: { name: string }[] }>("composition:list").then((d) => d.compositions.map((c) => c.name)) : undefined,
+      kinds.has("patterns") ? patternNames(client) : undefined,
       params !== undefined && "event" in params ? client.request<{ params?: unknown }>("system:help", { event: params.event }).catch(() => undefined) : undefined,
     ]);
     return { events, patterns, params: help?.params };

@@ -53,9 +53,16 @@ export interface PatternSummary {
   description: string;
 }
 
+export const PATTERN_COLUMNS = ["NAME", "TYPE", "VERSION", "DESCRIPTION"] as const;
+
 export function renderPatterns(patterns: readonly PatternSummary[], layout: Layout = {}): string {
   if (patterns.length === 0) return "(no patterns)";
-  return table(["NAME", "TYPE", "VERSION", "DESCRIPTION"], patterns.map((p) => [p.name, p.type, p.version, firstSentence(p.description)]), layout);
+  return table(PATTERN_COLUMNS, patternRows(patterns), layout);
+}
+
+/** One table row per pattern, under PATTERN_COLUMNS. */
+export function patternRows(patterns: readonly PatternSummary[]): string[][] {
+  return patterns.map((p) => [p.name, p.type, p.version, firstSentence(p.description)]);
 }
 
 export interface VersionSummary {

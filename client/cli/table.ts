@@ -15,17 +15,29 @@ export interface Layout {
 /** The least of the last column kept when the other columns leave less room: the line is then wider than the terminal. */
 const MIN_LAST_COLUMN = 4;
 
-export function table(header: readonly string[], rows: readonly (readonly string[])[], layout: Layout = {}): string {
+export function table(header: readonly string[], rows: readonly (readonly string[])[], layout: Layout = {}, widths = columnWidths(header, rows)): string {
   const paint = layout.paint ?? PLAIN;
-  const last = header.length - 1;
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
-  const line = (cells: readonly string[]) => {
-    const lead = cells.slice(0, last).map((cell, column) => cell.padEnd(widths[column]!) + "  ").join("");
-    return { lead, tail: cells[last] ?? "" };
-  };
-  const fit = ({ lead, tail }: { lead: string; tail: string }) => {
-    const room = layout.width === undefined ? Infinity : Math.max(MIN_LAST_COLUMN, layout.width - lead.length);
-    return (lead + (tail.length > room ? `${tail.slice(0, room - 1)}…` : tail)).trimEnd();
-  };
-  return [paint.bold(fit(line(header))), ...rows.map((row) => fit(line(row)))].join("\n");
+  return [paint.bold(lineOf(header, widths, layout)), ...rows.map((row) => lineOf(row, widths, layout))].join("\n");
+}
+
+/** Each column's width: its widest cell, header included. */
+export function columnWidths(header: readonly string[], rows: readonly (readonly string[])[]): number[] {
+  return header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
+}
+
+/**
+ * More rows of a table already printed, in its columns: a table printed a
+ * page at a time keeps the widths of its first page (a wider cell later
+ * pushes the rest of its own line only), so no page waits for the last.
+ */
+export function tableRows(rows: readonly (readonly string[])[], widths: readonly number[], layout: Layout = {}): string {
+  return rows.map((row) => lineOf(row, widths, layout)).join("\n");
+}
+
+function lineOf(cells: readonly string[], widths: readonly number[], layout: Layout): string {
+  const last = widths.length - 1;
+  const lead = cells.slice(0, last).map((cell, column) => cell.padEnd(widths[column]!) + "  ").join("");
+  const tail = cells[last] ?? "";
+  const room = layout.width === undefined ? Infinity : Math.max(MIN_LAST_COLUMN, layout.width - lead.length);
+  return (lead + (tail.length > room ? `${tail.slice(0, room - 1)}…` : tail)).trimEnd();
 }

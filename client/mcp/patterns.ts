@@ -3,7 +3,9 @@
  * current YAML) and pattern://{name}@{version} (a tagged version), listed by
  * name. Prompts: use_<name> for each orchestration pattern, its variables as
  * arguments, returning the composed pattern and how to run it with the
- * tools. Lists are paged with an opaque cursor (an offset).
+ * tools. Lists are paged with an opaque cursor: for resources, the one
+ * composition:list gives (stable in name order while patterns come and
+ * go); for prompts, an offset into composition:discover's results.
  */
 import { stringify } from "yaml";
 import type { DaemonLink } from "./daemon-link.js";
@@ -48,18 +50,21 @@ interface Listed {
   description?: string;
 }
 
-export async function listResources(link: DaemonLink, offset: number) {
-  const { compositions } = await link.request<{ compositions: Listed[] }>("composition:list", {});
-  const page = compositions.slice(offset, offset + RESOURCE_PAGE);
+export async function listResources(link: DaemonLink, cursor: string | undefined) {
+  const page = await link.request<{ compositions: Listed[]; next_cursor?: string }>("composition:list", {
+    fields: ["type", "version", "description"],
+    limit: RESOURCE_PAGE,
+    ...(cursor === undefined ? {} : { cursor }),
+  });
   return {
-    resources: page.map((entry) => ({
+    resources: page.compositions.map((entry) => ({
       uri: `pattern://${entry.name}`,
       name: entry.name,
       title: `${entry.name}@${entry.version} (${entry.type})`,
       ...(entry.description === undefined ? {} : { description: entry.description }),
       mimeType: PATTERN_MIME,
     })),
-    ...(offset + RESOURCE_PAGE < compositions.length ? { nextCursor: String(offset + RESOURCE_PAGE) } : {}),
+    ...(page.next_cursor === undefined ? {} : { nextCursor: page.next_cursor }),
   };
 }
 

@@ -46,7 +46,8 @@ export function createBridgeServer(deps: ServerDeps): Server {
     return toolbox.call(request.params.name, request.params.arguments ?? {});
   });
 
-  server.setRequestHandler("resources/list", async (request) => daemonCall(() => listResources(link, cursor(request.params?.cursor))));
+  // The daemon's own cursor (composition:list's next_cursor) is the MCP cursor: a garbled one is its invalid_params.
+  server.setRequestHandler("resources/list", async (request) => daemonCall(() => listResources(link, request.params?.cursor)));
   server.setRequestHandler("resources/templates/list", () => ({ resourceTemplates: RESOURCE_TEMPLATES }));
   server.setRequestHandler("resources/read", async (request) => {
     const { uri } = request.params;

@@ -1,8 +1,8 @@
 /**
- * composition:list / get / save / delete / validate / compose / history /
+ * composition:get / save / delete / validate / compose / history /
  * reload: thin handlers over the pattern store (fork / merge / diff /
  * lineage are in evolution-events.ts; discover / select / decisions in
- * discovery-events.ts). Every successful mutation
+ * discovery-events.ts; list in list-event.ts). Every successful mutation
  * is also published as composition:changed, and its reply names the
  * branch and the commit.
  *
@@ -27,7 +27,7 @@ import { YamlDocument, type Issue } from "./model/document.js";
 import { splitPatternText } from "./model/front-matter.js";
 import { pathKeyedSchema } from "./model/modifications.js";
 import { labelledRefSchema, nameSchema, parseRef } from "./model/ref.js";
-import { checkTypeAsked, validateComposition, type ValidationMode } from "./model/schema.js";
+import { validateComposition, type ValidationMode } from "./model/schema.js";
 import { Catalog, type IgnoredPath } from "./store/catalog.js";
 import { recordedHistory } from "./model/history-place.js";
 import { LABELS_PATH } from "./model/labels.js";
@@ -48,13 +48,14 @@ import { labelEvents } from "./label-events.js";
 import { StoreLabels } from "./store/store-labels.js";
 import { discoveryEvents } from "./discovery-events.js";
 import { compareEvent } from "./compare-event.js";
+import { listEvent } from "./list-event.js";
 import { DecisionLogs } from "./store/decision-log.js";
 import { Finder } from "./store/finder.js";
 import { Selector } from "./store/selector.js";
 import { StoreGuard } from "./store/store-guard.js";
 import { StoreLock, StoreTakenError } from "./store/store-lock.js";
 import { StoreAttachment } from "./store-attachment.js";
-import { composeResult, deleteResult, getResult, historyResult, listResult, reloadResult, saveResult, updateResult, validateResult } from "./results.js";
+import { composeResult, deleteResult, getResult, historyResult, reloadResult, saveResult, updateResult, validateResult } from "./results.js";
 
 /** Paths one update may set and unset. */
 const MAX_EDITS = 100;
@@ -132,28 +133,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     await outside.report(paths);
   };
 
-  const list = defineEvent({
-    name: "composition:list",
-    effect: "read",
-    summary: "List compositions, optionally of one type",
-    description:
-      "Each entry: name, type, version, description, path (the file, wherever it is in the store), dirty: true when its file differs from HEAD (an edit not committed yet), " +
-      "and warnings: [{path, message}] when the file has data faults that do not stop it being served (a missing parent, a name other than its file name, no description).",
-    params: z.strictObject({ type: z.string().min(1).max(32).optional() }),
-    result: listResult,
-    example: { type: "orchestration" },
-    handler: async (data) => {
-      checkTypeAsked(data.type, catalog.types());
-      const dirty = await store.dirtyCheck();
-      return {
-        compositions: catalog.list(data.type).map((entry) => {
-          const { name, type, version, description, path } = entry;
-          const warnings = catalog.warningsOf(entry);
-          return { name, type, version, description, path, ...(dirty(entry) ? { dirty: true } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
-        }),
-      };
-    },
-  });
+  const list = listEvent(store);
 
   const get = defineEvent({
     name: "composition:get",

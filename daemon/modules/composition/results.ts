@@ -23,14 +23,16 @@ export const listResult = z.object({
   compositions: z.array(
     z.object({
       name: z.string(),
-      type: z.string(),
-      version: z.string(),
-      description: z.string(),
-      path: z.string().describe("the file, relative to the store"),
+      type: z.string().optional(),
+      version: z.string().optional(),
+      description: z.string().optional(),
+      path: z.string().optional().describe("the file, relative to the store"),
       dirty: z.literal(true).optional().describe("the file differs from HEAD (an edit not committed yet)"),
       warnings,
-    }),
+    }).describe("name, and each field asked for (all by default); dirty and warnings only when they apply"),
   ),
+  total: z.number().int().describe("how many patterns there are (of the type asked for), on every page"),
+  next_cursor: z.string().optional().describe("the cursor for the next page; absent on the last page"),
 });
 
 export const getResult = z.object({

@@ -18,6 +18,7 @@ import { validateComposition } from "../model/schema.js";
 import { ignoredBecause, type IgnoreReason } from "../model/store-layout.js";
 import type { StoreFiles } from "./files.js";
 import { isRacy, listStore, sameFile, type FileState } from "./listing.js";
+import { NameOrderedMap, type NamePage } from "../model/name-order.js";
 
 export interface Entry {
   name: string;
@@ -67,7 +68,8 @@ export interface CachedEntry {
 }
 
 export class Catalog {
-  private readonly byName = new Map<string, Entry>();
+  /** Name → entry, its names kept in order overall and per type: a page of composition:list costs O(limit + log n). */
+  private readonly byName = new NameOrderedMap<Entry>((entry) => entry.type);
   private readonly invalidFiles = new Map<string, Issue[]>();
   private readonly seen = new Map<string, FileState>();
   private ignoredPaths = new Map<string, IgnoredPath>();
@@ -110,14 +112,19 @@ export class Catalog {
     return this.byName.get(name);
   }
 
-  /** Every entry, in no particular order (list() sorts; discover and select order for themselves). */
+  /** Every entry, in no particular order (list() and page() give name order; discover and select order for themselves). */
   entries(): IterableIterator<Entry> {
     return this.byName.values();
   }
 
+  /** Every entry (of one type), in name order. */
   list(type?: string): Entry[] {
-    const all = [...this.byName.values()];
-    return (type === undefined ? all : all.filter((e) => e.type === type)).sort((a, b) => (a.name < b.name ? -1 : 1));
+    return this.byName.names(type).map((name) => this.byName.get(name)!);
+  }
+
+  /** Up to `limit` entries (of one type) whose names come after `after`, in name order, and how many there are in all. */
+  page(limit: number, after?: string, type?: string): NamePage<Entry> {
+    return this.byName.page(limit, after, type);
   }
 
   /** The types the patterns have (kept until the index changes): a type asked for that none has may be a typo of one of them. */

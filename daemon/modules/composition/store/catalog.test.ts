@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -5,7 +6,7 @@ import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { silentLog } from "../../../core/log.js";
 import { MAX_DOCUMENT_BYTES } from "../model/document.js";
-import { Catalog } from "./catalog.js";
+import { Catalog, textIdOf } from "./catalog.js";
 import { StoreFiles } from "./files.js";
 import { RACY_MS } from "./listing.js";
 
@@ -43,7 +44,7 @@ describe("Catalog.read", () => {
         version: "1.0.0",
         description: "about x",
         path: "orchestrations/x.yaml",
-        text,
+        textId: textIdOf(text),
         data: { name: "x", type: "orchestration", version: "1.0.0", description: "about x", agents: ["a"] },
         warnings: [],
       },
@@ -65,7 +66,7 @@ describe("Catalog.read", () => {
     const result = Catalog.read(path, text);
     expect(result.ok, JSON.stringify(result)).toBe(true);
     if (!result.ok) return;
-    expect(result.entry).toMatchObject({ path, text, ...fields });
+    expect(result.entry).toMatchObject({ path, textId: textIdOf(text), ...fields });
     expect(result.entry.warnings).toEqual(warnings);
   });
 
@@ -356,7 +357,34 @@ describe("Catalog.reconcile", () => {
     expect(catalog.reconcile().invalid.map((f) => f.path)).toEqual(["orchestrations/a.yaml"]);
     put("orchestrations/a.yaml", yaml("a"));
     expect(catalog.reconcile()).toMatchObject({ indexed: 1, invalid: [], changed: ["orchestrations/a.yaml"] });
-    expect(catalog.get("a")?.text).toBe(yaml("a"));
+    expect(catalog.textOf(catalog.get("a")!)).toBe(yaml("a"));
+  });
+
+  it("keeps the parsed data exactly, as values of its own (not slices of the text)", () => {
+    const text = yaml("p", { extra: "metadata:\n  ratio: .nan\n  top: .inf\n  __proto__: {polluted: a value long enough to be a slice}\n  note: a string long enough to be a slice of the text\n" });
+    const read = Catalog.read("orchestrations/p.yaml", text);
+    if (!read.ok) throw new Error(JSON.stringify(read));
+    const metadata = read.entry.data.metadata as Record<string, unknown>;
+    expect(metadata.ratio).toBeNaN();
+    expect(metadata.top).toBe(Infinity);
+    expect(Object.keys(metadata)).toEqual(["ratio", "top", "__proto__", "note"]);
+    expect(Object.getPrototypeOf(metadata)).toBe(Object.prototype);
+    expect(metadata.__proto__).toEqual({ polluted: "a value long enough to be a slice" });
+    expect(metadata.note).toBe("a string long enough to be a slice of the text");
+  });
+
+  it("keeps no text: textOf reads the file while it holds the entry's text, and says so when it does not", () => {
+    put("orchestrations/a.yaml", yaml("a"));
+    catalog.reconcile();
+    const a = catalog.get("a")!;
+    expect(a).not.toHaveProperty("text");
+    expect(a.textId).toBe(execFileSync("git", ["hash-object", "--stdin"], { input: yaml("a") }).toString().trim());
+    expect(catalog.textOf(a)).toBe(yaml("a"));
+    put("orchestrations/a.yaml", "name: a\ntype: orchestration\nversion: [broken\n");
+    expect(catalog.textOf(a)).toBeUndefined();
+    catalog.reconcile();
+    // The last good version keeps serving, with the id of the text it was read from.
+    expect(catalog.get("a")).toBe(a);
   });
 });
 

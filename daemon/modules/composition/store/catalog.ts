@@ -17,6 +17,7 @@ import { fileWarnings, missingParents } from "../model/pattern-warnings.js";
 import { validateComposition } from "../model/schema.js";
 import { ignoredBecause, type IgnoreReason } from "../model/store-layout.js";
 import type { StoreFiles } from "./files.js";
+import { blobId } from "./git-objects.js";
 import { isRacy, listStore, sameFile, type FileState } from "./listing.js";
 import { NameOrderedMap, type NamePage } from "../model/name-order.js";
 
@@ -27,7 +28,14 @@ export interface Entry {
   description: string;
   /** Store-relative path, e.g. orchestrations/tournament.yaml. */
   path: string;
-  text: string;
+  /**
+   * Git's sha1 blob id of the text this entry was parsed from: what "the same
+   * text" means, and where the text is read back from (the file while it still
+   * holds it, else git). The text itself is not kept: at 100 000 patterns the
+   * texts and what slices of them kept alive were two thirds of the memory.
+   */
+  textId: string;
+  /** The parsed document, holding no slice of the text (flatData). */
   data: Record<string, unknown>;
   /** What the file says of itself that KSI lives with (name ≠ file name, no description); missing parents are worked out over the index. */
   warnings: Issue[];
@@ -234,7 +242,8 @@ export class Catalog {
       // The very text the served entry was parsed from (a touched or racy file): parsing it would give
       // that entry again, so it is kept, and with it every view made of it (discover's columns, the index cache).
       const served = servedAt.get(path);
-      if (served !== undefined && served.text === text && !this.invalidFiles.has(path)) {
+      const textId = textIdOf(text);
+      if (served !== undefined && served.textId === textId && !this.invalidFiles.has(path)) {
         // Touched without a change (same text, new mtime): recorded and reported as before, and the cache rewritten with the new state.
         if (moved) {
           this.revision++;
@@ -248,7 +257,7 @@ export class Catalog {
         continue;
       }
       touched.push(path);
-      const result = Catalog.read(path, text);
+      const result = Catalog.read(path, text, textId);
       this.notCompositions.delete(path);
       // A pattern's file that stops being one (its type removed, its front matter broken) is invalid: its last good version keeps serving.
       if (!result.ok && result.ignored !== undefined && !servedAt.has(path)) {
@@ -295,6 +304,17 @@ export class Catalog {
     return { indexed: this.byName.size, invalid: this.invalid(), ignored: this.ignored(), warnings: this.warnings(), changed: touched };
   }
 
+  /** The text `entry` was parsed from, when its file still holds it (undefined: the file changed or is gone since; see PatternStore.textOf). */
+  textOf(entry: Entry): string | undefined {
+    let text: string | undefined;
+    try {
+      text = this.files.read(entry.path);
+    } catch {
+      return undefined;
+    }
+    return text !== undefined && textIdOf(text) === entry.textId ? text : undefined;
+  }
+
   /**
    * True when every one of these store-relative paths is a pattern file the
    * catalog already holds as it is now (the daemon's own saves: listing.ts's
@@ -316,7 +336,7 @@ export class Catalog {
    * `ignored`: the file is not a composition at all (markdown without front
    * matter, a mapping without a type), which is no fault of the file.
    */
-  static read(path: string, text: string): { ok: true; entry: Entry } | { ok: false; issues: Issue[]; ignored?: { reason: IgnoreReason; message: string } } {
+  static read(path: string, text: string, textId = textIdOf(text)): { ok: true; entry: Entry } | { ok: false; issues: Issue[]; ignored?: { reason: IgnoreReason; message: string } } {
     if (splitPatternText(path, text) === null) return { ok: false, issues: [], ignored: ignoredBecause("no_front_matter") };
     const parsed = readPatternData(path, text);
     if (!parsed.ok) return parsed;
@@ -325,7 +345,8 @@ export class Catalog {
     const valid = validateComposition(data, "stored");
     if (!valid.ok) return valid;
     const { name, type, version, description } = valid.composition;
-    return { ok: true, entry: { name: flat(name), type, version, description, path, text, data, warnings: fileWarnings(path, name, data) } };
+    const own = flatData({ name, type, version, description, data });
+    return { ok: true, entry: { ...own, path, textId, warnings: fileWarnings(path, name, data) } };
   }
 
   private markInvalid(path: string, issues: Issue[]): void {
@@ -366,10 +387,37 @@ export class Catalog {
 
 /**
  * A copy of `text` that is its own string: the parser's strings are slices
- * of the file's text, and comparing slices costs V8 several times more.
- * Names are compared on every discover and list that orders by name (a page
- * of 50 out of 3 000 matches: 0.7 against 0.1 ms).
+ * of the file's text, which keep the whole text alive, and comparing slices
+ * costs V8 several times more (names are compared on every discover and list
+ * that orders by name: a page of 50 out of 3 000 matches, 0.7 against 0.1 ms).
  */
 function flat(text: string): string {
   return JSON.parse(JSON.stringify(text)) as string;
+}
+
+/** Strings this long or longer may be slices of the text (V8 slices from 13 characters). */
+const SLICEABLE = 13;
+
+/**
+ * A copy of parsed data whose strings are their own (flat): an entry that
+ * holds one slice costs its file's whole text as well (a synthetic pattern
+ * of 2.8 KB: 7 KB an entry against 4). Values other than plain objects,
+ * arrays and strings are kept as they are (numbers, booleans, null).
+ */
+function flatData<T>(value: T): T {
+  if (typeof value === "string") return (value.length >= SLICEABLE ? flat(value) : value) as T;
+  if (Array.isArray(value)) return value.map(flatData) as T;
+  if (typeof value !== "object" || value === null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    // A key `__proto__` (YAML allows it) is data: assigning it would set the copy's prototype instead.
+    if (key === "__proto__") Object.defineProperty(copy, key, { value: flatData(item), enumerable: true, writable: true, configurable: true });
+    else copy[key.length >= SLICEABLE ? flat(key) : key] = flatData(item);
+  }
+  return copy as T;
+}
+
+/** git's sha1 blob id of a text (the same for the same text on every machine, so it also names the blob in a sha1 store). */
+export function textIdOf(text: string): string {
+  return blobId(Buffer.from(text), "sha1");
 }

@@ -116,7 +116,8 @@ export class PatternEvolution {
       if (!parsed.ok) throw invalid(`${parentRef} does not parse`, parsed.issues);
       // The parent as it is now records the fork (it may have moved on since the version forked); worked
       // out before the fork's edits when both start from the same text, so that text is parsed once.
-      const current = this.store.catalog.get(parent.name);
+      const served = this.store.catalog.get(parent.name);
+      const current = served === undefined ? undefined : { ...served, text: await this.store.textOf(served) };
       const entry = { name: input.name, version, from: parentRef, date, agent: author, reason: input.reason };
       const parentWrite: FileWrite | undefined =
         current === undefined
@@ -184,7 +185,8 @@ export class PatternEvolution {
       const merges: unknown[] = Array.isArray(existing) ? existing : [];
       const record = { from, base: base.ref, date: new Date(this.now()).toISOString(), agent: agentId ?? "patternd", ...(strategy === "auto" ? {} : { strategy }), ...settled };
       const merged = withOwnValue({ ...withTargetOwn(result.merged as Record<string, unknown>, target.data), version }, "merges", [...merges, record], place);
-      const doc = edited(target);
+      const targetText = await this.store.textOf(target);
+      const doc = edited({ path: target.path, text: targetText });
       doc.applyObject(merged);
       const valid = validateComposition(doc.data, "stored");
       if (!valid.ok) throw invalid("the merged document would not be a valid composition", valid.issues);
@@ -210,7 +212,7 @@ export class PatternEvolution {
           Agent: agentId ?? "",
         },
       });
-      const text = joinPatternText(frameOf(target.path, target.text), doc.toString());
+      const text = joinPatternText(frameOf(target.path, targetText), doc.toString());
       const commit = await this.store.commitFiles([{ path: target.path, text }], message, agentId, tag);
       this.store.index(target.path, text);
       return { merged: true, name: target.name, version, commit, from, base: base.ref, changes: result.changes, ...settled };
@@ -341,7 +343,7 @@ export class PatternEvolution {
  * text (`parsed`, when given, is the parent's current text, unedited), else
  * by editing a Document of it.
  */
-function withForkEntry(current: Entry, parsed: YamlDocument | undefined, entry: ForkEntry): string {
+function withForkEntry(current: Entry & { text: string }, parsed: YamlDocument | undefined, entry: ForkEntry): string {
   const frame = frameOf(current.path, current.text);
   const place = placeOf(current.data, "forks");
   if (place === "top") {

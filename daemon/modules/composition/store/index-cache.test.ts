@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CachedEntry } from "./catalog.js";
+import { textIdOf, type CachedEntry } from "./catalog.js";
 import { readIndexCache, writeIndexCache } from "./index-cache.js";
 
 let dir: string;
@@ -17,7 +17,7 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 function cached(name: string): CachedEntry {
   const text = `name: ${name}\ntype: orchestration\nversion: 1.0.0\ndescription: d\n`;
   return {
-    entry: { name, type: "orchestration", version: "1.0.0", description: "d", path: `orchestrations/${name}.yaml`, text, data: { name, nested: { list: [1, "x"] } }, warnings: [] },
+    entry: { name, type: "orchestration", version: "1.0.0", description: "d", path: `orchestrations/${name}.yaml`, textId: textIdOf(text), data: { name, nested: { list: [1, "x"] } }, warnings: [] },
     state: { mtimeMs: 1_700_000_000_000.5, ctimeMs: 1_700_000_000_000.5, size: text.length, ino: 4242, seenAt: 1_700_000_100_000 },
   };
 }
@@ -33,7 +33,7 @@ describe("index cache", () => {
     await writeIndexCache(path, "/store", [cached("a")]);
     expect(await readIndexCache(path, "/elsewhere")).toEqual([]);
     expect(await readIndexCache(join(dir, "missing.ndjson"), "/store")).toEqual([]);
-    writeFileSync(path, readFileSync(path, "utf8").replace('"format":4', '"format":3'));
+    writeFileSync(path, readFileSync(path, "utf8").replace('"format":5', '"format":4'));
     expect(await readIndexCache(path, "/store")).toEqual([]);
     writeFileSync(path, "not json\n");
     expect(await readIndexCache(path, "/store")).toEqual([]);

@@ -12,11 +12,12 @@ import { writeAtomic } from "../../../core/atomic-file.js";
 import type { CachedEntry } from "./catalog.js";
 
 // 3: entries carry their warnings, and paths may be any depth, .yml or .md. 4: states carry ctime, inode and when they were taken.
-const FORMAT = 4;
+// 5: entries carry their text's blob id instead of the text.
+const FORMAT = 5;
 const LINES_PER_WRITE = 500;
 
 export async function readIndexCache(path: string, store: string): Promise<CachedEntry[]> {
-  // Bytes, cut into lines before decoding: the cache of 100 000 patterns (~580 MB) is longer than
+  // Bytes, cut into lines before decoding: a cache of 100 000 patterns (~300 MB) can be longer than
   // the longest string V8 makes, so reading it as one string failed and every start read every file.
   let bytes: Buffer;
   try {
@@ -61,7 +62,7 @@ function isCachedEntry(value: unknown): value is CachedEntry {
   if (typeof value !== "object" || value === null) return false;
   const { entry, state } = value as Partial<Record<keyof CachedEntry, Record<string, unknown> | null>>;
   if (typeof entry !== "object" || entry === null || typeof state !== "object" || state === null) return false;
-  const strings = ["name", "type", "version", "description", "path", "text"].every((key) => typeof entry[key] === "string");
+  const strings = ["name", "type", "version", "description", "path", "textId"].every((key) => typeof entry[key] === "string");
   const data = typeof entry.data === "object" && entry.data !== null && !Array.isArray(entry.data);
   return strings && data && ["mtimeMs", "ctimeMs", "size", "ino", "seenAt"].every((key) => Number.isFinite(state[key]));
 }

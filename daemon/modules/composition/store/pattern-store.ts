@@ -18,7 +18,7 @@ import { isPatternPath, stemOf } from "../model/store-layout.js";
 import { formatCommitMessage, parseTrailers } from "../model/trailers.js";
 import { bumpPatch, compareVersions } from "../model/version.js";
 import { applyModifications, newPaths, removePaths, UPDATE_RULES } from "../model/modifications.js";
-import { Catalog, type Entry } from "./catalog.js";
+import { Catalog, textIdOf, type Entry } from "./catalog.js";
 import { isUnsafePath } from "./confined-path.js";
 import type { StoreFiles } from "./files.js";
 import type { GitRepo } from "./git.js";
@@ -100,10 +100,10 @@ interface Intent {
 }
 
 export class PatternStore {
-  /** path → the commit that last wrote it, with the text it wrote (valid while the text is unchanged). */
-  private readonly lastCommits = new Map<string, { commit: string; text: string }>();
-  /** Git blob ids of served texts, per entry (an entry is replaced when its file changes, so each is hashed once). */
-  private readonly blobIds = new WeakMap<object, string>();
+  /** path → the commit that last wrote it, with the id of the text it wrote (valid while the text is unchanged). */
+  private readonly lastCommits = new Map<string, { commit: string; textId: string }>();
+  /** Blob ids in a sha256 store of served texts, per entry (an entry is replaced when its file changes, so each is hashed once). */
+  private readonly sha256Ids = new WeakMap<object, string>();
 
   constructor(
     readonly git: GitRepo,
@@ -112,8 +112,24 @@ export class PatternStore {
     private readonly log: Log,
   ) {}
 
+  /**
+   * The text a served entry was parsed from: its file's while the file still
+   * holds it; else (the file changed since, or stopped parsing while its last
+   * good version keeps serving) the blob of that text in git; else, for an
+   * edit never committed and gone from the file, the entry's data written
+   * out as YAML (logged: its comments and layout are not known any more).
+   */
+  async textOf(entry: Entry): Promise<string> {
+    const text = this.catalog.textOf(entry);
+    if (text !== undefined) return text;
+    const blob = (await this.git.blobs([entry.textId])).get(entry.textId);
+    if (blob !== undefined && textIdOf(blob) === entry.textId) return blob;
+    this.log.warn({ path: entry.path, name: entry.name }, "the text a served pattern was read from is in neither its file nor git; it is written out from its data");
+    return YamlDocument.fromObject(entry.data).toString();
+  }
+
   /** Builds the document to save from a whole object (applied losslessly onto the current file) or YAML text. */
-  private prepare(input: SaveInput, current: Entry | undefined): YamlDocument {
+  private async prepare(input: SaveInput, current: Entry | undefined): Promise<YamlDocument> {
     if (input.yaml !== undefined) {
       const parsed = YamlDocument.parse(input.yaml);
       if (!parsed.ok) throw invalid("the YAML does not parse", parsed.issues);
@@ -122,7 +138,7 @@ export class PatternStore {
     const object = input.composition!;
     const name = typeof object.name === "string" ? object.name : undefined;
     if (current !== undefined && name === current.name) {
-      const parsed = parsePatternText(current.path, current.text);
+      const parsed = parsePatternText(current.path, await this.textOf(current));
       if (parsed.ok) {
         parsed.document.applyObject(withTypeKey(object, typeKey(current.data)));
         return parsed.document;
@@ -134,7 +150,7 @@ export class PatternStore {
   save(input: SaveInput, agentId: string | undefined): Promise<Mutation & { unchanged?: true }> {
     return this.git.exclusive(async () => {
       const named = input.composition?.name;
-      const doc = this.prepare(input, typeof named === "string" ? this.catalog.get(named) : undefined);
+      const doc = await this.prepare(input, typeof named === "string" ? this.catalog.get(named) : undefined);
       const valid = validateComposition(doc.data, "stored");
       if (!valid.ok) throw invalid("the composition is not valid", valid.issues);
       const existing = this.catalog.get(valid.composition.name);
@@ -155,7 +171,7 @@ export class PatternStore {
   update(input: UpdateInput, agentId: string | undefined): Promise<Mutation & { unchanged?: true; new_paths: string[] }> {
     return this.git.exclusive(async () => {
       const entry = this.require(input.name);
-      const parsed = parsePatternText(entry.path, entry.text);
+      const parsed = parsePatternText(entry.path, await this.textOf(entry));
       if (!parsed.ok) throw invalid(`${entry.path} does not parse`, parsed.issues);
       const rules = { ...UPDATE_RULES, replaceMaps: input.replace_maps };
       // `type` and `component_type` name the one type field the file has.
@@ -208,7 +224,7 @@ export class PatternStore {
       }
       if (order === 0) {
         const same = deepEqual(doc.data, existing.data);
-        const committed = same ? await this.lastCommit(existing.path, existing.text) : null;
+        const committed = same ? await this.lastCommit(existing) : null;
         if (committed !== null) return { name, version, op: "unchanged", commit: committed, unchanged: true as const };
         // The same as an uncommitted edit whose version is still free: committed as it is, the person's version kept.
         if (!same || this.git.tagExists(`${name}@${version}`)) {
@@ -224,7 +240,7 @@ export class PatternStore {
     const op = existing === undefined ? "create" : "update";
     // An existing pattern is written where its file is; a new one where SPEC §1 puts it.
     const path = existing?.path ?? `${typeDirectory(type)}/${name}.yaml`;
-    const text = joinPatternText(frameOf(path, existing?.text), options.text !== undefined && !bumped ? options.text : doc.toString());
+    const text = joinPatternText(frameOf(path, existing === undefined ? undefined : await this.textOf(existing)), options.text !== undefined && !bumped ? options.text : doc.toString());
     const message = formatCommitMessage({
       subject: options.message ?? `${op}: ${name} ${version}`,
       trailers: { Op: op, Pattern: name, Version: version, ...(existing === undefined ? {} : { Previous: existing.version }), Agent: options.agentId ?? "" },
@@ -281,8 +297,8 @@ export class PatternStore {
     const ref = this.exact(asked);
     if (ref.version === undefined) {
       const entry = this.require(ref.name);
-      const commit = await this.lastCommit(entry.path, entry.text);
-      return { ...entry, commit, dirty: commit === null };
+      const commit = await this.lastCommit(entry);
+      return { ...entry, commit, dirty: commit === null, text: await this.textOf(entry) };
     }
     const tag = formatRef(ref);
     const path = await this.pathAt(tag, ref.name);
@@ -370,7 +386,7 @@ export class PatternStore {
       // Only these paths are committed: whatever else a person staged stays staged.
       const made = await this.git.commitPaths(paths, message, agentId, tag);
       replaced.discard();
-      for (const { path, text } of writes) this.lastCommits.set(path, { commit: made, text });
+      for (const { path, text } of writes) this.lastCommits.set(path, { commit: made, textId: textIdOf(text) });
       this.clearIntent();
       return made;
     } catch (err) {
@@ -462,18 +478,18 @@ export class PatternStore {
   }
 
   /**
-   * The last commit that wrote `text` at `path` (as of the HEAD taken in),
-   * asked of git once per content (a `git log` costs more as history
-   * grows); null when HEAD does not hold that text there (the file is
-   * dirty, or not committed at all).
+   * The last commit that wrote an entry's text at its path (as of the HEAD
+   * taken in), asked of git once per content (a `git log` costs more as
+   * history grows); null when HEAD does not hold that text there (the file
+   * is dirty, or not committed at all).
    */
-  async lastCommit(path: string, text: string): Promise<string | null> {
-    const known = this.lastCommits.get(path);
-    if (known !== undefined && known.text === text) return known.commit;
+  async lastCommit(entry: Entry): Promise<string | null> {
+    const known = this.lastCommits.get(entry.path);
+    if (known !== undefined && known.textId === entry.textId) return known.commit;
     const taken = await this.git.takenIn();
-    if (taken === null || (await this.dirtyCheck())({ path, text })) return null;
-    const commit = (await this.git.log(path, 1, taken))[0]?.commit ?? null;
-    if (commit !== null) this.lastCommits.set(path, { commit, text });
+    if (taken === null || (await this.dirtyCheck())(entry)) return null;
+    const commit = (await this.git.log(entry.path, 1, taken))[0]?.commit ?? null;
+    if (commit !== null) this.lastCommits.set(entry.path, { commit, textId: entry.textId });
     return commit;
   }
 
@@ -486,17 +502,22 @@ export class PatternStore {
    * A test for "this text is not what the HEAD taken in has at its path":
    * an edit not committed yet (or a file never committed). One read of
    * HEAD's tree per HEAD (none after the daemon's own commits: the commit
-   * writer carries it forward); each text is hashed once.
+   * writer carries it forward). An entry carries its sha1 blob id; in a
+   * sha256 store each text is read from its file and hashed once (a file
+   * that no longer holds it is an edit not taken in yet: dirty).
    */
-  async dirtyCheck(): Promise<(file: { path: string; text: string }) => boolean> {
+  async dirtyCheck(): Promise<(entry: Entry) => boolean> {
     const { tree, algorithm } = await this.git.treeAt(await this.git.takenIn());
-    return (file) => {
-      let id = this.blobIds.get(file);
+    return (entry) => {
+      if (algorithm === "sha1") return tree.get(entry.path)?.id !== entry.textId;
+      let id = this.sha256Ids.get(entry);
       if (id === undefined) {
-        id = blobId(Buffer.from(file.text), algorithm);
-        this.blobIds.set(file, id);
+        const text = this.catalog.textOf(entry);
+        if (text === undefined) return true;
+        id = blobId(Buffer.from(text), algorithm);
+        this.sha256Ids.set(entry, id);
       }
-      return tree.get(file.path)?.id !== id;
+      return tree.get(entry.path)?.id !== id;
     };
   }
 

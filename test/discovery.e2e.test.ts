@@ -3,7 +3,7 @@
  * composition:discover / select / track_decision / decisions, §4.4–§4.6):
  * a real daemon, its git store, decision logs read back as YAML and from git.
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -306,5 +306,55 @@ describe("decision logs survive kill -9", () => {
     const committed = parseYaml(await git(ownStore, "show", "HEAD:orchestrations/tournament_decisions.yaml")) as AppendedRecord[];
     expect(committed.filter((r) => ids.includes(r.id))).toHaveLength(150);
     await expectStoreTruth(ownStore);
+  });
+});
+
+describe("select's ranking index across restarts", () => {
+  /** The "pattern store indexed" records of daemon.log, oldest first. */
+  async function indexedRecords(home: string): Promise<Array<{ select_from_cache?: boolean; from_cache?: number }>> {
+    const text = await readFile(join(home, "var", "log", "daemon.log"), "utf8");
+    return text
+      .split("\n")
+      .filter((line) => line.includes('"pattern store indexed'))
+      .map((line) => JSON.parse(line) as { select_from_cache?: boolean; from_cache?: number });
+  }
+
+  it("is saved at stop and read back: a file edited while stopped is ranked as it now reads, exactly as an index built afresh ranks it", async () => {
+    const first = await startDaemon();
+    const c = await first.client();
+    for (const [name, description] of [
+      ["sx_review", "Reviewers check every claim of a research report against its sources"],
+      ["sx_vote", "Several agents vote and the majority answer wins"],
+      ["sx_plan", "A planner splits the work into parts for workers"],
+    ]) {
+      await c.request("composition:save", { composition: { name, type: "orchestration", version: "1.0.0", description } });
+    }
+    const task = { task: "check the claims of a report against sources", limit: 3 };
+    const before = await c.request<{ candidates: { name: string }[] }>("composition:select", task);
+    await first.stop();
+    const lib = join(first.home, "var", "lib");
+    const images = (await readdir(lib)).filter((file) => /^select-[0-9a-f]{12}\.v8$/.test(file));
+    expect(images).toHaveLength(1);
+    // Edited by hand while no daemon runs: this pattern's text moved, the others' did not.
+    const store = join(lib, "compositions");
+    const votePath = join(store, "orchestrations", "sx_vote.yaml");
+    await writeFile(votePath, (await readFile(votePath, "utf8")).replace("majority answer wins", "majority answer wins, zebracorn style"));
+
+    const second = await startDaemon({ home: first.home });
+    const again = await second.client();
+    const restored = await again.request<{ candidates: { name: string }[] }>("composition:select", task);
+    expect(restored.candidates.map((c) => c.name)).toEqual(before.candidates.map((c) => c.name));
+    expect(await again.request("composition:select", { task: "zebracorn" })).toMatchObject({ selected: "sx_vote" });
+    expect((await indexedRecords(first.home)).at(-1)).toMatchObject({ select_from_cache: true });
+    await second.stop();
+
+    // A damaged image is no reason to fail or rank wrongly: the index is built from the patterns, and ranks as the restored one did.
+    await writeFile(join(lib, images[0]!), "not an index");
+    const third = await startDaemon({ home: first.home });
+    const last = await third.client();
+    expect(await last.request("composition:select", task)).toEqual(restored);
+    expect(await last.request("composition:select", { task: "zebracorn" })).toMatchObject({ selected: "sx_vote" });
+    expect((await indexedRecords(first.home)).at(-1)).toMatchObject({ select_from_cache: false });
+    await third.stop();
   });
 });

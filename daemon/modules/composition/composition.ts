@@ -13,8 +13,10 @@
  * from disk without a restart (store-attachment.ts).
  */
 import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { writeAtomic } from "../../core/atomic-file.js";
 import { DaemonError } from "../../core/errors.js";
 import { defineEvent, type EventDef, type HandlerContext } from "../../core/event.js";
 import type { TimerHandle } from "../../core/clock.js";
@@ -98,7 +100,10 @@ export function compositionModule(ctx: ModuleContext): Module {
   let head: string | null = null;
 
   // The index cache: written a while after the index last changed, and at stop.
-  const cachePath = join(ctx.config.libDir, `index-${createHash("sha1").update(ctx.config.storeDir).digest("hex").slice(0, 12)}.ndjson`);
+  const storeKey = createHash("sha1").update(ctx.config.storeDir).digest("hex").slice(0, 12);
+  const cachePath = join(ctx.config.libDir, `index-${storeKey}.ndjson`);
+  // select's ranking index, saved with the index cache: a start then analyses only the patterns whose text moved.
+  const selectPath = join(ctx.config.libDir, `select-${storeKey}.v8`);
   let cachedRevision = -1;
   let cacheTimer: TimerHandle | null = null;
   let cacheWrite: Promise<void> = Promise.resolve();
@@ -109,6 +114,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     const revision = catalog.revision;
     cacheWrite = cacheWrite
       .then(() => writeIndexCache(cachePath, ctx.config.storeDir, catalog.snapshot()))
+      .then(() => writeAtomic(selectPath, selector.image(ctx.config.storeDir)))
       .then(
         () => void (cachedRevision = revision),
         (err: unknown) => log.warn({ err, path: cachePath }, "index cache not written; the next start reads every file"),
@@ -528,6 +534,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       const started = performance.now();
       const cached = await readIndexCache(cachePath, ctx.config.storeDir);
       catalog.restore(cached);
+      const selectRestored = cached.length > 0 && selector.restore(await readFile(selectPath).catch(() => Buffer.alloc(0)), ctx.config.storeDir);
       const restored = catalog.revision;
       watch();
       const { indexed, invalid, ignored, warnings } = catalog.reconcile();
@@ -542,7 +549,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       await git.exclusive(() => outside.start());
       head = git.takenHead ?? null;
       attachment.start();
-      const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, select_ms: selectMs, ms: Math.round(performance.now() - started) };
+      const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, select_from_cache: selectRestored, select_ms: selectMs, ms: Math.round(performance.now() - started) };
       // Nothing left out silently: files not indexed are said where an operator looks (pat reload lists them).
       // Decision logs are read by their own module: not indexing them is no news.
       const unread = ignored.filter((file) => file.reason !== "decision_log" && file.reason !== "labels");

@@ -8,8 +8,8 @@
  * moves the last posting into the hole.
  */
 export class PostingList {
-  private ids = new Int32Array(4);
-  private values = new Uint32Array(4);
+  private ids: Int32Array = new Int32Array(4);
+  private values: Uint32Array = new Uint32Array(4);
   private length = 0;
 
   get size(): number {
@@ -48,6 +48,21 @@ export class PostingList {
       this.ids = this.ids.slice(0, this.ids.length / 2);
       this.values = this.values.slice(0, this.values.length / 2);
     }
+  }
+
+  /** The postings as two arrays of the same length, copies without the spare room (for saving the index). */
+  arrays(): { ids: Int32Array; values: Uint32Array } {
+    return { ids: this.ids.slice(0, this.length), values: this.values.slice(0, this.length) };
+  }
+
+  /** A list holding these postings (ids unique), as arrays() gave them. */
+  static of(ids: Int32Array, values: Uint32Array): PostingList {
+    if (ids.length !== values.length) throw new Error(`posting list: ${ids.length} ids, ${values.length} values`);
+    const list = new PostingList();
+    list.ids = ids.length === 0 ? new Int32Array(4) : ids;
+    list.values = values.length === 0 ? new Uint32Array(4) : values;
+    list.length = ids.length;
+    return list;
   }
 
   forEach(visit: (value: number, id: number) => void): void {

@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { deserialize, serialize } from "node:v8";
 import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { runSelectEval } from "../../../../bench/select-eval.js";
 import { DaemonError } from "../../../core/errors.js";
 import { validateComposition } from "./schema.js";
-import { SelectIndex, type DecisionEvidence, type SelectDoc, type SelectResult } from "./select.js";
+import { SelectIndex, type DecisionEvidence, type SelectDoc, type SelectIndexState, type SelectResult } from "./select.js";
 
 const none = () => undefined;
 
@@ -169,6 +170,33 @@ describe("SelectIndex: incremental upkeep", () => {
     for (const task of ["evaluation of prompts", "research report", "ranking drafts", "agents that hang"]) {
       expect(churned.query({ task, requirements: { participants: 10 } }, none)).toEqual(fresh.query({ task, requirements: { participants: 10 } }, none));
     }
+  });
+
+  it("saved and read back (through v8's serialization), answers and keeps up as the index it was saved from", () => {
+    const original = indexOf(...library, pattern("watchdog_profile", { metadata: { tags: ["heartbeat"], cost: Number.NaN } }, "profile"));
+    original.remove("tournament");
+    const restored = SelectIndex.fromState(deserialize(serialize(original.state())) as SelectIndexState)!;
+    expect(restored).not.toBeNull();
+    const tasks = ["evaluation of prompts", "research report", "ranking drafts", "agents that hang", "heartbeat"];
+    const ask = (index: SelectIndex) =>
+      tasks.flatMap((task) => [index.query({ task, requirements: { participants: 10 } }, none), index.query({ task, type: "profile", requirements: { cost: "low" } }, none)]);
+    expect(ask(restored)).toEqual(ask(original));
+    // Both then take the same changes: a removal (its terms are known again), a new pattern in a reused id, a replacement.
+    for (const index of [original, restored]) {
+      index.remove("map_reduce_research");
+      index.upsert(library[0]!);
+      index.upsert({ ...library[1]!, data: { ...library[1]!.data, description: "Now about research reports and heartbeats." } });
+    }
+    expect(ask(restored)).toEqual(ask(original));
+    expect(restored.query({ task: "literature survey" }, none).selected).toBeNull();
+  });
+
+  it("refuses a saved index made by another analyzer or that does not hold together", () => {
+    const state = indexOf(...library).state();
+    expect(SelectIndex.fromState({ ...state, analyzer: "an older tokenizer" })).toBeNull();
+    expect(SelectIndex.fromState({ ...state, nextId: 1 })).toBeNull();
+    const [first] = state.partitions;
+    expect(SelectIndex.fromState({ ...state, partitions: [{ ...first!, postings: [["ghost", Int32Array.of(999), Uint32Array.of(1)]] }] })).toBeNull();
   });
 
   it("forgets a removed pattern and ignores removing an unknown one", () => {

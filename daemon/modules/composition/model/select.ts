@@ -140,11 +140,94 @@ interface Scored {
   decisions: DecisionEvidence | undefined;
 }
 
+/**
+ * The index as plain data a structured clone (v8.serialize) keeps exactly,
+ * to be saved and read back instead of analysing every pattern again (at
+ * 100 000 patterns an analysis is ~20 s, reading this back well under one).
+ * Each entry's terms, declaredTerms and criteriaKeys are left out and
+ * rebuilt from the postings, where they are shared strings.
+ */
+export interface SelectIndexState {
+  analyzer: string;
+  nextId: number;
+  freeIds: number[];
+  entries: Omit<Entry, "terms" | "declaredTerms" | "criteriaKeys">[];
+  partitions: {
+    type: string;
+    lengthSums: number[];
+    postings: [string, Int32Array, Uint32Array][];
+    declaredIn: [string, Int32Array, Uint32Array][];
+    criteria: Map<string, Map<number, unknown>>;
+  }[];
+}
+
+/**
+ * What a saved index's analysis depended on: the fields with their weights,
+ * the count packing, and what the tokenizer makes of words of every kind it
+ * treats apart. A saved index made by other code says another analyzer and
+ * is not used, so a change to any of these can never serve a stale ranking.
+ */
+export const ANALYZER = JSON.stringify([
+  FIELDS,
+  TF_BITS,
+  tokenize("Agents' effectiveness: voted, voting, votes; studies studied; the critic's re-reviews, X-rays & 3 judges. Émile naïvement équipes_2 camelCaseWords"),
+]);
+
 export class SelectIndex {
   private readonly partitions = new Map<string, Partition>();
   private readonly byName = new Map<string, Entry>();
   private readonly freeIds: number[] = [];
   private nextId = 0;
+
+  state(): SelectIndexState {
+    const lists = (index: Map<string, PostingList>): [string, Int32Array, Uint32Array][] =>
+      [...index].map(([term, list]) => {
+        const { ids, values } = list.arrays();
+        return [term, ids, values];
+      });
+    return {
+      analyzer: ANALYZER,
+      nextId: this.nextId,
+      freeIds: [...this.freeIds],
+      entries: [...this.byName.values()].map(({ id, name, version, type, lengths, declared, performance }) => ({ id, name, version, type, lengths, declared, performance })),
+      partitions: [...this.partitions].map(([type, p]) => ({ type, lengthSums: p.lengthSums, postings: lists(p.postings), declaredIn: lists(p.declaredIn), criteria: p.criteria })),
+    };
+  }
+
+  /** The index a state() describes; null when it was made by another analyzer or does not hold together. */
+  static fromState(state: SelectIndexState): SelectIndex | null {
+    if (state.analyzer !== ANALYZER) return null;
+    const index = new SelectIndex();
+    index.nextId = state.nextId;
+    index.freeIds.push(...state.freeIds);
+    const byId = new Map<number, Entry>();
+    for (const stored of state.entries) {
+      const entry: Entry = { ...stored, terms: [], declaredTerms: [], criteriaKeys: [] };
+      if (entry.id >= state.nextId || byId.has(entry.id) || index.byName.has(entry.name)) return null;
+      byId.set(entry.id, entry);
+      index.byName.set(entry.name, entry);
+    }
+    for (const stored of state.partitions) {
+      const partition = index.partition(stored.type);
+      partition.lengthSums = stored.lengthSums;
+      partition.criteria = stored.criteria;
+      const fill = (lists: [string, Int32Array, Uint32Array][], into: Map<string, PostingList>, terms: (entry: Entry) => string[]): boolean => {
+        for (const [term, ids, values] of lists) {
+          into.set(term, PostingList.of(ids, values));
+          for (const id of ids) {
+            const entry = byId.get(id);
+            if (entry === undefined || entry.type !== stored.type) return false;
+            terms(entry).push(term);
+          }
+        }
+        return true;
+      };
+      if (!fill(stored.postings, partition.postings, (e) => e.terms) || !fill(stored.declaredIn, partition.declaredIn, (e) => e.declaredTerms)) return null;
+      for (const [key, ids] of stored.criteria) for (const id of ids.keys()) byId.get(id)?.criteriaKeys.push(key);
+    }
+    for (const entry of byId.values()) index.partition(entry.type).entries.add(entry);
+    return index;
+  }
 
   /** Adds or replaces the pattern called `doc.name`, whatever its type was before. */
   upsert(doc: SelectDoc): void {

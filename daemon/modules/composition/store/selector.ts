@@ -4,21 +4,33 @@
  * decision-log evidence. The index is built at start (build(): the first
  * select after a start would otherwise wait for it, a second at 10 000
  * patterns) and brought up to date when a query finds the catalog changed,
- * by comparing entries (a save replaces its entry object), so a query
- * after a save re-indexes only that pattern.
+ * by comparing each entry's text (its blob id), so a query after a save
+ * re-indexes only that pattern. The index is saved beside the index cache
+ * (image, restore): a later start indexes only the patterns whose text
+ * moved.
  *
  * Evidence is never guessed: when a log asked for is being indexed (the
  * first read after a start, or after a person's rewrite), the select waits
  * for it (indexing is sliced, so other requests are served meanwhile) and
  * ranks again with every log's counts as the file has them.
  */
-import { SelectIndex, type SelectQuery, type SelectResult } from "../model/select.js";
-import type { Catalog, Entry } from "./catalog.js";
+import { deserialize, serialize } from "node:v8";
+import { SelectIndex, type SelectIndexState, type SelectQuery, type SelectResult } from "../model/select.js";
+import type { Catalog } from "./catalog.js";
 import { DecisionLogs } from "./decision-log.js";
 
+/** A saved index: the index's state, and the text (blob id) each pattern was indexed from. */
+interface SavedIndex {
+  format: 1;
+  store: string;
+  state: SelectIndexState;
+  indexed: Map<string, string>;
+}
+
 export class Selector {
-  private readonly index = new SelectIndex();
-  private readonly indexed = new Map<string, Entry>();
+  private index = new SelectIndex();
+  /** name → the blob id of the text it was indexed from (an entry with another text is indexed again). */
+  private indexed = new Map<string, string>();
   private indexedRevision = -1;
 
   constructor(
@@ -47,9 +59,38 @@ export class Selector {
     }
   }
 
-  /** Indexes every pattern the catalog holds now (at start, before the first request). */
+  /** Indexes every pattern the catalog holds now (at start, before the first request): only those the saved index (restore) did not have as they are. */
   build(): void {
     this.sync();
+  }
+
+  /** The index brought up to date, as bytes to save (v8's serialization: typed arrays and maps are kept as they are). */
+  image(store: string): Buffer {
+    this.sync();
+    const saved: SavedIndex = { format: 1, store, state: this.index.state(), indexed: this.indexed };
+    return serialize(saved);
+  }
+
+  /** Takes an image() back, when it is one of this store's by this code; false (nothing taken) otherwise. */
+  restore(bytes: Buffer, store: string): boolean {
+    let saved: Partial<SavedIndex>;
+    try {
+      saved = deserialize(bytes) as Partial<SavedIndex>;
+    } catch {
+      return false;
+    }
+    if (saved.format !== 1 || saved.store !== store || !(saved.indexed instanceof Map) || saved.state === undefined) return false;
+    let index: SelectIndex | null;
+    try {
+      index = SelectIndex.fromState(saved.state);
+    } catch {
+      return false;
+    }
+    if (index === null) return false;
+    this.index = index;
+    this.indexed = saved.indexed;
+    this.indexedRevision = -1;
+    return true;
   }
 
   private sync(): void {
@@ -57,9 +98,9 @@ export class Selector {
     const present = new Set<string>();
     for (const entry of this.catalog.entries()) {
       present.add(entry.name);
-      if (this.indexed.get(entry.name) === entry) continue;
+      if (this.indexed.get(entry.name) === entry.textId) continue;
       this.index.upsert({ name: entry.name, version: entry.version, type: entry.type, data: entry.data });
-      this.indexed.set(entry.name, entry);
+      this.indexed.set(entry.name, entry.textId);
     }
     for (const name of this.indexed.keys()) {
       if (present.has(name)) continue;

@@ -23,13 +23,13 @@ const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | 
  * system as `path` (the rename must not cross devices); it defaults to the
  * file's own directory.
  */
-export async function writeAtomic(path: string, content: string | Uint8Array | Iterable<string>, tempDir = dirname(path)): Promise<void> {
+export async function writeAtomic(path: string, content: string | Uint8Array | Iterable<string | Uint8Array>, tempDir = dirname(path)): Promise<void> {
   const temp = join(tempDir, `.${basename(path)}.${process.pid}.tmp`);
   try {
     const file = await open(temp, TEMP_FLAGS, 0o600);
     try {
       if (typeof content === "string" || content instanceof Uint8Array) await file.writeFile(content);
-      else for (const chunk of content) await file.write(chunk);
+      else for (const chunk of content) await (typeof chunk === "string" ? file.write(chunk) : file.write(chunk));
       await file.sync();
     } catch (err) {
       await file.close();

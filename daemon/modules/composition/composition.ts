@@ -105,20 +105,25 @@ export function compositionModule(ctx: ModuleContext): Module {
   // select's ranking index, saved with the index cache: a start then analyses only the patterns whose text moved.
   const selectPath = join(ctx.config.libDir, `select-${storeKey}.v8`);
   let cachedRevision = -1;
+  /** The revision the last write queued will save (a stop during that write waits for it instead of queueing the same again). */
+  let queuedRevision = -1;
   let cacheTimer: TimerHandle | null = null;
   let cacheWrite: Promise<void> = Promise.resolve();
   const saveCache = () => {
     if (cacheTimer !== null) ctx.clock.clearTimer(cacheTimer);
     cacheTimer = null;
-    if (catalog.revision === cachedRevision) return cacheWrite;
-    const revision = catalog.revision;
-    cacheWrite = cacheWrite
-      .then(() => writeIndexCache(cachePath, ctx.config.storeDir, catalog.snapshot()))
-      .then(() => writeAtomic(selectPath, selector.image(ctx.config.storeDir)))
-      .then(
-        () => void (cachedRevision = revision),
-        (err: unknown) => log.warn({ err, path: cachePath }, "index cache not written; the next start reads every file"),
-      );
+    if (catalog.revision === cachedRevision || catalog.revision === queuedRevision) return cacheWrite;
+    queuedRevision = catalog.revision;
+    cacheWrite = cacheWrite.then(async () => {
+      const revision = catalog.revision;
+      try {
+        await writeIndexCache(cachePath, ctx.config.storeDir, catalog.snapshot());
+        await writeAtomic(selectPath, selector.image(ctx.config.storeDir));
+        cachedRevision = revision;
+      } catch (err) {
+        log.warn({ err, path: cachePath }, "index cache not written; the next start reads every file");
+      }
+    });
     return cacheWrite;
   };
   const cacheSoon = () => {
@@ -543,7 +548,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       const selectMs = Math.round(performance.now() - reconciled);
       warmDecisionLogs(ignored);
       // A new or changed index is cached after start-up, off the path to answering.
-      if (catalog.revision !== restored || cached.length === 0) cacheSoon();
+      if (catalog.revision !== restored || cached.length === 0 || !selectRestored) cacheSoon();
       else cachedRevision = catalog.revision;
       // Commits made while the daemon was stopped (or never tagged) are taken in before the first request.
       await git.exclusive(() => outside.start());

@@ -104,10 +104,11 @@ interface Entry {
   version: string;
   type: string;
   lengths: number[];
-  terms: string[];
-  /** Items declared false first, so the first item that matches a concept decides. */
+  /** The terms it has postings for, as ids into the index's vocabulary (4 bytes a term, no array of strings per pattern). */
+  terms: Int32Array;
+  /** Items declared false first, so the first item that matches a concept decides. Items alike are one object, shared. */
   declared: Declared[];
-  declaredTerms: string[];
+  declaredTerms: Int32Array;
   criteriaKeys: string[];
   performance: RecordedPerformance | undefined;
 }
@@ -143,15 +144,15 @@ interface Scored {
 /**
  * The index as plain data a structured clone (v8.serialize) keeps exactly,
  * to be saved and read back instead of analysing every pattern again (at
- * 100 000 patterns an analysis is ~20 s, reading this back well under one).
- * Each entry's terms, declaredTerms and criteriaKeys are left out and
- * rebuilt from the postings, where they are shared strings.
+ * 100 000 patterns an analysis takes tens of seconds): typed arrays are
+ * copied as bytes, and objects shared (declared items) stay shared.
  */
 export interface SelectIndexState {
   analyzer: string;
   nextId: number;
   freeIds: number[];
-  entries: Omit<Entry, "terms" | "declaredTerms" | "criteriaKeys">[];
+  vocabulary: string[];
+  entries: Entry[];
   partitions: {
     type: string;
     lengthSums: number[];
@@ -178,6 +179,11 @@ export class SelectIndex {
   private readonly byName = new Map<string, Entry>();
   private readonly freeIds: number[] = [];
   private nextId = 0;
+  /** Every term ever indexed, by id, and the id of each (it only grows: a store's vocabulary is bounded by its language). */
+  private readonly vocabulary: string[] = [];
+  private readonly termIds = new Map<string, number>();
+  /** Declared items by content: the same tag or capability on 100 000 patterns is one object. */
+  private readonly declaredAlike = new Map<string, Declared>();
 
   state(): SelectIndexState {
     const lists = (index: Map<string, PostingList>): [string, Int32Array, Uint32Array][] =>
@@ -189,7 +195,8 @@ export class SelectIndex {
       analyzer: ANALYZER,
       nextId: this.nextId,
       freeIds: [...this.freeIds],
-      entries: [...this.byName.values()].map(({ id, name, version, type, lengths, declared, performance }) => ({ id, name, version, type, lengths, declared, performance })),
+      vocabulary: this.vocabulary,
+      entries: [...this.byName.values()],
       partitions: [...this.partitions].map(([type, p]) => ({ type, lengthSums: p.lengthSums, postings: lists(p.postings), declaredIn: lists(p.declaredIn), criteria: p.criteria })),
     };
   }
@@ -200,32 +207,27 @@ export class SelectIndex {
     const index = new SelectIndex();
     index.nextId = state.nextId;
     index.freeIds.push(...state.freeIds);
-    const byId = new Map<number, Entry>();
-    for (const stored of state.entries) {
-      const entry: Entry = { ...stored, terms: [], declaredTerms: [], criteriaKeys: [] };
-      if (entry.id >= state.nextId || byId.has(entry.id) || index.byName.has(entry.name)) return null;
-      byId.set(entry.id, entry);
+    state.vocabulary.forEach((term, id) => index.termIds.set(index.vocabulary[id] = term, id));
+    const known = (ids: Int32Array) => ids.every((id) => id >= 0 && id < state.vocabulary.length);
+    const types = new Map<number, string>();
+    for (const entry of state.entries) {
+      if (!(entry.id < state.nextId) || types.has(entry.id) || index.byName.has(entry.name) || !known(entry.terms) || !known(entry.declaredTerms)) return null;
+      types.set(entry.id, entry.type);
       index.byName.set(entry.name, entry);
+      index.partition(entry.type).entries.add(entry);
+      for (const item of entry.declared) index.declaredAlike.set(declaredKey(item), item);
     }
     for (const stored of state.partitions) {
       const partition = index.partition(stored.type);
       partition.lengthSums = stored.lengthSums;
       partition.criteria = stored.criteria;
-      const fill = (lists: [string, Int32Array, Uint32Array][], into: Map<string, PostingList>, terms: (entry: Entry) => string[]): boolean => {
+      for (const [lists, into] of [[stored.postings, partition.postings], [stored.declaredIn, partition.declaredIn]] as const) {
         for (const [term, ids, values] of lists) {
+          if (!ids.every((id) => types.get(id) === stored.type)) return null;
           into.set(term, PostingList.of(ids, values));
-          for (const id of ids) {
-            const entry = byId.get(id);
-            if (entry === undefined || entry.type !== stored.type) return false;
-            terms(entry).push(term);
-          }
         }
-        return true;
-      };
-      if (!fill(stored.postings, partition.postings, (e) => e.terms) || !fill(stored.declaredIn, partition.declaredIn, (e) => e.declaredTerms)) return null;
-      for (const [key, ids] of stored.criteria) for (const id of ids.keys()) byId.get(id)?.criteriaKeys.push(key);
+      }
     }
-    for (const entry of byId.values()) index.partition(entry.type).entries.add(entry);
     return index;
   }
 
@@ -241,7 +243,8 @@ export class SelectIndex {
       }
       return terms.length;
     });
-    const declared = declaredItems(doc.data);
+    const declared = declaredItems(doc.data).map((item) => this.alike(item));
+    const declaredTerms = [...new Set(declared.flatMap((item) => item.terms))];
     const criteria = criteriaOf(doc.data);
     const entry: Entry = {
       id: this.freeIds.pop() ?? this.nextId++,
@@ -249,15 +252,15 @@ export class SelectIndex {
       version: doc.version,
       type: doc.type,
       lengths,
-      terms: [...counts.keys()],
+      terms: Int32Array.from(counts.keys(), (term) => this.termId(term)),
       declared,
-      declaredTerms: [...new Set(declared.flatMap((item) => item.terms))],
+      declaredTerms: Int32Array.from(declaredTerms, (term) => this.termId(term)),
       criteriaKeys: [...criteria.keys()],
       performance: recordedPerformance(doc.data),
     };
     const partition = this.partition(doc.type);
     for (const [term, packed] of counts) post(partition.postings, term, entry.id, packed);
-    for (const term of entry.declaredTerms) post(partition.declaredIn, term, entry.id, 1);
+    for (const term of declaredTerms) post(partition.declaredIn, term, entry.id, 1);
     for (const [key, value] of criteria) put(partition.criteria, key, entry.id, value);
     lengths.forEach((length, f) => (partition.lengthSums[f]! += length));
     partition.entries.add(entry);
@@ -269,8 +272,8 @@ export class SelectIndex {
     const entry = this.byName.get(name);
     if (entry === undefined) return;
     const partition = this.partitions.get(entry.type)!;
-    for (const term of entry.terms) drop(partition.postings, term, entry.id);
-    for (const term of entry.declaredTerms) drop(partition.declaredIn, term, entry.id);
+    for (const term of entry.terms) drop(partition.postings, this.vocabulary[term]!, entry.id);
+    for (const term of entry.declaredTerms) drop(partition.declaredIn, this.vocabulary[term]!, entry.id);
     for (const key of entry.criteriaKeys) drop(partition.criteria, key, entry.id);
     entry.lengths.forEach((length, f) => (partition.lengthSums[f]! -= length));
     partition.entries.delete(entry);
@@ -334,6 +337,23 @@ export class SelectIndex {
     return { selected: first.name, explanation, candidates };
   }
 
+  private termId(term: string): number {
+    let id = this.termIds.get(term);
+    if (id === undefined) {
+      id = this.vocabulary.push(term) - 1;
+      this.termIds.set(term, id);
+    }
+    return id;
+  }
+
+  private alike(item: Declared): Declared {
+    const key = declaredKey(item);
+    const known = this.declaredAlike.get(key);
+    if (known !== undefined) return known;
+    this.declaredAlike.set(key, item);
+    return item;
+  }
+
   private partition(type: string): Partition {
     let partition = this.partitions.get(type);
     if (partition === undefined) {
@@ -386,6 +406,10 @@ export class SelectIndex {
     partition.weightsAt = partition.generation;
     return partition.weights;
   }
+}
+
+function declaredKey(item: Declared): string {
+  return JSON.stringify([item.label, item.terms, item.negative, item.tag]);
 }
 
 function post(index: Map<string, PostingList>, term: string, id: number, value: number): void {

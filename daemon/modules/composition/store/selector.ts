@@ -14,10 +14,13 @@
  * for it (indexing is sliced, so other requests are served meanwhile) and
  * ranks again with every log's counts as the file has them.
  */
+import { createHash } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
 import { SelectIndex, type SelectIndexState, type SelectQuery, type SelectResult } from "../model/select.js";
 import type { Catalog } from "./catalog.js";
 import { DecisionLogs } from "./decision-log.js";
+
+const SHA1_BYTES = 20;
 
 /** A saved index: the index's state, and the text (blob id) each pattern was indexed from. */
 interface SavedIndex {
@@ -64,15 +67,22 @@ export class Selector {
     this.sync();
   }
 
-  /** The index brought up to date, as bytes to save (v8's serialization: typed arrays and maps are kept as they are). */
-  image(store: string): Buffer {
+  /**
+   * The index brought up to date, as bytes to save: v8's serialization
+   * (typed arrays and maps kept as they are), then its sha1, so that bytes
+   * a crash or a disk left half written are never taken for an index.
+   */
+  image(store: string): Buffer[] {
     this.sync();
     const saved: SavedIndex = { format: 1, store, state: this.index.state(), indexed: this.indexed };
-    return serialize(saved);
+    const bytes = serialize(saved);
+    return [bytes, createHash("sha1").update(bytes).digest()];
   }
 
-  /** Takes an image() back, when it is one of this store's by this code; false (nothing taken) otherwise. */
-  restore(bytes: Buffer, store: string): boolean {
+  /** Takes an image() back, when it is whole and one of this store's by this code; false (nothing taken) otherwise. */
+  restore(image: Buffer, store: string): boolean {
+    const bytes = image.subarray(0, image.length - SHA1_BYTES);
+    if (image.length <= SHA1_BYTES || !createHash("sha1").update(bytes).digest().equals(image.subarray(bytes.length))) return false;
     let saved: Partial<SavedIndex>;
     try {
       saved = deserialize(bytes) as Partial<SavedIndex>;

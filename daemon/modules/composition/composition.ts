@@ -62,7 +62,7 @@ import { composeResult, deleteResult, getResult, historyResult, reloadResult, sa
 /** Paths one update may set and unset. */
 const MAX_EDITS = 100;
 
-/** How long after the index last changed its cache is rewritten. */
+/** How long after a start that could not use the index cache whole it is written (off the path to answering). */
 const CACHE_DELAY_MS = 5_000;
 
 /** What the store's own config makes of the daemon's commits, said once at start so nobody is surprised. */
@@ -99,7 +99,10 @@ export function compositionModule(ctx: ModuleContext): Module {
   let lock: StoreLock | null = null;
   let head: string | null = null;
 
-  // The index cache: written a while after the index last changed, and at stop.
+  // The index cache (and select's saved index): written at stop, and once a while after a start (or a store
+  // taken in again) that could not use it whole. Not after changes: a write is the whole store (at 100 000
+  // patterns ~20 s of CPU, which saves then queued behind), while a cache older than the files costs only
+  // the files that moved since (the cache is checked file by file), so a start after a crash reads those again.
   const storeKey = createHash("sha1").update(ctx.config.storeDir).digest("hex").slice(0, 12);
   const cachePath = join(ctx.config.libDir, `index-${storeKey}.ndjson`);
   // select's ranking index, saved with the index cache: a start then analyses only the patterns whose text moved.
@@ -131,7 +134,6 @@ export function compositionModule(ctx: ModuleContext): Module {
   };
 
   const changed = (mutation: Mutation, agentId: string | undefined) => {
-    cacheSoon();
     head = mutation.commit;
     ctx.bus.publish({ ts: ctx.clock.now(), event: "composition:changed", id: null, agentId, ok: true, code: undefined, ms: 0, data: mutation, meta: undefined });
   };
@@ -388,7 +390,6 @@ export function compositionModule(ctx: ModuleContext): Module {
       git.exclusive(async () => {
         const { indexed, invalid, ignored, warnings, changed: paths } = catalog.reconcile();
         store.forgetLastCommits();
-        cacheSoon();
         await takeIn(paths);
         const labelIssues = labels.problems();
         return { indexed, invalid: labelIssues.length === 0 ? invalid : [...invalid, { path: LABELS_PATH, issues: labelIssues }], ignored, warnings };
@@ -414,10 +415,7 @@ export function compositionModule(ctx: ModuleContext): Module {
   /** Starts the watcher (before the scan, so that nothing changed meanwhile goes unseen). */
   const watch = () => {
     watcher = StoreWatcher.start(ctx.config.storeDir, catalog, ctx.clock, log, {
-      onChange: (paths) => {
-        cacheSoon();
-        return takeIn(paths);
-      },
+      onChange: (paths) => takeIn(paths),
       headMoved: () => outside.moved(),
       onDecisionLog: (path) => decisions.changed(path),
       whenIdle: (settle) => void git.exclusive(settle),

@@ -379,6 +379,25 @@ describe("GitRepo", () => {
     expect(git(dir, "fsck", "--strict", "--no-progress")).toBe("");
   });
 
+  it("knows a tag whether loose or packed, as packed-refs changes under it", async () => {
+    const { repo } = await repoWithCommit();
+    expect(repo.tagExists("a@1.0.0")).toBe(false);
+    git(dir, "tag", "a@1.0.0");
+    expect(repo.tagExists("a@1.0.0")).toBe(true);
+    git(dir, "pack-refs", "--all");
+    expect(existsSync(join(dir, ".git", "refs", "tags", "a@1.0.0"))).toBe(false);
+    expect(repo.tagExists("a@1.0.0")).toBe(true);
+    // packed-refs rewritten: a tag packed since the last look, and one gone from it.
+    git(dir, "tag", "a@1.1.0");
+    git(dir, "pack-refs", "--all");
+    expect(repo.tagExists("a@1.1.0")).toBe(true);
+    git(dir, "tag", "-d", "a@1.0.0");
+    expect(repo.tagExists("a@1.0.0")).toBe(false);
+    expect(repo.tagExists("a@1.1.0")).toBe(true);
+    rmSync(join(dir, ".git", "packed-refs"));
+    expect(repo.tagExists("a@1.1.0")).toBe(false);
+  });
+
   it("refuses to commit while another git holds the branch's lock, and moves nothing", async () => {
     const { repo, commit } = await repoWithCommit();
     writeFileSync(join(dir, ".git", "refs", "heads", "main.lock"), "");

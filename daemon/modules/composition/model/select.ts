@@ -177,6 +177,8 @@ export const ANALYZER = JSON.stringify([
 export class SelectIndex {
   private readonly partitions = new Map<string, Partition>();
   private readonly byName = new Map<string, Entry>();
+  /** Entries by id: a query gathers the patterns it matched as it reads the postings, instead of filtering every entry of the type. */
+  private readonly byId: (Entry | undefined)[] = [];
   private readonly freeIds: number[] = [];
   private nextId = 0;
   /** Every term ever indexed, by id, and the id of each (it only grows: a store's vocabulary is bounded by its language). */
@@ -209,21 +211,23 @@ export class SelectIndex {
     index.freeIds.push(...state.freeIds);
     state.vocabulary.forEach((term, id) => index.termIds.set(index.vocabulary[id] = term, id));
     const known = (ids: Int32Array) => ids.every((id) => id >= 0 && id < state.vocabulary.length);
-    const types = new Map<number, string>();
+    const items = new Set<Declared>();
     for (const entry of state.entries) {
-      if (!(entry.id < state.nextId) || types.has(entry.id) || index.byName.has(entry.name) || !known(entry.terms) || !known(entry.declaredTerms)) return null;
-      types.set(entry.id, entry.type);
+      if (!(entry.id >= 0 && entry.id < state.nextId) || index.byId[entry.id] !== undefined || index.byName.has(entry.name) || !known(entry.terms) || !known(entry.declaredTerms)) return null;
       index.byName.set(entry.name, entry);
+      index.byId[entry.id] = entry;
       index.partition(entry.type).entries.add(entry);
-      for (const item of entry.declared) index.declaredAlike.set(declaredKey(item), item);
+      for (const item of entry.declared) items.add(item);
     }
+    // Items alike were saved as one object each, so each is keyed once.
+    for (const item of items) index.declaredAlike.set(declaredKey(item), item);
     for (const stored of state.partitions) {
       const partition = index.partition(stored.type);
       partition.lengthSums = stored.lengthSums;
       partition.criteria = stored.criteria;
       for (const [lists, into] of [[stored.postings, partition.postings], [stored.declaredIn, partition.declaredIn]] as const) {
         for (const [term, ids, values] of lists) {
-          if (!ids.every((id) => types.get(id) === stored.type)) return null;
+          for (const id of ids) if (index.byId[id]?.type !== stored.type) return null;
           into.set(term, PostingList.of(ids, values));
         }
       }
@@ -266,6 +270,7 @@ export class SelectIndex {
     partition.entries.add(entry);
     partition.generation++;
     this.byName.set(doc.name, entry);
+    this.byId[entry.id] = entry;
   }
 
   remove(name: string): void {
@@ -279,6 +284,7 @@ export class SelectIndex {
     partition.entries.delete(entry);
     partition.generation++;
     this.byName.delete(name);
+    this.byId[entry.id] = undefined;
     this.freeIds.push(entry.id);
   }
 
@@ -377,7 +383,9 @@ export class SelectIndex {
     const n = partition.entries.size;
     const weights = this.weights(partition);
     const scores = new Float64Array(this.nextId);
-    const seen = new Uint8Array(this.nextId);
+    // Matched outside the strategy: gathered once each, as the postings are read.
+    const outside = new Uint8Array(this.nextId);
+    const entries: Entry[] = [];
     for (const term of terms) {
       const postings = partition.postings.get(term);
       if (postings === undefined) continue;
@@ -385,11 +393,14 @@ export class SelectIndex {
       postings.forEach((packed, id) => {
         let tf = 0;
         for (let at = id * FIELDS.length, rest = packed; rest !== 0; at++, rest >>>= TF_BITS) tf += (rest & TF_MAX) * weights[at]!;
-        seen[id]! |= (packed & BEFORE_STRATEGY) === 0 ? 1 : 2;
+        if ((packed & BEFORE_STRATEGY) !== 0 && outside[id] === 0) {
+          outside[id] = 1;
+          entries.push(this.byId[id]!);
+        }
         scores[id]! += (idf * tf) / (K1 + tf);
       });
     }
-    return { entries: [...partition.entries].filter((entry) => (seen[entry.id]! & 2) !== 0), scores };
+    return { entries, scores };
   }
 
   private weights(partition: Partition): Float64Array {

@@ -403,13 +403,19 @@ export function compositionModule(ctx: ModuleContext): Module {
    * its log indexed.
    */
   const warmDecisionLogs = (ignored: readonly IgnoredPath[]) => {
-    const logs = ignored.filter((file) => file.reason === "decision_log").map((file) => file.path);
+    const logs = new Set(ignored.filter((file) => file.reason === "decision_log").map((file) => file.path));
     decisions.warm(
-      logs.filter((path) => {
+      [...logs].filter((path) => {
         const entry = catalog.get(DecisionLogs.patternOf(path));
         return entry !== undefined && DecisionLogs.pathFor(entry.path) === path;
       }),
     );
+    const absent: string[] = [];
+    for (const entry of catalog.entries()) {
+      const path = DecisionLogs.pathFor(entry.path);
+      if (!logs.has(path)) absent.push(path);
+    }
+    decisions.absent(absent);
   };
 
   /** Starts the watcher (before the scan, so that nothing changed meanwhile goes unseen). */

@@ -191,6 +191,11 @@ export class DecisionLogs {
     this.reader.warm(paths);
   }
 
+  /** Logs the store's listing did not have: known absent without a look (see the reader's absent). */
+  absent(paths: Iterable<string>): void {
+    this.reader.absent(paths);
+  }
+
   /** The watcher saw the log change (a person's edit, or the daemon's own append). */
   changed(path: string): void {
     this.reader.changed(path);

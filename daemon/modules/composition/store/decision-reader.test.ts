@@ -95,6 +95,14 @@ describe("DecisionReader through DecisionLogs", () => {
     }
   });
 
+  it("a log known absent (the listing had none, or a select looked) counts the first append at once, with no word from the watcher", async () => {
+    logs.absent([LOG]);
+    expect(logs.evidenceNow(LOG)).toEqual({ successes: 0, failures: 0, total: 0, mean_confidence: null });
+    await append(0, 3);
+    await logs.indexed(LOG);
+    expect(logs.evidenceNow(LOG) ?? (await logs.indexed(LOG), logs.evidenceNow(LOG))).toMatchObject({ total: 3 });
+  });
+
   it("a torn last record (an append cut by kill -9) is reported, and the next append closes it as today", async () => {
     await append(0, 10);
     await expectSameAsFile();

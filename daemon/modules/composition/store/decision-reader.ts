@@ -161,11 +161,22 @@ export class DecisionReader {
       return;
     }
     const known = this.known.get(path);
+    // A log known to be absent has just been made: checked when next asked, without waiting for the watcher to say so.
+    if (known === null) this.unchecked.add(path);
     if (known?.kind !== "indexed" || known.identity !== identityOf(before) || known.torn !== null || Number(before.size) !== known.end) return;
     const bytes = Buffer.from(text);
     if (Number(after.size) !== known.end + bytes.length) return;
     if (!take(known, bytes)) return;
     known.identity = identityOf(after);
+  }
+
+  /**
+   * Logs the store's listing did not have (the watcher was already running,
+   * so one made since is reported): known absent without opening each, as
+   * the first select after a start would otherwise do for every candidate.
+   */
+  absent(paths: Iterable<string>): void {
+    for (const path of paths) if (!this.known.has(path) && !this.building(path)) this.known.set(path, null);
   }
 
   /** The watcher saw a log change: its evidence is checked before it is used again. */

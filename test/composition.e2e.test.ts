@@ -358,6 +358,21 @@ describe("the store changed behind the daemon's back (SPEC §4.4 watcher, compos
     expect(validation.issues.length).toBeGreaterThan(0);
     expect((await get("hand_made")).composition.description).toBe("written by hand");
     expect((await list()).some((e) => e.name === "hand_made")).toBe(true);
+    // Its text is in neither its file nor git (never committed): the YAML served is written out from the last good data.
+    expect(parseYaml((await c.request<{ yaml: string }>("composition:get", { name: "hand_made", format: "yaml" })).yaml)).toEqual({
+      name: "hand_made",
+      type: "orchestration",
+      version: "1.0.0",
+      description: "written by hand",
+    });
+    // A committed pattern broken by hand serves its last good text itself, read back from git.
+    const committed = "orchestrations/tournament.yaml";
+    const good = await readFile(join(store, committed), "utf8");
+    await writeFile(join(store, committed), "name: tournament\ntype: orchestration\nversion: [broken\n");
+    expect((await c.request<{ invalid: { path: string }[] }>("composition:reload")).invalid.map((f) => f.path)).toContain(committed);
+    expect((await c.request<{ yaml: string }>("composition:get", { name: "tournament", format: "yaml" })).yaml).toBe(good);
+    await writeFile(join(store, committed), good);
+    await c.request("composition:reload");
 
     // Fixed: current again, no longer reported.
     await writeFile(join(store, HAND), handText("fixed by hand"));

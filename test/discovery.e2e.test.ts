@@ -319,6 +319,31 @@ describe("select's ranking index across restarts", () => {
       .map((line) => JSON.parse(line) as { select_from_cache?: boolean; from_cache?: number });
   }
 
+  it("after a kill -9, the caches of the last clean stop serve only what did not change since: saves made after it are served and ranked as saved", async () => {
+    const first = await startDaemon();
+    const c = await first.client();
+    const save = (client: typeof c, name: string, version: string, description: string) =>
+      client.request("composition:save", { composition: { name, type: "orchestration", version, description } });
+    await save(c, "cx_alpha", "1.0.0", "Agents pick the ripest apples from the orchard");
+    await first.stop();
+
+    const second = await startDaemon({ home: first.home });
+    const c2 = await second.client();
+    await save(c2, "cx_alpha", "1.1.0", "Agents herd zebracorns across the plain");
+    await save(c2, "cx_beta", "1.0.0", "Agents sort bananas by ripeness");
+    await second.kill();
+
+    const third = await startDaemon({ home: first.home });
+    const c3 = await third.client();
+    expect((await indexedRecords(first.home)).at(-1)).toMatchObject({ from_cache: expect.any(Number) as unknown, select_from_cache: true });
+    expect((await indexedRecords(first.home)).at(-1)!.from_cache).toBeGreaterThan(0);
+    expect(await c3.request("composition:get", { name: "cx_alpha" })).toMatchObject({ version: "1.1.0", composition: { description: "Agents herd zebracorns across the plain" } });
+    expect(await c3.request("composition:select", { task: "herd the zebracorns" })).toMatchObject({ selected: "cx_alpha" });
+    expect(await c3.request("composition:select", { task: "sort the bananas" })).toMatchObject({ selected: "cx_beta" });
+    expect(await c3.request("composition:select", { task: "orchard apples" })).toMatchObject({ selected: null });
+    await third.stop();
+  });
+
   it("is saved at stop and read back: a file edited while stopped is ranked as it now reads, exactly as an index built afresh ranks it", async () => {
     const first = await startDaemon();
     const c = await first.client();

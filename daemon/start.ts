@@ -97,6 +97,9 @@ async function startLocked(config: Config, options: StartOptions, lock: Instance
   for (const module of modules) if (module.eventSource !== undefined) registry.addSource(module.eventSource);
   for (const module of modules) await module.start?.();
 
+  bus.onSettle(() => {
+    for (const connection of connections) connection.writeQueued();
+  });
   let nextConnectionId = 1;
   const onConnection = (socket: Socket) => {
     const connection = new Connection(nextConnectionId++, socket, router, config.limits, log, () => stopping);

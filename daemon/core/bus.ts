@@ -33,6 +33,7 @@ export type BusListener = (event: RoutedEvent) => void;
 
 export class Bus {
   private readonly listeners: BusListener[] = [];
+  private readonly settlers: (() => void)[] = [];
   private seq = 0;
 
   constructor(private readonly onListenerError: (err: unknown, event: RoutedEvent) => void) {}
@@ -56,6 +57,21 @@ export class Bus {
       }
     }
     return event;
+  }
+
+  /** `settle` writes out what this listener's side queued for later (a batch of log lines, replies waiting for the next tick). */
+  onSettle(settle: () => void): void {
+    this.settlers.push(settle);
+  }
+
+  /**
+   * Writes out now what the events just published left queued, for a caller
+   * whose next step assumes they have left the process: a fired schedule is
+   * already journaled done, so its pushes and its log line must not wait for
+   * a later turn that a kill may never give.
+   */
+  settle(): void {
+    for (const settle of this.settlers) settle();
   }
 
   /** The seq of the last published event (0 before any). */

@@ -203,6 +203,11 @@ export class Connection implements Session {
     }
   }
 
+  /** Writes the replies and pushes queued for this turn now (Bus.settle). */
+  writeQueued(): void {
+    if (this.out.length > 0) this.flush();
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     if (this.out.length === 0 || this.closed || this.socket.destroyed) {

@@ -310,6 +310,7 @@ export function eventModule(ctx: ModuleContext, state: StateView, handlers: Hand
         log,
         maxPending: EMIT_LIMITS.maxPending,
         fire,
+        settle: () => ctx.bus.settle(),
       });
       scheduler = started.scheduler;
       log.info({ loaded: started.loaded, skipped: started.skipped, load_ms: Math.round(started.loadMs) }, "schedules loaded");

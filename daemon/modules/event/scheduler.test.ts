@@ -61,6 +61,8 @@ interface Options {
 async function start(options: Options = {}) {
   const clock = options.clock ?? manualClock(T0);
   const fired: Fired[] = [];
+  /** For each settle: the schedules fired before it, counted in the same synchronous turn. */
+  const settled: number[] = [];
   const started = await Scheduler.start({
     journalPath,
     clock,
@@ -72,9 +74,10 @@ async function start(options: Options = {}) {
       fired.push({ id: schedule.schedule_id, lateMs, now: clock.now(), doneOnDisk });
       return options.fire?.(schedule, lateMs) ?? Promise.resolve();
     },
+    settle: () => settled.push(fired.length),
   });
   running.push(started.scheduler);
-  return { ...started, clock, fired };
+  return { ...started, clock, fired, settled };
 }
 
 async function stop(scheduler: Scheduler): Promise<void> {
@@ -242,6 +245,18 @@ describe("Scheduler", () => {
       ["b", true],
       ["c", true],
     ]);
+  });
+
+  it("what a chunk of fires published is written out in the turn that journaled them done", async () => {
+    const { scheduler, clock, fired, settled } = await start();
+    for (const id of ["a", "b", "c"]) await scheduler.add(schedule(id, T0 + 100));
+    await scheduler.add(schedule("d", T0 + 300));
+    clock.advance(150);
+    // fire is called synchronously for the whole chunk, then settle, before anything else runs.
+    expect(fired.map((f) => f.id)).toEqual(["a", "b", "c"]);
+    expect(settled).toEqual([3]);
+    clock.advance(200);
+    expect(settled).toEqual([3, 4]);
   });
 
   it("schedules overdue at start fire once, with their lateness", async () => {

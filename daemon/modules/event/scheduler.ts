@@ -2,9 +2,10 @@
  * Delayed emits over time: keeps one clock timer armed for the earliest
  * schedule, journals every change (fsync'd) before acknowledging it, and
  * fires due schedules right after their "done" records are written, in the
- * same turn of the event loop — so a killed daemon never fires one twice,
- * and the window in which a kill loses one is the few microseconds between
- * that write and the dispatch. (The fsync follows; only a power loss inside
+ * same turn of the event loop, and writes out what the fires published
+ * (pushes, log lines) in that turn too — so a killed daemon never fires one
+ * twice, and the window in which a kill loses one is the few microseconds
+ * between that write and the pushes'. (The fsync follows; only a power loss inside
  * it could make a fired schedule fire again after reboot.)
  *
  * The daemon's rule: no request, and no timer turn, does more than ~10 ms
@@ -52,6 +53,8 @@ export interface SchedulerOptions {
   maxPending: number;
   /** Called for each due schedule, earliest first; `lateMs` is how far past its time it fires. */
   fire(schedule: Schedule, lateMs: number): Promise<void>;
+  /** Writes out now what the fires just dispatched left queued (their pushes and log lines: Bus.settle). */
+  settle(): void;
   /** How much firing one turn does (default: SLICE_BUDGET_MS, SLICE_MAX_FIRES); tests make it countable. */
   slice?: FireSlice;
 }
@@ -200,6 +203,12 @@ export class Scheduler {
       // Every dispatch starts now, in order; none waits for another's handler (or its I/O).
       const batch = Promise.all(due.map((schedule) => this.fireOne(schedule)));
       this.firing = Promise.all([this.firing, batch]).then(() => undefined);
+      // Journaled done: what the fires published leaves the process in this same turn, not at a later one a kill may never give.
+      try {
+        this.options.settle();
+      } catch (err) {
+        this.options.log.error({ err }, "writing out fired schedules' pushes and log lines failed");
+      }
       if (fired >= this.slice.maxFires || performance.now() - started >= this.slice.budgetMs) {
         if ((this.book.nextFireAt() ?? Infinity) <= clock.now()) {
           this.sliceDeferred = true;

@@ -23,6 +23,7 @@ export function monitorModule(ctx: ModuleContext): Module {
     ctx.bus.subscribe((event) => eventLog.append(event)),
     ctx.bus.subscribe(subscriptions.onEvent),
   ];
+  ctx.bus.onSettle(() => void eventLog.flush());
 
   const subscribe = defineEvent({
     name: "monitor:subscribe",

@@ -332,6 +332,8 @@ describe("select's ranking index across restarts", () => {
     await save(c2, "cx_alpha", "1.1.0", "Agents herd zebracorns across the plain");
     await save(c2, "cx_beta", "1.0.0", "Agents sort bananas by ripeness");
     await second.kill();
+    // The kill left the store one truth: status clean, every version tagged, HEAD holding what was acknowledged.
+    await expectStoreTruth(join(first.home, "var", "lib", "compositions"), { cx_alpha: "1.1.0", cx_beta: "1.0.0" });
 
     const third = await startDaemon({ home: first.home });
     const c3 = await third.client();

@@ -53,7 +53,7 @@ export interface Head {
 export class CommitWriter {
   /** HEAD's tree as of the last commit written here (or the last look at HEAD). */
   private snapshot: { commit: string | null; tree: TreeSnapshot; algorithm: HashAlgorithm } | null = null;
-  private packed: { stamp: string; names: ReadonlySet<string> } | null = null;
+  private packed: { stamp: string; refs: ReadonlyMap<string, string> } | null = null;
 
   /** `git` runs one git command in the store (the caller's queue already holds the turn). */
   constructor(
@@ -281,28 +281,29 @@ export class CommitWriter {
   tagExists(name: string): boolean {
     const ref = `refs/tags/${name}`;
     if (lstatSync(this.dirs.refFiles(ref).path(ref), { throwIfNoEntry: false }) !== undefined) return true;
-    return this.packedRefNames().has(ref);
+    return this.packedRefs().has(ref);
   }
 
   /**
-   * The refs packed-refs names, read again only when the file's identity
+   * packed-refs as ref → id, read again only when the file's identity
    * (inode, size, times to the nanosecond) moved: with a tag a version, a
    * store of 100 000 patterns has a 7 MB packed-refs, and reading it for
    * every save was most of a save's cost.
    */
-  private packedRefNames(): ReadonlySet<string> {
+  private packedRefs(): ReadonlyMap<string, string> {
     const path = this.dirs.commonFiles.path("packed-refs");
     const stat = lstatSync(path, { bigint: true, throwIfNoEntry: false });
     const stamp = stat === undefined ? "" : `${path} ${stat.ino} ${stat.size} ${stat.mtimeNs} ${stat.ctimeNs}`;
     if (this.packed?.stamp !== stamp) {
-      const names = new Set<string>();
+      const refs = new Map<string, string>();
       for (const line of (stat === undefined ? undefined : this.dirs.commonFiles.readText("packed-refs"))?.split("\n") ?? []) {
         // "<id> <ref>"; comments start with #, peeled ids with ^.
-        if (/^[0-9a-f]/.test(line)) names.add(line.slice(line.indexOf(" ") + 1));
+        const space = line.indexOf(" ");
+        if (/^[0-9a-f]/.test(line) && space !== -1) refs.set(line.slice(space + 1), line.slice(0, space));
       }
-      this.packed = { stamp, names };
+      this.packed = { stamp, refs };
     }
-    return this.packed.names;
+    return this.packed.refs;
   }
 
   /** HEAD as the repository's files have it: the ref it names (or HEAD when detached) and that ref's commit (null before the first). */
@@ -312,13 +313,7 @@ export class CommitWriter {
     // HEAD names where the commit will be written: never outside refs/.
     if (ref !== "HEAD" && !/^refs\/(?!.*\.\.)[\w./-]+$/.test(ref)) throw new Error(`git commit failed: HEAD names ${ref}, not a branch under refs/`);
     const loose = ref === "HEAD" ? head : this.dirs.refFiles(ref).readText(ref)?.trim();
-    const packed = () =>
-      this.dirs.commonFiles
-        .readText("packed-refs")
-        ?.split("\n")
-        .find((line) => line.endsWith(` ${ref}`) && /^[0-9a-f]/.test(line))
-        ?.split(" ")[0];
-    const commit = loose !== undefined && loose !== "" ? loose : (packed() ?? null);
+    const commit = loose !== undefined && loose !== "" ? loose : (this.packedRefs().get(ref) ?? null);
     if (commit !== null && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error(`git commit failed: ${ref} holds ${commit.slice(0, 40)}, not a commit id`);
     return { ref, commit };
   }

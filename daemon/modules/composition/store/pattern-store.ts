@@ -104,6 +104,8 @@ export class PatternStore {
   private readonly lastCommits = new Map<string, { commit: string; textId: string }>();
   /** Blob ids in a sha256 store of served texts, per entry (an entry is replaced when its file changes, so each is hashed once). */
   private readonly sha256Ids = new WeakMap<object, string>();
+  /** The last text textOf gave, by its blob id (a text's id never names another): a save or fork asks for the same one twice. */
+  private recentText: { id: string; text: string } | null = null;
 
   constructor(
     readonly git: GitRepo,
@@ -120,12 +122,18 @@ export class PatternStore {
    * out as YAML (logged: its comments and layout are not known any more).
    */
   async textOf(entry: Entry): Promise<string> {
-    const text = this.catalog.textOf(entry);
-    if (text !== undefined) return text;
-    const blob = (await this.git.blobs([entry.textId])).get(entry.textId);
-    if (blob !== undefined && textIdOf(blob) === entry.textId) return blob;
-    this.log.warn({ path: entry.path, name: entry.name }, "the text a served pattern was read from is in neither its file nor git; it is written out from its data");
-    return YamlDocument.fromObject(entry.data).toString();
+    if (this.recentText?.id === entry.textId) return this.recentText.text;
+    let text = this.catalog.textOf(entry);
+    if (text === undefined) {
+      const blob = (await this.git.blobs([entry.textId])).get(entry.textId);
+      if (blob === undefined || textIdOf(blob) !== entry.textId) {
+        this.log.warn({ path: entry.path, name: entry.name }, "the text a served pattern was read from is in neither its file nor git; it is written out from its data");
+        return YamlDocument.fromObject(entry.data).toString();
+      }
+      text = blob;
+    }
+    this.recentText = { id: entry.textId, text };
+    return text;
   }
 
   /** Builds the document to save from a whole object (applied losslessly onto the current file) or YAML text. */

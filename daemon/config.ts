@@ -5,6 +5,7 @@
  * above the working directory, the way git finds `.git`).
  */
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { resolveNats, type NatsOptions, type NatsSettings } from "./modules/nats/model/settings.js";
 
 export interface Limits {
   /** Longest accepted request line, in bytes (too_large past it). */
@@ -56,6 +57,10 @@ export interface Config {
   eventLogRetention: EventLogRetention;
   /** PATTERND_CHECK_RESULTS=1: every reply is checked against its event's result schema (the tests set it). */
   checkResults?: boolean;
+  /** The link to other daemons through a NATS server (`--nats`, PATTERND_NATS; issue 19); undefined: none, and no client is loaded. */
+  nats: NatsSettings | undefined;
+  /** var/lib/daemon-id: this daemon's id among the daemons of a NATS link, made once. */
+  daemonIdFile: string;
 }
 
 export interface EventLogRetention {
@@ -65,7 +70,7 @@ export interface EventLogRetention {
   maxDays: number;
 }
 
-export interface ConfigOptions {
+export interface ConfigOptions extends NatsOptions {
   home?: string | undefined;
   socket?: string | undefined;
   store?: string | undefined;
@@ -188,6 +193,8 @@ export function resolveConfig(
     limits: limitsFrom(env),
     eventLogRetention: eventLogRetention(env),
     checkResults: env.PATTERND_CHECK_RESULTS === "1",
+    nats: resolveNats(options, env),
+    daemonIdFile: join(libDir, "daemon-id"),
   };
 }
 

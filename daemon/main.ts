@@ -5,8 +5,10 @@
 import { parseArgs } from "node:util";
 import { isBranchName, LOG_LEVELS, resolveConfig, settingProblems } from "./config.js";
 import { runInForeground } from "./foreground.js";
+import { natsProblems } from "./modules/nats/model/settings.js";
 
-const USAGE = "usage: node daemon/main.js [--home DIR] [--socket PATH] [--store DIR] [--branch NAME] [--log-level LEVEL]";
+const USAGE =
+  "usage: node daemon/main.js [--home DIR] [--socket PATH] [--store DIR] [--branch NAME] [--log-level LEVEL] [--nats URL [--nats-export GLOB]... [--nats-import GLOB]...]";
 
 async function main(): Promise<void> {
   let values;
@@ -18,6 +20,9 @@ async function main(): Promise<void> {
         store: { type: "string" },
         branch: { type: "string" },
         "log-level": { type: "string" },
+        nats: { type: "string" },
+        "nats-export": { type: "string", multiple: true },
+        "nats-import": { type: "string", multiple: true },
       },
       strict: true,
     }));
@@ -25,8 +30,9 @@ async function main(): Promise<void> {
     process.stderr.write(`patternd: ${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
+  const nats = { nats: values.nats, natsExport: values["nats-export"], natsImport: values["nats-import"] };
   const config = resolveConfig(
-    { home: values.home, socket: values.socket, store: values.store, branch: values.branch, logLevel: values["log-level"] },
+    { home: values.home, socket: values.socket, store: values.store, branch: values.branch, logLevel: values["log-level"], ...nats },
     process.env,
     process.cwd(),
   );
@@ -44,7 +50,7 @@ async function main(): Promise<void> {
     process.stderr.write(`patternd: ${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})\n${USAGE}\n`);
     process.exit(2);
   }
-  const problems = settingProblems(process.env);
+  const problems = [...settingProblems(process.env), ...natsProblems(nats, process.env)];
   if (problems.length > 0) {
     process.stderr.write(problems.map((problem) => `patternd: ${problem}\n`).join("") + USAGE + "\n");
     process.exit(2);

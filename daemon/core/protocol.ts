@@ -41,6 +41,8 @@ export interface Push {
   subscription: string;
   seq: number;
   ts: string;
+  /** The id of the daemon the event came from, for an event imported through NATS (issue 19); absent for this daemon's own. */
+  origin?: string;
 }
 
 /** A push that belongs to no subscription (e.g. a call to a connected handler): only event and data. */

@@ -35,6 +35,10 @@ export interface HandlerService {
   observe(event: string, data: Record<string, unknown>, agentId: string | undefined): void;
   /** All-of: every answering handler is called; no_handler when there is none. */
   collect(event: string, data: Record<string, unknown>, ctx: HandlerContext, spec: CollectSpec): Promise<CollectResult>;
+  /** The event names and globs that connected handlers answer (observers left out), sorted, once each: what other daemons may call here (issue 19). */
+  answered(): string[];
+  /** Calls `listener` after each registration and each end of one. */
+  onRegistrationsChanged(listener: () => void): void;
 }
 
 const eventPattern = z
@@ -79,7 +83,18 @@ export function handlerModule(ctx: ModuleContext): Module & { service: HandlerSe
   const definitions = new WeakMap<Route, EventDef>();
   const sessions = new Map<Session, Registration[]>();
   const watchedCallers = new WeakSet<Session>();
+  const changeListeners: (() => void)[] = [];
   let nextHandler = 0;
+
+  function registrationsChanged(): void {
+    for (const listener of changeListeners) {
+      try {
+        listener();
+      } catch (err) {
+        log.error({ err }, "registration listener failed");
+      }
+    }
+  }
 
   const source: EventSource = {
     get(name) {
@@ -197,6 +212,7 @@ export function handlerModule(ctx: ModuleContext): Module & { service: HandlerSe
       }
       own.push(registration);
       log.info({ handler_id: registration.id, events: input.events, mode, group: input.group, connection: session.id }, "handler registered");
+      registrationsChanged();
       return { handler_id: registration.id, events: input.events, mode, ...(input.group === undefined ? {} : { group: input.group }) };
     },
   });
@@ -237,6 +253,7 @@ export function handlerModule(ctx: ModuleContext): Module & { service: HandlerSe
       if (own !== undefined) own.splice(own.indexOf(registration), 1);
       calls.dropQueued(registration, "was unregistered");
       log.info({ handler_id: registration.id }, "handler unregistered");
+      registrationsChanged();
       return { unregistered: true, handler_id: registration.id };
     },
   });
@@ -285,7 +302,10 @@ export function handlerModule(ctx: ModuleContext): Module & { service: HandlerSe
       table.remove(registration.id);
       calls.handlerGone(registration, "closed its connection");
     }
-    if (own.length > 0) log.info({ connection: session.id, handlers: own.map((r) => r.id) }, "handler connection closed; its registrations ended");
+    if (own.length > 0) {
+      log.info({ connection: session.id, handlers: own.map((r) => r.id) }, "handler connection closed; its registrations ended");
+      registrationsChanged();
+    }
   }
 
   const service: HandlerService = {
@@ -306,6 +326,8 @@ export function handlerModule(ctx: ModuleContext): Module & { service: HandlerSe
       if (call.session !== null) watchCaller(call.session);
       return collect(calls, ctx.clock, { route, event, data, agentId: call.agentId, depth: call.depth, caller: call.session }, spec);
     },
+    answered: () => [...new Set(table.all().flatMap((registration) => (registration.input.mode === "observe" ? [] : registration.input.events)))].sort(),
+    onRegistrationsChanged: (listener) => void changeListeners.push(listener),
   };
 
   return {

@@ -9,7 +9,7 @@ import { compileGlobs, type NameMatcher } from "../../core/glob.js";
 import type { Session } from "../../core/session.js";
 
 /** What a push needs of an event. */
-type Pushable = Pick<RoutedEvent, "event" | "data" | "seq" | "ts">;
+type Pushable = Pick<RoutedEvent, "event" | "data" | "seq" | "ts"> & { meta?: Record<string, unknown> | undefined };
 
 /**
  * An event as the replay ring keeps it: its data as JSON text, parsed again
@@ -21,6 +21,8 @@ interface Remembered {
   seq: number;
   ts: number;
   json: string;
+  /** The meta of an event from another daemon (issue 19), whose origin its pushes name. */
+  meta?: Record<string, unknown> | undefined;
 }
 
 interface Subscription {
@@ -73,7 +75,7 @@ export class Subscriptions {
     const sub: Subscription = { id: `s${this.nextId++}`, session, matches: compileGlobs(patterns), held, lastSeq };
     if (sinceSeq !== undefined) {
       for (const kept of this.recentInOrder()) {
-        if (kept.seq > sinceSeq && sub.matches(kept.event)) held.push({ event: kept.event, seq: kept.seq, ts: kept.ts, data: JSON.parse(kept.json) as unknown });
+        if (kept.seq > sinceSeq && sub.matches(kept.event)) held.push({ event: kept.event, seq: kept.seq, ts: kept.ts, data: JSON.parse(kept.json) as unknown, meta: kept.meta });
       }
     }
     this.byId.set(sub.id, sub);
@@ -115,7 +117,11 @@ export class Subscriptions {
 
   private deliver(sub: Subscription, event: Pushable): boolean {
     const ts = new Date(event.ts).toISOString();
-    if (sub.session.push({ event: event.event, data: event.data, subscription: sub.id, seq: event.seq, ts })) {
+    const origin = event.meta?.origin;
+    const push = typeof origin === "string"
+      ? { event: event.event, data: event.data, subscription: sub.id, seq: event.seq, ts, origin }
+      : { event: event.event, data: event.data, subscription: sub.id, seq: event.seq, ts };
+    if (sub.session.push(push)) {
       sub.lastSeq = event.seq;
       return true;
     }
@@ -141,7 +147,7 @@ export class Subscriptions {
   private remember(event: RoutedEvent): void {
     if (this.replayLimit === 0) return;
     const json = event.dataJson ?? JSON.stringify(event.data) ?? "null";
-    this.recent.push({ event: event.event, seq: event.seq, ts: event.ts, json });
+    this.recent.push(event.meta?.origin === undefined ? { event: event.event, seq: event.seq, ts: event.ts, json } : { event: event.event, seq: event.seq, ts: event.ts, json, meta: { origin: event.meta.origin } });
     this.recentBytes += json.length;
     while (this.recent.length - this.recentStart > this.replayLimit || (this.recentBytes > this.replayBytes && this.recent.length - this.recentStart > 1)) {
       const evicted = this.recent[this.recentStart]!;

@@ -30,6 +30,7 @@ import { formatEmitBench, runEmitBench } from "./emit.js";
 import { formatEventLogBench, runEventLogBench } from "./event-log.js";
 import { formatHandlerBench, runHandlerBench } from "./handler.js";
 import { formatMcpBench, runMcpBench } from "./mcp.js";
+import { formatNatsBench, runNatsBench } from "./nats.js";
 import { formatPeersBench, runPeersBench } from "./peers.js";
 import { formatScheduleBench, runScheduleBench } from "./schedule.js";
 import { formatSocketBench, runSocketBench } from "./socket.js";
@@ -121,6 +122,8 @@ const BENCHES = {
     formatEventLogBench,
   ),
   mcp: bench((s) => runMcpBench({ calls: s.calls, warmup: 50, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatMcpBench),
+  // Issue 19: a handler's call made on another daemon, through a local nats-server, against the same call made locally.
+  nats: bench((s) => runNatsBench({ requests: s.requests, rounds: s.rounds, warmup: s.warmup, progress: s.progress }), formatNatsBench),
   // The fire window opens at +25 s for all three: BullMQ with appendfsync always took 21 s here to take 100 000 jobs on a busy machine.
   peers: bench(
     (s) =>

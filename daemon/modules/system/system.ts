@@ -21,6 +21,19 @@ const healthResult = z.looseObject({
   state_keys: z.number().int().optional(),
   handlers: z.object({ registered: z.number().int(), calls_in_flight: z.number().int() }).optional(),
   scheduled: z.number().int().optional().describe("pending delayed emits"),
+  nats: z
+    .object({
+      url: z.string(),
+      connected: z.boolean(),
+      daemon_id: z.string().describe("this daemon's id, the origin of what it exports (var/lib/daemon-id)"),
+      exported: z.number().int(),
+      imported: z.number().int(),
+      dropped: z.number().int().describe("exports not sent (link down past the 8 MiB buffer, too large) and imports refused (malformed, too large)"),
+      calls: z.object({ sent: z.number().int(), served: z.number().int() }),
+      last_error: z.string().nullable(),
+    })
+    .optional()
+    .describe("with --nats: the link to other daemons (issue 19)"),
   dropped: z.record(z.string(), z.number()).describe("{event_log, daemon_log}: log lines lost since start"),
 });
 

@@ -7,6 +7,9 @@
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { resolveNats, type NatsOptions, type NatsSettings } from "./modules/nats/model/settings.js";
 
+/** pat checks the NATS settings as the daemon would, and may import only this file of the daemon's settings. */
+export { natsProblems, type NatsOptions } from "./modules/nats/model/settings.js";
+
 export interface Limits {
   /** Longest accepted request line, in bytes (too_large past it). */
   maxLineBytes: number;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HandlerError, RemoteError, type Client } from "../client/index.js";
 import { cleanup, makeHome, spawnDaemon, startDaemon, waitFor, type Daemon, type RawConnection } from "./harness.js";
 import { natsSkipReason, NatsServer } from "./nats-server.js";
+import { pat } from "./pat-process.js";
 
 type Msg = Record<string, unknown>;
 
@@ -150,6 +151,24 @@ describe.skipIf(skipReason !== undefined)("NATS: events and calls across daemons
     // Local first: a call on B goes to B's own member.
     for (let i = 0; i < 5; i++) expect(await clientB.request("pool:work", { i: 100 + i })).toEqual({ by: "b" });
   });
+
+  it("pat start --nats --nats-export --nats-import gives the daemon it starts the same link", async () => {
+    const home = await makeHome();
+    const started = await pat(home, ["start", "--nats", nats.url, "--nats-export", "task:*", "--nats-import", "task:*,local:*"]);
+    expect(started.stderr).toBe("");
+    expect(started.code).toBe(0);
+    try {
+      await waitFor("pat's daemon on the link", async () => JSON.parse((await pat(home, ["send", "system:health", "--json"])).stdout).nats?.connected === true);
+      const linked = await Subscriber.open(a, ["task:*"]);
+      await pat(home, ["send", "event:emit", "{\"event\":\"task:from_pat\",\"data\":{\"n\":1}}"]);
+      await waitFor("A sees the event pat's daemon exported", async () => linked.pushes("task:from_pat").length === 1);
+    } finally {
+      await pat(home, ["stop"]);
+    }
+    const refused = await pat(home, ["start", "--nats", "localhost"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("--nats must be nats://host:port or host:port");
+  }, 30_000);
 
   it("losing nats-server for 5 s loses no local event, and the link comes back", async () => {
     const onA = await Subscriber.open(a, ["local:*", "task:*"]);

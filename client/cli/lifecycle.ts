@@ -8,6 +8,7 @@ import { DaemonUnreachableError, type Client } from "../client.js";
 import { UsageError } from "./args.js";
 import { EXIT, type Cli } from "./context.js";
 import { outline } from "./render.js";
+import { natsProblems, type NatsOptions } from "../../daemon/config.js";
 
 /** The daemon's entry, beside this file in the same tree (dist/ when installed). */
 const DAEMON_MAIN = fileURLToPath(new URL("../../daemon/main.js", import.meta.url));
@@ -24,7 +25,7 @@ interface Health {
 }
 
 /** The options typed after a lifecycle verb (commands.ts parses and checks them): what the daemon is to run with. */
-export interface DaemonOptions {
+export interface DaemonOptions extends NatsOptions {
   /** The pattern store, as typed: relative to pat's working directory. */
   store?: string | undefined;
   /** The store's branch the daemon commits to. */
@@ -39,7 +40,7 @@ export interface DaemonOptions {
  */
 function daemonConfig(cli: Cli, options: DaemonOptions): Config {
   const config = resolveConfig(
-    { home: cli.config.home, socket: cli.config.socketPath, store: options.store, branch: options.branch, logLevel: options.logLevel },
+    { ...options, home: cli.config.home, socket: cli.config.socketPath },
     process.env,
     process.cwd(),
   );
@@ -53,7 +54,7 @@ function daemonConfig(cli: Cli, options: DaemonOptions): Config {
     const from = options.branch === undefined ? "PATTERND_BRANCH" : "--branch";
     throw new UsageError(`${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})`);
   }
-  const [problem] = settingProblems(process.env);
+  const [problem] = [...settingProblems(process.env), ...natsProblems(options, process.env)];
   if (problem !== undefined) throw new UsageError(problem);
   return config;
 }
@@ -64,6 +65,11 @@ function daemonArgs(config: Config): string[] {
   if (!config.socketInHome) args.push("--socket", config.socketPath);
   if (!config.storeInHome) args.push("--store", config.storeDir);
   if (config.branch !== undefined) args.push("--branch", config.branch);
+  if (config.nats !== undefined) {
+    args.push("--nats", config.nats.url);
+    for (const glob of config.nats.exports) args.push("--nats-export", glob);
+    for (const glob of config.nats.imports) args.push("--nats-import", glob);
+  }
   return args;
 }
 

@@ -46,6 +46,8 @@ import { StoreWatcher } from "./store/watcher.js";
 import { OutsideChanges } from "./store/outside-changes.js";
 import { PatternEvolution } from "./store/evolution.js";
 import { evolutionEvents } from "./evolution-events.js";
+import { syncEvents } from "./sync-events.js";
+import { StoreSync } from "./store/store-sync.js";
 import { labelEvents } from "./label-events.js";
 import { StoreLabels } from "./store/store-labels.js";
 import { discoveryEvents } from "./discovery-events.js";
@@ -147,6 +149,12 @@ export function compositionModule(ctx: ModuleContext): Module {
   };
 
   const list = listEvent(store);
+  const sync = new StoreSync(store, () => guard.branch, () => decisions.flush(), (path) => decisions.changed(path), log);
+  const synced = (reply: { head: string | null; remote: string; pulled: string[]; merged: { file: string }[] }, agentId: string | undefined) => {
+    head = reply.head;
+    const files = [...reply.pulled, ...reply.merged.map((m) => m.file)];
+    ctx.bus.publish({ ts: ctx.clock.now(), event: "composition:changed", id: null, agentId, ok: true, code: undefined, ms: 0, data: { op: "sync", commit: reply.head, remote: reply.remote, files }, meta: undefined });
+  };
 
   const get = defineEvent({
     name: "composition:get",
@@ -479,6 +487,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     reload,
     ...evolutionEvents(evolution, changed, () => guard.branch, patternOf),
     ...labelEvents(labels, () => guard.branch),
+    ...syncEvents(sync, synced),
     ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, labels, clock: ctx.clock, types: () => catalog.types() }),
     compareEvent(store, decisions),
   ];

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
 import { cleanup, makeHome, startDaemon, type Daemon } from "./harness.js";
+import { json, pat } from "./pat-process.js";
 import { expectFsckClean, expectStoreTruth, git, gitRun, lines, snapshot, trailers } from "./store-git.js";
 
 type Msg = Record<string, unknown>;
@@ -216,4 +217,24 @@ describe("three machines, one remote", () => {
     // Every daemon still serves.
     for (const n of nodes) expect((await n.c.request<{ status: string }>("system:health", {})).status).toBe("ok");
   }, 60_000);
+
+  it("pat remote and pat sync: a dry run says what would happen, then the sync does it", async () => {
+    const [a, , c] = nodes as [Node, Node, Node];
+    const listed = await pat(a.d.home, ["remote"]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(remote);
+    await c.c.request("composition:update", { name: "tree_of_thoughts", set: { "metadata.edited_on": "c again" } });
+    await sync(c);
+    const before = await snapshot(a.store);
+    const dry = await pat(a.d.home, ["sync", "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain("would take   orchestrations/tree_of_thoughts.yaml");
+    expect(await snapshot(a.store)).toEqual(before);
+    const done = await pat(a.d.home, ["sync", "origin", "--pull", "-o", "json"]);
+    expect(done.code, done.stderr).toBe(0);
+    expect(json<{ applied: boolean; fast_forward: boolean }>(done)).toMatchObject({ applied: true, fast_forward: true });
+    expect((await pat(a.d.home, ["sync"])).stdout.trim()).toBe("in sync with origin");
+    const usage = await pat(a.d.home, ["sync", "--pull", "--push"]);
+    expect(usage.code).toBe(2);
+  }, 30_000);
 });

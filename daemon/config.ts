@@ -56,6 +56,8 @@ export interface Config {
   eventLogRetention: EventLogRetention;
   /** PATTERND_CHECK_RESULTS=1: every reply is checked against its event's result schema (the tests set it). */
   checkResults?: boolean;
+  /** `--sync-every SECONDS` (PATTERND_SYNC_EVERY): sync the store with each of its git remotes that often; undefined: never by itself; NaN: not a positive number. */
+  syncEverySeconds?: number | undefined;
 }
 
 export interface EventLogRetention {
@@ -71,6 +73,7 @@ export interface ConfigOptions {
   store?: string | undefined;
   branch?: string | undefined;
   logLevel?: string | undefined;
+  syncEvery?: string | undefined;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -188,7 +191,15 @@ export function resolveConfig(
     limits: limitsFrom(env),
     eventLogRetention: eventLogRetention(env),
     checkResults: env.PATTERND_CHECK_RESULTS === "1",
+    syncEverySeconds: syncEvery(options.syncEvery ?? nonEmpty(env.PATTERND_SYNC_EVERY)),
   };
+}
+
+/** Seconds between background syncs: at least one; undefined when not asked for, NaN when not a number. */
+function syncEvery(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = positive(text, false);
+  return value >= 1 ? value : NaN;
 }
 
 function eventLogRetention(env: Readonly<Record<string, string | undefined>>): EventLogRetention {

@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { isBranchName, LOG_LEVELS, resolveConfig, settingProblems } from "./config.js";
 import { runInForeground } from "./foreground.js";
 
-const USAGE = "usage: node daemon/main.js [--home DIR] [--socket PATH] [--store DIR] [--branch NAME] [--log-level LEVEL]";
+const USAGE = "usage: node daemon/main.js [--home DIR] [--socket PATH] [--store DIR] [--branch NAME] [--log-level LEVEL] [--sync-every SECONDS]";
 
 async function main(): Promise<void> {
   let values;
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
         store: { type: "string" },
         branch: { type: "string" },
         "log-level": { type: "string" },
+        "sync-every": { type: "string" },
       },
       strict: true,
     }));
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = resolveConfig(
-    { home: values.home, socket: values.socket, store: values.store, branch: values.branch, logLevel: values["log-level"] },
+    { home: values.home, socket: values.socket, store: values.store, branch: values.branch, logLevel: values["log-level"], syncEvery: values["sync-every"] },
     process.env,
     process.cwd(),
   );
@@ -42,6 +43,11 @@ async function main(): Promise<void> {
   if (config.branch !== undefined && !isBranchName(config.branch)) {
     const from = values.branch === undefined ? "PATTERND_BRANCH" : "--branch";
     process.stderr.write(`patternd: ${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (Number.isNaN(config.syncEverySeconds)) {
+    const from = values["sync-every"] === undefined ? "PATTERND_SYNC_EVERY" : "--sync-every";
+    process.stderr.write(`patternd: ${from} must be a number of seconds, at least 1, e.g. 300 (got ${JSON.stringify(values["sync-every"] ?? process.env.PATTERND_SYNC_EVERY)})\n${USAGE}\n`);
     process.exit(2);
   }
   const problems = settingProblems(process.env);

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../client/index.js";
-import { cleanup, makeHome, startDaemon, type Daemon } from "./harness.js";
+import { cleanup, makeHome, startDaemon, waitFor, type Daemon } from "./harness.js";
 import { json, pat } from "./pat-process.js";
 import { expectFsckClean, expectStoreTruth, git, gitRun, lines, snapshot, trailers } from "./store-git.js";
 
@@ -237,4 +237,27 @@ describe("three machines, one remote", () => {
     const usage = await pat(a.d.home, ["sync", "--pull", "--push"]);
     expect(usage.code).toBe(2);
   }, 30_000);
+
+  it("--sync-every: background syncs take the remote's work in; an unreachable remote is reported in health and never blocks local saves", async () => {
+    const d = await startDaemon({ home: await makeHome(), args: ["--sync-every", "1"] });
+    const c = await d.client({ agentId: "agent_d" });
+    await c.request("composition:remote", { action: "add", name: "gone", url: join(remote, "no-such-repo.git") });
+    await c.request("composition:remote", { action: "add", name: "origin", url: remote });
+    type Health = { store: { sync?: { remote: string; last_ok: string | null; last_error: string | null; next_at: string }[] } };
+    const health = await waitFor(
+      "both remotes' background syncs to be reported",
+      async () => {
+        const h = await c.request<Health>("system:health", {});
+        const byName = new Map((h.store.sync ?? []).map((s) => [s.remote, s]));
+        return byName.get("origin")?.last_ok != null && byName.get("gone")?.last_error != null ? byName : null;
+      },
+      20_000,
+      100,
+    );
+    expect(health.get("gone")!.last_error).toMatch(/could not fetch from remote gone/);
+    expect(health.get("origin")!.last_error).toBeNull();
+    // The remote's work arrived; local saves answer meanwhile.
+    expect((await c.request<{ version: string }>("composition:get", { name: "tournament" })).version).toBe("2.0.3");
+    expect(await c.request("composition:update", { name: "watchdog_supervisor", set: { "metadata.edited_on": "d" } })).toMatchObject({ name: "watchdog_supervisor" });
+  }, 40_000);
 });

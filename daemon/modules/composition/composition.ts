@@ -48,6 +48,7 @@ import { PatternEvolution } from "./store/evolution.js";
 import { evolutionEvents } from "./evolution-events.js";
 import { syncEvents } from "./sync-events.js";
 import { StoreSync } from "./store/store-sync.js";
+import { SyncEvery } from "./sync-every.js";
 import { labelEvents } from "./label-events.js";
 import { StoreLabels } from "./store/store-labels.js";
 import { discoveryEvents } from "./discovery-events.js";
@@ -155,6 +156,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     const files = [...reply.pulled, ...reply.merged.map((m) => m.file)];
     ctx.bus.publish({ ts: ctx.clock.now(), event: "composition:changed", id: null, agentId, ok: true, code: undefined, ms: 0, data: { op: "sync", commit: reply.head, remote: reply.remote, files }, meta: undefined });
   };
+  const every = ctx.config.syncEverySeconds === undefined ? null : new SyncEvery(sync, ctx.config.syncEverySeconds, ctx.clock, log, (reply) => synced(reply, "patternd-sync"));
 
   const get = defineEvent({
     name: "composition:get",
@@ -567,6 +569,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       await git.exclusive(() => outside.start());
       head = git.takenHead ?? null;
       attachment.start();
+      every?.start();
       const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, select_from_cache: selectRestored, select_ms: selectMs, ms: Math.round(performance.now() - started) };
       // Nothing left out silently: files not indexed are said where an operator looks (pat reload lists them).
       // Decision logs are read by their own module: not indexing them is no news.
@@ -577,6 +580,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       else log.info(counts, "pattern store indexed");
     },
     async stop() {
+      await every?.stop();
       attachment.stop();
       guard.close();
       watcher?.close();
@@ -587,7 +591,8 @@ export function compositionModule(ctx: ModuleContext): Module {
     },
     health: () => {
       attachment.check();
-      return { store: Object.assign({ path: ctx.config.storeDir, head, patterns: catalog.size }, guard.state()) };
+      const syncs = every === null ? {} : { sync: every.health() };
+      return { store: Object.assign({ path: ctx.config.storeDir, head, patterns: catalog.size }, guard.state(), syncs) };
     },
   };
 }

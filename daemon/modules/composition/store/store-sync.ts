@@ -196,11 +196,12 @@ export class StoreSync {
     reply.renamed_tags = tagPlan.renames.map(({ from, to }) => ({ from, to }));
     reply.imported_tags = tagPlan.imports.length - tagPlan.renames.length;
     reply.fast_forward = fastForward;
-    const nothing = outside || (writes.length === 0 && removals.length === 0 && actions.length === 0);
     if (reply.conflicts.length > 0 || dryRun) return;
 
+    // Histories that diverged are joined by a merge commit even when their files agree (two stores seeded apart), and a
+    // fast-forward moves even when it changes no file: either way the remote's commit becomes ours, so the next push is a fast-forward.
     let target = ours;
-    if (!nothing) target = fastForward ? theirs : await this.mergeCommit(input.remote, branch, ours, theirs, oursTree, writes, removals, tagPlan.renames, agentId);
+    if (!outside) target = fastForward ? theirs : await this.mergeCommit(input.remote, branch, ours, theirs, oursTree, writes, removals, tagPlan.renames, agentId);
     if (target !== ours) {
       const message = fastForward ? await this.git.message(theirs) : await this.git.message(target!);
       await this.store.advance(ours!, target!, message, writes, removals);

@@ -256,6 +256,11 @@ describe("three machines, one remote", () => {
     );
     expect(health.get("gone")!.last_error).toMatch(/could not fetch from remote gone/);
     expect(health.get("origin")!.last_error).toBeNull();
+    // d seeded its own store and edited nothing: its merge commit has the remote's files, and joining it is a fast-forward that
+    // changes no file here, which must still move the branch (or the next push would be refused).
+    const joined = await sync(nodes[A]!);
+    expect(joined).toMatchObject({ applied: true, fast_forward: true });
+    expect(joined.head).toBe((await git(remote, "rev-parse", "refs/heads/main")).trim());
     // The remote's work arrived; local saves answer meanwhile.
     expect((await c.request<{ version: string }>("composition:get", { name: "tournament" })).version).toBe("2.0.3");
     expect(await c.request("composition:update", { name: "watchdog_supervisor", set: { "metadata.edited_on": "d" } })).toMatchObject({ name: "watchdog_supervisor" });

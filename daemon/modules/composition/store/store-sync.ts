@@ -20,7 +20,7 @@ import { merge3 } from "../model/merge3.js";
 import { YamlDocument } from "../model/document.js";
 import { validateComposition } from "../model/schema.js";
 import { isDecisionLogPath, isPatternPath, stemOf } from "../model/store-layout.js";
-import { newerVersion, nextFreeVersion, planPaths, planTags, unionDecisionLogs, type PathAction } from "../model/sync-plan.js";
+import { newerVersion, nextFreeVersion, planPaths, planTags, unionDecisionLogs, type PathAction, type TagPlan } from "../model/sync-plan.js";
 import { formatCommitMessage } from "../model/trailers.js";
 import { encodeObject, type GitObject } from "./git-objects.js";
 import type { FileWrite, PatternStore } from "./pattern-store.js";
@@ -144,21 +144,8 @@ export class StoreSync {
     const ids = (tree: Map<string, SyncEntry>) => new Map([...tree].map(([path, entry]) => [path, entry.id]));
     const actions = outside ? [] : planPaths(ids(baseTree), ids(oursTree), ids(theirsTree));
 
-    // Tags: the remote's, against ours, by the content of their pattern's file.
-    const [localTags, remoteTags, allRemoteTags] = await Promise.all([this.git.refs("refs/tags/"), this.git.refs(remoteTagsPrefix(input.remote)), this.git.refs("refs/patternd/remote-tags/")]);
-    const stems = new Map<string, string>();
-    for (const path of [...theirsTree.keys(), ...oursTree.keys()]) if (isPatternPath(path)) stems.set(stemOf(path), path);
-    if (stems.size === 0) for (const entry of this.store.catalog.entries()) stems.set(entry.name, entry.path);
-    const colliding = [...remoteTags].filter(([tag, commit]) => localTags.has(tag) && localTags.get(tag) !== commit).map(([tag]) => tag);
-    const specOf = (tag: string, commit: string) => `${commit}:${stems.get(tag.slice(0, tag.lastIndexOf("@"))) ?? ""}`;
-    const blobs = await this.git.blobIds(colliding.flatMap((tag) => [specOf(tag, localTags.get(tag)!), specOf(tag, remoteTags.get(tag)!)]));
-    const side = (tags: Map<string, string>) =>
-      new Map([...tags].filter(([tag]) => tag.includes("@")).map(([tag, commit]) => [tag, { commit, blob: blobs.get(specOf(tag, commit)) }]));
-    // Published: some remote holds our commit under that name (a tag once pushed is never moved).
-    const published = (tag: string) => [...allRemoteTags].some(([name, commit]) => name.endsWith(`/${tag}`) && commit === localTags.get(tag));
-    const tagPlan = planTags(side(localTags), side(remoteTags), published);
+    const { tagPlan, taken } = await this.planTags(input.remote, oursTree, theirsTree);
     for (const stuck of tagPlan.stuck) reply.conflicts.push({ file: `refs/tags/${stuck.tag}`, path: "", base: null, ours: stuck.ours, theirs: stuck.theirs });
-    const taken = new Set([...localTags.keys(), ...remoteTags.keys(), ...tagPlan.renames.map((r) => r.to)]);
 
     const texts = await this.store.git.blobs(
       actions.flatMap((a) => (a.action === "take" && a.blob !== null ? [a.blob] : a.action === "merge" ? [baseTree.get(a.path)?.id, oursTree.get(a.path)!.id, theirsTree.get(a.path)!.id] : [])).filter((id): id is string => id !== undefined),
@@ -208,9 +195,12 @@ export class StoreSync {
       reply.applied = true;
       for (const path of [...writes.map((w) => w.path), ...removals]) if (isDecisionLogPath(path)) this.decisionLogChanged(path);
     }
+    const imported = new Map(tagPlan.imports.map((i) => [i.tag, i.commit]));
+    const renamed = new Set(tagPlan.renames.map((r) => r.from));
     const refLines = [
-      ...tagPlan.renames.flatMap((r) => [`create refs/tags/${r.to} ${r.commit}`, `update refs/tags/${r.from} ${tagPlan.imports.find((i) => i.tag === r.from)!.commit} ${r.commit}`]),
-      ...tagPlan.imports.filter((i) => !tagPlan.renames.some((r) => r.from === i.tag)).map((i) => `create refs/tags/${i.tag} ${i.commit}`),
+      // A renamed tag: ours under its new name, and the old name moved (compare-and-swap) to the remote's commit.
+      ...tagPlan.renames.flatMap((r) => [`create refs/tags/${r.to} ${r.commit}`, `update refs/tags/${r.from} ${imported.get(r.from)} ${r.commit}`]),
+      ...tagPlan.imports.filter((i) => !renamed.has(i.tag)).map((i) => `create refs/tags/${i.tag} ${i.commit}`),
       ...newTags.map((tag) => `create refs/tags/${tag} ${target}`),
     ];
     try {
@@ -220,6 +210,27 @@ export class StoreSync {
       this.log.error({ err, tags: refLines.length }, "the sync's tags could not all be made");
       throw err;
     }
+  }
+
+  /**
+   * The remote's version tags against ours, compared by the content of
+   * their pattern's file; `taken`: every tag name either side has or the
+   * plan makes (a merged version is numbered past them).
+   */
+  private async planTags(remote: string, oursTree: Map<string, SyncEntry>, theirsTree: Map<string, SyncEntry>): Promise<{ tagPlan: TagPlan; taken: Set<string> }> {
+    const [localTags, remoteTags, allRemoteTags] = await Promise.all([this.git.refs("refs/tags/"), this.git.refs(remoteTagsPrefix(remote)), this.git.refs("refs/patternd/remote-tags/")]);
+    const stems = new Map<string, string>();
+    for (const entry of this.store.catalog.entries()) stems.set(entry.name, entry.path);
+    for (const path of [...theirsTree.keys(), ...oursTree.keys()]) if (isPatternPath(path)) stems.set(stemOf(path), path);
+    const colliding = [...remoteTags].filter(([tag, commit]) => localTags.has(tag) && localTags.get(tag) !== commit).map(([tag]) => tag);
+    const specOf = (tag: string, commit: string) => `${commit}:${stems.get(tag.slice(0, tag.lastIndexOf("@"))) ?? ""}`;
+    const blobs = await this.git.blobIds(colliding.flatMap((tag) => [specOf(tag, localTags.get(tag)!), specOf(tag, remoteTags.get(tag)!)]));
+    const side = (tags: Map<string, string>) =>
+      new Map([...tags].filter(([tag]) => tag.includes("@")).map(([tag, commit]) => [tag, { commit, blob: blobs.get(specOf(tag, commit)) }]));
+    // Published: some remote holds our commit under that name (a tag once pushed is never moved).
+    const published = new Set([...allRemoteTags].map(([name, commit]) => `${name.slice(name.indexOf("/") + 1)} ${commit}`));
+    const tagPlan = planTags(side(localTags), side(remoteTags), (tag) => published.has(`${tag} ${localTags.get(tag)}`));
+    return { tagPlan, taken: new Set([...localTags.keys(), ...remoteTags.keys(), ...tagPlan.renames.map((r) => r.to)]) };
   }
 
   /** One path both sides changed, merged by its kind; null when it conflicts (listed in reply.conflicts). */

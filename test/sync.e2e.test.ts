@@ -147,15 +147,19 @@ describe("three machines, one remote", () => {
     expect(first).toMatchObject({ applied: false, pushed_branch: true, conflicts: [] });
     expect(first.pushed).toContain("tournament@2.0.1");
 
-    // b: unrelated history, merged over what both seeded.
-    const second = await sync(b);
+    // b: unrelated history, merged over what both seeded; records appended on b while its sync rewrites that log are all kept.
+    const [second, ...during] = (await Promise.all([
+      sync(b),
+      ...Array.from({ length: 6 }, (_, i) => b.c.request<{ tracked: { id: string } }>("composition:track_decision", { pattern: "tournament", decision: `b during sync ${i}` })),
+    ])) as [SyncReply, ...{ tracked: { id: string } }[]];
+    decisionIds.push(...during.map((d) => d.tracked.id));
     expect(second.conflicts).toEqual([]);
     expect(second.applied).toBe(true);
     expect(second.renamed_tags).toEqual([{ from: "tournament@2.0.1", to: "tournament@2.0.2" }]);
     expect(second.merged).toEqual(
       expect.arrayContaining([
         { file: "orchestrations/tournament.yaml", name: "tournament", version: "2.0.3" },
-        expect.objectContaining({ file: "orchestrations/tournament_decisions.yaml", records_added: 2 }),
+        expect.objectContaining({ file: "orchestrations/tournament_decisions.yaml" }),
         { file: "labels.yaml" },
       ]),
     );

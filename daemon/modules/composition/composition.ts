@@ -150,7 +150,7 @@ export function compositionModule(ctx: ModuleContext): Module {
   };
 
   const list = listEvent(store);
-  const sync = new StoreSync(store, () => guard.branch, () => decisions.flush(), (path) => decisions.changed(path), log);
+  const sync = new StoreSync(store, () => guard.branch, (work) => decisions.holdingAppends(work), (path) => decisions.changed(path), log);
   const synced = (reply: { head: string | null; remote: string; pulled: string[]; merged: { file: string }[] }, agentId: string | undefined) => {
     head = reply.head;
     const files = [...reply.pulled, ...reply.merged.map((m) => m.file)];

@@ -76,7 +76,8 @@ export class StoreSync {
   constructor(
     private readonly store: PatternStore,
     private readonly branch: () => string | null,
-    private readonly flushDecisions: () => Promise<void>,
+    /** Runs the local part of a sync with decision-log appends held back, every record appended so far committed first (decision-log.ts). */
+    private readonly holdingAppends: <T>(work: () => Promise<T>) => Promise<T>,
     private readonly decisionLogChanged: (path: string) => void,
     private readonly log: Log,
   ) {
@@ -113,12 +114,11 @@ export class StoreSync {
     const url = await this.urlOf(input.remote);
     const branch = this.branch();
     if (branch === null) throw new DaemonError("store_busy", "the store's branch is not known (HEAD is detached); check out its branch, then sync", { state: "detached", branch, hint: "git checkout BRANCH" });
-    // The decision records appended but not committed yet go with this sync.
-    if (!dryRun) await this.flushDecisions();
     for (let attempt = 0; ; attempt++) {
       await this.git.fetch(input.remote, url);
       const reply: SyncReply = { remote: input.remote, direction, dry_run: dryRun, applied: false, fast_forward: false, pulled: [], merged: [], pushed: [], pushed_branch: false, renamed_tags: [], imported_tags: 0, conflicts: [], head: null };
-      if (direction !== "push") await this.store.git.exclusive(() => this.pull(input, branch, dryRun, agentId, reply));
+      // The decision records appended so far go with this sync, and none is appended to a log it rewrites.
+      await this.holdingAppends(() => (direction === "push" ? Promise.resolve() : this.store.git.exclusive(() => this.pull(input, branch, dryRun, agentId, reply))));
       if (reply.conflicts.length > 0 || direction === "pull") return { ...reply, head: await this.git.resolve("HEAD") };
       const pushed = await this.push(input.remote, url, branch, dryRun, reply);
       if (pushed === "ok") return { ...reply, head: await this.git.resolve("HEAD") };

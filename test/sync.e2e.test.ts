@@ -9,7 +9,7 @@
  * and composition:remote were unknown_event.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -240,6 +240,22 @@ describe("three machines, one remote", () => {
     expect((await pat(a.d.home, ["sync"])).stdout.trim()).toBe("in sync with origin");
     const usage = await pat(a.d.home, ["sync", "--pull", "--push"]);
     expect(usage.code).toBe(2);
+  }, 30_000);
+
+  it("a person's edit not committed yet, on a file the sync would write, is a conflict: nothing is overwritten", async () => {
+    const [a, , c] = nodes as [Node, Node, Node];
+    await a.c.request("composition:update", { name: "red_team_review", set: { "metadata.edited_on": "a" } });
+    await sync(a);
+    const file = join(c.store, "orchestrations", "red_team_review.yaml");
+    const edited = readFileSync(file, "utf8") + "# a note not committed yet\n";
+    writeFileSync(file, edited);
+    const refused = await sync(c);
+    expect(refused).toMatchObject({ applied: false, pushed_branch: false });
+    expect(refused.conflicts).toEqual([{ file: "orchestrations/red_team_review.yaml", path: "", base: null, ours: expect.stringMatching(/not committed yet/), theirs: null }]);
+    expect(readFileSync(file, "utf8")).toBe(edited);
+    await git(c.store, "checkout", "--", "orchestrations/red_team_review.yaml");
+    expect(await sync(c)).toMatchObject({ applied: true, fast_forward: true, conflicts: [] });
+    expect((await c.c.request<{ composition: Msg }>("composition:get", { name: "red_team_review" })).composition.metadata).toMatchObject({ edited_on: "a" });
   }, 30_000);
 
   it("--sync-every: background syncs take the remote's work in; an unreachable remote is reported in health and never blocks local saves", async () => {

@@ -22,7 +22,7 @@ import { validateComposition } from "../model/schema.js";
 import { isDecisionLogPath, isPatternPath, stemOf } from "../model/store-layout.js";
 import { newerVersion, nextFreeVersion, planPaths, planTags, unionDecisionLogs, type PathAction, type TagPlan } from "../model/sync-plan.js";
 import { formatCommitMessage } from "../model/trailers.js";
-import { encodeObject, type GitObject } from "./git-objects.js";
+import { blobId, encodeObject, type GitObject } from "./git-objects.js";
 import type { FileWrite, PatternStore } from "./pattern-store.js";
 import { remoteBranchRef, remoteTagsPrefix, type SyncEntry, SyncGit } from "./sync-git.js";
 
@@ -183,6 +183,7 @@ export class StoreSync {
     reply.renamed_tags = tagPlan.renames.map(({ from, to }) => ({ from, to }));
     reply.imported_tags = tagPlan.imports.length - tagPlan.renames.length;
     reply.fast_forward = fastForward;
+    if (!outside) this.refuseOverwrites(ours, oursTree, [...writes.map((w) => w.path), ...removals], reply);
     if (reply.conflicts.length > 0 || dryRun) return;
 
     // Histories that diverged are joined by a merge commit even when their files agree (two stores seeded apart), and a
@@ -231,6 +232,22 @@ export class StoreSync {
     const published = new Set([...allRemoteTags].map(([name, commit]) => `${name.slice(name.indexOf("/") + 1)} ${commit}`));
     const tagPlan = planTags(side(localTags), side(remoteTags), (tag) => published.has(`${tag} ${localTags.get(tag)}`));
     return { tagPlan, taken: new Set([...localTags.keys(), ...remoteTags.keys(), ...tagPlan.renames.map((r) => r.to)]) };
+  }
+
+  /**
+   * A file the sync would write or remove that holds an edit not committed
+   * (a person's, in the work tree) is a conflict: the sync would overwrite
+   * it. Compared by blob id with what HEAD has there.
+   */
+  private refuseOverwrites(ours: string, oursTree: Map<string, SyncEntry>, paths: readonly string[], reply: SyncReply): void {
+    const algorithm = ours.length === 64 ? "sha256" : "sha1";
+    for (const path of paths) {
+      const text = this.store.files.read(path);
+      const id = text === undefined ? undefined : blobId(Buffer.from(text), algorithm);
+      if (id !== oursTree.get(path)?.id) {
+        reply.conflicts.push({ file: path, path: "", base: null, ours: "an edit in the work tree not committed yet: commit it (or put it back) and sync again", theirs: null });
+      }
+    }
   }
 
   /** One path both sides changed, merged by its kind; null when it conflicts (listed in reply.conflicts). */

@@ -204,6 +204,11 @@ describe("three machines, one remote", () => {
         const served = (await n.c.request<{ composition: Msg }>("composition:get", { name })).composition;
         expect(path.split(".").reduce<unknown>((v, k) => (v as Msg)[k], served), `${n.name}: ${name} ${path}`).toEqual(value);
       }
+      // discover and select serve what came in: their index is the store's.
+      const found = await n.c.request<{ compositions: { name: string }[] }>("composition:discover", { metadata_filter: { edited_on: "a" } });
+      expect(found.compositions.map((r) => r.name)).toContain("ensemble_voting");
+      const chosen = await n.c.request<{ candidates: { name: string }[] }>("composition:select", { task: "tournament reviewed by a and b" });
+      expect(chosen.candidates.map((r) => r.name)).toContain("tournament");
       const log = readFileSync(join(n.store, "orchestrations", "tournament_decisions.yaml"), "utf8");
       for (const id of decisionIds) expect(log.split(`id: ${id}\n`).length - 1, `${n.name}: record ${id}`).toBe(1);
       const served = await n.c.request<{ records?: unknown[]; total?: number }>("composition:decisions", { pattern: "tournament" });

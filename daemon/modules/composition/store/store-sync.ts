@@ -361,6 +361,8 @@ export class StoreSync {
       trailers: {
         Op: "sync",
         Remote: remote,
+        // The remote's commit merged: it also tells this merge's message from the last sync's (a start's recovery compares them).
+        "Remote-Head": theirs,
         ...(renames.length === 0 ? {} : { "Renamed-Tag": renames.map((r) => `${r.from} -> ${r.to}`).join(", ") }),
         Agent: agentId ?? "",
       },

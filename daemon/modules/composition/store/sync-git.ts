@@ -81,14 +81,16 @@ export class SyncGit {
   /** Pushes `commit` to the remote's branch and `tags` (never forced); "rejected" when the remote moved meanwhile. */
   async push(name: string, url: string, commit: string | null, branch: string, tags: readonly string[]): Promise<"ok" | "rejected"> {
     const specs = [...(commit === null ? [] : [`${commit}:refs/heads/${branch}`]), ...tags.map((tag) => `refs/tags/${tag}:refs/tags/${tag}`)];
-    if (specs.length === 0) return "ok";
-    try {
-      await spawnGitRemote(this.git.dir, ["push", "--porcelain", "--quiet", "--end-of-options", url, ...specs], REMOTE_TIMEOUT_MS);
-      return "ok";
-    } catch (err) {
-      if (/\[rejected\]|non-fast-forward|fetch first|\(stale info\)|already exists/.test((err as Error).message)) return "rejected";
-      throw unreachable(name, url, "push", err);
+    // In pieces: a first sync of a large store pushes a tag per version, more than one command line takes.
+    for (const piece of chunks(specs, ARGS_PER_PROCESS)) {
+      try {
+        await spawnGitRemote(this.git.dir, ["push", "--porcelain", "--quiet", "--end-of-options", url, ...piece], REMOTE_TIMEOUT_MS);
+      } catch (err) {
+        if (/\[rejected\]|non-fast-forward|fetch first|\(stale info\)|already exists/.test((err as Error).message)) return "rejected";
+        throw unreachable(name, url, "push", err);
+      }
     }
+    return "ok";
   }
 
   /** The commit a ref or revision names; null when there is none. */
@@ -158,7 +160,7 @@ export class SyncGit {
   async historyBlobs(commit: string, paths: readonly string[]): Promise<Map<string, string[]>> {
     const seen = new Map<string, string[]>();
     if (paths.length === 0) return seen;
-    const out = await this.run(["--literal-pathspecs", "log", "--format=", "--raw", "--no-abbrev", "--no-renames", "-z", commit, "--", ...paths]);
+    const out = (await Promise.all(chunks(paths, ARGS_PER_PROCESS).map((piece) => this.run(["--literal-pathspecs", "log", "--format=", "--raw", "--no-abbrev", "--no-renames", "-z", commit, "--", ...piece])))).join("\0");
     // -z raw: ":<mode> <mode> <old> <new> <status>\0<path>\0"
     const parts = out.split("\0");
     for (let i = 0; i + 1 < parts.length; i += 2) {
@@ -207,6 +209,15 @@ export class SyncGit {
   async updateRefs(lines: readonly string[]): Promise<void> {
     if (lines.length > 0) await this.run(["update-ref", "--stdin"], lines.map((line) => `${line}\n`).join(""));
   }
+}
+
+/** Paths or refspecs given to one git process (a command line has a limit). */
+const ARGS_PER_PROCESS = 2_000;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** unavailable: the remote could not be reached or refused us (auth); local work is not affected. */

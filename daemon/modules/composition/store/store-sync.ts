@@ -115,13 +115,27 @@ export class StoreSync {
     const branch = this.branch();
     if (branch === null) throw new DaemonError("store_busy", "the store's branch is not known (HEAD is detached); check out its branch, then sync", { state: "detached", branch, hint: "git checkout BRANCH" });
     for (let attempt = 0; ; attempt++) {
+      const ms: Record<string, number> = {};
+      let at = performance.now();
+      const took = (what: string) => {
+        ms[what] = Math.round(performance.now() - at);
+        at = performance.now();
+      };
       await this.git.fetch(input.remote, url);
+      took("fetch_ms");
       const reply: SyncReply = { remote: input.remote, direction, dry_run: dryRun, applied: false, fast_forward: false, pulled: [], merged: [], pushed: [], pushed_branch: false, renamed_tags: [], imported_tags: 0, conflicts: [], head: null };
       // The decision records appended so far go with this sync, and none is appended to a log it rewrites.
       await this.holdingAppends(() => (direction === "push" ? Promise.resolve() : this.store.git.exclusive(() => this.pull(input, branch, dryRun, agentId, reply))));
-      if (reply.conflicts.length > 0 || direction === "pull") return { ...reply, head: await this.git.resolve("HEAD") };
+      took("merge_ms");
+      const done = async () => {
+        const counts = { pulled: reply.pulled.length, merged: reply.merged.length, renamed: reply.renamed_tags.length, pushed: reply.pushed.length, conflicts: reply.conflicts.length };
+        this.log.info({ remote: input.remote, direction, dry_run: dryRun, applied: reply.applied, ...counts, ...ms }, "synced");
+        return { ...reply, head: await this.git.resolve("HEAD") };
+      };
+      if (reply.conflicts.length > 0 || direction === "pull") return done();
       const pushed = await this.push(input.remote, url, branch, dryRun, reply);
-      if (pushed === "ok") return { ...reply, head: await this.git.resolve("HEAD") };
+      took("push_ms");
+      if (pushed === "ok") return done();
       if (direction === "push" || attempt >= PUSH_RETRIES) {
         throw new DaemonError("conflict", `remote ${input.remote} moved while the push was under way and refused it${direction === "push" ? "" : ` ${attempt + 1} times`}; pull first (pat sync ${input.remote}), then push`, {
           remote: input.remote,

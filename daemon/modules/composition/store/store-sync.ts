@@ -395,7 +395,7 @@ export class StoreSync {
     reply.pushed = tags;
     reply.pushed_branch = branchToo;
     if (dryRun) return "ok";
-    const pushed = await this.git.push(remote, url, branchToo ? head : null, branch, tags);
+    const pushed = await this.git.push(remote, url, branchToo ? head : null, branch, new Map(tags.map((tag) => [tag, localTags.get(tag)!])));
     if (pushed === "rejected") return pushed;
     // What the remote now has: so the next sync knows these tags are published without fetching first.
     await this.git.updateRefs([...(branchToo ? [`update ${remoteBranchRef(remote, branch)} ${head}`] : []), ...tags.map((tag) => `update ${remoteTagsPrefix(remote)}${tag} ${localTags.get(tag)}`)]);

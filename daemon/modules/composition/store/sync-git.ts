@@ -78,19 +78,27 @@ export class SyncGit {
     }
   }
 
-  /** Pushes `commit` to the remote's branch and `tags` (never forced); "rejected" when the remote moved meanwhile. */
-  async push(name: string, url: string, commit: string | null, branch: string, tags: readonly string[]): Promise<"ok" | "rejected"> {
-    const specs = [...(commit === null ? [] : [`${commit}:refs/heads/${branch}`]), ...tags.map((tag) => `refs/tags/${tag}:refs/tags/${tag}`)];
-    // In pieces: a first sync of a large store pushes a tag per version, more than one command line takes.
-    for (const piece of chunks(specs, ARGS_PER_PROCESS)) {
-      try {
-        await spawnGitRemote(this.git.dir, ["push", "--porcelain", "--quiet", "--end-of-options", url, ...piece], REMOTE_TIMEOUT_MS);
-      } catch (err) {
-        if (/\[rejected\]|non-fast-forward|fetch first|\(stale info\)|already exists/.test((err as Error).message)) return "rejected";
-        throw unreachable(name, url, "push", err);
-      }
+  /**
+   * Pushes `commit` to the remote's branch and `tags` (name → commit), never
+   * forced; "rejected" when the remote moved meanwhile. The tags go through
+   * a namespace of patternd's own, pushed with one pattern: git matches
+   * each explicit refspec against every ref (3 s for 2 000 tags here), a
+   * pattern once.
+   */
+  async push(name: string, url: string, commit: string | null, branch: string, tags: ReadonlyMap<string, string>): Promise<"ok" | "rejected"> {
+    const outbox = `refs/patternd/push/${name}/`;
+    const stale = [...(await this.refs(outbox)).keys()].map((tag) => `delete ${outbox}${tag}`);
+    await this.updateRefs([...stale, ...[...tags].map(([tag, at]) => `create ${outbox}${tag} ${at}`)]);
+    const specs = [...(commit === null ? [] : [`${commit}:refs/heads/${branch}`]), ...(tags.size === 0 ? [] : [`${outbox}*:refs/tags/*`])];
+    try {
+      if (specs.length > 0) await spawnGitRemote(this.git.dir, ["push", "--porcelain", "--quiet", "--end-of-options", url, ...specs], REMOTE_TIMEOUT_MS);
+      return "ok";
+    } catch (err) {
+      if (/\[rejected\]|non-fast-forward|fetch first|\(stale info\)|already exists/.test((err as Error).message)) return "rejected";
+      throw unreachable(name, url, "push", err);
+    } finally {
+      await this.updateRefs([...tags.keys()].map((tag) => `delete ${outbox}${tag}`)).catch(() => undefined);
     }
-    return "ok";
   }
 
   /** The commit a ref or revision names; null when there is none. */

@@ -12,7 +12,8 @@
  * and bar: records in the long log, default 30 000; the short one has a hundredth), --state-keys N
  * (state-large bench and bar: keys of 1 KB in the state, default 9 000), --event-log-mb N (event-log
  * bench: megabytes of event log written before the start, default 100), --calls N (mcp bench:
- * measured tool calls per scenario and path, default 500), --daemon-cpu-prof DIR (run
+ * measured tool calls per scenario and path, default 500), --sync-patterns N (sync bench: patterns changed on
+ * both sides of a sync through a git remote, default 1 000), --daemon-cpu-prof DIR (run
  * every daemon under `node --cpu-prof`; its figures are then not representative),
  * --keep-homes (schedule, burst, store and bar benches: leave their temporary homes, with daemon.log, in place),
  * --store-cache DIR (store bench: generate the synthetic store once per pattern count in DIR and copy it on
@@ -36,6 +37,7 @@ import { formatScheduleBench, runScheduleBench } from "./schedule.js";
 import { formatSocketBench, runSocketBench } from "./socket.js";
 import { formatStateLargeBench, runStateLargeBench } from "./state-large.js";
 import { formatStoreBench, runStoreBench } from "./store.js";
+import { formatSyncBench, runSyncBench } from "./sync.js";
 
 interface Settings {
   requests: number;
@@ -50,6 +52,7 @@ interface Settings {
   stateKeys: number;
   eventLogMb: number;
   calls: number;
+  syncPatterns: number;
   daemonCpuProfDir: string | undefined;
   keepHome: boolean;
   storeCache: string | undefined;
@@ -121,6 +124,7 @@ const BENCHES = {
     (s) => runEventLogBench({ megabytes: s.eventLogMb, days: 8, calls: 200, warmup: 20, starts: 3, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }),
     formatEventLogBench,
   ),
+  sync: bench((s) => runSyncBench({ patterns: s.syncPatterns, daemonCpuProfDir: s.daemonCpuProfDir, keepHome: s.keepHome, progress: s.progress }), formatSyncBench),
   mcp: bench((s) => runMcpBench({ calls: s.calls, warmup: 50, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatMcpBench),
   // Issue 19: a handler's call made on another daemon, through a local nats-server, against the same call made locally.
   nats: bench((s) => runNatsBench({ requests: s.requests, rounds: s.rounds, warmup: s.warmup, progress: s.progress }), formatNatsBench),
@@ -149,7 +153,7 @@ const NAMES = Object.keys(BENCHES) as BenchName[];
 
 const USAGE =
   `usage: node dist/bench/run.js [--json] [--only ${NAMES.join(",")}] [--requests N] [--rounds N] [--warmup N] ` +
-  "[--schedules N] [--burst N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--state-keys N] [--event-log-mb N] [--calls N] [--daemon-cpu-prof DIR] [--keep-homes] [--store-cache DIR]";
+  "[--schedules N] [--burst N] [--saves N] [--gets N] [--patterns N] [--log-records N] [--state-keys N] [--event-log-mb N] [--calls N] [--sync-patterns N] [--daemon-cpu-prof DIR] [--keep-homes] [--store-cache DIR]";
 
 function machine() {
   const all = cpus();
@@ -196,6 +200,7 @@ function parseSettings(json: boolean): { json: boolean; only: BenchName[]; setti
       "state-keys": { type: "string" },
       "event-log-mb": { type: "string" },
       calls: { type: "string" },
+      "sync-patterns": { type: "string" },
       "daemon-cpu-prof": { type: "string" },
       "keep-homes": { type: "boolean", default: false },
       "store-cache": { type: "string" },
@@ -218,6 +223,7 @@ function parseSettings(json: boolean): { json: boolean; only: BenchName[]; setti
       stateKeys: positiveInt(values["state-keys"], 9_000, "state-keys"),
       eventLogMb: positiveInt(values["event-log-mb"], 100, "event-log-mb"),
       calls: positiveInt(values.calls, 500, "calls"),
+      syncPatterns: positiveInt(values["sync-patterns"], 1_000, "sync-patterns"),
       daemonCpuProfDir: values["daemon-cpu-prof"],
       keepHome: values["keep-homes"],
       storeCache: values["store-cache"],

@@ -206,3 +206,20 @@ describe("home discovery on a real file system", () => {
     }
   });
 });
+
+describe("resolveConfig: --sync-every / PATTERND_SYNC_EVERY (issue 19)", () => {
+  const cases: [string | undefined, string | undefined, number | undefined][] = [
+    [undefined, undefined, undefined],
+    ["300", undefined, 300],
+    [undefined, "2.5", 2.5],
+    ["60", "5", 60],
+    ["0", undefined, NaN],
+    ["0.5", undefined, NaN],
+    ["soon", undefined, NaN],
+  ];
+  for (const [flag, env, want] of cases) {
+    it(`flag ${String(flag)}, env ${String(env)} → ${String(want)}`, () => {
+      expect(resolveConfig({ home: "/h", syncEvery: flag }, env === undefined ? {} : { PATTERND_SYNC_EVERY: env }, "/").syncEverySeconds).toEqual(want);
+    });
+  }
+});

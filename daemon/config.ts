@@ -64,6 +64,8 @@ export interface Config {
   nats: NatsSettings | undefined;
   /** var/lib/daemon-id: this daemon's id among the daemons of a NATS link, made once. */
   daemonIdFile: string;
+  /** `--sync-every SECONDS` (PATTERND_SYNC_EVERY): sync the store with each of its git remotes that often; undefined: never by itself; NaN: not a positive number. */
+  syncEverySeconds?: number | undefined;
 }
 
 export interface EventLogRetention {
@@ -79,6 +81,7 @@ export interface ConfigOptions extends NatsOptions {
   store?: string | undefined;
   branch?: string | undefined;
   logLevel?: string | undefined;
+  syncEvery?: string | undefined;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -198,7 +201,15 @@ export function resolveConfig(
     checkResults: env.PATTERND_CHECK_RESULTS === "1",
     nats: resolveNats(options, env),
     daemonIdFile: join(libDir, "daemon-id"),
+    syncEverySeconds: syncEvery(options.syncEvery ?? nonEmpty(env.PATTERND_SYNC_EVERY)),
   };
+}
+
+/** Seconds between background syncs: at least one; undefined when not asked for, NaN when not a number. */
+function syncEvery(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = positive(text, false);
+  return value >= 1 ? value : NaN;
 }
 
 function eventLogRetention(env: Readonly<Record<string, string | undefined>>): EventLogRetention {

@@ -8,7 +8,7 @@ import { runInForeground } from "./foreground.js";
 import { natsProblems } from "./modules/nats/model/settings.js";
 
 const USAGE =
-  "usage: node daemon/main.js [--home DIR] [--socket PATH] [--store DIR] [--branch NAME] [--log-level LEVEL] [--nats URL [--nats-export GLOB]... [--nats-import GLOB]...]";
+  "usage: node daemon/main.js [--home DIR] [--socket PATH] [--store DIR] [--branch NAME] [--log-level LEVEL] [--sync-every SECONDS] [--nats URL [--nats-export GLOB]... [--nats-import GLOB]...]";
 
 async function main(): Promise<void> {
   let values;
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
         nats: { type: "string" },
         "nats-export": { type: "string", multiple: true },
         "nats-import": { type: "string", multiple: true },
+        "sync-every": { type: "string" },
       },
       strict: true,
     }));
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   }
   const nats = { nats: values.nats, natsExport: values["nats-export"], natsImport: values["nats-import"] };
   const config = resolveConfig(
-    { home: values.home, socket: values.socket, store: values.store, branch: values.branch, logLevel: values["log-level"], ...nats },
+    { home: values.home, socket: values.socket, store: values.store, branch: values.branch, logLevel: values["log-level"], syncEvery: values["sync-every"], ...nats },
     process.env,
     process.cwd(),
   );
@@ -48,6 +49,11 @@ async function main(): Promise<void> {
   if (config.branch !== undefined && !isBranchName(config.branch)) {
     const from = values.branch === undefined ? "PATTERND_BRANCH" : "--branch";
     process.stderr.write(`patternd: ${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (Number.isNaN(config.syncEverySeconds)) {
+    const from = values["sync-every"] === undefined ? "PATTERND_SYNC_EVERY" : "--sync-every";
+    process.stderr.write(`patternd: ${from} must be a number of seconds, at least 1, e.g. 300 (got ${JSON.stringify(values["sync-every"] ?? process.env.PATTERND_SYNC_EVERY)})\n${USAGE}\n`);
     process.exit(2);
   }
   const problems = [...settingProblems(process.env), ...natsProblems(nats, process.env)];

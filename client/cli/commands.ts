@@ -12,6 +12,7 @@ import { LABEL_COMMANDS } from "./commands/labels.js";
 import { PROMOTE_COMMANDS } from "./commands/promote.js";
 import { SELECTION_COMMANDS } from "./commands/selection.js";
 import { STORE_COMMANDS } from "./commands/store.js";
+import { SYNC_COMMANDS } from "./commands/sync.js";
 
 export type { Command };
 
@@ -33,5 +34,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   ...LABEL_COMMANDS,
   ...PROMOTE_COMMANDS,
   ...SELECTION_COMMANDS,
+  ...SYNC_COMMANDS,
   completion,
 };

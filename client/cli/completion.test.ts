@@ -21,7 +21,7 @@ const complete = (words: string[], lists: DaemonLists = DAEMON) => candidates(pl
 describe("completion: the words typed after pat → candidates for the last one", () => {
   it.each<[string[], string[]]>([
     [["fo"], ["fork"]],
-    [["s"], ["start", "stop", "status", "send", "show", "set", "select"]],
+    [["s"], ["start", "stop", "status", "send", "show", "set", "select", "sync"]],
     [[""], Object.keys(COMMANDS)],
     [["--ho"], ["--home"]],
     [["show", "tour"], ["tournament", "tournament_swiss"]],
@@ -38,7 +38,7 @@ describe("completion: the words typed after pat → candidates for the last one"
     [["send", "composition:"], ["composition:fork", "composition:list"]],
     [["send", "sys"], ["system:health", "system:help"]],
     [["call", "monitor:"], ["monitor:subscribe"]],
-    [["help", "s"], ["start", "stop", "status", "send", "show", "set", "select", "system:health", "system:help"]],
+    [["help", "s"], ["start", "stop", "status", "send", "show", "set", "select", "sync", "system:health", "system:help"]],
     [["discover", ""], ["system", "composition", "monitor"]],
     [["watch", "composition:fork", "mon"], ["monitor:subscribe"]],
     [["completion", ""], ["bash", "zsh", "fish"]],

@@ -31,6 +31,8 @@ export interface DaemonOptions extends NatsOptions {
   /** The store's branch the daemon commits to. */
   branch?: string | undefined;
   logLevel?: string | undefined;
+  /** Seconds between background syncs with the store's remotes, as typed. */
+  syncEvery?: string | undefined;
 }
 
 /**
@@ -54,6 +56,10 @@ function daemonConfig(cli: Cli, options: DaemonOptions): Config {
     const from = options.branch === undefined ? "PATTERND_BRANCH" : "--branch";
     throw new UsageError(`${from} must be a git branch name, e.g. main (got ${JSON.stringify(config.branch)})`);
   }
+  if (Number.isNaN(config.syncEverySeconds)) {
+    const from = options.syncEvery === undefined ? "PATTERND_SYNC_EVERY" : "--sync-every";
+    throw new UsageError(`${from} must be a number of seconds, at least 1, e.g. 300 (got ${JSON.stringify(options.syncEvery ?? process.env.PATTERND_SYNC_EVERY)})`);
+  }
   const [problem] = [...settingProblems(process.env), ...natsProblems(options, process.env)];
   if (problem !== undefined) throw new UsageError(problem);
   return config;
@@ -65,6 +71,7 @@ function daemonArgs(config: Config): string[] {
   if (!config.socketInHome) args.push("--socket", config.socketPath);
   if (!config.storeInHome) args.push("--store", config.storeDir);
   if (config.branch !== undefined) args.push("--branch", config.branch);
+  if (config.syncEverySeconds !== undefined) args.push("--sync-every", String(config.syncEverySeconds));
   if (config.nats !== undefined) {
     args.push("--nats", config.nats.url);
     for (const glob of config.nats.exports) args.push("--nats-export", glob);

@@ -17,6 +17,7 @@ const DAEMON_OPTIONS = [
     "the store's branch the daemon commits to; else $PATTERND_BRANCH, else the branch checked out at start. While the store is elsewhere (detached HEAD, another branch, a rebase or merge under way), saves answer store_busy",
   ],
   ["--log-level LEVEL", `what daemon.log records: ${LOG_LEVELS.join(", ")}; else $PATTERND_LOG_LEVEL, else info`],
+  ["--sync-every SECONDS", "sync the store with each of its git remotes that often (pat remote add); else $PATTERND_SYNC_EVERY. A failed sync is logged and shown in pat status, never blocking local work"],
   ["--nats URL", "link to other daemons through a NATS server (nats://host:port); else $PATTERND_NATS. The daemon starts without it being up and reconnects forever"],
   ["--nats-export GLOB", "publish routed events matching GLOB to the other daemons (repeatable or a comma list); else $PATTERND_NATS_EXPORT"],
   ["--nats-import GLOB", "route the other daemons' events matching GLOB here (repeatable or a comma list); else $PATTERND_NATS_IMPORT"],
@@ -27,7 +28,7 @@ const lifecycle = () => import("../lifecycle.js");
 
 export const DAEMON_COMMANDS = {
   start: {
-    usage: "pat start [--store DIR] [--branch NAME] [--log-level LEVEL] [--nats URL [--nats-export GLOB]... [--nats-import GLOB]...]",
+    usage: "pat start [--store DIR] [--branch NAME] [--log-level LEVEL] [--sync-every SECONDS] [--nats URL [--nats-export GLOB]... [--nats-import GLOB]...]",
     summary: "start the daemon in the background; waits until it answers",
     options: DAEMON_OPTIONS,
     examples: ["pat start", "pat start --store ~/patterns --branch main", "pat start --nats nats://10.0.0.5:4222 --nats-export 'task:*' --nats-import 'task:*'"],
@@ -48,14 +49,14 @@ export const DAEMON_COMMANDS = {
     run: async (cli) => (await lifecycle()).status(cli, storeOption(cli.argv)),
   },
   restart: {
-    usage: "pat restart [--store DIR] [--branch NAME] [--log-level LEVEL] [--nats URL [--nats-export GLOB]... [--nats-import GLOB]...]",
+    usage: "pat restart [--store DIR] [--branch NAME] [--log-level LEVEL] [--sync-every SECONDS] [--nats URL [--nats-export GLOB]... [--nats-import GLOB]...]",
     summary: "stop the daemon (whatever store it serves), then start it with these options",
     options: DAEMON_OPTIONS,
     examples: ["pat restart", "pat restart --log-level debug"],
     run: async (cli) => (await lifecycle()).restart(cli, daemonOptions(cli.argv)),
   },
   run: {
-    usage: "pat run [--store DIR] [--branch NAME] [--log-level LEVEL] [--nats URL [--nats-export GLOB]... [--nats-import GLOB]...]",
+    usage: "pat run [--store DIR] [--branch NAME] [--log-level LEVEL] [--sync-every SECONDS] [--nats URL [--nats-export GLOB]... [--nats-import GLOB]...]",
     summary: "run the daemon in the foreground (what npm start does)",
     options: DAEMON_OPTIONS,
     examples: ["pat run", "pat run --store ./patterns --log-level debug"],
@@ -65,12 +66,13 @@ export const DAEMON_COMMANDS = {
 
 /** pat start / run / restart: the options the daemon takes; anything else is a usage error. */
 function daemonOptions(argv: Argv): DaemonOptions {
-  const { values, lists } = parseOptions(argv, { store: "value", branch: "value", "log-level": "value", nats: "value", "nats-export": "list", "nats-import": "list" }, 0);
+  const { values, lists } = parseOptions(argv, { store: "value", branch: "value", "log-level": "value", "sync-every": "value", nats: "value", "nats-export": "list", "nats-import": "list" }, 0);
   const logLevel = values["log-level"];
   return {
     store: values.store,
     branch: values.branch,
     logLevel: logLevel === undefined ? undefined : oneOf("log-level", logLevel, LOG_LEVELS),
+    syncEvery: values["sync-every"],
     nats: values.nats,
     natsExport: lists["nats-export"].length === 0 ? undefined : lists["nats-export"],
     natsImport: lists["nats-import"].length === 0 ? undefined : lists["nats-import"],

@@ -46,6 +46,9 @@ import { StoreWatcher } from "./store/watcher.js";
 import { OutsideChanges } from "./store/outside-changes.js";
 import { PatternEvolution } from "./store/evolution.js";
 import { evolutionEvents } from "./evolution-events.js";
+import { syncEvents } from "./sync-events.js";
+import { StoreSync } from "./store/store-sync.js";
+import { SyncEvery } from "./sync-every.js";
 import { labelEvents } from "./label-events.js";
 import { StoreLabels } from "./store/store-labels.js";
 import { discoveryEvents } from "./discovery-events.js";
@@ -147,6 +150,13 @@ export function compositionModule(ctx: ModuleContext): Module {
   };
 
   const list = listEvent(store);
+  const sync = new StoreSync(store, () => guard.branch, (work) => decisions.holdingAppends(work), (path) => decisions.changed(path), log);
+  const synced = (reply: { head: string | null; remote: string; pulled: string[]; merged: { file: string }[] }, agentId: string | undefined) => {
+    head = reply.head;
+    const files = [...reply.pulled, ...reply.merged.map((m) => m.file)];
+    ctx.bus.publish({ ts: ctx.clock.now(), event: "composition:changed", id: null, agentId, ok: true, code: undefined, ms: 0, data: { op: "sync", commit: reply.head, remote: reply.remote, files }, meta: undefined });
+  };
+  const every = ctx.config.syncEverySeconds === undefined ? null : new SyncEvery(sync, ctx.config.syncEverySeconds, ctx.clock, log, (reply) => synced(reply, "patternd-sync"));
 
   const get = defineEvent({
     name: "composition:get",
@@ -479,6 +489,7 @@ export function compositionModule(ctx: ModuleContext): Module {
     reload,
     ...evolutionEvents(evolution, changed, () => guard.branch, patternOf),
     ...labelEvents(labels, () => guard.branch),
+    ...syncEvents(sync, synced),
     ...discoveryEvents({ finder: new Finder(catalog), store, selector, decisions, labels, clock: ctx.clock, types: () => catalog.types() }),
     compareEvent(store, decisions),
   ];
@@ -558,6 +569,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       await git.exclusive(() => outside.start());
       head = git.takenHead ?? null;
       attachment.start();
+      every?.start();
       const counts = { indexed, invalid: invalid.length, ignored: ignored.length, warnings: warnings.length, from_cache: cached.length, select_from_cache: selectRestored, select_ms: selectMs, ms: Math.round(performance.now() - started) };
       // Nothing left out silently: files not indexed are said where an operator looks (pat reload lists them).
       // Decision logs are read by their own module: not indexing them is no news.
@@ -568,6 +580,7 @@ export function compositionModule(ctx: ModuleContext): Module {
       else log.info(counts, "pattern store indexed");
     },
     async stop() {
+      await every?.stop();
       attachment.stop();
       guard.close();
       watcher?.close();
@@ -578,7 +591,8 @@ export function compositionModule(ctx: ModuleContext): Module {
     },
     health: () => {
       attachment.check();
-      return { store: Object.assign({ path: ctx.config.storeDir, head, patterns: catalog.size }, guard.state()) };
+      const syncs = every === null ? {} : { sync: every.health() };
+      return { store: Object.assign({ path: ctx.config.storeDir, head, patterns: catalog.size }, guard.state(), syncs) };
     },
   };
 }

@@ -16,7 +16,20 @@ const healthResult = z.looseObject({
   pid: z.number().int(),
   connections: z.number().int(),
   events: z.number().int().describe("events routed since start"),
-  store: z.looseObject({ path: z.string(), head: z.string().nullable(), patterns: z.number().int(), branch: z.string().nullable(), state: z.enum(["ok", "busy", "missing"]) }).optional(),
+  store: z
+    .looseObject({
+      path: z.string(),
+      head: z.string().nullable(),
+      patterns: z.number().int(),
+      branch: z.string().nullable(),
+      state: z.enum(["ok", "busy", "missing"]),
+      // --sync-every (issue 19): each git remote's background sync.
+      sync: z
+        .array(z.object({ remote: z.string(), last_ok: z.string().nullable(), last_error: z.string().nullable(), next_at: z.string() }))
+        .optional()
+        .describe("with --sync-every: each remote's last good sync, last failure (cleared by a good one) and the next round"),
+    })
+    .optional(),
   subscriptions: z.number().int().optional(),
   state_keys: z.number().int().optional(),
   handlers: z.object({ registered: z.number().int(), calls_in_flight: z.number().int() }).optional(),

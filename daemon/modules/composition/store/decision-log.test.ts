@@ -45,6 +45,25 @@ describe("DecisionLogs", () => {
     expect(DecisionLogs.pathFor("profiles/judge.yaml")).toBe("profiles/judge_decisions.yaml");
   });
 
+  it("holds appends back while a sync rewrites logs, after committing those made so far (issue 19)", async () => {
+    await logs.append(LOG, item(1), "p", 1, "agent_a");
+    let appended = false;
+    let during = "";
+    await logs.holdingAppends(async () => {
+      // What was appended before is committed: the sync's merge starts from it.
+      expect(gitOut("show", `HEAD:${LOG}`)).toBe(item(1));
+      void logs.append(LOG, item(2), "p", 1, "agent_a").then(() => (appended = true));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      during = readFileSync(join(root, LOG), "utf8");
+      // The sync replaces the log (as its merge would); the held record lands in what it wrote.
+      writeFileSync(join(root, LOG), item(0) + item(1));
+    });
+    expect(during).toBe(item(1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(appended).toBe(true);
+    expect(readFileSync(join(root, LOG), "utf8")).toBe(item(0) + item(1) + item(2));
+  });
+
   it("appends concurrent records whole and in call order; the file only grows", async () => {
     await Promise.all(Array.from({ length: 200 }, (_, n) => logs.append(LOG, item(n), "p", 1, `agent_${n % 4}`)));
     expect(logs.read(LOG)).toBe(Array.from({ length: 200 }, (_, n) => item(n)).join(""));

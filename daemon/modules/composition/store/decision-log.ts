@@ -61,6 +61,8 @@ export class DecisionLogs {
   private readonly syncs = new Map<string, Promise<void>>();
   /** Paths whose end was checked in this process (a torn last line is closed before the first append). */
   private readonly checked = new Set<string>();
+  /** Set while a sync rewrites logs (holdingAppends): appends wait for it. */
+  private hold: Promise<void> | null = null;
   /** Reads the logs for queries and evidence, keeping up with the appends made here. */
   private readonly reader: DecisionReader;
 
@@ -92,6 +94,7 @@ export class DecisionLogs {
    * that is a link, or under one, is refused (unsafe_path) before a byte is written.
    */
   async append(path: string, text: string, pattern: string, records: number, agentId: string | undefined): Promise<void> {
+    while (this.hold !== null) await this.hold;
     let fd: number;
     try {
       fd = this.files.open(path, O_RDWR | O_APPEND | O_CREAT, 0o644);
@@ -199,6 +202,25 @@ export class DecisionLogs {
   /** The watcher saw the log change (a person's edit, or the daemon's own append). */
   changed(path: string): void {
     this.reader.changed(path);
+  }
+
+  /**
+   * Runs `work` with appends held back, after every record appended so far
+   * is committed: a sync rewrites logs (issue 19), and a record appended to
+   * the file it replaces would be lost. An append meanwhile waits (the
+   * sync's network I/O is outside; only its local merge is held).
+   */
+  async holdingAppends<T>(work: () => Promise<T>): Promise<T> {
+    while (this.hold !== null) await this.hold;
+    let release: () => void = () => undefined;
+    this.hold = new Promise((resolve) => (release = resolve));
+    try {
+      await this.flush();
+      return await work();
+    } finally {
+      this.hold = null;
+      release();
+    }
   }
 
   /** Commits what is pending now (at stop; tests). */

@@ -143,8 +143,8 @@ export class CommitWriter {
     return { commit, tree: TreeSnapshot.fromLsTree(listing, root.trim()), algorithm: format };
   }
 
-  /** Loose objects, durably (see LooseObjects): for a signed commit's trees, which must be in the store before `git commit-tree`. */
-  private async writeObjects(objects: readonly GitObject[]): Promise<void> {
+  /** Loose objects, durably (see LooseObjects): for a signed commit's trees, which must be in the store before `git commit-tree`, and a sync's merged blobs. */
+  async writeObjects(objects: readonly GitObject[]): Promise<void> {
     const loose = this.looseObjects(objects);
     await loose.sync();
     await loose.place();

@@ -34,7 +34,7 @@ export const DAEMON_EMAIL = "patternd@patternd";
 /** The most of a hook's output kept (it goes into an error's details and the log). */
 const HOOK_OUTPUT_MAX = 64 * 1024;
 
-function gitEnv(): NodeJS.ProcessEnv {
+export function gitEnv(): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     // No ~/.gitconfig, no /etc/gitconfig, no ambient GIT_*: the store behaves the same for every user.
@@ -202,4 +202,32 @@ function gitFailure(cwd: string, args: readonly string[], output: string): Error
   const code = errnoInText(output);
   if (code !== undefined) Object.assign(err, { code, path: cwd });
   return err;
+}
+
+/**
+ * Runs a git command that talks to a remote (fetch, push, ls-remote): the
+ * fixed settings, plus what reaching a remote needs of the user's world —
+ * HOME for ssh's keys and known_hosts, the ssh agent — but still none of
+ * the user's git config (GIT_CONFIG_GLOBAL points nowhere). Never a prompt
+ * (a daemon has no terminal: a missing credential fails at once), never the
+ * ext:: or fd:: transports (they run commands), and a remote that does not
+ * answer is given up after `timeoutMs`.
+ */
+export function spawnGitRemote(cwd: string, args: readonly string[], timeoutMs: number): Promise<string> {
+  const user = process.env;
+  const env: NodeJS.ProcessEnv = {
+    ...gitEnv(),
+    ...(user.HOME === undefined ? {} : { HOME: user.HOME }),
+    ...(user.SSH_AUTH_SOCK === undefined ? {} : { SSH_AUTH_SOCK: user.SSH_AUTH_SOCK }),
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_SSH_COMMAND: "ssh -o BatchMode=yes",
+  };
+  const safe = ["protocol.ext.allow=never", "protocol.fd.allow=never"].flatMap((c) => ["-c", c]);
+  return new Promise((resolve, reject) => {
+    execFile("git", [...CONFIG, ...safe, ...args], { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs, killSignal: "SIGKILL" }, (err, stdout, stderr) => {
+      if (err === null) resolve(stdout);
+      else reject(gitFailure(cwd, args, stderr.trim() || stdout.trim() || (err.killed ? `no answer in ${timeoutMs / 1000} s` : err.message)));
+    });
+  });
 }

@@ -17,6 +17,7 @@
  */
 import { constants, mkdirSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { asUnavailable } from "../../../core/disk-fault.js";
+import { DaemonError } from "../../../core/errors.js";
 import type { Log } from "../../../core/log.js";
 import type { RangeCommit } from "../model/external-changes.js";
 import { NAME_PATTERN } from "../model/ref.js";
@@ -28,7 +29,7 @@ import type { StoreSettings } from "./git-config.js";
 import { activeHooks, CommitHooks, type CommitIdentity } from "./git-hooks.js";
 import { cleanMessage, formatDate, formatIdent, stagedEntries, type GitObject, type HashAlgorithm, type TreeEntry, type TreeSnapshot } from "./git-objects.js";
 import { IndexStager, type Staged } from "./index-stager.js";
-import { commitTreeSigned, DAEMON_EMAIL, spawnGit, spawnGitWithInput, type Person } from "./git-process.js";
+import { commitTreeSigned, DAEMON_EMAIL, gitEnv, spawnGit, spawnGitWithInput, type Person } from "./git-process.js";
 import { StoreDirs } from "./git-dirs.js";
 import { StoreGitSettings } from "./git-settings.js";
 import { onlyFiles, PRIVATE_INDEX, PrivateIndex, readIndexEntries } from "./private-index.js";
@@ -120,6 +121,48 @@ export class GitRepo {
     const run = this.processes.then(work);
     this.processes = run.catch(() => undefined);
     return run;
+  }
+
+  /** Runs `work` (git processes of the caller's own, e.g. a sync's plumbing: sync-git.ts) in the store's turn, after every git command queued before it. */
+  turn<T>(work: () => Promise<T>): Promise<T> {
+    return this.inTurn(work);
+  }
+
+  /** Writes objects (a sync's merged blobs) into the store, durably, as a commit's are. */
+  storeObjects(objects: readonly GitObject[]): Promise<void> {
+    return this.inTurn(() => this.commits.writeObjects(objects));
+  }
+
+  /**
+   * Moves the branch from `from` to `to` (a sync's merge commit, or the
+   * remote's commit for a fast-forward), the index entries of `paths` made
+   * `to`'s under git's index.lock (whatever else a person staged stays
+   * staged); the caller has written the files. The branch is moved only if
+   * it still holds `from` (conflict otherwise); on any failure the index and
+   * the branch are as they were. The caller holds `exclusive`.
+   */
+  async advance(from: string, to: string, paths: readonly string[], reflog: string): Promise<void> {
+    this.writable();
+    const head = this.commits.readHead();
+    if (head.commit !== from || head.ref === "HEAD") {
+      throw new DaemonError("conflict", `the store's branch moved while the sync was being applied (it holds ${head.commit?.slice(0, 12) ?? "nothing"}); nothing was changed: sync again`, { branch: head.ref });
+    }
+    const index = await PrivateIndex.take(this.gitFiles, head.ref.replace(/^refs\/heads\//, ""));
+    try {
+      const env = index.env;
+      if (index.copyReal()) await this.inTurn(() => spawnGit(this.dir, ["read-tree", from], env));
+      if (paths.length > 0) {
+        const reset = ["--literal-pathspecs", "reset", "--quiet", "--no-refresh", to, "--pathspec-from-file=-", "--pathspec-file-nul"];
+        await this.inTurn(() => spawnGitWithInput(this.dir, reset, paths.join("\0"), { ...gitEnv(), ...env }));
+      }
+      await this.inTurn(() => spawnGit(this.dir, ["update-ref", "-m", reflog, head.ref, to, from]));
+    } catch (err) {
+      index.release();
+      throw asUnavailable(err, this.dir);
+    }
+    this.stager.forget();
+    this.publish(index, [...paths], undefined);
+    if (this.takenHead === from) this.takenHead = to;
   }
 
   /** Runs `operation` after every operation queued before it; the queue goes on if it fails. */

@@ -406,6 +406,42 @@ export class PatternStore {
     }
   }
 
+  /**
+   * A sync's change (store-sync.ts): the files written and removed, then
+   * the branch moved from `from` to `to` (its commit `message`: what a
+   * start finds in HEAD when the move was made), as one intent, so a kill
+   * in between is finished or undone like any change; on failure every
+   * file is back as it was. The catalog then serves what was written.
+   * The caller holds `git.exclusive`.
+   */
+  async advance(from: string, to: string, message: string, writes: readonly FileWrite[], removals: readonly string[]): Promise<void> {
+    const paths = [...writes.map((w) => w.path), ...removals];
+    this.git.writable();
+    for (const path of paths) this.files.resolve(path);
+    this.writeIntent({ paths, message, tag: null });
+    let replaced: Replaced | null = null;
+    const removed: Replaced[] = [];
+    try {
+      replaced = (await this.files.replaceAll(writes)).replaced;
+      for (const path of removals) removed.push(await this.files.removeKeeping(path));
+      await this.git.advance(from, to, paths, `sync: ${message.split("\n")[0]!}`);
+    } catch (err) {
+      this.log.error({ err, paths: paths.length }, "a sync could not be applied; the files are restored");
+      for (const file of removed.reverse()) file.restore();
+      this.undo(replaced, paths);
+      throw err;
+    }
+    replaced.discard();
+    for (const file of removed) file.discard();
+    this.clearIntent();
+    for (const path of paths) this.lastCommits.delete(path);
+    for (const { path, text } of writes) this.index(path, text);
+    for (const path of removals) {
+      const entry = this.catalog.get(stemOf(path));
+      if (entry?.path === path) this.catalog.drop(entry.name);
+    }
+  }
+
   /** Puts the files back after a failed change (see commitFiles) and drops its intent; a failure to do so is logged, and start-up recovery finishes it. */
   private undo(replaced: Replaced | null, paths: readonly string[]): void {
     try {

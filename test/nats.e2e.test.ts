@@ -161,7 +161,7 @@ describe.skipIf(skipReason !== undefined)("NATS: events and calls across daemons
       await waitFor("pat's daemon on the link", async () => JSON.parse((await pat(home, ["send", "system:health", "--json"])).stdout).nats?.connected === true);
       const linked = await Subscriber.open(a, ["task:*"]);
       await pat(home, ["send", "event:emit", "{\"event\":\"task:from_pat\",\"data\":{\"n\":1}}"]);
-      await waitFor("A sees the event pat's daemon exported", async () => linked.pushes("task:from_pat").length === 1);
+      await waitFor("A sees the event pat's daemon exported", () => linked.pushes("task:from_pat").length === 1);
     } finally {
       await pat(home, ["stop"]);
     }

@@ -23,8 +23,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * The log as of the test's own days (DAY1, DAY2): its retention counts days
+ * from the clock, and on the system clock those days age out (14 days on).
+ */
 function open(maxDataBytes = 1024): EventLog {
-  const log = new EventLog(dir, maxDataBytes, silentLog(), systemClock());
+  const log = new EventLog(dir, maxDataBytes, silentLog(), manualClock(DAY2 + 3_600_000));
   logs.push(log);
   return log;
 }

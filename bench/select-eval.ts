@@ -18,10 +18,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse } from "yaml";
 import { SelectIndex, type DecisionEvidence } from "../daemon/modules/composition/model/select.js";
+import { loadMeanings, meaningsPath } from "../daemon/modules/composition/store/meanings-file.js";
 
 export interface SelectEvalCase {
   task: string;
   requirements?: Record<string, unknown>;
+  /** The type searched (select's default: orchestration); mixins are asked for as `type: "mixin"`. */
+  type?: string;
   expected: string;
   /** people-tasks.json only: who it is written like. */
   style?: string;
@@ -72,7 +75,7 @@ export function formatSelectEval(label: string, result: SelectEvalResult): strin
 }
 
 function loadIndex(dirs: string[]): { index: SelectIndex; decisions: Map<string, DecisionEvidence> } {
-  const index = new SelectIndex();
+  const index = new SelectIndex(loadMeanings(meaningsPath(projectRoot())));
   const decisions = new Map<string, DecisionEvidence>();
   for (const dir of dirs) {
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
@@ -93,8 +96,8 @@ function score(index: SelectIndex, decisions: Map<string, DecisionEvidence>, cas
   let top3 = 0;
   let reciprocal = 0;
   const misses: SelectEvalResult["misses"] = [];
-  for (const { task, requirements, expected } of cases) {
-    const result = index.query({ task, ...(requirements === undefined ? {} : { requirements }), limit: RANKED }, (name) => decisions.get(name));
+  for (const { task, requirements, type, expected } of cases) {
+    const result = index.query({ task, ...(requirements === undefined ? {} : { requirements }), ...(type === undefined ? {} : { type }), limit: RANKED }, (name) => decisions.get(name));
     const rank = result.candidates.findIndex((candidate) => candidate.name === expected);
     if (rank !== -1) reciprocal += 1 / (rank + 1);
     if (rank !== -1 && rank < 3) top3++;
@@ -137,7 +140,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const report = runSelectEvals();
   // --holdout also lists the held-out misses; without it only their figures are shown.
   const showHoldout = process.argv.includes("--holdout");
-  for (const [label, result] of Object.entries(report)) {
+  for (const [label, result] of Object.entries(report) as Array<[string, SelectEvalResult]>) {
     console.log(formatSelectEval(label, result));
     if (label === "people" || (label === "holdout" && !showHoldout)) continue;
     for (const miss of result.misses) console.log(`  miss: ${JSON.stringify(miss.task)} expected ${miss.expected} (rank ${miss.rank ?? "-"}), got ${miss.got ?? "null"}`);

@@ -3,8 +3,10 @@ import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
 import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
-import { runSelectEval } from "../../../../bench/select-eval.js";
+import { runSelectEval, runSelectEvals } from "../../../../bench/select-eval.js";
 import { DaemonError } from "../../../core/errors.js";
+import { loadMeanings, meaningsPath } from "../store/meanings-file.js";
+import { Meanings } from "./meanings.js";
 import { validateComposition } from "./schema.js";
 import { SelectIndex, type DecisionEvidence, type SelectDoc, type SelectIndexState, type SelectResult } from "./select.js";
 
@@ -395,6 +397,7 @@ describe("the bundled library", () => {
   const dir = fileURLToPath(new URL("../../../../compositions/", import.meta.url));
   const files = readdirSync(dir).filter((file) => file.endsWith(".yaml"));
   const bundled = new SelectIndex();
+  const meant = new SelectIndex(loadMeanings(meaningsPath(fileURLToPath(new URL("../../../../", import.meta.url)))));
   const decisions = new Map<string, DecisionEvidence>();
   for (const file of files) {
     const data = parse(readFileSync(dir + file, "utf8")) as Record<string, unknown>;
@@ -404,8 +407,40 @@ describe("the bundled library", () => {
       decisions.set(file.replace(/_decisions\.yaml$/, ""), { successes: count("success"), failures: count("failure"), total: records.length });
     } else {
       bundled.upsert({ name: String(data.name), version: String(data.version), type: String(data.type), data });
+      meant.upsert({ name: String(data.name), version: String(data.version), type: String(data.type), data });
     }
   }
+
+  // The issue's own examples: the intent in everyday words, the pattern in the library's.
+  const everyday: Array<{ task: string; before: string; after: string; reason: string }> = [
+    { task: "take the answer most voters give", before: "tournament", after: "ensemble_voting", reason: "'most voters' ≈ voting" },
+    { task: "Knock-out rounds between drafts", before: "tournament", after: "tournament", reason: "'knock out' ≈ tournament" },
+    { task: "team leads who split work further", before: "hierarchical_delegation", after: "hierarchical_delegation", reason: "'team leads' ≈ hierarchy delegation" },
+    { task: "whether variant B of an instruction does better", before: "ab_prompt_comparison", after: "ab_prompt_comparison", reason: "'variant' ≈ ab test comparison, 'instruction' ≈ prompt" },
+    { task: "revising until a critic is satisfied", before: "critic_refine_loop", after: "critic_refine_loop", reason: "'revising' ≈ critique refinement" },
+    { task: "have a few bosses hand chunks to their staff", before: "multi_stage_pipeline", after: "hierarchical_delegation", reason: "'bosses' ≈ hierarchy delegation" },
+    { task: "hackers should poke at our login page", before: "(none)", after: "red_team_review", reason: "'hackers' ≈ red team adversarial security" },
+    { task: "pros and cons of moving offices, with an umpire", before: "multi_stage_pipeline", after: "debate_with_judge", reason: "'pros and cons' ≈ debate argumentation, 'umpire' ≈ judge" },
+  ];
+  for (const { task, before, after, reason } of everyday) {
+    it(`"${task}": ${before} by its words alone, ${after} with meanings, saying "${reason}"`, () => {
+      expect(bundled.query({ task }, none).selected ?? "(none)").toBe(before);
+      const result = meant.query({ task }, none);
+      expect(result.selected).toBe(after);
+      expect(result.candidates[0]!.reasons[0]).toContain(`by meaning: ${reason}`);
+      expect(result.explanation).toContain(reason);
+      expectSummedScores(result);
+    });
+  }
+
+  it("a task's own word outweighs the same word meant by a phrase", () => {
+    const index = new SelectIndex(new Meanings([{ concept: "tournament", phrases: ["knock out"] }]));
+    index.upsert(pattern("says_tournament", { metadata: { tags: ["tournament"] } }));
+    index.upsert(pattern("says_bracket", { metadata: { tags: ["bracket"] } }));
+    const result = index.query({ task: "a bracket or a knock-out" }, none);
+    expect(names(result)).toEqual(["says_bracket", "says_tournament"]);
+    expect(result.candidates[1]!.reasons[0]).toBe("relevance 0.50, none of the task's own words; by meaning: 'knock out' ≈ tournament");
+  });
 
   it("selects a tournament-style pattern that handles timeouts for the seed's example", () => {
     const result = bundled.query({ task: "Evaluate 15 prompts competitively", requirements: { timeout_handling: true } }, (name) => decisions.get(name));
@@ -427,6 +462,15 @@ describe("select-eval", () => {
     const files = readdirSync(dir).filter((file) => file.endsWith(".yaml"));
     expect(files.length).toBeGreaterThanOrEqual(12);
     for (const file of files) expect([file, validateComposition(parse(readFileSync(dir + file, "utf8"))).ok]).toEqual([file, true]);
+  });
+
+  it("ranks people's tasks (tasks in everyday words, bench/select-eval/people-tasks.json) right first at least 90 % of the time", () => {
+    const { people, dev, holdout } = runSelectEvals();
+    expect(people.cases).toBeGreaterThanOrEqual(60);
+    expect(dev.cases + holdout.cases).toBe(people.cases);
+    expect(holdout.cases).toBeGreaterThanOrEqual(people.cases / 4);
+    expect(people.top1).toBeGreaterThanOrEqual(0.9);
+    expect(people.top3).toBeGreaterThanOrEqual(people.top1);
   });
 
   it("runs over at least 40 labelled cases with a top-1 of at least 0.6", () => {

@@ -28,6 +28,7 @@
 import { DaemonError } from "../../../core/errors.js";
 import { describePerformance, recordedPerformance, type RecordedPerformance } from "./recorded-performance.js";
 import { compileRequirement, criteriaOf, declaredItems, type Declared, type Requirement } from "./requirements.js";
+import { Meanings, type MeaningMatch } from "./meanings.js";
 import { PostingList } from "./postings.js";
 import { analyze, FIELDS, fieldTexts, tokenize } from "./text.js";
 
@@ -93,6 +94,12 @@ const LOGIC = FIELDS.findIndex((field) => field.label === "logic");
 const BEFORE_STRATEGY = 2 ** (TF_BITS * STRATEGY) - 1;
 /** Every match in orchestration_logic (its description and strategy), where requirements also look. */
 const LOGIC_BITS = (TF_MAX << (TF_BITS * LOGIC)) | ((TF_MAX << (TF_BITS * STRATEGY)) >>> 0);
+/**
+ * What a term the task only means (meanings.ts: "knock-out" ≈ tournament)
+ * counts for against a term it says: a paraphrase is weaker evidence than
+ * the word itself, so a pattern matching the task's own words stays ahead.
+ */
+const MEANING_WEIGHT = 0.5;
 const PRIOR_MEAN = 0.5;
 const PRIOR_WEIGHT = 10;
 const EVIDENCE_WEIGHT = 0.25;
@@ -132,6 +139,13 @@ interface Partition {
   /** Field weight over BM25 length normalisation, at `id * FIELDS.length + field`. */
   weights: Float64Array;
   weightsAt: number;
+}
+
+/** A term a query searches for: one of the task's own (weight 1, no `meant`) or one a phrase of it means. */
+interface QueryTerm {
+  term: string;
+  weight: number;
+  meant?: MeaningMatch;
 }
 
 interface Scored {
@@ -175,6 +189,9 @@ export const ANALYZER = JSON.stringify([
 ]);
 
 export class SelectIndex {
+  /** `meanings`: the everyday phrasings a task is also searched by (none: only its own words). They act at query time only, so a saved index does not depend on them. */
+  constructor(private readonly meanings: Meanings = Meanings.none) {}
+
   private readonly partitions = new Map<string, Partition>();
   private readonly byName = new Map<string, Entry>();
   /** Entries by id: a query gathers the patterns it matched as it reads the postings, instead of filtering every entry of the type. */
@@ -204,9 +221,9 @@ export class SelectIndex {
   }
 
   /** The index a state() describes; null when it was made by another analyzer or does not hold together. */
-  static fromState(state: SelectIndexState): SelectIndex | null {
+  static fromState(state: SelectIndexState, meanings: Meanings = Meanings.none): SelectIndex | null {
     if (state.analyzer !== ANALYZER) return null;
-    const index = new SelectIndex();
+    const index = new SelectIndex(meanings);
     index.nextId = state.nextId;
     index.freeIds.push(...state.freeIds);
     state.vocabulary.forEach((term, id) => index.termIds.set(index.vocabulary[id] = term, id));
@@ -303,7 +320,8 @@ export class SelectIndex {
     if (partition === undefined || partition.entries.size === 0) {
       return { selected: null, explanation: `there are no patterns of type "${type}" to select from`, candidates: [] };
     }
-    const { entries, scores } = this.relevance(partition, [...words.keys()]);
+    const terms = queryTerms(words, this.meanings.match(query.task));
+    const { entries, scores } = this.relevance(partition, terms);
     if (entries.length === 0) {
       const looked = [...words.values()].join(", ");
       return { selected: null, explanation: `no ${type} pattern mentions any word of the task (${looked}) outside its strategy`, candidates: [] };
@@ -331,7 +349,7 @@ export class SelectIndex {
       keepBest(best, { entry, breakdown, score: breakdown.relevance + breakdown.evidence + breakdown.requirements, decisions }, limit);
     });
     const meetsAll = penalties.includes(0);
-    const candidates = best.map((scored) => candidate(partition, scored, words, requirements));
+    const candidates = best.map((scored) => candidate(partition, scored, words, terms, requirements));
     const first = candidates[0]!;
     if (!meetsAll) {
       const unmet = [...new Set(candidates.flatMap((c) => (c.unmet ?? []).map((u) => u.requirement)))].join(", ");
@@ -379,17 +397,17 @@ export class SelectIndex {
   }
 
   /** BM25F: one saturation over the weighted, length-normalised counts of all fields. Scores are indexed by entry id. */
-  private relevance(partition: Partition, terms: string[]): { entries: Entry[]; scores: Float64Array } {
+  private relevance(partition: Partition, terms: QueryTerm[]): { entries: Entry[]; scores: Float64Array } {
     const n = partition.entries.size;
     const weights = this.weights(partition);
     const scores = new Float64Array(this.nextId);
     // Matched outside the strategy: gathered once each, as the postings are read.
     const outside = new Uint8Array(this.nextId);
     const entries: Entry[] = [];
-    for (const term of terms) {
+    for (const { term, weight } of terms) {
       const postings = partition.postings.get(term);
       if (postings === undefined) continue;
-      const idf = Math.log(1 + (n - postings.size + 0.5) / (postings.size + 0.5));
+      const idf = weight * Math.log(1 + (n - postings.size + 0.5) / (postings.size + 0.5));
       postings.forEach((packed, id) => {
         let tf = 0;
         for (let at = id * FIELDS.length, rest = packed; rest !== 0; at++, rest >>>= TF_BITS) tf += (rest & TF_MAX) * weights[at]!;
@@ -463,9 +481,9 @@ function keepBest(best: Scored[], scored: Scored, limit: number): void {
   if (best.length > limit) best.pop();
 }
 
-function candidate(partition: Partition, scored: Scored, words: Map<string, string>, requirements: Requirement[]): Candidate {
+function candidate(partition: Partition, scored: Scored, words: Map<string, string>, terms: QueryTerm[], requirements: Requirement[]): Candidate {
   const { entry, breakdown } = scored;
-  const reasons = [matchReason(partition, entry, words, breakdown.relevance)];
+  const reasons = [matchReason(partition, entry, words, terms, breakdown.relevance)];
   for (const r of requirements) reasons.push(`requirement ${r.key} ${r.met(entry) ? "met" : "not met"}: ${r.why(entry)}`);
   reasons.push(evidenceReason(entry.performance, scored.decisions));
   const unmet = requirements.filter((r) => !r.met(entry)).map((r) => ({ requirement: r.key, reason: r.why(entry) }));
@@ -482,6 +500,24 @@ function taskWords(task: unknown): Map<string, string> {
   return words;
 }
 
+/**
+ * The task's own terms at weight 1, then the terms its phrases mean at
+ * MEANING_WEIGHT, each once: a term the task says itself is not counted
+ * again as meant, and a term two phrases mean is searched once.
+ */
+function queryTerms(words: Map<string, string>, meant: MeaningMatch[]): QueryTerm[] {
+  const terms: QueryTerm[] = [...words.keys()].map((term) => ({ term, weight: 1 }));
+  const seen = new Set(words.keys());
+  for (const match of meant) {
+    for (const term of match.terms) {
+      if (seen.has(term)) continue;
+      seen.add(term);
+      terms.push({ term, weight: MEANING_WEIGHT, meant: match });
+    }
+  }
+  return terms;
+}
+
 function invalid(path: string, message: string): never {
   throw new DaemonError("invalid_params", message, { issues: [{ path, message }] });
 }
@@ -490,7 +526,7 @@ function fieldCount(packed: number | undefined, f: number): number {
   return packed === undefined ? 0 : (packed >>> (TF_BITS * f)) & TF_MAX;
 }
 
-function matchReason(partition: Partition, entry: Entry, words: Map<string, string>, relevance: number): string {
+function matchReason(partition: Partition, entry: Entry, words: Map<string, string>, terms: QueryTerm[], relevance: number): string {
   const where: string[] = [];
   const matched = new Set<string>();
   FIELDS.forEach((field, f) => {
@@ -498,7 +534,12 @@ function matchReason(partition: Partition, entry: Entry, words: Map<string, stri
     for (const [term] of found) matched.add(term);
     if (found.length > 0) where.push(`${field.label}: ${found.map(([, word]) => word).join(", ")}`);
   });
-  return `relevance ${relevance.toFixed(2)}, ${matched.size} of ${words.size} task words matched (${where.join("; ")})`;
+  // The meanings that reached this pattern: a meant term it holds anywhere.
+  const meant = new Set<MeaningMatch>();
+  for (const { term, meant: match } of terms) if (match !== undefined && partition.postings.get(term)?.get(entry.id) !== undefined) meant.add(match);
+  const meanings = meant.size === 0 ? "" : `; by meaning: ${[...meant].map((m) => `'${m.written}' ≈ ${m.concept}`).join(", ")}`;
+  const said = where.length === 0 ? "none of the task's own words" : `${matched.size} of ${words.size} task words matched (${where.join("; ")})`;
+  return `relevance ${relevance.toFixed(2)}, ${said}${meanings}`;
 }
 
 // ---------------------------------------------------------------- evidence

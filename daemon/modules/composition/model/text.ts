@@ -74,6 +74,15 @@ export function analyze(text: string): Token[] {
   return words(text).map((word) => ({ word, term: cachedStem(word) }));
 }
 
+/**
+ * Every word of `text` in order, stop words included, each with its stem:
+ * what phrases are matched on ("on the same page", "most voters" are
+ * phrases by their stop words as much as by the rest).
+ */
+export function phraseTokens(text: string): Token[] {
+  return words(text, true).map((word) => ({ word, term: cachedStem(word) }));
+}
+
 const enum Kind {
   Other,
   Lower,
@@ -82,11 +91,12 @@ const enum Kind {
 }
 
 /**
- * Lower-cased words without stop words and single letters. A hand-written
+ * Lower-cased words without single letters, and without stop words unless
+ * asked to keep them. A hand-written
  * scanner: a library of 10 000 patterns is ~30 MB of text, and a chain of
  * regular-expression passes took five times as long.
  */
-function words(text: string): string[] {
+function words(text: string, keepStopWords = false): string[] {
   const out: string[] = [];
   let word = "";
   let start = -1;
@@ -95,7 +105,7 @@ function words(text: string): string[] {
     start = -1;
     if (word !== "") {
       const lower = word.toLowerCase();
-      if (!STOP_WORDS.has(lower) && !(lower.length === 1 && kindOf(lower.charCodeAt(0)) !== Kind.Digit)) out.push(lower);
+      if ((keepStopWords || !STOP_WORDS.has(lower)) && !(lower.length === 1 && kindOf(lower.charCodeAt(0)) !== Kind.Digit)) out.push(lower);
     }
     word = "";
   };

@@ -3,7 +3,7 @@
  * that upsert and remove keep current, so a query over 10 000 patterns
  * reads posting lists instead of documents (pure).
  *
- * score = relevance + evidence + requirements, the parts of `breakdown`:
+ * score = relevance + evidence + similar_tasks + requirements, the parts of `breakdown`:
  * - relevance: BM25F over text.ts's FIELDS, scaled so the most relevant
  *   candidate has 1. Statistics are per type and exact integers, so the
  *   ranking never depends on the order patterns were added. Only a match
@@ -18,8 +18,17 @@
  *   decision log (pending and partial records are not outcomes). Two lucky runs move 0.5 to 0.58,
  *   fifty good ones reach 0.92. The weight is small on purpose: evidence
  *   orders patterns of similar relevance; it cannot make one relevant.
- * - requirements: −(1 + EVIDENCE_WEIGHT) per unmet requirement, more than
- *   relevance and evidence together can give, so meeting every requirement
+ * - similar_tasks: SIMILAR_WEIGHT × how the pattern went on past tasks like
+ *   this one (past-tasks.ts: the tasks its decision records name, weighted
+ *   by similarity and outcome, smoothed), −SIMILAR_WEIGHT..SIMILAR_WEIGHT,
+ *   0 without similar past tasks. Learning from use: a pattern that worked
+ *   for tasks phrased like this ranks higher. It is larger than evidence,
+ *   being about this kind of task and not the pattern in general, and
+ *   still below relevance: it reorders the relevant, it does not make a
+ *   pattern a candidate.
+ * - requirements: −(1 + EVIDENCE_WEIGHT + SIMILAR_WEIGHT) per unmet
+ *   requirement, more than relevance, evidence and similar tasks together
+ *   can give, so meeting every requirement
  *   always ranks first and missing fewer ranks above missing more (rules in
  *   requirements.ts).
  *
@@ -29,6 +38,7 @@ import { DaemonError } from "../../../core/errors.js";
 import { describePerformance, recordedPerformance, type RecordedPerformance } from "./recorded-performance.js";
 import { compileRequirement, criteriaOf, declaredItems, type Declared, type Requirement } from "./requirements.js";
 import { Meanings, type MeaningMatch } from "./meanings.js";
+import { similarTasks, type PastTask, type Similarity } from "./past-tasks.js";
 import { PostingList } from "./postings.js";
 import { analyze, FIELDS, fieldTexts, tokenize } from "./text.js";
 
@@ -45,6 +55,8 @@ export interface DecisionEvidence {
   failures: number;
   total: number;
   mean_confidence?: number;
+  /** The tasks its records name, with their outcomes (similar_tasks). */
+  tasks?: readonly PastTask[];
 }
 
 export interface SelectQuery {
@@ -59,13 +71,14 @@ export interface SelectQuery {
 export interface Breakdown {
   relevance: number;
   evidence: number;
+  similar_tasks: number;
   requirements: number;
 }
 
 export interface Candidate {
   name: string;
   version: string;
-  /** relevance + evidence + requirements. */
+  /** relevance + evidence + similar_tasks + requirements. */
   score: number;
   breakdown: Breakdown;
   reasons: string[];
@@ -82,12 +95,14 @@ export interface SelectResult {
 
 const K1 = 1.2;
 /**
- * A posting holds a term's count in each field, 4 bits each, in one 32-bit
+ * A posting holds a term's count in each field, 3 bits each, in one 32-bit
  * number: 10 000 patterns' index stays small and is read with bit shifts.
- * Counts stop at 15; after BM25's saturation more repeats add next to nothing.
+ * Counts stop at 7; after BM25's saturation more repeats add little (a
+ * term 7 times in a field already has 85 % of what 15 times gives), and 3
+ * bits leave room for nine fields.
  */
-const TF_BITS = 4;
-const TF_MAX = 15;
+const TF_BITS = 3;
+const TF_MAX = 7;
 const STRATEGY = FIELDS.findIndex((field) => field.label === "strategy");
 const LOGIC = FIELDS.findIndex((field) => field.label === "logic");
 /** Strategy is the last field, so these bits are every match outside it. */
@@ -103,7 +118,8 @@ const MEANING_WEIGHT = 0.5;
 const PRIOR_MEAN = 0.5;
 const PRIOR_WEIGHT = 10;
 const EVIDENCE_WEIGHT = 0.25;
-const REQUIREMENT_PENALTY = 1 + EVIDENCE_WEIGHT;
+const SIMILAR_WEIGHT = 0.4;
+const REQUIREMENT_PENALTY = 1 + EVIDENCE_WEIGHT + SIMILAR_WEIGHT;
 
 interface Entry {
   id: number;
@@ -153,6 +169,7 @@ interface Scored {
   breakdown: Breakdown;
   score: number;
   decisions: DecisionEvidence | undefined;
+  similar: Similarity | undefined;
 }
 
 /**
@@ -338,15 +355,23 @@ export class SelectIndex {
       penalties[i] = penalty;
       bases[i] = scores[entry.id]! / top + penalty;
     });
-    // Evidence adds less than EVIDENCE_WEIGHT, so a base that far below the
+    // Evidence and similar tasks add less than EVIDENCE_WEIGHT + SIMILAR_WEIGHT, so a base that far below the
     // limit-th best cannot reach the result: its evidence is not asked for.
-    const floor = kthLargest(bases, limit) - EVIDENCE_WEIGHT;
+    const floor = kthLargest(bases, limit) - EVIDENCE_WEIGHT - SIMILAR_WEIGHT;
+    const asked = new Set(words.keys());
     const best: Scored[] = [];
     entries.forEach((entry, i) => {
       if (bases[i]! < floor) return;
       const decisions = evidence(entry.name);
-      const breakdown = { relevance: scores[entry.id]! / top, evidence: EVIDENCE_WEIGHT * posterior(entry.performance, decisions), requirements: penalties[i]! };
-      keepBest(best, { entry, breakdown, score: breakdown.relevance + breakdown.evidence + breakdown.requirements, decisions }, limit);
+      const similar = decisions?.tasks === undefined ? undefined : similarTasks(asked, decisions.tasks);
+      const breakdown = {
+        relevance: scores[entry.id]! / top,
+        evidence: EVIDENCE_WEIGHT * posterior(entry.performance, decisions),
+        similar_tasks: SIMILAR_WEIGHT * (similar?.value ?? 0),
+        requirements: penalties[i]!,
+      };
+      const score = breakdown.relevance + breakdown.evidence + breakdown.similar_tasks + breakdown.requirements;
+      keepBest(best, { entry, breakdown, score, decisions, similar }, limit);
     });
     const meetsAll = penalties.includes(0);
     const candidates = best.map((scored) => candidate(partition, scored, words, terms, requirements));
@@ -486,6 +511,7 @@ function candidate(partition: Partition, scored: Scored, words: Map<string, stri
   const reasons = [matchReason(partition, entry, words, terms, breakdown.relevance)];
   for (const r of requirements) reasons.push(`requirement ${r.key} ${r.met(entry) ? "met" : "not met"}: ${r.why(entry)}`);
   reasons.push(evidenceReason(entry.performance, scored.decisions));
+  if (scored.similar !== undefined && scored.similar.similar > 0) reasons.push(similarReason(scored.similar, breakdown.similar_tasks));
   const unmet = requirements.filter((r) => !r.met(entry)).map((r) => ({ requirement: r.key, reason: r.why(entry) }));
   const result: Candidate = { name: entry.name, version: entry.version, score: scored.score, breakdown, reasons, requirements_met: unmet.length === 0 };
   if (unmet.length > 0) result.unmet = unmet;
@@ -563,6 +589,12 @@ function evidenceReason(performance: Entry["performance"], decisions: DecisionEv
   }
   const from = parts.length === 0 ? "no recorded outcomes, so the prior alone" : parts.join("; ");
   return `evidence ${posterior(performance, decisions).toFixed(2)} from ${from} (prior ${PRIOR_MEAN} worth ${PRIOR_WEIGHT} outcomes)`;
+}
+
+function similarReason(similar: Similarity, value: number): string {
+  const { closest } = similar;
+  const like = closest === undefined ? "" : `; closest: "${closest.text}" (${closest.similarity.toFixed(2)})`;
+  return `similar tasks ${value >= 0 ? "+" : ""}${value.toFixed(2)}: ${similar.similar} past task(s) like this one, ${similar.successes} success(es), ${similar.failures} failure(s)${like}`;
 }
 
 function count(value: number | undefined): number {

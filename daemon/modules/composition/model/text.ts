@@ -240,7 +240,9 @@ export interface Field {
  * the pattern is for: tags are keywords chosen to be searched; a name is a
  * few hand-picked words (a little below tags: names are compounds and
  * sometimes whimsical); use cases are written as tasks, the phrasing
- * closest to a query; the description is prose with incidental words;
+ * closest to a query, and example tasks are how people ask for the pattern
+ * in their own words (a little below use cases: they are deliberately
+ * everyday, so their words are less specific); the description is prose with incidental words;
  * selection criteria and the logic summary describe mechanics more than
  * purpose; learnings say how it behaves; the strategy is long pseudo-code,
  * so a word there breaks ties and no more. `b` is light for short curated
@@ -252,6 +254,7 @@ export const FIELDS: readonly Field[] = [
   { label: "name", weight: 2.5, b: 0.3 },
   { label: "tags", weight: 3, b: 0.3 },
   { label: "use_cases", weight: 2, b: 0.5 },
+  { label: "example_tasks", weight: 1.5, b: 0.5 },
   { label: "description", weight: 1.5, b: 0.75 },
   { label: "selection_criteria", weight: 1, b: 0.5 },
   { label: "logic", weight: 1, b: 0.75 },
@@ -268,6 +271,7 @@ export function fieldTexts(name: string, data: Record<string, unknown>): string[
     name,
     plainText(metadata.tags),
     plainText(metadata.use_cases),
+    plainText(metadata.example_tasks),
     plainText(data.description),
     plainText(metadata.selection_criteria, true),
     plainText(logic.description),

@@ -58,8 +58,8 @@ export class Selector {
           indexing.add(path);
           return undefined;
         }
-        const { successes, failures, total, mean_confidence } = evidence;
-        return mean_confidence === null ? { successes, failures, total } : { successes, failures, total, mean_confidence };
+        const { successes, failures, total, mean_confidence, tasks } = evidence;
+        return { successes, failures, total, ...(mean_confidence === null ? {} : { mean_confidence }), ...(tasks === undefined ? {} : { tasks }) };
       });
       if (indexing.size === 0) return result;
       await Promise.all([...indexing].map((path) => this.decisions.indexed(path)));

@@ -122,7 +122,7 @@ function decisionStats(records: unknown): DecisionEvidence {
 }
 
 /** The checkout root, from bench/ when run from source and from dist/bench/ when built. */
-function projectRoot(): string {
+export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json"))) {
     const parent = dirname(dir);

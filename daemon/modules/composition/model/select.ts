@@ -35,10 +35,11 @@
  * Ties are broken by name.
  */
 import { DaemonError } from "../../../core/errors.js";
-import { describePerformance, recordedPerformance, type RecordedPerformance } from "./recorded-performance.js";
+import { recordedPerformance, type RecordedPerformance } from "./recorded-performance.js";
+import { evidenceReason, posterior, similarReason, type DecisionEvidence } from "./select-evidence.js";
 import { compileRequirement, criteriaOf, declaredItems, type Declared, type Requirement } from "./requirements.js";
 import { Meanings, type MeaningMatch } from "./meanings.js";
-import { similarTasks, type PastTask, type Similarity } from "./past-tasks.js";
+import { similarTasks, type Similarity } from "./past-tasks.js";
 import { PostingList } from "./postings.js";
 import { analyze, FIELDS, fieldTexts, tokenize } from "./text.js";
 
@@ -49,15 +50,7 @@ export interface SelectDoc {
   data: Record<string, unknown>;
 }
 
-/** Outcomes in a pattern's decision log (SPEC §4.6); `total` counts every record, pending ones included. */
-export interface DecisionEvidence {
-  successes: number;
-  failures: number;
-  total: number;
-  mean_confidence?: number;
-  /** The tasks its records name, with their outcomes (similar_tasks). */
-  tasks?: readonly PastTask[];
-}
+export type { DecisionEvidence };
 
 export interface SelectQuery {
   task: string;
@@ -115,8 +108,6 @@ const LOGIC_BITS = (TF_MAX << (TF_BITS * LOGIC)) | ((TF_MAX << (TF_BITS * STRATE
  * the word itself, so a pattern matching the task's own words stays ahead.
  */
 const MEANING_WEIGHT = 0.5;
-const PRIOR_MEAN = 0.5;
-const PRIOR_WEIGHT = 10;
 const EVIDENCE_WEIGHT = 0.25;
 const SIMILAR_WEIGHT = 0.4;
 const REQUIREMENT_PENALTY = 1 + EVIDENCE_WEIGHT + SIMILAR_WEIGHT;
@@ -566,37 +557,4 @@ function matchReason(partition: Partition, entry: Entry, words: Map<string, stri
   const meanings = meant.size === 0 ? "" : `; by meaning: ${[...meant].map((m) => `'${m.written}' ≈ ${m.concept}`).join(", ")}`;
   const said = where.length === 0 ? "none of the task's own words" : `${matched.size} of ${words.size} task words matched (${where.join("; ")})`;
   return `relevance ${relevance.toFixed(2)}, ${said}${meanings}`;
-}
-
-// ---------------------------------------------------------------- evidence
-
-function posterior(performance: Entry["performance"], decisions: DecisionEvidence | undefined): number {
-  const won = count(decisions?.successes);
-  const lost = count(decisions?.failures);
-  const runs = performance?.runs ?? 0;
-  return (PRIOR_MEAN * PRIOR_WEIGHT + (performance?.value ?? 0) * runs + won) / (PRIOR_WEIGHT + runs + won + lost);
-}
-
-function evidenceReason(performance: Entry["performance"], decisions: DecisionEvidence | undefined): string {
-  const parts: string[] = [];
-  if (performance !== undefined) parts.push(describePerformance(performance));
-  const won = count(decisions?.successes);
-  const lost = count(decisions?.failures);
-  if (won + lost > 0) {
-    const confidence = decisions?.mean_confidence;
-    const mean = typeof confidence === "number" && Number.isFinite(confidence) ? `, mean confidence ${confidence.toFixed(2)}` : "";
-    parts.push(`decision log: ${won} success(es), ${lost} failure(s) in ${count(decisions?.total)} record(s)${mean}`);
-  }
-  const from = parts.length === 0 ? "no recorded outcomes, so the prior alone" : parts.join("; ");
-  return `evidence ${posterior(performance, decisions).toFixed(2)} from ${from} (prior ${PRIOR_MEAN} worth ${PRIOR_WEIGHT} outcomes)`;
-}
-
-function similarReason(similar: Similarity, value: number): string {
-  const { closest } = similar;
-  const like = closest === undefined ? "" : `; closest: "${closest.text}" (${closest.similarity.toFixed(2)})`;
-  return `similar tasks ${value >= 0 ? "+" : ""}${value.toFixed(2)}: ${similar.similar} past task(s) like this one, ${similar.successes} success(es), ${similar.failures} failure(s)${like}`;
-}
-
-function count(value: number | undefined): number {
-  return value !== undefined && Number.isFinite(value) && value > 0 ? value : 0;
 }

@@ -18,6 +18,7 @@
  * --keep-homes (schedule, burst, store and bar benches: leave their temporary homes, with daemon.log, in place),
  * --store-cache DIR (store bench: generate the synthetic store once per pattern count in DIR and copy it on
  * later runs; 100 000 patterns take minutes to generate and commit).
+ * The select bench scores select on the labelled tasks of bench/select-eval and times its ranking at --patterns patterns, in process.
  * The bar bench runs the burst, decisions-log and state-large loads side by side on one daemon.
  * The peers bench sets patternd beside BullMQ on a local redis-server (skipped when Debian's
  * redis-server is not installed) and beside a shell script's git commands.
@@ -34,6 +35,7 @@ import { formatMcpBench, runMcpBench } from "./mcp.js";
 import { formatNatsBench, runNatsBench } from "./nats.js";
 import { formatPeersBench, runPeersBench } from "./peers.js";
 import { formatScheduleBench, runScheduleBench } from "./schedule.js";
+import { formatSelectBench, runSelectBench } from "./select-bench.js";
 import { formatSocketBench, runSocketBench } from "./socket.js";
 import { formatStateLargeBench, runStateLargeBench } from "./state-large.js";
 import { formatStoreBench, runStoreBench } from "./store.js";
@@ -98,6 +100,7 @@ const BENCHES = {
       }),
     formatStoreBench,
   ),
+  select: bench((s) => runSelectBench({ patterns: s.patterns, queries: 2_000, progress: s.progress }), formatSelectBench),
   handler: bench((s) => runHandlerBench({ requests: s.requests, rounds: s.rounds, warmup: s.warmup, depths: [16, 64, 256], daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatHandlerBench),
   "decisions-log": bench((s) => runDecisionsLogBench({ records: s.logRecords, calls: 100, warmup: 10, daemonCpuProfDir: s.daemonCpuProfDir, progress: s.progress }), formatDecisionsLogBench),
   "state-large": bench(

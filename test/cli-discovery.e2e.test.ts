@@ -26,7 +26,7 @@ interface Selection {
     name: string;
     version: string;
     score: number;
-    breakdown: { relevance: number; evidence: number; requirements: number };
+    breakdown: { relevance: number; evidence: number; similar_tasks: number; requirements: number };
     reasons: string[];
     requirements_met: boolean;
     unmet?: { requirement: string; reason: string }[];
@@ -213,7 +213,7 @@ describe("pat find / select / decide / decisions against a real daemon", () => {
     expect(selection.candidates.length).toBeLessThanOrEqual(3);
     const [first] = selection.candidates;
     expect(first).toMatchObject({ name: "tournament", version: "2.0.0", requirements_met: true });
-    expect(first!.score).toBeCloseTo(first!.breakdown.relevance + first!.breakdown.evidence + first!.breakdown.requirements, 9);
+    expect(first!.score).toBeCloseTo(first!.breakdown.relevance + first!.breakdown.evidence + first!.breakdown.similar_tasks + first!.breakdown.requirements, 9);
     expect(first!.reasons.some((reason) => reason.includes("timeout_handling"))).toBe(true);
     // The requirement went as a boolean: the daemon's answer to the same request is the same.
     const direct = await client.request<Selection>("composition:select", { task: "rank 20 candidate answers", requirements: { timeout_handling: true }, limit: 3 });
@@ -241,7 +241,7 @@ describe("pat find / select / decide / decisions against a real daemon", () => {
     expect(picked.code, picked.stdout).toBe(0);
     expect(picked.stdout).toMatch(/^selected tournament@2\.0\.0\n {2}\S/);
     expect(picked.stdout).toMatch(/^candidates:$/m);
-    expect(picked.stdout).toMatch(/^ {2}1\. tournament@2\.0\.0 {2}score -?\d+\.\d{3} {2}\(relevance \d\.\d{3}, evidence \d\.\d{3}, requirements -?\d\.\d{3}\)$/m);
+    expect(picked.stdout).toMatch(/^ {2}1\. tournament@2\.0\.0 {2}score -?\d+\.\d{3} {2}\(relevance \d\.\d{3}, evidence \d\.\d{3}, similar_tasks -?\d\.\d{3}, requirements -?\d\.\d{3}\)$/m);
     expect(picked.stdout).toMatch(/^ {7}- requirement timeout_handling met: /m);
     expect(picked.stdout).toMatch(/^ {2}2\. \S+@\S+ {2}score /m);
 

@@ -9,6 +9,7 @@ import { EVENT_COMMANDS } from "./commands/events.js";
 import { EVOLUTION_COMMANDS } from "./commands/evolution.js";
 import { helpCommands } from "./commands/help.js";
 import { LABEL_COMMANDS } from "./commands/labels.js";
+import { LINT_COMMANDS } from "./commands/lint.js";
 import { PROMOTE_COMMANDS } from "./commands/promote.js";
 import { SELECTION_COMMANDS } from "./commands/selection.js";
 import { STORE_COMMANDS } from "./commands/store.js";
@@ -35,5 +36,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   ...PROMOTE_COMMANDS,
   ...SELECTION_COMMANDS,
   ...SYNC_COMMANDS,
+  ...LINT_COMMANDS,
   completion,
 };

@@ -45,15 +45,19 @@ export const SELECTION_COMMANDS = {
     run: select,
   },
   decide: {
-    usage: "pat decide PATTERN DECISION [--outcome O] [--confidence 0..1] [--context key=value ...] [--context-json '{...}']",
+    usage: "pat decide PATTERN DECISION [--outcome O] [--confidence 0..1] [--task TEXT] [--context key=value ...] [--context-json '{...}']",
     summary: "append a decision to the pattern's decision log",
     options: [
       ["--outcome O", "how it went: success, failure, or your word (select counts success and failure words)"],
       ["--confidence 0..1", "how sure you are"],
+      ["--task TEXT", "the task the pattern served (recorded as context.task): later selects for similar tasks weigh how it went"],
       ["--context key=value", "a context field (dotted keys nest, value typed like --set); repeatable"],
       ["--context-json '{...}'", "the context as a JSON object (--context adds keys to it)"],
     ],
-    examples: ["pat decide tournament 'use 3 judges per match' --outcome success --confidence 0.8 --context entrants=12"],
+    examples: [
+      "pat decide tournament 'use 3 judges per match' --outcome success --confidence 0.8 --context entrants=12",
+      "pat decide tournament 'ranked by knock-out rounds' --outcome success --task 'pick the best of 20 slogans'",
+    ],
     run: decide,
   },
   decisions: {
@@ -110,7 +114,7 @@ async function select(cli: Cli): Promise<number> {
 }
 
 async function decide(cli: Cli): Promise<number> {
-  const options = parseOptions(cli.argv, { outcome: "value", confidence: "value", context: "list", "context-json": "value" }, Infinity);
+  const options = parseOptions(cli.argv, { outcome: "value", confidence: "value", task: "value", context: "list", "context-json": "value" }, Infinity);
   const [pattern, decision, ...extra] = options.positionals;
   if (pattern === undefined || decision === undefined) {
     throw new UsageError("pat decide needs the pattern and the decision, e.g. pat decide tournament 'use 3 judges per match' --outcome success --confidence 0.8");
@@ -129,6 +133,7 @@ async function decide(cli: Cli): Promise<number> {
   }
   if (context !== undefined) data.context = context;
   if (options.values.outcome !== undefined) data.outcome = options.values.outcome;
+  if (options.values.task !== undefined) data.task = options.values.task;
   if (options.values.confidence !== undefined) data.confidence = coerce(options.values.confidence, { type: "number" }, "confidence");
   return requestAndPrint(cli, "composition:track_decision", data, renderTracked);
 }

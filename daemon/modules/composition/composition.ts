@@ -56,6 +56,7 @@ import { compareEvent } from "./compare-event.js";
 import { listEvent } from "./list-event.js";
 import { DecisionLogs } from "./store/decision-log.js";
 import { Finder } from "./store/finder.js";
+import { loadMeanings, meaningsPath } from "./store/meanings-file.js";
 import { Selector } from "./store/selector.js";
 import { StoreGuard } from "./store/store-guard.js";
 import { StoreLock, StoreTakenError } from "./store/store-lock.js";
@@ -95,7 +96,7 @@ export function compositionModule(ctx: ModuleContext): Module {
   // name@label is resolved wherever the store reads a ref (get, compose, fork's parent, diff).
   store.exact = (ref) => labels.exact(ref);
   const decisions = new DecisionLogs(files, git, ctx.clock, log);
-  const selector = new Selector(catalog, decisions);
+  const selector = new Selector(catalog, decisions, loadMeanings(meaningsPath(packageInfo().root)));
   const guard = new StoreGuard(dirs, ctx.config.branch, log);
   git.writable = () => guard.requireWritable();
   let watcher: StoreWatcher | null = null;

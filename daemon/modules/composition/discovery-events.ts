@@ -5,7 +5,9 @@
  * the files in store/decision-log.ts.
  */
 import { z } from "zod";
-import { decisionsResult, discoverResult, selectResult, trackDecisionResult } from "./results.js";
+import { MAX_DOCUMENT_BYTES, readData } from "./model/document.js";
+import { lintPattern } from "./model/pattern-lint.js";
+import { decisionsResult, discoverResult, lintResult, selectResult, trackDecisionResult } from "./results.js";
 import type { Clock } from "../../core/clock.js";
 import { DaemonError } from "../../core/errors.js";
 import { defineEvent, type EventDef } from "../../core/event.js";
@@ -64,7 +66,9 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
     effect: "read",
     summary: "Rank patterns for a task: text relevance, requirements, and evidence from performance and decision logs",
     description:
-      "Each candidate has a numeric breakdown (relevance + evidence + requirements = score) and reasons. " +
+      "Each candidate has a numeric breakdown (relevance + evidence + similar_tasks + requirements = score) and reasons. " +
+      "The task is also searched by the everyday phrases it uses (\"knock-out rounds\" ≈ tournament; reasons say which meaning matched), " +
+      "and similar_tasks weighs how the pattern went on past tasks like it (track_decision's task, or context.task, with an outcome). " +
       "A candidate that misses a requirement ranks below every one that meets them all; selected is null, with an explanation, when nothing fits. " +
       "explore: true takes part in trials: a candidate whose version is an arm of a split label says so in its reasons (under trial: …), and when it is the best, " +
       "selected is the arm the key picks (the same key, the same arm), perhaps another pattern or version, with trial: {label, arm, name, version, key, split}. Without explore, no trial changes the answer.",
@@ -130,5 +134,21 @@ export function discoveryEvents(deps: DiscoveryDeps): EventDef[] {
     },
   });
 
-  return [discoverEvent, select, track, query] as EventDef[];
+  const lint = defineEvent({
+    name: "composition:lint",
+    effect: "read",
+    summary: "Check a pattern file's text before it reaches a store: what makes it invalid, and what it lacks to be found by select",
+    description:
+      "findings: [{path, message}], empty when there is nothing to say: the issues that make it invalid (as composition:validate gives them, without looking at the store), " +
+      "and for an orchestration pattern or a mixin without metadata.example_tasks (how people ask for it in their own words, which select searches), a finding saying so. pat lint sends each file here.",
+    params: z.strictObject({ yaml: z.string().max(MAX_DOCUMENT_BYTES).describe("the pattern file's text") }),
+    result: lintResult,
+    example: { yaml: "name: knockout\ntype: orchestration\nversion: 1.0.0\ndescription: Knock-out rounds.\n" },
+    handler: (data) => {
+      const read = readData(data.yaml);
+      return Promise.resolve({ findings: read.ok ? lintPattern(read.data) : read.issues });
+    },
+  });
+
+  return [discoverEvent, select, track, query, lint] as EventDef[];
 }

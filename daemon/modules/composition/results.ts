@@ -172,8 +172,13 @@ export const selectResult = z.object({
     z.object({
       name: z.string(),
       version: z.string(),
-      score: z.number().describe("relevance + evidence + requirements"),
-      breakdown: z.object({ relevance: z.number(), evidence: z.number(), requirements: z.number() }),
+      score: z.number().describe("relevance + evidence + similar_tasks + requirements"),
+      breakdown: z.object({
+        relevance: z.number(),
+        evidence: z.number(),
+        similar_tasks: z.number().describe("how the pattern went on past tasks like this one (decision records with a task), −0.4..0.4"),
+        requirements: z.number(),
+      }),
       reasons: z.array(z.string()),
       requirements_met: z.boolean(),
       unmet: z.array(z.object({ requirement: z.string(), reason: z.string() })).optional(),
@@ -202,6 +207,10 @@ const decisionRecord = z.object({
   agent_id: z.string().nullable(),
   timestamp: z.string().nullable(),
   pattern_version: z.string().optional(),
+});
+
+export const lintResult = z.object({
+  findings: z.array(issue).describe("what makes the file invalid, or what it lacks to be found; empty when nothing"),
 });
 
 export const trackDecisionResult = z.object({

@@ -24,6 +24,7 @@ import {
   type DecisionStats,
   type Evidence,
 } from "./decisions.js";
+import { PastTasks } from "./past-tasks.js";
 
 /** Where a record's item is in its log, in bytes. */
 export interface ItemPlace {
@@ -69,6 +70,8 @@ export class DecisionIndex {
   private failures = 0;
   private confidenceSum = 0;
   private confidences = 0;
+  /** The tasks records name, with their outcomes: select's similar_tasks (only the task text is kept, never the rest of a context). */
+  private readonly tasks = new PastTasks();
   /** The unfiltered stats, until the next record. */
   private allStats: IndexAnswer["stats"] | null = null;
 
@@ -110,12 +113,16 @@ export class DecisionIndex {
       this.confidences++;
     }
     this.order.splice(this.orderPlace(number), 0, number);
+    this.tasks.add(record.context, record.outcome);
     this.allStats = null;
   }
 
   /** What select weighs: evidenceOf over every record. */
   evidence(): Evidence {
-    return { successes: this.successes, failures: this.failures, total: this.entries.length, mean_confidence: this.confidences === 0 ? null : this.confidenceSum / this.confidences };
+    const evidence: Evidence = { successes: this.successes, failures: this.failures, total: this.entries.length, mean_confidence: this.confidences === 0 ? null : this.confidenceSum / this.confidences };
+    const tasks = this.tasks.list();
+    if (tasks.length > 0) evidence.tasks = tasks;
+    return evidence;
   }
 
   /** queryDecisions over the records, but for the records themselves (see IndexAnswer). */

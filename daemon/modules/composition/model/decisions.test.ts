@@ -41,6 +41,28 @@ function firstMessage(params: unknown): string {
   return result.error.issues[0]!.message;
 }
 
+describe("track_decision's task", () => {
+  it.each<[string, Record<string, unknown>, unknown]>([
+    ["without a context", {}, { task: "rank 12 drafts" }],
+    ["beside a context's keys", { context: { entrants: 12 } }, { entrants: 12, task: "rank 12 drafts" }],
+    ["with a null context", { context: null }, { task: "rank 12 drafts" }],
+    ["the same as context.task", { context: { task: "rank 12 drafts" } }, { task: "rank 12 drafts" }],
+  ])("is recorded as context.task %s", (_label, more, context) => {
+    const input = trackDecisionSchema.parse({ pattern: "tournament", decision: "go", task: " rank 12 drafts ", ...more });
+    expect(makeRecord(input, stamp()).context).toEqual(context);
+  });
+
+  it("a log's records with a task and an outcome are evidence for similar tasks", () => {
+    const records = [
+      record({ context: { task: "rank 12 drafts" }, outcome: "success" }),
+      record({ context: { task: "rank 12 drafts" }, outcome: "error" }),
+      record({ context: { task: "vote" }, outcome: null }),
+    ];
+    expect(evidenceOf(records).tasks).toEqual([{ text: "rank 12 drafts", terms: ["rank", "12", "draft"], successes: 1, failures: 1 }]);
+    expect(evidenceOf([record()]).tasks).toBeUndefined();
+  });
+});
+
 describe("trackDecisionSchema", () => {
   it("accepts the smallest and the fullest params", () => {
     expect(trackDecisionSchema.parse({ pattern: "tournament", decision: "go" })).toEqual({ pattern: "tournament", decision: "go" });
@@ -62,6 +84,9 @@ describe("trackDecisionSchema", () => {
     ["a reserved pattern name", { pattern: "tournament_decisions" }, /reserved/],
     ["a pattern name in capitals", { pattern: "Tournament" }, /lower-case/],
     ["an unknown key", { confidance: 0.5 }, /confidance/],
+    ["an empty task", { task: "  " }, /task is empty; leave it out, or say in a sentence what the run was for/],
+    ["a task with a context that is not a map", { task: "rank drafts", context: "run 7" }, /task is recorded as context\.task, so context must then be a map/],
+    ["a task and another context.task", { task: "rank drafts", context: { task: "vote" } }, /task and context\.task differ; give the task once/],
   ])("refuses %s with a clear message", (_label, change, message) => {
     expect(firstMessage({ pattern: "tournament", decision: "go", ...change })).toMatch(message);
   });

@@ -19,6 +19,7 @@ import { z } from "zod";
 import { DaemonError } from "../../../core/errors.js";
 import { suggest } from "../../../core/suggest.js";
 import { formatSequenceItem, type Issue } from "./document.js";
+import { PastTasks, taskOf, type PastTask } from "./past-tasks.js";
 import { nameSchema } from "./ref.js";
 import { versionSchema } from "./schema.js";
 
@@ -75,6 +76,24 @@ export const trackDecisionSchema = z.strictObject({
   version: versionSchema
     .optional()
     .describe("the version the run used (the one composition:resolve gave for a split label's arm), recorded as pattern_version; default the current version"),
+  task: z
+    .string()
+    .trim()
+    .min(1, "task is empty; leave it out, or say in a sentence what the run was for")
+    .max(2000, "task is longer than 2000 characters; say in a sentence or two what the run was for")
+    .optional()
+    .describe(
+      "the task the pattern served, as it was asked (the task given to composition:select), recorded as context.task; " +
+        "with an outcome, later selects for similar tasks weigh it (similar_tasks)",
+    ),
+}).superRefine((input, ctx) => {
+  // task is written as context.task: a context that cannot hold it, or holds another, is refused rather than overwritten.
+  if (input.task === undefined || input.context === undefined || input.context === null) return;
+  if (typeof input.context !== "object" || Array.isArray(input.context)) {
+    ctx.addIssue({ code: "custom", path: ["context"], message: 'task is recorded as context.task, so context must then be a map, e.g. {"entrants": 12}; put this value under a key of it' });
+  } else if (taskOf(input.context) !== undefined && taskOf(input.context) !== input.task) {
+    ctx.addIssue({ code: "custom", path: ["task"], message: "task and context.task differ; give the task once, as task or as context.task" });
+  }
 });
 
 export type TrackDecision = z.output<typeof trackDecisionSchema>;
@@ -137,7 +156,7 @@ export function makeRecord(input: TrackDecision, stamp: RecordStamp): AppendedRe
     id: decisionId(stamp.now, stamp.sequence),
     pattern: input.pattern,
     decision: input.decision,
-    context: input.context ?? null,
+    context: input.task === undefined ? (input.context ?? null) : { ...(input.context as Record<string, unknown> | null | undefined), task: input.task },
     outcome: input.outcome ?? null,
     confidence: input.confidence ?? null,
     agent_id: stamp.agentId ?? null,
@@ -283,6 +302,8 @@ export interface Evidence {
   failures: number;
   total: number;
   mean_confidence: number | null;
+  /** The tasks records name (context.task) with their outcomes; absent when none does. */
+  tasks?: PastTask[];
 }
 
 /** What a pattern's log says about it, for ranking: outcomes by kind and the mean of the confidences given. */
@@ -291,7 +312,9 @@ export function evidenceOf(records: readonly DecisionRecord[]): Evidence {
   let failures = 0;
   let confidenceSum = 0;
   let confidences = 0;
+  const tasks = new PastTasks();
   for (const record of records) {
+    tasks.add(record.context, record.outcome);
     const kind = outcomeClass(record.outcome);
     if (kind === "success") successes++;
     else if (kind === "failure") failures++;
@@ -300,7 +323,9 @@ export function evidenceOf(records: readonly DecisionRecord[]): Evidence {
       confidences++;
     }
   }
-  return { successes, failures, total: records.length, mean_confidence: confidences === 0 ? null : confidenceSum / confidences };
+  const evidence: Evidence = { successes, failures, total: records.length, mean_confidence: confidences === 0 ? null : confidenceSum / confidences };
+  if (tasks.list().length > 0) evidence.tasks = tasks.list();
+  return evidence;
 }
 
 const SUCCESS_WORDS = new Set([

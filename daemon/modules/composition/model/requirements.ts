@@ -259,7 +259,7 @@ export function declaredItems(data: Record<string, unknown>): Declared[] {
   return [...items.filter((item) => item.negative), ...items.filter((item) => !item.negative)];
 }
 
-const LISTED = new Set(["tags", "use_cases", "capabilities_required", "selection_criteria"]);
+const LISTED = new Set(["tags", "use_cases", "example_tasks", "capabilities_required", "selection_criteria"]);
 
 /** selection_criteria over the other metadata keys: where requirements look a key up. */
 export function criteriaOf(data: Record<string, unknown>): Map<string, unknown> {

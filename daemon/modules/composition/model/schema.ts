@@ -37,6 +37,8 @@ export const compositionSchema = z.looseObject({
       tags: z.array(z.string()).optional(),
       capabilities_required: z.array(z.string()).optional(),
       use_cases: z.array(z.string()).optional(),
+      /** How people ask for the pattern, in their own words: select searches them as a field of their own. */
+      example_tasks: z.array(z.string()).optional(),
       selection_criteria: z.unknown().optional(),
     })
     .optional(),

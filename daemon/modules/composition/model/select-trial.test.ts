@@ -5,7 +5,7 @@ import type { Candidate, SelectResult } from "./select.js";
 import { exploreTrials } from "./select-trial.js";
 
 function candidate(name: string, version: string): Candidate {
-  return { name, version, score: 1, breakdown: { relevance: 1, evidence: 0, requirements: 0 }, reasons: ["relevance 1.00"], requirements_met: true };
+  return { name, version, score: 1, breakdown: { relevance: 1, evidence: 0, similar_tasks: 0, requirements: 0 }, reasons: ["relevance 1.00"], requirements_met: true };
 }
 
 const RESULT: SelectResult = { selected: "tournament", explanation: "tournament is the best", candidates: [candidate("tournament", "1.0.0"), candidate("swiss", "0.1.0")] };

@@ -3,7 +3,7 @@
  * that upsert and remove keep current, so a query over 10 000 patterns
  * reads posting lists instead of documents (pure).
  *
- * score = relevance + evidence + requirements, the parts of `breakdown`:
+ * score = relevance + evidence + similar_tasks + requirements, the parts of `breakdown`:
  * - relevance: BM25F over text.ts's FIELDS, scaled so the most relevant
  *   candidate has 1. Statistics are per type and exact integers, so the
  *   ranking never depends on the order patterns were added. Only a match
@@ -18,16 +18,28 @@
  *   decision log (pending and partial records are not outcomes). Two lucky runs move 0.5 to 0.58,
  *   fifty good ones reach 0.92. The weight is small on purpose: evidence
  *   orders patterns of similar relevance; it cannot make one relevant.
- * - requirements: −(1 + EVIDENCE_WEIGHT) per unmet requirement, more than
- *   relevance and evidence together can give, so meeting every requirement
+ * - similar_tasks: SIMILAR_WEIGHT × how the pattern went on past tasks like
+ *   this one (past-tasks.ts: the tasks its decision records name, weighted
+ *   by similarity and outcome, smoothed), −SIMILAR_WEIGHT..SIMILAR_WEIGHT,
+ *   0 without similar past tasks. Learning from use: a pattern that worked
+ *   for tasks phrased like this ranks higher. It is larger than evidence,
+ *   being about this kind of task and not the pattern in general, and
+ *   still below relevance: it reorders the relevant, it does not make a
+ *   pattern a candidate.
+ * - requirements: −(1 + EVIDENCE_WEIGHT + SIMILAR_WEIGHT) per unmet
+ *   requirement, more than relevance, evidence and similar tasks together
+ *   can give, so meeting every requirement
  *   always ranks first and missing fewer ranks above missing more (rules in
  *   requirements.ts).
  *
  * Ties are broken by name.
  */
 import { DaemonError } from "../../../core/errors.js";
-import { describePerformance, recordedPerformance, type RecordedPerformance } from "./recorded-performance.js";
+import { recordedPerformance, type RecordedPerformance } from "./recorded-performance.js";
+import { evidenceReason, posterior, similarReason, type DecisionEvidence } from "./select-evidence.js";
 import { compileRequirement, criteriaOf, declaredItems, type Declared, type Requirement } from "./requirements.js";
+import { Meanings, type MeaningMatch } from "./meanings.js";
+import { similarTasks, type Similarity } from "./past-tasks.js";
 import { PostingList } from "./postings.js";
 import { analyze, FIELDS, fieldTexts, tokenize } from "./text.js";
 
@@ -38,13 +50,7 @@ export interface SelectDoc {
   data: Record<string, unknown>;
 }
 
-/** Outcomes in a pattern's decision log (SPEC §4.6); `total` counts every record, pending ones included. */
-export interface DecisionEvidence {
-  successes: number;
-  failures: number;
-  total: number;
-  mean_confidence?: number;
-}
+export type { DecisionEvidence };
 
 export interface SelectQuery {
   task: string;
@@ -58,13 +64,14 @@ export interface SelectQuery {
 export interface Breakdown {
   relevance: number;
   evidence: number;
+  similar_tasks: number;
   requirements: number;
 }
 
 export interface Candidate {
   name: string;
   version: string;
-  /** relevance + evidence + requirements. */
+  /** relevance + evidence + similar_tasks + requirements. */
   score: number;
   breakdown: Breakdown;
   reasons: string[];
@@ -81,22 +88,29 @@ export interface SelectResult {
 
 const K1 = 1.2;
 /**
- * A posting holds a term's count in each field, 4 bits each, in one 32-bit
+ * A posting holds a term's count in each field, 3 bits each, in one 32-bit
  * number: 10 000 patterns' index stays small and is read with bit shifts.
- * Counts stop at 15; after BM25's saturation more repeats add next to nothing.
+ * Counts stop at 7; after BM25's saturation more repeats add little (a
+ * term 7 times in a field already has 85 % of what 15 times gives), and 3
+ * bits leave room for nine fields.
  */
-const TF_BITS = 4;
-const TF_MAX = 15;
+const TF_BITS = 3;
+const TF_MAX = 7;
 const STRATEGY = FIELDS.findIndex((field) => field.label === "strategy");
 const LOGIC = FIELDS.findIndex((field) => field.label === "logic");
 /** Strategy is the last field, so these bits are every match outside it. */
 const BEFORE_STRATEGY = 2 ** (TF_BITS * STRATEGY) - 1;
 /** Every match in orchestration_logic (its description and strategy), where requirements also look. */
 const LOGIC_BITS = (TF_MAX << (TF_BITS * LOGIC)) | ((TF_MAX << (TF_BITS * STRATEGY)) >>> 0);
-const PRIOR_MEAN = 0.5;
-const PRIOR_WEIGHT = 10;
+/**
+ * What a term the task only means (meanings.ts: "knock-out" ≈ tournament)
+ * counts for against a term it says: a paraphrase is weaker evidence than
+ * the word itself, so a pattern matching the task's own words stays ahead.
+ */
+const MEANING_WEIGHT = 0.5;
 const EVIDENCE_WEIGHT = 0.25;
-const REQUIREMENT_PENALTY = 1 + EVIDENCE_WEIGHT;
+const SIMILAR_WEIGHT = 0.4;
+const REQUIREMENT_PENALTY = 1 + EVIDENCE_WEIGHT + SIMILAR_WEIGHT;
 
 interface Entry {
   id: number;
@@ -134,11 +148,19 @@ interface Partition {
   weightsAt: number;
 }
 
+/** A term a query searches for: one of the task's own (weight 1, no `meant`) or one a phrase of it means. */
+interface QueryTerm {
+  term: string;
+  weight: number;
+  meant?: MeaningMatch;
+}
+
 interface Scored {
   entry: Entry;
   breakdown: Breakdown;
   score: number;
   decisions: DecisionEvidence | undefined;
+  similar: Similarity | undefined;
 }
 
 /**
@@ -175,6 +197,9 @@ export const ANALYZER = JSON.stringify([
 ]);
 
 export class SelectIndex {
+  /** `meanings`: the everyday phrasings a task is also searched by (none: only its own words). They act at query time only, so a saved index does not depend on them. */
+  constructor(private readonly meanings: Meanings = Meanings.none) {}
+
   private readonly partitions = new Map<string, Partition>();
   private readonly byName = new Map<string, Entry>();
   /** Entries by id: a query gathers the patterns it matched as it reads the postings, instead of filtering every entry of the type. */
@@ -204,9 +229,9 @@ export class SelectIndex {
   }
 
   /** The index a state() describes; null when it was made by another analyzer or does not hold together. */
-  static fromState(state: SelectIndexState): SelectIndex | null {
+  static fromState(state: SelectIndexState, meanings: Meanings = Meanings.none): SelectIndex | null {
     if (state.analyzer !== ANALYZER) return null;
-    const index = new SelectIndex();
+    const index = new SelectIndex(meanings);
     index.nextId = state.nextId;
     index.freeIds.push(...state.freeIds);
     state.vocabulary.forEach((term, id) => index.termIds.set(index.vocabulary[id] = term, id));
@@ -303,7 +328,8 @@ export class SelectIndex {
     if (partition === undefined || partition.entries.size === 0) {
       return { selected: null, explanation: `there are no patterns of type "${type}" to select from`, candidates: [] };
     }
-    const { entries, scores } = this.relevance(partition, [...words.keys()]);
+    const terms = queryTerms(words, this.meanings.match(query.task));
+    const { entries, scores } = this.relevance(partition, terms);
     if (entries.length === 0) {
       const looked = [...words.values()].join(", ");
       return { selected: null, explanation: `no ${type} pattern mentions any word of the task (${looked}) outside its strategy`, candidates: [] };
@@ -320,18 +346,26 @@ export class SelectIndex {
       penalties[i] = penalty;
       bases[i] = scores[entry.id]! / top + penalty;
     });
-    // Evidence adds less than EVIDENCE_WEIGHT, so a base that far below the
+    // Evidence and similar tasks add less than EVIDENCE_WEIGHT + SIMILAR_WEIGHT, so a base that far below the
     // limit-th best cannot reach the result: its evidence is not asked for.
-    const floor = kthLargest(bases, limit) - EVIDENCE_WEIGHT;
+    const floor = kthLargest(bases, limit) - EVIDENCE_WEIGHT - SIMILAR_WEIGHT;
+    const asked = new Set(words.keys());
     const best: Scored[] = [];
     entries.forEach((entry, i) => {
       if (bases[i]! < floor) return;
       const decisions = evidence(entry.name);
-      const breakdown = { relevance: scores[entry.id]! / top, evidence: EVIDENCE_WEIGHT * posterior(entry.performance, decisions), requirements: penalties[i]! };
-      keepBest(best, { entry, breakdown, score: breakdown.relevance + breakdown.evidence + breakdown.requirements, decisions }, limit);
+      const similar = decisions?.tasks === undefined ? undefined : similarTasks(asked, decisions.tasks);
+      const breakdown = {
+        relevance: scores[entry.id]! / top,
+        evidence: EVIDENCE_WEIGHT * posterior(entry.performance, decisions),
+        similar_tasks: SIMILAR_WEIGHT * (similar?.value ?? 0),
+        requirements: penalties[i]!,
+      };
+      const score = breakdown.relevance + breakdown.evidence + breakdown.similar_tasks + breakdown.requirements;
+      keepBest(best, { entry, breakdown, score, decisions, similar }, limit);
     });
     const meetsAll = penalties.includes(0);
-    const candidates = best.map((scored) => candidate(partition, scored, words, requirements));
+    const candidates = best.map((scored) => candidate(partition, scored, words, terms, requirements));
     const first = candidates[0]!;
     if (!meetsAll) {
       const unmet = [...new Set(candidates.flatMap((c) => (c.unmet ?? []).map((u) => u.requirement)))].join(", ");
@@ -379,17 +413,17 @@ export class SelectIndex {
   }
 
   /** BM25F: one saturation over the weighted, length-normalised counts of all fields. Scores are indexed by entry id. */
-  private relevance(partition: Partition, terms: string[]): { entries: Entry[]; scores: Float64Array } {
+  private relevance(partition: Partition, terms: QueryTerm[]): { entries: Entry[]; scores: Float64Array } {
     const n = partition.entries.size;
     const weights = this.weights(partition);
     const scores = new Float64Array(this.nextId);
     // Matched outside the strategy: gathered once each, as the postings are read.
     const outside = new Uint8Array(this.nextId);
     const entries: Entry[] = [];
-    for (const term of terms) {
+    for (const { term, weight } of terms) {
       const postings = partition.postings.get(term);
       if (postings === undefined) continue;
-      const idf = Math.log(1 + (n - postings.size + 0.5) / (postings.size + 0.5));
+      const idf = weight * Math.log(1 + (n - postings.size + 0.5) / (postings.size + 0.5));
       postings.forEach((packed, id) => {
         let tf = 0;
         for (let at = id * FIELDS.length, rest = packed; rest !== 0; at++, rest >>>= TF_BITS) tf += (rest & TF_MAX) * weights[at]!;
@@ -463,11 +497,12 @@ function keepBest(best: Scored[], scored: Scored, limit: number): void {
   if (best.length > limit) best.pop();
 }
 
-function candidate(partition: Partition, scored: Scored, words: Map<string, string>, requirements: Requirement[]): Candidate {
+function candidate(partition: Partition, scored: Scored, words: Map<string, string>, terms: QueryTerm[], requirements: Requirement[]): Candidate {
   const { entry, breakdown } = scored;
-  const reasons = [matchReason(partition, entry, words, breakdown.relevance)];
+  const reasons = [matchReason(partition, entry, words, terms, breakdown.relevance)];
   for (const r of requirements) reasons.push(`requirement ${r.key} ${r.met(entry) ? "met" : "not met"}: ${r.why(entry)}`);
   reasons.push(evidenceReason(entry.performance, scored.decisions));
+  if (scored.similar !== undefined && scored.similar.similar > 0) reasons.push(similarReason(scored.similar, breakdown.similar_tasks));
   const unmet = requirements.filter((r) => !r.met(entry)).map((r) => ({ requirement: r.key, reason: r.why(entry) }));
   const result: Candidate = { name: entry.name, version: entry.version, score: scored.score, breakdown, reasons, requirements_met: unmet.length === 0 };
   if (unmet.length > 0) result.unmet = unmet;
@@ -482,6 +517,24 @@ function taskWords(task: unknown): Map<string, string> {
   return words;
 }
 
+/**
+ * The task's own terms at weight 1, then the terms its phrases mean at
+ * MEANING_WEIGHT, each once: a term the task says itself is not counted
+ * again as meant, and a term two phrases mean is searched once.
+ */
+function queryTerms(words: Map<string, string>, meant: MeaningMatch[]): QueryTerm[] {
+  const terms: QueryTerm[] = [...words.keys()].map((term) => ({ term, weight: 1 }));
+  const seen = new Set(words.keys());
+  for (const match of meant) {
+    for (const term of match.terms) {
+      if (seen.has(term)) continue;
+      seen.add(term);
+      terms.push({ term, weight: MEANING_WEIGHT, meant: match });
+    }
+  }
+  return terms;
+}
+
 function invalid(path: string, message: string): never {
   throw new DaemonError("invalid_params", message, { issues: [{ path, message }] });
 }
@@ -490,7 +543,7 @@ function fieldCount(packed: number | undefined, f: number): number {
   return packed === undefined ? 0 : (packed >>> (TF_BITS * f)) & TF_MAX;
 }
 
-function matchReason(partition: Partition, entry: Entry, words: Map<string, string>, relevance: number): string {
+function matchReason(partition: Partition, entry: Entry, words: Map<string, string>, terms: QueryTerm[], relevance: number): string {
   const where: string[] = [];
   const matched = new Set<string>();
   FIELDS.forEach((field, f) => {
@@ -498,32 +551,10 @@ function matchReason(partition: Partition, entry: Entry, words: Map<string, stri
     for (const [term] of found) matched.add(term);
     if (found.length > 0) where.push(`${field.label}: ${found.map(([, word]) => word).join(", ")}`);
   });
-  return `relevance ${relevance.toFixed(2)}, ${matched.size} of ${words.size} task words matched (${where.join("; ")})`;
-}
-
-// ---------------------------------------------------------------- evidence
-
-function posterior(performance: Entry["performance"], decisions: DecisionEvidence | undefined): number {
-  const won = count(decisions?.successes);
-  const lost = count(decisions?.failures);
-  const runs = performance?.runs ?? 0;
-  return (PRIOR_MEAN * PRIOR_WEIGHT + (performance?.value ?? 0) * runs + won) / (PRIOR_WEIGHT + runs + won + lost);
-}
-
-function evidenceReason(performance: Entry["performance"], decisions: DecisionEvidence | undefined): string {
-  const parts: string[] = [];
-  if (performance !== undefined) parts.push(describePerformance(performance));
-  const won = count(decisions?.successes);
-  const lost = count(decisions?.failures);
-  if (won + lost > 0) {
-    const confidence = decisions?.mean_confidence;
-    const mean = typeof confidence === "number" && Number.isFinite(confidence) ? `, mean confidence ${confidence.toFixed(2)}` : "";
-    parts.push(`decision log: ${won} success(es), ${lost} failure(s) in ${count(decisions?.total)} record(s)${mean}`);
-  }
-  const from = parts.length === 0 ? "no recorded outcomes, so the prior alone" : parts.join("; ");
-  return `evidence ${posterior(performance, decisions).toFixed(2)} from ${from} (prior ${PRIOR_MEAN} worth ${PRIOR_WEIGHT} outcomes)`;
-}
-
-function count(value: number | undefined): number {
-  return value !== undefined && Number.isFinite(value) && value > 0 ? value : 0;
+  // The meanings that reached this pattern: a meant term it holds anywhere.
+  const meant = new Set<MeaningMatch>();
+  for (const { term, meant: match } of terms) if (match !== undefined && partition.postings.get(term)?.get(entry.id) !== undefined) meant.add(match);
+  const meanings = meant.size === 0 ? "" : `; by meaning: ${[...meant].map((m) => `'${m.written}' ≈ ${m.concept}`).join(", ")}`;
+  const said = where.length === 0 ? "none of the task's own words" : `${matched.size} of ${words.size} task words matched (${where.join("; ")})`;
+  return `relevance ${relevance.toFixed(2)}, ${said}${meanings}`;
 }

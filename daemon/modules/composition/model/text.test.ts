@@ -122,6 +122,7 @@ describe("fieldTexts", () => {
       metadata: {
         tags: ["ranking", "pairwise"],
         use_cases: "pick the best draft",
+        example_tasks: ["which of my drafts is best?", "knock-out rounds"],
         selection_criteria: { participants: { min: 4, max: 64 }, output: "ranking", blind: true, modes: ["swiss", "random"] },
       },
       orchestration_logic: { description: "Swiss pairing.", strategy: "FOR EACH round" },
@@ -131,6 +132,7 @@ describe("fieldTexts", () => {
       name: "swiss_tournament",
       tags: "ranking\npairwise",
       use_cases: "pick the best draft",
+      example_tasks: "which of my drafts is best?\nknock-out rounds",
       description: "Ranks entries.",
       selection_criteria: "participants min \nmax \noutput ranking\nblind \nmodes swiss\nrandom",
       logic: "Swiss pairing.",
@@ -140,7 +142,7 @@ describe("fieldTexts", () => {
   });
 
   it("gives empty text for missing or odd fields", () => {
-    expect(fieldTexts("x", { metadata: "nonsense", orchestration_logic: 3, learnings: "not a list" })).toEqual(["x", "", "", "", "", "", "", ""]);
+    expect(fieldTexts("x", { metadata: "nonsense", orchestration_logic: 3, learnings: "not a list" })).toEqual(["x", "", "", "", "", "", "", "", ""]);
   });
 
   it("has the strategy last and weights it least: select relies on both", () => {

@@ -74,6 +74,15 @@ export function analyze(text: string): Token[] {
   return words(text).map((word) => ({ word, term: cachedStem(word) }));
 }
 
+/**
+ * Every word of `text` in order, stop words included, each with its stem:
+ * what phrases are matched on ("on the same page", "most voters" are
+ * phrases by their stop words as much as by the rest).
+ */
+export function phraseTokens(text: string): Token[] {
+  return words(text, true).map((word) => ({ word, term: cachedStem(word) }));
+}
+
 const enum Kind {
   Other,
   Lower,
@@ -82,11 +91,12 @@ const enum Kind {
 }
 
 /**
- * Lower-cased words without stop words and single letters. A hand-written
+ * Lower-cased words without single letters, and without stop words unless
+ * asked to keep them. A hand-written
  * scanner: a library of 10 000 patterns is ~30 MB of text, and a chain of
  * regular-expression passes took five times as long.
  */
-function words(text: string): string[] {
+function words(text: string, keepStopWords = false): string[] {
   const out: string[] = [];
   let word = "";
   let start = -1;
@@ -95,7 +105,7 @@ function words(text: string): string[] {
     start = -1;
     if (word !== "") {
       const lower = word.toLowerCase();
-      if (!STOP_WORDS.has(lower) && !(lower.length === 1 && kindOf(lower.charCodeAt(0)) !== Kind.Digit)) out.push(lower);
+      if ((keepStopWords || !STOP_WORDS.has(lower)) && !(lower.length === 1 && kindOf(lower.charCodeAt(0)) !== Kind.Digit)) out.push(lower);
     }
     word = "";
   };
@@ -230,7 +240,9 @@ export interface Field {
  * the pattern is for: tags are keywords chosen to be searched; a name is a
  * few hand-picked words (a little below tags: names are compounds and
  * sometimes whimsical); use cases are written as tasks, the phrasing
- * closest to a query; the description is prose with incidental words;
+ * closest to a query, and example tasks are how people ask for the pattern
+ * in their own words (a little below use cases: they are deliberately
+ * everyday, so their words are less specific); the description is prose with incidental words;
  * selection criteria and the logic summary describe mechanics more than
  * purpose; learnings say how it behaves; the strategy is long pseudo-code,
  * so a word there breaks ties and no more. `b` is light for short curated
@@ -242,6 +254,7 @@ export const FIELDS: readonly Field[] = [
   { label: "name", weight: 2.5, b: 0.3 },
   { label: "tags", weight: 3, b: 0.3 },
   { label: "use_cases", weight: 2, b: 0.5 },
+  { label: "example_tasks", weight: 1.5, b: 0.5 },
   { label: "description", weight: 1.5, b: 0.75 },
   { label: "selection_criteria", weight: 1, b: 0.5 },
   { label: "logic", weight: 1, b: 0.75 },
@@ -258,6 +271,7 @@ export function fieldTexts(name: string, data: Record<string, unknown>): string[
     name,
     plainText(metadata.tags),
     plainText(metadata.use_cases),
+    plainText(metadata.example_tasks),
     plainText(data.description),
     plainText(metadata.selection_criteria, true),
     plainText(logic.description),

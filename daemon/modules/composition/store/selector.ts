@@ -16,6 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
+import type { Meanings } from "../model/meanings.js";
 import { SelectIndex, type SelectIndexState, type SelectQuery, type SelectResult } from "../model/select.js";
 import type { Catalog } from "./catalog.js";
 import { DecisionLogs } from "./decision-log.js";
@@ -31,7 +32,7 @@ interface SavedIndex {
 }
 
 export class Selector {
-  private index = new SelectIndex();
+  private index: SelectIndex;
   /** name → the blob id of the text it was indexed from (an entry with another text is indexed again). */
   private indexed = new Map<string, string>();
   private indexedRevision = -1;
@@ -39,7 +40,10 @@ export class Selector {
   constructor(
     private readonly catalog: Catalog,
     private readonly decisions: DecisionLogs,
-  ) {}
+    private readonly meanings: Meanings,
+  ) {
+    this.index = new SelectIndex(meanings);
+  }
 
   async select(query: SelectQuery): Promise<SelectResult> {
     for (;;) {
@@ -54,8 +58,8 @@ export class Selector {
           indexing.add(path);
           return undefined;
         }
-        const { successes, failures, total, mean_confidence } = evidence;
-        return mean_confidence === null ? { successes, failures, total } : { successes, failures, total, mean_confidence };
+        const { successes, failures, total, mean_confidence, tasks } = evidence;
+        return { successes, failures, total, ...(mean_confidence === null ? {} : { mean_confidence }), ...(tasks === undefined ? {} : { tasks }) };
       });
       if (indexing.size === 0) return result;
       await Promise.all([...indexing].map((path) => this.decisions.indexed(path)));
@@ -92,7 +96,7 @@ export class Selector {
     if (saved.format !== 1 || saved.store !== store || !(saved.indexed instanceof Map) || saved.state === undefined) return false;
     let index: SelectIndex | null;
     try {
-      index = SelectIndex.fromState(saved.state);
+      index = SelectIndex.fromState(saved.state, this.meanings);
     } catch {
       return false;
     }

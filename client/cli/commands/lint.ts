@@ -1,7 +1,6 @@
 /** pat lint: checks pattern files before they reach a store, by composition:lint's rules (the daemon's model/pattern-lint.ts). */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { packageInfo } from "../../../daemon/package-info.js";
 import { UsageError } from "../args.js";
 import { EXIT, type Cli } from "../context.js";
 import type { Command } from "./command.js";
@@ -31,7 +30,8 @@ export const LINT_COMMANDS = {
 
 async function lint(cli: Cli): Promise<number> {
   const { positionals } = parseOptions(cli.argv, {}, Infinity);
-  const targets = positionals.length === 0 ? [join(packageInfo().root, "compositions")] : positionals;
+  // Loaded here, not at import: every pat call loads this file, and only a bare pat lint needs the package's root.
+  const targets = positionals.length === 0 ? [join((await import("../../../daemon/package-info.js")).packageInfo().root, "compositions")] : positionals;
   const files = targets.flatMap(patternFiles);
   const findings: Finding[] = [];
   const client = await cli.connect();

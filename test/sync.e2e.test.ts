@@ -9,7 +9,7 @@
  * and composition:remote were unknown_event.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -306,4 +306,26 @@ describe("three machines, one remote", () => {
       await pat(home, ["stop"]);
     }
   }, 40_000);
+
+  it("a symbolic link on the remote where a file would be is a conflict: nothing is written, nothing points out of the store", async () => {
+    const linked = mkdtempSync(join(tmpdir(), "pd-sync-linked-"));
+    await git(tmpdir(), "init", "--bare", "--initial-branch=main", linked);
+    const d = await startDaemon({ home: await makeHome() });
+    const c = await d.client({ agentId: "agent_e" });
+    await c.request("composition:remote", { action: "add", name: "origin", url: linked });
+    expect(await c.request<SyncReply>("composition:sync", { remote: "origin" })).toMatchObject({ pushed_branch: true });
+    const person = mkdtempSync(join(tmpdir(), "pd-sync-person-"));
+    await git(tmpdir(), "clone", "-q", linked, person);
+    symlinkSync("/etc/passwd", join(person, "orchestrations", "outside.yaml"));
+    await git(person, "add", "orchestrations/outside.yaml");
+    await git(person, "-c", "user.name=p", "-c", "user.email=p@example.com", "commit", "-qm", "a link");
+    await git(person, "push", "-q", "origin", "HEAD:main");
+    const head = (await git(d.home + "/var/lib/compositions", "rev-parse", "HEAD")).trim();
+    const reply = await c.request<SyncReply>("composition:sync", { remote: "origin" });
+    expect(reply.applied).toBe(false);
+    expect(reply.conflicts).toEqual([expect.objectContaining({ file: "orchestrations/outside.yaml", theirs: expect.stringContaining("a symbolic link on the remote, not a regular file") })]);
+    expect(existsSync(join(d.home, "var/lib/compositions/orchestrations/outside.yaml"))).toBe(false);
+    expect((await git(d.home + "/var/lib/compositions", "rev-parse", "HEAD")).trim()).toBe(head);
+    expect(await c.request("composition:update", { name: "tournament", set: { "metadata.edited_on": "e" } })).toMatchObject({ name: "tournament" });
+  }, 30_000);
 });

@@ -170,6 +170,13 @@ export class StoreSync {
     const newTags: string[] = [];
     const resolveLeft = new Set(Object.keys(input.resolve ?? {}));
     for (const action of actions) {
+      const theirsMode = theirsTree.get(action.path)?.mode;
+      if (action.action !== "conflict" && theirsMode !== undefined && theirsMode !== "100644" && theirsMode !== "100755") {
+        // A link (120000) or submodule (160000) from the remote: written as a file it would leave HEAD and the work tree at odds, and a link may point out of the store.
+        const kind = theirsMode === "120000" ? "a symbolic link" : theirsMode === "160000" ? "a submodule" : `an entry of mode ${theirsMode}`;
+        reply.conflicts.push({ file: action.path, path: "", base: baseTree.get(action.path)?.id ?? null, ours: oursTree.get(action.path)?.id ?? null, theirs: `${kind} on the remote, not a regular file: patternd writes only regular files into the store; replace it there with the file itself` });
+        continue;
+      }
       if (action.action === "take") {
         if (action.blob === null) removals.push(action.path);
         else writes.push({ path: action.path, text: texts.get(action.blob) ?? "" });

@@ -8,8 +8,8 @@ import { spawn } from "node:child_process";
 import { chmod, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RemoteError, type Client } from "../client/index.js";
-import { cleanup, DaemonProcess, readJsonLines, sleepTick, startDaemon, waitFor, type Daemon } from "./harness.js";
+import type { Client } from "../client/index.js";
+import { cleanup, DaemonProcess, failure, readJsonLines, sleepTick, startDaemon, waitFor, type Daemon } from "./harness.js";
 import { json, pat, PAT } from "./pat-process.js";
 
 type Msg = Record<string, unknown>;
@@ -22,16 +22,6 @@ beforeAll(async () => {
   caller = await daemon.client({ agentId: "orch_1" });
 });
 afterAll(cleanup);
-
-async function failure(promise: Promise<unknown>): Promise<RemoteError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof RemoteError) return err;
-    throw err;
-  }
-  throw new Error("expected the daemon to answer with an error");
-}
 
 async function handlerCount(event: string): Promise<number> {
   const { handlers } = await caller.request<{ handlers: Msg[] }>("handler:list", { event });

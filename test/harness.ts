@@ -17,7 +17,7 @@ import { createConnection, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connect, type Client } from "../client/index.js";
+import { connect, RemoteError, type Client } from "../client/index.js";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DAEMON_MAIN = join(ROOT, "dist", "daemon", "main.js");
@@ -409,4 +409,15 @@ export async function readJsonLines(path: string): Promise<Record<string, unknow
     }
   }
   return records;
+}
+
+/** The error a request was answered with (a request that succeeds, or fails otherwise, fails the test). */
+export async function failure(promise: Promise<unknown>): Promise<RemoteError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof RemoteError) return err;
+    throw err;
+  }
+  throw new Error("expected the daemon to answer with an error");
 }

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HandlerError, RemoteError, type Client } from "../client/index.js";
-import { cleanup, makeHome, spawnDaemon, startDaemon, waitFor, type Daemon, type RawConnection } from "./harness.js";
+import { cleanup, failure, makeHome, spawnDaemon, startDaemon, waitFor, type Daemon, type RawConnection } from "./harness.js";
 import { natsSkipReason, NatsServer } from "./nats-server.js";
 import { pat } from "./pat-process.js";
 
@@ -36,16 +36,6 @@ class Subscriber {
 
 async function health(client: Client): Promise<Msg & { nats: Msg }> {
   return client.request("system:health");
-}
-
-async function failure(promise: Promise<unknown>): Promise<RemoteError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof RemoteError) return err;
-    throw err;
-  }
-  throw new Error("expected an error reply");
 }
 
 describe.skipIf(skipReason !== undefined)("NATS: events and calls across daemons", () => {

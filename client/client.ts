@@ -200,6 +200,11 @@ export class Client {
     return queue;
   }
 
+  /** True once the connection is gone (closed by either side). */
+  get isClosed(): boolean {
+    return this.closedError !== null;
+  }
+
   /** Resolves when the connection closes. */
   closed(): Promise<void> {
     if (this.closedError !== null) return Promise.resolve();

@@ -152,6 +152,10 @@ describe("pat mcp over stdio (the 2026-07-28 era)", () => {
     // composition_get with variables composes too, from the same schemas.
     const viaTool = await callOk<{ composition: Msg }>(mcp.client, "composition_get", { name: "tournament", variables: { rounds: 3, run_id: "mcp_run" } });
     expect(viaTool.composition).toEqual(composed.composition);
+    // format yaml is kept when composing: the composed document as YAML, as get gives a file's.
+    const asYaml = await callOk<{ yaml: string; composition?: unknown }>(mcp.client, "composition_get", { name: "tournament", variables: { rounds: 3, run_id: "mcp_run" }, format: "yaml" });
+    expect(asYaml.composition).toBeUndefined();
+    expect(parseYaml(asYaml.yaml)).toEqual(composed.composition);
   });
 
   // ------------------------------------------------------------------ select / fork / merge / decisions, checked in git
@@ -421,10 +425,27 @@ describe("pat mcp and the daemon's lifecycle", () => {
     const firstPid = (await health(home)).pid;
     expect(mcp.stderr()).toMatch(/patternd started \(pid \d+\)/); // on stderr: stdout is the protocol channel
     await callOk(mcp.client, "state_set", { key: "run_9.status", value: "running" });
+    // The 2025 handshake names the client once; its changes are attributed to it.
+    const updated = await callOk<{ commit: string }>(mcp.client, "composition_update", { name: "tournament", set: { "variables.rounds.default": 4 } });
+    expect(await trailers(join(home, "var", "lib", "compositions"), updated.commit)).toMatchObject({ Op: "update", Pattern: "tournament", Agent: "mcp:lifecycle-host" });
 
+    // A wait in progress when the daemon restarts goes on through the new daemon, and says its seqs began again.
+    const waiting = callOk<Waited>(mcp.client, "events_wait", { patterns: ["run:*"], timeout_s: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await pat(home, ["stop"])).code).toBe(0);
     const restarted = await pat(home, ["start"]);
     expect(restarted.code, restarted.stderr).toBe(0);
+    const other = await connect({ socketPath: socketPathOf(home), agentId: "other" });
+    try {
+      await waitFor("the bridge to subscribe on the new daemon", async () => (await other.request<{ subscriptions: number }>("system:health", {})).subscriptions > 0, 10_000, 50);
+      await other.request("event:emit", { event: "run:resumed", data: { run: "run_9" } });
+    } finally {
+      await other.close();
+    }
+    const across = await waiting;
+    expect(across.events.map((event) => [event.event, event.data])).toEqual([["run:resumed", { run: "run_9" }]]);
+    expect(across).toMatchObject({ timed_out: false, daemon_restarted: true });
+
     const got = await callOk<{ value: unknown }>(mcp.client, "state_get", { key: "run_9.status" });
     expect(got.value).toBe("running");
     expect((await health(home)).pid).not.toBe(firstPid);

@@ -38,8 +38,14 @@ export class DaemonLink {
   private events: Promise<Map<string, EventInfo>> | null = null;
   private readonly registrations: Registration[] = [];
   private closed = false;
+  private pid: number | undefined;
 
   constructor(private readonly options: DaemonLinkOptions) {}
+
+  /** The pid of the daemon the live connection reached: another pid after a reconnect means the daemon restarted (its seqs began again). */
+  get daemonPid(): number | undefined {
+    return this.pid;
+  }
 
   /** The agent the bridge was told to act as (--agent-id, PATTERND_AGENT_ID), if any. */
   get agentId(): string | undefined {
@@ -49,7 +55,7 @@ export class DaemonLink {
   /** The live client, connecting (and re-registering this bridge's handlers) when there is none. */
   connection(): Promise<Client> {
     if (this.closed) return Promise.reject(new DaemonUnreachableError(this.options.socketPath, "the MCP bridge is shutting down"));
-    if (this.client !== null) return Promise.resolve(this.client);
+    if (this.client !== null && !this.client.isClosed) return Promise.resolve(this.client);
     this.connecting ??= this.connect().finally(() => (this.connecting = null));
     return this.connecting;
   }
@@ -95,6 +101,12 @@ export class DaemonLink {
 
   private async connect(): Promise<Client> {
     const client = await this.reach();
+    try {
+      this.pid = (await client.request<{ pid: number }>("system:health", {})).pid;
+    } catch (err) {
+      await client.close();
+      throw err;
+    }
     this.client = client;
     this.events = null;
     void client.closed().then(() => {

@@ -3,7 +3,11 @@
  * Each call subscribes with since_seq (the daemon replays what it still
  * holds after that seq), waits for the first match, gathers what arrives
  * right after it, and unsubscribes; next_since_seq continues without a gap.
+ * A daemon connection lost while waiting is reconnected and the wait goes
+ * on: a restarted daemon numbers its events from 1 again, which the result
+ * says (daemon_restarted), so the agent knows its cursor began again.
  */
+import type { Subscription } from "../client.js";
 import type { DaemonLink } from "./daemon-link.js";
 
 export interface WaitedEvent {
@@ -20,7 +24,7 @@ export interface WaitResult {
   timed_out: boolean;
   /** Events after since_seq were no longer held by the daemon: some may be missing. */
   missed?: true;
-  /** since_seq was ahead of the daemon: it restarted, and its seqs began again. */
+  /** The daemon restarted (before this call or during it): its seqs began again, and next_since_seq counts from the new start. */
   daemon_restarted?: true;
 }
 
@@ -28,15 +32,18 @@ export interface WaitResult {
 const GATHER_MS = 25;
 
 export async function waitEvents(link: DaemonLink, patterns: string[], sinceSeq: number | undefined, timeoutMs: number, max: number): Promise<WaitResult> {
-  const subscription = await link.subscribe(patterns, sinceSeq);
-  const restarted = sinceSeq !== undefined && sinceSeq > subscription.seq;
-  const iterator = subscription[Symbol.asyncIterator]();
+  const deadline = Date.now() + timeoutMs;
+  let subscription = await link.subscribe(patterns, sinceSeq);
+  let iterator = subscription[Symbol.asyncIterator]();
+  let daemon = link.daemonPid;
+  let restarted = sinceSeq !== undefined && sinceSeq > subscription.seq;
+  /** The seq the result continues from when no event comes. */
+  let after = restarted ? subscription.seq : Math.max(sinceSeq ?? 0, subscription.seq);
+  let missed = subscription.missed;
   const events: WaitedEvent[] = [];
   let timedOut = false;
-  let missed = subscription.missed;
   let firstAt = 0;
   try {
-    const deadline = Date.now() + timeoutMs;
     while (events.length < max) {
       const left = (events.length === 0 ? deadline : Math.min(deadline, firstAt + GATHER_MS)) - Date.now();
       const next = await within(iterator.next(), Math.max(0, left));
@@ -44,7 +51,19 @@ export async function waitEvents(link: DaemonLink, patterns: string[], sinceSeq:
         timedOut = events.length === 0;
         break;
       }
-      if (next.done === true) break;
+      if (next.done === true) {
+        // The connection to the daemon was lost (a restart, most often): wait on through a new one.
+        if (events.length > 0 || Date.now() >= deadline) break;
+        subscription = await resubscribe(link, patterns, subscription, after, daemon);
+        iterator = subscription[Symbol.asyncIterator]();
+        if (link.daemonPid !== daemon) {
+          daemon = link.daemonPid;
+          restarted = true;
+        }
+        after = subscription.seq;
+        missed ||= subscription.missed;
+        continue;
+      }
       const push = next.value as unknown as { event: string; seq: number; ts: string; data: unknown };
       if (push.event === "monitor:dropped") {
         missed = true;
@@ -56,11 +75,21 @@ export async function waitEvents(link: DaemonLink, patterns: string[], sinceSeq:
   } finally {
     subscription.close();
   }
-  const after = restarted ? subscription.seq : Math.max(sinceSeq ?? 0, subscription.seq);
   const result: WaitResult = { events, next_since_seq: events.length > 0 ? events[events.length - 1]!.seq : after, timed_out: timedOut };
   if (missed) result.missed = true;
   if (restarted) result.daemon_restarted = true;
   return result;
+}
+
+/**
+ * A new subscription after the old one's connection was lost: the same
+ * daemon replays from where the wait was; a new one (another pid) has
+ * nothing to replay, its seqs having begun again.
+ */
+async function resubscribe(link: DaemonLink, patterns: string[], lost: Subscription, after: number, daemon: number | undefined): Promise<Subscription> {
+  lost.close();
+  await link.connection();
+  return link.subscribe(patterns, link.daemonPid === daemon ? after : undefined);
 }
 
 async function within<T>(work: Promise<T>, ms: number): Promise<T | "late"> {

@@ -6,6 +6,7 @@
  * code first, is the tool error the model reads.
  */
 import { fromJsonSchema } from "@modelcontextprotocol/server";
+import { stringify } from "yaml";
 import { DaemonUnreachableError, RemoteError, RequestTimeoutError } from "../client.js";
 import { HandlerError } from "../handlers.js";
 import type { DaemonLink, EventInfo } from "./daemon-link.js";
@@ -90,7 +91,7 @@ export class Toolbox {
       tools.push({
         definition: define(name, curated.title, `${info.summary}. ${curated.guide}`, inputSchema, info.effect),
         effect: info.effect,
-        run: (args) => this.send(compose !== undefined && (args.variables !== undefined || args.strict !== undefined) ? "composition:compose" : curated.event, withoutFormatIfComposed(args, compose !== undefined)),
+        run: (args) => (compose !== undefined && composing(args) ? this.compose(args) : this.send(curated.event, args)),
       });
     }
     tools.push(...this.bridgeTools(table));
@@ -186,6 +187,15 @@ export class Toolbox {
   private async send(event: string, data: Record<string, unknown>): Promise<ToolResult> {
     return okResult(event, await this.link.request(event, data, undefined, this.options.agentId()));
   }
+
+  /** composition_get with variables or strict: composed by the daemon; format yaml gives the composed document as YAML, as get gives a file's. */
+  private async compose(args: Record<string, unknown>): Promise<ToolResult> {
+    const { format, ...data } = args;
+    const reply = await this.link.request<{ composition: unknown }>("composition:compose", data, undefined, this.options.agentId());
+    if (format !== "yaml") return okResult("composition:compose", reply);
+    const { composition, ...rest } = reply;
+    return okResult("composition:compose", { ...rest, yaml: stringify(composition) });
+  }
 }
 
 function define(name: string, title: string, description: string, inputSchema: Record<string, unknown>, effect: Effect): ToolDefinition {
@@ -193,9 +203,8 @@ function define(name: string, title: string, description: string, inputSchema: R
   return { name, title, description, inputSchema: { ...inputSchema, type: "object" }, annotations: { title, ...annotationsFor(effect) } };
 }
 
-function withoutFormatIfComposed(args: Record<string, unknown>, composable: boolean): Record<string, unknown> {
-  if (!composable || (args.variables === undefined && args.strict === undefined)) return args;
-  return Object.fromEntries(Object.entries(args).filter(([key]) => key !== "format"));
+function composing(args: Record<string, unknown>): boolean {
+  return args.variables !== undefined || args.strict !== undefined;
 }
 
 function pick(schema: Record<string, unknown>, keys: string[]): Record<string, unknown> {

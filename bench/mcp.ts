@@ -1,13 +1,15 @@
 /**
  * The MCP bridge's cost: the same read made as an MCP tool call and as a
  * daemon event over the socket, side by side against one daemon in a
- * temporary home. The MCP path is the official client SDK
- * (@modelcontextprotocol/client) over stdio to `pat mcp --no-start`, which
- * sends the event to the daemon on its own socket connection; the socket
- * path is the plain client (client/client.ts). Calls are sequential (each
- * reply awaited and checked) and interleaved, one call of each path in
- * turn, alternating which goes first, so both see the same machine load.
- * Per scenario: `warmup` calls of each path, then `calls` measured ones.
+ * temporary home. The MCP paths are the official client SDK
+ * (@modelcontextprotocol/client) to three `pat mcp --no-start` processes:
+ * over stdio in the 2026-07-28 era, over stdio with the 2025 initialize
+ * handshake, and over Streamable HTTP in the 2026-07-28 era. Each sends the
+ * event to the daemon on its own socket connection; the socket path is the
+ * plain client (client/client.ts). Calls are sequential (each reply awaited
+ * and checked) and interleaved, one call of each path in turn, the first
+ * path rotating, so all see the same machine load. Per scenario: `warmup`
+ * calls of each path, then `calls` measured ones.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,10 +17,10 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
-import { Client as McpClient } from "@modelcontextprotocol/client";
+import { Client as McpClient, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { Client } from "../client/client.js";
-import { percentile, processCpuNs, round, startDaemon, stopChild, table, waitReady, type Child } from "./common.js";
+import { percentile, processCpuNs, round, startChild, startDaemon, stopChild, table, waitReady, type Child } from "./common.js";
 
 export interface McpBenchOptions {
   /** Measured calls per scenario and path. */
@@ -35,28 +37,31 @@ export interface McpPathStats {
   max_us: number;
 }
 
+export interface McpBridgeStats extends McpPathStats {
+  /** Which bridge: transport and protocol version. */
+  path: string;
+  /** This path's p50 ÷ the socket's p50, and the same for p99. */
+  p50_ratio: number;
+  p99_ratio: number;
+  /** CPU time of that `pat mcp` process per measured call (Linux; null elsewhere). */
+  bridge_cpu_us_per_call: number | null;
+}
+
 export interface McpScenarioResult {
   name: string;
   tool: string;
   event: string;
   socket: McpPathStats;
-  mcp: McpPathStats;
-  /** MCP p50 ÷ socket p50, and the same for p99. */
-  p50_ratio: number;
-  p99_ratio: number;
-  /** CPU time of the `pat mcp` process per measured MCP call (Linux; null elsewhere). */
-  bridge_cpu_us_per_call: number | null;
+  bridges: McpBridgeStats[];
 }
 
 export interface McpBenchResult {
   calls: number;
   warmup: number;
-  /** The protocol version the SDK client and the bridge agreed on. */
-  protocol_version: string | undefined;
-  /** Spawning `pat mcp` to the end of the MCP initialize handshake. */
-  bridge_start_ms: number;
+  /** Per bridge: spawning `pat mcp` to a client connected (initialize or discover done). */
+  bridges: { path: string; start_ms: number; exit: string }[];
   scenarios: McpScenarioResult[];
-  exits: { bridge: string; daemon: string };
+  daemon_exit: string;
   clean: boolean;
   profiled: boolean;
 }
@@ -105,40 +110,23 @@ export async function runMcpBench(options: McpBenchOptions): Promise<McpBenchRes
   const socketPath = join(home, "var", "run", "patternd.sock");
   let daemon: Child | null = startDaemon(home, options.daemonCpuProfDir);
   let socket: Client | null = null;
-  let transport: StdioClientTransport | null = null;
+  const bridges: Bridge[] = [];
   try {
     await waitReady(daemon, socketPath);
     socket = await Client.connect({ socketPath });
     await socket.request("state:set", { key: STATE_KEY, value: STATE_VALUE });
 
-    progress("mcp: starting pat mcp (stdio)");
-    let bridgeStderr = "";
-    transport = new StdioClientTransport({ command: process.execPath, args: [PAT, "--home", home, "mcp", "--no-start"], stderr: "pipe" });
-    transport.stderr?.on("data", (chunk: Buffer) => {
-      if (bridgeStderr.length < 64 * 1024) bridgeStderr += chunk.toString("utf8");
-    });
-    const mcp = new McpClient({ name: "patternd-bench", version: "1" });
-    const started = performance.now();
-    await mcp.connect(transport);
-    const bridgeStartMs = round(performance.now() - started, 1);
-    const bridgePid = transport.pid ?? undefined;
-    const protocolVersion = mcp.getNegotiatedProtocolVersion();
+    progress("mcp: starting pat mcp: stdio (2026-07-28), stdio (2025-11-25), HTTP (2026-07-28)");
+    bridges.push(await stdioBridge(home, MODERN), await stdioBridge(home, undefined), await httpBridge(home));
 
     const scenarios: McpScenarioResult[] = [];
     for (const scenario of SCENARIOS) {
       progress(`mcp: ${scenario.name}`);
-      scenarios.push(await measure(scenario, socket, mcp, bridgePid, options));
+      scenarios.push(await measure(scenario, socket, bridges, options));
     }
 
-    const closing = performance.now();
-    await mcp.close();
-    const closeMs = performance.now() - closing;
-    const bridgeGone = bridgePid !== undefined && !alive(bridgePid);
-    const bridgeExit =
-      bridgeGone && closeMs < SDK_CLOSE_GRACE_MS
-        ? `ended on stdin close (${Math.round(closeMs)} ms)`
-        : `did not end on stdin close within ${SDK_CLOSE_GRACE_MS} ms${bridgeStderr.trim() === "" ? "" : `: ${bridgeStderr.trim()}`}`;
-    transport = null;
+    const exits: McpBenchResult["bridges"] = [];
+    for (const bridge of bridges.splice(0)) exits.push({ path: bridge.path, start_ms: bridge.startMs, exit: await bridge.close() });
     await socket.close();
     socket = null;
     const daemonExit = await stopChild(daemon);
@@ -146,56 +134,128 @@ export async function runMcpBench(options: McpBenchOptions): Promise<McpBenchRes
     return {
       calls: options.calls,
       warmup: options.warmup,
-      protocol_version: protocolVersion,
-      bridge_start_ms: bridgeStartMs,
+      bridges: exits,
       scenarios,
-      exits: { bridge: bridgeExit, daemon: daemonExit },
-      clean: bridgeExit.startsWith("ended") && daemonExit === "exit 0",
+      daemon_exit: daemonExit,
+      clean: exits.every((bridge) => bridge.exit.startsWith("ended") || bridge.exit === "exit 0") && daemonExit === "exit 0",
       profiled: options.daemonCpuProfDir !== undefined,
     };
   } finally {
-    await transport?.close();
+    for (const bridge of bridges) await bridge.close().catch(() => undefined);
     await socket?.close();
     daemon?.process.kill("SIGKILL");
     await rm(base, { recursive: true, force: true });
   }
 }
 
-/** Warm-up, then `calls` interleaved pairs: socket and MCP in turn, alternating which goes first. */
-async function measure(scenario: Scenario, socket: Client, mcp: McpClient, bridgePid: number | undefined, options: McpBenchOptions): Promise<McpScenarioResult> {
+const MODERN = "2026-07-28";
+
+interface Bridge {
+  path: string;
+  client: McpClient;
+  pid: number | undefined;
+  startMs: number;
+  /** Ends the session and the process; says how the process ended. */
+  close(): Promise<string>;
+}
+
+function newClient(pin: string | undefined): McpClient {
+  return new McpClient({ name: "patternd-bench", version: "1" }, pin === undefined ? {} : { versionNegotiation: { mode: { pin } } });
+}
+
+/** `pat mcp` spawned by the SDK over stdio; without `pin`, the SDK's default 2025 handshake. */
+async function stdioBridge(home: string, pin: string | undefined): Promise<Bridge> {
+  let stderr = "";
+  const transport = new StdioClientTransport({ command: process.execPath, args: [PAT, "--home", home, "mcp", "--no-start"], stderr: "pipe" });
+  transport.stderr?.on("data", (chunk: Buffer) => {
+    if (stderr.length < 64 * 1024) stderr += chunk.toString("utf8");
+  });
+  const client = newClient(pin);
+  const started = performance.now();
+  await client.connect(transport);
+  const startMs = round(performance.now() - started, 1);
+  const pid = transport.pid ?? undefined;
+  return {
+    path: `stdio ${client.getNegotiatedProtocolVersion() ?? "?"}`,
+    client,
+    pid,
+    startMs,
+    async close() {
+      const closing = performance.now();
+      await client.close();
+      const closeMs = performance.now() - closing;
+      return pid !== undefined && !alive(pid) && closeMs < SDK_CLOSE_GRACE_MS
+        ? `ended on stdin close (${Math.round(closeMs)} ms)`
+        : `did not end on stdin close within ${SDK_CLOSE_GRACE_MS} ms${stderr.trim() === "" ? "" : `: ${stderr.trim()}`}`;
+    },
+  };
+}
+
+/** `pat mcp --http 127.0.0.1:0` left serving; the SDK client over Streamable HTTP in the 2026-07-28 era. */
+async function httpBridge(home: string): Promise<Bridge> {
+  const started = performance.now();
+  const child = startChild("pat mcp --http", [PAT, "--home", home, "mcp", "--no-start", "--http", "127.0.0.1:0"]);
+  let url: string | undefined;
+  while ((url = /patternd MCP on (http:\/\/\S+\/mcp)/.exec(child.stderr())?.[1]) === undefined) {
+    if (child.process.exitCode !== null) throw new Error(`pat mcp --http ended: ${child.stderr().trim()}`);
+    if (performance.now() - started > 15_000) throw new Error(`pat mcp --http printed no URL within 15 s: ${child.stderr().trim()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const client = newClient(MODERN);
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return {
+    path: `HTTP ${client.getNegotiatedProtocolVersion() ?? "?"}`,
+    client,
+    pid: child.process.pid,
+    startMs: round(performance.now() - started, 1),
+    async close() {
+      await client.close();
+      return stopChild(child);
+    },
+  };
+}
+
+/** Warm-up, then `calls` rounds of one call on each path (the socket and every bridge), the first path rotating. */
+async function measure(scenario: Scenario, socket: Client, bridges: Bridge[], options: McpBenchOptions): Promise<McpScenarioResult> {
   const viaSocket = async () => {
     scenario.check(await socket.request<Record<string, unknown>>(scenario.event, scenario.args));
   };
-  const viaMcp = async () => {
-    const result = await mcp.callTool({ name: scenario.tool, arguments: scenario.args });
-    if (result.isError === true) throw new Error(`${scenario.tool}: tool error ${JSON.stringify(result.content).slice(0, 300)}`);
+  const viaBridge = (bridge: Bridge) => async () => {
+    const result = await bridge.client.callTool({ name: scenario.tool, arguments: scenario.args });
+    if (result.isError === true) throw new Error(`${scenario.tool} (${bridge.path}): tool error ${JSON.stringify(result.content).slice(0, 300)}`);
     scenario.check(result.structuredContent as Record<string, unknown> | undefined);
   };
-  for (let k = 0; k < options.warmup; k++) {
-    await viaSocket();
-    await viaMcp();
-  }
-  const latencies = { socket: new Float64Array(options.calls), mcp: new Float64Array(options.calls) };
-  const cpuBefore = processCpuNs(bridgePid);
+  const paths = [viaSocket, ...bridges.map(viaBridge)];
+  for (let k = 0; k < options.warmup; k++) for (const path of paths) await path();
+  const latencies = paths.map(() => new Float64Array(options.calls));
+  const cpuBefore = bridges.map((bridge) => processCpuNs(bridge.pid));
   for (let k = 0; k < options.calls; k++) {
-    for (const path of k % 2 === 0 ? (["socket", "mcp"] as const) : (["mcp", "socket"] as const)) {
+    for (let j = 0; j < paths.length; j++) {
+      const index = (k + j) % paths.length;
       const sent = performance.now();
-      await (path === "socket" ? viaSocket() : viaMcp());
-      latencies[path][k] = performance.now() - sent;
+      await paths[index]!();
+      latencies[index]![k] = performance.now() - sent;
     }
   }
-  const cpuAfter = processCpuNs(bridgePid);
-  const socketStats = stats(latencies.socket);
-  const mcpStats = stats(latencies.mcp);
+  const cpuAfter = bridges.map((bridge) => processCpuNs(bridge.pid));
+  const [socketStats, ...bridgeStats] = latencies.map(stats);
   return {
     name: scenario.name,
     tool: scenario.tool,
     event: scenario.event,
-    socket: socketStats,
-    mcp: mcpStats,
-    p50_ratio: round(mcpStats.p50_us / socketStats.p50_us, 2),
-    p99_ratio: round(mcpStats.p99_us / socketStats.p99_us, 2),
-    bridge_cpu_us_per_call: cpuBefore === null || cpuAfter === null ? null : round((cpuAfter - cpuBefore) / 1000 / options.calls, 1),
+    socket: socketStats!,
+    bridges: bridges.map((bridge, index) => {
+      const own = bridgeStats[index]!;
+      const before = cpuBefore[index];
+      const after = cpuAfter[index];
+      return {
+        path: bridge.path,
+        ...own,
+        p50_ratio: round(own.p50_us / socketStats!.p50_us, 2),
+        p99_ratio: round(own.p99_us / socketStats!.p99_us, 2),
+        bridge_cpu_us_per_call: before === null || after === null || before === undefined || after === undefined ? null : round((after - before) / 1000 / options.calls, 1),
+      };
+    }),
   };
 }
 
@@ -224,25 +284,27 @@ export function formatMcpBench(result: McpBenchResult): string {
   const rows: string[][] = [];
   for (const s of result.scenarios) {
     rows.push([s.name, `socket ${s.event}`, us(s.socket.p50_us), us(s.socket.p99_us), us(s.socket.max_us), "", "", ""]);
-    rows.push([
-      "",
-      `MCP tool ${s.tool}`,
-      us(s.mcp.p50_us),
-      us(s.mcp.p99_us),
-      us(s.mcp.max_us),
-      s.bridge_cpu_us_per_call === null ? "n/a" : `${s.bridge_cpu_us_per_call.toFixed(0)} µs`,
-      `${s.p50_ratio.toFixed(1)}×`,
-      `${s.p99_ratio.toFixed(1)}×`,
-    ]);
+    for (const bridge of s.bridges) {
+      rows.push([
+        "",
+        `${s.tool}, ${bridge.path}`,
+        us(bridge.p50_us),
+        us(bridge.p99_us),
+        us(bridge.max_us),
+        bridge.bridge_cpu_us_per_call === null ? "n/a" : `${bridge.bridge_cpu_us_per_call.toFixed(0)} µs`,
+        `${bridge.p50_ratio.toFixed(1)}×`,
+        `${bridge.p99_ratio.toFixed(1)}×`,
+      ]);
+    }
   }
   const header = ["scenario", "path", "p50", "p99", "max", "bridge CPU/call", "p50 × socket", "p99 × socket"];
   return [
-    `mcp: a tool call through the bridge (official MCP client SDK → stdio → pat mcp → daemon socket) against the same event sent ` +
-      `over the socket\n(client/client.ts); sequential calls, the two paths interleaved; per scenario and path ${result.warmup} warm-up calls, then ` +
-      `${result.calls} measured\n(protocol ${result.protocol_version ?? "unknown"}; pat mcp spawned and initialized in ${result.bridge_start_ms.toFixed(0)} ms)` +
+    `mcp: a tool call through pat mcp (official MCP client SDK → pat mcp → daemon socket) against the same event sent over the socket ` +
+      `(client/client.ts);\nsequential calls, every path in turn; per scenario and path ${result.warmup} warm-up calls, then ${result.calls} measured\n` +
+      `(pat mcp spawned and connected in ${result.bridges.map((bridge) => `${bridge.start_ms.toFixed(0)} ms (${bridge.path})`).join(", ")})` +
       (result.profiled ? "\n(daemon under --cpu-prof: its figures are not representative)" : ""),
     ...table(header, rows, 2),
     "",
-    `stopped: bridge ${result.exits.bridge}; daemon (SIGTERM) ${result.exits.daemon}${result.clean ? "" : "  <-- not clean"}`,
+    `stopped: ${result.bridges.map((bridge) => `pat mcp ${bridge.path} ${bridge.exit}`).join("; ")}; daemon (SIGTERM) ${result.daemon_exit}${result.clean ? "" : "  <-- not clean"}`,
   ].join("\n");
 }

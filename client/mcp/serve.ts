@@ -16,6 +16,7 @@ import { startDetached } from "../cli/lifecycle.js";
 import { DaemonLink } from "./daemon-link.js";
 import { HandlerInbox } from "./handler-inbox.js";
 import { createBridgeServer } from "./server.js";
+import { Toolbox } from "./toolbox.js";
 
 export interface McpOptions {
   /** "HOST:PORT" for Streamable HTTP; absent for stdio. */
@@ -61,8 +62,8 @@ export async function serveMcp(cli: Cli, options: McpOptions): Promise<number> {
     cli.err(`pat mcp: ${err.message}${options.noStart ? " (--no-start: not starting it)" : ""}`);
     return EXIT.unreachable;
   }
-  const inbox = new HandlerInbox(link);
-  const factory = () => createBridgeServer({ link, inbox, readOnly: options.readOnly, version });
+  const toolbox = new Toolbox(link, new HandlerInbox(link), { readOnly: options.readOnly });
+  const factory = () => createBridgeServer({ link, toolbox, version });
   return address === undefined ? serveOverStdio(factory, link) : serveOverHttp(cli, factory, link, address);
 }
 

@@ -8,8 +8,7 @@ import { CLIENT_INFO_META_KEY, ProtocolError, ProtocolErrorCode, ResourceNotFoun
 import { RemoteError } from "../client.js";
 import type { DaemonLink } from "./daemon-link.js";
 import { getPrompt, listPrompts, listResources, offsetOfCursor, PROMPT_PREFIX, readResource, refOfUri, RESOURCE_TEMPLATES } from "./patterns.js";
-import type { HandlerInbox } from "./handler-inbox.js";
-import { Toolbox } from "./toolbox.js";
+import type { Toolbox } from "./toolbox.js";
 
 export const INSTRUCTIONS = [
   "patternd keeps orchestration patterns (how to split work among agents: tournaments, majority votes, critique loops, hierarchies, A/B comparisons...) as versioned YAML in git, and routes events between agents.",
@@ -21,8 +20,8 @@ export const INSTRUCTIONS = [
 
 export interface ServerDeps {
   link: DaemonLink;
-  inbox: HandlerInbox;
-  readOnly: boolean;
+  /** Shared by every server instance: its tools are built once per daemon event table, not per HTTP request. */
+  toolbox: Toolbox;
   version: string;
 }
 
@@ -36,14 +35,14 @@ export function createBridgeServer(deps: ServerDeps): Server {
   // names its client in its own _meta envelope (no handshake there), the 2025 handshake names it once.
   let envelopeClient: string | undefined;
   const agentId = () => link.agentId ?? agentOf(envelopeClient ?? server.getClientVersion()?.name);
-  const toolbox = new Toolbox(link, deps.inbox, { readOnly: deps.readOnly, agentId });
+  const { toolbox } = deps;
 
   server.setRequestHandler("tools/list", async () => ({ tools: await daemonCall(() => toolbox.list()) }));
   server.setRequestHandler("tools/call", async (request, ctx) => {
     const envelope = ctx.mcpReq.envelope as Record<string, { name?: unknown } | undefined> | undefined;
     const named = envelope?.[CLIENT_INFO_META_KEY]?.name;
     if (typeof named === "string") envelopeClient = named;
-    return toolbox.call(request.params.name, request.params.arguments ?? {});
+    return toolbox.call(request.params.name, request.params.arguments ?? {}, agentId());
   });
 
   // The daemon's own cursor (composition:list's next_cursor) is the MCP cursor: a garbled one is its invalid_params.

@@ -32,12 +32,12 @@ interface Tool {
   effect: Effect;
   /** Set for the bridge's own tools: their arguments are checked here, since no daemon event checks them as a whole. */
   validate?: (args: unknown) => string | undefined;
-  run(args: Record<string, unknown>): Promise<ToolResult>;
+  /** `agent`: whom the daemon attributes changes to (the MCP client the call came from). */
+  run(args: Record<string, unknown>, agent: string | undefined): Promise<ToolResult>;
 }
 
 export interface ToolboxOptions {
   readOnly: boolean;
-  agentId: () => string | undefined;
 }
 
 export class Toolbox {
@@ -54,7 +54,7 @@ export class Toolbox {
     return (await this.tools()).map((tool) => tool.definition);
   }
 
-  async call(name: string, args: Record<string, unknown>): Promise<ToolResult> {
+  async call(name: string, args: Record<string, unknown>, agent: string | undefined): Promise<ToolResult> {
     const tools = await this.tools();
     const tool = tools.find((candidate) => candidate.definition.name === name);
     if (tool === undefined) {
@@ -67,7 +67,7 @@ export class Toolbox {
     const problem = tool.validate?.(args);
     if (problem !== undefined) return errorResult("invalid_params", `${name}: ${problem}`, { schema: tool.definition.inputSchema });
     try {
-      return await tool.run(args);
+      return await tool.run(args, agent);
     } catch (err) {
       return failure(err);
     }
@@ -91,7 +91,7 @@ export class Toolbox {
       tools.push({
         definition: define(name, curated.title, `${info.summary}. ${curated.guide}`, inputSchema, info.effect),
         effect: info.effect,
-        run: (args) => (compose !== undefined && composing(args) ? this.compose(args) : this.send(curated.event, args)),
+        run: (args, agent) => (compose !== undefined && composing(args) ? this.compose(args, agent) : this.send(curated.event, args, agent)),
       });
     }
     tools.push(...this.bridgeTools(table));
@@ -154,21 +154,28 @@ export class Toolbox {
       });
       tools.push(
         this.own("patternd_call", "Send any patternd event", "Send any event the daemon answers, with its data, and get its reply: for what no other tool covers " +
-          "(composition:history, composition:validate, event:scheduled, monitor:get_events, events of connected handlers...). Returns the event's reply.", call, this.options.readOnly ? "read" : "destroy", async (args) => {
+          "(composition:history, composition:validate, event:scheduled, monitor:get_events, events of connected handlers...). Returns the event's reply.", call, this.options.readOnly ? "read" : "destroy", async (args, agent) => {
           const name = args.event as string;
           if (NEVER_EXPOSED.has(name)) throw new HandlerError("forbidden", `${name} is not available through MCP: it stops the daemon or removes what cannot be restored; use pat from a shell`);
           if (this.options.readOnly) {
             const effect = (await this.link.eventTable()).get(name)?.effect ?? "write";
             if (effect !== "read") throw new HandlerError("read_only", `${name} is a ${effect} event and this bridge runs with --read-only`);
           }
-          return this.link.request(name, (args.data ?? {}) as Record<string, unknown>, undefined, this.options.agentId());
+          return this.link.request(name, (args.data ?? {}) as Record<string, unknown>, undefined, agent);
         }),
       );
     }
     return tools;
   }
 
-  private own(name: string, title: string, description: string, inputSchema: Record<string, unknown>, effect: Effect, run: (args: Record<string, unknown>) => Promise<unknown>): Tool {
+  private own(
+    name: string,
+    title: string,
+    description: string,
+    inputSchema: Record<string, unknown>,
+    effect: Effect,
+    run: (args: Record<string, unknown>, agent: string | undefined) => Promise<unknown>,
+  ): Tool {
     // Compiled when first needed: compiling takes about a millisecond, and most calls are of other tools.
     let validator: ReturnType<typeof fromJsonSchema> | undefined;
     return {
@@ -180,18 +187,18 @@ export class Toolbox {
         if (checked instanceof Promise) return undefined;
         return checked.issues === undefined ? undefined : checked.issues.map((issue) => `${(issue.path ?? []).map(String).join(".") || "arguments"}: ${issue.message}`).join("; ");
       },
-      run: async (args) => okResult(name, await run(args)),
+      run: async (args, agent) => okResult(name, await run(args, agent)),
     };
   }
 
-  private async send(event: string, data: Record<string, unknown>): Promise<ToolResult> {
-    return okResult(event, await this.link.request(event, data, undefined, this.options.agentId()));
+  private async send(event: string, data: Record<string, unknown>, agent: string | undefined): Promise<ToolResult> {
+    return okResult(event, await this.link.request(event, data, undefined, agent));
   }
 
   /** composition_get with variables or strict: composed by the daemon; format yaml gives the composed document as YAML, as get gives a file's. */
-  private async compose(args: Record<string, unknown>): Promise<ToolResult> {
+  private async compose(args: Record<string, unknown>, agent: string | undefined): Promise<ToolResult> {
     const { format, ...data } = args;
-    const reply = await this.link.request<{ composition: unknown }>("composition:compose", data, undefined, this.options.agentId());
+    const reply = await this.link.request<{ composition: unknown }>("composition:compose", data, undefined, agent);
     if (format !== "yaml") return okResult("composition:compose", reply);
     const { composition, ...rest } = reply;
     return okResult("composition:compose", { ...rest, yaml: stringify(composition) });

@@ -110,15 +110,16 @@ export function summaryLine(event: string, data: Record<string, unknown>): strin
 /** A successful reply as a tool result; a reply that is not an object is given as {result}. */
 export function okResult(event: string, data: unknown, budget = RESULT_BUDGET_CHARS): ToolResult {
   const structured = typeof data === "object" && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : { result: data };
-  // structuredContent and the text each carry the reply: half the budget each.
-  const { value, cuts } = fitToBudget(structured, Math.floor(budget / 2));
+  // structuredContent and the text each carry the reply: half the budget each. Most replies fit as they are: stringified once.
+  const whole = JSON.stringify(structured);
+  const { value, cuts } = whole.length <= Math.floor(budget / 2) ? { value: structured, cuts: [] } : fitToBudget(structured, Math.floor(budget / 2));
   const fitted = { ...(value as Record<string, unknown>), ...(cuts.length > 0 ? { truncated: cuts } : {}) };
   const note =
     cuts.length > 0
       ? `\nThe reply was cut to fit: ${cuts.map((cut) => `${cut.path || "the reply"} keeps ${cut.kept} of ${cut.total}`).join("; ")}. Ask for less (limit, offset, fields, a narrower filter) to see the rest.`
       : "";
   return {
-    content: [{ type: "text", text: `${summaryLine(event, structured)}${note}\n${JSON.stringify(fitted)}` }],
+    content: [{ type: "text", text: `${summaryLine(event, structured)}${note}\n${cuts.length > 0 ? JSON.stringify(fitted) : whole}` }],
     structuredContent: fitted,
   };
 }

@@ -269,6 +269,29 @@ describe("pat mcp over stdio (the 2026-07-28 era)", () => {
     expect(history.versions.length).toBeGreaterThan(0);
   });
 
+  // ------------------------------------------------------------------ a reply too large for a model's context
+
+  it("a reply too large for a model's context is cut to fit, and the result says what was cut and how to see the rest", async () => {
+    await Promise.all(Array.from({ length: 600 }, (_, n) => peer.request("event:emit", { event: "bulk:item", data: { n, text: "x".repeat(200) } })));
+    const result = (await mcp.client.callTool({ name: "patternd_call", arguments: { event: "monitor:get_events", data: { patterns: ["bulk:*"], limit: 1000 } } })) as {
+      content: { type: string; text: string }[];
+      structuredContent: { events: { data: { n: number } }[]; truncated: { path: string; total: number; kept: number }[] };
+      isError?: boolean;
+    };
+    expect(result.isError).toBeFalsy();
+    const { events, truncated } = result.structuredContent;
+    expect(truncated).toEqual([{ path: "events", total: 600, kept: events.length }]);
+    expect(events.length).toBeGreaterThan(50);
+    expect(events.length).toBeLessThan(600);
+    // What is kept is the reply's own beginning, whole events in its order.
+    const full = await peer.request<{ events: { data: { n: number } }[] }>("monitor:get_events", { patterns: ["bulk:*"], limit: 1000 });
+    expect(events).toEqual(full.events.slice(0, events.length));
+    // About 20 000 tokens in all (about 4 characters a token): the text block and structuredContent together.
+    const text = result.content.map((block) => block.text).join("");
+    expect(text.length + JSON.stringify(result.structuredContent).length).toBeLessThanOrEqual(82_000);
+    expect(text).toMatch(/events keeps \d+ of 600.*Ask for less \(limit/s);
+  });
+
   // ------------------------------------------------------------------ events_wait
 
   it("events_wait returns events another client emitted, and next_since_seq continues without a gap or a repeat", async () => {

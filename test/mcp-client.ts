@@ -130,3 +130,17 @@ export async function callError(client: Client, name: string, args: Record<strin
   const error = (result.structuredContent as { error: Omit<ToolError, "text"> }).error;
   return { ...error, text: textOf(result) };
 }
+
+export interface Notified {
+  method: "notifications/resources/updated" | "notifications/resources/list_changed" | "notifications/prompts/list_changed";
+  uri?: string;
+}
+
+/** Records the store-change notifications the client receives, in order (set before the change). */
+export function recordChanges(client: Client): Notified[] {
+  const seen: Notified[] = [];
+  client.setNotificationHandler("notifications/resources/updated", (n) => void seen.push({ method: "notifications/resources/updated", uri: n.params.uri }));
+  client.setNotificationHandler("notifications/resources/list_changed", () => void seen.push({ method: "notifications/resources/list_changed" }));
+  client.setNotificationHandler("notifications/prompts/list_changed", () => void seen.push({ method: "notifications/prompts/list_changed" }));
+  return seen;
+}

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { connect, RemoteError, type Client as SocketClient } from "../client/index.js";
 import { cleanup, makeHome, socketPathOf, startDaemon, waitFor, type Daemon } from "./harness.js";
-import { callError, callOk, closeMcp, openHttp, openStdio, startHttp, type StdioSession } from "./mcp-client.js";
+import { callError, callOk, closeMcp, openHttp, openStdio, recordChanges, startHttp, type StdioSession } from "./mcp-client.js";
 import { pat } from "./pat-process.js";
 import { expectStoreTruth, git, head, snapshot, trailers } from "./store-git.js";
 
@@ -269,6 +269,37 @@ describe("pat mcp over stdio (the 2026-07-28 era)", () => {
     expect(history.versions.length).toBeGreaterThan(0);
   });
 
+  // ------------------------------------------------------------------ store changes pushed to the host
+
+  it("tells the host when patterns change: list changes after another agent's fork, and an update of a pattern it listens to (2026-07-28: subscriptions/listen)", async () => {
+    expect(mcp.client.getServerCapabilities()).toMatchObject({ resources: { listChanged: true, subscribe: true }, prompts: { listChanged: true } });
+    const seen = recordChanges(mcp.client);
+    const listening = await mcp.client.listen({ resourcesListChanged: true, promptsListChanged: true, resourceSubscriptions: ["pattern://ensemble_voting"] });
+    try {
+      await peer.request("composition:fork", { parent: "ensemble_voting", name: "voting_pushed", reason: "a new pattern the host should see" });
+      await waitFor("list changes", () => seen.some((n) => n.method === "notifications/prompts/list_changed"), 5_000, 20);
+      expect(seen.map((n) => n.method)).toEqual(["notifications/resources/list_changed", "notifications/prompts/list_changed"]);
+      const prompts = (await mcp.client.listPrompts()).prompts.map((prompt) => prompt.name);
+      expect(prompts).toContain("use_voting_pushed");
+
+      seen.length = 0;
+      await peer.request("composition:update", { name: "ensemble_voting", set: { description: "Majority vote, changed while a host listens." } });
+      await waitFor("the resource update", () => seen.some((n) => n.method === "notifications/resources/updated"), 5_000, 20);
+      expect(seen.filter((n) => n.method === "notifications/resources/updated")).toEqual([{ method: "notifications/resources/updated", uri: "pattern://ensemble_voting" }]);
+      const read = await mcp.client.readResource({ uri: "pattern://ensemble_voting" });
+      expect((read.contents[0] as { text: string }).text).toContain("changed while a host listens");
+
+      // A pattern it does not listen to changes: lists change, no resource update.
+      seen.length = 0;
+      await peer.request("composition:update", { name: "voting_pushed", set: { description: "Changed, not listened to." } });
+      await waitFor("list changes", () => seen.length >= 2, 5_000, 20);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(seen.some((n) => n.method === "notifications/resources/updated")).toBe(false);
+    } finally {
+      await listening.close();
+    }
+  });
+
   // ------------------------------------------------------------------ a reply too large for a model's context
 
   it("a reply too large for a model's context is cut to fit, and the result says what was cut and how to see the rest", async () => {
@@ -378,6 +409,33 @@ describe("pat mcp --read-only", () => {
   });
 });
 
+describe("pat mcp over stdio, the 2025 era: store changes", () => {
+  it("resources/subscribe gets updates of that pattern only, until resources/unsubscribe; list changes go to every client; a URI that is no pattern is refused", async () => {
+    const legacy = await openStdio(d.home, [], { era: "legacy", name: "subscriber-host" });
+    const seen = recordChanges(legacy.client);
+    await expect(legacy.client.subscribeResource({ uri: "file:///etc/passwd" })).rejects.toThrow(/not a pattern URI: use pattern:\/\/NAME/);
+    await legacy.client.subscribeResource({ uri: "pattern://tournament" });
+    await peer.request("composition:update", { name: "tournament", set: { description: "Tournament, changed for a subscriber." } });
+    await peer.request("composition:update", { name: "ensemble_voting", set: { description: "Voting, changed beside it." } });
+    await waitFor("the resource update", () => seen.some((n) => n.method === "notifications/resources/updated"), 5_000, 20);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Two changes within moments: one report, and an update only for the subscribed pattern.
+    expect(seen).toEqual([
+      { method: "notifications/resources/list_changed" },
+      { method: "notifications/prompts/list_changed" },
+      { method: "notifications/resources/updated", uri: "pattern://tournament" },
+    ]);
+
+    seen.length = 0;
+    await legacy.client.unsubscribeResource({ uri: "pattern://tournament" });
+    await peer.request("composition:update", { name: "tournament", set: { description: "Tournament, changed after unsubscribing." } });
+    await waitFor("list changes", () => seen.length >= 2, 5_000, 20);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(seen.map((n) => n.method)).toEqual(["notifications/resources/list_changed", "notifications/prompts/list_changed"]);
+    await legacy.close();
+  });
+});
+
 describe("pat mcp --http", () => {
   it("serves Streamable HTTP on loopback: prints its URL; the SDK lists tools and calls one in both eras", async () => {
     const bridge = await startHttp(d.home, "127.0.0.1:0");
@@ -389,6 +447,18 @@ describe("pat mcp --http", () => {
       expect(names.slice(0, CURATED.length), era).toEqual(CURATED);
       const got = await callOk<{ name: string; version: string; commit: string }>(client, "composition_get", { name: "tournament" });
       expect(got, era).toEqual(await peer.request("composition:get", { name: "tournament" }));
+      if (era === "modern") {
+        // Store changes on a subscriptions/listen stream.
+        const seen = recordChanges(client);
+        const listening = await client.listen({ promptsListChanged: true, resourceSubscriptions: ["pattern://tournament"] });
+        await peer.request("composition:update", { name: "tournament", set: { description: "Tournament, changed for an HTTP listener." } });
+        await waitFor("the HTTP listener's notifications", () => seen.length >= 2, 5_000, 20);
+        expect(seen).toEqual([{ method: "notifications/prompts/list_changed" }, { method: "notifications/resources/updated", uri: "pattern://tournament" }]);
+        await listening.close();
+      } else {
+        // A stateless 2025 request has no channel to push on, so nothing is promised.
+        expect(client.getServerCapabilities()).toEqual({ tools: {}, resources: {}, prompts: {} });
+      }
       await transport.terminateSession();
       await client.close();
     }

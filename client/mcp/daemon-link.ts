@@ -26,6 +26,9 @@ export interface DaemonLinkOptions {
 const RECONNECT_WAIT_MS = 5_000;
 const RECONNECT_STEP_MS = 100;
 
+/** `reconnected`: a connection after a lost one (the daemon may have changed meanwhile). */
+export type ConnectListener = (client: Client, reconnected: boolean) => void | Promise<void>;
+
 interface Registration {
   events: readonly string[];
   fn: HandlerFunction;
@@ -34,11 +37,12 @@ interface Registration {
 
 export class DaemonLink {
   private client: Client | null = null;
-  private connecting: Promise<Client> | null = null;
+  private connecting: { mayStart: boolean; client: Promise<Client> } | null = null;
   private events: Promise<Map<string, EventInfo>> | null = null;
   private readonly registrations: Registration[] = [];
   private closed = false;
   private pid: number | undefined;
+  private readonly connectListeners: ConnectListener[] = [];
 
   constructor(private readonly options: DaemonLinkOptions) {}
 
@@ -52,12 +56,27 @@ export class DaemonLink {
     return this.options.agentId;
   }
 
-  /** The live client, connecting (and re-registering this bridge's handlers) when there is none. */
-  connection(): Promise<Client> {
+  /**
+   * The live client, connecting (and re-registering this bridge's handlers) when there is none.
+   * `mayStart: false` waits out a restart but never starts the daemon: for reconnecting in the
+   * background, so a daemon a person stopped stays stopped until an agent's next call.
+   */
+  connection(mayStart = true): Promise<Client> {
     if (this.closed) return Promise.reject(new DaemonUnreachableError(this.options.socketPath, "the MCP bridge is shutting down"));
     if (this.client !== null && !this.client.isClosed) return Promise.resolve(this.client);
-    this.connecting ??= this.connect().finally(() => (this.connecting = null));
-    return this.connecting;
+    const attempt = (this.connecting ??= { mayStart, client: this.connect(mayStart).finally(() => (this.connecting = null)) });
+    // A background attempt gives up without starting the daemon; a caller that may start it then does.
+    return mayStart && !attempt.mayStart ? attempt.client.catch(() => this.connection(true)) : attempt.client;
+  }
+
+  /**
+   * Runs `listener` on every connection from now on (the live one, if any, first): for what the
+   * bridge keeps open on the daemon, such as a subscription. A lost connection is reconnected in
+   * the background (without starting the daemon) so that it goes on.
+   */
+  onConnect(listener: ConnectListener): void {
+    this.connectListeners.push(listener);
+    if (this.client !== null && !this.client.isClosed) void this.notifyConnected(listener, this.client, false);
   }
 
   async request<T = unknown>(event: string, data: Record<string, unknown>, timeoutMs?: number, agentId?: string): Promise<T> {
@@ -99,8 +118,9 @@ export class DaemonLink {
     await this.client?.close();
   }
 
-  private async connect(): Promise<Client> {
-    const client = await this.reach();
+  private async connect(mayStart: boolean): Promise<Client> {
+    const reconnected = this.everConnected;
+    const client = await this.reach(mayStart);
     try {
       this.pid = (await client.request<{ pid: number }>("system:health", {})).pid;
     } catch (err) {
@@ -111,15 +131,24 @@ export class DaemonLink {
     this.events = null;
     void client.closed().then(() => {
       if (this.client === client) this.client = null;
-      // Calls for this bridge's handlers go elsewhere until they are registered again.
-      if (this.registrations.length > 0 && !this.closed) this.connection().catch(() => undefined);
+      // Calls for this bridge's handlers go elsewhere, and its subscriptions are gone, until it is back.
+      if ((this.registrations.length > 0 || this.connectListeners.length > 0) && !this.closed) this.connection(false).catch(() => undefined);
     });
     for (const registration of this.registrations) await client.handle(registration.events, registration.fn, registration.options);
+    for (const listener of this.connectListeners) await this.notifyConnected(listener, client, reconnected);
     return client;
   }
 
+  private async notifyConnected(listener: ConnectListener, client: Client, reconnected: boolean): Promise<void> {
+    try {
+      await listener(client, reconnected);
+    } catch {
+      // A listener that fails on this connection (it closed meanwhile) runs again on the next one.
+    }
+  }
+
   /** Connects; after a lost connection waits for a restarting daemon, then starts one when allowed. */
-  private async reach(): Promise<Client> {
+  private async reach(mayStart: boolean): Promise<Client> {
     const deadline = Date.now() + (this.everConnected ? RECONNECT_WAIT_MS : 0);
     for (;;) {
       try {
@@ -132,7 +161,7 @@ export class DaemonLink {
           await new Promise((resolve) => setTimeout(resolve, RECONNECT_STEP_MS));
           continue;
         }
-        if (this.options.start === undefined) throw err;
+        if (this.options.start === undefined || !mayStart) throw err;
         await this.options.start();
         const client = await Client.connect({ socketPath: this.options.socketPath, agentId: this.options.agentId });
         this.everConnected = true;

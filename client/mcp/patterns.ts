@@ -32,6 +32,11 @@ export const RESOURCE_TEMPLATES = [
   },
 ];
 
+/** The URI of a pattern's current version. */
+export function patternUri(name: string): string {
+  return `pattern://${name}`;
+}
+
 /** A ref from a pattern:// URI, or undefined when the URI is not one. */
 export function refOfUri(uri: string): string | undefined {
   const match = /^pattern:\/\/([^/?#]+)$/.exec(uri);
@@ -58,7 +63,7 @@ export async function listResources(link: DaemonLink, cursor: string | undefined
   });
   return {
     resources: page.compositions.map((entry) => ({
-      uri: `pattern://${entry.name}`,
+      uri: patternUri(entry.name),
       name: entry.name,
       title: `${entry.name}@${entry.version} (${entry.type})`,
       ...(entry.description === undefined ? {} : { description: entry.description }),

@@ -15,7 +15,9 @@ import { EXIT, type Cli } from "../cli/context.js";
 import { startDetached } from "../cli/lifecycle.js";
 import { DaemonLink } from "./daemon-link.js";
 import { HandlerInbox } from "./handler-inbox.js";
+import { patternUri } from "./patterns.js";
 import { createBridgeServer } from "./server.js";
+import { StoreWatch } from "./store-watch.js";
 import { Toolbox } from "./toolbox.js";
 
 export interface McpOptions {
@@ -63,8 +65,11 @@ export async function serveMcp(cli: Cli, options: McpOptions): Promise<number> {
     return EXIT.unreachable;
   }
   const toolbox = new Toolbox(link, new HandlerInbox(link), { readOnly: options.readOnly });
-  const factory = () => createBridgeServer({ link, toolbox, version });
-  return address === undefined ? serveOverStdio(factory, link) : serveOverHttp(cli, factory, link, address);
+  const watch = new StoreWatch(link);
+  const deps = { link, toolbox, version };
+  return address === undefined
+    ? serveOverStdio((ctx) => createBridgeServer({ ...deps, changes: { mode: "self", watch, era: ctx.era } }), link)
+    : serveOverHttp(cli, (ctx) => createBridgeServer({ ...deps, changes: ctx.era === "modern" ? { mode: "entry" } : { mode: "none" } }), watch, link, address);
 }
 
 function serveOverStdio(factory: Parameters<typeof serveStdio>[0], link: DaemonLink): Promise<number> {
@@ -84,8 +89,14 @@ function serveOverStdio(factory: Parameters<typeof serveStdio>[0], link: DaemonL
   });
 }
 
-function serveOverHttp(cli: Cli, factory: Parameters<typeof createMcpHandler>[0], link: DaemonLink, address: { host: string; port: number }): Promise<number> {
+function serveOverHttp(cli: Cli, factory: Parameters<typeof createMcpHandler>[0], watch: StoreWatch, link: DaemonLink, address: { host: string; port: number }): Promise<number> {
   const handler = createMcpHandler(factory);
+  // Store changes go to the 2026-07-28 clients' subscriptions/listen streams (each gets what its filter asks for).
+  watch.listen((change) => {
+    handler.notify.resourcesChanged();
+    handler.notify.promptsChanged();
+    for (const name of change.names) handler.notify.resourceUpdated(patternUri(name));
+  });
   const serve = toNodeHandler(handler);
   const validHost = localhostHostValidation();
   const validOrigin = localhostOriginValidation();

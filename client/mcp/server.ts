@@ -7,7 +7,8 @@
 import { CLIENT_INFO_META_KEY, ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from "@modelcontextprotocol/server";
 import { RemoteError } from "../client.js";
 import type { DaemonLink } from "./daemon-link.js";
-import { getPrompt, listPrompts, listResources, offsetOfCursor, PROMPT_PREFIX, readResource, refOfUri, RESOURCE_TEMPLATES } from "./patterns.js";
+import { getPrompt, listPrompts, listResources, offsetOfCursor, patternUri, PROMPT_PREFIX, readResource, refOfUri, RESOURCE_TEMPLATES } from "./patterns.js";
+import type { StoreWatch } from "./store-watch.js";
 import type { Toolbox } from "./toolbox.js";
 
 export const INSTRUCTIONS = [
@@ -18,19 +19,39 @@ export const INSTRUCTIONS = [
   "patternd_help lists every event; patternd_call sends any of them. Errors come back with a stable code (invalid_params, not_found, conflict, merge_conflict...) and a message that shows the right form.",
 ].join("\n");
 
+/**
+ * How an instance tells its client that patterns changed (new prompts and
+ * resources, an attached pattern's new content):
+ * - self: it sends the notifications (a stdio connection; in the 2025 era
+ *   resource updates go to the URIs the client subscribed to with
+ *   resources/subscribe, in the 2026-07-28 era the SDK's listen router
+ *   passes on those the client listens for);
+ * - entry: it declares them, and the HTTP entry sends them on its
+ *   subscriptions/listen streams (the 2026-07-28 era);
+ * - none: a stateless 2025 HTTP request has no channel to push on, so it
+ *   declares nothing.
+ */
+export type ChangePush = { mode: "self"; watch: StoreWatch; era: "legacy" | "modern" } | { mode: "entry" } | { mode: "none" };
+
 export interface ServerDeps {
   link: DaemonLink;
   /** Shared by every server instance: its tools are built once per daemon event table, not per HTTP request. */
   toolbox: Toolbox;
   version: string;
+  changes: ChangePush;
 }
 
 export function createBridgeServer(deps: ServerDeps): Server {
-  const { link } = deps;
+  const { link, changes } = deps;
+  const live = changes.mode !== "none";
   const server = new Server(
     { name: "patternd", title: "patternd: orchestration patterns and events", version: deps.version },
-    { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: { tools: {}, resources: live ? { listChanged: true, subscribe: true } : {}, prompts: live ? { listChanged: true } : {} },
+      instructions: INSTRUCTIONS,
+    },
   );
+  if (changes.mode === "self") pushChanges(server, changes.watch, changes.era);
   // Changes are attributed to the bridge's --agent-id, else to the MCP client by name: a 2026-07-28 request
   // names its client in its own _meta envelope (no handshake there), the 2025 handshake names it once.
   let envelopeClient: string | undefined;
@@ -69,6 +90,35 @@ export function createBridgeServer(deps: ServerDeps): Server {
     return daemonCall(() => getPrompt(link, name.slice(PROMPT_PREFIX.length), request.params.arguments ?? {}));
   });
   return server;
+}
+
+/** Store changes as this instance's notifications, until it closes. */
+function pushChanges(server: Server, watch: StoreWatch, era: "legacy" | "modern"): void {
+  // The 2025 era subscribes with requests; the 2026-07-28 era with a subscriptions/listen filter the SDK applies.
+  const subscribed = new Set<string>();
+  if (era === "legacy") {
+    server.setRequestHandler("resources/subscribe", (request) => {
+      if (refOfUri(request.params.uri) === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${request.params.uri} is not a pattern URI: use pattern://NAME`);
+      subscribed.add(request.params.uri);
+      return {};
+    });
+    server.setRequestHandler("resources/unsubscribe", (request) => {
+      subscribed.delete(request.params.uri);
+      return {};
+    });
+  }
+  const ignore = () => undefined;
+  const stop = watch.listen((change) => {
+    server.sendResourceListChanged().catch(ignore);
+    server.sendPromptListChanged().catch(ignore);
+    const uris = era === "legacy" ? [...subscribed].filter((uri) => change.everything || change.names.has(refOfUri(uri)!)) : [...change.names].map(patternUri);
+    for (const uri of uris) server.sendResourceUpdated({ uri }).catch(ignore);
+  });
+  const closed = server.onclose;
+  server.onclose = () => {
+    stop();
+    closed?.();
+  };
 }
 
 function agentOf(clientName: string | undefined): string {

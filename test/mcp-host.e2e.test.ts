@@ -375,6 +375,32 @@ describe("pat mcp over stdio (the 2026-07-28 era)", () => {
     const help = await callOk<{ events: { event: string }[] }>(mcp.client, "patternd_help", {});
     expect(help.events.map((entry) => entry.event)).toContain("review:request");
   });
+
+  it("a handler_next or events_wait the host cancels ends at once, and the call that comes after it is not lost: the next handler_next takes it", async () => {
+    await callOk(mcp.client, "handler_next", { events: ["digest:request"], timeout_s: 0 });
+    const subscriptions = async () => (await peer.request<{ subscriptions: number }>("system:health", {})).subscriptions;
+    const before = await subscriptions();
+    const cancel = new AbortController();
+    const started = Date.now();
+    const abandoned = mcp.client.callTool({ name: "handler_next", arguments: { events: ["digest:request"], timeout_s: 20 } }, { signal: cancel.signal }).catch((err: unknown) => err);
+    const waitCancel = new AbortController();
+    const abandonedWait = mcp.client.callTool({ name: "events_wait", arguments: { patterns: ["never:*"], timeout_s: 20 } }, { signal: waitCancel.signal }).catch((err: unknown) => err);
+    await waitFor("the wait's subscription", async () => (await subscriptions()) === before + 1, 5_000, 50);
+    cancel.abort("the host gave up");
+    waitCancel.abort("the host gave up");
+    await abandoned;
+    await abandonedWait;
+    // The subscription of the cancelled wait is gone at once, not after its 20 s.
+    await waitFor("the cancelled wait's subscription to end", async () => (await subscriptions()) === before, 5_000, 50);
+    expect(Date.now() - started).toBeLessThan(10_000);
+
+    const asked = peer.request("digest:request", { day: "monday" }, { timeoutMs: 15_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the call reaches the bridge while no one waits
+    const taken = await callOk<{ call: { call_id: string; data: Msg } | null }>(mcp.client, "handler_next", { events: ["digest:request"], timeout_s: 5 });
+    expect(taken.call?.data).toEqual({ day: "monday" });
+    await callOk(mcp.client, "handler_reply", { call_id: taken.call!.call_id, ok: true, data: { digest: "quiet day" } });
+    expect(await asked).toEqual({ digest: "quiet day" });
+  });
 });
 
 describe("pat mcp --read-only", () => {

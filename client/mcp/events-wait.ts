@@ -31,7 +31,8 @@ export interface WaitResult {
 /** After the first event, what else arrives within this is returned with it. */
 const GATHER_MS = 25;
 
-export async function waitEvents(link: DaemonLink, patterns: string[], sinceSeq: number | undefined, timeoutMs: number, max: number): Promise<WaitResult> {
+/** A wait the MCP client cancelled (`signal`) ends at once with what it has. */
+export async function waitEvents(link: DaemonLink, patterns: string[], sinceSeq: number | undefined, timeoutMs: number, max: number, signal?: AbortSignal): Promise<WaitResult> {
   const deadline = Date.now() + timeoutMs;
   let subscription = await link.subscribe(patterns, sinceSeq);
   let iterator = subscription[Symbol.asyncIterator]();
@@ -46,7 +47,7 @@ export async function waitEvents(link: DaemonLink, patterns: string[], sinceSeq:
   try {
     while (events.length < max) {
       const left = (events.length === 0 ? deadline : Math.min(deadline, firstAt + GATHER_MS)) - Date.now();
-      const next = await within(iterator.next(), Math.max(0, left));
+      const next = await within(iterator.next(), Math.max(0, left), signal);
       if (next === "late") {
         timedOut = events.length === 0;
         break;
@@ -92,12 +93,20 @@ async function resubscribe(link: DaemonLink, patterns: string[], lost: Subscript
   return link.subscribe(patterns, link.daemonPid === daemon ? after : undefined);
 }
 
-async function within<T>(work: Promise<T>, ms: number): Promise<T | "late"> {
+/** `work`, or "late" after `ms` or once `signal` aborts. */
+async function within<T>(work: Promise<T>, ms: number, signal: AbortSignal | undefined): Promise<T | "late"> {
+  if (signal?.aborted === true) return "late";
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
+  let abort: (() => void) | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), ms);
+    abort = () => resolve("late");
+    signal?.addEventListener("abort", abort, { once: true });
+  });
   try {
     return await Promise.race([work, late]);
   } finally {
     clearTimeout(timer);
+    if (abort !== undefined) signal?.removeEventListener("abort", abort);
   }
 }

@@ -42,23 +42,39 @@ export class HandlerInbox {
 
   constructor(private readonly link: DaemonLink) {}
 
-  /** The next call for these events, waiting up to `timeoutMs`; null when none came. Registers on first use. */
-  async next(options: NextOptions, timeoutMs: number): Promise<{ call: InboxCall | null; waiting: number }> {
+  /**
+   * The next call for these events, waiting up to `timeoutMs`; null when none came. Registers on
+   * first use. A wait the MCP client cancelled (`signal`) takes no call: one arriving then stays
+   * queued for the next handler_next, since nobody would see it handed out.
+   */
+  async next(options: NextOptions, timeoutMs: number, signal?: AbortSignal): Promise<{ call: InboxCall | null; waiting: number }> {
     await this.link.connection(); // after a daemon restart: reconnects, registering again
     const registration = await this.registration(options);
+    const cancelled = () => signal?.aborted === true;
+    if (cancelled()) return { call: null, waiting: registration.queue.length };
     const ready = registration.queue.shift();
     if (ready !== undefined) return { call: this.handOut(ready), waiting: registration.queue.length };
     const held = await new Promise<Held | null>((resolve) => {
-      const timer = setTimeout(() => {
-        registration.waiters.splice(registration.waiters.indexOf(waiter), 1);
+      const stop = () => {
+        const index = registration.waiters.indexOf(waiter);
+        if (index !== -1) registration.waiters.splice(index, 1);
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", stop);
         resolve(null);
-      }, timeoutMs);
+      };
+      const timer = setTimeout(stop, timeoutMs);
       const waiter = (found: Held | null) => {
         clearTimeout(timer);
+        signal?.removeEventListener("abort", stop);
         resolve(found);
       };
+      signal?.addEventListener("abort", stop, { once: true });
       registration.waiters.push(waiter);
     });
+    if (held !== null && cancelled()) {
+      registration.queue.unshift(held);
+      return { call: null, waiting: registration.queue.length };
+    }
     return { call: held === null ? null : this.handOut(held), waiting: registration.queue.length };
   }
 

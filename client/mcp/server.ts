@@ -63,7 +63,7 @@ export function createBridgeServer(deps: ServerDeps): Server {
     const envelope = ctx.mcpReq.envelope as Record<string, { name?: unknown } | undefined> | undefined;
     const named = envelope?.[CLIENT_INFO_META_KEY]?.name;
     if (typeof named === "string") envelopeClient = named;
-    return toolbox.call(request.params.name, request.params.arguments ?? {}, agentId());
+    return toolbox.call(request.params.name, request.params.arguments ?? {}, agentId(), ctx.mcpReq.signal);
   });
 
   // The daemon's own cursor (composition:list's next_cursor) is the MCP cursor: a garbled one is its invalid_params.

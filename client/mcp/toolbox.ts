@@ -32,8 +32,8 @@ interface Tool {
   effect: Effect;
   /** Set for the bridge's own tools: their arguments are checked here, since no daemon event checks them as a whole. */
   validate?: (args: unknown) => string | undefined;
-  /** `agent`: whom the daemon attributes changes to (the MCP client the call came from). */
-  run(args: Record<string, unknown>, agent: string | undefined): Promise<ToolResult>;
+  /** `agent`: whom the daemon attributes changes to (the MCP client the call came from); `signal`: the client cancelled the call. */
+  run(args: Record<string, unknown>, agent: string | undefined, signal: AbortSignal | undefined): Promise<ToolResult>;
 }
 
 export interface ToolboxOptions {
@@ -54,7 +54,7 @@ export class Toolbox {
     return (await this.tools()).map((tool) => tool.definition);
   }
 
-  async call(name: string, args: Record<string, unknown>, agent: string | undefined): Promise<ToolResult> {
+  async call(name: string, args: Record<string, unknown>, agent: string | undefined, signal?: AbortSignal): Promise<ToolResult> {
     const tools = await this.tools();
     const tool = tools.find((candidate) => candidate.definition.name === name);
     if (tool === undefined) {
@@ -67,7 +67,7 @@ export class Toolbox {
     const problem = tool.validate?.(args);
     if (problem !== undefined) return errorResult("invalid_params", `${name}: ${problem}`, { schema: tool.definition.inputSchema });
     try {
-      return await tool.run(args, agent);
+      return await tool.run(args, agent, signal);
     } catch (err) {
       return failure(err);
     }
@@ -109,8 +109,8 @@ export class Toolbox {
       tools.push(
         this.own("events_wait", "Wait for events", "Wait for routed events whose names match the globs (long poll: hosts drop pushed notifications). " +
           "Use to follow a run: pass the returned next_since_seq as since_seq to the next call and nothing is missed. " +
-          "Returns {events [{event, seq, ts, data}], next_since_seq, timed_out}.", schema, "read", (args) =>
-          waitEvents(this.link, args.patterns as string[], args.since_seq as number | undefined, seconds(args.timeout_s) * 1000, (args.max as number | undefined) ?? 100),
+          "Returns {events [{event, seq, ts, data}], next_since_seq, timed_out}.", schema, "read", (args, _agent, signal) =>
+          waitEvents(this.link, args.patterns as string[], args.since_seq as number | undefined, seconds(args.timeout_s) * 1000, (args.max as number | undefined) ?? 100, signal),
         ),
       );
     }
@@ -125,8 +125,8 @@ export class Toolbox {
       tools.push(
         this.own("handler_next", "Take the next call of your events", "Be the handler of events (names or globs outside the daemon's own namespaces, e.g. review:request): " +
           "the first call registers them for this bridge; each call returns the next call another agent made, waiting up to timeout_s. " +
-          "Answer every call with handler_reply before its deadline. Returns {call: {call_id, event, data, agent_id, deadline} | null, waiting}.", schema, "write", (args) =>
-          this.inbox.next({ events: args.events as string[], mode: args.mode as "exclusive" | "group" | undefined, group: args.group as string | undefined }, seconds(args.timeout_s) * 1000),
+          "Answer every call with handler_reply before its deadline. Returns {call: {call_id, event, data, agent_id, deadline} | null, waiting}.", schema, "write", (args, _agent, signal) =>
+          this.inbox.next({ events: args.events as string[], mode: args.mode as "exclusive" | "group" | undefined, group: args.group as string | undefined }, seconds(args.timeout_s) * 1000, signal),
         ),
         this.own("handler_reply", "Answer a call", "Answer a call taken with handler_next: ok: true with data (the caller's result), or ok: false with error {code, message}. Returns {replied: true}.", reply.params, "write", (args) => {
           this.inbox.reply(args.call_id as string, args.ok as boolean, args.ok === true ? (args.data ?? null) : args.error);
@@ -174,7 +174,7 @@ export class Toolbox {
     description: string,
     inputSchema: Record<string, unknown>,
     effect: Effect,
-    run: (args: Record<string, unknown>, agent: string | undefined) => Promise<unknown>,
+    run: (args: Record<string, unknown>, agent: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>,
   ): Tool {
     // Compiled when first needed: compiling takes about a millisecond, and most calls are of other tools.
     let validator: ReturnType<typeof fromJsonSchema> | undefined;
@@ -187,7 +187,7 @@ export class Toolbox {
         if (checked instanceof Promise) return undefined;
         return checked.issues === undefined ? undefined : checked.issues.map((issue) => `${(issue.path ?? []).map(String).join(".") || "arguments"}: ${issue.message}`).join("; ");
       },
-      run: async (args, agent) => okResult(name, await run(args, agent)),
+      run: async (args, agent, signal) => okResult(name, await run(args, agent, signal)),
     };
   }
 

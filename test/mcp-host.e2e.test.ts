@@ -158,6 +158,26 @@ describe("pat mcp over stdio (the 2026-07-28 era)", () => {
     expect(parseYaml(asYaml.yaml)).toEqual(composed.composition);
   });
 
+  it("completes what a person fills in: pattern names by prefix, a pattern's tagged versions, a prompt variable's default; a wrong reference is refused with the right form", async () => {
+    const complete = (params: Parameters<typeof mcp.client.complete>[0]) => mcp.client.complete(params).then((result) => result.completion);
+    const byName = await complete({ ref: { type: "ref/resource", uri: "pattern://{name}" }, argument: { name: "name", value: "t" } });
+    const listed = await peer.request<{ compositions: { name: string }[] }>("composition:list", { fields: ["name"], limit: 5000 });
+    const expected = listed.compositions.map((entry) => entry.name).filter((name) => name.startsWith("t"));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(byName).toEqual({ values: expected, total: expected.length, hasMore: false });
+
+    const versions = await complete({ ref: { type: "ref/resource", uri: "pattern://{name}@{version}" }, argument: { name: "version", value: "2." }, context: { arguments: { name: "tournament" } } });
+    const tags = (await git(store, "tag", "--list", "tournament@2.*")).trim().split("\n").map((tag) => tag.slice("tournament@".length));
+    expect([...versions.values].sort()).toEqual(tags.sort());
+
+    const rounds = await complete({ ref: { type: "ref/prompt", name: "use_tournament" }, argument: { name: "round_robin_max", value: "" } });
+    const declared = (await peer.request<{ composition: { variables: Record<string, { default: unknown }> } }>("composition:get", { name: "tournament" })).composition.variables;
+    expect(rounds.values).toEqual([String(declared.round_robin_max!.default)]);
+
+    await expect(complete({ ref: { type: "ref/prompt", name: "use_tournament" }, argument: { name: "nope", value: "" } })).rejects.toThrow(/use_tournament has no argument nope; its arguments: run_id, rounds/);
+    await expect(complete({ ref: { type: "ref/resource", uri: "test://{id}" }, argument: { name: "id", value: "" } })).rejects.toThrow(/they are pattern:\/\/\{name\} and pattern:\/\/\{name\}@\{version\}/);
+  });
+
   // ------------------------------------------------------------------ select / fork / merge / decisions, checked in git
 
   it("composition_select answers what the daemon answers for the task", async () => {
@@ -483,7 +503,7 @@ describe("pat mcp --http", () => {
         await listening.close();
       } else {
         // A stateless 2025 request has no channel to push on, so nothing is promised.
-        expect(client.getServerCapabilities()).toEqual({ tools: {}, resources: {}, prompts: {} });
+        expect(client.getServerCapabilities()).toEqual({ tools: {}, resources: {}, prompts: {}, completions: {} });
       }
       await transport.terminateSession();
       await client.close();

@@ -78,7 +78,7 @@ export async function readResource(link: DaemonLink, uri: string, ref: string) {
   return { contents: [{ uri, mimeType: PATTERN_MIME, text: found.yaml }] };
 }
 
-interface Variable {
+export interface Variable {
   type?: string;
   default?: unknown;
   description?: string;
@@ -86,7 +86,7 @@ interface Variable {
 }
 
 /** A pattern's variables as KSI writes them ({name: {type, default, description}}) or as plain defaults ({name: value}). */
-function variablesOf(declared: unknown): [string, Variable][] {
+export function variablesOf(declared: unknown): [string, Variable][] {
   if (typeof declared !== "object" || declared === null || Array.isArray(declared)) return [];
   return Object.entries(declared as Record<string, unknown>).map(([name, value]) => {
     const described = typeof value === "object" && value !== null && !Array.isArray(value) && ("default" in value || "type" in value || "description" in value);

@@ -6,6 +6,7 @@
  */
 import { CLIENT_INFO_META_KEY, ProtocolError, ProtocolErrorCode, ResourceNotFoundError, Server } from "@modelcontextprotocol/server";
 import { RemoteError } from "../client.js";
+import { complete } from "./completions.js";
 import type { DaemonLink } from "./daemon-link.js";
 import { getPrompt, listPrompts, listResources, offsetOfCursor, patternUri, PROMPT_PREFIX, readResource, refOfUri, RESOURCE_TEMPLATES } from "./patterns.js";
 import type { StoreWatch } from "./store-watch.js";
@@ -47,7 +48,7 @@ export function createBridgeServer(deps: ServerDeps): Server {
   const server = new Server(
     { name: "patternd", title: "patternd: orchestration patterns and events", version: deps.version },
     {
-      capabilities: { tools: {}, resources: live ? { listChanged: true, subscribe: true } : {}, prompts: live ? { listChanged: true } : {} },
+      capabilities: { tools: {}, resources: live ? { listChanged: true, subscribe: true } : {}, prompts: live ? { listChanged: true } : {}, completions: {} },
       instructions: INSTRUCTIONS,
     },
   );
@@ -80,6 +81,8 @@ export function createBridgeServer(deps: ServerDeps): Server {
       throw err;
     }
   });
+
+  server.setRequestHandler("completion/complete", async (request) => daemonCall(() => complete(link, request.params)));
 
   server.setRequestHandler("prompts/list", async (request) => daemonCall(() => listPrompts(link, cursor(request.params?.cursor))));
   server.setRequestHandler("prompts/get", async (request) => {

@@ -21,7 +21,7 @@ export function listEvent(store: PatternStore): EventDef {
       "Each entry: name, type, version, description, path (the file, wherever it is in the store), dirty: true when its file differs from HEAD (an edit not committed yet), " +
       "and warnings: [{path, message}] when the file has data faults that do not stop it being served (a missing parent, a name other than its file name, no description); " +
       "fields: only these (name always comes). " +
-      `A page has at most limit entries (default ${DEFAULT_LIMIT}); total: how many there are (of the type). next_cursor, absent on the last page: pass it as cursor for the next page. ` +
+      `A page has at most limit entries (default ${DEFAULT_LIMIT}); total: how many there are (of the type, starting with the prefix). next_cursor, absent on the last page: pass it as cursor for the next page. ` +
       "The cursor is the last name given, so patterns created or deleted between pages do not make the others repeat or go missing.",
     params: listQuerySchema,
     result: listResult,
@@ -29,7 +29,7 @@ export function listEvent(store: PatternStore): EventDef {
     handler: async (data) => {
       checkTypeAsked(data.type, catalog.types());
       const fields = fieldsAsked(data.fields);
-      const page = catalog.page(data.limit, data.cursor === undefined ? undefined : decodeCursor(data.cursor), data.type);
+      const page = catalog.page(data.limit, data.cursor === undefined ? undefined : decodeCursor(data.cursor), data.type, data.prefix);
       // Reading HEAD's tree is the one cost here beyond the page itself: done only when dirty is asked for.
       const dirty = fields.has("dirty") ? await store.dirtyCheck() : () => false;
       const compositions = page.values.map((entry) => {

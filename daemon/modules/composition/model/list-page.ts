@@ -42,6 +42,7 @@ const HOW_TO_PAGE = "pass next_cursor from the previous composition:list reply a
 
 export const listQuerySchema = z.strictObject({
   type: z.string().min(1).max(32).optional(),
+  prefix: z.string().max(128, "prefix is at most 128 characters (a name's length)").optional().describe("only names that start with this, e.g. tour"),
   limit: z
     .number()
     .int("limit is a whole number")

@@ -57,6 +57,19 @@ describe("NameOrderedMap", () => {
     expect(map.page(2, "é")).toEqual({ total: 6, more: false, values: [] });
   });
 
+  it("with a prefix, pages only the names that start with it, total counting those; a cursor goes on inside them", () => {
+    const map = mapOf(item("tour"), item("tour_b"), item("tournament"), item("tot"), item("tp"), item("tour-a"), item("critic", "profile"));
+    expect(map.page(10, undefined, undefined, "tour").values.map((v) => v.name)).toEqual(["tour", "tour-a", "tour_b", "tournament"]);
+    expect(map.page(2, undefined, undefined, "tour")).toMatchObject({ total: 4, more: true, values: [item("tour"), item("tour-a")] });
+    expect(map.page(2, "tour-a", undefined, "tour")).toMatchObject({ total: 4, more: false, values: [item("tour_b"), item("tournament")] });
+    // A cursor before the run starts at the run; after it, nothing.
+    expect(map.page(1, "a", undefined, "tour").values).toEqual([item("tour")]);
+    expect(map.page(5, "zzz", undefined, "tour")).toEqual({ total: 4, more: false, values: [] });
+    expect(map.page(5, undefined, undefined, "x")).toEqual({ total: 0, more: false, values: [] });
+    expect(map.page(5, undefined, "profile", "c").values).toEqual([item("critic", "profile")]);
+    expect(map.page(5, undefined, "orchestration", "c").values).toEqual([]);
+  });
+
   it("a cursor name that is gone continues after where it was", () => {
     const map = mapOf(item("a"), item("c"), item("e"));
     expect(map.page(5, "b").values.map((v) => v.name)).toEqual(["c", "e"]);

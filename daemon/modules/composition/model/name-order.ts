@@ -72,14 +72,20 @@ export class NameOrderedMap<V> extends Map<string, V> {
     return view.current(() => [...super.keys()].filter(inGroup), inGroup);
   }
 
-  /** Up to `limit` values whose names come after `after` (from the first when undefined), in name order. */
-  page(limit: number, after?: string, group?: string): NamePage<V> {
+  /**
+   * Up to `limit` values whose names come after `after` (from the first when undefined), in name
+   * order; with `prefix`, only names that start with it (total counts those).
+   */
+  page(limit: number, after?: string, group?: string, prefix = ""): NamePage<V> {
     const names = this.names(group);
-    const start = after === undefined ? 0 : firstAfter(names, after);
-    const end = Math.min(names.length, start + limit);
+    // The names starting with prefix are one run in sorted order: from the first ≥ prefix to the first ≥ prefix + U+FFFF.
+    const first = prefix === "" ? 0 : firstAtOrAfter(names, prefix);
+    const stop = prefix === "" ? names.length : firstAtOrAfter(names, `${prefix}\uffff`);
+    const start = after === undefined ? first : Math.max(first, firstAfter(names, after));
+    const end = Math.min(stop, start + limit);
     const values: V[] = [];
     for (let i = start; i < end; i++) values.push(super.get(names[i]!)!);
-    return { values, more: end < names.length, total: names.length };
+    return { values, more: end < stop, total: stop - first };
   }
 }
 

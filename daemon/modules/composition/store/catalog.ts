@@ -131,8 +131,8 @@ export class Catalog {
   }
 
   /** Up to `limit` entries (of one type) whose names come after `after`, in name order, and how many there are in all. */
-  page(limit: number, after?: string, type?: string): NamePage<Entry> {
-    return this.byName.page(limit, after, type);
+  page(limit: number, after?: string, type?: string, prefix?: string): NamePage<Entry> {
+    return this.byName.page(limit, after, type, prefix);
   }
 
   /** The types the patterns have (kept until the index changes): a type asked for that none has may be a typo of one of them. */

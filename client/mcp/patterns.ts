@@ -7,6 +7,7 @@
  * composition:list gives (stable in name order while patterns come and
  * go); for prompts, an offset into composition:discover's results.
  */
+import { ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/server";
 import { stringify } from "yaml";
 import type { DaemonLink } from "./daemon-link.js";
 
@@ -119,23 +120,83 @@ export async function listPrompts(link: DaemonLink, offset: number) {
 }
 
 /**
- * Prompt arguments arrive as text; a variable whose type or default is not
- * text takes the argument as JSON when it parses (rounds: "4" → 4).
+ * A prompt argument (always text) as the value its variable takes: by the
+ * declared type, else by the default's type; a type the bridge does not
+ * know takes JSON when the text parses. Text that is not of the type is
+ * refused with the form it takes, rather than composed in as a string.
  */
-function argumentValue(variable: Variable | undefined, text: string): unknown {
-  const textual = variable === undefined || variable.type === "string" || (variable.type === undefined && typeof variable.default === "string");
-  if (textual) return text;
+export function argumentValue(name: string, variable: Variable, text: string): unknown {
+  const kind = variable.type ?? kindOf(variable.default);
+  const refuse = (form: string) => {
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${name} is ${form}${"default" in variable ? ` (default ${JSON.stringify(variable.default)})` : ""}; got ${JSON.stringify(text)}`);
+  };
+  switch (kind) {
+    case "string":
+    case "text":
+    case undefined:
+      return text;
+    case "integer":
+      return /^[-+]?\d{1,15}$/.test(text.trim()) ? Number(text) : refuse("a whole number, e.g. 3");
+    case "number": {
+      const value = text.trim() === "" ? NaN : Number(text);
+      return Number.isFinite(value) ? value : refuse("a number, e.g. 0.7");
+    }
+    case "boolean":
+      return text === "true" ? true : text === "false" ? false : refuse("true or false");
+    case "list":
+    case "array": {
+      const value = parsed(text);
+      return Array.isArray(value) ? value : refuse('a JSON list, e.g. ["a", "b"]');
+    }
+    case "object":
+    case "map": {
+      const value = parsed(text);
+      return typeof value === "object" && value !== null && !Array.isArray(value) ? value : refuse('a JSON object, e.g. {"k": 1}');
+    }
+    default: {
+      const value = parsed(text);
+      return value === undefined ? text : value;
+    }
+  }
+}
+
+function kindOf(value: unknown): string | undefined {
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  if (typeof value === "boolean") return "boolean";
+  if (Array.isArray(value)) return "list";
+  if (typeof value === "object" && value !== null) return "object";
+  return typeof value === "string" ? "string" : undefined;
+}
+
+function parsed(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    return text;
+    return undefined;
   }
+}
+
+/** The type a pattern declares (KSI's component_type where type is absent). */
+function typeOf(composition: Record<string, unknown>): string | undefined {
+  const type = composition.type ?? composition.component_type;
+  return typeof type === "string" ? type : undefined;
 }
 
 export async function getPrompt(link: DaemonLink, pattern: string, args: Record<string, string>) {
   const current = await link.request<{ composition: Record<string, unknown> }>("composition:get", { name: pattern });
+  const type = typeOf(current.composition);
+  if (type !== "orchestration") {
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      `no prompt ${PROMPT_PREFIX}${pattern}: ${pattern} is ${type === undefined ? "a pattern without a type" : `a ${type}`}, and prompts are ${PROMPT_PREFIX}NAME for orchestration patterns (prompts/list names them)`,
+    );
+  }
   const declared = new Map(variablesOf(current.composition.variables));
-  const variables = Object.fromEntries(Object.entries(args).map(([name, text]) => [name, argumentValue(declared.get(name), text)]));
+  const unknown = Object.keys(args).filter((name) => !declared.has(name));
+  if (unknown.length > 0) {
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${PROMPT_PREFIX}${pattern} has no argument ${unknown.join(", ")}; its arguments: ${[...declared.keys()].join(", ") || "none"}`);
+  }
+  const variables = Object.fromEntries(Object.entries(args).map(([name, text]) => [name, argumentValue(name, declared.get(name)!, text)]));
   const composed = await link.request<{ composition: Record<string, unknown>; unresolved?: { name: string }[] }>("composition:compose", { name: pattern, variables });
   const { version, description } = composed.composition as { version?: string; description?: string };
   const unresolved = (composed.unresolved ?? []).map((entry) => entry.name);

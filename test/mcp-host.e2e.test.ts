@@ -603,4 +603,40 @@ describe("pat mcp and the daemon's lifecycle", () => {
     expect(took, "exited on stdin close, before the SDK would send SIGTERM").toBeLessThan(2_000);
     expect((await health(home)).status).toBe("ok");
   });
+
+  it("a cursor from before a restart is not read against the new daemon's seqs: what the new daemon saw is replayed, none skipped", async () => {
+    const own = await makeHome();
+    expect((await pat(own, ["start"])).code).toBe(0);
+    const mcp = await openStdio(own, [], { name: "cursor-host" });
+    try {
+      const emitter = async (work: (client: SocketClient) => Promise<void>) => {
+        const client = await connect({ socketPath: socketPathOf(own), agentId: "emitter" });
+        try {
+          await work(client);
+        } finally {
+          await client.close();
+        }
+      };
+      await emitter(async (client) => {
+        for (let n = 0; n < 20; n++) await client.request("event:emit", { event: "noise:tick", data: { n } });
+      });
+      const cursor = (await callOk<Waited>(mcp.client, "events_wait", { patterns: ["run:*"], timeout_s: 0 })).next_since_seq;
+      expect(cursor).toBeGreaterThan(20);
+
+      expect((await pat(own, ["stop"])).code).toBe(0);
+      expect((await pat(own, ["start"])).code).toBe(0);
+      // The new daemon numbers from 1 again and passes the old cursor: run:early's seq is below it.
+      await emitter(async (client) => {
+        await client.request("event:emit", { event: "run:early", data: { life: 2 } });
+        for (let n = 0; n < cursor + 5; n++) await client.request("event:emit", { event: "noise:tick", data: { n } });
+      });
+      const waited = await callOk<Waited>(mcp.client, "events_wait", { patterns: ["run:*"], since_seq: cursor, timeout_s: 2 });
+      expect(waited.events.map((event) => [event.event, event.data])).toEqual([["run:early", { life: 2 }]]);
+      expect(waited.events[0]!.seq).toBeLessThan(cursor);
+      expect(waited.daemon_restarted).toBe(true);
+    } finally {
+      await mcp.close();
+      await pat(own, ["stop"]);
+    }
+  });
 });

@@ -10,7 +10,7 @@ import { stringify } from "yaml";
 import { DaemonUnreachableError, RemoteError, RequestTimeoutError } from "../client.js";
 import { HandlerError } from "../handlers.js";
 import type { DaemonLink, EventInfo } from "./daemon-link.js";
-import { waitEvents } from "./events-wait.js";
+import { EventWaits } from "./events-wait.js";
 import type { HandlerInbox } from "./handler-inbox.js";
 import { errorResult, okResult, type ToolResult } from "./result.js";
 import { annotationsFor, composeGetSchema, CURATED, NEVER_EXPOSED, toolName, type Effect } from "./tools.js";
@@ -44,11 +44,15 @@ export class Toolbox {
   /** The tools of the last event table: built once per table, not for every tools/list and tools/call. */
   private built: { table: Map<string, EventInfo>; tools: Tool[] } | undefined;
 
+  private readonly waits: EventWaits;
+
   constructor(
     private readonly link: DaemonLink,
     private readonly inbox: HandlerInbox,
     private readonly options: ToolboxOptions,
-  ) {}
+  ) {
+    this.waits = new EventWaits(link);
+  }
 
   async list(): Promise<ToolDefinition[]> {
     return (await this.tools()).map((tool) => tool.definition);
@@ -110,7 +114,7 @@ export class Toolbox {
         this.own("events_wait", "Wait for events", "Wait for routed events whose names match the globs (long poll: hosts drop pushed notifications). " +
           "Use to follow a run: pass the returned next_since_seq as since_seq to the next call and nothing is missed. " +
           "Returns {events [{event, seq, ts, data}], next_since_seq, timed_out}.", schema, "read", (args, _agent, signal) =>
-          waitEvents(this.link, args.patterns as string[], args.since_seq as number | undefined, seconds(args.timeout_s) * 1000, (args.max as number | undefined) ?? 100, signal),
+          this.waits.wait(args.patterns as string[], args.since_seq as number | undefined, seconds(args.timeout_s) * 1000, (args.max as number | undefined) ?? 100, signal),
         ),
       );
     }

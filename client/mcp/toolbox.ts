@@ -113,7 +113,8 @@ export class Toolbox {
       tools.push(
         this.own("events_wait", "Wait for events", "Wait for routed events whose names match the globs (long poll: hosts drop pushed notifications). " +
           "Use to follow a run: pass the returned next_since_seq as since_seq to the next call and nothing is missed. " +
-          "Returns {events [{event, seq, ts, data}], next_since_seq, timed_out}.", schema, "read", (args, _agent, signal) =>
+          "Returns {events [{event, seq, ts, data}], next_since_seq, timed_out}; daemon_restarted: true when the daemon restarted (its seqs began again, " +
+          "and what the new one saw is given), missed: true when some events were no longer held (monitor:get_events reads them from the log).", schema, "read", (args, _agent, signal) =>
           this.waits.wait(args.patterns as string[], args.since_seq as number | undefined, seconds(args.timeout_s) * 1000, (args.max as number | undefined) ?? 100, signal),
         ),
       );

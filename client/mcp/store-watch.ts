@@ -6,7 +6,7 @@
  * one report.
  */
 import { basename, extname } from "node:path";
-import type { Subscription } from "../client.js";
+import type { Client, Subscription } from "../client.js";
 import type { DaemonLink } from "./daemon-link.js";
 
 export interface StoreChange {
@@ -28,11 +28,7 @@ export class StoreWatch {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(link: DaemonLink) {
-    link.onConnect(async (client, reconnected) => {
-      const subscription = await client.subscribe(["composition:changed"]);
-      if (reconnected) this.note([], true);
-      void this.follow(subscription);
-    });
+    link.onConnect((client, reconnected) => this.subscribe(client, reconnected));
   }
 
   /** Calls `listener` with each change from now on; returns what stops it. */
@@ -41,10 +37,19 @@ export class StoreWatch {
     return () => this.listeners.delete(listener);
   }
 
-  private async follow(subscription: Subscription): Promise<void> {
+  /** `everything`: what changed before this subscription is not known (a reconnect, a dropped subscription). */
+  private async subscribe(client: Client, everything: boolean): Promise<void> {
+    const subscription = await client.subscribe(["composition:changed"]);
+    if (everything) this.note([], true);
+    void this.follow(client, subscription);
+  }
+
+  private async follow(client: Client, subscription: Subscription): Promise<void> {
     for await (const push of subscription) {
       if (push.event === "composition:changed") this.note(namesOf(push.data), false);
     }
+    // Ended with the connection still up: the daemon dropped the subscription (the bridge fell behind). Take it again.
+    if (!client.isClosed) await this.subscribe(client, true).catch(() => undefined);
   }
 
   private note(names: readonly string[], everything: boolean): void {

@@ -5,9 +5,9 @@
  * binary search at any store size); pattern://{name}@{version}: the tagged
  * versions of the name given; use_<pattern>: a variable's default.
  */
-import { ProtocolError, ProtocolErrorCode, type CompleteRequestParams, type CompleteResult } from "@modelcontextprotocol/server";
+import type { CompleteRequestParams, CompleteResult } from "@modelcontextprotocol/server";
 import type { DaemonLink } from "./daemon-link.js";
-import { PROMPT_PREFIX, RESOURCE_TEMPLATES, variablesOf, type Variable } from "./patterns.js";
+import { invalidParams, patternOfPrompt, RESOURCE_TEMPLATES, variablesOf, type Variable } from "./patterns.js";
 
 /** MCP's most values in one completion. */
 const MAX_VALUES = 100;
@@ -16,17 +16,16 @@ export async function complete(link: DaemonLink, params: CompleteRequestParams):
   const { ref, argument } = params;
   if (ref.type === "ref/resource") {
     const template = RESOURCE_TEMPLATES.find((candidate) => candidate.uriTemplate === ref.uri);
-    if (template === undefined) throw invalid(`no resource template ${ref.uri}: they are ${RESOURCE_TEMPLATES.map((t) => t.uriTemplate).join(" and ")}`);
+    if (template === undefined) throw invalidParams(`no resource template ${ref.uri}: they are ${RESOURCE_TEMPLATES.map((t) => t.uriTemplate).join(" and ")}`);
     if (argument.name === "name") return names(link, argument.value);
     if (argument.name === "version" && template.uriTemplate.includes("{version}")) return versions(link, params.context?.arguments?.name, argument.value);
-    throw invalid(`${ref.uri} has no argument ${argument.name}`);
+    throw invalidParams(`${ref.uri} has no argument ${argument.name}`);
   }
-  if (!ref.name.startsWith(PROMPT_PREFIX)) throw invalid(`no prompt ${ref.name}: prompts are ${PROMPT_PREFIX}PATTERN for each orchestration pattern (prompts/list names them)`);
-  const pattern = ref.name.slice(PROMPT_PREFIX.length);
+  const pattern = patternOfPrompt(ref.name);
   const found = await link.request<{ composition: { variables?: unknown } }>("composition:get", { name: pattern });
   const declared = new Map(variablesOf(found.composition.variables));
   const variable = declared.get(argument.name);
-  if (variable === undefined) throw invalid(`${ref.name} has no argument ${argument.name}; its arguments: ${[...declared.keys()].join(", ") || "none"}`);
+  if (variable === undefined) throw invalidParams(`${ref.name} has no argument ${argument.name}; its arguments: ${[...declared.keys()].join(", ") || "none"}`);
   return fromList(suggestions(variable).filter((value) => value.startsWith(argument.value)));
 }
 
@@ -55,8 +54,4 @@ function suggestions(variable: Variable): string[] {
 
 function fromList(values: string[]): CompleteResult {
   return { completion: { values: values.slice(0, MAX_VALUES), total: values.length, hasMore: values.length > MAX_VALUES } };
-}
-
-function invalid(message: string): ProtocolError {
-  return new ProtocolError(ProtocolErrorCode.InvalidParams, message);
 }

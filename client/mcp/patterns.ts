@@ -33,6 +33,19 @@ export const RESOURCE_TEMPLATES = [
   },
 ];
 
+const PROMPTS_ARE = `prompts are ${PROMPT_PREFIX}NAME for orchestration patterns (prompts/list names them)`;
+
+/** -32602, invalid params, with a message that shows the right form. */
+export function invalidParams(message: string): ProtocolError {
+  return new ProtocolError(ProtocolErrorCode.InvalidParams, message);
+}
+
+/** The pattern a prompt name stands for; -32602 for a name that is not use_<pattern>. */
+export function patternOfPrompt(name: string): string {
+  if (!name.startsWith(PROMPT_PREFIX)) throw invalidParams(`no prompt ${name}: ${PROMPTS_ARE}`);
+  return name.slice(PROMPT_PREFIX.length);
+}
+
 /** The URI of a pattern's current version. */
 export function patternUri(name: string): string {
   return `pattern://${name}`;
@@ -128,7 +141,7 @@ export async function listPrompts(link: DaemonLink, offset: number) {
 export function argumentValue(name: string, variable: Variable, text: string): unknown {
   const kind = variable.type ?? kindOf(variable.default);
   const refuse = (form: string) => {
-    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${name} is ${form}${"default" in variable ? ` (default ${JSON.stringify(variable.default)})` : ""}; got ${JSON.stringify(text)}`);
+    throw invalidParams(`${name} is ${form}${"default" in variable ? ` (default ${JSON.stringify(variable.default)})` : ""}; got ${JSON.stringify(text)}`);
   };
   switch (kind) {
     case "string":
@@ -185,16 +198,11 @@ function typeOf(composition: Record<string, unknown>): string | undefined {
 export async function getPrompt(link: DaemonLink, pattern: string, args: Record<string, string>) {
   const current = await link.request<{ composition: Record<string, unknown> }>("composition:get", { name: pattern });
   const type = typeOf(current.composition);
-  if (type !== "orchestration") {
-    throw new ProtocolError(
-      ProtocolErrorCode.InvalidParams,
-      `no prompt ${PROMPT_PREFIX}${pattern}: ${pattern} is ${type === undefined ? "a pattern without a type" : `a ${type}`}, and prompts are ${PROMPT_PREFIX}NAME for orchestration patterns (prompts/list names them)`,
-    );
-  }
+  if (type !== "orchestration") throw invalidParams(`no prompt ${PROMPT_PREFIX}${pattern}: ${pattern} is ${type === undefined ? "a pattern without a type" : `a ${type}`}, and ${PROMPTS_ARE}`);
   const declared = new Map(variablesOf(current.composition.variables));
   const unknown = Object.keys(args).filter((name) => !declared.has(name));
   if (unknown.length > 0) {
-    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${PROMPT_PREFIX}${pattern} has no argument ${unknown.join(", ")}; its arguments: ${[...declared.keys()].join(", ") || "none"}`);
+    throw invalidParams(`${PROMPT_PREFIX}${pattern} has no argument ${unknown.join(", ")}; its arguments: ${[...declared.keys()].join(", ") || "none"}`);
   }
   const variables = Object.fromEntries(Object.entries(args).map(([name, text]) => [name, argumentValue(name, declared.get(name)!, text)]));
   const composed = await link.request<{ composition: Record<string, unknown>; unresolved?: { name: string }[] }>("composition:compose", { name: pattern, variables });

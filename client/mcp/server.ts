@@ -8,7 +8,7 @@ import { CLIENT_INFO_META_KEY, ProtocolError, ProtocolErrorCode, ResourceNotFoun
 import { RemoteError } from "../client.js";
 import { complete } from "./completions.js";
 import type { DaemonLink } from "./daemon-link.js";
-import { getPrompt, listPrompts, listResources, offsetOfCursor, patternUri, PROMPT_PREFIX, readResource, refOfUri, RESOURCE_TEMPLATES } from "./patterns.js";
+import { getPrompt, invalidParams, listPrompts, listResources, offsetOfCursor, patternOfPrompt, patternUri, readResource, refOfUri, RESOURCE_TEMPLATES } from "./patterns.js";
 import type { StoreWatch } from "./store-watch.js";
 import type { Toolbox } from "./toolbox.js";
 
@@ -73,7 +73,7 @@ export function createBridgeServer(deps: ServerDeps): Server {
   server.setRequestHandler("resources/read", async (request) => {
     const { uri } = request.params;
     const ref = refOfUri(uri);
-    if (ref === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${uri} is not a pattern URI: use pattern://NAME or pattern://NAME@VERSION`);
+    if (ref === undefined) throw invalidParams(`${uri} is not a pattern URI: use pattern://NAME or pattern://NAME@VERSION`);
     try {
       return await daemonCall(() => readResource(link, uri, ref));
     } catch (err) {
@@ -86,11 +86,8 @@ export function createBridgeServer(deps: ServerDeps): Server {
 
   server.setRequestHandler("prompts/list", async (request) => daemonCall(() => listPrompts(link, cursor(request.params?.cursor))));
   server.setRequestHandler("prompts/get", async (request) => {
-    const { name } = request.params;
-    if (!name.startsWith(PROMPT_PREFIX)) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no prompt ${name}: prompts are ${PROMPT_PREFIX}PATTERN for each orchestration pattern (prompts/list names them)`);
-    }
-    return daemonCall(() => getPrompt(link, name.slice(PROMPT_PREFIX.length), request.params.arguments ?? {}));
+    const pattern = patternOfPrompt(request.params.name);
+    return daemonCall(() => getPrompt(link, pattern, request.params.arguments ?? {}));
   });
   return server;
 }
@@ -101,7 +98,7 @@ function pushChanges(server: Server, watch: StoreWatch, era: "legacy" | "modern"
   const subscribed = new Set<string>();
   if (era === "legacy") {
     server.setRequestHandler("resources/subscribe", (request) => {
-      if (refOfUri(request.params.uri) === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${request.params.uri} is not a pattern URI: use pattern://NAME`);
+      if (refOfUri(request.params.uri) === undefined) throw invalidParams(`${request.params.uri} is not a pattern URI: use pattern://NAME`);
       subscribed.add(request.params.uri);
       return {};
     });
@@ -131,7 +128,7 @@ function agentOf(clientName: string | undefined): string {
 
 function cursor(value: string | undefined): number {
   const offset = offsetOfCursor(value);
-  if (offset === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `cursor ${JSON.stringify(value)} is not one this server gave`);
+  if (offset === undefined) throw invalidParams(`cursor ${JSON.stringify(value)} is not one this server gave`);
   return offset;
 }
 

@@ -153,9 +153,9 @@ describe("pat mcp over stdio (the 2026-07-28 era)", () => {
     const viaTool = await callOk<{ composition: Msg }>(mcp.client, "composition_get", { name: "tournament", variables: { rounds: 3, run_id: "mcp_run" } });
     expect(viaTool.composition).toEqual(composed.composition);
     // A typo, text that is not of the variable's type, and a pattern that is no orchestration are refused with the right form.
-    await expect(mcp.client.getPrompt({ name: "use_tournament", arguments: { roundz: "3" } })).rejects.toThrow(/use_tournament has no argument roundz; its arguments: run_id, rounds/);
-    await expect(mcp.client.getPrompt({ name: "use_tournament", arguments: { rounds: "many" } })).rejects.toThrow(/rounds is a whole number, e\.g\. 3 \(default 5\); got "many"/);
-    await expect(mcp.client.getPrompt({ name: "use_critic" })).rejects.toThrow(/critic is a profile, and prompts are use_NAME for orchestration patterns/);
+    await expect(mcp.client.getPrompt({ name: "use_tournament", arguments: { roundz: "3" } })).rejects.toMatchObject({ code: -32602, message: expect.stringMatching(/use_tournament has no argument roundz; its arguments: run_id, rounds/) });
+    await expect(mcp.client.getPrompt({ name: "use_tournament", arguments: { rounds: "many" } })).rejects.toMatchObject({ code: -32602, message: expect.stringMatching(/rounds is a whole number, e\.g\. 3 \(default 5\); got "many"/) });
+    await expect(mcp.client.getPrompt({ name: "use_critic" })).rejects.toMatchObject({ code: -32602, message: expect.stringMatching(/critic is a profile, and prompts are use_NAME for orchestration patterns/) });
 
     // format yaml is kept when composing: the composed document as YAML, as get gives a file's.
     const asYaml = await callOk<{ yaml: string; composition?: unknown }>(mcp.client, "composition_get", { name: "tournament", variables: { rounds: 3, run_id: "mcp_run" }, format: "yaml" });
@@ -179,8 +179,8 @@ describe("pat mcp over stdio (the 2026-07-28 era)", () => {
     const declared = (await peer.request<{ composition: { variables: Record<string, { default: unknown }> } }>("composition:get", { name: "tournament" })).composition.variables;
     expect(rounds.values).toEqual([String(declared.round_robin_max!.default)]);
 
-    await expect(complete({ ref: { type: "ref/prompt", name: "use_tournament" }, argument: { name: "nope", value: "" } })).rejects.toThrow(/use_tournament has no argument nope; its arguments: run_id, rounds/);
-    await expect(complete({ ref: { type: "ref/resource", uri: "test://{id}" }, argument: { name: "id", value: "" } })).rejects.toThrow(/they are pattern:\/\/\{name\} and pattern:\/\/\{name\}@\{version\}/);
+    await expect(complete({ ref: { type: "ref/prompt", name: "use_tournament" }, argument: { name: "nope", value: "" } })).rejects.toMatchObject({ code: -32602, message: expect.stringMatching(/use_tournament has no argument nope; its arguments: run_id, rounds/) });
+    await expect(complete({ ref: { type: "ref/resource", uri: "test://{id}" }, argument: { name: "id", value: "" } })).rejects.toMatchObject({ code: -32602, message: expect.stringMatching(/they are pattern:\/\/\{name\} and pattern:\/\/\{name\}@\{version\}/) });
   });
 
   // ------------------------------------------------------------------ select / fork / merge / decisions, checked in git
@@ -464,7 +464,7 @@ describe("pat mcp over stdio, the 2025 era: store changes", () => {
   it("resources/subscribe gets updates of that pattern only, until resources/unsubscribe; list changes go to every client; a URI that is no pattern is refused", async () => {
     const legacy = await openStdio(d.home, [], { era: "legacy", name: "subscriber-host" });
     const seen = recordChanges(legacy.client);
-    await expect(legacy.client.subscribeResource({ uri: "file:///etc/passwd" })).rejects.toThrow(/not a pattern URI: use pattern:\/\/NAME/);
+    await expect(legacy.client.subscribeResource({ uri: "file:///etc/passwd" })).rejects.toMatchObject({ code: -32602, message: expect.stringMatching(/not a pattern URI: use pattern:\/\/NAME/) });
     await legacy.client.subscribeResource({ uri: "pattern://tournament" });
     await peer.request("composition:update", { name: "tournament", set: { description: "Tournament, changed for a subscriber." } });
     await peer.request("composition:update", { name: "ensemble_voting", set: { description: "Voting, changed beside it." } });
@@ -567,7 +567,7 @@ describe("pat mcp and the daemon's lifecycle", () => {
     expect(mcp.stderr()).toMatch(/patternd started \(pid \d+\)/); // on stderr: stdout is the protocol channel
     await callOk(mcp.client, "state_set", { key: "run_9.status", value: "running" });
     // The 2025 handshake names the client once; its changes are attributed to it.
-    const updated = await callOk<{ commit: string }>(mcp.client, "composition_update", { name: "tournament", set: { "variables.rounds.default": 4 } });
+    const updated = await callOk<{ commit: string; version: string }>(mcp.client, "composition_update", { name: "tournament", set: { "variables.rounds.default": 4 } });
     expect(await trailers(join(home, "var", "lib", "compositions"), updated.commit)).toMatchObject({ Op: "update", Pattern: "tournament", Agent: "mcp:lifecycle-host" });
 
     // A wait in progress when the daemon restarts goes on through the new daemon, and says its seqs began again.
@@ -596,6 +596,11 @@ describe("pat mcp and the daemon's lifecycle", () => {
     // Gone with nobody to restart it: the next call waits out a restart, then starts the daemon itself.
     expect((await pat(home, ["stop"])).code).toBe(0);
     expect((await callOk<{ value: unknown }>(mcp.client, "state_get", { key: "run_9.status" })).value).toBe("running");
+
+    // Killed outright (SIGKILL): the same, and the store the bridge changed is whole: clean, tags matching versions.
+    process.kill((await health(home)).pid, "SIGKILL");
+    expect((await callOk<{ value: unknown }>(mcp.client, "state_get", { key: "run_9.status" })).value).toBe("running");
+    await expectStoreTruth(join(home, "var", "lib", "compositions"), { tournament: updated.version });
 
     const took = await mcp.close();
     expect(mcp.child.exitCode).toBe(0);

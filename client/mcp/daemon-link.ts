@@ -42,6 +42,8 @@ export class DaemonLink {
   private readonly registrations: Registration[] = [];
   private closed = false;
   private pid: number | undefined;
+  /** Each event's effect, from the last event table (kept across reconnects): which requests are safe to ask again. */
+  private effects = new Map<string, EventInfo["effect"]>();
   private readonly connectListeners: ConnectListener[] = [];
 
   constructor(private readonly options: DaemonLinkOptions) {}
@@ -79,9 +81,26 @@ export class DaemonLink {
     if (this.client !== null && !this.client.isClosed) void this.notifyConnected(listener, this.client, false);
   }
 
+  /**
+   * One request. When the connection is lost before the reply (a daemon restart, a kill), a read is
+   * asked again of the daemon that answers now; anything else may or may not have been done, and the
+   * error says so.
+   */
   async request<T = unknown>(event: string, data: Record<string, unknown>, timeoutMs?: number, agentId?: string): Promise<T> {
+    const options = { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(agentId === undefined ? {} : { agentId }) };
     const client = await this.connection();
-    return client.request<T>(event, data, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(agentId === undefined ? {} : { agentId }) });
+    try {
+      return await client.request<T>(event, data, options);
+    } catch (err) {
+      if (!(err instanceof DaemonUnreachableError) || this.closed) throw err;
+      if (event !== "system:discover" && this.effects.get(event) !== "read") {
+        throw new DaemonUnreachableError(
+          this.options.socketPath,
+          `the connection to patternd closed before it answered ${event} (a restart?): it may or may not have been done; read what it would change before sending it again`,
+        );
+      }
+      return (await this.connection()).request<T>(event, data, options);
+    }
   }
 
   async subscribe(patterns: string[], sinceSeq: number | undefined): Promise<Subscription> {
@@ -99,7 +118,11 @@ export class DaemonLink {
   /** Every event the daemon answers now, by name (its own and those connected processes registered). */
   eventTable(): Promise<Map<string, EventInfo>> {
     this.events ??= this.request<{ events: Record<string, EventInfo[]> }>("system:discover", {}).then(
-      (reply) => new Map(Object.values(reply.events).flat().map((info) => [info.event, info])),
+      (reply) => {
+        const table = new Map(Object.values(reply.events).flat().map((info) => [info.event, info]));
+        this.effects = new Map([...table.values()].map((info) => [info.event, info.effect]));
+        return table;
+      },
       (err: unknown) => {
         this.events = null;
         throw err;

@@ -58,7 +58,16 @@ export class Toolbox {
     return (await this.tools()).map((tool) => tool.definition);
   }
 
+  /** Every failure, the daemon's list of events included, is a tool error the model reads. */
   async call(name: string, args: Record<string, unknown>, agent: string | undefined, signal?: AbortSignal): Promise<ToolResult> {
+    try {
+      return await this.callTool(name, args, agent, signal);
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  private async callTool(name: string, args: Record<string, unknown>, agent: string | undefined, signal?: AbortSignal): Promise<ToolResult> {
     const tools = await this.tools();
     const tool = tools.find((candidate) => candidate.definition.name === name);
     if (tool === undefined) {
@@ -70,11 +79,7 @@ export class Toolbox {
     }
     const problem = tool.validate?.(args);
     if (problem !== undefined) return errorResult("invalid_params", `${name}: ${problem}`, { schema: tool.definition.inputSchema });
-    try {
-      return await tool.run(args, agent, signal);
-    } catch (err) {
-      return failure(err);
-    }
+    return tool.run(args, agent, signal);
   }
 
   private async tools(applyReadOnly = true): Promise<Tool[]> {
